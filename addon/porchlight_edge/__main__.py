@@ -1,0 +1,101 @@
+"""Command line: `python -m porchlight_edge` or the `porchlight-edge` script.
+
+Under the Home Assistant Supervisor it reads `/data/options.json`; standalone it
+takes `--config options.json` or flags (`--demo` runs the built-in demo camera).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import logging
+import os
+from pathlib import Path
+import signal
+import sys
+
+from porchlight_edge.config import (
+    ADDON_OPTIONS,
+    ConfigError,
+    ServiceOptions,
+    load_options_file,
+    parse_options,
+)
+from porchlight_edge.service import Service
+
+_LOGGER = logging.getLogger("porchlight_edge")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="porchlight-edge", description=__doc__)
+    parser.add_argument("--config", type=Path, help="options file (JSON, add-on options format)")
+    parser.add_argument("--data-dir", type=Path, help="where the token, index and clips live")
+    parser.add_argument("--demo", action="store_true", help="one built-in demo camera")
+    parser.add_argument("--host", help="listen address (default 0.0.0.0)")
+    parser.add_argument("--port", type=int, help="listen port (default 8765; 0 = any free port)")
+    parser.add_argument("--token", help="use this access token instead of the generated one")
+    parser.add_argument("--log-level", choices=["debug", "info", "warning", "error"])
+    parser.add_argument(
+        "--ready-file", type=Path, help="write {port, instance_id} as JSON here once listening"
+    )
+    return parser
+
+
+def load(args: argparse.Namespace) -> ServiceOptions:
+    config = args.config
+    if config is None and not args.demo and ADDON_OPTIONS.exists():
+        config = ADDON_OPTIONS  # running as a Home Assistant add-on
+    default_dir = Path("/data") if config == ADDON_OPTIONS else Path(".porchlight")
+    data_dir = args.data_dir or default_dir
+    options = load_options_file(config, data_dir) if config else parse_options({}, data_dir)
+    for flag in ("host", "port", "token", "log_level"):
+        value = getattr(args, flag)
+        if value is not None:
+            setattr(options, flag, value)
+    return options
+
+
+async def run(options: ServiceOptions, ready_file: Path | None) -> None:
+    service = Service(options)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    await service.start()
+    if ready_file is not None:
+        tmp = ready_file.with_suffix(".tmp")
+        tmp.write_text(
+            json.dumps({"port": service.port, "instance_id": service.identity.instance_id})
+        )
+        os.replace(tmp, ready_file)
+    try:
+        await stop.wait()
+    finally:
+        _LOGGER.info("Stopping")
+        await service.stop()
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        options = load(args)
+    except ConfigError as err:
+        print(f"porchlight-edge: invalid configuration: {err}", file=sys.stderr)
+        return 2
+    logging.basicConfig(
+        level=options.log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        asyncio.run(run(options, args.ready_file))
+    except OSError as err:
+        _LOGGER.error("Cannot start: %s", err)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

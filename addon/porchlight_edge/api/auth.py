@@ -1,0 +1,26 @@
+"""Token checks shared by the websocket and HTTP endpoints."""
+
+from __future__ import annotations
+
+import hmac
+from typing import TYPE_CHECKING
+
+from aiohttp import web
+
+if TYPE_CHECKING:
+    from porchlight_edge.protocol import ErrorCode
+
+
+def token_matches(expected: str, given: str | None) -> bool:
+    # Constant-time comparison: the token is the only secret between HA and the add-on.
+    return given is not None and hmac.compare_digest(expected.encode(), given.encode())
+
+
+def bearer_token(request: web.Request) -> str | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _, value = header.partition(" ")
+    return value.strip() if scheme.lower() == "bearer" and value.strip() else None
+
+
+def error_response(status: int, code: ErrorCode, message: str) -> web.Response:
+    return web.json_response({"error": {"code": code, "message": message}}, status=status)

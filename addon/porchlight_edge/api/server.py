@@ -1,0 +1,51 @@
+"""aiohttp application: the websocket API and the authenticated HTTP endpoints."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
+
+from aiohttp import WSCloseCode, web
+
+from porchlight_edge.api import http
+from porchlight_edge.api.auth import bearer_token, error_response, token_matches
+from porchlight_edge.api.websocket import websocket_handler
+from porchlight_edge.protocol import WS_PATH, ErrorCode
+
+if TYPE_CHECKING:
+    from porchlight_edge.service import Service
+
+HEALTH_PATH = "/healthz"
+
+type _Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@web.middleware
+async def require_token(request: web.Request, handler: _Handler) -> web.StreamResponse:
+    # The websocket authenticates in-band (its first message), like HA's own API.
+    if request.path not in (WS_PATH, HEALTH_PATH):
+        service: Service = request.app["service"]
+        if not token_matches(service.identity.token, bearer_token(request)):
+            return error_response(401, ErrorCode.INVALID_AUTH, "missing or invalid bearer token")
+    return await handler(request)
+
+
+async def _health(request: web.Request) -> web.Response:
+    return web.Response(text="ok")
+
+
+async def _close_websockets(app: web.Application) -> None:
+    service: Service = app["service"]
+    for ws in list(service.websockets):
+        await ws.close(code=WSCloseCode.GOING_AWAY, message=b"server shutdown")
+
+
+def create_app(service: Service) -> web.Application:
+    app = web.Application(middlewares=[require_token], client_max_size=64 * 1024)
+    app["service"] = service
+    app.on_shutdown.append(_close_websockets)
+    app.router.add_get(WS_PATH, websocket_handler)
+    app.router.add_get(HEALTH_PATH, _health)
+    app.router.add_get("/api/cameras/{camera}/snapshot.jpg", http.snapshot)
+    app.router.add_get("/api/cameras/{camera}/stream.mjpeg", http.mjpeg)
+    return app

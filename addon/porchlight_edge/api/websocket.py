@@ -1,0 +1,178 @@
+"""The websocket API: handshake, token auth, commands and the ordered event feed."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import WSMsgType, web
+
+from porchlight_edge.api.auth import token_matches
+from porchlight_edge.api.commands import COMMANDS, CommandContext, Deferred
+from porchlight_edge.protocol import (
+    MAX_MESSAGE_BYTES,
+    PROTOCOL_VERSION,
+    ErrorCode,
+    EventMessage,
+    MessageType,
+    ProtocolError,
+    ServerInfo,
+    parse_command,
+    result_error,
+    result_ok,
+)
+
+if TYPE_CHECKING:
+    from porchlight_edge.service import Service
+
+_LOGGER = logging.getLogger(__name__)
+
+AUTH_TIMEOUT = 10.0
+OUTBOX_SIZE = 2048
+"""Messages queued for one client before it counts as too slow and is dropped."""
+
+
+class Session(CommandContext):
+    """One authenticated client. Results and events leave through one ordered outbox."""
+
+    def __init__(self, service: Service, ws: web.WebSocketResponse, peer: str) -> None:
+        self.service = service
+        self.ws = ws
+        self.peer = peer
+        self.outbox: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue(OUTBOX_SIZE)
+        self.subscribed = False
+
+    def send(self, message: Any) -> None:
+        try:
+            self.outbox.put_nowait(message)
+        except asyncio.QueueFull:
+            # Too slow to keep up: drop it; it reconnects and replays what it missed.
+            _LOGGER.warning("Client %s fell behind; disconnecting it", self.peer)
+            self.service.bus.unsubscribe(self.on_event)
+            self.outbox = asyncio.Queue(1)
+            self.outbox.put_nowait(None)
+
+    def on_event(self, event: EventMessage) -> None:
+        self.send(event)
+
+    async def writer(self) -> None:
+        while (message := await self.outbox.get()) is not None:
+            await self.ws.send_str(json.dumps(message))
+        await self.ws.close()
+
+
+def server_info(service: Service) -> ServerInfo:
+    return {
+        "type": MessageType.SERVER_INFO,
+        "protocol_version": PROTOCOL_VERSION,
+        "server_version": service.version,
+        "instance_id": service.identity.instance_id,
+        "boot_id": service.bus.boot_id,
+        "name": service.name,
+    }
+
+
+async def _authenticate(service: Service, ws: web.WebSocketResponse) -> bool:
+    try:
+        msg = await ws.receive(timeout=AUTH_TIMEOUT)
+    except TimeoutError:
+        return False
+    if msg.type is not WSMsgType.TEXT or len(msg.data) > MAX_MESSAGE_BYTES:
+        return False
+    with contextlib.suppress(ValueError):
+        data = json.loads(msg.data)
+        if isinstance(data, dict) and data.get("type") == MessageType.AUTH:
+            return token_matches(service.identity.token, data.get("token"))
+    return False
+
+
+async def websocket_handler(request: web.Request) -> web.WebSocketResponse:
+    service: Service = request.app["service"]
+    # aiohttp's own limit is set higher than ours so an oversized message gets a clear
+    # error result instead of a bare close. Clients send the heartbeats (a server-side
+    # heartbeat timer outlives connections that are closed during auth).
+    ws = web.WebSocketResponse(max_msg_size=MAX_MESSAGE_BYTES * 16)
+    await ws.prepare(request)
+    service.websockets.add(ws)
+    try:
+        return await _serve(service, ws, request.remote or "?")
+    finally:
+        service.websockets.discard(ws)
+
+
+async def _serve(service: Service, ws: web.WebSocketResponse, peer: str) -> web.WebSocketResponse:
+    await ws.send_json(server_info(service))
+    if not await _authenticate(service, ws):
+        _LOGGER.warning("Rejected websocket client %s: invalid token", peer)
+        await ws.send_json(
+            {
+                "type": MessageType.AUTH_INVALID,
+                "error": {"code": ErrorCode.INVALID_AUTH, "message": "invalid access token"},
+            }
+        )
+        await ws.close()
+        return ws
+    await ws.send_json({"type": MessageType.AUTH_OK})
+    _LOGGER.debug("Client %s connected", peer)
+
+    session = Session(service, ws, peer)
+    writer = asyncio.create_task(session.writer())
+    try:
+        async for msg in ws:
+            if msg.type is WSMsgType.TEXT:
+                await _handle_text(session, msg.data)
+            elif msg.type is WSMsgType.BINARY:
+                session.send(
+                    result_error(-1, ErrorCode.INVALID_FORMAT, "binary frames are not used")
+                )
+    finally:
+        service.bus.unsubscribe(session.on_event)
+        writer.cancel()
+        with contextlib.suppress(asyncio.CancelledError, ConnectionResetError):
+            await writer
+        _LOGGER.debug("Client %s disconnected", peer)
+    return ws
+
+
+async def _handle_text(session: Session, text: str) -> None:
+    if len(text.encode()) > MAX_MESSAGE_BYTES:
+        session.send(
+            result_error(
+                -1,
+                ErrorCode.MESSAGE_TOO_LARGE,
+                f"messages are limited to {MAX_MESSAGE_BYTES} bytes",
+            )
+        )
+        return
+    try:
+        raw = json.loads(text)
+    except ValueError:
+        session.send(result_error(-1, ErrorCode.INVALID_FORMAT, "message is not valid JSON"))
+        return
+    message_id = raw.get("message_id", -1) if isinstance(raw, dict) else -1
+    if not isinstance(message_id, int):
+        message_id = -1
+    try:
+        command = parse_command(raw)
+        handler = COMMANDS.get(command["command"])
+        if handler is None:
+            raise ProtocolError(
+                ErrorCode.UNKNOWN_COMMAND, f"unknown command {command['command']!r}"
+            )
+        result = await handler(session, command.get("args", {}))
+    except ProtocolError as err:
+        session.send(result_error(message_id, err.code, err.message))
+        return
+    except Exception:
+        _LOGGER.exception("Command failed: %s", text[:200])
+        session.send(result_error(message_id, ErrorCode.INTERNAL_ERROR, "the command failed"))
+        return
+    if isinstance(result, Deferred):
+        # subscribe: the result must precede the replayed events in the outbox.
+        session.send(result_ok(message_id, result.result))
+        result.after()
+    else:
+        session.send(result_ok(message_id, result))

@@ -1,0 +1,125 @@
+"""A decoded picture as it leaves a camera source.
+
+Sources decode once and hand out a `Frame`. Consumers ask only for what they
+need: the motion engine takes a decimated luma plane, the live view a small BGR
+picture. Decimation happens before any colour or float work, so a 1080p frame is
+never converted to full-size BGR just to detect motion.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, cast
+
+import cv2
+import numpy as np
+
+if TYPE_CHECKING:
+    from numpy.typing import NDArray
+
+
+def as_u8(arr: object) -> NDArray[np.uint8]:
+    """OpenCV's stubs type results as generic arrays; ours are uint8 by construction."""
+    return cast("NDArray[np.uint8]", arr)
+
+
+def _step_for(height: int, target_height: int) -> int:
+    """Integer decimation step that brings `height` down to about `target_height`."""
+    return max(1, round(height / max(1, target_height)))
+
+
+@dataclass(slots=True, eq=False)
+class Frame:
+    """One picture in one of two layouts, with lazily cached conversions.
+
+    `i420` is the planar YUV 4:2:0 buffer of shape (H * 3 // 2, W) as PyAV and
+    most cameras deliver it; `bgr` is an (H, W, 3) array as OpenCV sources give.
+    Exactly one of them is set by the source.
+    """
+
+    pts: float
+    """Stream time in seconds (monotonic within one source session)."""
+    wallclock: float
+    """`time.time()` when the frame was captured."""
+    width: int
+    height: int
+    i420: NDArray[np.uint8] | None = None
+    bgr: NDArray[np.uint8] | None = None
+    packet: Any = None
+    """The compressed packet this frame came from, when the source has one (passthrough)."""
+    keyframe: bool = False
+    """True when `packets` starts with a keyframe (a recording may begin here)."""
+    packets: tuple[Any, ...] = ()
+    """All packets demuxed since the previous frame, in decode order (`packet` is the last).
+
+    Usually exactly one; more while a decoder holds frames back (B-frames, threading).
+    """
+    _cache: dict[tuple[str, int], NDArray[np.uint8]] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def from_i420(cls, buf: NDArray[np.uint8], pts: float, wallclock: float, **kw: Any) -> Frame:
+        height = buf.shape[0] * 2 // 3
+        return cls(pts, wallclock, buf.shape[1], height, i420=buf, **kw)
+
+    @classmethod
+    def from_bgr(cls, img: NDArray[np.uint8], pts: float, wallclock: float, **kw: Any) -> Frame:
+        return cls(pts, wallclock, img.shape[1], img.shape[0], bgr=img, **kw)
+
+    def luma(self, target_height: int) -> NDArray[np.uint8]:
+        """Y plane decimated by an integer step to about `target_height` rows.
+
+        Nearest-neighbour striding: free for I420 (a view of the Y plane), and for
+        BGR the colour conversion runs on the decimated pixels only.
+        """
+        step = _step_for(self.height, target_height)
+        key = ("luma", step)
+        cached = self._cache.get(key)
+        if cached is not None:
+            return cached
+        if self.i420 is not None:
+            out = np.ascontiguousarray(self.i420[: self.height : step, ::step])
+        else:
+            assert self.bgr is not None
+            small = np.ascontiguousarray(self.bgr[::step, ::step])
+            out = as_u8(cv2.cvtColor(small, cv2.COLOR_BGR2GRAY))
+        self._cache[key] = out
+        return out
+
+    def to_bgr(self, max_width: int | None = None) -> NDArray[np.uint8]:
+        """BGR picture no wider than `max_width` (full size when None)."""
+        width = self.width if max_width is None else min(max_width, self.width)
+        key = ("bgr", width)
+        cached = self._cache.get(key)
+        if cached is not None:
+            return cached
+        src = self.bgr
+        if width == self.width:
+            if src is not None:
+                out = src
+            else:
+                assert self.i420 is not None
+                out = as_u8(cv2.cvtColor(self.i420, cv2.COLOR_YUV2BGR_I420))
+        else:
+            height = max(4, round(self.height * width / self.width) // 4 * 4)
+            if src is None:
+                # Shrink the planes first, then convert: colour work on the small picture only.
+                assert self.i420 is not None
+                out = _i420_resize_to_bgr(self.i420, self.width, self.height, width, height)
+            else:
+                out = as_u8(cv2.resize(src, (width, height), interpolation=cv2.INTER_AREA))
+        self._cache[key] = out
+        return out
+
+
+def _i420_resize_to_bgr(
+    buf: NDArray[np.uint8], w: int, h: int, out_w: int, out_h: int
+) -> NDArray[np.uint8]:
+    y = buf[:h]
+    uv = buf[h:].reshape(2, h // 2, w // 2)
+    # Even width and height divisible by 4 so the chroma planes pack back into I420 rows.
+    out_w -= out_w % 2
+    ys = cv2.resize(y, (out_w, out_h), interpolation=cv2.INTER_AREA)
+    us = cv2.resize(uv[0], (out_w // 2, out_h // 2), interpolation=cv2.INTER_AREA)
+    vs = cv2.resize(uv[1], (out_w // 2, out_h // 2), interpolation=cv2.INTER_AREA)
+    small = np.concatenate([ys, us.reshape(-1, out_w), vs.reshape(-1, out_w)])
+    return as_u8(cv2.cvtColor(small, cv2.COLOR_YUV2BGR_I420))

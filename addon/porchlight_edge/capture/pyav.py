@@ -1,0 +1,99 @@
+"""PyAV helpers shared by the file and RTSP sources: open safely, decode to I420.
+
+Frames stay in YUV 4:2:0 (no BGR conversion): the motion engine reads the luma plane
+directly and the live view converts only a downscaled copy.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+import time
+from typing import TYPE_CHECKING, Any
+
+import av
+
+from porchlight_edge.capture.base import CaptureError, StreamInfo
+from porchlight_edge.capture.frame import Frame
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    import threading
+
+    import numpy as np
+
+# Formats whose planes already are I420 (yuvj = full range; the luma is what matters).
+_I420_FORMATS = frozenset({"yuv420p", "yuvj420p"})
+
+
+def open_container(
+    target: str,
+    *,
+    protocols: str,
+    options: dict[str, str] | None = None,
+    timeout: tuple[float, float] | None = None,
+) -> Any:
+    """`av.open` for reading with FFmpeg restricted to the `protocols` whitelist."""
+    opts = {"protocol_whitelist": protocols, **(options or {})}
+    return av.open(target, mode="r", options=opts, timeout=timeout)
+
+
+def stream_info(stream: Any) -> StreamInfo:
+    ctx = stream.codec_context
+    rate = stream.average_rate or stream.guessed_rate
+    time_base = stream.time_base
+    return StreamInfo(
+        codec=str(ctx.name),
+        width=int(ctx.width),
+        height=int(ctx.height),
+        fps=float(rate) if rate else None,
+        time_base=Fraction(time_base) if time_base is not None else None,
+        extradata=bytes(ctx.extradata) if ctx.extradata else None,
+    )
+
+
+def to_i420(vframe: Any) -> np.ndarray[Any, np.dtype[np.uint8]]:
+    """The picture as an (H*3/2, W) uint8 I420 buffer, converting only when needed."""
+    if vframe.format.name in _I420_FORMATS and vframe.width % 2 == 0 and vframe.height % 2 == 0:
+        return vframe.to_ndarray()  # type: ignore[no-any-return]
+    width, height = vframe.width - vframe.width % 2, vframe.height - vframe.height % 2
+    converted = vframe.reformat(width=width, height=height, format="yuv420p")
+    return converted.to_ndarray()  # type: ignore[no-any-return]
+
+
+def decode_video(
+    container: Any,
+    stop: threading.Event,
+    *,
+    pts_offset: float = 0.0,
+    keep_packets: bool = True,
+) -> Iterator[Frame]:
+    """Demux and decode the first video stream into Frames with `pts` in seconds.
+
+    Each frame carries the packets demuxed since the previous frame (`packets`, the
+    last one also as `packet`), so a passthrough recorder sees every packet once even
+    when the decoder holds some back.
+    """
+    if not container.streams.video:
+        raise CaptureError("no video stream")
+    stream = container.streams.video[0]
+    pending: list[Any] = []
+    last_pts = pts_offset
+    for packet in container.demux(stream):
+        if stop.is_set():
+            return
+        if keep_packets and packet.size:
+            pending.append(packet)
+        for vframe in packet.decode():
+            when = vframe.time
+            pts = pts_offset + (float(when) if when is not None else last_pts - pts_offset)
+            last_pts = pts
+            carried = tuple(pending)
+            pending.clear()
+            yield Frame.from_i420(
+                to_i420(vframe),
+                pts,
+                time.time(),
+                packet=carried[-1] if carried else None,
+                packets=carried,
+                keyframe=bool(carried[0].is_keyframe if carried else vframe.key_frame),
+            )

@@ -1,0 +1,74 @@
+"""RTSP cameras through PyAV: TCP by default, bounded timeouts, packets kept for passthrough."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+import av
+
+from porchlight_edge.capture.base import CaptureError, ThreadedSource
+from porchlight_edge.capture.pyav import decode_video, open_container, stream_info
+from porchlight_edge.capture.urls import redact_url, validate_url
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    import threading
+
+    from porchlight_edge.capture.config import CameraConfig
+    from porchlight_edge.capture.frame import Frame
+
+_LOGGER = logging.getLogger(__name__)
+# Everything an RTSP session may need underneath, and nothing that reads local files.
+RTSP_PROTOCOLS = "rtsp,rtsps,rtp,srtp,tcp,udp,tls"
+
+
+class RtspSource(ThreadedSource):
+    """Decodes the camera's video track to I420 frames in a worker thread."""
+
+    def __init__(self, cfg: CameraConfig, url: str) -> None:
+        super().__init__(cfg.name)
+        self._url = validate_url(url, "rtsp")
+        self._transport = cfg.rtsp_transport
+        self._timeouts = (cfg.open_timeout, cfg.read_timeout)
+
+    @property
+    def redacted_url(self) -> str:
+        return redact_url(self._url)
+
+    def _options(self) -> dict[str, str]:
+        return {
+            "rtsp_transport": self._transport,
+            # FFmpeg's socket timeout in microseconds (covers connect and each read).
+            "timeout": str(int(self._timeouts[1] * 1_000_000)),
+            "allowed_media_types": "video",
+            "fflags": "nobuffer",
+        }
+
+    def _produce(self, stop: threading.Event) -> Iterator[Frame]:
+        shown = self.redacted_url
+        _LOGGER.debug("%s: connecting to %s over %s", self.name, shown, self._transport)
+        try:
+            container = open_container(
+                self._url, protocols=RTSP_PROTOCOLS, options=self._options(), timeout=self._timeouts
+            )
+        except av.FFmpegError as err:
+            raise CaptureError(f"{self.name}: cannot open {shown}: {_describe(err)}") from None
+        try:
+            if not container.streams.video:
+                raise CaptureError(f"{self.name}: {shown} has no video track")
+            stream = container.streams.video[0]
+            stream.codec_context.thread_type = "SLICE"  # frame threading would add latency
+            self.stream_info = stream_info(stream)
+            yield from decode_video(container, stop)
+        except av.FFmpegError as err:
+            raise CaptureError(f"{self.name}: {shown} failed: {_describe(err)}") from None
+        finally:
+            container.close()
+        raise CaptureError(f"{self.name}: {shown} ended the stream")
+
+
+def _describe(err: av.FFmpegError) -> str:
+    """FFmpeg's message without the filename (which would be the URL, with credentials)."""
+    message = getattr(err, "strerror", None) or type(err).__name__
+    return redact_url(str(message))

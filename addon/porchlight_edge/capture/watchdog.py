@@ -1,0 +1,244 @@
+"""Keeps one camera running: stall detection, reconnect with backoff, status events.
+
+Status model (`protocol.CameraStatus`):
+- `online`: frames are arriving.
+- `stalled`: the camera was delivering and stopped (no frame for `stall_seconds`, or
+  the stream broke); the last good frame is kept, marked stale, while we reconnect.
+- `offline`: a connection attempt failed (cannot open, or no first frame in time).
+Reconnects wait a capped exponential backoff (1, 2, 4 ... 30 s), reset by a good frame.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+import contextlib
+from dataclasses import dataclass
+import inspect
+import logging
+import time
+from typing import TYPE_CHECKING, Any
+
+from porchlight_edge.capture.base import CameraSource, CaptureError, open_source
+from porchlight_edge.capture.urls import redact_url
+from porchlight_edge.protocol import CameraStatus
+
+if TYPE_CHECKING:
+    from porchlight_edge.capture.config import CameraConfig
+    from porchlight_edge.capture.frame import Frame
+
+_LOGGER = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class StatusEvent:
+    camera: str
+    status: CameraStatus
+    reason: str
+    """Human-readable and credential-free."""
+    retry_in: float | None = None
+    """Seconds until the next connection attempt, when one is scheduled."""
+
+
+class Backoff:
+    """Capped exponential delays: base, base*factor, ... up to cap; `reset()` starts over."""
+
+    def __init__(self, base: float = 1.0, cap: float = 30.0, factor: float = 2.0) -> None:
+        self.base, self.cap, self.factor = base, cap, factor
+        self._next = base
+
+    def next(self) -> float:
+        delay = self._next
+        self._next = min(self.cap, self._next * self.factor)
+        return delay
+
+    def reset(self) -> None:
+        self._next = self.base
+
+
+StatusCallback = Callable[[CameraStatus, str], Awaitable[None] | None]
+"""`on_status(status, reason)`: called on every status change; reason is credential-free."""
+
+
+class _Stalled(Exception):
+    pass
+
+
+async def _maybe_await(result: object) -> None:
+    if inspect.isawaitable(result):
+        await result
+
+
+class CameraRunner:
+    """Runs `source_factory()` sources one after another, forever, until `stop()`."""
+
+    def __init__(
+        self,
+        source_factory: Callable[[], CameraSource],
+        on_frame: Callable[[Frame], Awaitable[None] | None],
+        on_status: StatusCallback | None = None,
+        *,
+        name: str | None = None,
+        stall_seconds: float = 5.0,
+        connect_timeout: float | None = None,
+        backoff_base: float = 1.0,
+        backoff_cap: float = 30.0,
+        sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.name = name or "camera"
+        self._named = name is not None
+        self._factory = source_factory
+        self._on_frame = on_frame
+        self._on_status = on_status
+        self.stall_seconds = stall_seconds
+        # Opening (RTSP handshake, first keyframe) may take longer than one frame gap.
+        self.connect_timeout = connect_timeout or max(2 * stall_seconds, 15.0)
+        self.backoff = Backoff(backoff_base, backoff_cap)
+        self._sleep = sleep
+        self._clock = clock
+        self.status: CameraStatus | None = None
+        self.reason = "not started"
+        self.last_frame: Frame | None = None
+        self.last_frame_at: float | None = None
+        self.frames_received = 0
+        self.events: list[StatusEvent] = []
+        """Every status change published, in order."""
+        self.delays: list[float] = []
+        """Every backoff delay waited, in order (for diagnostics and tests)."""
+        self.source: CameraSource | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._stopping = False
+
+    @classmethod
+    def for_config(
+        cls,
+        cfg: CameraConfig,
+        on_frame: Callable[[Frame], Awaitable[None] | None],
+        on_status: StatusCallback | None = None,
+        *,
+        on_ring: Callable[[], Any] | None = None,
+        **kwargs: Any,
+    ) -> CameraRunner:
+        """A runner for `cfg`'s main source; `on_ring` is wired into the demo source."""
+
+        def factory() -> CameraSource:
+            source = open_source(cfg)
+            if on_ring is not None and hasattr(source, "on_ring"):
+                source.on_ring = on_ring
+            return source
+
+        kwargs.setdefault("stall_seconds", cfg.stall_seconds)
+        kwargs.setdefault("connect_timeout", cfg.open_timeout + cfg.stall_seconds)
+        return cls(factory, on_frame, on_status, name=cfg.name, **kwargs)
+
+    @property
+    def stopping(self) -> bool:
+        return self._stopping
+
+    @property
+    def stale(self) -> bool:
+        """True when `last_frame` is not a current picture."""
+        if self.status != CameraStatus.ONLINE or self.last_frame_at is None:
+            return True
+        return self._clock() - self.last_frame_at > self.stall_seconds
+
+    async def run(self) -> None:
+        """Run until `stop()` (or until cancelled)."""
+        self._stopping = False
+        self._task = asyncio.create_task(self._loop(), name=f"camera-{self.name}")
+        try:
+            await self._task
+        except asyncio.CancelledError:
+            if not self._stopping:
+                raise
+        finally:
+            if not self._task.done():
+                self._task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await self._task
+
+    async def stop(self) -> None:
+        self._stopping = True
+        task = self._task
+        if task is not None and not task.done():
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    async def _loop(self) -> None:
+        while not self._stopping:
+            got_frame, reason = await self._session()
+            if self.stopping:  # a property: mypy must not assume the loop condition still holds
+                return
+            delay = self.backoff.next()
+            self.delays.append(delay)
+            # Lost after delivering → stalled; a failed (re)connect → offline.
+            status = CameraStatus.STALLED if got_frame else CameraStatus.OFFLINE
+            await self._publish(status, reason, retry_in=delay)
+            await self._sleep(delay)
+
+    async def _session(self) -> tuple[bool, str]:
+        """One source from open to failure: (whether any frame came, why it ended)."""
+        got_frame = False
+        source: CameraSource | None = None
+        try:
+            source = self.source = self._factory()
+            if not self._named:
+                self.name = source.name
+            frames = source.frames()
+            try:
+                timeout = self.connect_timeout
+                while True:
+                    try:
+                        async with asyncio.timeout(timeout):
+                            frame = await anext(frames)
+                    except TimeoutError:
+                        raise _Stalled(f"no frame for {timeout:g} s") from None
+                    got_frame, timeout = True, self.stall_seconds
+                    await self._accept(frame)
+            finally:
+                aclose = getattr(frames, "aclose", None)
+                if aclose is not None:
+                    await aclose()
+        except (CaptureError, _Stalled) as err:
+            reason = str(err)
+        except StopAsyncIteration:
+            reason = "stream ended"
+        except (OSError, ValueError, RuntimeError) as err:  # e.g. a bad config in the factory
+            _LOGGER.exception("%s: source failed", self.name)
+            reason = f"{type(err).__name__}: {err}"
+        finally:
+            if source is not None:
+                with contextlib.suppress(Exception):
+                    await source.close()
+        return got_frame, redact_url(reason)
+
+    async def _accept(self, frame: Frame) -> None:
+        self.backoff.reset()
+        self.last_frame, self.last_frame_at = frame, self._clock()
+        self.frames_received += 1
+        if self.status != CameraStatus.ONLINE:
+            await self._publish(CameraStatus.ONLINE, "receiving frames")
+        try:
+            await _maybe_await(self._on_frame(frame))
+        except Exception:
+            # A consumer bug must not take the camera down with it.
+            _LOGGER.exception("%s: frame handler failed", self.name)
+
+    async def _publish(
+        self, status: CameraStatus, reason: str, retry_in: float | None = None
+    ) -> None:
+        changed = status != self.status
+        self.status, self.reason = status, reason
+        if not changed:
+            _LOGGER.debug("%s: still %s: %s", self.name, status, reason)
+            return
+        level = logging.INFO if status == CameraStatus.ONLINE else logging.WARNING
+        _LOGGER.log(level, "%s: %s (%s)", self.name, status, reason)
+        self.events.append(StatusEvent(self.name, status, reason, retry_in))
+        if self._on_status is not None:
+            try:
+                await _maybe_await(self._on_status(status, reason))
+            except Exception:
+                _LOGGER.exception("%s: status handler failed", self.name)

@@ -1,0 +1,184 @@
+"""Service options: HA add-on `/data/options.json`, a JSON file, or command-line flags.
+
+Parsing is strict: a wrong type or an unknown key is a clear error naming the
+option, so a typo never silently turns a feature off.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+import json
+from pathlib import Path
+from typing import Any
+
+from porchlight_edge.button import ButtonConfig
+from porchlight_edge.capture.config import CameraConfig
+from porchlight_edge.motion.engine import MotionConfig
+from porchlight_edge.motion.zones import Zone
+from porchlight_edge.protocol import CAMERA_NAME_RE, DEFAULT_PORT
+
+ADDON_OPTIONS = Path("/data/options.json")
+LOG_LEVELS = ("debug", "info", "warning", "error")
+
+
+class ConfigError(ValueError):
+    """The options are invalid; the message names the offending option."""
+
+
+@dataclass(slots=True)
+class LiveOptions:
+    width: int = 1280
+    quality: int = 80
+    max_viewers: int = 8
+
+
+@dataclass(slots=True)
+class CameraOptions:
+    name: str
+    title: str
+    capture: CameraConfig
+    motion: MotionConfig = field(default_factory=MotionConfig)
+    motion_enabled: bool = True
+
+
+@dataclass(slots=True)
+class ServiceOptions:
+    data_dir: Path
+    host: str = "0.0.0.0"
+    port: int = DEFAULT_PORT
+    name: str = "Porchlight"
+    log_level: str = "info"
+    token: str | None = None
+    """Fixed token (tests, development); normally generated into the data folder."""
+    cameras: list[CameraOptions] = field(default_factory=list)
+    live: LiveOptions = field(default_factory=LiveOptions)
+    button: ButtonConfig | None = None
+
+
+def _take(
+    d: dict[str, Any], key: str, kind: type | tuple[type, ...], where: str, default: Any
+) -> Any:
+    value = d.pop(key, default)
+    if value is default:
+        return value
+    if isinstance(value, bool) and bool not in (kind if isinstance(kind, tuple) else (kind,)):
+        raise ConfigError(f"{where}.{key}: expected {_kind_name(kind)}, got a boolean")
+    if not isinstance(value, kind):
+        raise ConfigError(f"{where}.{key}: expected {_kind_name(kind)}, got {value!r}")
+    return value
+
+
+def _kind_name(kind: type | tuple[type, ...]) -> str:
+    kinds = kind if isinstance(kind, tuple) else (kind,)
+    return " or ".join(k.__name__ for k in kinds)
+
+
+def _no_leftovers(d: dict[str, Any], where: str) -> None:
+    if d:
+        raise ConfigError(f"{where}: unknown option(s) {', '.join(sorted(d))}")
+
+
+def parse_motion(raw: dict[str, Any], where: str) -> tuple[MotionConfig, bool]:
+    d = dict(raw)
+    enabled = _take(d, "enabled", bool, where, True)
+    defaults = MotionConfig()
+    zones_raw = _take(d, "zones", list, where, [])
+    masks_raw = _take(d, "masks", list, where, [])
+    kwargs: dict[str, Any] = {
+        "threshold": _take(d, "threshold", int, where, defaults.threshold),
+        "min_area_pct": float(_take(d, "min_area", (int, float), where, defaults.min_area_pct)),
+        "detect_height": _take(d, "detect_height", int, where, defaults.detect_height),
+        "on_frames": _take(d, "on_frames", int, where, defaults.on_frames),
+        "off_seconds": float(_take(d, "off_seconds", (int, float), where, defaults.off_seconds)),
+    }
+    _no_leftovers(d, where)
+    try:
+        zones = tuple(
+            Zone(str(z.get("name", f"zone_{i}")), z.get("polygon", []))
+            if isinstance(z, dict)
+            else Zone(f"zone_{i}", z)
+            for i, z in enumerate(zones_raw)
+        )
+        return MotionConfig(zones=zones, masks=tuple(masks_raw), **kwargs), enabled
+    except (ValueError, TypeError) as err:
+        raise ConfigError(f"{where}: {err}") from err
+
+
+def parse_camera(raw: object, index: int) -> CameraOptions:
+    where = f"cameras[{index}]"
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{where}: expected an object")
+    d = dict(raw)
+    name = d.get("name")
+    if not isinstance(name, str) or not CAMERA_NAME_RE.match(name):
+        raise ConfigError(f"{where}.name: 1-32 characters of a-z, 0-9 and _ required, got {name!r}")
+    title = d.pop("title", None) or name.replace("_", " ").title()
+    motion, enabled = parse_motion(d.pop("motion", {}) or {}, f"{where}.motion")
+    try:
+        capture = CameraConfig.from_dict(d)
+    except (ValueError, TypeError) as err:
+        raise ConfigError(f"{where}: {err}") from err
+    return CameraOptions(name, str(title), capture, motion, enabled)
+
+
+def parse_options(raw: dict[str, Any], data_dir: Path) -> ServiceOptions:
+    d = dict(raw)
+    where = "options"
+    options = ServiceOptions(data_dir=data_dir)
+    options.host = _take(d, "host", str, where, options.host)
+    options.port = _take(d, "port", int, where, options.port)
+    if not 0 <= options.port <= 65535:  # 0: any free port (tests, development)
+        raise ConfigError(f"options.port: must be 0-65535, got {options.port}")
+    options.name = _take(d, "name", str, where, options.name)
+    options.log_level = _take(d, "log_level", str, where, options.log_level).lower()
+    if options.log_level not in LOG_LEVELS:
+        raise ConfigError(f"options.log_level: one of {', '.join(LOG_LEVELS)}")
+    options.token = _take(d, "token", str, where, None) or None
+    live = dict(_take(d, "live", dict, where, {}))
+    options.live = LiveOptions(
+        width=_take(live, "width", int, "options.live", 1280),
+        quality=_take(live, "quality", int, "options.live", 80),
+        max_viewers=_take(live, "max_viewers", int, "options.live", 8),
+    )
+    _no_leftovers(live, "options.live")
+    cameras = _take(d, "cameras", list, where, [{"name": "front_door", "source": "demo"}])
+    options.cameras = [parse_camera(c, i) for i, c in enumerate(cameras)]
+    names = [c.name for c in options.cameras]
+    if not names:
+        raise ConfigError("options.cameras: at least one camera is required")
+    if len(set(names)) != len(names):
+        raise ConfigError("options.cameras: camera names must be unique")
+    button = _take(d, "button", dict, where, None)
+    if button is not None:
+        options.button = parse_button(button, [c.name for c in options.cameras])
+    _no_leftovers(d, where)
+    return options
+
+
+def parse_button(raw: dict[str, Any], cameras: list[str]) -> ButtonConfig:
+    d, where = dict(raw), "options.button"
+    defaults = ButtonConfig()
+    kwargs: dict[str, Any] = {
+        "chip": _take(d, "chip", str, where, defaults.chip),
+        "line": _take(d, "line", int, where, defaults.line),
+        "active_low": _take(d, "active_low", bool, where, defaults.active_low),
+        "debounce_ms": _take(d, "debounce_ms", int, where, defaults.debounce_ms),
+        "camera": _take(d, "camera", str, where, cameras[0]),
+    }
+    _no_leftovers(d, where)
+    if kwargs["camera"] not in cameras:
+        raise ConfigError(f"{where}.camera: no camera named {kwargs['camera']!r}")
+    try:
+        return ButtonConfig(**kwargs)
+    except ValueError as err:
+        raise ConfigError(str(err)) from err
+
+
+def load_options_file(path: Path, data_dir: Path) -> ServiceOptions:
+    try:
+        raw = json.loads(path.read_text())
+    except (OSError, ValueError) as err:
+        raise ConfigError(f"cannot read {path}: {err}") from err
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: expected a JSON object")
+    return parse_options(raw, data_dir)

@@ -1,0 +1,118 @@
+"""Live view: JPEG snapshots and MJPEG fan-out, each frame encoded at most once.
+
+One encode per frame is shared by every viewer. A viewer has a one-slot mailbox:
+when it is slow it only misses frames, it never holds up capture or others.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import TYPE_CHECKING
+
+import cv2
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncGenerator
+
+    from porchlight_edge.capture.frame import Frame
+
+_LOGGER = logging.getLogger(__name__)
+
+
+class TooManyViewers(Exception):
+    """The per-camera viewer limit is reached."""
+
+
+def encode_jpeg(frame: Frame, width: int, quality: int) -> bytes:
+    ok, buf = cv2.imencode(".jpg", frame.to_bgr(width), [cv2.IMWRITE_JPEG_QUALITY, quality])
+    if not ok:
+        raise RuntimeError("JPEG encoding failed")
+    return bytes(buf)
+
+
+class LiveView:
+    def __init__(self, width: int = 1280, quality: int = 80, max_viewers: int = 8) -> None:
+        self.width = width
+        self.quality = quality
+        self.max_viewers = max_viewers
+        self.frame: Frame | None = None
+        self._jpeg: tuple[Frame, bytes] | None = None
+        self._encoding: asyncio.Task[bytes] | None = None
+        self._encoding_frame: Frame | None = None
+        self._viewers: set[asyncio.Queue[bytes | None]] = set()
+        self._closed = False
+        self._pump: asyncio.Task[None] | None = None
+
+    @property
+    def viewers(self) -> int:
+        return len(self._viewers)
+
+    def update(self, frame: Frame) -> None:
+        """Take the newest frame; start an encode for viewers unless one is running."""
+        self.frame = frame
+        if self._viewers and (self._pump is None or self._pump.done()):
+            self._pump = asyncio.create_task(self._feed_viewers())
+
+    async def jpeg(self) -> bytes | None:
+        """JPEG of the latest frame, encoded on demand and cached for that frame."""
+        frame = self.frame
+        if frame is None:
+            return None
+        if self._jpeg is not None and self._jpeg[0] is frame:
+            return self._jpeg[1]
+        if self._encoding is not None and self._encoding_frame is frame:
+            return await asyncio.shield(self._encoding)
+        self._encoding_frame = frame
+        self._encoding = asyncio.create_task(
+            asyncio.to_thread(encode_jpeg, frame, self.width, self.quality)
+        )
+        data = await asyncio.shield(self._encoding)
+        self._jpeg = (frame, data)
+        return data
+
+    async def _feed_viewers(self) -> None:
+        # Loop until no newer frame arrived during the last encode, so viewers never lag.
+        sent: Frame | None = None
+        while self._viewers and self.frame is not None and self.frame is not sent:
+            sent = self.frame
+            try:
+                data = await self.jpeg()
+            except RuntimeError:
+                _LOGGER.exception("Live view encode failed")
+                return
+            if data is None:
+                return
+            for mailbox in self._viewers:
+                if mailbox.full():
+                    mailbox.get_nowait()
+                mailbox.put_nowait(data)
+
+    async def stream(self) -> AsyncGenerator[bytes]:
+        """Yield JPEGs for one viewer until the caller stops iterating."""
+        if len(self._viewers) >= self.max_viewers:
+            raise TooManyViewers(f"at most {self.max_viewers} live viewers per camera")
+        mailbox: asyncio.Queue[bytes | None] = asyncio.Queue(maxsize=1)
+        self._viewers.add(mailbox)
+        try:
+            current = await self.jpeg()
+            if current is not None:
+                yield current
+            # None is the close signal: the stream ends when the camera stops.
+            while not self._closed and (data := await mailbox.get()) is not None:
+                yield data
+        finally:
+            self._viewers.discard(mailbox)
+
+    async def close(self) -> None:
+        self._closed = True
+        for mailbox in self._viewers:
+            if mailbox.full():
+                mailbox.get_nowait()
+            mailbox.put_nowait(None)
+        for task in (self._pump, self._encoding):
+            if task is not None and not task.done():
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, RuntimeError):
+                    await task

@@ -1,0 +1,18 @@
+"""Motion detection on decimated luma: engine, zones and hysteresis."""
+
+from .engine import Box, MotionConfig, MotionEngine, MotionResult
+from .hysteresis import MotionHysteresis
+from .zones import Point, Polygon, Zone, rasterise, validate_polygon
+
+__all__ = [
+    "Box",
+    "MotionConfig",
+    "MotionEngine",
+    "MotionHysteresis",
+    "MotionResult",
+    "Point",
+    "Polygon",
+    "Zone",
+    "rasterise",
+    "validate_polygon",
+]

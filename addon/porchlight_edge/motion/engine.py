@@ -1,0 +1,319 @@
+"""Background-subtraction motion engine on decimated luma.
+
+Per frame: compensate global illumination (gain of frame over background), take
+the difference to a running background, threshold it against a per-pixel noise
+floor, clean it up morphologically, keep connected regions that are large enough,
+and report boxes, a mask and which zones they touch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import cv2
+import numpy as np
+
+from .hysteresis import MotionHysteresis
+from .zones import Polygon, Zone, rasterise, validate_polygon
+
+if TYPE_CHECKING:
+    from numpy.typing import NDArray
+
+type Box = tuple[float, float, float, float]
+
+
+@dataclass(slots=True)
+class MotionConfig:
+    threshold: int = 20
+    """Minimum luma difference (0..255) for a pixel to count as changed."""
+    min_area_pct: float = 0.5
+    """Smallest region that counts, in percent of the working frame area."""
+    detect_height: int = 180
+    """Rows of the decimated luma the engine works on (Frame.luma(detect_height))."""
+    on_frames: int = 2
+    off_seconds: float = 5.0
+    zones: tuple[Zone, ...] = ()
+    """Where motion counts; empty = the whole frame."""
+    masks: tuple[Polygon, ...] = ()
+    """Areas ignored entirely (trees, a road, a timestamp overlay)."""
+    noise_factor: float = 3.0
+    """A pixel also needs a difference above this many standard deviations of its own noise."""
+    learning_rate: float = 0.03
+    """Background adaptation per frame where nothing moves."""
+    warmup_frames: int = 3
+    """Frames after start (or a reset) that learn the background at `warmup_rate`."""
+    warmup_rate: float = 0.1
+    absorb_frames: int = 15
+    """Changed pixels that stay unchanged frame to frame this long join the background
+    (ghosts of objects that left, parked things)."""
+    fill_holes: bool = True
+    """Report whole objects: a uniform shirt matches the background inside its outline."""
+
+    def __post_init__(self) -> None:
+        self.zones = tuple(self.zones)
+        self.masks = tuple(validate_polygon(m, f"mask {i}") for i, m in enumerate(self.masks))
+        _check_sensitivity(self.threshold, self.min_area_pct)
+        if self.detect_height < 16:
+            raise ValueError(f"detect_height must be at least 16, got {self.detect_height}")
+
+
+def _check_sensitivity(threshold: int, min_area_pct: float) -> None:
+    if not 1 <= threshold <= 255:
+        raise ValueError(f"threshold must be in 1..255, got {threshold}")
+    if not 0.0 <= min_area_pct <= 100.0:
+        raise ValueError(f"min_area_pct must be in 0..100, got {min_area_pct}")
+
+
+@dataclass(slots=True)
+class MotionResult:
+    pts: float
+    mask: NDArray[np.uint8]
+    """255 where motion counts (inside zones, outside masks), at working resolution."""
+    boxes: list[Box] = field(default_factory=list)
+    """Moving regions as (x, y, w, h) relative to the frame (0..1)."""
+    motion_pct: float = 0.0
+    """Percent of the zone area (or the unmasked frame) in motion."""
+    zones_hit: list[str] = field(default_factory=list)
+    has_motion: bool = False
+    """This frame has motion (before hysteresis)."""
+    active: bool = False
+    """Debounced motion state after this frame."""
+    changed: bool | None = None
+    """The new debounced state when this frame changed it, else None."""
+
+
+_KERNEL3 = np.ones((3, 3), np.uint8)
+_GHOST_RADIUS = 0.1
+"""Neighbourhood (share of the height) that must be free of frame-to-frame change
+before a changed pixel counts as a ghost; keeps slow walkers' interiors alive."""
+_SPECKLE_PCT = 0.05
+"""Regions smaller than this percent of the frame are noise, never motion."""
+_GLOBAL_GRID = 4
+_GLOBAL_CELLS = 0.8
+"""A change spread over this share of the 4x4 grid cells is a scene change (IR switch,
+camera knocked), not an object: relearn instead of reporting motion."""
+_GAIN_SAMPLES = 1200
+
+
+class MotionEngine:
+    """Offline-drivable motion detector: `process(luma, pts)` per frame, no I/O."""
+
+    def __init__(self, config: MotionConfig | None = None) -> None:
+        self.config = config or MotionConfig()
+        self.hysteresis = MotionHysteresis(self.config.on_frames, self.config.off_seconds)
+        self._bg: NDArray[np.float32] | None = None
+        self._var = np.zeros((0, 0), np.float32)
+        self._prev = np.zeros((0, 0), np.float32)
+        self._still = np.zeros((0, 0), np.uint8)
+        self._clipped = np.zeros((0, 0), np.uint8)
+        self._frames = 0
+        # Masks at working resolution, made on the first frame (and on any size change).
+        self._valid = np.zeros((0, 0), np.uint8)
+        self._zone_masks: list[tuple[str, NDArray[np.uint8]]] = []
+        self._count_mask = self._valid
+        self._count_area = 1
+        self._ghost_kernel = _KERNEL3
+
+    # -- run-time configuration -------------------------------------------------
+    def set_sensitivity(
+        self, threshold: int | None = None, min_area_pct: float | None = None
+    ) -> None:
+        """Change sensitivity between frames; the background model is kept."""
+        t = self.config.threshold if threshold is None else threshold
+        a = self.config.min_area_pct if min_area_pct is None else min_area_pct
+        _check_sensitivity(t, a)
+        self.config.threshold, self.config.min_area_pct = t, a
+
+    def set_zones(self, zones: Sequence[Zone] = (), masks: Sequence[Polygon] = ()) -> None:
+        self.config.zones = tuple(zones)
+        self.config.masks = tuple(validate_polygon(m, f"mask {i}") for i, m in enumerate(masks))
+        if self._bg is not None:
+            self._rasterise(*self._bg.shape)
+
+    def set_hysteresis(self, on_frames: int, off_seconds: float) -> None:
+        self.hysteresis.configure(on_frames, off_seconds)
+        self.config.on_frames, self.config.off_seconds = on_frames, off_seconds
+
+    def reset(self) -> None:
+        """Forget the background (the next frame starts a new one)."""
+        self._bg = None
+        self.hysteresis.reset()
+
+    def _rasterise(self, h: int, w: int) -> None:
+        cfg = self.config
+        self._valid = cv2.bitwise_not(rasterise(cfg.masks, w, h))
+        self._zone_masks = [
+            (z.name, cv2.bitwise_and(rasterise([z.polygon], w, h), self._valid)) for z in cfg.zones
+        ]
+        if self._zone_masks:
+            union = np.zeros((h, w), np.uint8)
+            for _, m in self._zone_masks:
+                union |= m
+            self._count_mask = union
+        else:
+            self._count_mask = self._valid
+        self._count_area = max(1, cv2.countNonZero(self._count_mask))
+        k = max(3, int(h * _GHOST_RADIUS) | 1)
+        self._ghost_kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (k, k))
+
+    def _start(self, cur: NDArray[np.float32]) -> None:
+        h, w = cur.shape
+        self._rasterise(h, w)
+        self._bg = cur.copy()
+        self._var = np.full((h, w), 16.0, np.float32)
+        self._prev = cur
+        self._still = np.zeros((h, w), np.uint8)
+        self._clipped = np.zeros((h, w), np.uint8)
+        self._frames = 0
+
+    # -- per frame ----------------------------------------------------------------
+    def process(self, luma: NDArray[np.uint8], pts: float) -> MotionResult:
+        """Detect motion in one decimated luma frame (uint8, H x W) taken at `pts` seconds."""
+        cfg = self.config
+        h, w = luma.shape
+        cur = cv2.GaussianBlur(luma, (3, 3), 0).astype(np.float32)
+        if self._bg is None or self._bg.shape != (h, w):
+            self._start(cur)
+        bg = self._bg
+        assert bg is not None
+        self._frames += 1
+
+        # Global illumination: scale the background by the median brightness ratio so
+        # a cloud or the porch light does not look like motion, without forgetting the
+        # scene (a person walking in during the change stays visible).
+        gain = self._gain(cur, bg)
+        if abs(gain - 1.0) > 0.005:
+            cv2.multiply(bg, gain, dst=bg)
+            if gain > 1.0:
+                # Brighter light saturates the sensor: what would exceed 255 reads 255,
+                # and from then on the background there is only a lower bound.
+                over = cv2.compare(bg, 254.0, cv2.CMP_GT)
+                if cv2.countNonZero(over):
+                    cv2.min(bg, 255.0, dst=bg)
+                    self._clipped = cv2.bitwise_or(self._clipped, over)
+
+        diff = cv2.absdiff(cur, bg)
+        has_clipped = cv2.countNonZero(self._clipped) > 0
+        if has_clipped:
+            # Where the background is a lower bound only darker pixels are a change.
+            cv2.copyTo(cv2.max(cv2.subtract(bg, cur), 0.0), self._clipped, diff)
+        # Changed = above the fixed threshold and above the pixel's own noise (waves,
+        # leaves, sensor noise in the dark); compared squared to avoid a sqrt.
+        diff2 = cv2.multiply(diff, diff)
+        limit = cv2.max(cv2.multiply(self._var, cfg.noise_factor**2), float(cfg.threshold**2))
+        fg = cv2.compare(diff2, limit, cv2.CMP_GT)
+        fg = cv2.bitwise_and(fg, self._valid)
+        # Remove single-pixel speckle, then join the parts of one object.
+        fg = cv2.morphologyEx(fg, cv2.MORPH_OPEN, _KERNEL3)
+        fg = cv2.dilate(fg, _KERNEL3)
+
+        if self._global_change(fg):
+            # The whole scene changed its look at once: start a new background.
+            self._start(cur)
+            fg[:] = 0
+
+        motion, boxes = self._regions(fg, h, w)
+        if has_clipped:
+            self._unclip(cur, fg)
+        self._learn(cur, diff2, fg)
+
+        moving = cv2.countNonZero(motion)
+        motion_pct = 100.0 * moving / self._count_area
+        zones_hit = [
+            name for name, m in self._zone_masks if cv2.countNonZero(cv2.bitwise_and(m, motion))
+        ]
+        has_motion = moving > 0 and motion_pct >= cfg.min_area_pct
+        changed = self.hysteresis.update(pts, has_motion)
+        return MotionResult(
+            pts=pts,
+            mask=motion,
+            boxes=boxes if has_motion else [],
+            motion_pct=motion_pct,
+            zones_hit=zones_hit if has_motion else [],
+            has_motion=has_motion,
+            active=self.hysteresis.active,
+            changed=changed,
+        )
+
+    def _regions(
+        self, fg: NDArray[np.uint8], h: int, w: int
+    ) -> tuple[NDArray[np.uint8], list[Box]]:
+        """Keep regions above the speckle floor; fill them; clip to the zones."""
+        min_area = max(2.0, _SPECKLE_PCT / 100.0 * h * w)
+        contours, _ = cv2.findContours(fg, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+        kept = []
+        rects = []
+        for c in contours:
+            x, y, bw, bh = cv2.boundingRect(c)
+            # Box area first: cheap, and most speckle fails it.
+            if bw * bh >= min_area and cv2.contourArea(c) >= min_area * 0.5:
+                kept.append(c)
+                rects.append((x, y, bw, bh))
+        motion = np.zeros_like(fg)
+        if kept:
+            cv2.drawContours(motion, kept, -1, 255, cv2.FILLED)
+            if not self.config.fill_holes:
+                motion = cv2.bitwise_and(motion, fg)
+            motion = cv2.bitwise_and(motion, self._count_mask)
+        boxes = [
+            (x / w, y / h, bw / w, bh / h)
+            for x, y, bw, bh in rects
+            if cv2.countNonZero(motion[y : y + bh, x : x + bw])
+        ]
+        return motion, boxes
+
+    def _learn(
+        self, cur: NDArray[np.float32], diff2: NDArray[np.float32], fg: NDArray[np.uint8]
+    ) -> None:
+        cfg = self.config
+        bg = self._bg
+        assert bg is not None
+        # Learn the background where nothing moves; creep slowly under moving areas
+        # so an object that stops (a parked car, a parcel) joins it eventually.
+        rate = cfg.learning_rate if self._frames > cfg.warmup_frames else cfg.warmup_rate
+        still = cv2.bitwise_not(fg)
+        cv2.accumulateWeighted(cur, bg, rate, mask=still)
+        cv2.accumulateWeighted(cur, bg, rate * 0.1, mask=fg)
+        cv2.accumulateWeighted(diff2, self._var, rate, mask=still)
+
+        # Ghosts: changed pixels with no frame-to-frame change anywhere near them are
+        # a scene change that stopped moving (the car that was there at start-up);
+        # after absorb_frames they join the background.
+        moved = cv2.compare(cv2.absdiff(cur, self._prev), cfg.threshold * 0.5, cv2.CMP_GE)
+        near_moved = cv2.dilate(moved, self._ghost_kernel)
+        static = cv2.bitwise_and(fg, cv2.bitwise_not(near_moved))
+        self._still = cv2.bitwise_and(cv2.add(self._still, 1), static)
+        absorb = cv2.compare(self._still, cfg.absorb_frames, cv2.CMP_GE)
+        if cv2.countNonZero(absorb):
+            cv2.copyTo(cur, absorb, bg)
+            self._still[absorb > 0] = 0
+        self._prev = cur
+
+    def _unclip(self, cur: NDArray[np.float32], fg: NDArray[np.uint8]) -> None:
+        """Raise lower-bound background pixels to what the camera now sees; once a
+        pixel reads below saturation again its true value is known."""
+        bg = self._bg
+        assert bg is not None
+        ok = cv2.bitwise_and(self._clipped, cv2.bitwise_not(fg))
+        cv2.copyTo(cv2.max(bg, cur), ok, bg)
+        known = cv2.bitwise_and(ok, cv2.compare(cur, 250.0, cv2.CMP_LT))
+        self._clipped = cv2.bitwise_and(self._clipped, cv2.bitwise_not(known))
+
+    def _global_change(self, fg: NDArray[np.uint8]) -> bool:
+        cells = cv2.resize(fg, (_GLOBAL_GRID, _GLOBAL_GRID), interpolation=cv2.INTER_AREA)
+        changed = np.count_nonzero(cells > 64)
+        return changed >= _GLOBAL_CELLS * _GLOBAL_GRID * _GLOBAL_GRID
+
+    def _gain(self, cur: NDArray[np.float32], bg: NDArray[np.float32]) -> float:
+        # A sparse grid is plenty for a median and keeps this cheap at any size.
+        step = max(1, int(np.sqrt(cur.size / _GAIN_SAMPLES)))
+        c = cur[::step, ::step].ravel()
+        b = bg[::step, ::step].ravel()
+        ok = b > 8.0
+        if np.count_nonzero(ok) < 50:
+            return 1.0
+        ratio = c[ok] / b[ok]
+        mid = ratio.size // 2
+        return float(np.partition(ratio, mid)[mid])

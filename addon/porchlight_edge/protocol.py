@@ -1,0 +1,222 @@
+"""Porchlight protocol v1: the single source of the wire contract.
+
+This file is the one definition shared by both halves. The add-on imports it as
+`porchlight_edge.protocol`; the integration ships a byte-identical copy as
+`custom_components/porchlight/protocol.py` (written by `scripts/sync-protocol`,
+checked by `tests/test_protocol_contract.py`), because the Supervisor builds the
+add-on alone and HACS ships only the integration. Standard library only.
+
+See docs/protocol.md for the prose contract.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+import re
+from typing import Any, Final, NotRequired, TypedDict
+
+PROTOCOL_VERSION: Final = 1
+"""Bumped on any incompatible change. Both sides refuse a different major version."""
+
+WS_PATH: Final = "/api/websocket"
+MAX_MESSAGE_BYTES: Final = 64 * 1024
+"""Largest client→server websocket message; larger ones get `message_too_large`."""
+EVENT_BUFFER_SIZE: Final = 1024
+"""How many past events the server keeps for replay after a reconnect."""
+DEFAULT_PORT: Final = 8765
+
+CAMERA_NAME_RE: Final = re.compile(r"^[a-z0-9_]{1,32}$")
+
+
+def snapshot_path(camera: str) -> str:
+    return f"/api/cameras/{camera}/snapshot.jpg"
+
+
+def mjpeg_path(camera: str) -> str:
+    return f"/api/cameras/{camera}/stream.mjpeg"
+
+
+class MessageType(StrEnum):
+    """The `type` field of every server→client message, and of the client's auth."""
+
+    SERVER_INFO = "server_info"
+    AUTH = "auth"
+    AUTH_OK = "auth_ok"
+    AUTH_INVALID = "auth_invalid"
+    RESULT = "result"
+    EVENT = "event"
+
+
+class Command(StrEnum):
+    """Commands a client may send after authenticating."""
+
+    PING = "ping"
+    GET_STATE = "get_state"
+    SUBSCRIBE = "subscribe"
+    RING = "ring"
+    SET_MOTION_SETTINGS = "set_motion_settings"
+
+
+class EventType(StrEnum):
+    """Typed events; every event carries `boot_id` and `seq`."""
+
+    RING = "ring"
+    MOTION = "motion"
+    CAMERA_STATUS = "camera_status"
+
+
+class ErrorCode(StrEnum):
+    INVALID_AUTH = "invalid_auth"
+    INVALID_FORMAT = "invalid_format"
+    MESSAGE_TOO_LARGE = "message_too_large"
+    UNKNOWN_COMMAND = "unknown_command"
+    INVALID_ARGS = "invalid_args"
+    NOT_FOUND = "not_found"
+    UNSUPPORTED_VERSION = "unsupported_version"
+    INTERNAL_ERROR = "internal_error"
+
+
+class CameraStatus(StrEnum):
+    ONLINE = "online"
+    STALLED = "stalled"
+    OFFLINE = "offline"
+
+
+class RingSource(StrEnum):
+    BUTTON = "button"
+    API = "api"
+    DEMO = "demo"
+
+
+# --- message shapes -------------------------------------------------------------------------
+
+
+class ErrorInfo(TypedDict):
+    code: str
+    message: str
+
+
+class ServerInfo(TypedDict):
+    type: str
+    protocol_version: int
+    server_version: str
+    instance_id: str
+    boot_id: str
+    name: str
+
+
+class AuthMessage(TypedDict):
+    type: str
+    token: str
+    client: NotRequired[str]
+
+
+class CommandMessage(TypedDict):
+    message_id: int
+    command: str
+    args: NotRequired[dict[str, Any]]
+
+
+class ResultMessage(TypedDict):
+    type: str
+    message_id: int
+    success: bool
+    result: NotRequired[Any]
+    error: NotRequired[ErrorInfo]
+
+
+class EventMessage(TypedDict):
+    type: str
+    event: str
+    boot_id: str
+    seq: int
+    time: float
+    camera: str | None
+    data: dict[str, Any]
+
+
+class MotionSettings(TypedDict):
+    enabled: bool
+    threshold: int
+    min_area: float
+
+
+class CameraState(TypedDict):
+    name: str
+    title: str
+    status: str
+    status_reason: str | None
+    motion: bool
+    motion_settings: MotionSettings
+    width: int | None
+    height: int | None
+    fps: float | None
+    last_frame: float | None
+
+
+class ServerState(TypedDict):
+    instance_id: str
+    boot_id: str
+    seq: int
+    cameras: list[CameraState]
+
+
+# --- builders and parsers (used by both sides) -------------------------------------------------
+
+
+class ProtocolError(Exception):
+    """A message that breaks the contract; `code` is an `ErrorCode`."""
+
+    def __init__(self, code: ErrorCode, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+def result_ok(message_id: int, result: Any = None) -> ResultMessage:
+    return {"type": MessageType.RESULT, "message_id": message_id, "success": True, "result": result}
+
+
+def result_error(message_id: int, code: ErrorCode, message: str) -> ResultMessage:
+    return {
+        "type": MessageType.RESULT,
+        "message_id": message_id,
+        "success": False,
+        "error": {"code": code, "message": message},
+    }
+
+
+def parse_command(raw: object) -> CommandMessage:
+    """Validate a decoded client message; raise ProtocolError with a clear reason."""
+    if not isinstance(raw, dict):
+        raise ProtocolError(ErrorCode.INVALID_FORMAT, "message must be a JSON object")
+    message_id = raw.get("message_id")
+    if not isinstance(message_id, int) or isinstance(message_id, bool) or message_id < 0:
+        raise ProtocolError(ErrorCode.INVALID_FORMAT, "message_id must be a non-negative integer")
+    command = raw.get("command")
+    if not isinstance(command, str):
+        raise ProtocolError(ErrorCode.INVALID_FORMAT, "command must be a string")
+    args = raw.get("args", {})
+    if not isinstance(args, dict):
+        raise ProtocolError(ErrorCode.INVALID_FORMAT, "args must be a JSON object")
+    return {"message_id": message_id, "command": command, "args": args}
+
+
+def parse_event(raw: object) -> EventMessage:
+    """Validate a decoded event message (client side)."""
+    if not isinstance(raw, dict) or raw.get("type") != MessageType.EVENT:
+        raise ProtocolError(ErrorCode.INVALID_FORMAT, "not an event message")
+    for key, kind in (("event", str), ("boot_id", str), ("seq", int), ("data", dict)):
+        if not isinstance(raw.get(key), kind):
+            raise ProtocolError(ErrorCode.INVALID_FORMAT, f"event field {key!r} is missing")
+    if not isinstance(raw.get("time"), int | float):
+        raise ProtocolError(ErrorCode.INVALID_FORMAT, "event field 'time' is missing")
+    return {
+        "type": MessageType.EVENT,
+        "event": raw["event"],
+        "boot_id": raw["boot_id"],
+        "seq": raw["seq"],
+        "time": float(raw["time"]),
+        "camera": raw.get("camera"),
+        "data": raw["data"],
+    }

@@ -1,0 +1,386 @@
+"""The event and clip index: SQLite in WAL mode, safe to share between threads.
+
+WAL + `synchronous=NORMAL` keeps every committed transaction across a process
+crash (`kill -9`); only a power cut can lose the last few, never corrupt the file.
+All writes are single short transactions, so readers (the API) are never blocked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+import sqlite3
+import threading
+from typing import Any
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS clips (
+    id TEXT PRIMARY KEY,
+    camera TEXT NOT NULL,
+    start REAL NOT NULL,
+    end REAL,
+    path TEXT NOT NULL,
+    size INTEGER NOT NULL DEFAULT 0,
+    protected INTEGER NOT NULL DEFAULT 0,
+    state TEXT NOT NULL,
+    mode TEXT NOT NULL DEFAULT '',
+    reason TEXT
+);
+CREATE INDEX IF NOT EXISTS clips_start ON clips(start);
+CREATE INDEX IF NOT EXISTS clips_camera ON clips(camera, start);
+CREATE TABLE IF NOT EXISTS events (
+    id TEXT PRIMARY KEY,
+    seq INTEGER,
+    kind TEXT NOT NULL,
+    camera TEXT NOT NULL,
+    time REAL NOT NULL,
+    snapshot TEXT,
+    clip_id TEXT
+);
+CREATE INDEX IF NOT EXISTS events_time ON events(time);
+CREATE INDEX IF NOT EXISTS events_camera ON events(camera, time);
+CREATE INDEX IF NOT EXISTS events_clip ON events(clip_id);
+"""
+
+
+class ClipState(StrEnum):
+    RECORDING = "recording"
+    """Being written as `<id>.mp4.part` (or the process died while it was)."""
+    COMPLETE = "complete"
+    PARTIAL = "partial"
+    """Recovered after a crash or cut short by a full disk: shorter than planned."""
+
+
+@dataclass(frozen=True, slots=True)
+class EventRecord:
+    id: str
+    seq: int | None
+    kind: str
+    camera: str
+    time: float
+    snapshot: str | None
+    """Snapshot file name (inside the store's snapshot folder), None until written."""
+    clip_id: str | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "seq": self.seq,
+            "kind": self.kind,
+            "camera": self.camera,
+            "time": self.time,
+            "snapshot": self.snapshot,
+            "clip_id": self.clip_id,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class ClipRecord:
+    id: str
+    camera: str
+    start: float
+    end: float | None
+    path: str
+    """File name inside the store's clip folder."""
+    size: int
+    protected: bool
+    state: ClipState
+    mode: str
+    """"passthrough" or "encode" (how the footage was produced)."""
+    reason: str | None
+    events: tuple[EventRecord, ...] = field(default=())
+
+    @property
+    def duration(self) -> float | None:
+        return None if self.end is None else max(0.0, self.end - self.start)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "camera": self.camera,
+            "start": self.start,
+            "end": self.end,
+            "duration": self.duration,
+            "size": self.size,
+            "protected": self.protected,
+            "state": str(self.state),
+            "mode": self.mode,
+            "reason": self.reason,
+            "events": [e.as_dict() for e in self.events],
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Page[T]:
+    items: list[T]
+    total: int
+    offset: int
+    limit: int
+
+    @property
+    def next_offset(self) -> int | None:
+        end = self.offset + len(self.items)
+        return end if end < self.total else None
+
+
+MAX_PAGE = 500
+
+
+def _paging(limit: int, offset: int) -> tuple[int, int]:
+    if limit < 1 or offset < 0:
+        raise ValueError("limit must be >= 1 and offset >= 0")
+    return min(limit, MAX_PAGE), offset
+
+
+class ClipIndex:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._lock = threading.RLock()
+        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self._db.row_factory = sqlite3.Row
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.execute("PRAGMA busy_timeout=5000")
+        self._db.executescript(_SCHEMA)
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    def _query(self, sql: str, args: Sequence[Any] = ()) -> list[sqlite3.Row]:
+        with self._lock:
+            return list(self._db.execute(sql, args))
+
+    # --- clips -----------------------------------------------------------------------------
+    def add_clip(self, clip_id: str, camera: str, start: float, path: str, mode: str) -> None:
+        with self._tx() as db:
+            db.execute(
+                "INSERT INTO clips(id, camera, start, path, state, mode) VALUES (?,?,?,?,?,?)",
+                (clip_id, camera, start, path, ClipState.RECORDING, mode),
+            )
+
+    def adopt_clip(self, record: ClipRecord) -> None:
+        with self._tx() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO clips(id, camera, start, end, path, size, protected,"
+                " state, mode, reason) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                (
+                    record.id,
+                    record.camera,
+                    record.start,
+                    record.end,
+                    record.path,
+                    record.size,
+                    int(record.protected),
+                    record.state,
+                    record.mode,
+                    record.reason,
+                ),
+            )
+
+    def finish_clip(
+        self,
+        clip_id: str,
+        *,
+        start: float,
+        end: float,
+        path: str,
+        size: int,
+        state: ClipState,
+        reason: str | None = None,
+    ) -> None:
+        with self._tx() as db:
+            db.execute(
+                "UPDATE clips SET start=?, end=?, path=?, size=?, state=?, reason=? WHERE id=?",
+                (start, end, path, size, state, reason, clip_id),
+            )
+
+    def set_protected(self, clip_id: str, protected: bool) -> bool:
+        with self._tx() as db:
+            cur = db.execute("UPDATE clips SET protected=? WHERE id=?", (int(protected), clip_id))
+            return cur.rowcount > 0
+
+    def remove_clip(self, clip_id: str) -> None:
+        """Forget a clip; its events stay (with their snapshots) but lose the link."""
+        with self._tx() as db:
+            db.execute("UPDATE events SET clip_id=NULL WHERE clip_id=?", (clip_id,))
+            db.execute("DELETE FROM clips WHERE id=?", (clip_id,))
+
+    def get_clip(self, clip_id: str) -> ClipRecord | None:
+        rows = self._query("SELECT * FROM clips WHERE id=?", (clip_id,))
+        return self._clips_with_events(rows)[0] if rows else None
+
+    def clips_in_state(self, state: ClipState) -> list[ClipRecord]:
+        return self._clips_with_events(
+            self._query("SELECT * FROM clips WHERE state=? ORDER BY start", (str(state),))
+        )
+
+    def all_clips(self) -> list[ClipRecord]:
+        """Every clip, oldest first, without events (for retention and reconciliation)."""
+        return [_clip(r, ()) for r in self._query("SELECT * FROM clips ORDER BY start, id")]
+
+    def list_clips(
+        self,
+        *,
+        camera: str | None = None,
+        kind: str | None = None,
+        since: float | None = None,
+        until: float | None = None,
+        protected: bool | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> Page[ClipRecord]:
+        """Clips newest first. `kind` keeps clips with at least one event of that kind."""
+        limit, offset = _paging(limit, offset)
+        where, args = ["state != ?"], [str(ClipState.RECORDING)]
+        if camera is not None:
+            where.append("camera = ?")
+            args.append(camera)
+        if since is not None:
+            where.append("COALESCE(end, start) >= ?")
+            args.append(since)
+        if until is not None:
+            where.append("start <= ?")
+            args.append(until)
+        if protected is not None:
+            where.append("protected = ?")
+            args.append(int(protected))
+        if kind is not None:
+            where.append("EXISTS (SELECT 1 FROM events e WHERE e.clip_id = clips.id AND e.kind = ?)")
+            args.append(kind)
+        cond = " AND ".join(where)
+        total = int(self._query(f"SELECT COUNT(*) FROM clips WHERE {cond}", args)[0][0])
+        rows = self._query(
+            f"SELECT * FROM clips WHERE {cond} ORDER BY start DESC, id LIMIT ? OFFSET ?",
+            [*args, limit, offset],
+        )
+        return Page(self._clips_with_events(rows), total, offset, limit)
+
+    def _clips_with_events(self, rows: list[sqlite3.Row]) -> list[ClipRecord]:
+        if not rows:
+            return []
+        ids = [r["id"] for r in rows]
+        marks = ",".join("?" * len(ids))
+        events: dict[str, list[EventRecord]] = {}
+        for e in self._query(
+            f"SELECT * FROM events WHERE clip_id IN ({marks}) ORDER BY time, seq", ids
+        ):
+            events.setdefault(e["clip_id"], []).append(_event(e))
+        return [_clip(r, tuple(events.get(r["id"], ()))) for r in rows]
+
+    def total_size(self) -> int:
+        return int(self._query("SELECT COALESCE(SUM(size), 0) FROM clips")[0][0])
+
+    # --- events ----------------------------------------------------------------------------
+    def add_event(
+        self,
+        event_id: str,
+        *,
+        seq: int | None,
+        kind: str,
+        camera: str,
+        time: float,
+        clip_id: str | None,
+    ) -> None:
+        with self._tx() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO events(id, seq, kind, camera, time, clip_id)"
+                " VALUES (?,?,?,?,?,?)",
+                (event_id, seq, kind, camera, time, clip_id),
+            )
+
+    def set_event_clip(self, event_id: str, clip_id: str | None) -> None:
+        with self._tx() as db:
+            db.execute("UPDATE events SET clip_id=? WHERE id=?", (clip_id, event_id))
+
+    def set_snapshot(self, event_id: str, snapshot: str | None) -> None:
+        with self._tx() as db:
+            db.execute("UPDATE events SET snapshot=? WHERE id=?", (snapshot, event_id))
+
+    def get_event(self, event_id: str) -> EventRecord | None:
+        rows = self._query("SELECT * FROM events WHERE id=?", (event_id,))
+        return _event(rows[0]) if rows else None
+
+    def snapshot_names(self) -> set[str]:
+        rows = self._query("SELECT snapshot FROM events WHERE snapshot IS NOT NULL")
+        return {r[0] for r in rows}
+
+    def events_before(self, when: float) -> list[EventRecord]:
+        return [_event(r) for r in self._query("SELECT * FROM events WHERE time < ?", (when,))]
+
+    def remove_event(self, event_id: str) -> None:
+        with self._tx() as db:
+            db.execute("DELETE FROM events WHERE id=?", (event_id,))
+
+    def list_events(
+        self,
+        *,
+        camera: str | None = None,
+        kind: str | None = None,
+        since: float | None = None,
+        until: float | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> Page[EventRecord]:
+        """Events newest first, filtered by camera, kind and time range [since, until]."""
+        limit, offset = _paging(limit, offset)
+        where: list[str] = []
+        args: list[Any] = []
+        for column, op, value in (
+            ("camera", "=", camera),
+            ("kind", "=", kind),
+            ("time", ">=", since),
+            ("time", "<=", until),
+        ):
+            if value is not None:
+                where.append(f"{column} {op} ?")
+                args.append(value)
+        cond = " AND ".join(where) or "1"
+        total = int(self._query(f"SELECT COUNT(*) FROM events WHERE {cond}", args)[0][0])
+        rows = self._query(
+            f"SELECT * FROM events WHERE {cond} ORDER BY time DESC, id LIMIT ? OFFSET ?",
+            [*args, limit, offset],
+        )
+        return Page([_event(r) for r in rows], total, offset, limit)
+
+
+def _event(row: sqlite3.Row) -> EventRecord:
+    return EventRecord(
+        id=row["id"],
+        seq=row["seq"],
+        kind=row["kind"],
+        camera=row["camera"],
+        time=row["time"],
+        snapshot=row["snapshot"],
+        clip_id=row["clip_id"],
+    )
+
+
+def _clip(row: sqlite3.Row, events: tuple[EventRecord, ...]) -> ClipRecord:
+    return ClipRecord(
+        id=row["id"],
+        camera=row["camera"],
+        start=row["start"],
+        end=row["end"],
+        path=row["path"],
+        size=row["size"],
+        protected=bool(row["protected"]),
+        state=ClipState(row["state"]),
+        mode=row["mode"],
+        reason=row["reason"],
+        events=events,
+    )

@@ -1,0 +1,111 @@
+"""Salvage clips a crash (or a full disk) left behind, and probe adopted files.
+
+A fragmented MP4 cut off mid-write is readable up to its last whole fragment;
+salvaging remuxes the packets that still decode into a clean file, so every clip
+the index lists plays from start to end.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+import av
+
+from .writer import MOVFLAGS
+
+_LOGGER = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class ClipFacts:
+    frames: int
+    duration: float
+    """Seconds from the first to the last packet (plus one frame)."""
+    metadata: dict[str, Any]
+    """What the writer stored in the file: clip_id, camera, start, mode."""
+
+
+def _metadata(container: Any) -> dict[str, Any]:
+    raw = container.metadata.get("comment", "")
+    try:
+        meta = json.loads(raw) if raw else {}
+    except ValueError:
+        meta = {}
+    return meta if isinstance(meta, dict) else {}
+
+
+def probe(path: Path) -> ClipFacts | None:
+    """Metadata and packet span of a finished clip (no decoding), None if unreadable."""
+    try:
+        with av.open(str(path), "r") as container:
+            if not container.streams.video:
+                return None
+            stream = container.streams.video[0]
+            first = last = None
+            count = 0
+            step = 0.0
+            for packet in container.demux(stream):
+                if packet.pts is None or not packet.size:
+                    continue
+                t = float(packet.pts * packet.time_base)
+                first = t if first is None else min(first, t)
+                if last is not None and t > last:
+                    step = t - last
+                last = t if last is None else max(last, t)
+                count += 1
+            if count == 0 or first is None or last is None:
+                return None
+            return ClipFacts(count, last - first + step, _metadata(container))
+    except (av.FFmpegError, OSError) as err:
+        _LOGGER.info("cannot read %s: %s", path.name, err)
+        return None
+
+
+def salvage(src: Path, dst: Path) -> ClipFacts | None:
+    """Copy the decodable prefix of `src` into a new fragmented MP4 `dst`.
+
+    Every packet is decoded before it is copied and copying stops at the first
+    one that fails, so `dst` holds only footage that plays. None (and no `dst`)
+    when nothing decodes.
+    """
+    count = 0
+    first: float | None = None
+    last = 0.0
+    step = 0.0
+    meta: dict[str, Any] = {}
+    try:
+        with av.open(str(src), "r") as inp:
+            if not inp.streams.video:
+                return None
+            ins = inp.streams.video[0]
+            meta = _metadata(inp)
+            decoder = ins.codec_context
+            with av.open(str(dst), "w", format="mp4", options={"movflags": MOVFLAGS}) as out:
+                out.metadata["title"] = str(meta.get("camera", ""))
+                out.metadata["comment"] = inp.metadata.get("comment", "")
+                outs = out.add_stream_from_template(ins)
+                try:
+                    for packet in inp.demux(ins):
+                        if not packet.size or packet.is_corrupt or packet.pts is None:
+                            break
+                        decoder.decode(packet)
+                        t = float(packet.pts * packet.time_base)
+                        first = t if first is None else first
+                        if count and t > last:
+                            step = t - last
+                        last = max(last, t)
+                        packet.stream = outs
+                        out.mux(packet)
+                        count += 1
+                except (av.FFmpegError, OSError) as err:
+                    _LOGGER.info("%s: stopped salvaging at packet %d: %s", src.name, count, err)
+    except (av.FFmpegError, OSError) as err:
+        _LOGGER.info("cannot salvage %s: %s", src.name, err)
+    if count == 0 or first is None:
+        dst.unlink(missing_ok=True)
+        return None
+    return ClipFacts(count, last - first + step, meta)

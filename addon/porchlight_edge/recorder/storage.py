@@ -1,0 +1,401 @@
+"""The clip store: folders, index, reconciliation after a crash, retention, disk space.
+
+Layout under `root`: `index.db` (SQLite, WAL), `clips/<clip_id>.mp4` (finished),
+`clips/<clip_id>.mp4.part` (being written), `snapshots/<uuid>.jpg`, `exports/`.
+One store serves every camera; each camera's `Recorder` writes through it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+import logging
+from pathlib import Path
+import shutil
+import sqlite3
+import threading
+import time
+from typing import TYPE_CHECKING
+
+from .events import RecordingEvent, RecordingEventType
+from .ids import is_clip_id, validate_clip_id
+from .index import ClipIndex, ClipRecord, ClipState
+from .recover import probe, salvage
+from .retention import RetentionPolicy, plan_retention
+from .writer import PART_SUFFIX, replace_durably
+
+if TYPE_CHECKING:
+    from .events import RecordingListener
+
+_LOGGER = logging.getLogger(__name__)
+MB = 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class StoreSettings:
+    retention: RetentionPolicy = field(default_factory=RetentionPolicy)
+    pause_free_bytes: int = 64 * MB
+    """Recording pauses when free space falls below this (after retention tried)."""
+    resume_free_bytes: int = 128 * MB
+    """...and resumes once free space is back above this."""
+    check_interval: float = 10.0
+    """Seconds between free-space checks (and resume attempts while paused)."""
+    retention_interval: float = 600.0
+    event_max_age_days: float | None = None
+    """Events and snapshots older than this are deleted (None: same as clips' max age)."""
+
+
+@dataclass(slots=True)
+class ReconcileReport:
+    recovered: list[str] = field(default_factory=list)
+    """Clips cut short by a crash, salvaged and kept as `partial`."""
+    adopted: list[str] = field(default_factory=list)
+    """Finished clip files the index did not know (kept)."""
+    dropped: list[str] = field(default_factory=list)
+    """Clips or files with nothing decodable (deleted)."""
+    missing: list[str] = field(default_factory=list)
+    """Index rows whose file was gone (removed from the index)."""
+    snapshots_removed: int = 0
+
+
+class ClipStore:
+    def __init__(
+        self,
+        root: Path,
+        settings: StoreSettings | None = None,
+        listener: RecordingListener | None = None,
+    ) -> None:
+        self.root = root
+        self.settings = settings or StoreSettings()
+        self.clips_dir = root / "clips"
+        self.snapshots_dir = root / "snapshots"
+        self.exports_dir = root / "exports"
+        self._listener = listener
+        self._index: ClipIndex | None = None
+        self._active: set[str] = set()
+        self._lock = threading.Lock()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._task: asyncio.Task[None] | None = None
+        self.paused = False
+        self.pause_reason: str | None = None
+        self._last_retention = 0.0
+
+    # --- lifecycle -------------------------------------------------------------------------
+    async def open(self) -> ReconcileReport:
+        """Create folders and the index, reconcile them with the files, start monitoring."""
+        self._loop = asyncio.get_running_loop()
+        report = await asyncio.to_thread(self._open_sync)
+        self._task = asyncio.create_task(self._monitor(), name="clip-store")
+        return report
+
+    def _open_sync(self) -> ReconcileReport:
+        for folder in (self.root, self.clips_dir, self.snapshots_dir, self.exports_dir):
+            folder.mkdir(parents=True, exist_ok=True)
+        self._index = ClipIndex(self.root / "index.db")
+        return self.reconcile()
+
+    async def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            try:
+                await self._task
+            except asyncio.CancelledError:
+                pass
+            self._task = None
+        if self._index is not None:
+            self._index.close()
+
+    @property
+    def index(self) -> ClipIndex:
+        if self._index is None:
+            raise RuntimeError("ClipStore.open() was not called")
+        return self._index
+
+    # --- paths (the only way from an id to a file) ------------------------------------------
+    def clip_path(self, clip_id: str) -> Path:
+        return self.clips_dir / f"{validate_clip_id(clip_id)}.mp4"
+
+    def part_path(self, clip_id: str) -> Path:
+        return self.clips_dir / f"{validate_clip_id(clip_id)}{PART_SUFFIX}"
+
+    def snapshot_path(self, name: str) -> Path:
+        """Path of a snapshot file name as stored in the index (`<uuid>.jpg`)."""
+        stem, dot, ext = name.partition(".")
+        if ext != "jpg" or not dot:
+            raise ValueError("invalid snapshot name")
+        return self.snapshots_dir / f"{validate_clip_id(stem)}.jpg"
+
+    def clip_file(self, clip_id: str) -> tuple[ClipRecord, Path]:
+        """A finished clip and its file, for download; KeyError if unknown or not finished."""
+        record = self.index.get_clip(validate_clip_id(clip_id))
+        if record is None or record.state is ClipState.RECORDING:
+            raise KeyError(clip_id)
+        return record, self.clip_path(clip_id)
+
+    # --- active clips (reconciliation must not touch them) ----------------------------------
+    def register_active(self, clip_id: str) -> None:
+        with self._lock:
+            self._active.add(clip_id)
+
+    def unregister_active(self, clip_id: str) -> None:
+        with self._lock:
+            self._active.discard(clip_id)
+
+    def _is_active(self, clip_id: str) -> bool:
+        with self._lock:
+            return clip_id in self._active
+
+    # --- events to the service --------------------------------------------------------------
+    def emit(self, kind: RecordingEventType, camera: str | None, **data: object) -> None:
+        """Deliver an event to the listener on the loop thread (callable from any thread)."""
+        if self._listener is None:
+            return
+        event = RecordingEvent(kind, camera, dict(data))
+        loop = self._loop
+        if loop is None:
+            self._listener(event)
+            return
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is loop:
+            self._listener(event)
+        elif not loop.is_closed():
+            loop.call_soon_threadsafe(self._listener, event)
+
+    # --- reconciliation --------------------------------------------------------------------
+    def reconcile(self) -> ReconcileReport:
+        """Make index and files agree. Blocking; safe while other clips are being written."""
+        report = ReconcileReport()
+        index = self.index
+        for clip in index.clips_in_state(ClipState.RECORDING):
+            if not self._is_active(clip.id):
+                self._recover(clip.id, clip.camera, clip.mode, report)
+        known = {c.id: c for c in index.all_clips()}
+        for path in sorted(self.clips_dir.iterdir()):
+            name = path.name
+            if name.endswith(PART_SUFFIX):
+                clip_id = name[: -len(PART_SUFFIX)]
+                if is_clip_id(clip_id) and not self._is_active(clip_id):
+                    if clip_id not in known:
+                        self._recover(clip_id, None, "", report)
+                elif not is_clip_id(clip_id):
+                    path.unlink(missing_ok=True)
+            elif name.endswith(".mp4") and is_clip_id(name[:-4]) and name[:-4] not in known:
+                self._adopt(path, report)
+            elif name.endswith(".salvage"):
+                path.unlink(missing_ok=True)
+        for clip in index.all_clips():
+            if clip.state is not ClipState.RECORDING and not self.clip_path(clip.id).exists():
+                index.remove_clip(clip.id)
+                report.missing.append(clip.id)
+        report.snapshots_removed = self._reconcile_snapshots()
+        if any((report.recovered, report.adopted, report.dropped, report.missing)):
+            _LOGGER.info("reconciled clip store: %s", report)
+        return report
+
+    def _recover(self, clip_id: str, camera: str | None, mode: str, report: ReconcileReport) -> None:
+        part = self.part_path(clip_id)
+        final = self.clip_path(clip_id)
+        if not part.exists():
+            if final.exists():  # renamed, but the index update was lost
+                self._adopt(final, report, replace=True)
+            else:
+                self.index.remove_clip(clip_id)
+                report.dropped.append(clip_id)
+            return
+        tmp = part.with_name(part.name + ".salvage")
+        facts = salvage(part, tmp)
+        if facts is None:
+            part.unlink(missing_ok=True)
+            self.index.remove_clip(clip_id)
+            report.dropped.append(clip_id)
+            return
+        replace_durably(tmp, final)
+        part.unlink(missing_ok=True)
+        start = float(facts.metadata.get("start", 0.0)) or final.stat().st_mtime - facts.duration
+        record = ClipRecord(
+            id=clip_id,
+            camera=camera or str(facts.metadata.get("camera", "")),
+            start=start,
+            end=start + facts.duration,
+            path=final.name,
+            size=final.stat().st_size,
+            protected=False,
+            state=ClipState.PARTIAL,
+            mode=mode or str(facts.metadata.get("mode", "")),
+            reason="recovered after an interrupted recording",
+        )
+        existing = self.index.get_clip(clip_id)
+        if existing is not None:
+            record = _with(record, protected=existing.protected)
+        self.index.adopt_clip(record)
+        report.recovered.append(clip_id)
+
+    def _adopt(self, path: Path, report: ReconcileReport, replace: bool = False) -> None:
+        clip_id = path.name[:-4]
+        facts = probe(path)
+        if facts is None:
+            path.unlink(missing_ok=True)
+            if replace:
+                self.index.remove_clip(clip_id)
+            report.dropped.append(clip_id)
+            return
+        start = float(facts.metadata.get("start", 0.0)) or path.stat().st_mtime - facts.duration
+        self.index.adopt_clip(
+            ClipRecord(
+                id=clip_id,
+                camera=str(facts.metadata.get("camera", "")),
+                start=start,
+                end=start + facts.duration,
+                path=path.name,
+                size=path.stat().st_size,
+                protected=False,
+                state=ClipState.COMPLETE,
+                mode=str(facts.metadata.get("mode", "")),
+                reason="adopted",
+            )
+        )
+        report.adopted.append(clip_id)
+
+    def _reconcile_snapshots(self) -> int:
+        referenced = self.index.snapshot_names()
+        removed = 0
+        for path in self.snapshots_dir.iterdir():
+            if path.name not in referenced:
+                path.unlink(missing_ok=True)
+                removed += 1
+        for name in referenced:
+            try:
+                if not self.snapshot_path(name).exists():
+                    self._null_snapshot(name)
+            except ValueError:
+                self._null_snapshot(name)
+        return removed
+
+    def _null_snapshot(self, name: str) -> None:
+        with self.index._tx() as db:
+            db.execute("UPDATE events SET snapshot=NULL WHERE snapshot=?", (name,))
+
+    # --- deletion, protection, retention -----------------------------------------------------
+    def delete_clip_sync(self, clip_id: str, reason: str = "user") -> bool:
+        record = self.index.get_clip(validate_clip_id(clip_id))
+        if record is None or record.state is ClipState.RECORDING:
+            return False
+        self.clip_path(clip_id).unlink(missing_ok=True)
+        self.index.remove_clip(clip_id)
+        self.emit(RecordingEventType.CLIP_DELETED, record.camera, clip_id=clip_id, reason=reason)
+        return True
+
+    async def delete_clip(self, clip_id: str) -> bool:
+        """Delete a finished clip (its events stay). False if unknown or still recording."""
+        return await asyncio.to_thread(self.delete_clip_sync, clip_id)
+
+    async def set_protected(self, clip_id: str, protected: bool) -> bool:
+        return await asyncio.to_thread(
+            self.index.set_protected, validate_clip_id(clip_id), protected
+        )
+
+    def free_bytes(self) -> int:
+        return shutil.disk_usage(self.root).free
+
+    def apply_retention_sync(self, now: float | None = None) -> list[str]:
+        """Delete what the policy says, warning before each protected clip. Blocking."""
+        now = time.time() if now is None else now
+        finished = [c for c in self.index.all_clips() if c.state is not ClipState.RECORDING]
+        policy = self.settings.retention
+        deleted: list[str] = []
+        for item in plan_retention(finished, policy, now, self.free_bytes()):
+            clip = item.clip
+            if clip.protected:
+                self.emit(
+                    RecordingEventType.RETENTION_WARNING,
+                    clip.camera,
+                    clip=clip.as_dict(),
+                    reason=item.reason,
+                )
+            if self.delete_clip_sync(clip.id, item.reason):
+                deleted.append(clip.id)
+        self._expire_events(now)
+        self._last_retention = time.monotonic()
+        return deleted
+
+    async def apply_retention(self, now: float | None = None) -> list[str]:
+        return await asyncio.to_thread(self.apply_retention_sync, now)
+
+    def _expire_events(self, now: float) -> None:
+        days = self.settings.event_max_age_days or self.settings.retention.max_age_days
+        if days is None:
+            return
+        for event in self.index.events_before(now - days * 86400.0):
+            if event.clip_id is not None:
+                continue  # kept as long as its clip
+            if event.snapshot:
+                try:
+                    self.snapshot_path(event.snapshot).unlink(missing_ok=True)
+                except ValueError:
+                    pass
+            self.index.remove_event(event.id)
+
+    # --- disk space: pause and resume --------------------------------------------------------
+    def report_disk_full(self) -> None:
+        """A write failed with ENOSPC (any thread): pause until space is back."""
+        self._set_paused(True, "disk_full")
+
+    def _set_paused(self, paused: bool, reason: str | None) -> None:
+        if paused == self.paused and reason == self.pause_reason:
+            return
+        self.paused, self.pause_reason = paused, reason
+        try:
+            free = self.free_bytes()
+        except OSError:
+            free = -1
+        if paused:
+            _LOGGER.warning("recording paused: %s (%d bytes free)", reason, free)
+        else:
+            _LOGGER.info("recording resumed (%d bytes free)", free)
+        self.emit(
+            RecordingEventType.STORAGE_STATUS,
+            None,
+            recording=not paused,
+            reason=reason,
+            free_bytes=free,
+        )
+
+    def check_space_sync(self) -> None:
+        """One monitor step: retention when due or short of space, then pause/resume."""
+        s = self.settings
+        try:
+            free = self.free_bytes()
+            due = time.monotonic() - self._last_retention >= s.retention_interval
+            if due or self.paused or free < s.retention.min_free_bytes:
+                self.apply_retention_sync()
+                free = self.free_bytes()
+            if self.paused:
+                if free >= s.resume_free_bytes:
+                    self._set_paused(False, None)
+                    self.reconcile()  # salvage what the full disk cut short
+            elif free < s.pause_free_bytes:
+                self._set_paused(True, "low_space")
+        except (OSError, sqlite3.Error) as err:
+            _LOGGER.warning("storage check failed: %s", err)
+
+    async def _monitor(self) -> None:
+        while True:
+            await asyncio.to_thread(self.check_space_sync)
+            await asyncio.sleep(self.settings.check_interval)
+
+    def usage(self) -> dict[str, int | bool | str | None]:
+        return {
+            "clips_bytes": self.index.total_size(),
+            "free_bytes": self.free_bytes(),
+            "recording": not self.paused,
+            "reason": self.pause_reason,
+        }
+
+
+def _with(record: ClipRecord, *, protected: bool) -> ClipRecord:
+    from dataclasses import replace
+
+    return replace(record, protected=protected)

@@ -1,0 +1,184 @@
+"""Mux compressed H.264 packets into a fragmented MP4, crash-safely.
+
+The file is written as `<id>.mp4.part` with `frag_keyframe+empty_moov`: the
+header is complete up front and every GOP becomes a self-contained fragment, so a
+process killed mid-clip leaves a file that decodes up to its last whole fragment.
+`finish()` closes, fsyncs and renames it into place atomically.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+from pathlib import Path
+import threading
+from typing import TYPE_CHECKING, Any
+
+import av
+import numpy as np
+
+from .packets import annexb_parameter_sets
+
+if TYPE_CHECKING:
+    from .packets import EncodedPacket, StreamParams
+
+MOVFLAGS = "frag_keyframe+empty_moov+default_base_moof"
+PART_SUFFIX = ".mp4.part"
+_template_lock = threading.Lock()
+_template: Any = None
+
+
+class WriteError(Exception):
+    """A clip could not be written; `enospc` is True when the disk is full."""
+
+    def __init__(self, message: str, enospc: bool = False) -> None:
+        super().__init__(message)
+        self.enospc = enospc
+
+
+def is_enospc(err: BaseException) -> bool:
+    return getattr(err, "errno", None) == 28 or "No space left" in str(err)
+
+
+def _h264_template() -> Any:
+    """An H.264 stream to copy codec parameters from (PyAV can only set extradata on one).
+
+    Built once from a one-frame 16x16 clip in memory; each clip then overrides the
+    size, time base and extradata with the camera's own.
+    """
+    global _template
+    with _template_lock:
+        if _template is None:
+            buf = io.BytesIO()
+            out = av.open(buf, "w", format="mp4")
+            stream = out.add_stream("libx264", rate=1)
+            stream.width = stream.height = 16
+            stream.pix_fmt = "yuv420p"
+            frame = av.VideoFrame.from_ndarray(np.zeros((24, 16), np.uint8), format="yuv420p")
+            frame.pts = 0
+            for packet in [*stream.encode(frame), *stream.encode()]:
+                out.mux(packet)
+            out.close()
+            buf.seek(0)
+            _template = av.open(buf, "r").streams.video[0]
+        return _template
+
+
+def fsync_path(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def replace_durably(src: Path, dst: Path) -> None:
+    """fsync `src`, rename it to `dst` atomically, fsync the directory entry."""
+    fsync_path(src)
+    os.replace(src, dst)
+    fsync_path(dst.parent)
+
+
+class ClipWriter:
+    """One clip being written. Not thread-safe: use it from one worker thread."""
+
+    def __init__(self, part: Path, params: StreamParams, metadata: dict[str, Any]) -> None:
+        self.part = part
+        self.params = params
+        self._metadata = metadata
+        self._out: Any = None
+        self._file: Any = None
+        self._stream: Any = None
+        self._base: int | None = None
+        self._last_dts: int | None = None
+        self._first_wallclock: float | None = None
+        self.last_wallclock: float | None = None
+        self.packets = 0
+        self.bytes = 0
+
+    def _open(self, first: EncodedPacket) -> None:
+        params = self.params
+        extradata = params.extradata or annexb_parameter_sets(first.data)
+        if not extradata:
+            raise WriteError("no H.264 parameter sets (SPS/PPS) in the first keyframe")
+        try:
+            # A raw (unbuffered) Python file: FFmpeg's own file protocol swallows ENOSPC,
+            # PyAV's Python I/O raises it as OSError at the write that failed.
+            self._file = open(self.part, "wb", buffering=0)  # noqa: SIM115
+            out = av.open(self._file, "w", format="mp4", options={"movflags": MOVFLAGS})
+            out.metadata["title"] = self._metadata.get("camera", "")
+            meta = {**self._metadata, "start": first.wallclock}
+            out.metadata["comment"] = json.dumps(meta, separators=(",", ":"))
+            stream = out.add_stream_from_template(_h264_template())
+            ctx = stream.codec_context
+            ctx.extradata = extradata
+            ctx.width, ctx.height = params.width, params.height
+            stream.time_base = params.time_base
+            out.start_encoding()  # write the header now: the file is decodable from here on
+        except (av.FFmpegError, OSError) as err:
+            self._close_file()
+            raise WriteError(f"cannot create {self.part.name}: {err}", is_enospc(err)) from err
+        self._out, self._stream = out, stream
+
+    def write(self, packet: EncodedPacket) -> None:
+        if self._out is None:
+            if not packet.keyframe:
+                return
+            self._open(packet)
+            self._base = packet.dts
+            self._first_wallclock = packet.wallclock
+        assert self._base is not None
+        dts = packet.dts - self._base
+        if self._last_dts is not None and dts <= self._last_dts:
+            return  # a timestamp glitch must not abort the whole clip
+        pkt = av.Packet(packet.data)
+        pkt.pts = max(packet.pts - self._base, dts)
+        pkt.dts = dts
+        pkt.is_keyframe = packet.keyframe
+        pkt.time_base = packet.params.time_base
+        pkt.stream = self._stream
+        try:
+            self._out.mux(pkt)
+        except (av.FFmpegError, OSError) as err:
+            raise WriteError(f"writing {self.part.name} failed: {err}", is_enospc(err)) from err
+        self._last_dts = dts
+        self.packets += 1
+        self.bytes += len(packet.data)
+        self.last_wallclock = packet.wallclock
+
+    @property
+    def started(self) -> bool:
+        return self._out is not None
+
+    @property
+    def first_wallclock(self) -> float | None:
+        return self._first_wallclock
+
+    def close(self) -> None:
+        """Write the trailer (last fragment). Raises WriteError; the .part file stays."""
+        out, self._out = self._out, None
+        if out is None:
+            return
+        try:
+            out.close()
+            os.fsync(self._file.fileno())
+        except (av.FFmpegError, OSError) as err:
+            raise WriteError(f"closing {self.part.name} failed: {err}", is_enospc(err)) from err
+        finally:
+            self._close_file()
+
+    def _close_file(self) -> None:
+        file, self._file = self._file, None
+        if file is not None:
+            try:
+                file.close()
+            except OSError:
+                pass
+
+    def abort(self) -> None:
+        """Close without caring about errors (the disk may be full)."""
+        try:
+            self.close()
+        except WriteError:
+            pass

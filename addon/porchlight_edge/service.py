@@ -1,0 +1,103 @@
+"""The Porchlight edge service: cameras, the event bus and the API server."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import TYPE_CHECKING
+
+from aiohttp import web
+
+from porchlight_edge import __version__
+from porchlight_edge.api.server import create_app
+from porchlight_edge.button import ButtonWatcher, open_button
+from porchlight_edge.camera import CameraPipeline
+from porchlight_edge.events import EventBus
+from porchlight_edge.identity import Identity, load_identity, redact_token
+from porchlight_edge.protocol import EventMessage, EventType, RingSource, ServerState
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from porchlight_edge.config import ServiceOptions
+
+_LOGGER = logging.getLogger(__name__)
+
+
+class Service:
+    version = __version__
+
+    def __init__(self, options: ServiceOptions, identity: Identity | None = None) -> None:
+        self.options = options
+        self.name = options.name
+        self.identity = identity or load_identity(options.data_dir, options.token)
+        self.bus = EventBus()
+        self.cameras: dict[str, CameraPipeline] = {}
+        for cam in options.cameras:
+            self.cameras[cam.name] = CameraPipeline(
+                cam, options.live, self.bus, on_button=self._button_pressed(cam.name)
+            )
+        self._button: ButtonWatcher | None = None
+        self._runner: web.AppRunner | None = None
+        self.websockets: set[web.WebSocketResponse] = set()
+        self.port: int | None = None
+
+    def _button_pressed(self, camera: str) -> Callable[[], None]:
+        def pressed() -> None:
+            self.ring(camera, RingSource.DEMO)
+
+        return pressed
+
+    def ring(self, camera: str, source: RingSource) -> EventMessage:
+        """Publish the ring first: snapshot and recording work only starts after it is out."""
+        event = self.bus.publish(EventType.RING, camera, {"source": source})
+        _LOGGER.info("Ring at %s (%s)", camera, source)
+        return event
+
+    def state(self) -> ServerState:
+        return {
+            "instance_id": self.identity.instance_id,
+            "boot_id": self.bus.boot_id,
+            "seq": self.bus.seq,
+            "cameras": [cam.state() for cam in self.cameras.values()],
+        }
+
+    async def start(self) -> None:
+        self._runner = web.AppRunner(
+            create_app(self), access_log=None, handle_signals=False, shutdown_timeout=2.0
+        )
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.options.host, self.options.port)
+        await site.start()
+        server = site._server
+        sockets = getattr(server, "sockets", None) or []
+        self.port = sockets[0].getsockname()[1] if sockets else self.options.port
+        for camera in self.cameras.values():
+            camera.start()
+        if self.options.button is not None:
+            self._button = open_button(self.options.button, self._gpio_pressed())
+        _LOGGER.info(
+            "Porchlight %s listening on %s:%s (token %s, %d camera(s))",
+            self.version,
+            self.options.host,
+            self.port,
+            redact_token(self.identity.token),
+            len(self.cameras),
+        )
+
+    def _gpio_pressed(self) -> Callable[[], None]:
+        loop = asyncio.get_running_loop()
+        button = self.options.button
+        camera = button.camera if button and button.camera else next(iter(self.cameras))
+
+        def pressed() -> None:  # runs in the button thread
+            loop.call_soon_threadsafe(self.ring, camera, RingSource.BUTTON)
+
+        return pressed
+
+    async def stop(self) -> None:
+        if self._button is not None:
+            await asyncio.to_thread(self._button.stop)
+        await asyncio.gather(*(camera.stop() for camera in self.cameras.values()))
+        if self._runner is not None:
+            await self._runner.cleanup()

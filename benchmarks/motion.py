@@ -1,0 +1,175 @@
+"""Motion engine vs a Frigate-style reference: quality on real sequences and speed.
+
+Quality: every sequence in ../shared/data (or $PORCHLIGHT_SHARED_DATA) runs through
+both detectors; pixel F1 (ROI and temporal ROI, CDnet rules), frame-level F1 and
+onset delay. The reference's pixel mask is its kept contours filled (what its
+boxes stand for); the raw thresholded+dilated image is shown too.
+Speed: synthetic I420 frames at 720p and 1080p, decimation / luma extraction
+included for both, median ms per frame.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from typing import TYPE_CHECKING
+
+import cv2
+import numpy as np
+
+from benchmarks.datasets import Scores, Sequence, data_root, load_sequences, run_sequence
+from benchmarks.reference.frigate_motion import FrigateStyleMotion
+from porchlight_edge.capture.frame import Frame
+from porchlight_edge.motion import MotionConfig, MotionEngine
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from numpy.typing import NDArray
+
+
+def engine_detector(
+    config: MotionConfig | None = None,
+) -> Callable[[NDArray[np.uint8], float], tuple[NDArray[np.uint8], bool]]:
+    engine = MotionEngine(config or MotionConfig())
+
+    def detect(img: NDArray[np.uint8], pts: float) -> tuple[NDArray[np.uint8], bool]:
+        frame = Frame.from_bgr(img, pts, pts)
+        result = engine.process(frame.luma(engine.config.detect_height), pts)
+        return result.mask, result.has_motion
+
+    return detect
+
+
+def reference_detector(
+    filled: bool = True,
+) -> Callable[[NDArray[np.uint8], float], tuple[NDArray[np.uint8], bool]]:
+    ref = FrigateStyleMotion()
+
+    def detect(img: NDArray[np.uint8], pts: float) -> tuple[NDArray[np.uint8], bool]:
+        frame = Frame.from_bgr(img, pts, pts)
+        result = ref.process(frame.luma(frame.height))
+        return (result.filled if filled else result.mask), bool(result.boxes)
+
+    return detect
+
+
+def score_all(
+    sequences: list[Sequence], limit: int | None = None
+) -> list[tuple[str, Scores, Scores, Scores]]:
+    out = []
+    for seq in sequences:
+        eng = run_sequence(seq, engine_detector(), limit=limit)
+        ref = run_sequence(seq, reference_detector(filled=True), limit=limit)
+        raw = run_sequence(seq, reference_detector(filled=False), limit=limit)
+        out.append((seq.name, eng, ref, raw))
+    return out
+
+
+def _delay_text(delays: list[int | None]) -> str:
+    if not delays:
+        return "-"
+    hit = [d for d in delays if d is not None]
+    med = f"{statistics.median(hit):.0f}" if hit else "-"
+    return f"{med} ({len(hit)}/{len(delays)})"
+
+
+def synth_i420(width: int, height: int, count: int, seed: int = 1) -> list[NDArray[np.uint8]]:
+    """Textured scene with sensor noise and a figure walking across: plausible camera frames."""
+    rng = np.random.default_rng(seed)
+    small = rng.integers(40, 200, (height // 16, width // 16), dtype=np.uint8)
+    scene = cv2.resize(small, (width, height), interpolation=cv2.INTER_CUBIC)
+    scene = cv2.GaussianBlur(scene, (0, 0), 2.0)
+    chroma = np.full((height // 2, width), 128, np.uint8)
+    frames = []
+    for i in range(count):
+        y = scene.copy()
+        x0 = int((0.1 + 0.8 * i / count) * width)
+        cv2.rectangle(y, (x0, height // 3), (x0 + width // 12, height - height // 10), 30, -1)
+        noise = rng.normal(0, 3, y.shape)
+        y = np.clip(y + noise, 0, 255).astype(np.uint8)
+        frames.append(np.concatenate([y, chroma]))
+    return frames
+
+
+def time_detectors(width: int, height: int, count: int = 150) -> tuple[float, float]:
+    frames = synth_i420(width, height, count)
+    engine = MotionEngine()
+    ref = FrigateStyleMotion()
+    eng_ms: list[float] = []
+    ref_ms: list[float] = []
+    for i, buf in enumerate(frames):
+        pts = i / 25.0
+        # Interleave the two so both see the same cache and CPU state.
+        t0 = time.perf_counter()
+        f = Frame.from_i420(buf, pts, pts)
+        engine.process(f.luma(engine.config.detect_height), pts)
+        t1 = time.perf_counter()
+        g = Frame.from_i420(buf, pts, pts)
+        ref.process(g.luma(g.height))
+        t2 = time.perf_counter()
+        if i >= 10:  # skip warm-up (allocations, first calibration)
+            eng_ms.append((t1 - t0) * 1000)
+            ref_ms.append((t2 - t1) * 1000)
+    return statistics.median(eng_ms), statistics.median(ref_ms)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--limit", type=int, default=None, help="scored frames per sequence")
+    parser.add_argument("--frames", type=int, default=300, help="frames per timing run")
+    args = parser.parse_args()
+
+    root = data_root()
+    if root is None:
+        print("no ../shared/data (set PORCHLIGHT_SHARED_DATA): quality part skipped")
+        results = []
+    else:
+        results = score_all(load_sequences(root), args.limit)
+
+    header = (
+        f"{'sequence':<24} {'pixF1 eng':>9} {'pixF1 ref':>9} {'(raw)':>6} "
+        f"{'frmF1 eng':>9} {'frmF1 ref':>9} {'onset eng':>10} {'onset ref':>10}"
+    )
+    print(header)
+    print("-" * len(header))
+    for name, eng, ref, raw in results:
+        print(
+            f"{name:<24} {eng.pixel_f1:>9.3f} {ref.pixel_f1:>9.3f} {raw.pixel_f1:>6.3f} "
+            f"{eng.frame_f1:>9.3f} {ref.frame_f1:>9.3f} "
+            f"{_delay_text(eng.onset_delays()):>10} {_delay_text(ref.onset_delays()):>10}"
+        )
+
+    def mean(values: list[float]) -> float:
+        return float(np.mean(values)) if values else float("nan")
+
+    pe = mean([e.pixel_f1 for _, e, _, _ in results])
+    pr = mean([r.pixel_f1 for _, _, r, _ in results])
+    fe = mean([e.frame_f1 for _, e, _, _ in results])
+    fr = mean([r.frame_f1 for _, _, r, _ in results])
+    worst = min((e.pixel_f1 - r.pixel_f1 for _, e, r, _ in results), default=float("nan"))
+    print("-" * len(header))
+    print(f"{'mean':<24} {pe:>9.3f} {pr:>9.3f} {'':>6} {fe:>9.3f} {fr:>9.3f}")
+    print(f"worst per-sequence pixel F1 margin (engine - reference): {worst:+.3f}")
+    print("onset: median frames from ground-truth onset to detection (onsets hit / onsets)")
+    print()
+
+    timings = {}
+    print(f"{'input':<8} {'engine ms':>10} {'reference ms':>13} {'ratio':>7}")
+    for label, (w, h) in (("720p", (1280, 720)), ("1080p", (1920, 1080))):
+        e_ms, r_ms = time_detectors(w, h, args.frames)
+        timings[label] = (e_ms, r_ms)
+        print(f"{label:<8} {e_ms:>10.3f} {r_ms:>13.3f} {e_ms / r_ms:>7.2f}")
+    e1080, r1080 = timings["1080p"]
+    print(
+        f"RESULT engine_ms_1080p={e1080:.3f} reference_ms_1080p={r1080:.3f} "
+        f"speed_ratio={e1080 / r1080:.3f} pixel_f1_engine={pe:.3f} pixel_f1_reference={pr:.3f} "
+        f"frame_f1_engine={fe:.3f} frame_f1_reference={fr:.3f}"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

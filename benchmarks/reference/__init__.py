@@ -1,0 +1,1 @@
+"""Reference implementations that our components are measured against."""

@@ -1,0 +1,500 @@
+"""Client for the Porchlight add-on: websocket commands and events, HTTP snapshots.
+
+Knows nothing of Home Assistant (aiohttp, asyncio and the shared `protocol` only), so it
+can be tested against a fake server and reused by tools. The wire contract is
+docs/protocol.md; `run()` keeps a connection up and delivers each event exactly once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+import contextlib
+import itertools
+import json
+import logging
+from typing import Any, cast
+
+import aiohttp
+
+from .exceptions import (
+    PorchlightAuthError,
+    PorchlightCommandError,
+    PorchlightConnectionError,
+    PorchlightError,
+    PorchlightUnsupportedVersion,
+)
+from .protocol import (
+    CAMERA_NAME_RE,
+    PROTOCOL_VERSION,
+    WS_PATH,
+    AuthMessage,
+    Command,
+    CommandMessage,
+    ErrorCode,
+    EventMessage,
+    MessageType,
+    MotionSettings,
+    ProtocolError,
+    ServerInfo,
+    ServerState,
+    mjpeg_path,
+    parse_event,
+    snapshot_path,
+)
+
+_LOGGER = logging.getLogger(__name__)
+
+type EventCallback = Callable[[EventMessage], None]
+type StateCallback = Callable[[ServerState], None]
+type ConnectionCallback = Callable[[bool], None]
+type AuthFailedCallback = Callable[[], None]
+
+
+class PorchlightClient:
+    """One connection to one add-on; `run()` keeps it alive and resynchronises."""
+
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        host: str,
+        port: int,
+        token: str,
+        *,
+        request_timeout: float = 10.0,
+        heartbeat: float = 30.0,
+        backoff_min: float = 1.0,
+        backoff_max: float = 60.0,
+        client_name: str = "home-assistant",
+    ) -> None:
+        self._session = session
+        self.host = host
+        self.port = port
+        self._token = token
+        self._timeout = request_timeout
+        self._heartbeat = heartbeat
+        self.backoff_min = backoff_min
+        self.backoff_max = backoff_max
+        self._client_name = client_name
+        self._ws: aiohttp.ClientWebSocketResponse | None = None
+        self._reader: asyncio.Task[None] | None = None
+        self._pending: dict[int, asyncio.Future[Any]] = {}
+        self._ids = itertools.count(1)
+        self._on_event: EventCallback | None = None
+        self._run_task: asyncio.Task[None] | None = None
+        self.server_info: ServerInfo | None = None
+        self.last_event: tuple[str, int] | None = None
+        """(boot_id, seq) of the last event delivered; the `since` of the next subscribe."""
+
+    # --- connection -------------------------------------------------------------------------
+
+    @property
+    def base_url(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host and not self.host.startswith("[") else self.host
+        return f"http://{host}:{self.port}"
+
+    @property
+    def connected(self) -> bool:
+        return self._ws is not None and not self._ws.closed
+
+    async def connect(self) -> ServerInfo:
+        """Open the websocket and authenticate; a no-op when already connected."""
+        if self.connected and self.server_info is not None:
+            return self.server_info
+        try:
+            async with asyncio.timeout(self._timeout):
+                # No aiohttp heartbeat: run() pings at the protocol level instead, which
+                # also proves the add-on's command loop is alive (and aiohttp 3.14 can
+                # re-arm its heartbeat timer after close).
+                ws = await self._session.ws_connect(self.base_url + WS_PATH)
+                try:
+                    info = await self._handshake(ws)
+                except BaseException:
+                    await ws.close()
+                    raise
+        except TimeoutError as err:
+            raise PorchlightConnectionError(
+                f"timed out connecting to {self.base_url} after {self._timeout} s"
+            ) from err
+        except aiohttp.ClientError as err:
+            raise PorchlightConnectionError(f"cannot connect to {self.base_url}: {err}") from err
+        self._ws = ws
+        self.server_info = info
+        self._reader = asyncio.create_task(self._read_loop(ws), name="porchlight websocket reader")
+        return info
+
+    async def _handshake(self, ws: aiohttp.ClientWebSocketResponse) -> ServerInfo:
+        hello = await self._receive_json(ws)
+        if hello.get("type") != MessageType.SERVER_INFO:
+            raise PorchlightConnectionError(f"expected server_info, got {hello.get('type')!r}")
+        version = hello.get("protocol_version")
+        if version != PROTOCOL_VERSION:
+            raise PorchlightUnsupportedVersion(
+                version if isinstance(version, int) else -1, PROTOCOL_VERSION
+            )
+        for key in ("instance_id", "boot_id"):
+            if not isinstance(hello.get(key), str):
+                raise PorchlightConnectionError(f"server_info has no {key}")
+        auth: AuthMessage = {
+            "type": MessageType.AUTH,
+            "token": self._token,
+            "client": self._client_name,
+        }
+        await ws.send_json(auth)
+        reply = await self._receive_json(ws)
+        if reply.get("type") == MessageType.AUTH_INVALID:
+            error = reply.get("error") or {}
+            raise PorchlightAuthError(str(error.get("message", "invalid access token")))
+        if reply.get("type") != MessageType.AUTH_OK:
+            raise PorchlightConnectionError(f"expected auth_ok, got {reply.get('type')!r}")
+        return cast(ServerInfo, hello)
+
+    @staticmethod
+    async def _receive_json(ws: aiohttp.ClientWebSocketResponse) -> dict[str, Any]:
+        msg = await ws.receive()
+        if msg.type is not aiohttp.WSMsgType.TEXT:
+            raise PorchlightConnectionError(f"connection closed during handshake ({msg.type.name})")
+        try:
+            data = json.loads(msg.data)
+        except ValueError as err:
+            raise PorchlightConnectionError("server sent invalid JSON") from err
+        if not isinstance(data, dict):
+            raise PorchlightConnectionError("server sent a non-object message")
+        return data
+
+    async def disconnect(self) -> None:
+        """Close the websocket and fail every command still waiting for an answer."""
+        ws, self._ws = self._ws, None
+        reader, self._reader = self._reader, None
+        if ws is not None:
+            await ws.close()
+        if reader is not None and reader is not asyncio.current_task():
+            reader.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await reader
+        self._fail_pending("disconnected")
+
+    def _fail_pending(self, reason: str) -> None:
+        pending, self._pending = self._pending, {}
+        for future in pending.values():
+            if not future.done():
+                future.set_exception(PorchlightConnectionError(reason))
+
+    async def _read_loop(self, ws: aiohttp.ClientWebSocketResponse) -> None:
+        try:
+            async for msg in ws:
+                if msg.type is aiohttp.WSMsgType.TEXT:
+                    self._dispatch(msg.data)
+                elif msg.type is aiohttp.WSMsgType.ERROR:
+                    _LOGGER.debug("Websocket error: %s", ws.exception())
+                    break
+        finally:
+            if self._ws is ws:
+                self._ws = None
+            self._fail_pending("connection lost")
+
+    def _dispatch(self, raw: str) -> None:
+        try:
+            message = json.loads(raw)
+        except ValueError:
+            _LOGGER.warning("Ignoring a message that is not JSON: %.100s", raw)
+            return
+        if not isinstance(message, dict):
+            return
+        kind = message.get("type")
+        if kind == MessageType.RESULT:
+            self._resolve(message)
+        elif kind == MessageType.EVENT:
+            try:
+                event = parse_event(message)
+            except ProtocolError as err:
+                _LOGGER.warning("Ignoring a malformed event: %s", err.message)
+                return
+            self._deliver(event)
+        # Unknown message types are ignored: the protocol may grow within a version.
+
+    def _resolve(self, message: dict[str, Any]) -> None:
+        message_id = message.get("message_id")
+        future = self._pending.get(message_id) if isinstance(message_id, int) else None
+        if future is None:
+            _LOGGER.warning("Result for no pending command: %.200s", message)
+            return
+        if future.done():
+            return
+        if message.get("success"):
+            future.set_result(message.get("result"))
+        else:
+            error = message.get("error") or {}
+            future.set_exception(
+                PorchlightCommandError(
+                    str(error.get("code", ErrorCode.INTERNAL_ERROR)), str(error.get("message", ""))
+                )
+            )
+
+    def _deliver(self, event: EventMessage) -> None:
+        last = self.last_event
+        if last is not None and last[0] == event["boot_id"] and event["seq"] <= last[1]:
+            _LOGGER.debug("Dropping duplicate event %s/%s", event["boot_id"], event["seq"])
+            return
+        self.last_event = (event["boot_id"], event["seq"])
+        if self._on_event is not None:
+            try:
+                self._on_event(event)
+            except Exception:
+                # A faulty listener must not take the connection down with it.
+                _LOGGER.exception("Error handling event %s", event["event"])
+
+    # --- commands ---------------------------------------------------------------------------
+
+    async def command(self, command: str, **args: Any) -> Any:
+        """Send a command and wait for its result; raise PorchlightCommandError on failure."""
+        ws = self._ws
+        if ws is None or ws.closed:
+            raise PorchlightConnectionError("not connected")
+        message_id = next(self._ids)
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._pending[message_id] = future
+        message: CommandMessage = {"message_id": message_id, "command": command}
+        if args:
+            message["args"] = args
+        try:
+            await ws.send_json(message)
+            async with asyncio.timeout(self._timeout):
+                return await future
+        except TimeoutError as err:
+            raise PorchlightConnectionError(
+                f"no answer to {command!r} within {self._timeout} s"
+            ) from err
+        except (aiohttp.ClientError, ConnectionError) as err:
+            raise PorchlightConnectionError(f"sending {command!r} failed: {err}") from err
+        finally:
+            self._pending.pop(message_id, None)
+
+    async def ping(self) -> None:
+        await self.command(Command.PING)
+
+    async def get_state(self) -> ServerState:
+        return cast(ServerState, await self.command(Command.GET_STATE))
+
+    async def subscribe(self, since: tuple[str, int] | None = None) -> dict[str, Any]:
+        """Start the event feed; events after `since` (boot_id, seq) are replayed first."""
+        if since is None:
+            return cast(dict[str, Any], await self.command(Command.SUBSCRIBE))
+        return cast(
+            dict[str, Any],
+            await self.command(Command.SUBSCRIBE, since={"boot_id": since[0], "seq": since[1]}),
+        )
+
+    async def ring(self, camera: str | None = None) -> int:
+        """Ring the doorbell as if the button was pressed; returns the event's seq."""
+        result = await (
+            self.command(Command.RING)
+            if camera is None
+            else self.command(Command.RING, camera=camera)
+        )
+        return int(result["seq"])
+
+    async def set_motion_settings(self, camera: str, **settings: Any) -> MotionSettings:
+        """Change any of `enabled`, `threshold`, `min_area`; returns the new settings."""
+        return cast(
+            MotionSettings,
+            await self.command(Command.SET_MOTION_SETTINGS, camera=camera, **settings),
+        )
+
+    # --- staying connected ------------------------------------------------------------------
+
+    async def run(
+        self,
+        *,
+        on_event: EventCallback,
+        on_state: StateCallback,
+        on_connection: ConnectionCallback,
+        on_auth_failed: AuthFailedCallback | None = None,
+    ) -> None:
+        """Stay connected until cancelled (or `stop()`), reconnecting with backoff.
+
+        After every (re)connect the full state is read (`on_state`), then the event feed
+        is resumed from the last event seen, so nothing is missed or delivered twice.
+        A rejected token ends the loop (`on_auth_failed`): retrying cannot fix it.
+        """
+        self._run_task = asyncio.current_task()
+        self._on_event = on_event
+        delay = self.backoff_min
+        reported: bool | None = None  # what on_connection last said (None: nothing yet)
+        logged_down = False
+
+        def report(connected: bool) -> None:
+            nonlocal reported
+            if reported is not connected:
+                reported = connected
+                on_connection(connected)
+
+        try:
+            while True:
+                try:
+                    await self.connect()
+                    await self._resync(on_state)
+                except PorchlightAuthError as err:
+                    _LOGGER.error("Porchlight at %s rejected the access token: %s", self.host, err)
+                    await self.disconnect()
+                    report(False)
+                    if on_auth_failed is not None:
+                        on_auth_failed()
+                    return
+                except PorchlightError as err:
+                    await self.disconnect()
+                    report(False)
+                    if not logged_down:
+                        logged_down = True
+                        _LOGGER.warning("Porchlight at %s is unavailable: %s", self.host, err)
+                    else:
+                        _LOGGER.debug("Reconnecting to %s failed: %s", self.host, err)
+                except Exception:
+                    # A bug must not end the loop for good: log it and retry like an outage.
+                    _LOGGER.exception("Unexpected error in the Porchlight connection")
+                    await self.disconnect()
+                    report(False)
+                    logged_down = True
+                else:
+                    if logged_down:
+                        logged_down = False
+                        _LOGGER.info("Porchlight at %s is back", self.host)
+                    report(True)
+                    delay = self.backoff_min  # a good connection resets the backoff
+                    await self._wait_closed()
+                    report(False)
+                    logged_down = True
+                    _LOGGER.warning("Lost the connection to Porchlight at %s", self.host)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, self.backoff_max)
+        finally:
+            self._on_event = None
+            self._run_task = None
+            await self.disconnect()
+
+    async def _resync(self, on_state: StateCallback) -> None:
+        state = await self.get_state()
+        last = self.last_event
+        if last is None:
+            # First sync: history is already folded into the state; only new events matter.
+            since = (state["boot_id"], state["seq"])
+        elif last[0] != state["boot_id"]:
+            # The add-on restarted: the old run's numbers mean nothing, and whatever the new
+            # run published while we were away is replayed from its start, once.
+            since = (state["boot_id"], 0)
+        else:
+            since = last
+        self.last_event = since
+        on_state(state)
+        reply = await self.subscribe(since)
+        if reply.get("gap"):
+            _LOGGER.info("Missed events from %s (replay buffer overflowed); resyncing", self.host)
+            on_state(await self.get_state())
+
+    async def _wait_closed(self) -> None:
+        """Return when the connection is gone, pinging while it is quiet."""
+        reader = self._reader
+        while reader is not None and not reader.done():
+            # asyncio.wait does not cancel the reader when run() itself is cancelled.
+            done, _ = await asyncio.wait({reader}, timeout=self._heartbeat)
+            if done:
+                break
+            try:
+                await self.ping()
+            except PorchlightError as err:
+                _LOGGER.debug("Ping to %s failed: %s", self.host, err)
+                break
+        await self.disconnect()
+
+    def start(
+        self,
+        *,
+        on_event: EventCallback,
+        on_state: StateCallback,
+        on_connection: ConnectionCallback,
+        on_auth_failed: AuthFailedCallback | None = None,
+    ) -> asyncio.Task[None]:
+        """Run `run()` as a task of its own (outside Home Assistant's task helpers)."""
+        return asyncio.create_task(
+            self.run(
+                on_event=on_event,
+                on_state=on_state,
+                on_connection=on_connection,
+                on_auth_failed=on_auth_failed,
+            ),
+            name="porchlight client",
+        )
+
+    async def stop(self) -> None:
+        """End `run()` (wherever it was started) and close the connection."""
+        task = self._run_task
+        if task is not None and task is not asyncio.current_task():
+            task.cancel()
+            await asyncio.wait({task})
+        await self.disconnect()
+
+    # --- HTTP -------------------------------------------------------------------------------
+
+    def _camera_url(self, camera: str, path: Callable[[str], str]) -> str:
+        # The name becomes part of a URL path: only the protocol's camera names are allowed.
+        if not CAMERA_NAME_RE.match(camera):
+            raise PorchlightCommandError(ErrorCode.INVALID_ARGS, f"invalid camera name {camera!r}")
+        return self.base_url + path(camera)
+
+    @property
+    def _auth_headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self._token}"}
+
+    async def snapshot(self, camera: str) -> bytes:
+        """The camera's latest frame as JPEG."""
+        url = self._camera_url(camera, snapshot_path)
+        try:
+            async with self._session.get(
+                url,
+                headers=self._auth_headers,
+                timeout=aiohttp.ClientTimeout(total=self._timeout),
+            ) as response:
+                await _raise_for_status(response)
+                return await response.read()
+        except TimeoutError as err:
+            raise PorchlightConnectionError(f"snapshot of {camera!r} timed out") from err
+        except aiohttp.ClientError as err:
+            raise PorchlightConnectionError(f"snapshot of {camera!r} failed: {err}") from err
+
+    async def open_mjpeg(self, camera: str) -> aiohttp.ClientResponse:
+        """Open the live MJPEG stream; the caller reads `.content` and must `close()` it."""
+        url = self._camera_url(camera, mjpeg_path)
+        try:
+            # No total timeout: the stream lasts as long as someone watches.
+            response = await self._session.get(
+                url,
+                headers=self._auth_headers,
+                timeout=aiohttp.ClientTimeout(
+                    total=None, connect=self._timeout, sock_read=self._timeout
+                ),
+            )
+        except TimeoutError as err:
+            raise PorchlightConnectionError(f"stream of {camera!r} timed out") from err
+        except aiohttp.ClientError as err:
+            raise PorchlightConnectionError(f"stream of {camera!r} failed: {err}") from err
+        try:
+            await _raise_for_status(response)
+        except BaseException:
+            response.close()
+            raise
+        return response
+
+
+async def _raise_for_status(response: aiohttp.ClientResponse) -> None:
+    if response.status == 200:
+        return
+    code = f"http_{response.status}"
+    message = response.reason or ""
+    with contextlib.suppress(ValueError, aiohttp.ClientError):
+        body = await response.json(content_type=None)
+        if isinstance(body, dict) and isinstance(error := body.get("error"), dict):
+            code = str(error.get("code", code))
+            message = str(error.get("message", message))
+    if response.status == 401:
+        raise PorchlightAuthError(message or "invalid access token")
+    raise PorchlightCommandError(code, message)

@@ -1,0 +1,90 @@
+"""Fixtures for the add-on tests. Capture fixtures are prefixed `capture_`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+import os
+from pathlib import Path
+
+import av
+import numpy as np
+import pytest
+
+from tests.helpers.rtsp_server import RtspServerProcess, free_port, unavailable_reason
+
+ClipMaker = Callable[..., Path]
+
+
+def _write_clip(
+    path: Path,
+    frames: int,
+    fps: int = 15,
+    size: tuple[int, int] = (320, 240),
+    bframes: int = 0,
+    gop: int | None = None,
+) -> Path:
+    """H.264 MP4 made with PyAV/libx264. Frame i is flat grey at luma ~ (20 + 4*i) % 220,
+    with a white square at x = 8*i, so tests can tell frames apart by content."""
+    width, height = size
+    with av.open(str(path), "w") as out:
+        stream = out.add_stream("libx264", rate=fps)
+        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+        stream.options = {"preset": "ultrafast", "g": str(gop or fps), "bf": str(bframes)}
+        for i in range(frames):
+            img = np.full((height, width, 3), (20 + 4 * i) % 220, np.uint8)
+            x = (8 * i) % max(1, width - 32)
+            img[height // 2 - 16 : height // 2 + 16, x : x + 32] = 255
+            vframe = av.VideoFrame.from_ndarray(img, format="bgr24")
+            vframe.pts = i
+            for packet in stream.encode(vframe):
+                out.mux(packet)
+        for packet in stream.encode():
+            out.mux(packet)
+    return path
+
+
+@pytest.fixture(scope="session")
+def capture_make_clip(tmp_path_factory: pytest.TempPathFactory) -> ClipMaker:
+    """`make(name, frames, fps=15, size=(320, 240), bframes=0, gop=None) -> Path`."""
+    folder = tmp_path_factory.mktemp("capture_clips")
+
+    def make(name: str, frames: int, **kwargs: object) -> Path:
+        return _write_clip(folder / name, frames, **kwargs)  # type: ignore[arg-type]
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def capture_shared_data() -> Path:
+    """../shared/data (or $PORCHLIGHT_SHARED_DATA); skips the test when absent."""
+    env = os.environ.get("PORCHLIGHT_SHARED_DATA")
+    root = Path(env) if env else Path(__file__).resolve().parents[2] / ".." / "shared" / "data"
+    if not (root / "manifest.json").is_file():
+        pytest.skip(f"shared camera data not found at {root} (set PORCHLIGHT_SHARED_DATA)")
+    return root.resolve()
+
+
+@pytest.fixture(scope="session")
+def capture_rtsp_clip(capture_make_clip: ClipMaker) -> Path:
+    """60 s at 15 fps, small: long enough that the shared RTSP media never hits EOS."""
+    return capture_make_clip("rtsp.mp4", 900, fps=15, size=(320, 240), gop=15)
+
+
+@pytest.fixture(scope="session")
+def capture_rtsp_available() -> None:
+    reason = unavailable_reason()
+    if reason is not None:
+        pytest.skip(f"RTSP test server unavailable: {reason}")
+
+
+@pytest.fixture
+def capture_rtsp_server(
+    capture_rtsp_available: None, capture_rtsp_clip: Path
+) -> Iterator[RtspServerProcess]:
+    """A running GStreamer RTSP server on 127.0.0.1 (user `user`, password `secret`)."""
+    server = RtspServerProcess(capture_rtsp_clip, free_port(), user="user", password="secret")
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()

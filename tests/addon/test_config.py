@@ -1,0 +1,88 @@
+"""Service options: defaults, strict types and clear messages."""
+
+from pathlib import Path
+
+import pytest
+
+from porchlight_edge.config import ConfigError, load_options_file, parse_options
+
+
+def test_defaults_give_one_demo_camera(tmp_path: Path) -> None:
+    options = parse_options({}, tmp_path)
+    assert options.port == 8765
+    assert [c.name for c in options.cameras] == ["front_door"]
+    assert options.cameras[0].capture.source == "demo"
+    assert options.cameras[0].title == "Front Door"
+
+
+def test_motion_options_parsed(tmp_path: Path) -> None:
+    options = parse_options(
+        {
+            "cameras": [
+                {
+                    "name": "porch",
+                    "source": "demo",
+                    "motion": {
+                        "threshold": 30,
+                        "min_area": 1,
+                        "zones": [{"name": "path", "polygon": [[0, 0], [1, 0], [1, 1]]}],
+                        "masks": [[[0, 0], [0.2, 0], [0.2, 0.2]]],
+                    },
+                }
+            ]
+        },
+        tmp_path,
+    )
+    motion = options.cameras[0].motion
+    assert motion.threshold == 30
+    assert motion.min_area_pct == 1.0
+    assert motion.zones[0].name == "path"
+    assert len(motion.masks) == 1
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ({"port": "80"}, "options.port: expected int"),
+        ({"port": 70000}, "options.port: must be 0-65535"),
+        ({"colour": "red"}, "unknown option(s) colour"),
+        ({"cameras": []}, "at least one camera"),
+        ({"cameras": [{"name": "Front Door", "source": "demo"}]}, "cameras[0].name"),
+        (
+            {"cameras": [{"name": "a", "source": "demo"}, {"name": "a", "source": "demo"}]},
+            "unique",
+        ),
+        ({"cameras": [{"name": "a", "motion": {"threshold": True}}]}, "got a boolean"),
+        ({"cameras": [{"name": "a", "motion": {"threshold": 0}}]}, "threshold must be in 1..255"),
+        ({"cameras": [{"name": "a", "motion": {"zones": [[[0, 0], [2, 0], [1, 1]]]}}]}, "zone"),
+        ({"log_level": "loud"}, "options.log_level"),
+        ({"button": {"line": 400000}}, "button.line"),
+        ({"button": {"camera": "garage"}}, "options.button.camera: no camera named 'garage'"),
+        ({"button": {"pin": 4}}, "options.button: unknown option(s) pin"),
+        (
+            {"cameras": [{"name": "a", "source": "rtsp", "url": "concat:/a|/b"}]},
+            "cameras[0]: camera a",
+        ),
+    ],
+)
+def test_bad_options_are_named(tmp_path: Path, raw: dict[str, object], message: str) -> None:
+    with pytest.raises(ConfigError) as err:
+        parse_options(raw, tmp_path)
+    assert message in str(err.value)
+
+
+def test_options_file_errors(tmp_path: Path) -> None:
+    bad = tmp_path / "options.json"
+    bad.write_text("{not json")
+    with pytest.raises(ConfigError, match="cannot read"):
+        load_options_file(bad, tmp_path)
+    bad.write_text("[1]")
+    with pytest.raises(ConfigError, match="expected a JSON object"):
+        load_options_file(bad, tmp_path)
+
+
+def test_button_defaults_to_first_camera(tmp_path: Path) -> None:
+    options = parse_options({"button": {"line": 27, "debounce_ms": 30}}, tmp_path)
+    assert options.button is not None
+    assert (options.button.line, options.button.debounce_ms) == (27, 30)
+    assert options.button.camera == "front_door"

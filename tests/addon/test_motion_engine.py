@@ -1,0 +1,245 @@
+"""Motion engine on synthetic scenes whose truth we know exactly."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import cv2
+import numpy as np
+import pytest
+
+from porchlight_edge.capture.frame import Frame
+from porchlight_edge.motion import MotionConfig, MotionEngine, MotionHysteresis, Zone
+
+if TYPE_CHECKING:
+    from numpy.typing import NDArray
+
+H, W = 180, 320
+FPS = 10.0
+
+
+def scene(seed: int = 0) -> NDArray[np.float32]:
+    """A smooth textured backdrop (porch, wall, plants) in the mid-grey range."""
+    rng = np.random.default_rng(seed)
+    coarse = rng.uniform(50, 190, (H // 10, W // 10)).astype(np.float32)
+    return cv2.GaussianBlur(cv2.resize(coarse, (W, H), interpolation=cv2.INTER_CUBIC), (0, 0), 2)
+
+
+def shoot(
+    img: NDArray[np.float32], rng: np.random.Generator, sigma: float = 2.5
+) -> NDArray[np.uint8]:
+    """Add sensor noise and quantise like a camera would."""
+    return np.clip(img + rng.normal(0, sigma, img.shape), 0, 255).astype(np.uint8)
+
+
+def figure_box(
+    i: int, start: int, x0: float = 0.1, speed: float = 0.02
+) -> tuple[int, int, int, int]:
+    """Pixel box (x, y, w, h) of a person-sized figure walking right from frame `start`."""
+    x = int((x0 + speed * (i - start)) * W)
+    return x, int(0.3 * H), int(0.08 * W), int(0.6 * H)
+
+
+def draw(img: NDArray[np.float32], box: tuple[int, int, int, int], level: float = 25.0) -> None:
+    x, y, w, h = box
+    img[y : y + h, x : x + w] = level
+
+
+def iou(a: tuple[float, ...], b: tuple[float, ...]) -> float:
+    ax, ay, aw, ah = a
+    bx, by, bw, bh = b
+    ix = max(0.0, min(ax + aw, bx + bw) - max(ax, bx))
+    iy = max(0.0, min(ay + ah, by + bh) - max(ay, by))
+    inter = ix * iy
+    return inter / (aw * ah + bw * bh - inter)
+
+
+def run(engine: MotionEngine, frames: list[NDArray[np.uint8]]) -> list[bool]:
+    return [engine.process(f, i / FPS).has_motion for i, f in enumerate(frames)]
+
+
+def test_walking_figure_detected_fast_with_box_on_it() -> None:
+    rng = np.random.default_rng(1)
+    bg = scene()
+    engine = MotionEngine(MotionConfig(on_frames=2))
+    onset = 30
+    first_hit = None
+    for i in range(60):
+        img = bg.copy()
+        box = figure_box(i, onset) if i >= onset else None
+        if box:
+            draw(img, box)
+        y = shoot(img, rng)
+        # Through the real Frame path: I420 at 4x the working size, decimated luma.
+        big = cv2.resize(y, (W * 4, H * 4), interpolation=cv2.INTER_NEAREST)
+        i420 = np.concatenate([big, np.full((H * 2, W * 4), 128, np.uint8)])
+        frame = Frame.from_i420(i420, i / FPS, 0.0)
+        res = engine.process(frame.luma(engine.config.detect_height), frame.pts)
+        assert res.mask.shape == (H, W)
+        assert res.pts == pytest.approx(i / FPS)
+        if box is None:
+            assert not res.has_motion, f"motion on the empty scene at frame {i}"
+            continue
+        if res.has_motion and first_hit is None:
+            first_hit = i
+        if res.has_motion:
+            truth = (box[0] / W, box[1] / H, box[2] / W, box[3] / H)
+            best = max(iou(b, truth) for b in res.boxes)
+            assert best > 0.5, f"frame {i}: boxes {res.boxes} miss the figure at {truth}"
+        if i == onset + 5:
+            assert res.active, "hysteresis should be on a few frames after onset"
+    assert first_hit is not None and first_hit - onset <= 2
+
+
+def test_global_brightness_steps_make_no_motion() -> None:
+    rng = np.random.default_rng(2)
+    bg = scene()
+    engine = MotionEngine()
+    gains = [1.0] * 30 + [1.7] * 20 + [0.5] * 20 + [1.0] * 10
+    hits = run(engine, [shoot(bg * g, rng) for g in gains])
+    assert not any(hits), f"lighting steps reported as motion at frames {np.flatnonzero(hits)}"
+
+
+def test_ir_switch_relearns_without_motion() -> None:
+    rng = np.random.default_rng(3)
+    day = scene(3)
+    night = 255 - scene(4) * 0.8  # a different-looking picture, as when IR turns on
+    engine = MotionEngine()
+    hits = run(
+        engine, [shoot(day, rng) for _ in range(20)] + [shoot(night, rng) for _ in range(20)]
+    )
+    assert not any(hits)
+
+
+def test_person_walking_up_during_lighting_change_is_detected() -> None:
+    rng = np.random.default_rng(4)
+    bg = scene()
+    engine = MotionEngine()
+    onset = 30
+    hits = []
+    for i in range(50):
+        # Porch light fades up over 20 frames while a person walks up (grows) to the door.
+        gain = 1.0 + 0.8 * min(1.0, max(0, i - onset) / 20)
+        img = bg * gain
+        if i >= onset:
+            grow = 1 + (i - onset) * 0.15
+            w, h = int(0.06 * W * grow), int(0.2 * H * grow)
+            x, y = W // 2 - w // 2, min(H - h, int(0.3 * H))
+            draw(img, (x, y, w, min(h, H - y)), level=30.0)
+        hits.append(engine.process(shoot(img, rng), i / FPS).has_motion)
+    assert not any(hits[:onset])
+    assert any(hits[onset : onset + 3]), "person not detected within 2 frames of onset"
+    assert all(hits[onset + 3 :]), "person lost while the light changed"
+
+
+def test_noise_only_makes_no_motion() -> None:
+    rng = np.random.default_rng(5)
+    bg = scene()
+    hits = run(MotionEngine(), [shoot(bg, rng, sigma=5.0) for _ in range(100)])
+    assert not any(hits)
+
+
+def swaying_frames(n: int) -> list[NDArray[np.uint8]]:
+    """A branch in the top-left corner swinging back and forth."""
+    rng = np.random.default_rng(6)
+    bg = scene()
+    out = []
+    for i in range(n):
+        img = bg.copy()
+        dx = int(12 * np.sin(i * 0.9))
+        cv2.line(img, (20 + dx, 5), (70 - dx, 60), 230.0, 6)
+        out.append(shoot(img, rng))
+    return out
+
+
+def test_motion_mask_hides_swaying_branch() -> None:
+    frames = swaying_frames(60)
+    # Without the mask the branch is motion: proves the scene would trip the engine.
+    assert any(run(MotionEngine(MotionConfig(min_area_pct=0.1)), frames)[10:])
+    mask = ((0.0, 0.0), (0.35, 0.0), (0.35, 0.45), (0.0, 0.45))
+    engine = MotionEngine(MotionConfig(min_area_pct=0.1, masks=(mask,)))
+    results = [engine.process(f, i / FPS) for i, f in enumerate(frames)]
+    assert not any(r.has_motion for r in results)
+    assert all(r.mask.max() == 0 for r in results)
+
+
+def walking_frames(n: int, onset: int) -> list[NDArray[np.uint8]]:
+    rng = np.random.default_rng(7)
+    bg = scene()
+    out = []
+    for i in range(n):
+        img = bg.copy()
+        if i >= onset:
+            draw(img, figure_box(i, onset, x0=0.05, speed=0.01))
+        out.append(shoot(img, rng))
+    return out
+
+
+def test_zones_decide_where_motion_counts() -> None:
+    frames = walking_frames(40, 20)  # figure stays in the left third
+    right = Zone("street", [(0.6, 0.0), (1.0, 0.0), (1.0, 1.0), (0.6, 1.0)])
+    left = Zone("porch", [(0.0, 0.0), (0.5, 0.0), (0.5, 1.0), (0.0, 1.0)])
+
+    outside = MotionEngine(MotionConfig(zones=(right,)))
+    assert not any(run(outside, frames))
+
+    engine = MotionEngine(MotionConfig(zones=(right, left)))
+    results = [engine.process(f, i / FPS) for i, f in enumerate(frames)]
+    moving = [r for r in results[20:] if r.has_motion]
+    assert len(moving) >= 18
+    assert all(r.zones_hit == ["porch"] for r in moving)
+    # Percentage is of the zones' area: the figure covers a few percent of it.
+    assert all(1.0 < r.motion_pct < 20.0 for r in moving)
+
+
+def test_sensitivity_changes_at_run_time() -> None:
+    rng = np.random.default_rng(8)
+    bg = scene()
+    engine = MotionEngine(MotionConfig(threshold=40))
+    hits = []
+    for i in range(60):
+        img = bg.copy()
+        if i >= 20:
+            x, y, w, h = figure_box(i, 20)
+            img[y : y + h, x : x + w] += 25.0  # a low-contrast figure
+        if i == 40:
+            engine.set_sensitivity(threshold=12)
+        hits.append(engine.process(shoot(img, rng), i / FPS).has_motion)
+    assert not any(hits[:40]), "threshold 40 should not see a 25-level figure"
+    assert all(hits[41:]), "threshold 12 should see it"
+    engine.set_sensitivity(min_area_pct=50.0)
+    assert not engine.process(shoot(bg + 0, rng), 6.1).has_motion
+    with pytest.raises(ValueError, match="threshold"):
+        engine.set_sensitivity(threshold=0)
+    with pytest.raises(ValueError, match="min_area_pct"):
+        engine.set_sensitivity(min_area_pct=-1)
+
+
+def test_hysteresis_on_after_n_frames_off_after_t_seconds() -> None:
+    hys = MotionHysteresis(on_frames=3, off_seconds=2.0)
+    assert hys.update(0.0, True) is None
+    assert hys.update(0.1, False) is None  # streak broken
+    assert hys.update(0.2, True) is None
+    assert hys.update(0.3, True) is None
+    assert hys.update(0.4, True) is True
+    assert hys.active
+    assert hys.update(0.5, True) is None
+    assert hys.update(2.4, False) is None  # 1.9 s after the last motion
+    assert hys.update(2.45, True) is None  # motion again resets the off timer
+    assert hys.update(4.4, False) is None
+    assert hys.update(4.45, False) is False
+    assert not hys.active
+    with pytest.raises(ValueError, match="on_frames"):
+        MotionHysteresis(on_frames=0)
+
+
+def test_engine_reports_hysteresis_changes() -> None:
+    frames = walking_frames(30, 10)
+    engine = MotionEngine(MotionConfig(on_frames=2, off_seconds=0.5))
+    changes = []
+    for i, f in enumerate(frames + [frames[0]] * 20):
+        r = engine.process(f, i / FPS)
+        if r.changed is not None:
+            changes.append((i, r.changed))
+    assert changes[0][1] is True and 10 < changes[0][0] <= 12
+    assert changes[-1][1] is False

@@ -1,0 +1,91 @@
+"""Start the real add-on service (`python -m porchlight_edge`) on a loopback port."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+import json
+import os
+from pathlib import Path
+import subprocess
+import sys
+import time
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@dataclass
+class AddonProcess:
+    """One add-on service in its own process, with its own data folder."""
+
+    data_dir: Path
+    options: dict[str, Any]
+    token: str = "e2e-token-abcdefghijklmnop"
+    port: int = 0
+    instance_id: str = ""
+    proc: subprocess.Popen[bytes] | None = field(default=None, repr=False)
+
+    def start(self, timeout: float = 30.0) -> None:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        config = self.data_dir / "options.json"
+        config.write_text(json.dumps(self.options))
+        ready = self.data_dir / "ready.json"
+        ready.unlink(missing_ok=True)
+        env = {**os.environ, "PYTHONPATH": str(ROOT / "addon")}
+        log = (self.data_dir / "addon.log").open("ab")
+        self.proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "porchlight_edge",
+                "--config",
+                str(config),
+                "--data-dir",
+                str(self.data_dir),
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--token",
+                self.token,
+                "--ready-file",
+                str(ready),
+            ],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + timeout
+        while not ready.exists():
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"add-on exited early:\n{self.log_tail()}")
+            if time.monotonic() > deadline:
+                self.stop()
+                raise TimeoutError(f"add-on did not start:\n{self.log_tail()}")
+            time.sleep(0.05)
+        info = json.loads(ready.read_text())
+        self.port, self.instance_id = info["port"], info["instance_id"]
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc = None
+
+    def kill(self) -> None:
+        if self.proc is not None:
+            self.proc.kill()
+            self.proc.wait()
+            self.proc = None
+
+    def log_tail(self, lines: int = 40) -> str:
+        path = self.data_dir / "addon.log"
+        return (
+            "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+            if path.exists()
+            else ""
+        )

@@ -1,0 +1,131 @@
+"""The real add-on (demo camera) and the integration in Home Assistant, end to end."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+import aiohttp
+import cv2
+from homeassistant.components.camera import async_get_image
+from homeassistant.config_entries import SOURCE_USER, ConfigEntryState
+from homeassistant.const import CONF_HOST, CONF_PORT, STATE_OFF, STATE_ON, STATE_UNKNOWN
+from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.helpers import entity_registry as er
+import numpy as np
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.porchlight.client import PorchlightClient
+from custom_components.porchlight.const import CONF_TOKEN, DOMAIN
+
+from .addon_process import AddonProcess
+
+pytestmark = [pytest.mark.e2e, pytest.mark.enable_socket]
+
+
+async def _setup(hass: HomeAssistant, entry: MockConfigEntry) -> dict[str, str]:
+    """Set up the entry; return entity ids by domain for the demo camera."""
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.LOADED
+    entities = er.async_entries_for_config_entry(er.async_get(hass), entry.entry_id)
+    by_domain = {e.domain: e.entity_id for e in entities}
+    assert {"event", "binary_sensor", "camera"} <= set(by_domain), by_domain
+    return by_domain
+
+
+async def _wait_for(check: Callable[[], bool], timeout: float, what: str) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not check():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.05)
+
+
+async def _unload(hass: HomeAssistant, entry: MockConfigEntry) -> None:
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    await hass.async_block_till_done()
+
+
+async def test_ring_reaches_event_entity(
+    hass: HomeAssistant, addon: AddonProcess, config_entry: MockConfigEntry
+) -> None:
+    ids = await _setup(hass, config_entry)
+    before = hass.states.get(ids["event"])
+    assert before is not None
+
+    # Press the doorbell through the add-on's API, from a separate client.
+    async with aiohttp.ClientSession() as session:
+        presser = PorchlightClient(session, "127.0.0.1", addon.port, addon.token)
+        await presser.connect()
+        seq = await presser.ring("front_door")
+        await presser.disconnect()
+    assert seq > 0
+
+    def rang() -> bool:
+        state = hass.states.get(ids["event"])
+        return (
+            state is not None
+            and state.state not in (STATE_UNKNOWN, before.state)
+            and state.attributes.get("event_type") == "ring"
+        )
+
+    await _wait_for(rang, 5, "the ring to reach the event entity")
+    await _unload(hass, config_entry)
+
+
+async def test_demo_motion_turns_sensor_on_then_off(
+    hass: HomeAssistant, addon: AddonProcess, config_entry: MockConfigEntry
+) -> None:
+    ids = await _setup(hass, config_entry)
+    motion = ids["binary_sensor"]
+
+    def state_is(value: str) -> Callable[[], bool]:
+        return lambda: (s := hass.states.get(motion)) is not None and s.state == value
+
+    # The demo visitor walks in, rings, waits and leaves within one 14 s loop.
+    await _wait_for(state_is(STATE_ON), 30, "motion on")
+    await _wait_for(state_is(STATE_OFF), 30, "motion off")
+    await _unload(hass, config_entry)
+
+
+async def test_camera_returns_decodable_jpeg(
+    hass: HomeAssistant, addon: AddonProcess, config_entry: MockConfigEntry
+) -> None:
+    ids = await _setup(hass, config_entry)
+    image = None
+    for _ in range(50):  # the first frame may still be on its way
+        try:
+            image = await async_get_image(hass, ids["camera"])
+            break
+        except Exception:
+            await asyncio.sleep(0.1)
+    assert image is not None
+    assert image.content_type == "image/jpeg"
+    picture = cv2.imdecode(np.frombuffer(image.content, np.uint8), cv2.IMREAD_COLOR)
+    assert picture is not None
+    assert picture.shape[:2] == (360, 640)
+    await _unload(hass, config_entry)
+
+
+async def test_wrong_token_gives_invalid_auth(hass: HomeAssistant, addon: AddonProcess) -> None:
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {CONF_HOST: "127.0.0.1", CONF_PORT: addon.port, CONF_TOKEN: "not-the-token"},
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"base": "invalid_auth"}
+
+    # And the right token creates the entry, keyed by the add-on's instance id.
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {CONF_HOST: "127.0.0.1", CONF_PORT: addon.port, CONF_TOKEN: addon.token},
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["result"].unique_id == addon.instance_id
+    await hass.async_block_till_done()
+    await _unload(hass, result["result"])

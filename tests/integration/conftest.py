@@ -1,0 +1,70 @@
+"""Fixtures for the integration tests: a fake add-on on 127.0.0.1 and a config entry."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+from typing import TYPE_CHECKING
+
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
+from syrupy.assertion import SnapshotAssertion
+
+from custom_components import porchlight
+from custom_components.porchlight.const import CONF_TOKEN, DOMAIN
+from homeassistant.const import CONF_HOST, CONF_PORT
+
+from .fake_addon import FakeAddon
+
+if TYPE_CHECKING:
+    from homeassistant.core import HomeAssistant
+
+ENTRY_ID = "01JPORCHLIGHT0000000000000"
+
+
+@pytest.fixture(autouse=True)
+def auto_enable_custom_integrations(request: pytest.FixtureRequest) -> None:
+    # Only tests that use `hass` need it; the client tests run without Home Assistant.
+    if "hass" in request.fixturenames:
+        request.getfixturevalue("enable_custom_integrations")
+
+
+@pytest.fixture
+def snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
+    """Home Assistant's serializer (stable ids, no timestamps), stored in snapshots/.
+
+    The plugin's own override of this fixture is not the one pytest picks here.
+    """
+    return snapshot.use_extension(HomeAssistantSnapshotExtension)
+
+
+@pytest.fixture(autouse=True)
+def fast_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Reconnect within milliseconds, so disconnect tests stay fast."""
+    monkeypatch.setattr(porchlight, "BACKOFF_MIN", 0.01)
+    monkeypatch.setattr(porchlight, "BACKOFF_MAX", 0.05)
+
+
+@pytest.fixture
+async def fake_addon(socket_enabled: None) -> AsyncGenerator[FakeAddon]:
+    addon = FakeAddon()
+    await addon.start()
+    yield addon
+    await addon.stop()
+
+
+@pytest.fixture
+def mock_config_entry(fake_addon: FakeAddon) -> MockConfigEntry:
+    return MockConfigEntry(
+        domain=DOMAIN,
+        title="Porchlight",
+        entry_id=ENTRY_ID,
+        unique_id=fake_addon.instance_id,
+        data={CONF_HOST: "127.0.0.1", CONF_PORT: fake_addon.port, CONF_TOKEN: fake_addon.token},
+    )
+
+
+async def setup_integration(hass: HomeAssistant, entry: MockConfigEntry) -> None:
+    entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()

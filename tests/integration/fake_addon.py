@@ -1,0 +1,347 @@
+"""An in-process fake of the Porchlight add-on, speaking protocol v1 on 127.0.0.1.
+
+Small but faithful where the integration depends on it: handshake and auth, message_id
+correlation, numbered events with a bounded replay buffer and `since`, HTTP snapshot and
+MJPEG with Bearer auth. Tests drive it directly (publish events, drop connections,
+restart with a new boot id, go down and come back on the same port).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+import contextlib
+import json
+from typing import Any
+
+from aiohttp import WSMsgType, web
+import cv2
+import numpy as np
+
+from custom_components.porchlight.protocol import (
+    EVENT_BUFFER_SIZE,
+    PROTOCOL_VERSION,
+    WS_PATH,
+    CameraState,
+    Command,
+    CommandMessage,
+    ErrorCode,
+    EventMessage,
+    EventType,
+    MessageType,
+    ProtocolError,
+    ResultMessage,
+    ServerState,
+    mjpeg_path,
+    parse_command,
+    result_error,
+    result_ok,
+    snapshot_path,
+)
+
+BASE_TIME = 1_764_270_000.0
+
+
+def make_camera(name: str, title: str) -> CameraState:
+    return {
+        "name": name,
+        "title": title,
+        "status": "online",
+        "status_reason": None,
+        "motion": False,
+        "motion_settings": {"enabled": True, "threshold": 25, "min_area": 1.0},
+        "width": 64,
+        "height": 48,
+        "fps": 10.0,
+        "last_frame": BASE_TIME,
+    }
+
+
+def make_jpeg(level: int) -> bytes:
+    """A real 64x48 JPEG filled with one grey level (so tests can tell frames apart)."""
+    ok, encoded = cv2.imencode(".jpg", np.full((48, 64, 3), level, dtype=np.uint8))
+    assert ok
+    return bytes(encoded.tobytes())
+
+
+class _Connection:
+    """One websocket client; everything it is sent goes through one ordered queue."""
+
+    def __init__(self, ws: web.WebSocketResponse) -> None:
+        self.ws = ws
+        self.queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        self.subscribed = False
+
+    async def pump(self) -> None:
+        # A client that went away mid-send just stops the pump.
+        with contextlib.suppress(ConnectionError):
+            while True:
+                message = await self.queue.get()
+                await self.ws.send_json(message)
+
+
+class FakeAddon:
+    def __init__(
+        self,
+        *,
+        token: str = "good-token",
+        instance_id: str = "0123456789abcdef",
+        name: str = "Porchlight",
+        cameras: tuple[tuple[str, str], ...] = (("front_door", "Front door"),),
+        protocol_version: int = PROTOCOL_VERSION,
+        buffer_size: int = EVENT_BUFFER_SIZE,
+    ) -> None:
+        self.token = token
+        self.instance_id = instance_id
+        self.name = name
+        self.protocol_version = protocol_version
+        self.boots = 1
+        self.boot_id = "boot-1"
+        self.seq = 0
+        self.buffer: deque[EventMessage] = deque(maxlen=buffer_size)
+        self.cameras: dict[str, CameraState] = {n: make_camera(n, t) for n, t in cameras}
+        self.commands: list[CommandMessage] = []
+        self.silent_commands: set[str] = set()
+        """Commands that get no answer (to test client timeouts)."""
+        self.mjpeg_parts = 3
+        self.snapshots_served = 0
+        self.auth_attempts = 0
+        self._connections: set[_Connection] = set()
+        self._runner: web.AppRunner | None = None
+        self.port = 0
+
+    # --- lifecycle ------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        app = web.Application()
+        app.router.add_get(WS_PATH, self._websocket)
+        app.router.add_get(snapshot_path("{camera}"), self._snapshot)
+        app.router.add_get(mjpeg_path("{camera}"), self._mjpeg)
+        self._runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=0.5)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", self.port, reuse_address=True)
+        await site.start()
+        server = site._server
+        assert server is not None
+        self.port = server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+
+    async def stop(self) -> None:
+        """Go away: close every connection and stop listening (the port is kept)."""
+        await self.drop_connections()
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def restart(self) -> None:
+        """A new run of the service: new boot id, numbering from zero, empty buffer."""
+        await self.stop()
+        self.boots += 1
+        self.boot_id = f"boot-{self.boots}"
+        self.seq = 0
+        self.buffer.clear()
+        await self.start()
+
+    async def drop_connections(self) -> None:
+        for connection in tuple(self._connections):
+            await connection.ws.close()
+
+    @property
+    def connection_count(self) -> int:
+        return len(self._connections)
+
+    @property
+    def subscriber_count(self) -> int:
+        return sum(1 for c in self._connections if c.subscribed)
+
+    # --- state and events -----------------------------------------------------------------
+
+    def state(self) -> ServerState:
+        return {
+            "instance_id": self.instance_id,
+            "boot_id": self.boot_id,
+            "seq": self.seq,
+            "cameras": [dict(c) for c in self.cameras.values()],  # type: ignore[misc]
+        }
+
+    def publish(self, event: EventType, camera: str | None, data: dict[str, Any]) -> EventMessage:
+        self.seq += 1
+        message: EventMessage = {
+            "type": MessageType.EVENT,
+            "event": event,
+            "boot_id": self.boot_id,
+            "seq": self.seq,
+            "time": BASE_TIME + self.seq,
+            "camera": camera,
+            "data": data,
+        }
+        self.buffer.append(message)
+        for connection in self._connections:
+            if connection.subscribed:
+                connection.queue.put_nowait(dict(message))
+        return message
+
+    def ring(self, camera: str = "front_door", source: str = "button") -> EventMessage:
+        return self.publish(EventType.RING, camera, {"source": source})
+
+    def motion(self, camera: str, active: bool) -> EventMessage:
+        self.cameras[camera]["motion"] = active
+        return self.publish(
+            EventType.MOTION,
+            camera,
+            {"active": active, "pts": 1.0, "boxes": [], "area": 5.0, "zones": []},
+        )
+
+    # --- websocket ------------------------------------------------------------------------
+
+    async def _websocket(self, request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        await ws.send_json(
+            {
+                "type": MessageType.SERVER_INFO,
+                "protocol_version": self.protocol_version,
+                "server_version": "0.1.0",
+                "instance_id": self.instance_id,
+                "boot_id": self.boot_id,
+                "name": self.name,
+            }
+        )
+        try:
+            async with asyncio.timeout(10):
+                auth = await ws.receive_json()
+        except (TimeoutError, TypeError, ValueError):
+            await ws.close()
+            return ws
+        self.auth_attempts += 1
+        if not isinstance(auth, dict) or auth.get("token") != self.token:
+            await ws.send_json(
+                {
+                    "type": MessageType.AUTH_INVALID,
+                    "error": {"code": ErrorCode.INVALID_AUTH, "message": "invalid token"},
+                }
+            )
+            await ws.close()
+            return ws
+        await ws.send_json({"type": MessageType.AUTH_OK})
+
+        connection = _Connection(ws)
+        self._connections.add(connection)
+        pump = asyncio.create_task(connection.pump())
+        try:
+            async for msg in ws:
+                if msg.type is not WSMsgType.TEXT:
+                    continue
+                self._handle(connection, msg.data)
+        finally:
+            self._connections.discard(connection)
+            pump.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await pump
+        return ws
+
+    def _handle(self, connection: _Connection, raw: str) -> None:
+        try:
+            command = parse_command(json.loads(raw))
+        except (ValueError, ProtocolError) as err:
+            code = err.code if isinstance(err, ProtocolError) else ErrorCode.INVALID_FORMAT
+            connection.queue.put_nowait(dict(result_error(-1, code, str(err))))
+            return
+        self.commands.append(command)
+        if command["command"] in self.silent_commands:
+            return
+        message_id = command["message_id"]
+        args = command.get("args", {})
+        # Replayed events must follow the subscribe result in the same ordered queue.
+        replay: list[EventMessage] = []
+        result: ResultMessage
+        try:
+            match command["command"]:
+                case Command.PING:
+                    result = result_ok(message_id, {"pong": True})
+                case Command.GET_STATE:
+                    result = result_ok(message_id, self.state())
+                case Command.SUBSCRIBE:
+                    replay, gap = self._replay(args.get("since"))
+                    connection.subscribed = True
+                    body = {
+                        "boot_id": self.boot_id,
+                        "seq": self.seq,
+                        "replayed": len(replay),
+                        "gap": gap,
+                    }
+                    result = result_ok(message_id, body)
+                case Command.RING:
+                    camera = self._camera_arg(args)
+                    result = result_ok(message_id, {"seq": self.ring(camera, "api")["seq"]})
+                case Command.SET_MOTION_SETTINGS:
+                    camera = self._camera_arg(args)
+                    settings = self.cameras[camera]["motion_settings"]
+                    for key in ("enabled", "threshold", "min_area"):
+                        if key in args:
+                            settings[key] = args[key]  # type: ignore[literal-required]
+                    result = result_ok(message_id, dict(settings))
+                case _:
+                    raise ProtocolError(ErrorCode.UNKNOWN_COMMAND, "unknown command")
+        except ProtocolError as err:
+            result = result_error(message_id, err.code, err.message)
+        connection.queue.put_nowait(dict(result))
+        for event in replay:
+            connection.queue.put_nowait(dict(event))
+
+    def _camera_arg(self, args: dict[str, Any]) -> str:
+        camera = args.get("camera")
+        if camera is None and len(self.cameras) == 1:
+            return next(iter(self.cameras))
+        if not isinstance(camera, str):
+            raise ProtocolError(ErrorCode.INVALID_ARGS, "camera is required")
+        if camera not in self.cameras:
+            raise ProtocolError(ErrorCode.NOT_FOUND, f"unknown camera {camera!r}")
+        return camera
+
+    def _replay(self, since: object) -> tuple[list[EventMessage], bool]:
+        if not isinstance(since, dict) or since.get("boot_id") != self.boot_id:
+            return [], False
+        last_seen = int(since.get("seq", 0))
+        missed = [e for e in self.buffer if e["seq"] > last_seen]
+        oldest = self.buffer[0]["seq"] if self.buffer else self.seq + 1
+        return missed, last_seen < self.seq and oldest > last_seen + 1
+
+    # --- HTTP -----------------------------------------------------------------------------
+
+    def _check(self, request: web.Request) -> str:
+        if request.headers.get("Authorization") != f"Bearer {self.token}":
+            raise web.HTTPUnauthorized(
+                text=json.dumps({"error": {"code": "invalid_auth", "message": "bad token"}}),
+                content_type="application/json",
+            )
+        camera = request.match_info["camera"]
+        if camera not in self.cameras:
+            raise web.HTTPNotFound(
+                text=json.dumps({"error": {"code": "not_found", "message": "no camera"}}),
+                content_type="application/json",
+            )
+        return camera
+
+    async def _snapshot(self, request: web.Request) -> web.Response:
+        self._check(request)
+        self.snapshots_served += 1
+        return web.Response(body=make_jpeg(200), content_type="image/jpeg")
+
+    async def _mjpeg(self, request: web.Request) -> web.StreamResponse:
+        self._check(request)
+        response = web.StreamResponse(
+            headers={"Content-Type": "multipart/x-mixed-replace; boundary=frame"}
+        )
+        await response.prepare(request)
+        # A finite stream keeps tests deterministic; the real one runs until the viewer leaves.
+        for part in range(self.mjpeg_parts):
+            jpeg = make_jpeg(40 * (part + 1))
+            await response.write(
+                b"--frame\r\nContent-Type: image/jpeg\r\nContent-Length: "
+                + str(len(jpeg)).encode()
+                + b"\r\n\r\n"
+                + jpeg
+                + b"\r\n"
+            )
+        await response.write_eof()
+        return response
