@@ -62,7 +62,7 @@ class Sequence:
             img = cv2.imread(str(self.frame_path(n)), cv2.IMREAD_COLOR)
             if img is None:
                 raise FileNotFoundError(self.frame_path(n))
-            yield n, img
+            yield n, np.asarray(img, np.uint8)
 
 
 def load_sequences(root: Path, subset: str | None = None) -> list[Sequence]:
@@ -73,6 +73,8 @@ def load_sequences(root: Path, subset: str | None = None) -> list[Sequence]:
             continue
         path = root / name
         roi = cv2.imread(str(path / "ROI.bmp"), cv2.IMREAD_GRAYSCALE)
+        if roi is None:
+            raise FileNotFoundError(path / "ROI.bmp")
         first_scored, last_scored = (int(v) for v in (path / "temporalROI.txt").read_text().split())
         out.append(
             Sequence(
@@ -83,7 +85,7 @@ def load_sequences(root: Path, subset: str | None = None) -> list[Sequence]:
                 scored=(first_scored, last_scored),
                 size=(int(info["size"][0]), int(info["size"][1])),
                 subset=str(info.get("set", "")),
-                roi=roi > 0,
+                roi=np.asarray(roi) > 0,
             )
         )
     return out
@@ -103,7 +105,7 @@ class Scores:
         """Score one frame: `mask` (any size, non-zero = motion) against ground truth `gt`."""
         h, w = gt.shape
         if mask.shape != gt.shape:
-            mask = cv2.resize(mask, (w, h), interpolation=cv2.INTER_NEAREST)
+            mask = np.asarray(cv2.resize(mask, (w, h), interpolation=cv2.INTER_NEAREST), np.uint8)
         valid = roi & (gt != GT_IGNORED[0]) & (gt != GT_IGNORED[1])
         truth = valid & (gt == GT_MOTION)
         pred = valid & (mask > 0)
@@ -112,7 +114,7 @@ class Scores:
         self.fp += int(np.count_nonzero(pred)) - tp
         self.fn += int(np.count_nonzero(truth)) - tp
         roi_area = max(1, int(np.count_nonzero(roi)))
-        self.frame_truth.append(np.count_nonzero(truth) >= FRAME_MOTION_SHARE * roi_area)
+        self.frame_truth.append(bool(np.count_nonzero(truth) >= FRAME_MOTION_SHARE * roi_area))
 
     def add_decision(self, positive: bool) -> None:
         self.frame_pred.append(positive)
@@ -174,6 +176,6 @@ def run_sequence(
         gt = cv2.imread(str(seq.gt_path(n)), cv2.IMREAD_GRAYSCALE)
         if gt is None:
             raise FileNotFoundError(seq.gt_path(n))
-        scores.add(gt, seq.roi, mask)
+        scores.add(np.asarray(gt, np.uint8), seq.roi, mask)
         scores.add_decision(positive)
     return scores

@@ -181,18 +181,38 @@ def _is_running(pid: int) -> bool:
     return True
 
 
-async def async_add_entry(
-    session: aiohttp.ClientSession, ha_url: str, addon: dict[str, Any]
-) -> str:
-    """Add the Porchlight entry through the config flow; return a one-line outcome."""
+async def async_get_entries(session: aiohttp.ClientSession, ha_url: str) -> list[dict[str, Any]]:
+    """The Porchlight config entries as HA's config API lists them."""
     async with session.get(
         f"{ha_url}/api/config/config_entries/entry", params={"domain": "porchlight"}
     ) as resp:
         resp.raise_for_status()
         entries: list[dict[str, Any]] = await resp.json()
+    return entries
+
+
+async def async_wait_loaded(
+    session: aiohttp.ClientSession, ha_url: str, max_wait: float = 60
+) -> str:
+    """Wait until the entry leaves its start-up states; return the last state seen."""
+    deadline = time.monotonic() + max_wait
+    state = "missing"
+    while time.monotonic() < deadline:
+        entries = await async_get_entries(session, ha_url)
+        state = str(entries[0].get("state")) if entries else "missing"
+        if state not in ("not_loaded", "setup_in_progress", "missing"):
+            break
+        await asyncio.sleep(0.5)
+    return state
+
+
+async def async_add_entry(
+    session: aiohttp.ClientSession, ha_url: str, addon: dict[str, Any]
+) -> str:
+    """Add the Porchlight entry through the config flow; return a one-line outcome."""
+    entries = await async_get_entries(session, ha_url)
     if entries:
-        entry = entries[0]
-        return f"Porchlight entry already present: {entry.get('title')} ({entry.get('state')})"
+        return f"Porchlight entry already present: {entries[0].get('title')}"
 
     flow_url = f"{ha_url}/api/config/config_entries/flow"
     async with session.post(
@@ -223,9 +243,20 @@ async def _async_add_entry_main(args: argparse.Namespace) -> int:
         try:
             await async_wait_for_api(session, args.ha_url, args.timeout, args.watch_pid)
             print(await async_add_entry(session, args.ha_url, addon))
+            state = await async_wait_loaded(session, args.ha_url)
         except (EntryError, aiohttp.ClientError) as err:
             print(f"dev_bootstrap: {err}", file=sys.stderr)
             return 1
+    if state != "loaded":
+        # Not fatal: HA keeps retrying, and the developer may be fixing the integration.
+        print(
+            f"dev_bootstrap: WARNING the Porchlight entry is {state!r}, not loaded; see"
+            " config/home-assistant.log (a stale entry with an old token/port: delete it in"
+            " Settings > Devices & services)",
+            file=sys.stderr,
+        )
+    else:
+        print("Porchlight entry loaded")
     return 0
 
 

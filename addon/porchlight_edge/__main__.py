@@ -38,6 +38,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--token", help="use this access token instead of the generated one")
     parser.add_argument("--log-level", choices=["debug", "info", "warning", "error"])
     parser.add_argument(
+        "--no-zeroconf", action="store_true", help="do not advertise on the local network"
+    )
+    parser.add_argument(
         "--ready-file", type=Path, help="write {port, instance_id} as JSON here once listening"
     )
     return parser
@@ -54,6 +57,8 @@ def load(args: argparse.Namespace) -> ServiceOptions:
         value = getattr(args, flag)
         if value is not None:
             setattr(options, flag, value)
+    if args.no_zeroconf:
+        options.zeroconf = False
     return options
 
 

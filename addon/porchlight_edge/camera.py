@@ -10,6 +10,7 @@ import asyncio
 from collections import deque
 import contextlib
 import logging
+import statistics
 import time
 from typing import TYPE_CHECKING
 
@@ -48,6 +49,8 @@ class CameraPipeline:
         self.status_reason: str | None = "starting"
         self.last_frame: Frame | None = None
         self._frame_times: deque[float] = deque(maxlen=30)
+        self._latencies: deque[float] = deque(maxlen=30)
+        self.frames = 0
         # The demo visitor's press reaches `on_button`, the same path as a real button.
         self._runner = CameraRunner.for_config(
             self.config, self.on_frame, self.on_status, on_ring=on_button
@@ -69,11 +72,13 @@ class CameraPipeline:
     # --- data path -------------------------------------------------------------------------
     def on_frame(self, frame: Frame) -> None:
         self.last_frame = frame
+        self.frames += 1
         self._frame_times.append(time.monotonic())
         self.live.update(frame)
         if not self.motion_enabled:
             return
         result = self.engine.process(frame.luma(self.engine.config.detect_height), frame.pts)
+        self._latencies.append(time.time() - frame.wallclock)
         if result.changed is None:
             return
         self.motion = result.changed
@@ -163,4 +168,9 @@ class CameraPipeline:
             "height": frame.height if frame else None,
             "fps": self.fps(),
             "last_frame": frame.wallclock if frame else None,
+            "frames": self.frames,
+            "dropped": self._runner.frames_dropped,
+            "latency_ms": (
+                round(1000 * statistics.median(self._latencies), 2) if self._latencies else None
+            ),
         }

@@ -53,6 +53,8 @@ class ServiceOptions:
     cameras: list[CameraOptions] = field(default_factory=list)
     live: LiveOptions = field(default_factory=LiveOptions)
     button: ButtonConfig | None = None
+    zeroconf: bool = True
+    """Advertise on the LAN when standalone (under the Supervisor, discovery goes through it)."""
 
 
 def _take(
@@ -134,6 +136,7 @@ def parse_options(raw: dict[str, Any], data_dir: Path) -> ServiceOptions:
     if options.log_level not in LOG_LEVELS:
         raise ConfigError(f"options.log_level: one of {', '.join(LOG_LEVELS)}")
     options.token = _take(d, "token", str, where, None) or None
+    options.zeroconf = _take(d, "zeroconf", bool, where, options.zeroconf)
     live = dict(_take(d, "live", dict, where, {}))
     options.live = LiveOptions(
         width=_take(live, "width", int, "options.live", 1280),

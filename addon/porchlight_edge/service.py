@@ -12,9 +12,16 @@ from porchlight_edge import __version__
 from porchlight_edge.api.server import create_app
 from porchlight_edge.button import ButtonWatcher, open_button
 from porchlight_edge.camera import CameraPipeline
+from porchlight_edge.discovery import Discovery
 from porchlight_edge.events import EventBus
 from porchlight_edge.identity import Identity, load_identity, redact_token
-from porchlight_edge.protocol import EventMessage, EventType, RingSource, ServerState
+from porchlight_edge.protocol import (
+    PROTOCOL_VERSION,
+    EventMessage,
+    EventType,
+    RingSource,
+    ServerState,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -40,6 +47,7 @@ class Service:
         self._button: ButtonWatcher | None = None
         self._runner: web.AppRunner | None = None
         self.websockets: set[web.WebSocketResponse] = set()
+        self._discovery: Discovery | None = None
         self.port: int | None = None
 
     def _button_pressed(self, camera: str) -> Callable[[], None]:
@@ -76,6 +84,16 @@ class Service:
             camera.start()
         if self.options.button is not None:
             self._button = open_button(self.options.button, self._gpio_pressed())
+        self._discovery = Discovery(
+            port=self.port,
+            token=self.identity.token,
+            instance_id=self.identity.instance_id,
+            name=self.name,
+            version=self.version,
+            protocol_version=PROTOCOL_VERSION,
+            zeroconf=self.options.zeroconf,
+        )
+        await self._discovery.start()
         _LOGGER.info(
             "Porchlight %s listening on %s:%s (token %s, %d camera(s))",
             self.version,
@@ -96,6 +114,8 @@ class Service:
         return pressed
 
     async def stop(self) -> None:
+        if self._discovery is not None:
+            await self._discovery.stop()
         if self._button is not None:
             await asyncio.to_thread(self._button.stop)
         await asyncio.gather(*(camera.stop() for camera in self.cameras.values()))

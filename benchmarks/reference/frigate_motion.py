@@ -80,7 +80,7 @@ class FrigateStyleMotion:
             self.avg = gray.astype(np.float32)
         frame_delta = cv2.absdiff(gray, cv2.convertScaleAbs(self.avg))
         thresh = cv2.threshold(frame_delta, self.threshold, 255, cv2.THRESH_BINARY)[1]
-        thresh_dilated = cv2.dilate(thresh, None, iterations=1)
+        thresh_dilated = cv2.dilate(thresh, np.ones((3, 3), np.uint8), iterations=1)
         contours, _ = cv2.findContours(thresh_dilated, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
 
         boxes: list[Box] = []
@@ -108,4 +108,6 @@ class FrigateStyleMotion:
             thresh_dilated = np.zeros_like(thresh_dilated)
         alpha = 0.2 if self.calibrating else self.frame_alpha
         cv2.accumulateWeighted(gray, self.avg, alpha)
-        return ReferenceResult(thresh_dilated, filled, boxes)
+        return ReferenceResult(
+            np.asarray(thresh_dilated, np.uint8), np.asarray(filled, np.uint8), boxes
+        )

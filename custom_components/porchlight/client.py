@@ -274,7 +274,12 @@ class PorchlightClient:
         await self.command(Command.PING)
 
     async def get_state(self) -> ServerState:
-        return cast(ServerState, await self.command(Command.GET_STATE))
+        """The full state. The first one ever read is where the event feed starts:
+        events after it are delivered by `run()` even if they happen before it runs."""
+        state = cast(ServerState, await self.command(Command.GET_STATE))
+        if self.last_event is None:
+            self.last_event = (state["boot_id"], state["seq"])
+        return state
 
     async def subscribe(self, since: tuple[str, int] | None = None) -> dict[str, Any]:
         """Start the event feed; events after `since` (boot_id, seq) are replayed first."""
@@ -375,15 +380,9 @@ class PorchlightClient:
     async def _resync(self, on_state: StateCallback) -> None:
         state = await self.get_state()
         last = self.last_event
-        if last is None:
-            # First sync: history is already folded into the state; only new events matter.
-            since = (state["boot_id"], state["seq"])
-        elif last[0] != state["boot_id"]:
-            # The add-on restarted: the old run's numbers mean nothing, and whatever the new
-            # run published while we were away is replayed from its start, once.
-            since = (state["boot_id"], 0)
-        else:
-            since = last
+        # After a restart of the add-on (new boot id) the old run's numbers mean nothing:
+        # whatever the new run published while we were away is replayed from its start.
+        since = last if last is not None and last[0] == state["boot_id"] else (state["boot_id"], 0)
         self.last_event = since
         on_state(state)
         reply = await self.subscribe(since)

@@ -36,6 +36,18 @@ def mjpeg_path(camera: str) -> str:
     return f"/api/cameras/{camera}/stream.mjpeg"
 
 
+def clip_path(clip_id: str) -> str:
+    return f"/api/clips/{clip_id}.mp4"
+
+
+def event_snapshot_path(event_id: str) -> str:
+    return f"/api/events/{event_id}/snapshot.jpg"
+
+
+USER_HEADER: Final = "X-Porchlight-User"
+"""Optional: the person on whose behalf a client fetches footage, for the audit log."""
+
+
 class MessageType(StrEnum):
     """The `type` field of every server→client message, and of the client's auth."""
 
@@ -55,6 +67,17 @@ class Command(StrEnum):
     SUBSCRIBE = "subscribe"
     RING = "ring"
     SET_MOTION_SETTINGS = "set_motion_settings"
+    SET_RECORDING_SETTINGS = "set_recording_settings"
+    SET_PRIVACY_MODE = "set_privacy_mode"
+    TAKE_SNAPSHOT = "take_snapshot"
+    RECORD_CLIP = "record_clip"
+    LIST_EVENTS = "list_events"
+    LIST_CLIPS = "list_clips"
+    PROTECT_CLIP = "protect_clip"
+    DELETE_CLIPS = "delete_clips"
+    EXPORT_CLIP = "export_clip"
+    GET_STORAGE = "get_storage"
+    GET_AUDIT_LOG = "get_audit_log"
 
 
 class EventType(StrEnum):
@@ -63,6 +86,13 @@ class EventType(StrEnum):
     RING = "ring"
     MOTION = "motion"
     CAMERA_STATUS = "camera_status"
+    CAMERA_STATE = "camera_state"
+    SNAPSHOT_READY = "snapshot_ready"
+    CLIP_STARTED = "clip_started"
+    CLIP_FINISHED = "clip_finished"
+    CLIP_DELETED = "clip_deleted"
+    RETENTION_WARNING = "retention_warning"
+    STORAGE_STATUS = "storage_status"
 
 
 class ErrorCode(StrEnum):
@@ -86,6 +116,14 @@ class RingSource(StrEnum):
     BUTTON = "button"
     API = "api"
     DEMO = "demo"
+
+
+class EventKind(StrEnum):
+    """What an indexed (recorded) event was."""
+
+    RING = "ring"
+    MOTION = "motion"
+    MANUAL = "manual"
 
 
 # --- message shapes -------------------------------------------------------------------------
@@ -141,6 +179,24 @@ class MotionSettings(TypedDict):
     min_area: float
 
 
+class RecordingSettings(TypedDict):
+    enabled: bool
+    pre_roll: float
+    post_roll: float
+
+
+class StorageStatus(TypedDict):
+    used_bytes: int
+    free_bytes: int
+    clips: int
+    oldest_clip: float | None
+    paused: bool
+    reason: str | None
+    max_age_days: float | None
+    max_size_bytes: int | None
+    min_free_bytes: int | None
+
+
 class CameraState(TypedDict):
     name: str
     title: str
@@ -152,6 +208,13 @@ class CameraState(TypedDict):
     height: int | None
     fps: float | None
     last_frame: float | None
+    frames: int
+    dropped: int
+    latency_ms: float | None
+    privacy_mode: bool
+    recording: RecordingSettings
+    last_ring: float | None
+    last_motion: float | None
 
 
 class ServerState(TypedDict):
@@ -159,6 +222,7 @@ class ServerState(TypedDict):
     boot_id: str
     seq: int
     cameras: list[CameraState]
+    storage: StorageStatus
 
 
 # --- builders and parsers (used by both sides) -------------------------------------------------

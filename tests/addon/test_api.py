@@ -26,6 +26,7 @@ async def service(tmp_path: Path) -> AsyncIterator[Service]:
             "host": "127.0.0.1",
             "port": 0,
             "token": TOKEN,
+            "zeroconf": False,
             "cameras": [
                 {"name": "front_door", "source": "demo", "demo": {"width": 320, "height": 180}},
                 {"name": "garage", "source": "demo", "demo": {"width": 320, "height": 180}},

@@ -19,6 +19,8 @@ if TYPE_CHECKING:
 
     from porchlight_edge.capture.base import CameraSource
 
+    Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
 SECRET = "hunter2pass"
 COLORS = [(0, 0, 255), (0, 255, 0), (255, 0, 0), (0, 255, 255), (255, 255, 255)]  # BGR
 
@@ -29,9 +31,6 @@ def jpeg(color: tuple[int, int, int], size: tuple[int, int] = (160, 120)) -> byt
     ok, buf = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, 90])
     assert ok
     return bytes(buf)
-
-
-Handler = "Callable[[web.Request], Awaitable[web.StreamResponse]]"
 
 
 @pytest.fixture
@@ -171,7 +170,7 @@ async def test_stalled_server_times_out(capture_http: Callable[[Handler], Awaita
         resp = web.StreamResponse()
         resp.headers["Content-Type"] = "multipart/x-mixed-replace; boundary=frame"
         await resp.prepare(request)
-        await asyncio.sleep(5)
+        await asyncio.sleep(1.5)  # longer than read_timeout; cleanup waits for it
         return resp
 
     base = await capture_http(silent)

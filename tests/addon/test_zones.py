@@ -61,7 +61,9 @@ def test_rasterise_full_frame_and_union_and_empty() -> None:
     tl = validate_polygon([(0, 0), (0.25, 0), (0.25, 0.25), (0, 0.25)])
     br = validate_polygon([(0.75, 0.75), (1, 0.75), (1, 1), (0.75, 1)])
     both = rasterise([tl, br], 100, 100)
-    assert both[5, 5] and both[95, 95] and not both[50, 50]
+    assert both[5, 5]
+    assert both[95, 95]
+    assert not both[50, 50]
     # A triangle covers about half of its bounding square.
     tri = validate_polygon([(0, 0), (1, 0), (0, 1)])
     share = np.count_nonzero(rasterise([tri], 200, 200)) / 200**2

@@ -50,6 +50,7 @@ class AddonProcess:
                 self.token,
                 "--ready-file",
                 str(ready),
+                "--no-zeroconf",
             ],
             env=env,
             stdout=log,

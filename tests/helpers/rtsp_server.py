@@ -110,11 +110,15 @@ def main() -> int:
     parser.add_argument("--password", default=None)
     args = parser.parse_args()
 
-    import gi
+    import gi  # type: ignore[import-not-found, unused-ignore]
 
     gi.require_version("Gst", "1.0")
     gi.require_version("GstRtspServer", "1.0")
-    from gi.repository import GLib, Gst, GstRtspServer
+    from gi.repository import (  # type: ignore[import-not-found, unused-ignore]
+        GLib,
+        Gst,
+        GstRtspServer,
+    )
 
     Gst.init(None)
     server = GstRtspServer.RTSPServer()

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator
+import asyncio
+from collections.abc import AsyncGenerator, Callable
 from typing import TYPE_CHECKING
 
+from homeassistant.const import CONF_HOST, CONF_PORT
 import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry
-from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+)
+from pytest_homeassistant_custom_component.syrupy import (
+    HomeAssistantSnapshotExtension,
+)
 from syrupy.assertion import SnapshotAssertion
 
 from custom_components import porchlight
 from custom_components.porchlight.const import CONF_TOKEN, DOMAIN
-from homeassistant.const import CONF_HOST, CONF_PORT
 
 from .fake_addon import FakeAddon
 
@@ -67,4 +72,17 @@ def mock_config_entry(fake_addon: FakeAddon) -> MockConfigEntry:
 async def setup_integration(hass: HomeAssistant, entry: MockConfigEntry) -> None:
     entry.add_to_hass(hass)
     await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+
+
+async def wait_for(condition: Callable[[], bool], timeout: float = 5.0) -> None:
+    """Poll until `condition()` holds; the things waited on live in two processes' worth
+    of tasks (the fake add-on and the client), so there is no single event to await."""
+    async with asyncio.timeout(timeout):
+        while not condition():  # noqa: ASYNC110
+            await asyncio.sleep(0.005)
+
+
+async def wait_for_state(hass: HomeAssistant, condition: Callable[[], bool]) -> None:
+    await wait_for(condition)
     await hass.async_block_till_done()

@@ -54,6 +54,9 @@ def make_camera(name: str, title: str) -> CameraState:
         "height": 48,
         "fps": 10.0,
         "last_frame": BASE_TIME,
+        "frames": 100,
+        "dropped": 0,
+        "latency_ms": 12.5,
     }
 
 
@@ -62,6 +65,12 @@ def make_jpeg(level: int) -> bytes:
     ok, encoded = cv2.imencode(".jpg", np.full((48, 64, 3), level, dtype=np.uint8))
     assert ok
     return bytes(encoded.tobytes())
+
+
+def decode_jpeg(jpeg: bytes) -> np.ndarray[Any, Any]:
+    image = cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_COLOR)
+    assert isinstance(image, np.ndarray), "not a JPEG"
+    return image
 
 
 class _Connection:
@@ -122,8 +131,8 @@ class FakeAddon:
         site = web.TCPSite(self._runner, "127.0.0.1", self.port, reuse_address=True)
         await site.start()
         server = site._server
-        assert server is not None
-        self.port = server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        assert isinstance(server, asyncio.Server)
+        self.port = server.sockets[0].getsockname()[1]
 
     async def stop(self) -> None:
         """Go away: close every connection and stop listening (the port is kept)."""
@@ -278,7 +287,7 @@ class FakeAddon:
                     settings = self.cameras[camera]["motion_settings"]
                     for key in ("enabled", "threshold", "min_area"):
                         if key in args:
-                            settings[key] = args[key]  # type: ignore[literal-required]
+                            settings[key] = args[key]  # type: ignore[literal-required,unused-ignore]
                     result = result_ok(message_id, dict(settings))
                 case _:
                     raise ProtocolError(ErrorCode.UNKNOWN_COMMAND, "unknown command")

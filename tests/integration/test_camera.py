@@ -5,18 +5,19 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 from unittest.mock import patch
 
-import cv2
-import numpy as np
-import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry
-from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
-
 from homeassistant.components.camera import async_get_image
 from homeassistant.const import Platform
 from homeassistant.exceptions import HomeAssistantError
+import pytest
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+)
+from pytest_homeassistant_custom_component.typing import (
+    ClientSessionGenerator,
+)
 
 from .conftest import setup_integration
-from .fake_addon import FakeAddon
+from .fake_addon import FakeAddon, decode_jpeg
 
 if TYPE_CHECKING:
     from homeassistant.core import HomeAssistant
@@ -48,7 +49,7 @@ async def test_camera_image_is_the_addon_snapshot(
     await setup_integration(hass, mock_config_entry)
     image = await async_get_image(hass, CAMERA)
     assert image.content_type == "image/jpeg"
-    decoded = cv2.imdecode(np.frombuffer(image.content, np.uint8), cv2.IMREAD_COLOR)
+    decoded = decode_jpeg(image.content)
     assert decoded.shape == (48, 64, 3)
     assert fake_addon.snapshots_served == 1
 
@@ -80,6 +81,6 @@ async def test_mjpeg_stream_is_proxied(
     levels = []
     for part in jpegs:
         jpeg = part.split(b"\r\n\r\n", 1)[1].rstrip(b"\r\n")
-        frame = cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_COLOR)
+        frame = decode_jpeg(jpeg)
         levels.append(round(float(frame.mean()) / 40))
     assert levels == [1, 2, 3]  # every frame arrives intact and in order

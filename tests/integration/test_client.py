@@ -8,8 +8,6 @@ from dataclasses import dataclass, field
 import logging
 
 import aiohttp
-import cv2
-import numpy as np
 import pytest
 
 from custom_components.porchlight.client import PorchlightClient
@@ -26,7 +24,8 @@ from custom_components.porchlight.protocol import (
     ServerState,
 )
 
-from .fake_addon import FakeAddon
+from .conftest import wait_for
+from .fake_addon import FakeAddon, decode_jpeg
 
 
 @pytest.fixture
@@ -36,17 +35,25 @@ async def session() -> AsyncGenerator[aiohttp.ClientSession]:
 
 
 def make_client(
-    session: aiohttp.ClientSession, addon: FakeAddon, token: str | None = None, **kwargs: float
+    session: aiohttp.ClientSession,
+    addon: FakeAddon,
+    token: str | None = None,
+    *,
+    request_timeout: float = 10.0,
+    heartbeat: float = 30.0,
+    backoff_min: float = 1.0,
+    backoff_max: float = 60.0,
 ) -> PorchlightClient:
     return PorchlightClient(
-        session, "127.0.0.1", addon.port, addon.token if token is None else token, **kwargs
+        session,
+        "127.0.0.1",
+        addon.port,
+        addon.token if token is None else token,
+        request_timeout=request_timeout,
+        heartbeat=heartbeat,
+        backoff_min=backoff_min,
+        backoff_max=backoff_max,
     )
-
-
-async def wait_for(condition: Callable[[], bool], timeout: float = 5.0) -> None:
-    async with asyncio.timeout(timeout):
-        while not condition():
-            await asyncio.sleep(0.005)
 
 
 @dataclass
@@ -103,7 +110,6 @@ async def test_connect_returns_server_info(
     assert info["instance_id"] == fake_addon.instance_id
     assert info["boot_id"] == fake_addon.boot_id
     assert info["protocol_version"] == PROTOCOL_VERSION
-    assert client.connected
     assert fake_addon.connection_count == 1
     await client.disconnect()
     assert not client.connected
@@ -381,7 +387,7 @@ async def test_stop_ends_run_and_closes_connection(
 async def test_snapshot_is_a_jpeg(session: aiohttp.ClientSession, fake_addon: FakeAddon) -> None:
     client = make_client(session, fake_addon)
     jpeg = await client.snapshot("front_door")
-    image = cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_COLOR)
+    image = decode_jpeg(jpeg)
     assert image.shape == (48, 64, 3)
     assert abs(int(image.mean()) - 200) <= 2
 
@@ -411,3 +417,22 @@ async def test_open_mjpeg_streams_multipart_jpegs(
         response.close()
     assert body.count(b"--frame\r\n") == fake_addon.mjpeg_parts
     assert body.count(b"\xff\xd8") == fake_addon.mjpeg_parts  # JPEG start markers
+
+
+async def test_silent_connection_is_detected_by_ping(
+    session: aiohttp.ClientSession, fake_addon: FakeAddon
+) -> None:
+    # The socket stays open but the add-on stops answering: only the ping can tell.
+    client = make_client(session, fake_addon, heartbeat=0.05, request_timeout=0.1, backoff_min=0.01)
+    recorder = Recorder()
+    recorder.start(client)
+    try:
+        await wait_for(lambda: recorder.connection == [True])
+        fake_addon.silent_commands.add("ping")
+        await wait_for(lambda: recorder.connection[:2] == [True, False])
+        pings = [c for c in fake_addon.commands if c["command"] == "ping"]
+        assert pings
+        fake_addon.silent_commands.clear()
+        await wait_for(lambda: recorder.connection[-1] is True and len(recorder.connection) >= 3)
+    finally:
+        await client.stop()

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from pytest_homeassistant_custom_component.common import MockConfigEntry
-
-from custom_components.porchlight.const import CONF_TOKEN, DOMAIN
-from custom_components.porchlight.protocol import PROTOCOL_VERSION
 from homeassistant.config_entries import SOURCE_USER
 from homeassistant.const import CONF_HOST, CONF_PORT
 from homeassistant.data_entry_flow import FlowResultType
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+)
+
+from custom_components.porchlight.const import CONF_TOKEN, DOMAIN
+from custom_components.porchlight.protocol import PROTOCOL_VERSION
 
 from .conftest import setup_integration
 from .fake_addon import FakeAddon

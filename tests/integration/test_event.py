@@ -5,16 +5,17 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 from unittest.mock import patch
 
-import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry, snapshot_platform
-from syrupy.assertion import SnapshotAssertion
-
 from homeassistant.const import STATE_UNKNOWN, Platform
 from homeassistant.helpers import entity_registry as er
+import pytest
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    snapshot_platform,
+)
+from syrupy.assertion import SnapshotAssertion
 
-from .conftest import setup_integration
+from .conftest import setup_integration, wait_for_state as wait_for
 from .fake_addon import FakeAddon
-from .test_init import wait_for
 
 if TYPE_CHECKING:
     from homeassistant.core import HomeAssistant

@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from pytest_homeassistant_custom_component.common import MockConfigEntry
-
-from custom_components.porchlight.const import DOMAIN
-from custom_components.porchlight.protocol import PROTOCOL_VERSION
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import STATE_OFF, STATE_ON, STATE_UNAVAILABLE
 from homeassistant.helpers import device_registry as dr, entity_registry as er
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+)
 
-from .conftest import setup_integration
+from custom_components.porchlight.const import DOMAIN
+from custom_components.porchlight.protocol import PROTOCOL_VERSION
+
+from .conftest import setup_integration, wait_for_state as wait_for
 from .fake_addon import FakeAddon
 
 if TYPE_CHECKING:
@@ -23,11 +23,8 @@ if TYPE_CHECKING:
 MOTION = "binary_sensor.front_door_motion"
 
 
-async def wait_for(hass: HomeAssistant, condition: Callable[[], bool], timeout: float = 5.0) -> None:
-    async with asyncio.timeout(timeout):
-        while not condition():
-            await asyncio.sleep(0.01)
-    await hass.async_block_till_done()
+def entry_state(entry: MockConfigEntry) -> ConfigEntryState:
+    return entry.state  # type: ignore[no-any-return]
 
 
 async def test_setup_and_unload(
@@ -39,7 +36,7 @@ async def test_setup_and_unload(
 
     assert await hass.config_entries.async_unload(mock_config_entry.entry_id)
     await hass.async_block_till_done()
-    assert mock_config_entry.state is ConfigEntryState.NOT_LOADED
+    assert entry_state(mock_config_entry) is ConfigEntryState.NOT_LOADED
     await wait_for(hass, lambda: fake_addon.connection_count == 0)
 
 

@@ -33,45 +33,58 @@ _CHUNK = 64 * 1024
 
 
 async def iter_parts(content: aiohttp.StreamReader, boundary: str) -> AsyncIterator[bytes]:
-    """Bodies of the parts of a multipart stream, in order."""
+    """Bodies of the parts of a multipart stream, in order; returns at end of stream."""
     delim = b"--" + boundary.removeprefix("--").encode("latin-1")
     buf = bytearray()
 
-    async def fill() -> None:
+    async def fill() -> bool:
         chunk = await content.read(_CHUNK)
         if not chunk:
-            raise CaptureError("stream ended")
+            return False
         buf.extend(chunk)
         if len(buf) > MAX_PART_BYTES + _CHUNK:
             raise CaptureError(f"multipart part larger than {MAX_PART_BYTES} bytes")
+        return True
 
     while True:
         # Delimiter line, then headers up to the blank line.
         while (start := buf.find(delim)) < 0:
             del buf[: max(0, len(buf) - len(delim))]  # keep a possible partial delimiter
-            await fill()
-        while (end := buf.find(b"\r\n\r\n", start)) < 0 and buf.find(b"\n\n", start) < 0:
-            await fill()
-        if end < 0:
-            end, sep = buf.find(b"\n\n", start), 2
-        else:
-            sep = 4
-        headers = bytes(buf[start + len(delim) : end]).decode("latin-1").lower()
-        del buf[: end + sep]
+            if not await fill():
+                return
+        while (end := _headers_end(buf, start)) is None:
+            if not await fill():
+                return
+        header_end, body_start = end
+        headers = bytes(buf[start + len(delim) : header_end]).decode("latin-1").lower()
+        del buf[:body_start]
         length = _content_length(headers)
         if length is not None:
             if length > MAX_PART_BYTES:
                 raise CaptureError(f"multipart part larger than {MAX_PART_BYTES} bytes")
             while len(buf) < length:
-                await fill()
+                if not await fill():
+                    return  # a truncated last part is dropped
             body = bytes(buf[:length])
             del buf[:length]
         else:
             while (nxt := buf.find(delim)) < 0:
-                await fill()
+                if not await fill():
+                    nxt = len(buf)  # the last part ends with the stream
+                    break
             body = bytes(buf[:nxt]).rstrip(b"\r\n")
             del buf[:nxt]
         yield body
+
+
+def _headers_end(buf: bytearray, start: int) -> tuple[int, int] | None:
+    """(end of headers, start of body) after the delimiter at `start`; CRLF or bare LF."""
+    crlf, lf = buf.find(b"\r\n\r\n", start), buf.find(b"\n\n", start)
+    if crlf >= 0 and (lf < 0 or crlf <= lf):
+        return crlf, crlf + 4
+    if lf >= 0:
+        return lf, lf + 2
+    return None
 
 
 def _content_length(headers: str) -> int | None:

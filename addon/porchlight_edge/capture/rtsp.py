@@ -42,7 +42,10 @@ class RtspSource(ThreadedSource):
             # FFmpeg's socket timeout in microseconds (covers connect and each read).
             "timeout": str(int(self._timeouts[1] * 1_000_000)),
             "allowed_media_types": "video",
+            # Start with live frames instead of a burst of probe-time ones, and probe for 0.5 s
+            # (not FFmpeg's 5 s): the SDP normally carries the codec parameters anyway.
             "fflags": "nobuffer",
+            "analyzeduration": "500000",
         }
 
     def _produce(self, stop: threading.Event) -> Iterator[Frame]:

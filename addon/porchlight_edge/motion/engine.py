@@ -8,18 +8,23 @@ and report boxes, a mask and which zones they touch.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-import cv2
+import cv2 as _cv2
 import numpy as np
 
 from .hysteresis import MotionHysteresis
 from .zones import Polygon, Zone, rasterise, validate_polygon
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from numpy.typing import NDArray
+
+# OpenCV's stubs reject scalar operands (cv2.compare(img, 20.0, ...)) that the library
+# accepts and that save a full-size temporary per call; untyped here on purpose.
+cv2: Any = _cv2
 
 type Box = tuple[float, float, float, float]
 
@@ -304,7 +309,7 @@ class MotionEngine:
     def _global_change(self, fg: NDArray[np.uint8]) -> bool:
         cells = cv2.resize(fg, (_GLOBAL_GRID, _GLOBAL_GRID), interpolation=cv2.INTER_AREA)
         changed = np.count_nonzero(cells > 64)
-        return changed >= _GLOBAL_CELLS * _GLOBAL_GRID * _GLOBAL_GRID
+        return bool(changed >= _GLOBAL_CELLS * _GLOBAL_GRID * _GLOBAL_GRID)
 
     def _gain(self, cur: NDArray[np.float32], bg: NDArray[np.float32]) -> float:
         # A sparse grid is plenty for a median and keeps this cheap at any size.

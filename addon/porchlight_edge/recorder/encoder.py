@@ -9,7 +9,7 @@ behind, frames are dropped rather than queued (memory stays bounded).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
 from dataclasses import dataclass
 from fractions import Fraction
 import logging
@@ -22,6 +22,8 @@ import av
 from .packets import EncodedPacket, StreamParams
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from porchlight_edge.capture.frame import Frame
 
 _LOGGER = logging.getLogger(__name__)
@@ -80,10 +82,8 @@ class FrameEncoder:
                 self._queue.put(None, timeout=0.1)
                 break
             except queue.Full:
-                try:
+                with contextlib.suppress(queue.Empty):
                     self._queue.get_nowait()
-                except queue.Empty:
-                    pass
         self._thread.join(timeout)
 
     # --- worker thread ---------------------------------------------------------------------

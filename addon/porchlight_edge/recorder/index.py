@@ -7,14 +7,16 @@ All writes are single short transactions, so readers (the API) are never blocked
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from enum import StrEnum
-from pathlib import Path
 import sqlite3
 import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator, Sequence
+    from pathlib import Path
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS clips (
@@ -246,7 +248,8 @@ class ClipIndex:
     ) -> Page[ClipRecord]:
         """Clips newest first. `kind` keeps clips with at least one event of that kind."""
         limit, offset = _paging(limit, offset)
-        where, args = ["state != ?"], [str(ClipState.RECORDING)]
+        where: list[str] = ["state != ?"]
+        args: list[Any] = [str(ClipState.RECORDING)]
         if camera is not None:
             where.append("camera = ?")
             args.append(camera)
@@ -260,7 +263,9 @@ class ClipIndex:
             where.append("protected = ?")
             args.append(int(protected))
         if kind is not None:
-            where.append("EXISTS (SELECT 1 FROM events e WHERE e.clip_id = clips.id AND e.kind = ?)")
+            where.append(
+                "EXISTS (SELECT 1 FROM events e WHERE e.clip_id = clips.id AND e.kind = ?)"
+            )
             args.append(kind)
         cond = " AND ".join(where)
         total = int(self._query(f"SELECT COUNT(*) FROM clips WHERE {cond}", args)[0][0])
@@ -310,6 +315,10 @@ class ClipIndex:
     def set_snapshot(self, event_id: str, snapshot: str | None) -> None:
         with self._tx() as db:
             db.execute("UPDATE events SET snapshot=? WHERE id=?", (snapshot, event_id))
+
+    def clear_snapshot(self, name: str) -> None:
+        with self._tx() as db:
+            db.execute("UPDATE events SET snapshot=NULL WHERE snapshot=?", (name,))
 
     def get_event(self, event_id: str) -> EventRecord | None:
         rows = self._query("SELECT * FROM events WHERE id=?", (event_id,))

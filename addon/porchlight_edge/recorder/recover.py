@@ -10,12 +10,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 import json
 import logging
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import av
 
 from .writer import MOVFLAGS
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 _LOGGER = logging.getLogger(__name__)
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import cv2
@@ -11,6 +10,8 @@ import cv2
 from .writer import replace_durably
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from porchlight_edge.capture.frame import Frame
 
 

@@ -8,14 +8,14 @@ One store serves every camera; each camera's `Recorder` writes through it.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from dataclasses import dataclass, field
 import logging
-from pathlib import Path
 import shutil
 import sqlite3
 import threading
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .events import RecordingEvent, RecordingEventType
 from .ids import is_clip_id, validate_clip_id
@@ -25,6 +25,8 @@ from .retention import RetentionPolicy, plan_retention
 from .writer import PART_SUFFIX, replace_durably
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from .events import RecordingListener
 
 _LOGGER = logging.getLogger(__name__)
@@ -97,10 +99,8 @@ class ClipStore:
     async def close(self) -> None:
         if self._task is not None:
             self._task.cancel()
-            try:
+            with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-            except asyncio.CancelledError:
-                pass
             self._task = None
         if self._index is not None:
             self._index.close()
@@ -146,11 +146,11 @@ class ClipStore:
             return clip_id in self._active
 
     # --- events to the service --------------------------------------------------------------
-    def emit(self, kind: RecordingEventType, camera: str | None, **data: object) -> None:
+    def emit(self, kind: RecordingEventType, camera: str | None, data: dict[str, Any]) -> None:
         """Deliver an event to the listener on the loop thread (callable from any thread)."""
         if self._listener is None:
             return
-        event = RecordingEvent(kind, camera, dict(data))
+        event = RecordingEvent(kind, camera, data)
         loop = self._loop
         if loop is None:
             self._listener(event)
@@ -195,7 +195,9 @@ class ClipStore:
             _LOGGER.info("reconciled clip store: %s", report)
         return report
 
-    def _recover(self, clip_id: str, camera: str | None, mode: str, report: ReconcileReport) -> None:
+    def _recover(
+        self, clip_id: str, camera: str | None, mode: str, report: ReconcileReport
+    ) -> None:
         part = self.part_path(clip_id)
         final = self.clip_path(clip_id)
         if not part.exists():
@@ -275,8 +277,7 @@ class ClipStore:
         return removed
 
     def _null_snapshot(self, name: str) -> None:
-        with self.index._tx() as db:
-            db.execute("UPDATE events SET snapshot=NULL WHERE snapshot=?", (name,))
+        self.index.clear_snapshot(name)
 
     # --- deletion, protection, retention -----------------------------------------------------
     def delete_clip_sync(self, clip_id: str, reason: str = "user") -> bool:
@@ -285,7 +286,9 @@ class ClipStore:
             return False
         self.clip_path(clip_id).unlink(missing_ok=True)
         self.index.remove_clip(clip_id)
-        self.emit(RecordingEventType.CLIP_DELETED, record.camera, clip_id=clip_id, reason=reason)
+        self.emit(
+            RecordingEventType.CLIP_DELETED, record.camera, {"clip_id": clip_id, "reason": reason}
+        )
         return True
 
     async def delete_clip(self, clip_id: str) -> bool:
@@ -312,8 +315,7 @@ class ClipStore:
                 self.emit(
                     RecordingEventType.RETENTION_WARNING,
                     clip.camera,
-                    clip=clip.as_dict(),
-                    reason=item.reason,
+                    {"clip": clip.as_dict(), "reason": item.reason},
                 )
             if self.delete_clip_sync(clip.id, item.reason):
                 deleted.append(clip.id)
@@ -332,10 +334,8 @@ class ClipStore:
             if event.clip_id is not None:
                 continue  # kept as long as its clip
             if event.snapshot:
-                try:
+                with contextlib.suppress(ValueError):
                     self.snapshot_path(event.snapshot).unlink(missing_ok=True)
-                except ValueError:
-                    pass
             self.index.remove_event(event.id)
 
     # --- disk space: pause and resume --------------------------------------------------------
@@ -358,9 +358,7 @@ class ClipStore:
         self.emit(
             RecordingEventType.STORAGE_STATUS,
             None,
-            recording=not paused,
-            reason=reason,
-            free_bytes=free,
+            {"recording": not paused, "reason": reason, "free_bytes": free},
         )
 
     def check_space_sync(self) -> None:

@@ -8,10 +8,10 @@ process killed mid-clip leaves a file that decodes up to its last whole fragment
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import os
-from pathlib import Path
 import threading
 from typing import TYPE_CHECKING, Any
 
@@ -21,12 +21,14 @@ import numpy as np
 from .packets import annexb_parameter_sets
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from .packets import EncodedPacket, StreamParams
 
 MOVFLAGS = "frag_keyframe+empty_moov+default_base_moof"
 PART_SUFFIX = ".mp4.part"
 _template_lock = threading.Lock()
-_template: Any = None
+_template: list[Any] = []  # the one template stream, built on first use
 
 
 class WriteError(Exception):
@@ -47,9 +49,8 @@ def _h264_template() -> Any:
     Built once from a one-frame 16x16 clip in memory; each clip then overrides the
     size, time base and extradata with the camera's own.
     """
-    global _template
     with _template_lock:
-        if _template is None:
+        if not _template:
             buf = io.BytesIO()
             out = av.open(buf, "w", format="mp4")
             stream = out.add_stream("libx264", rate=1)
@@ -61,8 +62,8 @@ def _h264_template() -> Any:
                 out.mux(packet)
             out.close()
             buf.seek(0)
-            _template = av.open(buf, "r").streams.video[0]
-        return _template
+            _template.append(av.open(buf, "r").streams.video[0])
+        return _template[0]
 
 
 def fsync_path(path: Path) -> None:
@@ -83,9 +84,9 @@ def replace_durably(src: Path, dst: Path) -> None:
 class ClipWriter:
     """One clip being written. Not thread-safe: use it from one worker thread."""
 
-    def __init__(self, part: Path, params: StreamParams, metadata: dict[str, Any]) -> None:
+    def __init__(self, part: Path, metadata: dict[str, Any]) -> None:
         self.part = part
-        self.params = params
+        self.params: StreamParams | None = None
         self._metadata = metadata
         self._out: Any = None
         self._file: Any = None
@@ -98,7 +99,7 @@ class ClipWriter:
         self.bytes = 0
 
     def _open(self, first: EncodedPacket) -> None:
-        params = self.params
+        params = self.params = first.params
         extradata = params.extradata or annexb_parameter_sets(first.data)
         if not extradata:
             raise WriteError("no H.264 parameter sets (SPS/PPS) in the first keyframe")
@@ -171,14 +172,10 @@ class ClipWriter:
     def _close_file(self) -> None:
         file, self._file = self._file, None
         if file is not None:
-            try:
+            with contextlib.suppress(OSError):
                 file.close()
-            except OSError:
-                pass
 
     def abort(self) -> None:
         """Close without caring about errors (the disk may be full)."""
-        try:
+        with contextlib.suppress(WriteError):
             self.close()
-        except WriteError:
-            pass

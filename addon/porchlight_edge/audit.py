@@ -1,0 +1,179 @@
+"""Audit log of footage access and privacy changes (SQLite, WAL, own retention).
+
+Who (client / token *id*, never a token), what, which footage, from where, when.
+Records are small single-row transactions, cheap enough to write from the loop.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+import json
+import re
+import sqlite3
+import threading
+import time
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS audit (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    time REAL NOT NULL,
+    action TEXT NOT NULL,
+    client_id TEXT,
+    address TEXT,
+    camera TEXT,
+    target TEXT,
+    detail TEXT
+);
+CREATE INDEX IF NOT EXISTS audit_time ON audit(time);
+CREATE INDEX IF NOT EXISTS audit_action ON audit(action, time);
+"""
+_CLIENT_RE = re.compile(r"^[A-Za-z0-9_.:@-]{1,64}$")
+MAX_PAGE = 500
+
+
+class AuditAction(StrEnum):
+    LIVE_STREAM = "live_stream"
+    SNAPSHOT = "snapshot"
+    CLIP_DOWNLOAD = "clip_download"
+    CLIP_EXPORT = "clip_export"
+    CLIP_DELETE = "clip_delete"
+    CLIP_PROTECT = "clip_protect"
+    PRIVACY_MODE = "privacy_mode"
+    PRIVACY_MASKS = "privacy_masks"
+    RETENTION_CHANGE = "retention_change"
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    id: int
+    time: float
+    action: str
+    client_id: str | None
+    address: str | None
+    camera: str | None
+    target: str | None
+    detail: dict[str, Any] | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "time": self.time,
+            "action": self.action,
+            "client_id": self.client_id,
+            "address": self.address,
+            "camera": self.camera,
+            "target": self.target,
+            "detail": self.detail,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class AuditPage:
+    items: list[AuditEntry]
+    total: int
+    offset: int
+    limit: int
+
+
+class AuditLog:
+    def __init__(self, path: Path, retention_days: float = 90.0) -> None:
+        if retention_days <= 0:
+            raise ValueError("retention_days must be positive")
+        self.retention_days = retention_days
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.executescript(_SCHEMA)
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    def record(
+        self,
+        action: AuditAction | str,
+        *,
+        client_id: str | None,
+        address: str | None,
+        camera: str | None = None,
+        target: str | None = None,
+        detail: dict[str, Any] | None = None,
+        at: float | None = None,
+    ) -> int:
+        """Append one entry; returns its id. `client_id` is an id, never a secret token."""
+        action = AuditAction(action)
+        if client_id is not None and not _CLIENT_RE.fullmatch(client_id):
+            # Refuse anything that does not look like an id (tokens are long and opaque).
+            raise ValueError("client_id must be a short id (1-64 characters), not a token")
+        with self._lock:
+            cur = self._db.execute(
+                "INSERT INTO audit(time, action, client_id, address, camera, target, detail)"
+                " VALUES (?,?,?,?,?,?,?)",
+                (
+                    time.time() if at is None else at,
+                    str(action),
+                    client_id,
+                    address[:64] if address else None,
+                    camera,
+                    target[:200] if target else None,
+                    json.dumps(detail, separators=(",", ":")) if detail else None,
+                ),
+            )
+            return int(cur.lastrowid or 0)
+
+    def query(
+        self,
+        *,
+        action: str | None = None,
+        client_id: str | None = None,
+        camera: str | None = None,
+        since: float | None = None,
+        until: float | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> AuditPage:
+        """Entries newest first, filtered; `limit` is capped at 500."""
+        if limit < 1 or offset < 0:
+            raise ValueError("limit must be >= 1 and offset >= 0")
+        limit = min(limit, MAX_PAGE)
+        where: list[str] = []
+        args: list[Any] = []
+        for column, op, value in (
+            ("action", "=", action),
+            ("client_id", "=", client_id),
+            ("camera", "=", camera),
+            ("time", ">=", since),
+            ("time", "<=", until),
+        ):
+            if value is not None:
+                where.append(f"{column} {op} ?")
+                args.append(value)
+        cond = " AND ".join(where) or "1"
+        with self._lock:
+            total = int(
+                self._db.execute(f"SELECT COUNT(*) FROM audit WHERE {cond}", args).fetchone()[0]
+            )
+            rows = self._db.execute(
+                f"SELECT id, time, action, client_id, address, camera, target, detail FROM audit"
+                f" WHERE {cond} ORDER BY time DESC, id DESC LIMIT ? OFFSET ?",
+                [*args, limit, offset],
+            ).fetchall()
+        items = [
+            AuditEntry(r[0], r[1], r[2], r[3], r[4], r[5], r[6], json.loads(r[7]) if r[7] else None)
+            for r in rows
+        ]
+        return AuditPage(items, total, offset, limit)
+
+    def prune(self, now: float | None = None) -> int:
+        """Delete entries older than the retention; returns how many."""
+        cutoff = (time.time() if now is None else now) - self.retention_days * 86400.0
+        with self._lock:
+            cur = self._db.execute("DELETE FROM audit WHERE time < ?", (cutoff,))
+            return cur.rowcount

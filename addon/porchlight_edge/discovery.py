@@ -1,0 +1,140 @@
+"""Tell Home Assistant where the add-on is: Supervisor discovery or zeroconf.
+
+Under the Supervisor the add-on posts its host, port and token to the
+Supervisor's discovery API, so the integration offers itself with one click.
+Standalone, it advertises `_porchlight._tcp.local.` on the local network
+(link-local multicast only; it carries no token).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+from typing import TYPE_CHECKING, Any
+
+import aiohttp
+
+if TYPE_CHECKING:
+    from zeroconf.asyncio import AsyncZeroconf
+
+_LOGGER = logging.getLogger(__name__)
+
+SERVICE = "porchlight"
+ZEROCONF_TYPE = "_porchlight._tcp.local."
+
+
+class Discovery:
+    """Publishes the add-on at start and withdraws it at stop."""
+
+    def __init__(
+        self,
+        *,
+        port: int,
+        token: str,
+        instance_id: str,
+        name: str,
+        version: str,
+        protocol_version: int,
+        zeroconf: bool = True,
+        zeroconf_interfaces: list[str] | None = None,
+    ) -> None:
+        self.port = port
+        self.token = token
+        self.instance_id = instance_id
+        self.name = name
+        self.version = version
+        self.protocol_version = protocol_version
+        self.use_zeroconf = zeroconf
+        self.zeroconf_interfaces = zeroconf_interfaces
+        """None: every interface; a list of addresses restricts advertising to them."""
+        self.supervisor_token = os.environ.get("SUPERVISOR_TOKEN")
+        self.supervisor_url = os.environ.get("SUPERVISOR_URL", "http://supervisor")
+        self.discovery_uuid: str | None = None
+        self._zeroconf: AsyncZeroconf | None = None
+
+    async def start(self) -> None:
+        if self.supervisor_token:
+            await self._supervisor_publish()
+        elif self.use_zeroconf:
+            await self._zeroconf_register()
+
+    async def stop(self) -> None:
+        if self.discovery_uuid is not None:
+            await self._supervisor_call("DELETE", f"/discovery/{self.discovery_uuid}")
+            self.discovery_uuid = None
+        if self._zeroconf is not None:
+            await self._zeroconf.async_unregister_all_services()  # sends the goodbye
+            await self._zeroconf.async_close()
+            self._zeroconf = None
+
+    # --- Supervisor ---------------------------------------------------------------------
+    async def _supervisor_publish(self) -> None:
+        config = {"host": socket.gethostname(), "port": self.port, "token": self.token}
+        reply = await self._supervisor_call(
+            "POST", "/discovery", {"service": SERVICE, "config": config}
+        )
+        if reply is not None:
+            self.discovery_uuid = reply.get("data", {}).get("uuid")
+            _LOGGER.info("Published Supervisor discovery for Home Assistant")
+
+    async def _supervisor_call(
+        self, method: str, path: str, payload: dict[str, Any] | None = None
+    ) -> dict[str, Any] | None:
+        headers = {"Authorization": f"Bearer {self.supervisor_token}"}
+        try:
+            async with (
+                aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as session,
+                session.request(
+                    method, self.supervisor_url + path, json=payload, headers=headers
+                ) as resp,
+            ):
+                if resp.status >= 400:
+                    _LOGGER.warning("Supervisor %s %s answered %s", method, path, resp.status)
+                    return None
+                data: dict[str, Any] = await resp.json()
+                return data
+        except (aiohttp.ClientError, TimeoutError, ValueError) as err:
+            _LOGGER.warning("Supervisor discovery failed: %s", err)
+            return None
+
+    # --- zeroconf -----------------------------------------------------------------------
+    async def _zeroconf_register(self) -> None:
+        from zeroconf import ServiceInfo
+        from zeroconf.asyncio import AsyncZeroconf
+
+        host = socket.gethostname()
+        info = ServiceInfo(
+            ZEROCONF_TYPE,
+            f"{self.name} {self.instance_id[:6]}.{ZEROCONF_TYPE}",
+            port=self.port,
+            properties={
+                "instance_id": self.instance_id,
+                "version": self.version,
+                "protocol": str(self.protocol_version),
+            },
+            server=f"{host}.local.",
+            parsed_addresses=_local_addresses(),
+        )
+        try:
+            if self.zeroconf_interfaces is None:
+                self._zeroconf = AsyncZeroconf()
+            else:
+                self._zeroconf = AsyncZeroconf(interfaces=self.zeroconf_interfaces)
+            # The returned task is the announcement broadcast; finish it before going on.
+            await (await self._zeroconf.async_register_service(info))
+        except OSError as err:
+            _LOGGER.warning("Zeroconf advertisement unavailable: %s", err)
+            self._zeroconf = None
+        else:
+            _LOGGER.info("Advertising %s on port %d", ZEROCONF_TYPE, self.port)
+
+
+def _local_addresses() -> list[str]:
+    addresses: set[str] = set()
+    try:
+        for info in socket.getaddrinfo(socket.gethostname(), None, socket.AF_INET):
+            addresses.add(str(info[4][0]))
+    except OSError:
+        pass
+    return sorted(addresses) or ["127.0.0.1"]

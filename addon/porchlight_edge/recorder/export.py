@@ -1,0 +1,72 @@
+"""Export a clip with a manifest (SHA-256, camera, time range) proving it is unaltered."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import time
+from typing import TYPE_CHECKING, Any
+
+from .snapshot import write_atomic
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from .storage import ClipStore
+
+MANIFEST_VERSION = 1
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def export_clip(store: ClipStore, clip_id: str, dest: Path | None = None) -> tuple[Path, Path]:
+    """Copy a finished clip to `dest` (default: the store's exports folder) + manifest.
+
+    Returns (video path, manifest path). Blocking (hashing): run it in a thread.
+    KeyError for an unknown or unfinished clip, ValueError for a malformed id.
+    """
+    record, source = store.clip_file(clip_id)
+    folder = dest or store.exports_dir
+    folder.mkdir(parents=True, exist_ok=True)
+    video = folder / f"porchlight-{record.camera}-{record.id}.mp4"
+    tmp = video.with_name(video.name + ".part")
+    shutil.copyfile(source, tmp)
+    os.replace(tmp, video)
+    manifest: dict[str, Any] = {
+        "version": MANIFEST_VERSION,
+        "file": video.name,
+        "size": video.stat().st_size,
+        "sha256": sha256_file(video),
+        "clip_id": record.id,
+        "camera": record.camera,
+        "start": record.start,
+        "end": record.end,
+        "state": str(record.state),
+        "events": [
+            {"id": e.id, "seq": e.seq, "kind": e.kind, "time": e.time} for e in record.events
+        ],
+        "exported_at": time.time(),
+    }
+    manifest_path = video.with_suffix(".manifest.json")
+    write_atomic(manifest_path, json.dumps(manifest, indent=1).encode())
+    return video, manifest_path
+
+
+def verify_export(manifest_path: Path) -> bool:
+    """True when the file named in the manifest (next to it) matches size and hash."""
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    name = str(manifest["file"])
+    if "/" in name or "\\" in name or name.startswith("."):
+        return False
+    video = manifest_path.parent / name
+    if not video.is_file() or video.stat().st_size != manifest["size"]:
+        return False
+    return sha256_file(video) == str(manifest["sha256"])

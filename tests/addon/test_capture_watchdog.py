@@ -1,0 +1,191 @@
+"""CameraRunner: stall detection, status sequence, backoff delays, stale last frame, stop."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pytest
+
+from porchlight_edge.capture import Backoff, CameraConfig, CameraRunner, CaptureError, Frame
+from porchlight_edge.capture.demo import DemoSource
+from porchlight_edge.protocol import CameraStatus
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator, Callable
+
+    from porchlight_edge.capture.base import StreamInfo
+
+ONLINE, STALLED, OFFLINE = CameraStatus.ONLINE, CameraStatus.STALLED, CameraStatus.OFFLINE
+
+
+class ScriptedSource:
+    """A source that fails at once (`fail`), or yields `frames` frames and then hangs."""
+
+    stream_info: StreamInfo | None = None
+
+    def __init__(self, fail: str | None = None, frames: int = 0) -> None:
+        self.name = "fake"
+        self.fail, self.count = fail, frames
+        self.closed = False
+
+    async def frames(self) -> AsyncIterator[Frame]:
+        if self.fail:
+            raise CaptureError(f"fake: {self.fail}")
+        for i in range(self.count):
+            buf = np.full((6, 4), i, np.uint8)
+            yield Frame.from_i420(buf, i / 10, 0.0)
+        await asyncio.Event().wait()  # camera stops sending, connection stays open
+
+    async def close(self) -> None:
+        self.closed = True
+
+
+class Harness:
+    def __init__(self, script: list[ScriptedSource], stop_after_sleeps: int) -> None:
+        self.script = list(script)
+        self.sources: list[ScriptedSource] = []
+        self.statuses: list[tuple[CameraStatus, str]] = []
+        self.frames: list[Frame] = []
+        self.sleeps: list[float] = []
+        self.stop_after = stop_after_sleeps
+        self.runner = CameraRunner(
+            self.factory,
+            self.frames.append,
+            self.on_status,
+            stall_seconds=0.1,
+            connect_timeout=0.2,
+            sleep=self.sleep,
+        )
+
+    def factory(self) -> ScriptedSource:
+        source = self.script.pop(0) if self.script else ScriptedSource(fail="connection refused")
+        self.sources.append(source)
+        return source
+
+    def on_status(self, status: CameraStatus, reason: str) -> None:
+        self.statuses.append((status, reason))
+
+    async def sleep(self, delay: float) -> None:
+        self.sleeps.append(delay)
+        if len(self.sleeps) >= self.stop_after:
+            await self.runner.stop()
+        await asyncio.sleep(0)
+
+
+async def wait_until(predicate: Callable[[], bool], seconds: float = 5.0) -> None:
+    for _ in range(int(seconds / 0.01)):
+        if predicate():
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("condition not reached in time")
+
+
+def test_backoff_is_capped_exponential() -> None:
+    backoff = Backoff(1.0, 30.0)
+    assert [backoff.next() for _ in range(8)] == [1, 2, 4, 8, 16, 30, 30, 30]
+    backoff.reset()
+    assert backoff.next() == 1
+
+
+async def test_failing_camera_goes_offline_once_and_backs_off() -> None:
+    h = Harness([], stop_after_sleeps=7)
+    await asyncio.wait_for(h.runner.run(), 5)
+    assert h.sleeps == [1, 2, 4, 8, 16, 30, 30]
+    assert h.runner.delays == h.sleeps
+    assert h.statuses == [(OFFLINE, "fake: connection refused")]  # published on change only
+    assert all(s.closed for s in h.sources)
+    assert h.runner.last_frame is None
+    assert h.runner.stale
+
+
+async def test_stall_then_reconnect_sequence_and_backoff_reset() -> None:
+    script = [
+        ScriptedSource(fail="no route to host"),
+        ScriptedSource(fail="no route to host"),
+        ScriptedSource(frames=3),  # online, then silent → stalled after 0.1 s
+        ScriptedSource(fail="connection refused"),
+        ScriptedSource(frames=0),  # connects but never sends: offline after connect_timeout
+        ScriptedSource(frames=2),
+    ]
+    h = Harness(script, stop_after_sleeps=6)
+    await asyncio.wait_for(h.runner.run(), 5)
+    assert [s for s, _ in h.statuses] == [OFFLINE, ONLINE, STALLED, OFFLINE, ONLINE, STALLED]
+    assert h.statuses[2] == (STALLED, "no frame for 0.1 s")
+    assert h.statuses[3] == (OFFLINE, "fake: connection refused")
+    # Backoff restarts at 1 s after each good frame.
+    assert h.sleeps == [1, 2, 1, 2, 4, 1]
+    assert [e.retry_in for e in h.runner.events if e.status != ONLINE] == [1, 1, 2, 1]
+    assert len(h.frames) == 5
+    assert h.runner.frames_received == 5
+
+
+async def test_last_frame_kept_and_marked_stale() -> None:
+    h = Harness([ScriptedSource(frames=2)], stop_after_sleeps=100)
+    task = asyncio.create_task(h.runner.run())
+    await wait_until(lambda: h.runner.frames_received >= 2)
+    assert h.runner.status == ONLINE
+    fresh = not h.runner.stale  # (a local: mypy would narrow the property for good)
+    assert fresh
+    last = h.runner.last_frame
+    assert last is not None
+    assert last.pts == pytest.approx(0.1)
+    await wait_until(lambda: h.runner.status != ONLINE)
+    assert h.runner.stale
+    assert h.runner.last_frame is last  # still there for the snapshot, marked stale
+    await h.runner.stop()
+    await asyncio.wait_for(task, 2)
+
+
+async def test_frame_handler_errors_do_not_stop_the_camera() -> None:
+    seen: list[float] = []
+
+    def on_frame(frame: Frame) -> None:
+        seen.append(frame.pts)
+        if len(seen) == 1:
+            raise RuntimeError("consumer bug")
+
+    runner = CameraRunner(lambda: ScriptedSource(frames=3), on_frame, stall_seconds=0.1)
+    task = asyncio.create_task(runner.run())
+    await wait_until(lambda: len(seen) >= 3)
+    await runner.stop()
+    await asyncio.wait_for(task, 2)
+    assert seen == pytest.approx([0.0, 0.1, 0.2])
+
+
+async def test_stop_during_backoff_sleep_is_prompt() -> None:
+    runner = CameraRunner(lambda: ScriptedSource(fail="down"), lambda f: None, stall_seconds=0.1)
+    task = asyncio.create_task(runner.run())
+    await wait_until(lambda: runner.status == OFFLINE)
+    await asyncio.wait_for(runner.stop(), 1)  # it is inside a real 1 s asyncio.sleep
+    await asyncio.wait_for(task, 1)
+    assert task.done()
+    assert not task.cancelled()
+
+
+async def test_for_config_wires_the_demo_ring() -> None:
+    rings: list[str] = []
+    cfg = CameraConfig.from_dict(
+        {
+            "name": "porch",
+            "source": "demo",
+            "fps": 20,
+            "realtime": False,
+            "demo": {"width": 160, "height": 96, "loop_seconds": 1.0},
+        }
+    )
+    frames: list[Frame] = []
+    runner = CameraRunner.for_config(cfg, frames.append, on_ring=lambda: rings.append("ring"))
+    task = asyncio.create_task(runner.run())
+    await wait_until(lambda: len(frames) >= 25)
+    await runner.stop()
+    await asyncio.wait_for(task, 2)
+    assert isinstance(runner.source, DemoSource)
+    assert runner.name == "porch"
+    assert runner.stall_seconds == 5.0
+    source = runner.source
+    last = frames[-1].pts
+    # One press per 1 s loop: as many as the ground truth holds for the frames delivered.
+    assert len(rings) == source.scene.rings_between(-0.05, last) >= 1
+    assert runner.events[0].status == ONLINE

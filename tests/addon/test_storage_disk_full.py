@@ -1,0 +1,149 @@
+"""A full disk pauses recording with a status event and resumes once space is back.
+
+Runs twice: on a real 2 MB tmpfs (skipped unless this process may mount one, i.e.
+root where mounting is allowed) and with a fault-injected writer and free-space
+probe (always runs). The test id says which.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterator
+import contextlib
+import itertools
+import os
+from pathlib import Path
+import subprocess
+
+import av
+import pytest
+
+from porchlight_edge.recorder.events import RecordingEvent, RecordingEventType as T
+from porchlight_edge.recorder.index import ClipState
+from porchlight_edge.recorder.packets import EncodedPacket
+from porchlight_edge.recorder.recorder import Recorder, RecorderSettings
+from porchlight_edge.recorder.retention import RetentionPolicy
+from porchlight_edge.recorder.storage import ClipStore, StoreSettings
+from porchlight_edge.recorder.synthetic import make_h264, play
+from porchlight_edge.recorder.writer import ClipWriter, WriteError
+
+W0 = 1_000_000.0
+KB = 1024
+
+
+def _try_tmpfs(path: Path) -> bool:
+    if os.geteuid() != 0:
+        return False
+    path.mkdir(parents=True, exist_ok=True)
+    result = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(path)],
+        capture_output=True,
+        check=False,
+    )
+    return result.returncode == 0
+
+
+Fill = Callable[[], None]
+
+
+def _fill(disk: Path) -> None:
+    """Leave about 150 kB free."""
+    st = os.statvfs(disk)
+    (disk / "filler").write_bytes(b"\0" * max(0, st.f_bavail * st.f_frsize - 150 * KB))
+
+
+@contextlib.contextmanager
+def small_disk(
+    how: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[tuple[Path, Fill, Fill]]:
+    mount = tmp_path / "disk"
+    if how == "tmpfs":
+        if not _try_tmpfs(mount):
+            pytest.skip("cannot mount a tmpfs here (needs root); the fault-injected run covers it")
+        try:
+            yield mount, lambda: _fill(mount), lambda: (mount / "filler").unlink()
+        finally:
+            subprocess.run(["umount", "-l", str(mount)], check=False)
+        return
+    # Fault injection: the writer fails with ENOSPC and free space reads low while "full".
+    mount.mkdir(parents=True, exist_ok=True)
+    state = {"full": False}
+    real_write = ClipWriter.write
+
+    def write(self: ClipWriter, packet: EncodedPacket) -> None:
+        if state["full"] and self.packets > 10:
+            raise WriteError("No space left on device", enospc=True)
+        real_write(self, packet)
+
+    monkeypatch.setattr(ClipWriter, "write", write)
+    monkeypatch.setattr(
+        ClipStore, "free_bytes", lambda self: 100 * KB if state["full"] else 10_000 * KB
+    )
+    yield mount, lambda: state.update(full=True), lambda: state.update(full=False)
+
+
+@pytest.mark.parametrize("how", ["tmpfs", "fault-injected"])
+async def test_disk_full_pauses_and_resumes(
+    how: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    video = make_h264(
+        tmp_path / "cam.mp4", seconds=20, width=480, height=360, fps=15, gop=15, bitrate=1_500_000
+    )
+    with small_disk(how, tmp_path, monkeypatch) as (disk, fill, unfill):
+        events: list[RecordingEvent] = []
+        settings = StoreSettings(
+            retention=RetentionPolicy(min_free_bytes=0),
+            pause_free_bytes=20 * KB,
+            resume_free_bytes=500 * KB,
+            check_interval=0.1,
+        )
+        store = ClipStore(disk / "rec", settings, listener=events.append)
+        await store.open()
+        rec = Recorder("front", store, RecorderSettings(preroll=1.0, postroll=4.0))
+        rec.start()
+        try:
+            frames = play(
+                video, wallclock0=W0, decode=False
+            )  # lazily: packets need an open demuxer
+            # Fill the disk, then ring: the clip cannot fit.
+            fill()
+            for frame in itertools.islice(frames, 60):
+                if abs(frame.pts - 2.0) < 1e-3:
+                    assert rec.trigger("ring", "full-1", frame.wallclock) is not None
+                rec.on_frame(frame, None)
+                await asyncio.sleep(0.002)
+            for _ in range(100):
+                if store.paused:
+                    break
+                await asyncio.sleep(0.05)
+            assert store.paused and store.pause_reason == "disk_full"
+            failed = [e for e in events if e.type is T.CLIP_FAILED]
+            assert failed and failed[0].data["reason"] == "disk full"
+            status = [e for e in events if e.type is T.STORAGE_STATUS]
+            assert status[-1].data["recording"] is False
+            # While paused, a ring is refused cleanly (no crash, a clip_failed event).
+            assert rec.trigger("ring", "full-2") is None
+            # Space comes back: the monitor resumes and salvages the cut clip.
+            unfill()
+            for _ in range(100):
+                if not store.paused:
+                    break
+                await asyncio.sleep(0.05)
+            assert not store.paused
+            assert [e for e in events if e.type is T.STORAGE_STATUS][-1].data["recording"] is True
+            # Recording works again.
+            for frame in frames:
+                if abs(frame.pts - 8.0) < 1e-3:
+                    rec.trigger("ring", "after-1", frame.wallclock)
+                rec.on_frame(frame, None)
+                await asyncio.sleep(0)
+            await rec.stop()  # waits for the worker: every clip is closed
+            listed = store.index.list_clips().items
+            after = [c for c in listed if any(e.id == "after-1" for e in c.events)]
+            assert after and after[0].state is ClipState.COMPLETE
+            for clip in listed:
+                with av.open(str(store.clip_path(clip.id))) as c:
+                    assert sum(1 for _ in c.decode(video=0)) > 0
+        finally:
+            await rec.stop()
+            await store.close()
