@@ -19,7 +19,7 @@ import os
 from pathlib import Path
 import sys
 import time
-from typing import Any
+from typing import Any, cast
 
 import aiohttp
 from homeassistant import runner
@@ -27,6 +27,11 @@ from homeassistant.auth import AuthManager, auth_manager_from_config
 from homeassistant.auth.const import GROUP_ID_ADMIN
 from homeassistant.auth.models import TOKEN_TYPE_LONG_LIVED_ACCESS_TOKEN, RefreshToken, User
 from homeassistant.auth.providers.homeassistant import HassAuthProvider
+from homeassistant.components.http.config import (
+    HTTP_STORAGE_SCHEMA,
+    ConfData,
+    HTTPConfigStore,
+)
 from homeassistant.components.onboarding import (
     STORAGE_KEY as ONBOARDING_STORAGE_KEY,
     STORAGE_VERSION as ONBOARDING_STORAGE_VERSION,
@@ -54,9 +59,14 @@ class PrepareResult:
 
 
 async def async_prepare(
-    config_dir: Path, username: str = "dev", password: str = "dev", name: str = "Dev"
+    config_dir: Path,
+    username: str = "dev",
+    password: str = "dev",
+    name: str = "Dev",
+    http_port: int = 8123,
 ) -> PrepareResult:
-    """Create (or keep) the dev owner, its long-lived token and finished onboarding."""
+    """Create (or keep) the dev owner, its long-lived token, finished onboarding and a
+    confirmed HTTP config listening on 127.0.0.1:`http_port` only."""
     config_dir.mkdir(parents=True, exist_ok=True)
     hass = HomeAssistant(str(config_dir))
     try:
@@ -72,6 +82,7 @@ async def async_prepare(
         refresh, created_token = await _ensure_refresh_token(auth, user)
         access_token = _ensure_access_token(auth, refresh, config_dir / TOKEN_FILE)
         await _ensure_onboarded(hass)
+        await _ensure_http_config(hass, http_port)
     finally:
         # Stopping fires final_write, which flushes the auth store's delayed save to
         # .storage/auth. `force`: a never-started hass otherwise returns without stopping.
@@ -143,6 +154,28 @@ async def _ensure_onboarded(hass: HomeAssistant) -> None:
     if missing:
         data["done"].extend(missing)
         await store.async_save(data)
+
+
+async def _ensure_http_config(hass: HomeAssistant, port: int) -> None:
+    """Make loopback-only the *stable* HTTP config.
+
+    Since 2026.x the `http:` YAML is migrated once into .storage/http as a "pending" trial
+    that reverts (with a restart) unless confirmed in the UI within 5 minutes; writing it
+    as stable through HA's own store skips the trial and the dialog.
+    """
+    store = HTTPConfigStore(hass)
+    await store.async_load()
+    wanted = cast(
+        ConfData, HTTP_STORAGE_SCHEMA({"server_host": ["127.0.0.1"], "server_port": port})
+    )
+    meta = ("created_at", "error", "error_message")
+    stable = {k: v for k, v in store.stable.items() if k not in meta}
+    if stable != wanted or store.pending is not None:
+        await store.async_set_pending(wanted)
+        if store.pending is not None:
+            await store.async_promote_pending()
+    if not store.yaml_migration_done:
+        await store.async_mark_yaml_migration_done()
 
 
 class EntryError(RuntimeError):
@@ -267,6 +300,7 @@ def build_parser() -> argparse.ArgumentParser:
     prep.add_argument("--config-dir", type=Path, required=True)
     prep.add_argument("--username", default="dev")
     prep.add_argument("--password", default="dev")
+    prep.add_argument("--http-port", type=int, default=8123)
     add = sub.add_parser("add-entry", help="wait for hass, then add the Porchlight entry")
     add.add_argument("--ha-url", default="http://127.0.0.1:8123")
     add.add_argument("--token-file", type=Path, required=True)
@@ -282,7 +316,9 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "prepare":
         result = asyncio.run(
-            async_prepare(args.config_dir.resolve(), args.username, args.password),
+            async_prepare(
+                args.config_dir.resolve(), args.username, args.password, http_port=args.http_port
+            ),
             loop_factory=runner.create_event_loop,
         )
         what = "created" if result.created_user else "kept"

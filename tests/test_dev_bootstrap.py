@@ -22,6 +22,7 @@ from homeassistant.auth import auth_manager_from_config
 from homeassistant.auth.models import TOKEN_TYPE_LONG_LIVED_ACCESS_TOKEN
 from homeassistant.auth.providers.homeassistant import HassAuthProvider, InvalidAuth
 from homeassistant.components import onboarding
+from homeassistant.components.http.config import HTTPConfigStore
 from homeassistant.components.onboarding.const import STEPS as ONBOARDING_STEPS
 from homeassistant.config_entries import ConfigEntries
 from homeassistant.core import HomeAssistant
@@ -98,6 +99,14 @@ async def test_prepare_writes_a_login_a_token_and_onboarding_that_ha_accepts(
         assert set(stored["done"]) == set(ONBOARDING_STEPS)
         assert await onboarding.async_setup(hass, {})
         assert onboarding.async_is_onboarded(hass)
+
+        # HTTP: loopback only, as the confirmed config (no pending trial that auto-reverts).
+        http = HTTPConfigStore(hass)
+        await http.async_load()
+        assert http.pending is None
+        assert http.yaml_migration_done
+        assert http.stable.get("server_host") == ["127.0.0.1"]
+        assert http.stable.get("server_port") == 8123
 
 
 async def test_prepare_is_idempotent_and_reissues_a_lost_token(tmp_path: Path) -> None:

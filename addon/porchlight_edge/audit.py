@@ -32,7 +32,7 @@ CREATE TABLE IF NOT EXISTS audit (
 CREATE INDEX IF NOT EXISTS audit_time ON audit(time);
 CREATE INDEX IF NOT EXISTS audit_action ON audit(action, time);
 """
-_CLIENT_RE = re.compile(r"^[A-Za-z0-9_.:@-]{1,64}$")
+CLIENT_RE = re.compile(r"^[A-Za-z0-9_.:@-]{1,64}$")
 MAX_PAGE = 500
 
 
@@ -109,7 +109,7 @@ class AuditLog:
     ) -> int:
         """Append one entry; returns its id. `client_id` is an id, never a secret token."""
         action = AuditAction(action)
-        if client_id is not None and not _CLIENT_RE.fullmatch(client_id):
+        if client_id is not None and not CLIENT_RE.fullmatch(client_id):
             # Refuse anything that does not look like an id (tokens are long and opaque).
             raise ValueError("client_id must be a short id (1-64 characters), not a token")
         with self._lock:

@@ -1,7 +1,9 @@
-"""One camera's pipeline: capture → motion → events, plus the live view.
+"""One camera's pipeline: capture → privacy masks → motion → events and recorder, plus live view.
 
-The capture runner delivers frames on the event loop; the motion engine works
-on the decimated luma plane; motion changes and camera status go to the bus.
+The capture runner delivers frames on the event loop. Privacy masks are burned
+in first, so nothing after this point (live view, snapshots, clips) ever sees
+what they hide. The motion engine works on the decimated luma plane; motion
+changes and camera status go to the bus, and rings and motion start clips.
 """
 
 from __future__ import annotations
@@ -12,12 +14,23 @@ import contextlib
 import logging
 import statistics
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from porchlight_edge.capture import CameraRunner
 from porchlight_edge.live import LiveView
 from porchlight_edge.motion.engine import MotionEngine
-from porchlight_edge.protocol import CameraState, CameraStatus, EventType, MotionSettings
+from porchlight_edge.privacy import PrivacyMasker
+from porchlight_edge.protocol import (
+    CameraState,
+    CameraStatus,
+    EventKind,
+    EventMessage,
+    EventType,
+    MotionSettings,
+    RecordingSettings,
+)
+from porchlight_edge.recorder.recorder import Recorder, RecorderSettings
+from porchlight_edge.settings import CameraSettings, SettingsStore, updated
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -25,8 +38,15 @@ if TYPE_CHECKING:
     from porchlight_edge.capture.frame import Frame
     from porchlight_edge.config import CameraOptions, LiveOptions
     from porchlight_edge.events import EventBus
+    from porchlight_edge.recorder.storage import ClipStore
 
 _LOGGER = logging.getLogger(__name__)
+PRIVACY_REASON = "privacy mode"
+
+
+def event_id(event: EventMessage) -> str:
+    """The id under which an event's snapshot and clip are indexed."""
+    return f"{event['boot_id']}:{event['seq']}"
 
 
 class CameraPipeline:
@@ -35,58 +55,90 @@ class CameraPipeline:
         options: CameraOptions,
         live: LiveOptions,
         bus: EventBus,
+        store: ClipStore,
+        settings_store: SettingsStore,
         on_button: Callable[[], None],
     ) -> None:
         self.name = options.name
         self.title = options.title
         self.bus = bus
         self.config = options.capture
+        self._settings_store = settings_store
+        self.settings = settings_store.load(options.name, options.defaults)
         self.engine = MotionEngine(options.motion)
-        self.motion_enabled = options.motion_enabled
+        self.engine.set_sensitivity(
+            threshold=self.settings.threshold, min_area_pct=self.settings.min_area
+        )
+        self.masker = PrivacyMasker(options.privacy_masks)
+        self.recorder = Recorder(options.name, store, self._recorder_settings())
         self.motion = False
+        self.last_ring: float | None = None
+        self.last_motion: float | None = None
         self.live = LiveView(live.width, live.quality, live.max_viewers)
         self.status = CameraStatus.OFFLINE
         self.status_reason: str | None = "starting"
         self.last_frame: Frame | None = None
+        self.frames = 0
         self._frame_times: deque[float] = deque(maxlen=30)
         self._latencies: deque[float] = deque(maxlen=30)
-        self.frames = 0
         # The demo visitor's press reaches `on_button`, the same path as a real button.
         self._runner = CameraRunner.for_config(
             self.config, self.on_frame, self.on_status, on_ring=on_button
         )
         self._task: asyncio.Task[None] | None = None
 
+    def _recorder_settings(self) -> RecorderSettings:
+        return RecorderSettings(preroll=self.settings.pre_roll, postroll=self.settings.post_roll)
+
     # --- lifecycle -------------------------------------------------------------------------
     def start(self) -> None:
+        self.recorder.start()
+        if self.settings.privacy_mode:
+            self.on_status(CameraStatus.OFFLINE, PRIVACY_REASON)
+        else:
+            self._start_capture()
+
+    def _start_capture(self) -> None:
         self._task = asyncio.create_task(self._runner.run(), name=f"camera-{self.name}")
 
-    async def stop(self) -> None:
+    async def _stop_capture(self) -> None:
         await self._runner.stop()
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
+            self._task = None
+
+    async def stop(self) -> None:
+        await self._stop_capture()
+        await self.recorder.stop()
         await self.live.close()
 
     # --- data path -------------------------------------------------------------------------
     def on_frame(self, frame: Frame) -> None:
+        if self.masker.active:
+            frame = self.masker.apply(frame)
         self.last_frame = frame
         self.frames += 1
         self._frame_times.append(time.monotonic())
         self.live.update(frame)
-        if not self.motion_enabled:
-            return
-        result = self.engine.process(frame.luma(self.engine.config.detect_height), frame.pts)
-        self._latencies.append(time.time() - frame.wallclock)
-        if result.changed is None:
-            return
-        self.motion = result.changed
-        self.bus.publish(
+        area: float | None = None
+        if self.settings.motion_enabled:
+            result = self.engine.process(frame.luma(self.engine.config.detect_height), frame.pts)
+            area = result.motion_pct if result.has_motion else 0.0
+            self._latencies.append(time.time() - frame.wallclock)
+            if result.changed is not None:
+                self._motion_changed(frame, result.changed, result)
+        if self.settings.recording_enabled:
+            self.recorder.on_frame(frame, area)
+
+    def _motion_changed(self, frame: Frame, active: bool, result: Any) -> None:
+        self.motion = active
+        event = self.bus.publish(
             EventType.MOTION,
             self.name,
             {
-                "active": result.changed,
+                "active": active,
                 "pts": frame.pts,
                 "boxes": [list(box) for box in result.boxes],
                 "area": round(result.motion_pct, 3),
@@ -94,6 +146,19 @@ class CameraPipeline:
             },
             at=frame.wallclock,
         )
+        if active:
+            self.last_motion = frame.wallclock
+            self._record(EventKind.MOTION, event)
+
+    def on_ring(self, event: EventMessage) -> None:
+        """Called after the ring event is out: now start the clip and the snapshot."""
+        self.last_ring = event["time"]
+        self._record(EventKind.RING, event)
+
+    def _record(self, kind: EventKind, event: EventMessage) -> str | None:
+        if not self.settings.recording_enabled or self.settings.privacy_mode:
+            return None
+        return self.recorder.trigger(kind, event_id(event), at=event["time"], seq=event["seq"])
 
     def on_status(self, status: CameraStatus, reason: str | None) -> None:
         if status is self.status and reason == self.status_reason:
@@ -114,40 +179,39 @@ class CameraPipeline:
 
     # --- settings and state ----------------------------------------------------------------
     def motion_settings(self) -> MotionSettings:
-        cfg = self.engine.config
-        return {
-            "enabled": self.motion_enabled,
-            "threshold": cfg.threshold,
-            "min_area": cfg.min_area_pct,
-        }
+        s = self.settings
+        return {"enabled": s.motion_enabled, "threshold": s.threshold, "min_area": s.min_area}
 
-    def set_motion_settings(
-        self,
-        enabled: object = None,
-        threshold: object = None,
-        min_area: object = None,
-    ) -> MotionSettings:
-        """Change sensitivity at run time; raise ValueError naming a bad value."""
-        if enabled is not None and not isinstance(enabled, bool):
-            raise ValueError("'enabled' must be true or false")
-        if threshold is not None and (
-            isinstance(threshold, bool) or not isinstance(threshold, int)
-        ):
-            raise ValueError("'threshold' must be an integer 1-255")
-        if min_area is not None and (
-            isinstance(min_area, bool) or not isinstance(min_area, int | float)
-        ):
-            raise ValueError("'min_area' must be a number 0-100")
-        cfg = self.engine.config
-        self.engine.set_sensitivity(
-            threshold=cfg.threshold if threshold is None else threshold,
-            min_area_pct=cfg.min_area_pct if min_area is None else float(min_area),
-        )
-        if enabled is not None and enabled != self.motion_enabled:
-            self.motion_enabled = enabled
-            if not enabled and self.motion:
-                self._end_motion()
-        return self.motion_settings()
+    def recording_settings(self) -> RecordingSettings:
+        s = self.settings
+        return {"enabled": s.recording_enabled, "pre_roll": s.pre_roll, "post_roll": s.post_roll}
+
+    async def update_settings(self, **changes: Any) -> CameraSettings:
+        """Apply, persist and announce a change; ValueError names a bad value."""
+        old, new = self.settings, updated(self.settings, changes)
+        if new == old:
+            return new
+        self.settings = new
+        self._settings_store.save(self.name, new)
+        self.engine.set_sensitivity(threshold=new.threshold, min_area_pct=new.min_area)
+        if (new.pre_roll, new.post_roll) != (old.pre_roll, old.post_roll):
+            self.recorder.settings = self._recorder_settings()
+        if old.motion_enabled and not new.motion_enabled and self.motion:
+            self._end_motion()
+        if new.privacy_mode != old.privacy_mode:
+            await self._apply_privacy_mode(new.privacy_mode)
+        self.bus.publish(EventType.CAMERA_STATE, self.name, dict(self.state()))
+        return new
+
+    async def _apply_privacy_mode(self, enabled: bool) -> None:
+        if enabled:
+            # The lens is off: stop capture, and forget the last picture so it cannot leak.
+            await self._stop_capture()
+            self.last_frame = None
+            self.live.frame = None
+            self.on_status(CameraStatus.OFFLINE, PRIVACY_REASON)
+        else:
+            self._start_capture()
 
     def fps(self) -> float | None:
         times = self._frame_times
@@ -173,4 +237,8 @@ class CameraPipeline:
             "latency_ms": (
                 round(1000 * statistics.median(self._latencies), 2) if self._latencies else None
             ),
+            "privacy_mode": self.settings.privacy_mode,
+            "recording": self.recording_settings(),
+            "last_ring": self.last_ring,
+            "last_motion": self.last_motion,
         }

@@ -14,8 +14,10 @@ from typing import Any
 from porchlight_edge.button import ButtonConfig
 from porchlight_edge.capture.config import CameraConfig
 from porchlight_edge.motion.engine import MotionConfig
-from porchlight_edge.motion.zones import Zone
+from porchlight_edge.motion.zones import Polygon, Zone, validate_polygon
 from porchlight_edge.protocol import CAMERA_NAME_RE, DEFAULT_PORT
+from porchlight_edge.recorder.retention import RetentionPolicy
+from porchlight_edge.settings import CameraSettings
 
 ADDON_OPTIONS = Path("/data/options.json")
 LOG_LEVELS = ("debug", "info", "warning", "error")
@@ -38,7 +40,10 @@ class CameraOptions:
     title: str
     capture: CameraConfig
     motion: MotionConfig = field(default_factory=MotionConfig)
-    motion_enabled: bool = True
+    defaults: CameraSettings = field(default_factory=CameraSettings)
+    """Switches and sliders before the owner changes them over the API."""
+    privacy_masks: tuple[Polygon, ...] = ()
+    """Blacked out before anything is stored, streamed or sent; motion there is ignored."""
 
 
 @dataclass(slots=True)
@@ -54,6 +59,10 @@ class ServiceOptions:
     live: LiveOptions = field(default_factory=LiveOptions)
     button: ButtonConfig | None = None
     zeroconf: bool = True
+    media_dir: Path | None = None
+    """Clips, snapshots and the index (default: <data_dir>/recordings)."""
+    retention: RetentionPolicy = field(default_factory=RetentionPolicy)
+    audit_retention_days: float = 365.0
     """Advertise on the LAN when standalone (under the Supervisor, discovery goes through it)."""
 
 
@@ -115,12 +124,34 @@ def parse_camera(raw: object, index: int) -> CameraOptions:
     if not isinstance(name, str) or not CAMERA_NAME_RE.match(name):
         raise ConfigError(f"{where}.name: 1-32 characters of a-z, 0-9 and _ required, got {name!r}")
     title = d.pop("title", None) or name.replace("_", " ").title()
+    masks_raw = d.pop("privacy_masks", []) or []
+    if not isinstance(masks_raw, list):
+        raise ConfigError(f"{where}.privacy_masks: expected a list of polygons")
+    recording = dict(d.pop("recording", {}) or {})
     motion, enabled = parse_motion(d.pop("motion", {}) or {}, f"{where}.motion")
     try:
+        privacy = tuple(validate_polygon(m, f"privacy mask {i}") for i, m in enumerate(masks_raw))
+        # Motion under a privacy mask is never looked at.
+        motion.masks = motion.masks + privacy
         capture = CameraConfig.from_dict(d)
     except (ValueError, TypeError) as err:
         raise ConfigError(f"{where}: {err}") from err
-    return CameraOptions(name, str(title), capture, motion, enabled)
+    rwhere = f"{where}.recording"
+    base = CameraSettings()
+    defaults = CameraSettings(
+        motion_enabled=enabled,
+        threshold=motion.threshold,
+        min_area=motion.min_area_pct,
+        recording_enabled=_take(recording, "enabled", bool, rwhere, True),
+        pre_roll=float(_take(recording, "pre_roll", (int, float), rwhere, base.pre_roll)),
+        post_roll=float(_take(recording, "post_roll", (int, float), rwhere, base.post_roll)),
+    )
+    _no_leftovers(recording, rwhere)
+    try:
+        defaults.check()
+    except ValueError as err:
+        raise ConfigError(f"{rwhere}: {err}") from err
+    return CameraOptions(name, str(title), capture, motion, defaults, privacy)
 
 
 def parse_options(raw: dict[str, Any], data_dir: Path) -> ServiceOptions:
@@ -151,11 +182,37 @@ def parse_options(raw: dict[str, Any], data_dir: Path) -> ServiceOptions:
         raise ConfigError("options.cameras: at least one camera is required")
     if len(set(names)) != len(names):
         raise ConfigError("options.cameras: camera names must be unique")
+    retention = dict(_take(d, "retention", dict, where, {}))
+    options.retention = parse_retention(retention)
+    options.audit_retention_days = float(
+        _take(d, "audit_retention_days", (int, float), where, options.audit_retention_days)
+    )
+    media_dir = _take(d, "media_dir", str, where, None)
+    options.media_dir = Path(media_dir) if media_dir else None
     button = _take(d, "button", dict, where, None)
     if button is not None:
         options.button = parse_button(button, [c.name for c in options.cameras])
     _no_leftovers(d, where)
     return options
+
+
+GB = 1024**3
+
+
+def parse_retention(raw: dict[str, Any]) -> RetentionPolicy:
+    where, default = "options.retention", RetentionPolicy()
+    age = _take(raw, "max_age_days", (int, float), where, default.max_age_days)
+    size = _take(raw, "max_size_gb", (int, float), where, None)
+    free = _take(raw, "min_free_gb", (int, float), where, default.min_free_bytes / GB)
+    _no_leftovers(raw, where)
+    try:
+        return RetentionPolicy(
+            max_age_days=float(age) if age else None,
+            max_total_bytes=int(size * GB) if size else None,
+            min_free_bytes=int(free * GB),
+        )
+    except ValueError as err:
+        raise ConfigError(f"{where}: {err}") from err
 
 
 def parse_button(raw: dict[str, Any], cameras: list[str]) -> ButtonConfig:

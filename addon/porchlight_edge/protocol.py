@@ -103,6 +103,7 @@ class ErrorCode(StrEnum):
     INVALID_ARGS = "invalid_args"
     NOT_FOUND = "not_found"
     UNSUPPORTED_VERSION = "unsupported_version"
+    UNAVAILABLE = "unavailable"
     INTERNAL_ERROR = "internal_error"
 
 

@@ -1,15 +1,16 @@
-"""The Porchlight edge service: cameras, the event bus and the API server."""
+"""The Porchlight edge service: cameras, recordings, the event bus and the API server."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
 from porchlight_edge import __version__
 from porchlight_edge.api.server import create_app
+from porchlight_edge.audit import AuditLog
 from porchlight_edge.button import ButtonWatcher, open_button
 from porchlight_edge.camera import CameraPipeline
 from porchlight_edge.discovery import Discovery
@@ -21,7 +22,12 @@ from porchlight_edge.protocol import (
     EventType,
     RingSource,
     ServerState,
+    StorageStatus,
+    event_snapshot_path,
 )
+from porchlight_edge.recorder.events import RecordingEvent, RecordingEventType
+from porchlight_edge.recorder.storage import ClipStore, StoreSettings
+from porchlight_edge.settings import SettingsStore
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -39,11 +45,23 @@ class Service:
         self.name = options.name
         self.identity = identity or load_identity(options.data_dir, options.token)
         self.bus = EventBus()
-        self.cameras: dict[str, CameraPipeline] = {}
-        for cam in options.cameras:
-            self.cameras[cam.name] = CameraPipeline(
-                cam, options.live, self.bus, on_button=self._button_pressed(cam.name)
+        media = options.media_dir or options.data_dir / "recordings"
+        self.store = ClipStore(
+            media, StoreSettings(retention=options.retention), listener=self._on_recording
+        )
+        self.audit = AuditLog(options.data_dir / "audit.db", options.audit_retention_days)
+        settings = SettingsStore(options.data_dir / "settings.json")
+        self.cameras: dict[str, CameraPipeline] = {
+            cam.name: CameraPipeline(
+                cam,
+                options.live,
+                self.bus,
+                self.store,
+                settings,
+                on_button=self._button_pressed(cam.name),
             )
+            for cam in options.cameras
+        }
         self._button: ButtonWatcher | None = None
         self._runner: web.AppRunner | None = None
         self.websockets: set[web.WebSocketResponse] = set()
@@ -60,7 +78,52 @@ class Service:
         """Publish the ring first: snapshot and recording work only starts after it is out."""
         event = self.bus.publish(EventType.RING, camera, {"source": source})
         _LOGGER.info("Ring at %s (%s)", camera, source)
+        self.cameras[camera].on_ring(event)
         return event
+
+    # --- recordings → protocol events ------------------------------------------------------
+    def _on_recording(self, event: RecordingEvent) -> None:
+        data = event.data
+        match event.type:
+            case RecordingEventType.CLIP_STARTED:
+                payload = {"clip_id": data["clip_id"], "events": _event_ids(data)}
+                self.bus.publish(EventType.CLIP_STARTED, event.camera, payload)
+            case RecordingEventType.CLIP_FINISHED:
+                keys = ("start", "end", "size", "state")
+                payload = {"clip_id": data["id"], "events": _event_ids(data)}
+                payload.update({k: data.get(k) for k in keys})
+                self.bus.publish(EventType.CLIP_FINISHED, event.camera, payload)
+            case RecordingEventType.CLIP_FAILED:
+                _LOGGER.warning("Clip on %s failed: %s", event.camera, data.get("reason"))
+            case RecordingEventType.SNAPSHOT_READY:
+                eid = str(data["event_id"])
+                path = event_snapshot_path(eid)
+                payload = {"event_id": eid, "kind": data["kind"], "path": path}
+                self.bus.publish(EventType.SNAPSHOT_READY, event.camera, payload)
+            case RecordingEventType.STORAGE_STATUS:
+                self.bus.publish(EventType.STORAGE_STATUS, None, dict(self.storage_status()))
+            case RecordingEventType.RETENTION_WARNING:
+                payload = {"clip_id": data.get("id"), "reason": data.get("reason")}
+                self.bus.publish(EventType.RETENTION_WARNING, event.camera, payload)
+            case RecordingEventType.CLIP_DELETED:
+                payload = {"clip_id": data["clip_id"], "reason": data.get("reason")}
+                self.bus.publish(EventType.CLIP_DELETED, event.camera, payload)
+
+    def storage_status(self) -> StorageStatus:
+        usage = self.store.usage()
+        policy = self.options.retention
+        clips, oldest = self.store.index.summary()
+        return {
+            "used_bytes": int(usage["clips_bytes"] or 0),
+            "free_bytes": int(usage["free_bytes"] or 0),
+            "clips": clips,
+            "oldest_clip": oldest,
+            "paused": self.store.paused,
+            "reason": self.store.pause_reason,
+            "max_age_days": policy.max_age_days,
+            "max_size_bytes": policy.max_total_bytes,
+            "min_free_bytes": policy.min_free_bytes,
+        }
 
     def state(self) -> ServerState:
         return {
@@ -68,9 +131,19 @@ class Service:
             "boot_id": self.bus.boot_id,
             "seq": self.bus.seq,
             "cameras": [cam.state() for cam in self.cameras.values()],
+            "storage": self.storage_status(),
         }
 
+    # --- lifecycle -------------------------------------------------------------------------
     async def start(self) -> None:
+        report = await self.store.open()
+        if report.recovered or report.dropped or report.adopted or report.missing:
+            _LOGGER.warning(
+                "Recovered after an unclean stop: %d clip(s) salvaged, %d adopted, %d dropped",
+                len(report.recovered),
+                len(report.adopted),
+                len(report.dropped),
+            )
         self._runner = web.AppRunner(
             create_app(self), access_log=None, handle_signals=False, shutdown_timeout=2.0
         )
@@ -121,3 +194,9 @@ class Service:
         await asyncio.gather(*(camera.stop() for camera in self.cameras.values()))
         if self._runner is not None:
             await self._runner.cleanup()
+        await self.store.close()
+        self.audit.close()
+
+
+def _event_ids(data: dict[str, Any]) -> list[str]:
+    return [str(e["id"]) if isinstance(e, dict) else str(e) for e in data.get("events", [])]

@@ -2,21 +2,71 @@
 
 from __future__ import annotations
 
-from homeassistant.const import CONF_HOST, CONF_PORT, Platform
+from homeassistant.const import ATTR_DEVICE_ID, CONF_HOST, CONF_PORT, Platform
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed, ConfigEntryNotReady
+from homeassistant.helpers import device_registry as dr, issue_registry as ir
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 
 from .client import PorchlightClient
-from .const import BACKOFF_MAX, BACKOFF_MIN, CONF_TOKEN, DOMAIN, LOGGER
+from .const import (
+    ATTR_CAMERA,
+    ATTR_TIME,
+    ATTR_TYPE,
+    BACKOFF_MAX,
+    BACKOFF_MIN,
+    CONF_TOKEN,
+    DOMAIN,
+    EVENT_PORCHLIGHT,
+    LOGGER,
+    TRIGGER_MOTION_STARTED,
+    TRIGGER_MOTION_STOPPED,
+    TRIGGER_RING,
+)
 from .data import PorchlightConfigEntry, PorchlightData
+from .entity import camera_identifier, server_device_info
 from .exceptions import (
     PorchlightAuthError,
     PorchlightError,
     PorchlightUnsupportedVersion,
 )
+from .protocol import EventMessage, EventType
 
-PLATFORMS = [Platform.BINARY_SENSOR, Platform.CAMERA, Platform.EVENT]
+PLATFORMS = [
+    Platform.BINARY_SENSOR,
+    Platform.BUTTON,
+    Platform.CAMERA,
+    Platform.EVENT,
+    Platform.IMAGE,
+    Platform.NUMBER,
+    Platform.SENSOR,
+    Platform.SWITCH,
+]
+
+
+def version_issue_id(entry: PorchlightConfigEntry) -> str:
+    return f"unsupported_version_{entry.entry_id}"
+
+
+@callback
+def async_report_version_mismatch(
+    hass: HomeAssistant, entry: PorchlightConfigEntry, err: PorchlightUnsupportedVersion
+) -> None:
+    """A repair issue that says which side is behind and needs the update."""
+    addon_older = err.server_version < err.client_version
+    ir.async_create_issue(
+        hass,
+        DOMAIN,
+        version_issue_id(entry),
+        is_fixable=False,
+        severity=ir.IssueSeverity.ERROR,
+        translation_key="addon_outdated" if addon_older else "integration_outdated",
+        translation_placeholders={
+            "title": entry.title,
+            "server_version": str(err.server_version),
+            "client_version": str(err.client_version),
+        },
+    )
 
 
 async def async_setup_entry(hass: HomeAssistant, entry: PorchlightConfigEntry) -> bool:
@@ -39,6 +89,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: PorchlightConfigEntry) -
         ) from err
     except PorchlightUnsupportedVersion as err:
         await client.disconnect()
+        async_report_version_mismatch(hass, entry, err)
         raise ConfigEntryNotReady(
             translation_domain=DOMAIN,
             translation_key="unsupported_version",
@@ -54,22 +105,58 @@ async def async_setup_entry(hass: HomeAssistant, entry: PorchlightConfigEntry) -
             translation_key="cannot_connect",
             translation_placeholders={"error": str(err)},
         ) from err
+    ir.async_delete_issue(hass, DOMAIN, version_issue_id(entry))
 
     data = PorchlightData(client=client, server_info=server_info, state=state)
     entry.runtime_data = data
+    device_registry = dr.async_get(hass)
+    # The add-on's own device first: every camera device hangs off it (via_device).
+    hub = device_registry.async_get_or_create(
+        config_entry_id=entry.entry_id, **server_device_info(data, entry.title)
+    )
+    data.hub_device_id = hub.id
+    _remove_stale_devices(hass, entry, data)
+
+    @callback
+    def cameras_removed(_names: set[str]) -> None:
+        _remove_stale_devices(hass, entry, data)
+
+    @callback
+    def storage_stale() -> None:
+        entry.async_create_background_task(
+            hass, _refresh_storage(data), name="porchlight storage refresh"
+        )
+
+    @callback
+    def handle_event(event: EventMessage) -> None:
+        data.handle_event(event)
+        _fire_bus_event(hass, entry, event)
+
+    @callback
+    def handle_connection(connected: bool) -> None:
+        if connected:
+            ir.async_delete_issue(hass, DOMAIN, version_issue_id(entry))
+        data.handle_connection(connected)
 
     @callback
     def auth_failed() -> None:
         LOGGER.debug("Starting reauthentication for %s", entry.title)
         entry.async_start_reauth(hass)
 
+    @callback
+    def unsupported_version(err: PorchlightUnsupportedVersion) -> None:
+        async_report_version_mismatch(hass, entry, err)
+
+    data.on_cameras_removed = cameras_removed
+    data.on_storage_stale = storage_stale
     entry.async_create_background_task(
         hass,
         client.run(
-            on_event=data.handle_event,
+            on_event=handle_event,
             on_state=data.handle_state,
-            on_connection=data.handle_connection,
+            on_connection=handle_connection,
             on_auth_failed=auth_failed,
+            on_unsupported_version=unsupported_version,
         ),
         name=f"Porchlight {entry.title} connection",
     )
@@ -82,3 +169,68 @@ async def async_setup_entry(hass: HomeAssistant, entry: PorchlightConfigEntry) -
 
 async def async_unload_entry(hass: HomeAssistant, entry: PorchlightConfigEntry) -> bool:
     return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
+
+
+async def async_remove_config_entry_device(
+    hass: HomeAssistant, entry: PorchlightConfigEntry, device: dr.DeviceEntry
+) -> bool:
+    """Let the user delete a camera's device only once the add-on no longer has it."""
+    data = entry.runtime_data
+    return not device.identifiers & _current_identifiers(data)
+
+
+def _current_identifiers(data: PorchlightData) -> set[tuple[str, str]]:
+    return {(DOMAIN, data.instance_id)} | {
+        camera_identifier(data.instance_id, camera) for camera in data.cameras
+    }
+
+
+@callback
+def _remove_stale_devices(
+    hass: HomeAssistant, entry: PorchlightConfigEntry, data: PorchlightData
+) -> None:
+    """Drop the devices (and so the entities) of cameras the add-on no longer has."""
+    device_registry = dr.async_get(hass)
+    current = _current_identifiers(data)
+    for device in dr.async_entries_for_config_entry(device_registry, entry.entry_id):
+        if not device.identifiers & current:
+            LOGGER.debug("Removing device %s: its camera is gone", device.name)
+            device_registry.async_update_device(device.id, remove_config_entry_id=entry.entry_id)
+
+
+async def _refresh_storage(data: PorchlightData) -> None:
+    try:
+        data.handle_storage(await data.client.get_storage())
+    except PorchlightError as err:
+        # The next clip event or resync brings the numbers; nothing to retry here.
+        LOGGER.debug("Could not read the storage status: %s", err)
+
+
+@callback
+def _fire_bus_event(hass: HomeAssistant, entry: PorchlightConfigEntry, event: EventMessage) -> None:
+    """`porchlight_event` on the bus, for device triggers and the logbook."""
+    kind = event["event"]
+    if kind == EventType.RING:
+        trigger = TRIGGER_RING
+    elif kind == EventType.MOTION and isinstance(active := event["data"].get("active"), bool):
+        trigger = TRIGGER_MOTION_STARTED if active else TRIGGER_MOTION_STOPPED
+    else:
+        return
+    camera = event["camera"]
+    if camera is None:
+        return
+    device = dr.async_get(hass).async_get_device_by_identifier(
+        camera_identifier(entry.runtime_data.instance_id, camera), entry.entry_id
+    )
+    if device is None:  # a camera the add-on has but this entry has not set up yet
+        return
+    hass.bus.async_fire(
+        EVENT_PORCHLIGHT,
+        {
+            ATTR_DEVICE_ID: device.id,
+            ATTR_TYPE: trigger,
+            ATTR_CAMERA: camera,
+            # When it happened, which for an event replayed after a reconnect is not now.
+            ATTR_TIME: event["time"],
+        },
+    )

@@ -1,9 +1,9 @@
-"""Motion binary sensor, one per camera, driven by `motion` events and resyncs."""
+"""Binary sensors per camera: motion, and a problem sensor for a stalled or offline feed."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, override
+from typing import TYPE_CHECKING, Any, override
 
 from homeassistant.components.binary_sensor import (
     BinarySensorEntity,
@@ -11,7 +11,8 @@ from homeassistant.components.binary_sensor import (
 )
 from homeassistant.components.binary_sensor.const import BinarySensorDeviceClass
 
-from .entity import PorchlightEntity
+from .entity import PorchlightEntity, add_camera_entities
+from .protocol import CameraStatus
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -30,6 +31,7 @@ class PorchlightBinarySensorEntityDescription(BinarySensorEntityDescription):
     """How to read one binary sensor from a camera's state."""
 
     is_on_fn: Callable[[CameraState], bool]
+    attributes_fn: Callable[[CameraState], dict[str, Any]] | None = None
 
 
 DESCRIPTIONS = (
@@ -37,6 +39,18 @@ DESCRIPTIONS = (
         key="motion",
         device_class=BinarySensorDeviceClass.MOTION,
         is_on_fn=lambda camera: camera["motion"],
+    ),
+    # A problem sensor rather than connectivity: "online" is the normal state of a camera,
+    # and the add-on says *why* it is not (the reason attribute).
+    PorchlightBinarySensorEntityDescription(
+        key="problem",
+        translation_key="camera_problem",
+        device_class=BinarySensorDeviceClass.PROBLEM,
+        is_on_fn=lambda camera: camera["status"] != CameraStatus.ONLINE,
+        attributes_fn=lambda camera: {
+            "status": camera["status"],
+            "reason": camera["status_reason"],
+        },
     ),
 )
 
@@ -46,10 +60,12 @@ async def async_setup_entry(
     entry: PorchlightConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    async_add_entities(
-        PorchlightBinarySensor(entry, camera, description)
-        for camera in entry.runtime_data.cameras
-        for description in DESCRIPTIONS
+    add_camera_entities(
+        entry,
+        async_add_entities,
+        lambda camera: (
+            PorchlightBinarySensor(entry, camera, description) for description in DESCRIPTIONS
+        ),
     )
 
 
@@ -61,3 +77,12 @@ class PorchlightBinarySensor(PorchlightEntity, BinarySensorEntity):
     def is_on(self) -> bool | None:
         camera = self.camera_state
         return None if camera is None else self.entity_description.is_on_fn(camera)
+
+    @property
+    @override
+    def extra_state_attributes(self) -> dict[str, Any] | None:
+        camera = self.camera_state
+        attributes_fn = self.entity_description.attributes_fn
+        if camera is None or attributes_fn is None:
+            return None
+        return attributes_fn(camera)

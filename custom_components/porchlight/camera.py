@@ -1,4 +1,7 @@
-"""Camera entity: stills from the add-on's snapshot endpoint, live view via its MJPEG."""
+"""Camera entity: stills from the add-on's snapshot endpoint, live view via its MJPEG.
+
+On/off is the add-on's privacy mode (off = the lens is off: no capture, no recording).
+"""
 
 from __future__ import annotations
 
@@ -6,12 +9,13 @@ from typing import TYPE_CHECKING, override
 
 from aiohttp import hdrs, web
 from homeassistant.components.camera import Camera
+from homeassistant.components.camera.const import CameraEntityFeature
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers.aiohttp_client import async_aiohttp_proxy_stream
 from homeassistant.helpers.entity import EntityDescription
 
 from .const import DOMAIN, MANUFACTURER
-from .entity import PorchlightEntity
+from .entity import PorchlightEntity, add_camera_entities, run_command
 from .exceptions import PorchlightError
 from .protocol import CameraStatus
 
@@ -32,8 +36,8 @@ async def async_setup_entry(
     entry: PorchlightConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    async_add_entities(
-        PorchlightCamera(entry, camera, CAMERA) for camera in entry.runtime_data.cameras
+    add_camera_entities(
+        entry, async_add_entities, lambda camera: (PorchlightCamera(entry, camera, CAMERA),)
     )
 
 
@@ -41,6 +45,7 @@ class PorchlightCamera(PorchlightEntity, Camera):
     """The doorbell's picture; no HLS/WebRTC (the add-on serves MJPEG only)."""
 
     _attr_brand = MANUFACTURER
+    _attr_supported_features = CameraEntityFeature.ON_OFF
 
     def __init__(
         self, entry: PorchlightConfigEntry, camera: str, description: EntityDescription
@@ -52,13 +57,62 @@ class PorchlightCamera(PorchlightEntity, Camera):
     @override
     def is_streaming(self) -> bool:
         camera = self.camera_state
-        return camera is not None and camera["status"] == CameraStatus.ONLINE
+        return (
+            camera is not None
+            and camera["status"] == CameraStatus.ONLINE
+            and not camera.get("privacy_mode", False)
+        )
+
+    @property
+    @override
+    def is_on(self) -> bool:
+        camera = self.camera_state
+        return camera is not None and not camera.get("privacy_mode", False)
 
     @property
     @override
     def motion_detection_enabled(self) -> bool:
         camera = self.camera_state
         return camera is not None and camera["motion_settings"]["enabled"]
+
+    @override
+    async def stream_source(self) -> str | None:
+        # The add-on has no masked re-stream yet, and the raw camera URL would bypass the
+        # privacy masks: no stream source at all.
+        return None
+
+    @override
+    async def async_turn_on(self) -> None:
+        await self._set_privacy(False)
+
+    @override
+    async def async_turn_off(self) -> None:
+        await self._set_privacy(True)
+
+    async def _set_privacy(self, enabled: bool) -> None:
+        privacy_mode = await run_command(
+            self.data.client.set_privacy_mode(self.camera_name, enabled),
+            camera=self.camera_name,
+            command="set_privacy_mode",
+        )
+        self.data.update_camera(self.camera_name, privacy_mode=privacy_mode)
+
+    @override
+    async def async_enable_motion_detection(self) -> None:
+        await self._set_motion(True)
+
+    @override
+    async def async_disable_motion_detection(self) -> None:
+        await self._set_motion(False)
+
+    async def _set_motion(self, enabled: bool) -> None:
+        settings = await run_command(
+            self.data.client.set_motion_settings(self.camera_name, enabled=enabled),
+            camera=self.camera_name,
+            command="set_motion_settings",
+        )
+        # The result is authoritative; older add-ons send no camera_state event after it.
+        self.data.update_camera(self.camera_name, motion_settings=settings)
 
     @override
     async def async_camera_image(
@@ -76,8 +130,11 @@ class PorchlightCamera(PorchlightEntity, Camera):
 
     @override
     async def handle_async_mjpeg_stream(self, request: web.Request) -> web.StreamResponse | None:
+        user = request.get("hass_user")
         try:
-            upstream = await self.data.client.open_mjpeg(self.camera_name)
+            upstream = await self.data.client.open_mjpeg(
+                self.camera_name, user=getattr(user, "name", None)
+            )
         except PorchlightError as err:
             raise web.HTTPBadGateway(text=str(err)) from err
         try:

@@ -13,6 +13,7 @@ import contextlib
 import itertools
 import json
 import logging
+import re
 from typing import Any, cast
 
 import aiohttp
@@ -27,6 +28,7 @@ from .exceptions import (
 from .protocol import (
     CAMERA_NAME_RE,
     PROTOCOL_VERSION,
+    USER_HEADER,
     WS_PATH,
     AuthMessage,
     Command,
@@ -36,8 +38,11 @@ from .protocol import (
     MessageType,
     MotionSettings,
     ProtocolError,
+    RecordingSettings,
     ServerInfo,
     ServerState,
+    StorageStatus,
+    event_snapshot_path,
     mjpeg_path,
     parse_event,
     snapshot_path,
@@ -49,6 +54,10 @@ type EventCallback = Callable[[EventMessage], None]
 type StateCallback = Callable[[ServerState], None]
 type ConnectionCallback = Callable[[bool], None]
 type AuthFailedCallback = Callable[[], None]
+type VersionCallback = Callable[[PorchlightUnsupportedVersion], None]
+
+# Event ids are `<boot_id>:<seq>`; they become part of a URL path, so nothing else passes.
+_EVENT_ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}:[0-9]{1,12}$")
 
 
 class PorchlightClient:
@@ -263,10 +272,10 @@ class PorchlightClient:
                 return await future
         except TimeoutError as err:
             raise PorchlightConnectionError(
-                f"no answer to {command!r} within {self._timeout} s"
+                f"no answer to {str(command)!r} within {self._timeout} s"
             ) from err
         except (aiohttp.ClientError, ConnectionError) as err:
-            raise PorchlightConnectionError(f"sending {command!r} failed: {err}") from err
+            raise PorchlightConnectionError(f"sending {str(command)!r} failed: {err}") from err
         finally:
             self._pending.pop(message_id, None)
 
@@ -306,6 +315,26 @@ class PorchlightClient:
             await self.command(Command.SET_MOTION_SETTINGS, camera=camera, **settings),
         )
 
+    async def set_recording_settings(self, camera: str, **settings: Any) -> RecordingSettings:
+        """Change any of `enabled`, `pre_roll`, `post_roll`; returns the new settings."""
+        return cast(
+            RecordingSettings,
+            await self.command(Command.SET_RECORDING_SETTINGS, camera=camera, **settings),
+        )
+
+    async def set_privacy_mode(self, camera: str, enabled: bool) -> bool:
+        """Turn the lens off (True) or on; returns the new privacy mode."""
+        result = await self.command(Command.SET_PRIVACY_MODE, camera=camera, enabled=enabled)
+        return bool(result["privacy_mode"])
+
+    async def take_snapshot(self, camera: str) -> str:
+        """Record a `manual` event with a snapshot; returns its event id."""
+        result = await self.command(Command.TAKE_SNAPSHOT, camera=camera)
+        return str(result["event_id"])
+
+    async def get_storage(self) -> StorageStatus:
+        return cast(StorageStatus, await self.command(Command.GET_STORAGE))
+
     # --- staying connected ------------------------------------------------------------------
 
     async def run(
@@ -315,6 +344,7 @@ class PorchlightClient:
         on_state: StateCallback,
         on_connection: ConnectionCallback,
         on_auth_failed: AuthFailedCallback | None = None,
+        on_unsupported_version: VersionCallback | None = None,
     ) -> None:
         """Stay connected until cancelled (or `stop()`), reconnecting with backoff.
 
@@ -349,6 +379,9 @@ class PorchlightClient:
                 except PorchlightError as err:
                     await self.disconnect()
                     report(False)
+                    if isinstance(err, PorchlightUnsupportedVersion) and on_unsupported_version:
+                        # Keep retrying (slowly): the other side may be updated any time.
+                        on_unsupported_version(err)
                     if not logged_down:
                         logged_down = True
                         _LOGGER.warning("Porchlight at %s is unavailable: %s", self.host, err)
@@ -412,6 +445,7 @@ class PorchlightClient:
         on_state: StateCallback,
         on_connection: ConnectionCallback,
         on_auth_failed: AuthFailedCallback | None = None,
+        on_unsupported_version: VersionCallback | None = None,
     ) -> asyncio.Task[None]:
         """Run `run()` as a task of its own (outside Home Assistant's task helpers)."""
         return asyncio.create_task(
@@ -420,6 +454,7 @@ class PorchlightClient:
                 on_state=on_state,
                 on_connection=on_connection,
                 on_auth_failed=on_auth_failed,
+                on_unsupported_version=on_unsupported_version,
             ),
             name="porchlight client",
         )
@@ -440,34 +475,53 @@ class PorchlightClient:
             raise PorchlightCommandError(ErrorCode.INVALID_ARGS, f"invalid camera name {camera!r}")
         return self.base_url + path(camera)
 
-    @property
-    def _auth_headers(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self._token}"}
+    def _headers(self, user: str | None = None) -> dict[str, str]:
+        headers = {"Authorization": f"Bearer {self._token}"}
+        if user:
+            headers[USER_HEADER] = user  # who looked, for the add-on's audit log
+        return headers
 
-    async def snapshot(self, camera: str) -> bytes:
+    async def snapshot(self, camera: str, user: str | None = None) -> bytes:
         """The camera's latest frame as JPEG."""
+        jpeg, _stale = await self.snapshot_info(camera, user)
+        return jpeg
+
+    async def snapshot_info(self, camera: str, user: str | None = None) -> tuple[bytes, bool]:
+        """The latest frame as JPEG, and whether it is stale (camera not online)."""
         url = self._camera_url(camera, snapshot_path)
+        return await self._get_jpeg(url, f"snapshot of {camera!r}", user)
+
+    async def event_snapshot(self, event_id: str, user: str | None = None) -> bytes:
+        """The snapshot taken for an event (`snapshot_ready` says when it exists)."""
+        if not _EVENT_ID_RE.match(event_id):
+            raise PorchlightCommandError(ErrorCode.INVALID_ARGS, f"invalid event id {event_id!r}")
+        url = self.base_url + event_snapshot_path(event_id)
+        jpeg, _stale = await self._get_jpeg(url, f"snapshot of event {event_id!r}", user)
+        return jpeg
+
+    async def _get_jpeg(self, url: str, what: str, user: str | None) -> tuple[bytes, bool]:
         try:
             async with self._session.get(
                 url,
-                headers=self._auth_headers,
+                headers=self._headers(user),
                 timeout=aiohttp.ClientTimeout(total=self._timeout),
             ) as response:
                 await _raise_for_status(response)
-                return await response.read()
+                stale = response.headers.get("X-Porchlight-Stale") == "1"
+                return await response.read(), stale
         except TimeoutError as err:
-            raise PorchlightConnectionError(f"snapshot of {camera!r} timed out") from err
+            raise PorchlightConnectionError(f"{what} timed out") from err
         except aiohttp.ClientError as err:
-            raise PorchlightConnectionError(f"snapshot of {camera!r} failed: {err}") from err
+            raise PorchlightConnectionError(f"{what} failed: {err}") from err
 
-    async def open_mjpeg(self, camera: str) -> aiohttp.ClientResponse:
+    async def open_mjpeg(self, camera: str, user: str | None = None) -> aiohttp.ClientResponse:
         """Open the live MJPEG stream; the caller reads `.content` and must `close()` it."""
         url = self._camera_url(camera, mjpeg_path)
         try:
             # No total timeout: the stream lasts as long as someone watches.
             response = await self._session.get(
                 url,
-                headers=self._auth_headers,
+                headers=self._headers(user),
                 timeout=aiohttp.ClientTimeout(
                     total=None, connect=self._timeout, sock_read=self._timeout
                 ),

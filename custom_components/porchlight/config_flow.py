@@ -1,4 +1,5 @@
-"""Config flow: host, port and the add-on's access token, checked by connecting."""
+"""Config flow: manual (host, port, token), Supervisor and zeroconf discovery, reauth and
+reconfigure; every path proves the settings by connecting to the add-on."""
 
 from __future__ import annotations
 
@@ -18,11 +19,10 @@ from homeassistant.helpers.selector import (
 import probatio
 
 from .client import PorchlightClient
-from .const import CONF_TOKEN, DEFAULT_NAME, DOMAIN, LOGGER
+from .const import CONF_TOKEN, DEFAULT_NAME, DOMAIN
 from .exceptions import (
     PorchlightAuthError,
     PorchlightConnectionError,
-    PorchlightError,
     PorchlightUnsupportedVersion,
 )
 from .protocol import DEFAULT_PORT, ServerInfo
@@ -30,11 +30,34 @@ from .protocol import DEFAULT_PORT, ServerInfo
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
+    from homeassistant.helpers.service_info.hassio import HassioServiceInfo
+    from homeassistant.helpers.service_info.zeroconf import ZeroconfServiceInfo
+
+TOKEN_SELECTOR = TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))
+TOKEN_SCHEMA = probatio.Schema({probatio.Required(CONF_TOKEN): TOKEN_SELECTOR})
+
+
+def _address_schema(defaults: Mapping[str, Any]) -> dict[Any, Any]:
+    return {
+        probatio.Required(CONF_HOST, default=defaults.get(CONF_HOST, "")): TextSelector(
+            TextSelectorConfig(autocomplete="off")
+        ),
+        probatio.Required(CONF_PORT, default=defaults.get(CONF_PORT, DEFAULT_PORT)): NumberSelector(
+            NumberSelectorConfig(min=1, max=65535, mode=NumberSelectorMode.BOX)
+        ),
+    }
+
 
 class PorchlightConfigFlow(ConfigFlow, domain=DOMAIN):
-    """Add a Porchlight add-on by address and token."""
+    """Add a Porchlight add-on by address and token, or from a discovery."""
 
     VERSION = 1
+
+    def __init__(self) -> None:
+        self._discovered: dict[str, Any] = {}
+        self._name = DEFAULT_NAME
+
+    # --- manual -----------------------------------------------------------------------------
 
     @override
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
@@ -58,22 +81,81 @@ class PorchlightConfigFlow(ConfigFlow, domain=DOMAIN):
         return self.async_show_form(
             step_id="user",
             data_schema=probatio.Schema(
-                {
-                    probatio.Required(
-                        CONF_HOST, default=user_input.get(CONF_HOST, "")
-                    ): TextSelector(TextSelectorConfig(autocomplete="off")),
-                    probatio.Required(
-                        CONF_PORT, default=user_input.get(CONF_PORT, DEFAULT_PORT)
-                    ): NumberSelector(
-                        NumberSelectorConfig(min=1, max=65535, mode=NumberSelectorMode.BOX)
-                    ),
-                    probatio.Required(CONF_TOKEN): TextSelector(
-                        TextSelectorConfig(type=TextSelectorType.PASSWORD)
-                    ),
-                }
+                {**_address_schema(user_input), probatio.Required(CONF_TOKEN): TOKEN_SELECTOR}
             ),
             errors=errors,
         )
+
+    # --- Supervisor discovery (the add-on publishes host, port and token) ------------------
+
+    async def async_step_hassio(self, discovery_info: HassioServiceInfo) -> ConfigFlowResult:
+        config = discovery_info.config
+        data = {
+            CONF_HOST: str(config["host"]),
+            CONF_PORT: int(config["port"]),
+            CONF_TOKEN: str(config["token"]),
+        }
+        info, error = await self._async_try_connect(data)
+        if info is None:
+            return self.async_abort(reason=error)
+        await self.async_set_unique_id(info["instance_id"])
+        # A known add-on that moved or got a new token: follow it.
+        self._abort_if_unique_id_configured(updates=data)
+        self._discovered = data
+        self._name = info.get("name") or discovery_info.name or DEFAULT_NAME
+        self.context["title_placeholders"] = {"name": self._name}
+        return await self.async_step_hassio_confirm()
+
+    async def async_step_hassio_confirm(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        if user_input is not None:
+            return self.async_create_entry(title=self._name, data=self._discovered)
+        return self.async_show_form(
+            step_id="hassio_confirm", description_placeholders={"name": self._name}
+        )
+
+    # --- zeroconf (standalone add-on; no token in the advertisement) ------------------------
+
+    async def async_step_zeroconf(self, discovery_info: ZeroconfServiceInfo) -> ConfigFlowResult:
+        instance_id = discovery_info.properties.get("instance_id")
+        if not instance_id or discovery_info.port is None:
+            return self.async_abort(reason="not_porchlight")
+        host = str(discovery_info.ip_address)
+        await self.async_set_unique_id(str(instance_id))
+        self._abort_if_unique_id_configured(
+            updates={CONF_HOST: host, CONF_PORT: discovery_info.port}
+        )
+        self._discovered = {CONF_HOST: host, CONF_PORT: discovery_info.port}
+        self._name = discovery_info.name.removesuffix("." + discovery_info.type) or DEFAULT_NAME
+        self.context["title_placeholders"] = {"name": self._name}
+        return await self.async_step_zeroconf_confirm()
+
+    async def async_step_zeroconf_confirm(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            data = {**self._discovered, CONF_TOKEN: user_input[CONF_TOKEN]}
+            info, error = await self._async_try_connect(data)
+            if info is None:
+                errors["base"] = error
+            elif info["instance_id"] != self.unique_id:
+                return self.async_abort(reason="different_device")
+            else:
+                return self.async_create_entry(title=info.get("name") or self._name, data=data)
+        return self.async_show_form(
+            step_id="zeroconf_confirm",
+            data_schema=TOKEN_SCHEMA,
+            description_placeholders={
+                "name": self._name,
+                "host": self._discovered[CONF_HOST],
+                "port": str(self._discovered[CONF_PORT]),
+            },
+            errors=errors,
+        )
+
+    # --- reauth and reconfigure -------------------------------------------------------------
 
     async def async_step_reauth(self, entry_data: Mapping[str, Any]) -> ConfigFlowResult:
         """The add-on rejected the token (its data folder was reset, or it was rotated)."""
@@ -96,15 +178,34 @@ class PorchlightConfigFlow(ConfigFlow, domain=DOMAIN):
 
         return self.async_show_form(
             step_id="reauth_confirm",
-            data_schema=probatio.Schema(
-                {
-                    probatio.Required(CONF_TOKEN): TextSelector(
-                        TextSelectorConfig(type=TextSelectorType.PASSWORD)
-                    )
-                }
-            ),
+            data_schema=TOKEN_SCHEMA,
+            description_placeholders={"name": entry.title},
             errors=errors,
         )
+
+    async def async_step_reconfigure(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """A new host or port for the same add-on (the token stays)."""
+        errors: dict[str, str] = {}
+        entry = self._get_reconfigure_entry()
+        if user_input is not None:
+            address = {CONF_HOST: user_input[CONF_HOST], CONF_PORT: int(user_input[CONF_PORT])}
+            info, error = await self._async_try_connect({**entry.data, **address})
+            if info is None:
+                errors["base"] = error
+            else:
+                await self.async_set_unique_id(info["instance_id"])
+                self._abort_if_unique_id_mismatch(reason="different_device")
+                return self.async_update_reload_and_abort(entry, data_updates=address)
+        defaults = user_input if user_input is not None else entry.data
+        return self.async_show_form(
+            step_id="reconfigure",
+            data_schema=probatio.Schema(_address_schema(defaults)),
+            errors=errors,
+        )
+
+    # --- helpers ----------------------------------------------------------------------------
 
     async def _async_try_connect(self, data: Mapping[str, Any]) -> tuple[ServerInfo | None, str]:
         """Connect and authenticate once; return the server info or an error key."""
@@ -122,8 +223,5 @@ class PorchlightConfigFlow(ConfigFlow, domain=DOMAIN):
             return None, "unsupported_version"
         except PorchlightConnectionError:
             return None, "cannot_connect"
-        except PorchlightError:
-            LOGGER.exception("Unexpected error talking to the add-on")
-            return None, "unknown"
         finally:
             await client.disconnect()

@@ -15,3 +15,13 @@ MANUFACTURER: Final = "Porchlight"
 # Reconnect backoff of the background connection, in seconds (doubles up to the cap).
 BACKOFF_MIN: Final = 1.0
 BACKOFF_MAX: Final = 60.0
+
+# Fired on the bus for every ring and motion start/stop (device triggers, logbook).
+EVENT_PORCHLIGHT: Final = "porchlight_event"
+ATTR_TYPE: Final = "type"
+ATTR_CAMERA: Final = "camera"
+ATTR_TIME: Final = "time"
+TRIGGER_RING: Final = "ring"
+TRIGGER_MOTION_STARTED: Final = "motion_started"
+TRIGGER_MOTION_STOPPED: Final = "motion_stopped"
+TRIGGER_TYPES: Final = (TRIGGER_RING, TRIGGER_MOTION_STARTED, TRIGGER_MOTION_STOPPED)

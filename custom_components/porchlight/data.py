@@ -8,12 +8,20 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, cast
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import CALLBACK_TYPE, callback
 
-from .protocol import CameraState, EventMessage, EventType, ServerInfo, ServerState
+from .protocol import (
+    CameraState,
+    EventKind,
+    EventMessage,
+    EventType,
+    ServerInfo,
+    ServerState,
+    StorageStatus,
+)
 
 if TYPE_CHECKING:
     from .client import PorchlightClient
@@ -21,6 +29,21 @@ if TYPE_CHECKING:
 type PorchlightConfigEntry = ConfigEntry[PorchlightData]
 type UpdateListener = Callable[[], None]
 type EventListener = Callable[[EventMessage], None]
+type CamerasListener = Callable[[set[str]], None]
+
+SERVER = ""
+"""Listener key of the add-on itself (storage); never a valid camera name."""
+
+# Clips come and go with these; the storage numbers are then re-read (no event has them).
+_STORAGE_EVENTS = frozenset({EventType.CLIP_FINISHED, EventType.CLIP_DELETED})
+
+
+@dataclass(frozen=True)
+class VisitorSnapshot:
+    """The snapshot of the latest ring of a camera."""
+
+    event_id: str
+    time: float
 
 
 @dataclass
@@ -31,12 +54,22 @@ class PorchlightData:
     server_info: ServerInfo
     state: ServerState
     connected: bool = True
+    hub_device_id: str = ""
+    """Device registry id of the add-on's own device (the cameras' via_device)."""
     cameras: dict[str, CameraState] = field(default_factory=dict)
+    storage: StorageStatus | None = None
+    last_visitor: dict[str, VisitorSnapshot] = field(default_factory=dict)
+    on_storage_stale: Callable[[], None] | None = None
+    """Called when clips changed, so the storage numbers are re-read."""
+    on_cameras_removed: Callable[[set[str]], None] | None = None
     _update_listeners: dict[str, list[UpdateListener]] = field(default_factory=dict)
     _event_listeners: dict[str, list[EventListener]] = field(default_factory=dict)
+    _cameras_listeners: list[CamerasListener] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.cameras = {camera["name"]: camera for camera in self.state["cameras"]}
+        # Older add-ons (before storage existed) leave it out of the state.
+        self.storage = self.state.get("storage")
 
     @property
     def instance_id(self) -> str:
@@ -46,13 +79,20 @@ class PorchlightData:
 
     @callback
     def async_add_listener(self, camera: str, listener: UpdateListener) -> CALLBACK_TYPE:
-        """Call `listener` whenever the camera's state or the connection changes."""
+        """Call `listener` whenever the camera's (or, for SERVER, the add-on's) state or
+        the connection changes."""
         return _add(self._update_listeners, camera, listener)
 
     @callback
     def async_add_event_listener(self, camera: str, listener: EventListener) -> CALLBACK_TYPE:
         """Call `listener` with every event of the camera, as it arrives."""
         return _add(self._event_listeners, camera, listener)
+
+    @callback
+    def async_add_cameras_listener(self, listener: CamerasListener) -> CALLBACK_TYPE:
+        """Call `listener` with the names of cameras that appear in a resync."""
+        self._cameras_listeners.append(listener)
+        return lambda: self._cameras_listeners.remove(listener)
 
     def _notify(self, camera: str | None = None) -> None:
         cameras = self._update_listeners if camera is None else (camera,)
@@ -64,9 +104,17 @@ class PorchlightData:
 
     @callback
     def handle_state(self, state: ServerState) -> None:
-        """A full resync: replace everything we knew."""
+        """A full resync: replace everything we knew, and add or drop cameras."""
+        before = set(self.cameras)
         self.state = state
         self.cameras = {camera["name"]: camera for camera in state["cameras"]}
+        self.storage = state.get("storage")
+        after = set(self.cameras)
+        if added := after - before:
+            for listener in tuple(self._cameras_listeners):
+                listener(added)
+        if (removed := before - after) and self.on_cameras_removed is not None:
+            self.on_cameras_removed(removed)
         self._notify()
 
     @callback
@@ -75,11 +123,33 @@ class PorchlightData:
         self._notify()
 
     @callback
+    def update_camera(self, camera: str, **changes: Any) -> None:
+        """Apply a command's result at once (a `camera_state` event may follow, or not)."""
+        current = self.cameras.get(camera)
+        if current is None:
+            return
+        self.cameras[camera] = cast(CameraState, {**current, **changes})
+        self._notify(camera)
+
+    @callback
+    def handle_storage(self, storage: StorageStatus) -> None:
+        self.storage = storage
+        self._notify(SERVER)
+
+    @callback
     def handle_event(self, event: EventMessage) -> None:
+        kind = event["event"]
+        if kind == EventType.STORAGE_STATUS:
+            self.handle_storage(cast(StorageStatus, event["data"]))
+            return
+        if kind in _STORAGE_EVENTS and self.on_storage_stale is not None:
+            self.on_storage_stale()
         camera = event["camera"]
         if camera is None:
             return
-        if not self._folded_into_state(event):
+        if kind == EventType.SNAPSHOT_READY:
+            self._apply_snapshot(camera, event)
+        elif not self._folded_into_state(event):
             self._apply(camera, event)
         for listener in tuple(self._event_listeners.get(camera, ())):
             listener(event)
@@ -93,19 +163,33 @@ class PorchlightData:
         """
         return event["boot_id"] == self.state["boot_id"] and event["seq"] <= self.state["seq"]
 
+    def _apply_snapshot(self, camera: str, event: EventMessage) -> None:
+        data = event["data"]
+        event_id = data.get("event_id")
+        if data.get("kind") == EventKind.RING and isinstance(event_id, str):
+            self.last_visitor[camera] = VisitorSnapshot(event_id, event["time"])
+
     def _apply(self, camera: str, event: EventMessage) -> None:
         current = self.cameras.get(camera)
         if current is None:
             return
         data = event["data"]
-        if event["event"] == EventType.MOTION and isinstance(data.get("active"), bool):
-            self.cameras[camera] = {**current, "motion": data["active"]}
-        elif event["event"] == EventType.CAMERA_STATUS and isinstance(data.get("status"), str):
-            self.cameras[camera] = {
-                **current,
-                "status": data["status"],
-                "status_reason": data.get("reason"),
-            }
+        match event["event"]:
+            case EventType.RING:
+                self.cameras[camera] = {**current, "last_ring": event["time"]}
+            case EventType.MOTION if isinstance(active := data.get("active"), bool):
+                updated: CameraState = {**current, "motion": active}
+                if active:
+                    updated["last_motion"] = event["time"]
+                self.cameras[camera] = updated
+            case EventType.CAMERA_STATUS if isinstance(data.get("status"), str):
+                self.cameras[camera] = {
+                    **current,
+                    "status": data["status"],
+                    "status_reason": data.get("reason"),
+                }
+            case EventType.CAMERA_STATE if data.get("name") == camera:
+                self.cameras[camera] = cast(CameraState, data)
 
 
 def _add[T](registry: dict[str, list[T]], camera: str, listener: T) -> CALLBACK_TYPE:

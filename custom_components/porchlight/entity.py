@@ -1,17 +1,58 @@
-"""Base entity: one device per doorbell camera, state pushed by the add-on."""
+"""Base entities: one device per doorbell camera (and one for the add-on), state pushed."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, override
 
-from homeassistant.helpers.device_registry import DeviceInfo
+from homeassistant.exceptions import HomeAssistantError
+from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
 from homeassistant.helpers.entity import Entity, EntityDescription
 
 from .const import DOMAIN, MANUFACTURER
+from .data import SERVER
+from .exceptions import PorchlightConnectionError, PorchlightError
 
 if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable, Iterable
+
+    from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
     from .data import PorchlightConfigEntry, PorchlightData
     from .protocol import CameraState
+
+
+def camera_identifier(instance_id: str, camera: str) -> tuple[str, str]:
+    return (DOMAIN, f"{instance_id}_{camera}")
+
+
+def server_device_info(data: PorchlightData, title: str) -> DeviceInfo:
+    """The add-on itself: storage lives here, and every camera hangs off it."""
+    return DeviceInfo(
+        identifiers={(DOMAIN, data.instance_id)},
+        manufacturer=MANUFACTURER,
+        model="Porchlight add-on",
+        name=title,
+        sw_version=data.server_info["server_version"],
+        entry_type=DeviceEntryType.SERVICE,
+    )
+
+
+async def run_command[T](action: Awaitable[T], *, camera: str, command: str) -> T:
+    """Await a command of an entity action; a failure becomes a translated HA error."""
+    try:
+        return await action
+    except PorchlightConnectionError as err:
+        raise HomeAssistantError(
+            translation_domain=DOMAIN,
+            translation_key="not_connected",
+            translation_placeholders={"camera": camera, "command": command, "error": str(err)},
+        ) from err
+    except PorchlightError as err:
+        raise HomeAssistantError(
+            translation_domain=DOMAIN,
+            translation_key="command_failed",
+            translation_placeholders={"camera": camera, "command": command, "error": str(err)},
+        ) from err
 
 
 class PorchlightEntity(Entity):
@@ -30,11 +71,12 @@ class PorchlightEntity(Entity):
         self._attr_unique_id = f"{instance_id}_{camera}_{description.key}"
         camera_state = self.data.cameras[camera]
         self._attr_device_info = DeviceInfo(
-            identifiers={(DOMAIN, f"{instance_id}_{camera}")},
+            identifiers={camera_identifier(instance_id, camera)},
             manufacturer=MANUFACTURER,
             model="Video doorbell",
             name=camera_state["title"] or camera,
             sw_version=self.data.server_info["server_version"],
+            via_device_id=self.data.hub_device_id,
         )
 
     @property
@@ -53,3 +95,40 @@ class PorchlightEntity(Entity):
 
     def _handle_update(self) -> None:
         self.async_write_ha_state()
+
+
+class PorchlightServerEntity(Entity):
+    """An entity of the add-on itself (storage), written when that changes."""
+
+    _attr_has_entity_name = True
+    _attr_should_poll = False
+
+    def __init__(self, entry: PorchlightConfigEntry, description: EntityDescription) -> None:
+        self.entity_description = description
+        self.data: PorchlightData = entry.runtime_data
+        self._attr_unique_id = f"{self.data.instance_id}_{description.key}"
+        self._attr_device_info = server_device_info(self.data, entry.title)
+
+    @property
+    @override
+    def available(self) -> bool:
+        return self.data.connected and self.data.storage is not None
+
+    @override
+    async def async_added_to_hass(self) -> None:
+        await super().async_added_to_hass()
+        self.async_on_remove(self.data.async_add_listener(SERVER, self.async_write_ha_state))
+
+
+def add_camera_entities(
+    entry: PorchlightConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+    factory: Callable[[str], Iterable[Entity]],
+) -> None:
+    """Add a platform's entities for every camera now, and for cameras that appear later."""
+
+    def add(cameras: Iterable[str]) -> None:
+        async_add_entities([entity for camera in cameras for entity in factory(camera)])
+
+    add(entry.runtime_data.cameras)
+    entry.async_on_unload(entry.runtime_data.async_add_cameras_listener(add))

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from porchlight_edge.config import parse_options
-from porchlight_edge.protocol import MAX_MESSAGE_BYTES, PROTOCOL_VERSION, EventType
+from porchlight_edge.protocol import MAX_MESSAGE_BYTES, PROTOCOL_VERSION, EventType, RingSource
 from porchlight_edge.service import Service
 
 TOKEN = "test-token-0123456789"
@@ -154,23 +154,26 @@ async def test_subscribe_replays_missed_events_exactly_once(
 ) -> None:
     ws, _ = await connect(session, service)
     await call(ws, 1, "subscribe")
-    first = await call(ws, 2, "ring", camera="front_door")
-    seen = first["result"]["seq"]
+    seen = (await call(ws, 2, "ring", camera="front_door"))["result"]["seq"]
     await ws.close()
-    # While disconnected: two rings.
-    for _ in range(2):
-        service.ring("front_door", "api")  # type: ignore[arg-type]
+    # While disconnected: two rings (each also starts clip work, which publishes events).
+    missed = [service.ring("front_door", RingSource.API)["seq"] for _ in range(2)]
     ws, _ = await connect(session, service)
     reply = await call(ws, 1, "subscribe", since={"boot_id": service.bus.boot_id, "seq": seen})
-    assert reply["result"]["replayed"] == 2
     assert reply["result"]["gap"] is False
-    service.ring("front_door", "api")  # type: ignore[arg-type]
-    rings = []
-    while len(rings) < 3:
+    assert reply["result"]["replayed"] == reply["result"]["seq"] - seen
+    live = service.ring("front_door", RingSource.API)["seq"]
+    seqs: list[int] = []
+    rings: list[int] = []
+    while live not in rings:
         msg = await ws.receive_json(timeout=5)
-        if msg["type"] == "event" and msg["event"] == EventType.RING:
-            rings.append(msg["seq"])
-    assert rings == [seen + 1, seen + 2, seen + 3]
+        if msg["type"] == "event":
+            seqs.append(msg["seq"])
+            if msg["event"] == EventType.RING:
+                rings.append(msg["seq"])
+    assert rings == [*missed, live]
+    # Every event after the last one seen arrives once, in order, with no gap.
+    assert seqs == list(range(seen + 1, seqs[-1] + 1))
 
 
 async def test_http_needs_bearer_token(service: Service, session: aiohttp.ClientSession) -> None:

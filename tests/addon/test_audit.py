@@ -25,7 +25,8 @@ def test_record_query_and_prune(tmp_path: Path) -> None:
             at=t0 + 20,
         )
         page = log.query(limit=2)
-        assert page.total == 3 and [e.action for e in page.items] == [
+        assert page.total == 3
+        assert [e.action for e in page.items] == [
             "privacy_mode",
             "clip_download",
         ]
@@ -35,7 +36,7 @@ def test_record_query_and_prune(tmp_path: Path) -> None:
         assert log.query(since=t0 + 5, until=t0 + 15).total == 1
         with pytest.raises(ValueError, match="not a token"):
             log.record("snapshot", client_id="x" * 200, address=None)
-        with pytest.raises(ValueError):
+        with pytest.raises(ValueError, match="format_disk"):
             log.record("format_disk", client_id="a", address=None)
         assert log.prune(now=t0 + 30 * 86400 + 15) == 2
         assert log.query().total == 1

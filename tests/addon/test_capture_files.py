@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
 import time
 from typing import TYPE_CHECKING
@@ -196,3 +197,28 @@ async def test_real_sequence_from_shared_data(capture_shared_data: Path) -> None
     frames = await collect(cfg)
     assert len(frames) == len(numbered_images(folder)) == 31
     assert (frames[0].width, frames[0].height) == (344, 224)
+
+
+async def test_realtime_slow_consumer_drops_oldest_and_counts(
+    capture_make_clip: ClipMaker,
+) -> None:
+    """A live-paced source never queues up stale frames: it drops and counts them."""
+    clip = capture_make_clip("slow.mp4", 20, fps=30)
+    source = open_source(file_cfg(clip, realtime=True))
+    received: list[Frame] = []
+
+    async def consume_slowly() -> None:
+        async for frame in source.frames():
+            received.append(frame)
+            await asyncio.sleep(0.1)  # consumer at 10 fps, camera at 30 fps
+
+    with pytest.raises(CaptureError, match="ended"):
+        await consume_slowly()
+    await source.close()
+    dropped = getattr(source, "frames_dropped", None)
+    assert isinstance(dropped, int)
+    assert dropped >= 8
+    assert len(received) + dropped == 20  # every frame either delivered or counted
+    pts = [f.pts for f in received]
+    assert pts == sorted(pts)
+    assert pts[-1] == pytest.approx(19 / 30, abs=1e-3)  # the newest frame is never dropped

@@ -135,3 +135,35 @@ async def test_producer_outage_stalled_offline_backoff_and_recovery(
     for _, reason in statuses:
         assert "secret" not in reason
     assert ":secret@" not in caplog.text
+
+
+async def test_frozen_producer_is_detected_by_the_stall_timer(
+    capture_rtsp_server: RtspServerProcess,
+) -> None:
+    """SIGSTOP keeps the TCP connection open but silent: only the watchdog's timer sees it."""
+    cfg = rtsp_cfg(capture_rtsp_server.url(), stall_seconds=1.0, open_timeout=1.5, read_timeout=5)
+    statuses: list[tuple[CameraStatus, str]] = []
+    frames: list[Frame] = []
+    runner = CameraRunner.for_config(
+        cfg,
+        frames.append,
+        lambda status, reason: statuses.append((status, reason)),
+        backoff_base=0.2,
+        backoff_cap=0.4,
+    )
+    task = asyncio.create_task(runner.run())
+    try:
+        await wait_until(lambda: runner.status == ONLINE and len(frames) >= 3, 8)
+        capture_rtsp_server.pause()
+        paused_at = time.monotonic()
+        await wait_until(lambda: runner.status == STALLED, 4)
+        detected_after = time.monotonic() - paused_at
+        capture_rtsp_server.resume()
+        received = len(frames)
+        await wait_until(lambda: runner.status == ONLINE and len(frames) > received + 3, 12)
+    finally:
+        await runner.stop()
+        await asyncio.wait_for(task, 5)
+    assert 0.9 < detected_after < 2.0
+    assert statuses[:2] == [(ONLINE, "receiving frames"), (STALLED, "no frame for 1 s")]
+    assert statuses[-1][0] == ONLINE

@@ -75,7 +75,8 @@ def test_kill_9_mid_clip_leaves_a_consistent_index(tmp_path: Path) -> None:
         assert crash_clip is not None, "the writer never started the second clip"
         part = root / "clips" / f"{crash_clip}.mp4.part"
         while part.stat().st_size < 40_000:  # a few fragments written, the clip unfinished
-            assert proc.poll() is None and time.monotonic() < deadline
+            assert proc.poll() is None
+            assert time.monotonic() < deadline
             time.sleep(0.05)
     finally:
         proc.send_signal(signal.SIGKILL)
@@ -88,6 +89,7 @@ def test_kill_9_mid_clip_leaves_a_consistent_index(tmp_path: Path) -> None:
         try:
             assert report.recovered == [crash_clip]
             assert not part.exists()
+            assert done_clip is not None
             listed = {c.id: c for c in store.index.list_clips().items}
             assert set(listed) == {done_clip, crash_clip}
             assert listed[done_clip].state is ClipState.COMPLETE
@@ -100,7 +102,10 @@ def test_kill_9_mid_clip_leaves_a_consistent_index(tmp_path: Path) -> None:
                 assert frames[-1] - frames[0] == pytest.approx(clip.duration, abs=0.15)
             # A second reconciliation finds nothing left to do.
             again = store.reconcile()
-            assert not (again.recovered or again.dropped or again.adopted or again.missing)
+            assert again.recovered == []
+            assert again.dropped == []
+            assert again.adopted == []
+            assert again.missing == []
         finally:
             await store.close()
 

@@ -46,6 +46,11 @@ def _try_tmpfs(path: Path) -> bool:
 Fill = Callable[[], None]
 
 
+def paused(store: ClipStore) -> bool:
+    """Read through a call: the monitor flips it while the test awaits."""
+    return store.paused
+
+
 def _fill(disk: Path) -> None:
     """Leave about 150 kB free."""
     st = os.statvfs(disk)
@@ -113,12 +118,14 @@ async def test_disk_full_pauses_and_resumes(
                 rec.on_frame(frame, None)
                 await asyncio.sleep(0.002)
             for _ in range(100):
-                if store.paused:
+                if paused(store):
                     break
                 await asyncio.sleep(0.05)
-            assert store.paused and store.pause_reason == "disk_full"
+            assert paused(store)
+            assert store.pause_reason == "disk_full"
             failed = [e for e in events if e.type is T.CLIP_FAILED]
-            assert failed and failed[0].data["reason"] == "disk full"
+            assert failed
+            assert failed[0].data["reason"] == "disk full"
             status = [e for e in events if e.type is T.STORAGE_STATUS]
             assert status[-1].data["recording"] is False
             # While paused, a ring is refused cleanly (no crash, a clip_failed event).
@@ -126,10 +133,10 @@ async def test_disk_full_pauses_and_resumes(
             # Space comes back: the monitor resumes and salvages the cut clip.
             unfill()
             for _ in range(100):
-                if not store.paused:
+                if not paused(store):
                     break
                 await asyncio.sleep(0.05)
-            assert not store.paused
+            assert not paused(store)
             assert [e for e in events if e.type is T.STORAGE_STATUS][-1].data["recording"] is True
             # Recording works again.
             for frame in frames:
@@ -140,7 +147,8 @@ async def test_disk_full_pauses_and_resumes(
             await rec.stop()  # waits for the worker: every clip is closed
             listed = store.index.list_clips().items
             after = [c for c in listed if any(e.id == "after-1" for e in c.events)]
-            assert after and after[0].state is ClipState.COMPLETE
+            assert after
+            assert after[0].state is ClipState.COMPLETE
             for clip in listed:
                 with av.open(str(store.clip_path(clip.id))) as c:
                     assert sum(1 for _ in c.decode(video=0)) > 0

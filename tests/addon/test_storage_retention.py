@@ -65,11 +65,10 @@ async def test_store_warns_before_deleting_a_protected_clip(tmp_path: Path) -> N
     events: list[RecordingEvent] = []
     settings = StoreSettings(
         retention=RetentionPolicy(max_age_days=30, max_total_bytes=1500, min_free_bytes=0),
-        check_interval=3600,
+        monitor=False,
     )
     store = ClipStore(tmp_path / "rec", settings, listener=events.append)
     await store.open()
-    await asyncio.sleep(0.3)  # let the monitor's first (empty) round pass; we run retention here
     try:
         made = []
         for i, protected in enumerate([True, False, False, True]):
@@ -79,6 +78,7 @@ async def test_store_warns_before_deleting_a_protected_clip(tmp_path: Path) -> N
             made.append(clip)
         assert await store.set_protected(made[3].id, True)
         deleted = await store.apply_retention(now=NOW)
+        await asyncio.sleep(0.05)  # events are delivered through the loop from the thread
         # 4000 bytes > 1500: both unprotected go first, then the oldest protected one.
         assert deleted == [made[1].id, made[2].id, made[0].id]
         kinds = [(e.type, e.data.get("clip_id") or e.data["clip"]["id"]) for e in events]

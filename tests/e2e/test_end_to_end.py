@@ -26,15 +26,26 @@ pytestmark = [pytest.mark.e2e, pytest.mark.enable_socket]
 
 
 async def _setup(hass: HomeAssistant, entry: MockConfigEntry) -> dict[str, str]:
-    """Set up the entry; return entity ids by domain for the demo camera."""
+    """Set up the entry; return the demo camera's doorbell, motion and camera entity ids."""
     entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
     assert entry.state is ConfigEntryState.LOADED
     entities = er.async_entries_for_config_entry(er.async_get(hass), entry.entry_id)
-    by_domain = {e.domain: e.entity_id for e in entities}
-    assert {"event", "binary_sensor", "camera"} <= set(by_domain), by_domain
-    return by_domain
+    prefix = f"{entry.unique_id}_front_door_"
+    by_key = {
+        (e.domain, e.unique_id.removeprefix(prefix)): e.entity_id
+        for e in entities
+        if e.unique_id.startswith(prefix)
+    }
+    wanted = {
+        "event": ("event", "doorbell"),
+        "binary_sensor": ("binary_sensor", "motion"),
+        "camera": ("camera", "camera"),
+    }
+    ids = {name: by_key.get(key) for name, key in wanted.items()}
+    assert all(ids.values()), sorted(by_key)
+    return {name: str(entity_id) for name, entity_id in ids.items()}
 
 
 async def _wait_for(check: Callable[[], bool], timeout: float, what: str) -> None:

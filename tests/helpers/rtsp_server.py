@@ -91,9 +91,19 @@ class RtspServerProcess:
         self.stop()
         raise RuntimeError(f"RTSP server not accepting on 127.0.0.1:{self.port}")
 
+    def pause(self) -> None:
+        """Freeze the producer (SIGSTOP): connections stay open but no data flows."""
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGCONT)
+
     def stop(self) -> None:
         """Kill the producer abruptly (SIGKILL), as a crashing camera would vanish."""
         if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGCONT)  # a paused process must still die
             self.proc.kill()
             self.proc.wait(timeout=10)
         if self.proc is not None and self.proc.stdout is not None:

@@ -32,6 +32,8 @@ from custom_components.porchlight.protocol import (
     ProtocolError,
     ResultMessage,
     ServerState,
+    StorageStatus,
+    event_snapshot_path,
     mjpeg_path,
     parse_command,
     result_error,
@@ -57,6 +59,24 @@ def make_camera(name: str, title: str) -> CameraState:
         "frames": 100,
         "dropped": 0,
         "latency_ms": 12.5,
+        "privacy_mode": False,
+        "recording": {"enabled": True, "pre_roll": 5.0, "post_roll": 10.0},
+        "last_ring": None,
+        "last_motion": None,
+    }
+
+
+def make_storage() -> StorageStatus:
+    return {
+        "used_bytes": 123_456_789,
+        "free_bytes": 9_876_543_210,
+        "clips": 3,
+        "oldest_clip": BASE_TIME - 86400,
+        "paused": False,
+        "reason": None,
+        "max_age_days": 30.0,
+        "max_size_bytes": None,
+        "min_free_bytes": 1_000_000_000,
     }
 
 
@@ -109,11 +129,18 @@ class FakeAddon:
         self.seq = 0
         self.buffer: deque[EventMessage] = deque(maxlen=buffer_size)
         self.cameras: dict[str, CameraState] = {n: make_camera(n, t) for n, t in cameras}
+        self.storage: StorageStatus | None = make_storage()
+        """None: an older add-on without storage (left out of the state)."""
+        self.ring_snapshots = False
+        """Follow every ring with its `snapshot_ready` (as the real add-on does)."""
+        self.event_snapshots: dict[str, bytes] = {}
         self.commands: list[CommandMessage] = []
         self.silent_commands: set[str] = set()
         """Commands that get no answer (to test client timeouts)."""
         self.mjpeg_parts = 3
         self.snapshots_served = 0
+        self.event_snapshots_served = 0
+        self.last_user: str | None = None
         self.auth_attempts = 0
         self._connections: set[_Connection] = set()
         self._runner: web.AppRunner | None = None
@@ -126,6 +153,7 @@ class FakeAddon:
         app.router.add_get(WS_PATH, self._websocket)
         app.router.add_get(snapshot_path("{camera}"), self._snapshot)
         app.router.add_get(mjpeg_path("{camera}"), self._mjpeg)
+        app.router.add_get(event_snapshot_path("{event_id}"), self._event_snapshot)
         self._runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=0.5)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", self.port, reuse_address=True)
@@ -165,12 +193,16 @@ class FakeAddon:
     # --- state and events -----------------------------------------------------------------
 
     def state(self) -> ServerState:
-        return {
+        state: ServerState = {
             "instance_id": self.instance_id,
             "boot_id": self.boot_id,
             "seq": self.seq,
             "cameras": [dict(c) for c in self.cameras.values()],  # type: ignore[misc]
+            "storage": dict(self.storage) if self.storage else None,  # type: ignore[typeddict-item]
         }
+        if self.storage is None:
+            del state["storage"]  # type: ignore[misc]
+        return state
 
     def publish(self, event: EventType, camera: str | None, data: dict[str, Any]) -> EventMessage:
         self.seq += 1
@@ -190,10 +222,33 @@ class FakeAddon:
         return message
 
     def ring(self, camera: str = "front_door", source: str = "button") -> EventMessage:
-        return self.publish(EventType.RING, camera, {"source": source})
+        event = self.publish(EventType.RING, camera, {"source": source})
+        self.cameras[camera]["last_ring"] = event["time"]
+        if self.ring_snapshots:
+            self.snapshot_ready(camera, event, "ring")
+        return event
+
+    def snapshot_ready(self, camera: str, cause: EventMessage, kind: str) -> EventMessage:
+        event_id = f"{cause['boot_id']}:{cause['seq']}"
+        self.event_snapshots[event_id] = make_jpeg(10 + cause["seq"] % 200)
+        return self.publish(
+            EventType.SNAPSHOT_READY,
+            camera,
+            {"event_id": event_id, "kind": kind, "path": event_snapshot_path(event_id)},
+        )
+
+    def camera_state_changed(self, camera: str) -> EventMessage:
+        return self.publish(EventType.CAMERA_STATE, camera, dict(self.cameras[camera]))
+
+    def status(self, camera: str, status: str, reason: str | None) -> EventMessage:
+        self.cameras[camera]["status"] = status
+        self.cameras[camera]["status_reason"] = reason
+        return self.publish(EventType.CAMERA_STATUS, camera, {"status": status, "reason": reason})
 
     def motion(self, camera: str, active: bool) -> EventMessage:
         self.cameras[camera]["motion"] = active
+        if active:
+            self.cameras[camera]["last_motion"] = BASE_TIME + self.seq + 1
         return self.publish(
             EventType.MOTION,
             camera,
@@ -289,6 +344,40 @@ class FakeAddon:
                         if key in args:
                             settings[key] = args[key]  # type: ignore[literal-required,unused-ignore]
                     result = result_ok(message_id, dict(settings))
+                case Command.SET_RECORDING_SETTINGS:
+                    camera = self._camera_arg(args)
+                    recording = self.cameras[camera]["recording"]
+                    limits = {"pre_roll": (0, 30), "post_roll": (1, 300)}
+                    for key, (low, high) in limits.items():
+                        if key in args and not low <= args[key] <= high:
+                            raise ProtocolError(ErrorCode.INVALID_ARGS, f"{key} out of range")
+                    for key in ("enabled", "pre_roll", "post_roll"):
+                        if key in args:
+                            recording[key] = args[key]  # type: ignore[literal-required]
+                    result = result_ok(message_id, dict(recording))
+                    self.camera_state_changed(camera)
+                case Command.SET_PRIVACY_MODE:
+                    camera = self._camera_arg(args)
+                    if not isinstance(args.get("enabled"), bool):
+                        raise ProtocolError(ErrorCode.INVALID_ARGS, "enabled is required")
+                    self.cameras[camera]["privacy_mode"] = args["enabled"]
+                    result = result_ok(message_id, {"privacy_mode": args["enabled"]})
+                    self.camera_state_changed(camera)
+                case Command.TAKE_SNAPSHOT:
+                    camera = self._camera_arg(args)
+                    # The manual event is the snapshot_ready itself here (seq of its own).
+                    event_id = f"{self.boot_id}:{self.seq + 1}"
+                    self.event_snapshots[event_id] = make_jpeg(99)
+                    self.publish(
+                        EventType.SNAPSHOT_READY,
+                        camera,
+                        {"event_id": event_id, "kind": "manual", "path": ""},
+                    )
+                    result = result_ok(message_id, {"event_id": event_id})
+                case Command.GET_STORAGE:
+                    if self.storage is None:
+                        raise ProtocolError(ErrorCode.UNKNOWN_COMMAND, "unknown command")
+                    result = result_ok(message_id, dict(self.storage))
                 case _:
                     raise ProtocolError(ErrorCode.UNKNOWN_COMMAND, "unknown command")
         except ProtocolError as err:
@@ -336,8 +425,22 @@ class FakeAddon:
         self.snapshots_served += 1
         return web.Response(body=make_jpeg(200), content_type="image/jpeg")
 
+    async def _event_snapshot(self, request: web.Request) -> web.Response:
+        if request.headers.get("Authorization") != f"Bearer {self.token}":
+            raise web.HTTPUnauthorized()
+        self.last_user = request.headers.get("X-Porchlight-User")
+        jpeg = self.event_snapshots.get(request.match_info["event_id"])
+        if jpeg is None:
+            raise web.HTTPNotFound(
+                text=json.dumps({"error": {"code": "not_found", "message": "no such event"}}),
+                content_type="application/json",
+            )
+        self.event_snapshots_served += 1
+        return web.Response(body=jpeg, content_type="image/jpeg")
+
     async def _mjpeg(self, request: web.Request) -> web.StreamResponse:
         self._check(request)
+        self.last_user = request.headers.get("X-Porchlight-User")
         response = web.StreamResponse(
             headers={"Content-Type": "multipart/x-mixed-replace; boundary=frame"}
         )

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from ipaddress import ip_address
 from typing import TYPE_CHECKING
 
-from homeassistant.config_entries import SOURCE_USER
+from homeassistant.config_entries import SOURCE_HASSIO, SOURCE_USER, SOURCE_ZEROCONF
 from homeassistant.const import CONF_HOST, CONF_PORT
 from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.helpers.service_info.hassio import HassioServiceInfo
+from homeassistant.helpers.service_info.zeroconf import ZeroconfServiceInfo
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
 )
@@ -107,3 +110,199 @@ async def test_reauth_flow_updates_token(
     assert result["reason"] == "reauth_successful"
     assert mock_config_entry.data[CONF_TOKEN] == "new-token"
     await hass.async_block_till_done()
+
+
+# --- Supervisor discovery ---------------------------------------------------------------------
+
+
+def hassio_info(addon: FakeAddon, **config: object) -> HassioServiceInfo:
+    return HassioServiceInfo(
+        config={"host": "127.0.0.1", "port": addon.port, "token": addon.token, **config},
+        name="Porchlight Edge",
+        slug="porchlight_edge",
+        uuid="1234",
+    )
+
+
+async def test_hassio_discovery_confirms_and_creates_entry(
+    hass: HomeAssistant, fake_addon: FakeAddon
+) -> None:
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_HASSIO}, data=hassio_info(fake_addon)
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "hassio_confirm"
+    assert result["description_placeholders"] == {"name": "Porchlight"}
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["result"].unique_id == fake_addon.instance_id
+    assert result["data"] == user_input(fake_addon)
+    await hass.async_block_till_done()
+
+
+async def test_hassio_discovery_updates_existing_entry(
+    hass: HomeAssistant, fake_addon: FakeAddon
+) -> None:
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        unique_id=fake_addon.instance_id,
+        data={CONF_HOST: "old-host", CONF_PORT: 1, CONF_TOKEN: "old-token"},
+    )
+    entry.add_to_hass(hass)
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_HASSIO}, data=hassio_info(fake_addon)
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_configured"
+    assert entry.data == user_input(fake_addon)
+
+
+async def test_hassio_discovery_aborts_when_addon_unreachable(
+    hass: HomeAssistant, fake_addon: FakeAddon
+) -> None:
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_HASSIO}, data=hassio_info(fake_addon, token="stale")
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "invalid_auth"
+
+
+# --- zeroconf ---------------------------------------------------------------------------------
+
+
+def zeroconf_info(addon: FakeAddon, **properties: str) -> ZeroconfServiceInfo:
+    return ZeroconfServiceInfo(
+        ip_address=ip_address("127.0.0.1"),
+        ip_addresses=[ip_address("127.0.0.1")],
+        port=addon.port,
+        hostname="porch.local.",
+        type="_porchlight._tcp.local.",
+        name="Porch._porchlight._tcp.local.",
+        properties={"instance_id": addon.instance_id, "version": "0.1.0", "protocol": "1"}
+        | properties,
+    )
+
+
+async def test_zeroconf_asks_for_token(hass: HomeAssistant, fake_addon: FakeAddon) -> None:
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_ZEROCONF}, data=zeroconf_info(fake_addon)
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "zeroconf_confirm"
+    assert result["description_placeholders"] == {
+        "name": "Porch",
+        "host": "127.0.0.1",
+        "port": str(fake_addon.port),
+    }
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_TOKEN: "wrong"}
+    )
+    assert result["errors"] == {"base": "invalid_auth"}
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_TOKEN: fake_addon.token}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"] == user_input(fake_addon)
+    assert result["result"].unique_id == fake_addon.instance_id
+    await hass.async_block_till_done()
+
+
+async def test_zeroconf_token_of_another_addon_aborts(
+    hass: HomeAssistant, fake_addon: FakeAddon
+) -> None:
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN,
+        context={"source": SOURCE_ZEROCONF},
+        data=zeroconf_info(fake_addon, instance_id="somebody-else"),
+    )
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_TOKEN: fake_addon.token}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "different_device"
+
+
+async def test_zeroconf_updates_address_of_known_addon(
+    hass: HomeAssistant, fake_addon: FakeAddon
+) -> None:
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        unique_id=fake_addon.instance_id,
+        data={CONF_HOST: "10.0.0.9", CONF_PORT: 1, CONF_TOKEN: fake_addon.token},
+    )
+    entry.add_to_hass(hass)
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_ZEROCONF}, data=zeroconf_info(fake_addon)
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_configured"
+    assert entry.data == user_input(fake_addon)
+
+
+async def test_zeroconf_without_instance_id_aborts(
+    hass: HomeAssistant, fake_addon: FakeAddon
+) -> None:
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_ZEROCONF}, data=zeroconf_info(fake_addon, instance_id="")
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "not_porchlight"
+
+
+# --- reconfigure and reauth -------------------------------------------------------------------
+
+
+async def test_reconfigure_changes_address(
+    hass: HomeAssistant, fake_addon: FakeAddon, mock_config_entry: MockConfigEntry
+) -> None:
+    await setup_integration(hass, mock_config_entry)
+    result = await mock_config_entry.start_reconfigure_flow(hass)
+    assert result["step_id"] == "reconfigure"
+    old_port = fake_addon.port
+    await fake_addon.stop()
+    fake_addon.port = 0  # the add-on comes back on another port
+    await fake_addon.start()
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_HOST: "127.0.0.1", CONF_PORT: old_port}
+    )
+    assert result["errors"] == {"base": "cannot_connect"}
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_HOST: "127.0.0.1", CONF_PORT: fake_addon.port}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reconfigure_successful"
+    assert mock_config_entry.data[CONF_PORT] == fake_addon.port
+    assert mock_config_entry.data[CONF_TOKEN] == fake_addon.token
+    await hass.async_block_till_done()
+
+
+async def test_reconfigure_to_another_addon_aborts(
+    hass: HomeAssistant, fake_addon: FakeAddon, mock_config_entry: MockConfigEntry
+) -> None:
+    await setup_integration(hass, mock_config_entry)
+    other = FakeAddon(instance_id="another-one")
+    await other.start()
+    try:
+        result = await mock_config_entry.start_reconfigure_flow(hass)
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"], {CONF_HOST: "127.0.0.1", CONF_PORT: other.port}
+        )
+        assert result["type"] is FlowResultType.ABORT
+        assert result["reason"] == "different_device"
+        assert mock_config_entry.data[CONF_PORT] == fake_addon.port
+    finally:
+        await other.stop()
+
+
+async def test_reauth_with_token_of_another_addon_aborts(
+    hass: HomeAssistant, fake_addon: FakeAddon, mock_config_entry: MockConfigEntry
+) -> None:
+    await setup_integration(hass, mock_config_entry)
+    result = await mock_config_entry.start_reauth_flow(hass)
+    assert result["description_placeholders"] == {"name": "Porchlight"}
+    fake_addon.instance_id = "reset-data-folder"  # same address, a different add-on now
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_TOKEN: fake_addon.token}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "different_device"

@@ -78,3 +78,22 @@ def test_resync_replaces_state_and_notifies() -> None:
     remove()
     data.handle_connection(True)
     assert calls == ["update", "update"]
+
+
+def test_events_and_results_for_unknown_cameras_change_nothing() -> None:
+    data = make_data(seq=0, motion=False)
+    calls: list[str] = []
+    data.async_add_listener("garage", lambda: calls.append("garage"))
+    unknown: EventMessage = {**motion(1, True), "camera": "garage"}
+    data.handle_event(unknown)  # a camera this entry does not know (yet)
+    data.update_camera("garage", privacy_mode=True)
+    assert set(data.cameras) == {"front_door"}
+    assert calls == ["garage"]  # the event is still passed on to listeners
+
+
+def test_camera_state_event_for_another_name_is_ignored() -> None:
+    data = make_data(seq=0, motion=False)
+    other = make_camera("back_door", "Back door")
+    event: EventMessage = {**motion(1, True), "event": "camera_state", "data": dict(other)}
+    data.handle_event(event)
+    assert data.cameras["front_door"]["title"] == "Front door"

@@ -93,12 +93,24 @@ async def test_one_device_per_camera(
         )
         await setup_integration(hass, entry)
         devices = dr.async_entries_for_config_entry(device_registry, entry.entry_id)
+        (hub,) = [d for d in devices if d.entry_type is dr.DeviceEntryType.SERVICE]
+        devices = [d for d in devices if d is not hub]
         assert sorted(d.name for d in devices if d.name) == ["Back door", "Front door"]
+        assert {d.via_device_id for d in devices} == {hub.id}
         for device in devices:
             (identifier,) = device.identifiers
             assert identifier[0] == DOMAIN
             entities = er.async_entries_for_device(entity_registry, device.id)
-            assert sorted(e.domain for e in entities) == ["binary_sensor", "camera", "event"]
+            assert {e.domain for e in entities} == {
+                "binary_sensor",
+                "button",
+                "camera",
+                "event",
+                "image",
+                "number",
+                "sensor",
+                "switch",
+            }
         assert {identifier for d in devices for identifier in d.identifiers} == {
             (DOMAIN, f"{addon.instance_id}_front_door"),
             (DOMAIN, f"{addon.instance_id}_back_door"),

@@ -48,4 +48,6 @@ def create_app(service: Service) -> web.Application:
     app.router.add_get(HEALTH_PATH, _health)
     app.router.add_get("/api/cameras/{camera}/snapshot.jpg", http.snapshot)
     app.router.add_get("/api/cameras/{camera}/stream.mjpeg", http.mjpeg)
+    app.router.add_get("/api/clips/{clip_id}.mp4", http.clip)
+    app.router.add_get("/api/events/{event_id}/snapshot.jpg", http.event_snapshot)
     return app

@@ -38,10 +38,11 @@ OUTBOX_SIZE = 2048
 class Session(CommandContext):
     """One authenticated client. Results and events leave through one ordered outbox."""
 
-    def __init__(self, service: Service, ws: web.WebSocketResponse, peer: str) -> None:
+    def __init__(self, service: Service, ws: web.WebSocketResponse, peer: str, client: str) -> None:
         self.service = service
         self.ws = ws
         self.peer = peer
+        self.client = client
         self.outbox: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue(OUTBOX_SIZE)
         self.subscribed = False
 
@@ -75,18 +76,24 @@ def server_info(service: Service) -> ServerInfo:
     }
 
 
-async def _authenticate(service: Service, ws: web.WebSocketResponse) -> bool:
+async def _authenticate(service: Service, ws: web.WebSocketResponse) -> str | None:
+    """The client's name when its token is right, else None."""
     try:
         msg = await ws.receive(timeout=AUTH_TIMEOUT)
     except TimeoutError:
-        return False
+        return None
     if msg.type is not WSMsgType.TEXT or len(msg.data) > MAX_MESSAGE_BYTES:
-        return False
+        return None
     with contextlib.suppress(ValueError):
         data = json.loads(msg.data)
-        if isinstance(data, dict) and data.get("type") == MessageType.AUTH:
-            return token_matches(service.identity.token, data.get("token"))
-    return False
+        if (
+            isinstance(data, dict)
+            and data.get("type") == MessageType.AUTH
+            and token_matches(service.identity.token, data.get("token"))
+        ):
+            client = data.get("client")
+            return client if isinstance(client, str) and client else "unnamed"
+    return None
 
 
 async def websocket_handler(request: web.Request) -> web.WebSocketResponse:
@@ -105,7 +112,8 @@ async def websocket_handler(request: web.Request) -> web.WebSocketResponse:
 
 async def _serve(service: Service, ws: web.WebSocketResponse, peer: str) -> web.WebSocketResponse:
     await ws.send_json(server_info(service))
-    if not await _authenticate(service, ws):
+    client = await _authenticate(service, ws)
+    if client is None:
         _LOGGER.warning("Rejected websocket client %s: invalid token", peer)
         await ws.send_json(
             {
@@ -118,7 +126,7 @@ async def _serve(service: Service, ws: web.WebSocketResponse, peer: str) -> web.
     await ws.send_json({"type": MessageType.AUTH_OK})
     _LOGGER.debug("Client %s connected", peer)
 
-    session = Session(service, ws, peer)
+    session = Session(service, ws, peer, client)
     writer = asyncio.create_task(session.writer())
     try:
         async for msg in ws:

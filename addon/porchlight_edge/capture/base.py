@@ -83,13 +83,16 @@ class ThreadedReader:
         self._loop = asyncio.get_running_loop()
         self._thread = threading.Thread(target=self._run, name=f"capture-{name}", daemon=True)
         self._done = False
+        self.dropped = 0
+        """Frames evicted unseen because the consumer was slower than the camera."""
 
     def start(self) -> None:
         self._thread.start()
 
     def _put_drop_oldest(self, item: Frame | _End) -> None:
         if self._queue.full():
-            self._queue.get_nowait()
+            evicted = self._queue.get_nowait()
+            self.dropped += not isinstance(evicted, _End)
         self._queue.put_nowait(item)
 
     def _deliver(self, item: Frame | _End) -> bool:
@@ -137,8 +140,12 @@ class ThreadedReader:
             raise CaptureError(f"{self._name}: stream ended")
         return item
 
-    async def stop(self, join_seconds: float = 5.0) -> None:
-        """Ask the worker to finish and wait for it (bounded: a stuck read is abandoned)."""
+    async def stop(self, join_seconds: float = 1.0) -> None:
+        """Ask the worker to finish and wait for it, briefly.
+
+        A worker stuck in a blocking read (a frozen camera) is abandoned: it sees the stop
+        flag, delivers nothing more and closes its container when the read times out.
+        """
         self._stop.set()
         self._done = True
         while not self._queue.empty():  # unblock a worker waiting for room
@@ -146,9 +153,7 @@ class ThreadedReader:
         if self._thread.is_alive():
             await asyncio.to_thread(self._thread.join, join_seconds)
             if self._thread.is_alive():
-                _LOGGER.warning(
-                    "%s: capture thread did not stop within %.1f s", self._name, join_seconds
-                )
+                _LOGGER.debug("%s: worker still in a blocking read; left to time out", self._name)
 
 
 class ThreadedSource:
@@ -161,13 +166,24 @@ class ThreadedSource:
     def __init__(self, name: str) -> None:
         self.name = name
         self._reader: ThreadedReader | None = None
+        self._dropped_before = 0
+
+    @property
+    def frames_dropped(self) -> int:
+        """Frames the drop-oldest queue discarded over this source's life."""
+        return self._dropped_before + (self._reader.dropped if self._reader else 0)
+
+    async def _stop_reader(self) -> None:
+        reader, self._reader = self._reader, None
+        if reader is not None:
+            await reader.stop()
+            self._dropped_before += reader.dropped
 
     def _produce(self, stop: threading.Event) -> Iterator[Frame]:
         raise NotImplementedError
 
     async def frames(self) -> AsyncIterator[Frame]:
-        if self._reader is not None:
-            await self._reader.stop()
+        await self._stop_reader()
         reader = ThreadedReader(self._produce, name=self.name, drop=self._drop)
         self._reader = reader
         reader.start()
@@ -175,12 +191,13 @@ class ThreadedSource:
             while True:
                 yield await reader.get()
         finally:
-            await reader.stop()
+            if self._reader is reader:
+                await self._stop_reader()
+            else:
+                await reader.stop()
 
     async def close(self) -> None:
-        if self._reader is not None:
-            await self._reader.stop()
-            self._reader = None
+        await self._stop_reader()
 
 
 def open_source(cfg: CameraConfig) -> CameraSource:

@@ -427,6 +427,8 @@ class DemoSource:
         self.on_ring: Callable[[], Any] | None = None
         self._tasks: set[asyncio.Future[Any]] = set()
         self._closed = False
+        self.frames_dropped = 0
+        """Frames skipped to catch up after falling more than a second behind."""
 
     @classmethod
     def from_config(cls, cfg: CameraConfig) -> DemoSource:
@@ -450,7 +452,9 @@ class DemoSource:
                 if delay > 0:
                     await asyncio.sleep(delay)
                 elif delay < -1.0:  # fell far behind (suspended): skip ahead, don't burst
-                    index = int((time.monotonic() - start) * fps)
+                    skip_to = int((time.monotonic() - start) * fps)
+                    self.frames_dropped += max(0, skip_to - index)
+                    index = skip_to
                     continue
             buf = await asyncio.to_thread(self.scene.render, t, index)
             # Exact previous time (not t - 1/fps): float error must not ring twice.

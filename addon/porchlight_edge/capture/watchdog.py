@@ -11,7 +11,7 @@ Reconnects wait a capped exponential backoff (1, 2, 4 ... 30 s), reset by a good
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 import contextlib
 from dataclasses import dataclass
 import inspect
@@ -64,6 +64,10 @@ class _Stalled(Exception):
     pass
 
 
+async def _next(frames: AsyncIterator[Frame]) -> Frame:
+    return await anext(frames)
+
+
 async def _maybe_await(result: object) -> None:
     if inspect.isawaitable(result):
         await result
@@ -107,6 +111,9 @@ class CameraRunner:
         self.delays: list[float] = []
         """Every backoff delay waited, in order (for diagnostics and tests)."""
         self.source: CameraSource | None = None
+        """The most recent source (still open while a session runs)."""
+        self._open_source: CameraSource | None = None
+        self._dropped_before = 0
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
 
@@ -131,6 +138,12 @@ class CameraRunner:
         kwargs.setdefault("stall_seconds", cfg.stall_seconds)
         kwargs.setdefault("connect_timeout", cfg.open_timeout + cfg.stall_seconds)
         return cls(factory, on_frame, on_status, name=cfg.name, **kwargs)
+
+    @property
+    def frames_dropped(self) -> int:
+        """Frames sources discarded because we consumed slower than the camera delivered."""
+        live = getattr(self._open_source, "frames_dropped", 0)
+        return self._dropped_before + (live if isinstance(live, int) else 0)
 
     @property
     def stopping(self) -> bool:
@@ -168,39 +181,38 @@ class CameraRunner:
 
     async def _loop(self) -> None:
         while not self._stopping:
-            got_frame, reason = await self._session()
+            delay = await self._session()
             if self.stopping:  # a property: mypy must not assume the loop condition still holds
                 return
-            delay = self.backoff.next()
-            self.delays.append(delay)
-            # Lost after delivering → stalled; a failed (re)connect → offline.
-            status = CameraStatus.STALLED if got_frame else CameraStatus.OFFLINE
-            await self._publish(status, reason, retry_in=delay)
             await self._sleep(delay)
 
-    async def _session(self) -> tuple[bool, str]:
-        """One source from open to failure: (whether any frame came, why it ended)."""
+    async def _session(self) -> float:
+        """One source from open to failure; returns the backoff delay before the next one.
+
+        The failure is published *before* the source is cleaned up: closing a source whose
+        worker is stuck in a blocking read may take a while, the status must not wait.
+        """
         got_frame = False
         source: CameraSource | None = None
+        frames: AsyncIterator[Frame] | None = None
+        pending: asyncio.Task[Frame] | None = None
+        reason: str | None = None
+        delay = 0.0
         try:
-            source = self.source = self._factory()
+            source = self.source = self._open_source = self._factory()
             if not self._named:
                 self.name = source.name
             frames = source.frames()
-            try:
-                timeout = self.connect_timeout
-                while True:
-                    try:
-                        async with asyncio.timeout(timeout):
-                            frame = await anext(frames)
-                    except TimeoutError:
-                        raise _Stalled(f"no frame for {timeout:g} s") from None
-                    got_frame, timeout = True, self.stall_seconds
-                    await self._accept(frame)
-            finally:
-                aclose = getattr(frames, "aclose", None)
-                if aclose is not None:
-                    await aclose()
+            timeout = self.connect_timeout
+            while True:
+                pending = asyncio.create_task(_next(frames))
+                # wait() rather than timeout(): on a stall we report first, cancel later.
+                done, _ = await asyncio.wait({pending}, timeout=timeout)
+                if not done:
+                    raise _Stalled(f"no frame for {timeout:g} s")
+                frame, pending = pending.result(), None
+                got_frame, timeout = True, self.stall_seconds
+                await self._accept(frame)
         except (CaptureError, _Stalled) as err:
             reason = str(err)
         except StopAsyncIteration:
@@ -209,10 +221,36 @@ class CameraRunner:
             _LOGGER.exception("%s: source failed", self.name)
             reason = f"{type(err).__name__}: {err}"
         finally:
-            if source is not None:
-                with contextlib.suppress(Exception):
-                    await source.close()
-        return got_frame, redact_url(reason)
+            if reason is not None and not self.stopping:
+                delay = self.backoff.next()
+                self.delays.append(delay)
+                # Lost after delivering → stalled; a failed (re)connect → offline.
+                status = CameraStatus.STALLED if got_frame else CameraStatus.OFFLINE
+                await self._publish(status, redact_url(reason), retry_in=delay)
+            await self._cleanup(source, frames, pending)
+        return delay
+
+    async def _cleanup(
+        self,
+        source: CameraSource | None,
+        frames: AsyncIterator[Frame] | None,
+        pending: asyncio.Task[Frame] | None,
+    ) -> None:
+        if pending is not None and not pending.done():
+            pending.cancel()
+        if pending is not None:
+            # wait() never raises the task's own error or cancellation, only ours.
+            await asyncio.wait({pending})
+        aclose = getattr(frames, "aclose", None)
+        if aclose is not None:
+            with contextlib.suppress(Exception):
+                await aclose()
+        if source is not None:
+            with contextlib.suppress(Exception):
+                await source.close()
+            dropped = getattr(source, "frames_dropped", 0)
+            self._dropped_before += dropped if isinstance(dropped, int) else 0
+        self._open_source = None
 
     async def _accept(self, frame: Frame) -> None:
         self.backoff.reset()

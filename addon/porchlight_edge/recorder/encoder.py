@@ -40,6 +40,8 @@ class EncodeSettings:
     keyframe_interval: float = 2.0
     """Seconds between keyframes: the granularity of pre-roll starts."""
     threads: int = 2
+    queue_size: int = 3
+    """Frames waiting for the encoder; more are dropped (live cameras must not pile up)."""
 
 
 def _even(value: int) -> int:
@@ -55,7 +57,7 @@ class FrameEncoder:
     ) -> None:
         self.settings = settings
         self._deliver = deliver
-        self._queue: queue.Queue[Frame | None] = queue.Queue(maxsize=3)
+        self._queue: queue.Queue[Frame | None] = queue.Queue(maxsize=settings.queue_size)
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
         self._started = False
         self.dropped = 0

@@ -16,7 +16,7 @@ class RecordingEventType(StrEnum):
     CLIP_FAILED = "clip_failed"
     """data: clip_id (None if never started), reason, events."""
     SNAPSHOT_READY = "snapshot_ready"
-    """data: event_id, snapshot (file name), time, clip_id."""
+    """data: event_id, kind, snapshot (file name), time, clip_id."""
     STORAGE_STATUS = "storage_status"
     """data: recording (bool), reason (None | "disk_full" | "low_space"), free_bytes."""
     RETENTION_WARNING = "retention_warning"

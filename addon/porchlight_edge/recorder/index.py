@@ -287,6 +287,11 @@ class ClipIndex:
             events.setdefault(e["clip_id"], []).append(_event(e))
         return [_clip(r, tuple(events.get(r["id"], ()))) for r in rows]
 
+    def summary(self) -> tuple[int, float | None]:
+        """Number of clips and the start of the oldest one."""
+        row = self._query("SELECT COUNT(*), MIN(start) FROM clips")[0]
+        return int(row[0]), row[1]
+
     def total_size(self) -> int:
         return int(self._query("SELECT COALESCE(SUM(size), 0) FROM clips")[0][0])
 

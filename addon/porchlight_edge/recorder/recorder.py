@@ -80,6 +80,7 @@ class _Clip:
     failed: str | None = None
     done: asyncio.Future[ClipRecord] | None = None
     started: float = field(default_factory=time.monotonic)
+    announced: bool = False
 
 
 @dataclass(slots=True)
@@ -332,6 +333,23 @@ class Recorder:
                 self._consider_snapshot(self._last_frame, None)
         return clip_id
 
+    def snapshot(self, event_id: str, kind: str = "manual", at: float | None = None) -> bool:
+        """Index an event and save the current frame as its snapshot (no clip).
+
+        False when there is no frame yet or recording is paused for lack of space.
+        """
+        validate_event_id(event_id)
+        last = self._last_frame
+        if last is None or self.store.paused:
+            return False
+        at = last.wallclock if at is None else at
+        self._submit(
+            self._index_event, {"id": event_id, "seq": None, "kind": kind, "time": at}, None
+        )
+        pick = _SnapshotPick(event_id, kind, at, at, None, frame=last)
+        self._submit(self._write_snapshot, pick)
+        return True
+
     async def record_manual(self, seconds: float, event_id: str | None = None) -> ClipRecord:
         """Record `seconds` from now (joining a clip in progress) and return the clip."""
         if not 0 < seconds <= self.settings.max_clip_seconds:
@@ -436,7 +454,14 @@ class Recorder:
         except (WriteError, sqlite3.Error, OSError) as err:
             self._fail(clip, err)
             return
-        store.emit(
+        self._announce(clip)
+
+    def _announce(self, clip: _Clip) -> None:
+        """clip_started, once the file exists with its first keyframe (and pre-roll) in it."""
+        if clip.announced or clip.writer is None or not clip.writer.started:
+            return
+        clip.announced = True
+        self.store.emit(
             RecordingEventType.CLIP_STARTED,
             self.camera,
             {
@@ -455,6 +480,8 @@ class Recorder:
                 clip.writer.write(pkt)
         except WriteError as err:
             self._fail(clip, err)
+            return
+        self._announce(clip)
 
     def _close_clip(self, clip: _Clip, reason: str | None) -> None:
         store = self.store
@@ -549,7 +576,13 @@ class Recorder:
         self.store.emit(
             RecordingEventType.SNAPSHOT_READY,
             self.camera,
-            {"event_id": pick.event_id, "snapshot": name, "time": pick.at, "clip_id": pick.clip_id},
+            {
+                "event_id": pick.event_id,
+                "kind": pick.kind,
+                "snapshot": name,
+                "time": pick.at,
+                "clip_id": pick.clip_id,
+            },
         )
 
     # --- housekeeping ----------------------------------------------------------------------

@@ -43,6 +43,8 @@ class StoreSettings:
     check_interval: float = 10.0
     """Seconds between free-space checks (and resume attempts while paused)."""
     retention_interval: float = 600.0
+    monitor: bool = True
+    """Run the free-space / retention monitor task (off: call `check_space_sync` yourself)."""
     event_max_age_days: float | None = None
     """Events and snapshots older than this are deleted (None: same as clips' max age)."""
 
@@ -87,7 +89,8 @@ class ClipStore:
         """Create folders and the index, reconcile them with the files, start monitoring."""
         self._loop = asyncio.get_running_loop()
         report = await asyncio.to_thread(self._open_sync)
-        self._task = asyncio.create_task(self._monitor(), name="clip-store")
+        if self.settings.monitor:
+            self._task = asyncio.create_task(self._monitor(), name="clip-store")
         return report
 
     def _open_sync(self) -> ReconcileReport:

@@ -1,0 +1,68 @@
+"""Buttons per camera: ring the doorbell (to test automations) and take a snapshot."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, override
+
+from homeassistant.components.button import ButtonEntity, ButtonEntityDescription
+
+from .entity import PorchlightEntity, add_camera_entities, run_command
+
+if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
+
+    from homeassistant.core import HomeAssistant
+    from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+    from .client import PorchlightClient
+    from .data import PorchlightConfigEntry
+
+PARALLEL_UPDATES = 0
+
+
+@dataclass(frozen=True, kw_only=True)
+class PorchlightButtonEntityDescription(ButtonEntityDescription):
+    command: str
+    press_fn: Callable[[PorchlightClient, str], Awaitable[Any]]
+
+
+DESCRIPTIONS = (
+    PorchlightButtonEntityDescription(
+        key="test_ring",
+        translation_key="test_ring",
+        command="ring",
+        press_fn=lambda client, camera: client.ring(camera),
+    ),
+    PorchlightButtonEntityDescription(
+        key="take_snapshot",
+        translation_key="take_snapshot",
+        command="take_snapshot",
+        press_fn=lambda client, camera: client.take_snapshot(camera),
+    ),
+)
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: PorchlightConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    add_camera_entities(
+        entry,
+        async_add_entities,
+        lambda camera: (PorchlightButton(entry, camera, d) for d in DESCRIPTIONS),
+    )
+
+
+class PorchlightButton(PorchlightEntity, ButtonEntity):
+    entity_description: PorchlightButtonEntityDescription
+
+    @override
+    async def async_press(self) -> None:
+        # The result (a ring, a snapshot) arrives as events, like any other.
+        await run_command(
+            self.entity_description.press_fn(self.data.client, self.camera_name),
+            camera=self.camera_name,
+            command=self.entity_description.command,
+        )

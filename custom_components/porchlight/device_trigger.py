@@ -1,0 +1,80 @@
+"""Device triggers for the automation editor: doorbell pressed, motion started/stopped.
+
+They listen for `porchlight_event` on the bus, which the integration fires once per
+event (replayed ones included), so an automation runs exactly once per ring.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from homeassistant.components.device_automation import DEVICE_TRIGGER_BASE_SCHEMA
+from homeassistant.components.device_automation.exceptions import InvalidDeviceAutomationConfig
+from homeassistant.components.homeassistant.triggers import event as event_trigger
+from homeassistant.const import (
+    CONF_DEVICE_ID,
+    CONF_DOMAIN,
+    CONF_EVENT_DATA,
+    CONF_PLATFORM,
+    CONF_TYPE,
+)
+from homeassistant.helpers import device_registry as dr
+import probatio
+
+from .const import DOMAIN, EVENT_PORCHLIGHT, TRIGGER_TYPES
+
+if TYPE_CHECKING:
+    from homeassistant.core import CALLBACK_TYPE, HomeAssistant
+    from homeassistant.helpers.trigger import TriggerActionType, TriggerInfo
+    from homeassistant.helpers.typing import ConfigType
+
+TRIGGER_SCHEMA = DEVICE_TRIGGER_BASE_SCHEMA.extend(
+    {probatio.Required(CONF_TYPE): probatio.In(TRIGGER_TYPES)}
+)
+
+
+def _is_camera_device(hass: HomeAssistant, device_id: str) -> bool:
+    device = dr.async_get(hass).async_get(device_id)
+    # The add-on's own device is a service; the cameras are the doorbells.
+    return (
+        isinstance(device, dr.DeviceEntry)
+        and device.entry_type is None
+        and any(domain == DOMAIN for domain, _ in device.identifiers)
+    )
+
+
+async def async_validate_trigger_config(hass: HomeAssistant, config: ConfigType) -> ConfigType:
+    config = TRIGGER_SCHEMA(config)
+    if not _is_camera_device(hass, config[CONF_DEVICE_ID]):
+        raise InvalidDeviceAutomationConfig(f"{config[CONF_DEVICE_ID]} is not a Porchlight camera")
+    return config
+
+
+async def async_get_triggers(hass: HomeAssistant, device_id: str) -> list[dict[str, str]]:
+    if not _is_camera_device(hass, device_id):
+        return []
+    return [
+        {CONF_PLATFORM: "device", CONF_DOMAIN: DOMAIN, CONF_DEVICE_ID: device_id, CONF_TYPE: kind}
+        for kind in TRIGGER_TYPES
+    ]
+
+
+async def async_attach_trigger(
+    hass: HomeAssistant,
+    config: ConfigType,
+    action: TriggerActionType,
+    trigger_info: TriggerInfo,
+) -> CALLBACK_TYPE:
+    event_config = event_trigger.TRIGGER_SCHEMA(
+        {
+            CONF_PLATFORM: "event",
+            event_trigger.CONF_EVENT_TYPE: EVENT_PORCHLIGHT,
+            CONF_EVENT_DATA: {
+                CONF_DEVICE_ID: config[CONF_DEVICE_ID],
+                CONF_TYPE: config[CONF_TYPE],
+            },
+        }
+    )
+    return await event_trigger.async_attach_trigger(
+        hass, event_config, action, trigger_info, platform_type="device"
+    )

@@ -1,0 +1,77 @@
+"""Image entity: the snapshot of the latest visitor (ring), fetched when it is ready.
+
+A ring never waits for it: the add-on publishes the ring first and `snapshot_ready` later.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, override
+
+from homeassistant.components.image import ImageEntity, ImageEntityDescription
+from homeassistant.exceptions import HomeAssistantError
+
+from .const import DOMAIN
+from .entity import PorchlightEntity, add_camera_entities
+from .exceptions import PorchlightError
+
+if TYPE_CHECKING:
+    from homeassistant.core import HomeAssistant
+    from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+    from .data import PorchlightConfigEntry
+
+PARALLEL_UPDATES = 0
+
+LAST_VISITOR = ImageEntityDescription(key="last_visitor", translation_key="last_visitor")
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: PorchlightConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    add_camera_entities(
+        entry,
+        async_add_entities,
+        lambda camera: (PorchlightVisitorImage(hass, entry, camera, LAST_VISITOR),),
+    )
+
+
+class PorchlightVisitorImage(PorchlightEntity, ImageEntity):
+    _attr_content_type = "image/jpeg"
+
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        entry: PorchlightConfigEntry,
+        camera: str,
+        description: ImageEntityDescription,
+    ) -> None:
+        PorchlightEntity.__init__(self, entry, camera, description)
+        ImageEntity.__init__(self, hass)
+        self._cached: tuple[str, bytes] | None = None
+
+    @property
+    @override
+    def image_last_updated(self) -> datetime | None:
+        visitor = self.data.last_visitor.get(self.camera_name)
+        return None if visitor is None else datetime.fromtimestamp(visitor.time, UTC)
+
+    @override
+    async def async_image(self) -> bytes | None:
+        visitor = self.data.last_visitor.get(self.camera_name)
+        if visitor is None:
+            return None
+        if self._cached is not None and self._cached[0] == visitor.event_id:
+            return self._cached[1]
+        try:
+            jpeg = await self.data.client.event_snapshot(visitor.event_id)
+        except PorchlightError as err:
+            raise HomeAssistantError(
+                translation_domain=DOMAIN,
+                translation_key="snapshot_failed",
+                translation_placeholders={"camera": self.camera_name, "error": str(err)},
+            ) from err
+        self._cached = (visitor.event_id, jpeg)
+        return jpeg

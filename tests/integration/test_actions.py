@@ -1,0 +1,212 @@
+"""Entity actions: every switch, number, button and camera action reaches the add-on as
+its command, the state follows the result, and failures become translated errors."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from homeassistant.components.button import SERVICE_PRESS
+from homeassistant.components.camera import (
+    SERVICE_DISABLE_MOTION,
+    SERVICE_ENABLE_MOTION,
+    async_get_image,
+)
+from homeassistant.components.number import ATTR_VALUE, SERVICE_SET_VALUE
+from homeassistant.const import ATTR_ENTITY_ID, SERVICE_TURN_OFF, SERVICE_TURN_ON
+from homeassistant.exceptions import HomeAssistantError
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from .conftest import setup_integration, wait_for_state
+from .fake_addon import FakeAddon
+
+if TYPE_CHECKING:
+    from homeassistant.core import HomeAssistant
+
+
+async def call(hass: HomeAssistant, domain: str, service: str, entity_id: str, **data: Any) -> None:
+    await hass.services.async_call(
+        domain, service, {ATTR_ENTITY_ID: entity_id, **data}, blocking=True
+    )
+
+
+def state(hass: HomeAssistant, entity_id: str) -> str:
+    current = hass.states.get(entity_id)
+    assert current is not None, entity_id
+    return current.state
+
+
+@pytest.fixture
+async def loaded(
+    hass: HomeAssistant, fake_addon: FakeAddon, mock_config_entry: MockConfigEntry
+) -> FakeAddon:
+    await setup_integration(hass, mock_config_entry)
+    await wait_for_state(hass, lambda: fake_addon.subscriber_count == 1)
+    return fake_addon
+
+
+def last_command(addon: FakeAddon) -> tuple[str, dict[str, Any]]:
+    command = addon.commands[-1]
+    return command["command"], command.get("args", {})
+
+
+@pytest.mark.parametrize(
+    ("entity_id", "command", "on_args", "read"),
+    [
+        (
+            "switch.front_door_motion_detection",
+            "set_motion_settings",
+            {"enabled": True},
+            lambda camera: camera["motion_settings"]["enabled"],
+        ),
+        (
+            "switch.front_door_recording",
+            "set_recording_settings",
+            {"enabled": True},
+            lambda camera: camera["recording"]["enabled"],
+        ),
+        (
+            "switch.front_door_privacy_mode",
+            "set_privacy_mode",
+            {"enabled": True},
+            lambda camera: camera["privacy_mode"],
+        ),
+    ],
+)
+async def test_switches(
+    hass: HomeAssistant,
+    loaded: FakeAddon,
+    entity_id: str,
+    command: str,
+    on_args: dict[str, Any],
+    read: Any,
+) -> None:
+    camera = loaded.cameras["front_door"]
+    await call(hass, "switch", SERVICE_TURN_OFF, entity_id)
+    assert last_command(loaded) == (command, {"camera": "front_door", "enabled": False})
+    assert read(camera) is False
+    assert state(hass, entity_id) == "off"  # written from the result, no wait
+    await call(hass, "switch", SERVICE_TURN_ON, entity_id)
+    assert last_command(loaded) == (command, {"camera": "front_door", **on_args})
+    assert read(camera) is True
+    assert state(hass, entity_id) == "on"
+
+
+@pytest.mark.parametrize(
+    ("entity_id", "command", "key", "value", "wire"),
+    [
+        (
+            "number.front_door_motion_sensitivity_threshold",
+            "set_motion_settings",
+            "threshold",
+            40,
+            40,
+        ),
+        ("number.front_door_motion_minimum_area", "set_motion_settings", "min_area", 2.5, 2.5),
+        ("number.front_door_pre_roll", "set_recording_settings", "pre_roll", 7, 7.0),
+        ("number.front_door_post_roll", "set_recording_settings", "post_roll", 60, 60.0),
+    ],
+)
+async def test_numbers(
+    hass: HomeAssistant,
+    loaded: FakeAddon,
+    entity_id: str,
+    command: str,
+    key: str,
+    value: float,
+    wire: float,
+) -> None:
+    await call(hass, "number", SERVICE_SET_VALUE, entity_id, **{ATTR_VALUE: value})
+    sent_command, args = last_command(loaded)
+    assert (sent_command, args) == (command, {"camera": "front_door", key: wire})
+    assert type(args[key]) is type(wire)  # the threshold is an integer on the wire
+    assert float(state(hass, entity_id)) == value
+
+
+async def test_number_out_of_range_is_refused_by_addon(
+    hass: HomeAssistant, loaded: FakeAddon, mock_config_entry: MockConfigEntry
+) -> None:
+    # Bypass HA's own range check: the add-on's refusal must come back translated.
+    data = mock_config_entry.runtime_data
+    with pytest.raises(HomeAssistantError) as raised:
+        from custom_components.porchlight.entity import run_command
+
+        await run_command(
+            data.client.set_recording_settings("front_door", pre_roll=99),
+            camera="front_door",
+            command="set_recording_settings",
+        )
+    assert raised.value.translation_key == "command_failed"
+    assert "invalid_args" in str(raised.value.translation_placeholders)
+
+
+async def test_buttons(hass: HomeAssistant, loaded: FakeAddon) -> None:
+    await call(hass, "button", SERVICE_PRESS, "button.front_door_test_ring")
+    assert last_command(loaded) == ("ring", {"camera": "front_door"})
+    await wait_for_state(hass, lambda: state(hass, "event.front_door_doorbell") not in ("unknown",))
+    await call(hass, "button", SERVICE_PRESS, "button.front_door_take_snapshot")
+    assert last_command(loaded) == ("take_snapshot", {"camera": "front_door"})
+
+
+async def test_camera_actions(hass: HomeAssistant, loaded: FakeAddon) -> None:
+    camera = loaded.cameras["front_door"]
+    await call(hass, "camera", SERVICE_TURN_OFF, "camera.front_door")
+    assert last_command(loaded) == ("set_privacy_mode", {"camera": "front_door", "enabled": True})
+    assert camera["privacy_mode"] is True
+    assert state(hass, "camera.front_door") == "idle"  # the lens is off
+    with pytest.raises(HomeAssistantError, match="off"):
+        await async_get_image(hass, "camera.front_door")  # HA refuses: is_on is False
+    assert state(hass, "switch.front_door_privacy_mode") == "on"
+    await call(hass, "camera", SERVICE_TURN_ON, "camera.front_door")
+    assert camera["privacy_mode"] is False
+    assert state(hass, "camera.front_door") == "streaming"
+
+    await call(hass, "camera", SERVICE_DISABLE_MOTION, "camera.front_door")
+    assert camera["motion_settings"]["enabled"] is False
+    current = hass.states.get("camera.front_door")
+    assert current is not None and current.attributes.get("motion_detection") is not True
+    await call(hass, "camera", SERVICE_ENABLE_MOTION, "camera.front_door")
+    assert camera["motion_settings"]["enabled"] is True
+    current = hass.states.get("camera.front_door")
+    assert current is not None and current.attributes["motion_detection"] is True
+
+
+async def test_camera_has_no_stream_source(
+    hass: HomeAssistant, loaded: FakeAddon, mock_config_entry: MockConfigEntry
+) -> None:
+    from homeassistant.components.camera import async_get_stream_source
+
+    # Never the raw camera URL: it would bypass the add-on's privacy masks.
+    assert await async_get_stream_source(hass, "camera.front_door") is None
+
+
+async def test_command_for_unknown_camera_is_translated(
+    hass: HomeAssistant, loaded: FakeAddon
+) -> None:
+    loaded.cameras["front_door"]["name"] = "front_door"
+    camera = loaded.cameras.pop("front_door")  # the add-on now answers not_found
+    with pytest.raises(HomeAssistantError) as raised:
+        await call(hass, "switch", SERVICE_TURN_OFF, "switch.front_door_recording")
+    assert raised.value.translation_key == "command_failed"
+    assert raised.value.translation_placeholders == {
+        "camera": "front_door",
+        "command": "set_recording_settings",
+        "error": "not_found: unknown camera 'front_door'",
+    }
+    loaded.cameras["front_door"] = camera
+
+
+async def test_command_while_disconnected_is_translated(
+    hass: HomeAssistant, loaded: FakeAddon, mock_config_entry: MockConfigEntry
+) -> None:
+    await loaded.stop()
+    await wait_for_state(hass, lambda: not mock_config_entry.runtime_data.connected)
+    from custom_components.porchlight.entity import run_command
+
+    with pytest.raises(HomeAssistantError) as raised:
+        await run_command(
+            mock_config_entry.runtime_data.client.ring("front_door"),
+            camera="front_door",
+            command="ring",
+        )
+    assert raised.value.translation_key == "not_connected"

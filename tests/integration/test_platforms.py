@@ -1,0 +1,74 @@
+"""Snapshots of every platform's entities (registry entries and states) and diagnostics."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+from unittest.mock import patch
+
+from homeassistant.const import Platform
+from homeassistant.helpers import entity_registry as er
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry, snapshot_platform
+from pytest_homeassistant_custom_component.components.diagnostics import (
+    get_diagnostics_for_config_entry,
+)
+from syrupy.assertion import SnapshotAssertion
+from syrupy.filters import props
+
+from custom_components.porchlight import PLATFORMS
+
+from .conftest import setup_integration, wait_for_state
+from .fake_addon import FakeAddon
+
+if TYPE_CHECKING:
+    from homeassistant.core import HomeAssistant
+    from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
+
+
+@pytest.fixture(autouse=True)
+def stable_tokens() -> object:
+    """Camera and image entities put a random access token in entity_picture."""
+    with (
+        patch("homeassistant.components.camera._RND.getrandbits", return_value=0xABC),
+        patch("homeassistant.components.image._RND.getrandbits", return_value=0xABC),
+    ):
+        yield
+
+
+@pytest.mark.parametrize("platform", PLATFORMS)
+async def test_entities(
+    hass: HomeAssistant,
+    fake_addon: FakeAddon,
+    mock_config_entry: MockConfigEntry,
+    entity_registry: er.EntityRegistry,
+    snapshot: SnapshotAssertion,
+    platform: Platform,
+) -> None:
+    with patch("custom_components.porchlight.PLATFORMS", [platform]):
+        await setup_integration(hass, mock_config_entry)
+        # Enable the entities that are off by default, so their states are covered too.
+        for entry in er.async_entries_for_config_entry(entity_registry, mock_config_entry.entry_id):
+            if entry.disabled_by is not None:
+                entity_registry.async_update_entity(entry.entity_id, disabled_by=None)
+        await hass.config_entries.async_reload(mock_config_entry.entry_id)
+        await hass.async_block_till_done()
+        await snapshot_platform(hass, entity_registry, snapshot, mock_config_entry.entry_id)
+
+
+async def test_diagnostics(
+    hass: HomeAssistant,
+    fake_addon: FakeAddon,
+    mock_config_entry: MockConfigEntry,
+    hass_client: ClientSessionGenerator,
+    snapshot: SnapshotAssertion,
+) -> None:
+    fake_addon.ring_snapshots = True
+    await setup_integration(hass, mock_config_entry)
+    await wait_for_state(hass, lambda: fake_addon.subscriber_count == 1)
+    fake_addon.ring()
+    data = mock_config_entry.runtime_data
+    await wait_for_state(hass, lambda: "front_door" in data.last_visitor)
+    diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, mock_config_entry)
+    assert diagnostics["entry"]["data"]["token"] == "**REDACTED**"
+    assert fake_addon.token not in str(diagnostics)
+    assert diagnostics == snapshot(exclude=props("created_at", "modified_at", "port"))
