@@ -20,8 +20,10 @@ import time
 import aiohttp
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from benchmarks.synthetic_video import make_h264
+from porchlight_edge.recorder.synthetic import make_h264
 from tests.e2e.addon_process import AddonProcess
+
+OUT = Path(__file__).resolve().parent / "out"
 
 FPS = 15
 TICKS = os.sysconf("SC_CLK_TCK")
@@ -81,10 +83,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=float, default=30.0)
     parser.add_argument("--warmup", type=float, default=3.0)
-    parser.add_argument("--live-width", type=int, default=1280)
+    parser.add_argument("--live-width", type=int, default=960)
     args = parser.parse_args()
 
-    video = make_h264(1920, 1080, FPS, seconds=20)
+    video = OUT / "pipeline_1080p15.mp4"
+    if not video.exists():
+        OUT.mkdir(parents=True, exist_ok=True)
+        make_h264(video, seconds=20, fps=FPS, gop=2 * FPS, preset="veryfast")
     with tempfile.TemporaryDirectory() as tmp:
         options = {
             "live": {"width": args.live_width},

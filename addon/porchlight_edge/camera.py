@@ -16,7 +16,7 @@ import statistics
 import time
 from typing import TYPE_CHECKING, Any
 
-from porchlight_edge.capture import CameraRunner
+from porchlight_edge.capture import CameraRunner, CameraSource, open_detect_source
 from porchlight_edge.live import LiveView
 from porchlight_edge.motion.engine import MotionEngine
 from porchlight_edge.privacy import PrivacyMasker
@@ -85,7 +85,23 @@ class CameraPipeline:
         self._runner = CameraRunner.for_config(
             self.config, self.on_frame, self.on_status, on_ring=on_button
         )
-        self._task: asyncio.Task[None] | None = None
+        # Optional low-resolution sub-stream: motion reads it, live view and clips the main one.
+        self._detect_runner: CameraRunner | None = None
+        self._detect_area: float | None = None
+        if self.config.detect_url is not None:
+            self._detect_runner = CameraRunner(
+                self._open_detect,
+                self.on_detect_frame,
+                self._on_detect_status,
+                name=f"{self.name}:detect",
+                stall_seconds=self.config.stall_seconds,
+            )
+        self._tasks: list[asyncio.Task[None]] = []
+
+    def _open_detect(self) -> CameraSource:
+        source = open_detect_source(self.config)
+        assert source is not None  # only built when detect_url is set
+        return source
 
     def _recorder_settings(self) -> RecorderSettings:
         return RecorderSettings(preroll=self.settings.pre_roll, postroll=self.settings.post_roll)
@@ -99,15 +115,20 @@ class CameraPipeline:
             self._start_capture()
 
     def _start_capture(self) -> None:
-        self._task = asyncio.create_task(self._runner.run(), name=f"camera-{self.name}")
+        runners = [r for r in (self._runner, self._detect_runner) if r is not None]
+        self._tasks = [
+            asyncio.create_task(runner.run(), name=f"camera-{runner.name}") for runner in runners
+        ]
 
     async def _stop_capture(self) -> None:
-        await self._runner.stop()
-        if self._task is not None:
-            self._task.cancel()
+        for runner in (self._runner, self._detect_runner):
+            if runner is not None:
+                await runner.stop()
+        for task in self._tasks:
+            task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+                await task
+        self._tasks = []
 
     async def stop(self) -> None:
         await self._stop_capture()
@@ -122,15 +143,27 @@ class CameraPipeline:
         self.frames += 1
         self._frame_times.append(time.monotonic())
         self.live.update(frame)
-        area: float | None = None
-        if self.settings.motion_enabled:
-            result = self.engine.process(frame.luma(self.engine.config.detect_height), frame.pts)
-            area = result.motion_pct if result.has_motion else 0.0
-            self._latencies.append(time.time() - frame.wallclock)
-            if result.changed is not None:
-                self._motion_changed(frame, result.changed, result)
+        area = self._detect_area if self._detect_runner is not None else self._detect(frame)
         if self.settings.recording_enabled:
             self.recorder.on_frame(frame, area)
+
+    def on_detect_frame(self, frame: Frame) -> None:
+        self._detect_area = self._detect(frame)
+
+    def _on_detect_status(self, status: CameraStatus, reason: str | None) -> None:
+        if status is not CameraStatus.ONLINE:
+            _LOGGER.warning("%s: detect stream %s (%s)", self.name, status, reason)
+            self._detect_area = None
+
+    def _detect(self, frame: Frame) -> float | None:
+        """Run motion on one frame; the motion area (0 when still), None when disabled."""
+        if not self.settings.motion_enabled:
+            return None
+        result = self.engine.process(frame.luma(self.engine.config.detect_height), frame.pts)
+        self._latencies.append(time.time() - frame.wallclock)
+        if result.changed is not None:
+            self._motion_changed(frame, result.changed, result)
+        return result.motion_pct if result.has_motion else 0.0
 
     def _motion_changed(self, frame: Frame, active: bool, result: Any) -> None:
         self.motion = active

@@ -27,9 +27,13 @@ class ConfigError(ValueError):
     """The options are invalid; the message names the offending option."""
 
 
+DEFAULT_LIVE_WIDTH = 960
+"""Live view and snapshot width: half of 1080p, a whole-number ratio that scales cheaply."""
+
+
 @dataclass(slots=True)
 class LiveOptions:
-    width: int = 1280
+    width: int = DEFAULT_LIVE_WIDTH
     quality: int = 80
     max_viewers: int = 8
 
@@ -170,7 +174,7 @@ def parse_options(raw: dict[str, Any], data_dir: Path) -> ServiceOptions:
     options.zeroconf = _take(d, "zeroconf", bool, where, options.zeroconf)
     live = dict(_take(d, "live", dict, where, {}))
     options.live = LiveOptions(
-        width=_take(live, "width", int, "options.live", 1280),
+        width=_take(live, "width", int, "options.live", DEFAULT_LIVE_WIDTH),
         quality=_take(live, "quality", int, "options.live", 80),
         max_viewers=_take(live, "max_viewers", int, "options.live", 8),
     )

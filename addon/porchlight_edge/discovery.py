@@ -131,10 +131,13 @@ class Discovery:
 
 
 def _local_addresses() -> list[str]:
-    addresses: set[str] = set()
-    try:
-        for info in socket.getaddrinfo(socket.gethostname(), None, socket.AF_INET):
-            addresses.add(str(info[4][0]))
-    except OSError:
-        pass
-    return sorted(addresses) or ["127.0.0.1"]
+    """IPv4 addresses of this machine's interfaces, read locally (no DNS query)."""
+    import ifaddr  # ships with zeroconf
+
+    found = {
+        str(ip.ip)
+        for adapter in ifaddr.get_adapters()
+        for ip in adapter.ips
+        if ip.is_IPv4 and not str(ip.ip).startswith("127.")
+    }
+    return sorted(found) or ["127.0.0.1"]

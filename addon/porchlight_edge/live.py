@@ -33,7 +33,7 @@ def encode_jpeg(frame: Frame, width: int, quality: int) -> bytes:
 
 
 class LiveView:
-    def __init__(self, width: int = 1280, quality: int = 80, max_viewers: int = 8) -> None:
+    def __init__(self, width: int = 960, quality: int = 80, max_viewers: int = 8) -> None:
         self.width = width
         self.quality = quality
         self.max_viewers = max_viewers

@@ -106,6 +106,9 @@ class PorchlightData:
     def handle_state(self, state: ServerState) -> None:
         """A full resync: replace everything we knew, and add or drop cameras."""
         before = set(self.cameras)
+        # A full state means a live connection: replayed events that follow must be
+        # written as available states, not as "unavailable".
+        self.connected = True
         self.state = state
         self.cameras = {camera["name"]: camera for camera in state["cameras"]}
         self.storage = state.get("storage")

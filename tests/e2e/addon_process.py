@@ -23,6 +23,9 @@ class AddonProcess:
     token: str = "e2e-token-abcdefghijklmnop"
     port: int = 0
     instance_id: str = ""
+    env: dict[str, str] = field(default_factory=dict)
+    pythonpath: list[str] = field(default_factory=list)
+    zeroconf: bool = False
     proc: subprocess.Popen[bytes] | None = field(default=None, repr=False)
 
     def start(self, timeout: float = 30.0) -> None:
@@ -31,7 +34,8 @@ class AddonProcess:
         config.write_text(json.dumps(self.options))
         ready = self.data_dir / "ready.json"
         ready.unlink(missing_ok=True)
-        env = {**os.environ, "PYTHONPATH": str(ROOT / "addon")}
+        path = [*self.pythonpath, str(ROOT / "addon")]
+        env = {**os.environ, **self.env, "PYTHONPATH": os.pathsep.join(path)}
         log = (self.data_dir / "addon.log").open("ab")
         self.proc = subprocess.Popen(
             [
@@ -50,7 +54,7 @@ class AddonProcess:
                 self.token,
                 "--ready-file",
                 str(ready),
-                "--no-zeroconf",
+                *([] if self.zeroconf else ["--no-zeroconf"]),
             ],
             env=env,
             stdout=log,

@@ -5,17 +5,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from homeassistant.components.button import SERVICE_PRESS
-from homeassistant.components.camera import (
-    SERVICE_DISABLE_MOTION,
-    SERVICE_ENABLE_MOTION,
-    async_get_image,
-)
-from homeassistant.components.number import ATTR_VALUE, SERVICE_SET_VALUE
+from homeassistant.components.camera import async_get_image
 from homeassistant.const import ATTR_ENTITY_ID, SERVICE_TURN_OFF, SERVICE_TURN_ON
 from homeassistant.exceptions import HomeAssistantError
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.porchlight.entity import run_command
 
 from .conftest import setup_integration, wait_for_state
 from .fake_addon import FakeAddon
@@ -43,6 +39,14 @@ async def loaded(
     await setup_integration(hass, mock_config_entry)
     await wait_for_state(hass, lambda: fake_addon.subscriber_count == 1)
     return fake_addon
+
+
+def privacy(addon: FakeAddon) -> bool:
+    return addon.cameras["front_door"]["privacy_mode"]
+
+
+def motion_enabled(addon: FakeAddon) -> bool:
+    return addon.cameras["front_door"]["motion_settings"]["enabled"]
 
 
 def last_command(addon: FakeAddon) -> tuple[str, dict[str, Any]]:
@@ -116,7 +120,7 @@ async def test_numbers(
     value: float,
     wire: float,
 ) -> None:
-    await call(hass, "number", SERVICE_SET_VALUE, entity_id, **{ATTR_VALUE: value})
+    await call(hass, "number", "set_value", entity_id, value=value)
     sent_command, args = last_command(loaded)
     assert (sent_command, args) == (command, {"camera": "front_door", key: wire})
     assert type(args[key]) is type(wire)  # the threshold is an integer on the wire
@@ -128,11 +132,10 @@ async def test_number_out_of_range_is_refused_by_addon(
 ) -> None:
     # Bypass HA's own range check: the add-on's refusal must come back translated.
     data = mock_config_entry.runtime_data
+    action = data.client.set_recording_settings("front_door", pre_roll=99)
     with pytest.raises(HomeAssistantError) as raised:
-        from custom_components.porchlight.entity import run_command
-
         await run_command(
-            data.client.set_recording_settings("front_door", pre_roll=99),
+            action,
             camera="front_door",
             command="set_recording_settings",
         )
@@ -141,10 +144,10 @@ async def test_number_out_of_range_is_refused_by_addon(
 
 
 async def test_buttons(hass: HomeAssistant, loaded: FakeAddon) -> None:
-    await call(hass, "button", SERVICE_PRESS, "button.front_door_test_ring")
+    await call(hass, "button", "press", "button.front_door_test_ring")
     assert last_command(loaded) == ("ring", {"camera": "front_door"})
     await wait_for_state(hass, lambda: state(hass, "event.front_door_doorbell") not in ("unknown",))
-    await call(hass, "button", SERVICE_PRESS, "button.front_door_take_snapshot")
+    await call(hass, "button", "press", "button.front_door_take_snapshot")
     assert last_command(loaded) == ("take_snapshot", {"camera": "front_door"})
 
 
@@ -158,17 +161,19 @@ async def test_camera_actions(hass: HomeAssistant, loaded: FakeAddon) -> None:
         await async_get_image(hass, "camera.front_door")  # HA refuses: is_on is False
     assert state(hass, "switch.front_door_privacy_mode") == "on"
     await call(hass, "camera", SERVICE_TURN_ON, "camera.front_door")
-    assert camera["privacy_mode"] is False
+    assert privacy(loaded) is False
     assert state(hass, "camera.front_door") == "streaming"
 
-    await call(hass, "camera", SERVICE_DISABLE_MOTION, "camera.front_door")
-    assert camera["motion_settings"]["enabled"] is False
+    await call(hass, "camera", "disable_motion_detection", "camera.front_door")
+    assert motion_enabled(loaded) is False
     current = hass.states.get("camera.front_door")
-    assert current is not None and current.attributes.get("motion_detection") is not True
-    await call(hass, "camera", SERVICE_ENABLE_MOTION, "camera.front_door")
-    assert camera["motion_settings"]["enabled"] is True
+    assert current is not None
+    assert current.attributes.get("motion_detection") is not True
+    await call(hass, "camera", "enable_motion_detection", "camera.front_door")
+    assert motion_enabled(loaded) is True
     current = hass.states.get("camera.front_door")
-    assert current is not None and current.attributes["motion_detection"] is True
+    assert current is not None
+    assert current.attributes["motion_detection"] is True
 
 
 async def test_camera_has_no_stream_source(
@@ -201,8 +206,6 @@ async def test_command_while_disconnected_is_translated(
 ) -> None:
     await loaded.stop()
     await wait_for_state(hass, lambda: not mock_config_entry.runtime_data.connected)
-    from custom_components.porchlight.entity import run_command
-
     with pytest.raises(HomeAssistantError) as raised:
         await run_command(
             mock_config_entry.runtime_data.client.ring("front_door"),

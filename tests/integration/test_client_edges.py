@@ -14,8 +14,8 @@ import logging
 from typing import Any
 from unittest.mock import patch
 
-from aiohttp import WSMsgType, web
 import aiohttp
+from aiohttp import WSMsgType, web
 import pytest
 
 from custom_components.porchlight.client import PorchlightClient
@@ -25,8 +25,8 @@ from custom_components.porchlight.exceptions import (
 )
 from custom_components.porchlight.protocol import (
     PROTOCOL_VERSION,
-    EventMessage,
     ErrorCode,
+    EventMessage,
     ProtocolError,
     ServerState,
     clip_path,
@@ -272,7 +272,7 @@ async def test_websocket_protocol_error_drops_connection(
         await ws.receive()
         # A frame with a reserved opcode: the client's websocket reader reports an ERROR.
         assert ws._writer is not None
-        ws._writer.transport.write(b"\x83\x00")  # type: ignore[union-attr]
+        ws._writer.transport.write(b"\x83\x00")
         await asyncio.sleep(1)
 
     server.script = script

@@ -8,7 +8,7 @@ from custom_components.porchlight.client import PorchlightClient
 from custom_components.porchlight.data import PorchlightData
 from custom_components.porchlight.protocol import EventMessage, ServerInfo, ServerState
 
-from .fake_addon import make_camera
+from .fake_addon import make_camera, make_storage
 
 INFO: ServerInfo = {
     "type": "server_info",
@@ -28,6 +28,7 @@ def make_data(seq: int, motion: bool) -> PorchlightData:
         "boot_id": "boot-1",
         "seq": seq,
         "cameras": [camera],
+        "storage": make_storage(),
     }
     return PorchlightData(client=cast(PorchlightClient, object()), server_info=INFO, state=state)
 

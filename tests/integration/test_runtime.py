@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from homeassistant.components import automation
 from homeassistant.components.device_automation import DeviceAutomationType
 from homeassistant.components.device_automation.exceptions import (
     InvalidDeviceAutomationConfig,
@@ -33,6 +32,10 @@ from .fake_addon import BASE_TIME, FakeAddon, decode_jpeg, make_camera
 
 if TYPE_CHECKING:
     from homeassistant.core import HomeAssistant
+
+
+def entry_state(entry: MockConfigEntry) -> ConfigEntryState:
+    return entry.state  # type: ignore[no-any-return]
 
 
 @pytest.fixture
@@ -82,9 +85,11 @@ async def test_ring_and_motion_fire_bus_events(hass: HomeAssistant, loaded: Fake
     assert motion_event.attributes["event_type"] == "motion"
     assert motion_event.attributes["started_at"] == "2025-11-27T19:00:02+00:00"
     last_ring = hass.states.get("sensor.front_door_last_ring")
-    assert last_ring is not None and last_ring.state == "2025-11-27T19:00:01+00:00"
+    assert last_ring is not None
+    assert last_ring.state == "2025-11-27T19:00:01+00:00"
     last_motion = hass.states.get("sensor.front_door_last_motion")
-    assert last_motion is not None and last_motion.state == "2025-11-27T19:00:02+00:00"
+    assert last_motion is not None
+    assert last_motion.state == "2025-11-27T19:00:02+00:00"
 
 
 async def test_camera_problem_sensor(hass: HomeAssistant, loaded: FakeAddon) -> None:
@@ -129,9 +134,9 @@ async def test_device_triggers(hass: HomeAssistant, loaded: FakeAddon) -> None:
     hass.services.async_register("test", "record", lambda call: calls.append(call.data["what"]))
     assert await async_setup_component(
         hass,
-        automation.DOMAIN,
+        "automation",
         {
-            automation.DOMAIN: [
+            "automation": [
                 {
                     "triggers": {
                         "platform": "device",
@@ -334,7 +339,7 @@ async def test_version_mismatch_at_setup_raises_repair_issue(
     fake_addon.protocol_version = PROTOCOL_VERSION
     await hass.config_entries.async_reload(mock_config_entry.entry_id)
     await hass.async_block_till_done()
-    assert mock_config_entry.state is ConfigEntryState.LOADED
+    assert entry_state(mock_config_entry) is ConfigEntryState.LOADED
     assert issue_registry.async_get_issue(DOMAIN, issue_id) is None
 
 
@@ -349,7 +354,8 @@ async def test_version_mismatch_on_reconnect_raises_then_clears_issue(
     await loaded.drop_connections()
     await wait_for_state(hass, lambda: issue_registry.async_get_issue(DOMAIN, issue_id) is not None)
     found = issue_registry.async_get_issue(DOMAIN, issue_id)
-    assert found is not None and found.translation_key == "integration_outdated"
+    assert found is not None
+    assert found.translation_key == "integration_outdated"
     loaded.protocol_version = PROTOCOL_VERSION
     await wait_for_state(hass, lambda: issue_registry.async_get_issue(DOMAIN, issue_id) is None)
     assert mock_config_entry.runtime_data.connected

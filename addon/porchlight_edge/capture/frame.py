@@ -118,8 +118,12 @@ def _i420_resize_to_bgr(
     uv = buf[h:].reshape(2, h // 2, w // 2)
     # Even width and height divisible by 4 so the chroma planes pack back into I420 rows.
     out_w -= out_w % 2
-    ys = cv2.resize(y, (out_w, out_h), interpolation=cv2.INTER_AREA)
-    us = cv2.resize(uv[0], (out_w // 2, out_h // 2), interpolation=cv2.INTER_AREA)
-    vs = cv2.resize(uv[1], (out_w // 2, out_h // 2), interpolation=cv2.INTER_AREA)
+    # INTER_AREA is fast only for whole-number ratios (1080p → 960 wide); elsewhere it
+    # costs several times INTER_LINEAR, which looks the same at live-view sizes.
+    whole = w % out_w == 0 and h % out_h == 0
+    interp = cv2.INTER_AREA if whole else cv2.INTER_LINEAR
+    ys = cv2.resize(y, (out_w, out_h), interpolation=interp)
+    us = cv2.resize(uv[0], (out_w // 2, out_h // 2), interpolation=interp)
+    vs = cv2.resize(uv[1], (out_w // 2, out_h // 2), interpolation=interp)
     small = np.concatenate([ys, us.reshape(-1, out_w), vs.reshape(-1, out_w)])
     return as_u8(cv2.cvtColor(small, cv2.COLOR_YUV2BGR_I420))

@@ -157,8 +157,10 @@ class CameraRunner:
         return self._clock() - self.last_frame_at > self.stall_seconds
 
     async def run(self) -> None:
-        """Run until `stop()` (or until cancelled)."""
+        """Run until `stop()` (or until cancelled). A runner may be run again after stop()."""
         self._stopping = False
+        # A new run starts from no status, so its first `online` is published again.
+        self.status = None
         self._task = asyncio.create_task(self._loop(), name=f"camera-{self.name}")
         try:
             await self._task

@@ -1,0 +1,84 @@
+#!/bin/sh
+# Start the Porchlight edge service as the unprivileged user `porchlight`.
+#
+# It runs as root only long enough to hand /data and the media folder to that user and to
+# give it the camera and GPIO devices the options name, through each device's own group
+# (the host's group ids, which need not match the names inside the container). A device
+# that only root may open (mode 0600 root:root, as some hosts give /dev/gpiochip*) leaves
+# no other choice: the service then keeps root, and the log says which device and why.
+set -eu
+
+OPTIONS=/data/options.json
+SERVICE_USER=porchlight
+
+# "media <dir>" and "device <node>" lines for what the options use.
+wanted=$(python3 - "$OPTIONS" <<'PY'
+import json
+import sys
+
+try:
+    with open(sys.argv[1], encoding="utf-8") as handle:
+        options = json.load(handle)
+except (OSError, ValueError):
+    options = {}
+if not isinstance(options, dict):
+    options = {}
+if options.get("media_dir"):
+    print("media", options["media_dir"])
+for camera in options.get("cameras") or []:
+    if isinstance(camera, dict) and camera.get("source") == "v4l2" and camera.get("device"):
+        print("device", camera["device"])
+button = options.get("button")
+if isinstance(button, dict) and button.get("enabled", True):
+    print("device", button.get("chip", "/dev/gpiochip0"))
+PY
+)
+
+give_to_user() {
+    # Only what is not the user's yet: a large clip folder is not rewritten on every start.
+    find "$1" \( ! -user "$SERVICE_USER" -o ! -group "$SERVICE_USER" \) \
+        -exec chown -h "$SERVICE_USER:$SERVICE_USER" {} +
+}
+
+needs_root=""
+give_to_user /data
+while read -r kind value; do
+    case "$kind" in
+    media)
+        case "$value" in
+        /media/*)
+            mkdir -p "$value"
+            give_to_user "$value"
+            ;;
+        *) echo "[porchlight] media_dir $value is not under /media: its owner is left alone" ;;
+        esac
+        ;;
+    device)
+        if [ ! -c "$value" ]; then
+            echo "[porchlight] $value is not present in the add-on (is the hardware connected?)"
+            continue
+        fi
+        gid=$(stat -c %g "$value")
+        mode=$(stat -c %a "$value")
+        group_rw=$(((0$mode >> 3) & 6))
+        if [ "$gid" = 0 ] || [ "$group_rw" != 6 ]; then
+            needs_root="$needs_root $value"
+            continue
+        fi
+        group=$(awk -F: -v gid="$gid" '$3 == gid { print $1; exit }' /etc/group)
+        if [ -z "$group" ]; then
+            group="hostdev$gid"
+            addgroup -S -g "$gid" "$group"
+        fi
+        addgroup "$SERVICE_USER" "$group" 2>/dev/null || true
+        ;;
+    esac
+done <<EOF_WANTED
+$wanted
+EOF_WANTED
+
+if [ -n "$needs_root" ]; then
+    echo "[porchlight] running as root: only root may open$needs_root on this system"
+    exec python3 -m porchlight_edge
+fi
+exec su-exec "$SERVICE_USER" python3 -m porchlight_edge
