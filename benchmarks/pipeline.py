@@ -20,6 +20,8 @@ import time
 import aiohttp
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import itertools
+
 from porchlight_edge.recorder.synthetic import make_h264
 from tests.e2e.addon_process import AddonProcess
 
@@ -48,25 +50,24 @@ async def watch(addon: AddonProcess, seconds: float, warmup: float) -> dict[str,
     url = f"http://127.0.0.1:{addon.port}/api/cameras/bench/stream.mjpeg"
     headers = {"Authorization": f"Bearer {addon.token}"}
     parts: list[float] = []
-    async with aiohttp.ClientSession() as session:
-        async with session.get(url, headers=headers) as resp:
-            reader = aiohttp.MultipartReader.from_response(resp)
-            deadline = time.monotonic() + warmup
-            while time.monotonic() < deadline:
-                part = await reader.next()
-                await part.read()  # type: ignore[union-attr]
-            assert addon.proc is not None
-            cpu0, wall0 = cpu_seconds(addon.proc.pid), time.monotonic()
-            state0 = await camera_state(session, addon)
-            while time.monotonic() - wall0 < seconds:
-                part = await reader.next()
-                await part.read()  # type: ignore[union-attr]
-                parts.append(time.monotonic())
-            cpu1, wall1 = cpu_seconds(addon.proc.pid), time.monotonic()
-            state1 = await camera_state(session, addon)
+    async with aiohttp.ClientSession() as session, session.get(url, headers=headers) as resp:
+        reader = aiohttp.MultipartReader.from_response(resp)
+        deadline = time.monotonic() + warmup
+        while time.monotonic() < deadline:
+            part = await reader.next()
+            await part.read()  # type: ignore[union-attr]
+        assert addon.proc is not None
+        cpu0, wall0 = cpu_seconds(addon.proc.pid), time.monotonic()
+        state0 = await camera_state(session, addon)
+        while time.monotonic() - wall0 < seconds:
+            part = await reader.next()
+            await part.read()  # type: ignore[union-attr]
+            parts.append(time.monotonic())
+        cpu1, wall1 = cpu_seconds(addon.proc.pid), time.monotonic()
+        state1 = await camera_state(session, addon)
     elapsed = wall1 - wall0
     frames = int(state1["frames"]) - int(state0["frames"])  # type: ignore[call-overload]
-    gaps = [b - a for a, b in zip(parts, parts[1:], strict=False)]
+    gaps = [b - a for a, b in itertools.pairwise(parts)]
     return {
         "elapsed": elapsed,
         "cpu_percent": 100 * (cpu1 - cpu0) / elapsed,
