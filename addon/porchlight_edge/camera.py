@@ -274,4 +274,5 @@ class CameraPipeline:
             "recording": self.recording_settings(),
             "last_ring": self.last_ring,
             "last_motion": self.last_motion,
+            "preroll_bytes": int(self.recorder.stats()["preroll_bytes"]),
         }

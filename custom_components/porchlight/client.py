@@ -17,6 +17,7 @@ import re
 from typing import Any, cast
 
 import aiohttp
+from aiohttp import hdrs
 
 from .exceptions import (
     PorchlightAuthError,
@@ -42,6 +43,7 @@ from .protocol import (
     ServerInfo,
     ServerState,
     StorageStatus,
+    clip_path,
     event_snapshot_path,
     mjpeg_path,
     parse_event,
@@ -56,8 +58,14 @@ type ConnectionCallback = Callable[[bool], None]
 type AuthFailedCallback = Callable[[], None]
 type VersionCallback = Callable[[PorchlightUnsupportedVersion], None]
 
-# Event ids are `<boot_id>:<seq>`; they become part of a URL path, so nothing else passes.
-_EVENT_ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}:[0-9]{1,12}$")
+# Event ids (`<boot_id>:<seq>`, or `manual-<hex>` for manual ones) become part of a URL
+# path: only the add-on's id characters pass, and never a name made of dots only.
+_EVENT_ID_RE = re.compile(r"^(?!\.+$)[A-Za-z0-9_.:-]{1,80}$")
+# Clip ids are lowercase UUIDs (the add-on's file names).
+CLIP_ID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+# Statuses of a clip download that carry the clip (whole, or the requested range) or a
+# range the file cannot satisfy (passed through so the player can recover).
+_CLIP_STATUSES = frozenset({200, 206, 416})
 
 
 class PorchlightClient:
@@ -335,6 +343,45 @@ class PorchlightClient:
     async def get_storage(self) -> StorageStatus:
         return cast(StorageStatus, await self.command(Command.GET_STORAGE))
 
+    # --- recordings -------------------------------------------------------------------------
+
+    async def record_clip(self, camera: str, seconds: float) -> dict[str, str]:
+        """Start a manual clip of `seconds` (1-300); returns `event_id` and `clip_id`."""
+        result = await self.command(Command.RECORD_CLIP, camera=camera, seconds=seconds)
+        return {"event_id": str(result["event_id"]), "clip_id": str(result["clip_id"])}
+
+    async def list_events(self, **query: Any) -> dict[str, Any]:
+        """One page of indexed events, newest first (`camera`, `kind`, `start`, `end`,
+        `limit`, `offset`); `next_offset` is None on the last page."""
+        args = {key: value for key, value in query.items() if value is not None}
+        return cast(dict[str, Any], await self.command(Command.LIST_EVENTS, **args))
+
+    async def list_clips(self, **query: Any) -> dict[str, Any]:
+        """One page of clips, newest first (`camera`, `start`, `end`, `protected`, ...)."""
+        args = {key: value for key, value in query.items() if value is not None}
+        return cast(dict[str, Any], await self.command(Command.LIST_CLIPS, **args))
+
+    async def protect_clip(self, clip_id: str, protected: bool) -> dict[str, Any]:
+        """Keep a clip from retention (or release it); returns the clip record."""
+        return cast(
+            dict[str, Any],
+            await self.command(Command.PROTECT_CLIP, clip_id=clip_id, protected=protected),
+        )
+
+    async def delete_clips(self, **target: Any) -> list[str]:
+        """Delete by `clip_ids`, `event_ids`, or `start` + `end` (+ `camera`); the ids gone."""
+        args = {key: value for key, value in target.items() if value is not None}
+        result = await self.command(Command.DELETE_CLIPS, **args)
+        return [str(clip_id) for clip_id in result["deleted"]]
+
+    async def export_clip(self, clip_id: str) -> dict[str, Any]:
+        """Export a finished clip; returns the add-on's `path` and the `manifest`."""
+        return cast(dict[str, Any], await self.command(Command.EXPORT_CLIP, clip_id=clip_id))
+
+    async def get_audit_log(self, **query: Any) -> dict[str, Any]:
+        args = {key: value for key, value in query.items() if value is not None}
+        return cast(dict[str, Any], await self.command(Command.GET_AUDIT_LOG, **args))
+
     # --- staying connected ------------------------------------------------------------------
 
     async def run(
@@ -477,8 +524,11 @@ class PorchlightClient:
 
     def _headers(self, user: str | None = None) -> dict[str, str]:
         headers = {"Authorization": f"Bearer {self._token}"}
-        if user:
-            headers[USER_HEADER] = user  # who looked, for the add-on's audit log
+        # Who looked, for the add-on's audit log; a header value cannot hold control
+        # characters, and the add-on keeps 64 of them anyway.
+        name = "".join(c for c in user or "" if c.isprintable())[:64].strip()
+        if name:
+            headers[USER_HEADER] = name
         return headers
 
     async def snapshot(self, camera: str, user: str | None = None) -> bytes:
@@ -513,6 +563,36 @@ class PorchlightClient:
             raise PorchlightConnectionError(f"{what} timed out") from err
         except aiohttp.ClientError as err:
             raise PorchlightConnectionError(f"{what} failed: {err}") from err
+
+    async def open_clip(
+        self, clip_id: str, byte_range: str | None = None, user: str | None = None
+    ) -> aiohttp.ClientResponse:
+        """Start downloading a clip (the whole file, or `byte_range` as in a `Range`
+        header); the caller streams `.content` and must `close()` the response."""
+        if not CLIP_ID_RE.match(clip_id):
+            raise PorchlightCommandError(ErrorCode.INVALID_ARGS, f"invalid clip id {clip_id!r}")
+        headers = self._headers(user)
+        if byte_range:
+            headers[hdrs.RANGE] = byte_range
+        try:
+            # No total timeout: a long clip on a slow link takes as long as it takes.
+            response = await self._session.get(
+                self.base_url + clip_path(clip_id),
+                headers=headers,
+                timeout=aiohttp.ClientTimeout(
+                    total=None, connect=self._timeout, sock_read=self._timeout
+                ),
+            )
+        except TimeoutError as err:
+            raise PorchlightConnectionError(f"clip {clip_id} timed out") from err
+        except aiohttp.ClientError as err:
+            raise PorchlightConnectionError(f"clip {clip_id} failed: {err}") from err
+        if response.status not in _CLIP_STATUSES:
+            try:
+                await _raise_for_status(response)
+            finally:
+                response.close()
+        return response
 
     async def open_mjpeg(self, camera: str, user: str | None = None) -> aiohttp.ClientResponse:
         """Open the live MJPEG stream; the caller reads `.content` and must `close()` it."""

@@ -216,6 +216,7 @@ class CameraState(TypedDict):
     recording: RecordingSettings
     last_ring: float | None
     last_motion: float | None
+    preroll_bytes: int
 
 
 class ServerState(TypedDict):

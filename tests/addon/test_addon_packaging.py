@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 import voluptuous as vol
-import yaml
+import yaml  # type: ignore[import-untyped]
 
 from porchlight_edge.button import ButtonConfig
 from porchlight_edge.capture.config import CameraConfig
@@ -47,7 +47,13 @@ MAP_TYPES = {
     "all_addon_configs",
     "data",
 }
-REQUIRED_KEYS = {"name": str, "version": str, "slug": str, "description": str, "arch": list}
+REQUIRED_KEYS: dict[str, type] = {
+    "name": str,
+    "version": str,
+    "slug": str,
+    "description": str,
+    "arch": list,
+}
 OPTIONAL_KEYS: dict[str, type | tuple[type, ...]] = {
     "machine": list,
     "url": str,
@@ -144,8 +150,9 @@ class SupervisorOptions:
     path looks like a device node (there is no hardware database here).
     """
 
-    def __init__(self, schema: dict[str, Any]) -> None:
+    def __init__(self, schema: dict[str, Any], secrets: dict[str, str] | None = None) -> None:
         self.schema = schema
+        self.secrets = secrets or {}
 
     def __call__(self, options: dict[str, Any]) -> dict[str, Any]:
         return self._dict(self.schema, options, "root")
@@ -178,10 +185,16 @@ class SupervisorOptions:
     def _single(self, typ: str, value: Any, key: str) -> Any:
         if value is None:
             raise vol.Invalid(f"Missing required option '{key}'")
+        if str(value).startswith("!secret "):  # from Home Assistant's secrets.yaml
+            value = self.secrets.get(value.partition(" ")[2])
+            if value is None:
+                raise vol.Invalid(f"Unknown secret in '{key}'")
         match = RE_SCHEMA_ELEMENT.match(typ)
         if not match:
             raise vol.Invalid(f"Unknown type '{typ}'")
-        ranges = {p[2:]: float(match.group(p)) for p in _RANGE_PARTS if match.group(p)}
+        ranges: dict[str, Any] = {
+            p[2:]: float(match.group(p)) for p in _RANGE_PARTS if match.group(p)
+        }
         # The Supervisor's own code: str(min,max) compares the string with numbers.
         if typ.startswith(("str", "password")):
             return vol.All(str(value), vol.Range(**ranges))(value)
@@ -258,12 +271,12 @@ NEEDS_PARSER_BOUNDS = pytest.mark.xfail(
 
 
 def test_config_keys_are_documented(config: dict[str, Any]) -> None:
-    for key, kind in REQUIRED_KEYS.items():
-        assert isinstance(config.get(key), kind), f"{key} is required and must be {kind}"
+    for key, required in REQUIRED_KEYS.items():
+        assert isinstance(config.get(key), required), f"{key} is required: {required}"
     unknown = set(config) - set(REQUIRED_KEYS) - set(OPTIONAL_KEYS)
     assert not unknown, f"not a Supervisor add-on key: {unknown}"
     for key, value in config.items():
-        kind = REQUIRED_KEYS.get(key) or OPTIONAL_KEYS[key]
+        kind: type | tuple[type, ...] = REQUIRED_KEYS.get(key) or OPTIONAL_KEYS[key]
         assert isinstance(value, kind), f"{key}: {value!r} is not {kind}"
         if key in CHOICES:
             assert value in CHOICES[key], f"{key}: {value!r} not in {CHOICES[key]}"
@@ -286,7 +299,8 @@ def test_config_values(config: dict[str, Any]) -> None:
     maps = {e["type"]: e.get("read_only", True) for e in config["map"]}
     assert maps == {"media": False, "addon_config": False}
     assert config["discovery"] == ["porchlight"]
-    assert config["video"] and config["usb"] and config["gpio"]
+    for device_access in ("video", "usb", "gpio"):
+        assert config[device_access] is True, device_access
     assert {"*.part", "*.tmp"} <= set(config["backup_exclude"])
     # Versions agree: the add-on's package and its config.
     pyproject = (ADDON / "pyproject.toml").read_text()
@@ -312,9 +326,9 @@ def test_schema_grammar(schema: dict[str, Any]) -> None:
             if match.group("match"):
                 re.compile(match.group("match"))
             if node.startswith(("int", "float")):
-                assert match.group(node[0] + "_min") and match.group(node[0] + "_max"), (
-                    f"{where}: give numbers both bounds so the UI can show them"
-                )
+                # Both bounds, so the UI can show them.
+                assert match.group(node[0] + "_min"), where
+                assert match.group(node[0] + "_max"), where
 
     walk(schema, "schema")
 
@@ -389,7 +403,10 @@ SAMPLES: dict[tuple[str, ...], list[str]] = {
     ("cameras", "[]", "path"): ["/media/porchlight-demo/door.mp4"],
     ("cameras", "[]", "device"): ["/dev/video0"],
     ("cameras", "[]", "privacy_masks", "[]"): ["0,0 0.3,0 0.3,0.25", "0.5,.5 1,0.5 1.0,1 .5,1"],
-    ("cameras", "[]", "motion", "zones", "[]"): ["porch=0.1,0.4 0.9,0.4 0.9,1 0.1,1", "0,0 1,0 1,1"],
+    ("cameras", "[]", "motion", "zones", "[]"): [
+        "porch=0.1,0.4 0.9,0.4 0.9,1 0.1,1",
+        "0,0 1,0 1,1",
+    ],
     ("cameras", "[]", "motion", "masks", "[]"): ["0.8,0 1,0 1,0.2"],
 }
 # The source each camera option needs around it.
@@ -547,7 +564,13 @@ def maximal_options(schema: dict[str, Any]) -> dict[str, Any]:
                 "motion": {},
                 "recording": {"enabled": False},
             },
-            {"name": "hall", "source": "v4l2", "device": "/dev/video0", "motion": {}, "recording": {}},
+            {
+                "name": "hall",
+                "source": "v4l2",
+                "device": "/dev/video0",
+                "motion": {},
+                "recording": {},
+            },
         ],
     }
 
@@ -592,7 +615,8 @@ def test_parser_accepts_maximal_example(
     assert len(front.privacy_masks) == 1
     # Privacy masks also hide motion: the mask list has the motion mask and the privacy mask.
     assert len(front.motion.masks) == 2
-    assert options.button is not None and options.button.line == 17
+    assert options.button is not None
+    assert options.button.line == 17
     assert options.retention.max_total_bytes == 50 * 1024**3
     assert options.cameras[1].defaults.recording_enabled is False
 
@@ -614,9 +638,7 @@ def test_parser_accepts_defaults(config: dict[str, Any], tmp_path: Path) -> None
         ({"motion": {"zones": ["porch=0,0 1,0"]}}, r"cameras\[0\].motion.*'porch'.*3 points"),
     ],
 )
-def test_parser_names_a_bad_polygon(
-    tmp_path: Path, camera: dict[str, Any], message: str
-) -> None:
+def test_parser_names_a_bad_polygon(tmp_path: Path, camera: dict[str, Any], message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         parse_options({"cameras": [{"name": "a", "source": "demo", **camera}]}, tmp_path)
 
@@ -662,8 +684,9 @@ def test_parser_checks_ranges_the_schema_checks(tmp_path: Path, raw: dict[str, A
         parse_options(raw, tmp_path)
 
 
-def test_docs_examples_are_valid(config: dict[str, Any], supervisor: SupervisorOptions) -> None:
+def test_docs_examples_are_valid(config: dict[str, Any], schema: dict[str, Any]) -> None:
     """Every ```yaml block in DOCS.md that starts with `# add-on options` is real config."""
+    supervisor = SupervisorOptions(schema, {"front_door_rtsp": "rtsp://u:p@192.168.1.20/s1"})
     docs = (ADDON / "DOCS.md").read_text(encoding="utf-8")
     blocks = re.findall(r"```yaml\n(# add-on options.*?)```", docs, re.S)
     assert len(blocks) >= 3
@@ -684,7 +707,8 @@ def test_translations_cover_every_option(schema: dict[str, Any], config: Any) ->
         assert set(text) == set(node), f"{where}: translations differ from the schema"
         for key, entry in text.items():
             assert set(entry) <= {"name", "description", "fields"}, f"{where}.{key}"
-            assert entry.get("name") and entry.get("description"), f"{where}.{key}"
+            assert entry.get("name"), f"{where}.{key}"
+            assert entry.get("description"), f"{where}.{key}"
             sub = node[key][0] if isinstance(node[key], list) else node[key]
             if isinstance(sub, dict):
                 check(sub, entry.get("fields", {}), f"{where}.{key}")
@@ -713,7 +737,8 @@ def test_dockerfile() -> None:
     assert lines[0] == "ARG BUILD_FROM"
     assert lines[1] in ("FROM ${BUILD_FROM}", "FROM $BUILD_FROM")
     health = re.search(r"HEALTHCHECK [^\n]*\\\n\s*CMD ([^\n]+)", text)
-    assert health and "http://127.0.0.1:8765/healthz" in health.group(1)
+    assert health
+    assert "http://127.0.0.1:8765/healthz" in health.group(1)
     # Every file it copies exists in the build context (the add-on folder).
     for line in lines:
         if line.startswith("COPY "):
@@ -738,7 +763,11 @@ def test_run_sh_reads_the_options(tmp_path: Path) -> None:
     )
     run = [sys.executable, "-c", snippet.group(1), str(options)]
     out = subprocess.run(run, capture_output=True, text=True, check=True).stdout
-    assert out.splitlines() == ["media /media/porchlight", "device /dev/video2", "device /dev/gpiochip4"]
+    assert out.splitlines() == [
+        "media /media/porchlight",
+        "device /dev/video2",
+        "device /dev/gpiochip4",
+    ]
     options.write_text('{"button": {"enabled": false}, "cameras": []}')
     assert subprocess.run(run, capture_output=True, text=True, check=True).stdout == ""
     options.unlink()  # first start before the Supervisor wrote it: nothing to do, no error
@@ -763,6 +792,7 @@ def test_apparmor_profile(config: dict[str, Any]) -> None:
 def test_repository_yaml() -> None:
     repo = yaml.safe_load((ROOT / "repository.yaml").read_text())
     assert set(repo) <= {"name", "url", "maintainer"}
-    assert repo["name"] and repo["maintainer"]
+    assert repo["name"]
+    assert repo["maintainer"]
     assert vol.Url()(repo["url"])
     assert repo["url"] == _load("config.yaml")["url"]

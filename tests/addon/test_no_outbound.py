@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-import contextlib
 import json
 from pathlib import Path
 import re
@@ -18,12 +17,10 @@ import subprocess
 from typing import Any
 
 import aiohttp
-from aiohttp import web
-import cv2
-import numpy as np
 import pytest
 
 from tests.e2e.addon_process import AddonProcess
+from tests.helpers.mjpeg_camera import mjpeg_camera, solid_jpeg
 
 HOOK = Path(__file__).parent / "nethook"
 # mDNS groups; loopback; None = a send on an already connected socket (checked as a connect).
@@ -31,31 +28,9 @@ LOCAL_SENDS = ("224.0.0.251", "ff02::fb", "'127.0.0.1'", "'::1'")
 
 
 @pytest.fixture
-async def mjpeg_camera() -> AsyncIterator[int]:
-    """A network camera on loopback serving an MJPEG stream."""
-    ok, jpeg = cv2.imencode(".jpg", np.full((240, 320, 3), 120, np.uint8))
-    assert ok
-
-    async def stream(request: web.Request) -> web.StreamResponse:
-        response = web.StreamResponse(
-            headers={"Content-Type": "multipart/x-mixed-replace; boundary=cam"}
-        )
-        await response.prepare(request)
-        head = f"--cam\r\nContent-Type: image/jpeg\r\nContent-Length: {len(jpeg)}\r\n\r\n"
-        with contextlib.suppress(ConnectionResetError):
-            while True:
-                await response.write(head.encode() + jpeg.tobytes() + b"\r\n")
-                await asyncio.sleep(0.1)
-        return response
-
-    app = web.Application()
-    app.router.add_get("/video", stream)
-    runner = web.AppRunner(app, shutdown_timeout=0.5)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    yield site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    await runner.cleanup()
+async def street_camera() -> AsyncIterator[int]:
+    async with mjpeg_camera({"/video": solid_jpeg(320, 240)}) as port:
+        yield port
 
 
 async def _use_everything(addon: AddonProcess) -> None:
@@ -87,14 +62,14 @@ def _own_addresses() -> list[str]:
     return re.findall(r"inet6? ([0-9a-f.:]+)/", out.stdout)
 
 
-async def test_only_cameras_and_local_mdns(tmp_path: Path, mjpeg_camera: int) -> None:
+async def test_only_cameras_and_local_mdns(tmp_path: Path, street_camera: int) -> None:
     log = tmp_path / "net.jsonl"
     options = {
         "cameras": [
             {
                 "name": "street",
                 "source": "mjpeg",
-                "url": f"http://127.0.0.1:{mjpeg_camera}/video",
+                "url": f"http://127.0.0.1:{street_camera}/video",
                 "recording": {"pre_roll": 1, "post_roll": 1},
             },
             {"name": "front", "source": "demo", "demo": {"width": 320, "height": 180}},
@@ -118,8 +93,8 @@ async def test_only_cameras_and_local_mdns(tmp_path: Path, mjpeg_camera: int) ->
     sends = [e["target"] for e in entries if e["event"] in ("socket.sendto", "socket.sendmsg")]
     lookups = [e["target"] for e in entries if e["event"] == "socket.getaddrinfo"]
     # The camera was really used (the hook works), and it is the only peer.
-    assert f"('127.0.0.1', {mjpeg_camera})" in connects
-    assert set(connects) == {f"('127.0.0.1', {mjpeg_camera})"}, connects
+    assert f"('127.0.0.1', {street_camera})" in connects
+    assert set(connects) == {f"('127.0.0.1', {street_camera})"}, connects
     own = [f"'{address}'" for address in _own_addresses()]
     local = (*LOCAL_SENDS, *own)  # this machine's own interfaces are not "outside"
     assert [t for t in sends if t != "None" and not any(a in t for a in local)] == []

@@ -1,0 +1,274 @@
+"""Integration actions: snapshots to a file, manual clips, protect, export and delete.
+
+Each action targets an add-on by `config_entry_id` or by a device (a camera's device also
+names the camera); with one Porchlight entry and one camera neither is needed. Export and
+delete are admin-only: they hand footage out of the add-on or destroy it for good.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Final
+
+from homeassistant.const import ATTR_DEVICE_ID
+from homeassistant.core import HomeAssistant, ServiceCall, ServiceResponse, SupportsResponse
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.helpers import config_validation as cv, device_registry as dr
+from homeassistant.helpers.service import async_register_admin_service
+from homeassistant.util import dt as dt_util
+import probatio
+
+from .client import CLIP_ID_RE
+from .const import DOMAIN
+from .exceptions import PorchlightCommandError, PorchlightError
+from .protocol import ErrorCode
+
+if TYPE_CHECKING:
+    from .data import PorchlightConfigEntry
+
+ATTR_CONFIG_ENTRY_ID: Final = "config_entry_id"
+ATTR_FILENAME: Final = "filename"
+ATTR_SECONDS: Final = "seconds"
+ATTR_CLIP_ID: Final = "clip_id"
+ATTR_CLIP_IDS: Final = "clip_ids"
+ATTR_EVENT_IDS: Final = "event_ids"
+ATTR_START: Final = "start"
+ATTR_END: Final = "end"
+
+SERVICE_SNAPSHOT: Final = "snapshot"
+SERVICE_RECORD_CLIP: Final = "record_clip"
+SERVICE_PROTECT_CLIP: Final = "protect_clip"
+SERVICE_UNPROTECT_CLIP: Final = "unprotect_clip"
+SERVICE_EXPORT_CLIP: Final = "export_clip"
+SERVICE_DELETE_CLIPS: Final = "delete_clips"
+
+_TARGET: Final = {
+    probatio.Optional(ATTR_CONFIG_ENTRY_ID): cv.string,
+    probatio.Optional(ATTR_DEVICE_ID): cv.string,
+}
+SNAPSHOT_SCHEMA: Final = probatio.Schema({**_TARGET, probatio.Required(ATTR_FILENAME): cv.string})
+RECORD_CLIP_SCHEMA: Final = probatio.Schema(
+    {
+        **_TARGET,
+        probatio.Required(ATTR_SECONDS): probatio.All(
+            probatio.Coerce(int), probatio.Range(min=1, max=300)
+        ),
+    }
+)
+CLIP_SCHEMA: Final = probatio.Schema({**_TARGET, probatio.Required(ATTR_CLIP_ID): cv.string})
+DELETE_SCHEMA: Final = probatio.Schema(
+    {
+        **_TARGET,
+        probatio.Optional(ATTR_CLIP_IDS): probatio.All(cv.ensure_list, [cv.string]),
+        probatio.Optional(ATTR_EVENT_IDS): probatio.All(cv.ensure_list, [cv.string]),
+        probatio.Optional(ATTR_START): cv.datetime,
+        probatio.Optional(ATTR_END): cv.datetime,
+    }
+)
+
+
+def _invalid(key: str, **placeholders: str) -> ServiceValidationError:
+    return ServiceValidationError(
+        translation_domain=DOMAIN, translation_key=key, translation_placeholders=placeholders
+    )
+
+
+def resolve_target(
+    hass: HomeAssistant, call: ServiceCall, *, need_camera: bool
+) -> tuple[PorchlightConfigEntry, str | None]:
+    """The add-on (config entry) and, when given or needed, the camera an action is for."""
+    camera: str | None = None
+    if device_id := call.data.get(ATTR_DEVICE_ID):
+        entry, camera = _from_device(hass, device_id)
+    elif entry_id := call.data.get(ATTR_CONFIG_ENTRY_ID):
+        found = hass.config_entries.async_get_entry(entry_id)
+        if found is None or found.domain != DOMAIN:
+            raise _invalid("entry_not_found", entry_id=entry_id)
+        if found not in hass.config_entries.async_loaded_entries(DOMAIN):
+            raise _invalid("entry_not_loaded", title=found.title)
+        entry = found
+    else:
+        loaded = hass.config_entries.async_loaded_entries(DOMAIN)
+        if len(loaded) != 1:
+            raise _invalid("entry_required")
+        entry = loaded[0]
+    if need_camera and camera is None:
+        cameras = list(entry.runtime_data.cameras)
+        if len(cameras) != 1:
+            raise _invalid("camera_required", title=entry.title)
+        camera = cameras[0]
+    return entry, camera
+
+
+def _from_device(hass: HomeAssistant, device_id: str) -> tuple[PorchlightConfigEntry, str | None]:
+    device = dr.async_get(hass).async_get(device_id)
+    if device is not None:
+        for entry in hass.config_entries.async_loaded_entries(DOMAIN):
+            if entry.entry_id not in device.config_entries:
+                continue
+            data = entry.runtime_data
+            if (DOMAIN, data.instance_id) in device.identifiers:
+                return entry, None  # the add-on's own device
+            for camera in data.cameras:
+                if (DOMAIN, f"{data.instance_id}_{camera}") in device.identifiers:
+                    return entry, camera
+    raise _invalid("device_not_found", device_id=device_id)
+
+
+async def run_action[T](action: str, awaitable: Awaitable[T]) -> T:
+    """Await an add-on command; what the add-on refuses as bad input is the caller's error."""
+    try:
+        return await awaitable
+    except PorchlightCommandError as err:
+        if err.code in (ErrorCode.NOT_FOUND, ErrorCode.INVALID_ARGS):
+            raise _invalid("action_rejected", action=action, error=err.message) from err
+        raise HomeAssistantError(
+            translation_domain=DOMAIN,
+            translation_key="action_failed",
+            translation_placeholders={"action": action, "error": str(err)},
+        ) from err
+    except PorchlightError as err:
+        raise HomeAssistantError(
+            translation_domain=DOMAIN,
+            translation_key="action_failed",
+            translation_placeholders={"action": action, "error": str(err)},
+        ) from err
+
+
+def _clip_id(call: ServiceCall) -> str:
+    clip_id = str(call.data[ATTR_CLIP_ID]).strip().lower()
+    if not CLIP_ID_RE.match(clip_id):
+        raise _invalid("invalid_clip_id", clip_id=clip_id)
+    return clip_id
+
+
+async def _user_name(hass: HomeAssistant, call: ServiceCall) -> str | None:
+    """Who called the action, for the add-on's audit log (automations have no user)."""
+    if call.context.user_id is None:
+        return None
+    user = await hass.auth.async_get_user(call.context.user_id)
+    return None if user is None else user.name
+
+
+def _write_file(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+
+
+async def async_snapshot(call: ServiceCall) -> ServiceResponse:
+    hass = call.hass
+    entry, camera = resolve_target(hass, call, need_camera=True)
+    assert camera is not None
+    filename = call.data[ATTR_FILENAME]
+    # Relative paths would depend on Home Assistant's working directory: refuse them.
+    if not Path(filename).is_absolute() or not await hass.async_add_executor_job(
+        hass.config.is_allowed_path, filename
+    ):
+        raise _invalid("path_not_allowed", path=filename)
+    jpeg = await run_action(
+        SERVICE_SNAPSHOT,
+        entry.runtime_data.client.snapshot(camera, await _user_name(hass, call)),
+    )
+    try:
+        await hass.async_add_executor_job(_write_file, Path(filename), jpeg)
+    except OSError as err:
+        raise HomeAssistantError(
+            translation_domain=DOMAIN,
+            translation_key="write_failed",
+            translation_placeholders={"path": filename, "error": str(err)},
+        ) from err
+    return {"path": filename, "size": len(jpeg), "camera": camera}
+
+
+async def async_record_clip(call: ServiceCall) -> ServiceResponse:
+    entry, camera = resolve_target(call.hass, call, need_camera=True)
+    assert camera is not None
+    result = await run_action(
+        SERVICE_RECORD_CLIP,
+        entry.runtime_data.client.record_clip(camera, call.data[ATTR_SECONDS]),
+    )
+    return {"clip_id": result["clip_id"], "event_id": result["event_id"], "camera": camera}
+
+
+async def _set_protected(call: ServiceCall, protected: bool) -> None:
+    entry, _camera = resolve_target(call.hass, call, need_camera=False)
+    action = SERVICE_PROTECT_CLIP if protected else SERVICE_UNPROTECT_CLIP
+    await run_action(action, entry.runtime_data.client.protect_clip(_clip_id(call), protected))
+
+
+async def async_protect_clip(call: ServiceCall) -> None:
+    await _set_protected(call, True)
+
+
+async def async_unprotect_clip(call: ServiceCall) -> None:
+    await _set_protected(call, False)
+
+
+async def async_export_clip(call: ServiceCall) -> ServiceResponse:
+    entry, _camera = resolve_target(call.hass, call, need_camera=False)
+    result = await run_action(
+        SERVICE_EXPORT_CLIP, entry.runtime_data.client.export_clip(_clip_id(call))
+    )
+    return {"path": result["path"], "manifest": result["manifest"]}
+
+
+async def async_delete_clips(call: ServiceCall) -> ServiceResponse:
+    entry, camera = resolve_target(call.hass, call, need_camera=False)
+    target = _delete_target(call, camera)
+    deleted = await run_action(
+        SERVICE_DELETE_CLIPS, entry.runtime_data.client.delete_clips(**target)
+    )
+    return {"deleted": deleted}
+
+
+def _delete_target(call: ServiceCall, camera: str | None) -> dict[str, Any]:
+    """Exactly one way of choosing clips: clip ids, event ids, or a time range."""
+    data = call.data
+    ranged = ATTR_START in data or ATTR_END in data
+    chosen = [key for key in (ATTR_CLIP_IDS, ATTR_EVENT_IDS) if data.get(key)] + (
+        ["range"] if ranged else []
+    )
+    if len(chosen) != 1:
+        raise _invalid("delete_target_required")
+    if clip_ids := data.get(ATTR_CLIP_IDS):
+        for clip_id in clip_ids:
+            if not CLIP_ID_RE.match(clip_id):
+                raise _invalid("invalid_clip_id", clip_id=clip_id)
+        return {"clip_ids": list(clip_ids)}
+    if event_ids := data.get(ATTR_EVENT_IDS):
+        return {"event_ids": list(event_ids)}
+    start, end = data.get(ATTR_START), data.get(ATTR_END)
+    if start is None or end is None or start >= end:
+        raise _invalid("invalid_time_range")
+    # Naive datetimes are local time, as everywhere in Home Assistant's UI.
+    return {
+        "start": dt_util.as_utc(start).timestamp(),
+        "end": dt_util.as_utc(end).timestamp(),
+        "camera": camera,
+    }
+
+
+def async_setup_services(hass: HomeAssistant) -> None:
+    """Register the actions once, at integration setup (they outlive config entries)."""
+    optional = SupportsResponse.OPTIONAL
+    hass.services.async_register(
+        DOMAIN, SERVICE_SNAPSHOT, async_snapshot, SNAPSHOT_SCHEMA, supports_response=optional
+    )
+    hass.services.async_register(
+        DOMAIN,
+        SERVICE_RECORD_CLIP,
+        async_record_clip,
+        RECORD_CLIP_SCHEMA,
+        supports_response=optional,
+    )
+    hass.services.async_register(DOMAIN, SERVICE_PROTECT_CLIP, async_protect_clip, CLIP_SCHEMA)
+    hass.services.async_register(
+        DOMAIN, SERVICE_UNPROTECT_CLIP, async_unprotect_clip, CLIP_SCHEMA
+    )
+    async_register_admin_service(
+        hass, DOMAIN, SERVICE_EXPORT_CLIP, async_export_clip, CLIP_SCHEMA, optional
+    )
+    async_register_admin_service(
+        hass, DOMAIN, SERVICE_DELETE_CLIPS, async_delete_clips, DELETE_SCHEMA, optional
+    )

@@ -1,0 +1,131 @@
+"""HTTP views that proxy recorded footage from the add-on through Home Assistant.
+
+The browser (or a media player, with a signed path) talks to Home Assistant with its own
+authentication; only Home Assistant holds the add-on's token. Each request names the Home
+Assistant user in `X-Porchlight-User`, so every playback lands in the add-on's audit log.
+"""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+from typing import TYPE_CHECKING, Final
+
+from aiohttp import hdrs, web
+from homeassistant.components.http import KEY_HASS_USER, HomeAssistantView
+from homeassistant.config_entries import ConfigEntryState
+
+from .const import DOMAIN
+from .exceptions import PorchlightAuthError, PorchlightCommandError, PorchlightError
+from .protocol import ErrorCode
+
+if TYPE_CHECKING:
+    from homeassistant.core import HomeAssistant
+
+    from .client import PorchlightClient
+
+CLIP_URL: Final = "/api/porchlight/{entry_id}/clips/{clip_id}.mp4"
+SNAPSHOT_URL: Final = "/api/porchlight/{entry_id}/events/{event_id}/snapshot.jpg"
+
+# Headers of the add-on's answer a player needs to seek and to cache.
+_PASSED_HEADERS: Final = (
+    hdrs.CONTENT_TYPE,
+    hdrs.CONTENT_LENGTH,
+    hdrs.CONTENT_RANGE,
+    hdrs.ACCEPT_RANGES,
+    hdrs.LAST_MODIFIED,
+    hdrs.ETAG,
+)
+_CHUNK: Final = 64 * 1024
+
+
+def clip_url(entry_id: str, clip_id: str) -> str:
+    return CLIP_URL.format(entry_id=entry_id, clip_id=clip_id)
+
+
+def snapshot_url(entry_id: str, event_id: str) -> str:
+    return SNAPSHOT_URL.format(entry_id=entry_id, event_id=event_id)
+
+
+def user_name(request: web.Request) -> str | None:
+    """The Home Assistant user behind a request (also for signed paths), if known."""
+    user = request.get(KEY_HASS_USER)
+    name = getattr(user, "name", None)
+    return name if isinstance(name, str) else None
+
+
+def _client(hass: HomeAssistant, entry_id: str) -> PorchlightClient:
+    entry = hass.config_entries.async_get_entry(entry_id)
+    if entry is None or entry.domain != DOMAIN or entry.state is not ConfigEntryState.LOADED:
+        raise web.HTTPNotFound(text="unknown or unloaded Porchlight entry")
+    client: PorchlightClient = entry.runtime_data.client
+    return client
+
+
+def _http_error(err: PorchlightError) -> web.HTTPException:
+    """The add-on's failure as the status a browser understands (never its token)."""
+    if isinstance(err, PorchlightCommandError):
+        if err.code in (ErrorCode.NOT_FOUND, "http_404"):
+            return web.HTTPNotFound(text=err.message)
+        if err.code in (ErrorCode.INVALID_ARGS, "http_400"):
+            return web.HTTPBadRequest(text=err.message)
+    if isinstance(err, PorchlightAuthError):
+        return web.HTTPBadGateway(text="the add-on rejected Home Assistant's token")
+    return web.HTTPBadGateway(text=str(err))
+
+
+class ClipView(HomeAssistantView):
+    """A clip as MP4, with `Range` passed through so the player can seek."""
+
+    url = CLIP_URL
+    name = "api:porchlight:clip"
+    requires_auth = True
+
+    def __init__(self, hass: HomeAssistant) -> None:
+        self.hass = hass
+
+    async def get(self, request: web.Request, entry_id: str, clip_id: str) -> web.StreamResponse:
+        client = _client(self.hass, entry_id)
+        try:
+            upstream = await client.open_clip(
+                clip_id, request.headers.get(hdrs.RANGE), user_name(request)
+            )
+        except PorchlightError as err:
+            raise _http_error(err) from err
+        try:
+            response = web.StreamResponse(
+                status=upstream.status,
+                headers={
+                    name: upstream.headers[name] for name in _PASSED_HEADERS if name in upstream.headers
+                },
+            )
+            await response.prepare(request)
+            async for chunk in upstream.content.iter_chunked(_CHUNK):
+                await response.write(chunk)
+            await response.write_eof()
+            return response
+        finally:
+            upstream.close()
+
+
+class SnapshotView(HomeAssistantView):
+    """The snapshot the add-on took for an event (ring, motion or manual)."""
+
+    url = SNAPSHOT_URL
+    name = "api:porchlight:event_snapshot"
+    requires_auth = True
+
+    def __init__(self, hass: HomeAssistant) -> None:
+        self.hass = hass
+
+    async def get(self, request: web.Request, entry_id: str, event_id: str) -> web.Response:
+        client = _client(self.hass, entry_id)
+        try:
+            jpeg = await client.event_snapshot(event_id, user_name(request))
+        except PorchlightError as err:
+            raise _http_error(err) from err
+        return web.Response(
+            body=jpeg,
+            content_type="image/jpeg",
+            headers={hdrs.CACHE_CONTROL: "private, max-age=3600"},
+            status=HTTPStatus.OK,
+        )
