@@ -93,6 +93,30 @@ def _no_leftovers(d: dict[str, Any], where: str) -> None:
         raise ConfigError(f"{where}: unknown option(s) {', '.join(sorted(d))}")
 
 
+def parse_polygon(value: object, what: str) -> Any:
+    """A polygon as the add-on UI writes it, "x1,y1 x2,y2 x3,y3" (relative 0..1), as a
+    list of [x, y]; any other value is returned as given (JSON lists of pairs)."""
+    if not isinstance(value, str):
+        return value
+    try:
+        return [[float(c) for c in point.split(",")] for point in value.split()]
+    except ValueError:
+        raise ValueError(
+            f"{what}: expected corners 'x1,y1 x2,y2 x3,y3' (0..1), got {value!r}"
+        ) from None
+
+
+def parse_zone(raw: object, index: int) -> Zone:
+    """A zone: {"name", "polygon"}, a polygon, or the UI's "name=x1,y1 x2,y2 x3,y3"."""
+    if isinstance(raw, dict):
+        name = str(raw.get("name", f"zone_{index}"))
+        return Zone(name, parse_polygon(raw.get("polygon", []), f"zone {name!r}"))
+    if isinstance(raw, str) and "=" in raw:
+        name, _, points = raw.partition("=")
+        return Zone(name.strip(), parse_polygon(points, f"zone {name.strip()!r}"))
+    return Zone(f"zone_{index}", parse_polygon(raw, f"zone {index}"))
+
+
 def parse_motion(raw: dict[str, Any], where: str) -> tuple[MotionConfig, bool]:
     d = dict(raw)
     enabled = _take(d, "enabled", bool, where, True)
@@ -108,13 +132,9 @@ def parse_motion(raw: dict[str, Any], where: str) -> tuple[MotionConfig, bool]:
     }
     _no_leftovers(d, where)
     try:
-        zones = tuple(
-            Zone(str(z.get("name", f"zone_{i}")), z.get("polygon", []))
-            if isinstance(z, dict)
-            else Zone(f"zone_{i}", z)
-            for i, z in enumerate(zones_raw)
-        )
-        return MotionConfig(zones=zones, masks=tuple(masks_raw), **kwargs), enabled
+        zones = tuple(parse_zone(z, i) for i, z in enumerate(zones_raw))
+        masks = tuple(parse_polygon(m, f"mask {i}") for i, m in enumerate(masks_raw))
+        return MotionConfig(zones=zones, masks=masks, **kwargs), enabled
     except (ValueError, TypeError) as err:
         raise ConfigError(f"{where}: {err}") from err
 
@@ -134,7 +154,10 @@ def parse_camera(raw: object, index: int) -> CameraOptions:
     recording = dict(d.pop("recording", {}) or {})
     motion, enabled = parse_motion(d.pop("motion", {}) or {}, f"{where}.motion")
     try:
-        privacy = tuple(validate_polygon(m, f"privacy mask {i}") for i, m in enumerate(masks_raw))
+        privacy = tuple(
+            validate_polygon(parse_polygon(m, f"privacy mask {i}"), f"privacy mask {i}")
+            for i, m in enumerate(masks_raw)
+        )
         # Motion under a privacy mask is never looked at.
         motion.masks = motion.masks + privacy
         capture = CameraConfig.from_dict(d)
@@ -179,6 +202,10 @@ def parse_options(raw: dict[str, Any], data_dir: Path) -> ServiceOptions:
         max_viewers=_take(live, "max_viewers", int, "options.live", 8),
     )
     _no_leftovers(live, "options.live")
+    for key, low, high in (("width", 160, 3840), ("quality", 1, 100), ("max_viewers", 1, 64)):
+        value = getattr(options.live, key)
+        if not low <= value <= high:
+            raise ConfigError(f"options.live.{key}: must be {low}-{high}, got {value}")
     cameras = _take(d, "cameras", list, where, [{"name": "front_door", "source": "demo"}])
     options.cameras = [parse_camera(c, i) for i, c in enumerate(cameras)]
     names = [c.name for c in options.cameras]
@@ -191,11 +218,17 @@ def parse_options(raw: dict[str, Any], data_dir: Path) -> ServiceOptions:
     options.audit_retention_days = float(
         _take(d, "audit_retention_days", (int, float), where, options.audit_retention_days)
     )
+    if options.audit_retention_days <= 0:
+        raise ConfigError("options.audit_retention_days: must be more than 0")
     media_dir = _take(d, "media_dir", str, where, None)
     options.media_dir = Path(media_dir) if media_dir else None
     button = _take(d, "button", dict, where, None)
     if button is not None:
-        options.button = parse_button(button, [c.name for c in options.cameras])
+        button = dict(button)
+        # The add-on UI always has a button section; enabled: false means no button.
+        enabled = _take(button, "enabled", bool, "options.button", True)
+        parsed = parse_button(button, [c.name for c in options.cameras])
+        options.button = parsed if enabled else None
     _no_leftovers(d, where)
     return options
 

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from homeassistant.const import ATTR_DEVICE_ID, CONF_HOST, CONF_PORT, Platform
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed, ConfigEntryNotReady
-from homeassistant.helpers import device_registry as dr, issue_registry as ir
+from homeassistant.helpers import (
+    config_validation as cv,
+    device_registry as dr,
+    issue_registry as ir,
+)
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 
 from .client import PorchlightClient
@@ -31,6 +37,12 @@ from .exceptions import (
     PorchlightUnsupportedVersion,
 )
 from .protocol import EventMessage, EventType
+from .services import async_setup_services
+from .views import ClipView, SnapshotView
+from .voice import async_setup_voice
+
+if TYPE_CHECKING:
+    from homeassistant.helpers.typing import ConfigType
 
 PLATFORMS = [
     Platform.BINARY_SENSOR,
@@ -42,6 +54,17 @@ PLATFORMS = [
     Platform.SENSOR,
     Platform.SWITCH,
 ]
+
+CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
+
+
+async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
+    """What exists once for all add-ons: actions, the footage proxy, Assist sentences."""
+    async_setup_services(hass)
+    hass.http.register_view(ClipView(hass))
+    hass.http.register_view(SnapshotView(hass))
+    async_setup_voice(hass)
+    return True
 
 
 def version_issue_id(entry: PorchlightConfigEntry) -> str:

@@ -17,7 +17,8 @@ from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final, override
 
 from homeassistant.components.http.auth import async_sign_path
-from homeassistant.components.media_player import BrowseError, MediaClass, MediaType
+from homeassistant.components.media_player.const import MediaClass, MediaType
+from homeassistant.components.media_player.errors import BrowseError
 from homeassistant.components.media_source import (
     BrowseMediaSource,
     MediaSource,
@@ -47,7 +48,11 @@ URL_LIFETIME: Final = timedelta(hours=1)
 PAGE: Final = 200
 MAX_EVENTS: Final = 2000
 """Events read for one listing; older ones are left out (docs: known limitations)."""
-KIND_TITLES: Final = {EventKind.RING: "Rings", EventKind.MOTION: "Motion", EventKind.MANUAL: "Manual"}
+KIND_TITLES: Final = {
+    EventKind.RING: "Rings",
+    EventKind.MOTION: "Motion",
+    EventKind.MANUAL: "Manual",
+}
 
 
 async def async_get_media_source(hass: HomeAssistant) -> MediaSource:

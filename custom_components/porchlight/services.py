@@ -7,7 +7,6 @@ delete are admin-only: they hand footage out of the add-on or destroy it for goo
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
@@ -17,6 +16,7 @@ from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import config_validation as cv, device_registry as dr
 from homeassistant.helpers.service import async_register_admin_service
 from homeassistant.util import dt as dt_util
+from homeassistant.util.json import JsonValueType
 import probatio
 
 from .client import CLIP_ID_RE
@@ -25,6 +25,8 @@ from .exceptions import PorchlightCommandError, PorchlightError
 from .protocol import ErrorCode
 
 if TYPE_CHECKING:
+    from collections.abc import Awaitable
+
     from .data import PorchlightConfigEntry
 
 ATTR_CONFIG_ENTRY_ID: Final = "config_entry_id"
@@ -219,7 +221,7 @@ async def async_delete_clips(call: ServiceCall) -> ServiceResponse:
     deleted = await run_action(
         SERVICE_DELETE_CLIPS, entry.runtime_data.client.delete_clips(**target)
     )
-    return {"deleted": deleted}
+    return {"deleted": list[JsonValueType](deleted)}
 
 
 def _delete_target(call: ServiceCall, camera: str | None) -> dict[str, Any]:
@@ -263,9 +265,7 @@ def async_setup_services(hass: HomeAssistant) -> None:
         supports_response=optional,
     )
     hass.services.async_register(DOMAIN, SERVICE_PROTECT_CLIP, async_protect_clip, CLIP_SCHEMA)
-    hass.services.async_register(
-        DOMAIN, SERVICE_UNPROTECT_CLIP, async_unprotect_clip, CLIP_SCHEMA
-    )
+    hass.services.async_register(DOMAIN, SERVICE_UNPROTECT_CLIP, async_unprotect_clip, CLIP_SCHEMA)
     async_register_admin_service(
         hass, DOMAIN, SERVICE_EXPORT_CLIP, async_export_clip, CLIP_SCHEMA, optional
     )

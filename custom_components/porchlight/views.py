@@ -11,8 +11,9 @@ from http import HTTPStatus
 from typing import TYPE_CHECKING, Final
 
 from aiohttp import hdrs, web
-from homeassistant.components.http import KEY_HASS_USER, HomeAssistantView
+from homeassistant.components.http.const import KEY_HASS_USER
 from homeassistant.config_entries import ConfigEntryState
+from homeassistant.helpers.http import HomeAssistantView
 
 from .const import DOMAIN
 from .exceptions import PorchlightAuthError, PorchlightCommandError, PorchlightError
@@ -95,7 +96,9 @@ class ClipView(HomeAssistantView):
             response = web.StreamResponse(
                 status=upstream.status,
                 headers={
-                    name: upstream.headers[name] for name in _PASSED_HEADERS if name in upstream.headers
+                    name: upstream.headers[name]
+                    for name in _PASSED_HEADERS
+                    if name in upstream.headers
                 },
             )
             await response.prepare(request)

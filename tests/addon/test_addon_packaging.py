@@ -254,19 +254,6 @@ def supervisor(schema: dict[str, Any]) -> SupervisorOptions:
     return SupervisorOptions(schema)
 
 
-# Parser changes the add-on needs; see the report. Strict: once config.py has them these
-# tests pass, the marker turns them red, and it has to go.
-NEEDS_PARSER_CHANGE = pytest.mark.xfail(
-    strict=True,
-    reason="config.py must accept polygon strings ('x1,y1 x2,y2 x3,y3', zones 'name=...') "
-    "and button.enabled (false: no button)",
-)
-NEEDS_PARSER_BOUNDS = pytest.mark.xfail(
-    strict=True,
-    reason="config.py should check live.width/quality/max_viewers and audit_retention_days",
-)
-
-
 # --- config.yaml ------------------------------------------------------------------------------
 
 
@@ -437,10 +424,6 @@ def _values(path: tuple[str, ...], typ: str) -> list[Any]:
     return list(SAMPLES[path])
 
 
-def _is_parser_change(path: tuple[str, ...]) -> bool:
-    return path[-1] == "[]" or path == ("button", "enabled")
-
-
 def _parser_input(path: tuple[str, ...], value: Any, tmp_path: Path) -> dict[str, Any]:
     """The smallest options (parser format) that set `path` to `value`."""
     if path[0] != "cameras":
@@ -495,9 +478,8 @@ def _leaf_cases() -> list[Any]:
     cases = []
     for path, typ in leaves(schema):
         for value in _values(path, typ):
-            marks = [NEEDS_PARSER_CHANGE] if _is_parser_change(path) else []
             ident = ".".join(path) + f"={value}"
-            cases.append(pytest.param(path, typ, value, id=ident, marks=marks))
+            cases.append(pytest.param(path, typ, value, id=ident))
     return cases
 
 
@@ -603,7 +585,6 @@ def test_maximal_example_sets_every_schema_option(
     assert {p for p, _ in leaves(schema)} <= used(options)
 
 
-@NEEDS_PARSER_CHANGE
 def test_parser_accepts_maximal_example(
     schema: dict[str, Any], supervisor: SupervisorOptions, tmp_path: Path
 ) -> None:
@@ -621,7 +602,6 @@ def test_parser_accepts_maximal_example(
     assert options.cameras[1].defaults.recording_enabled is False
 
 
-@NEEDS_PARSER_CHANGE
 def test_parser_accepts_defaults(config: dict[str, Any], tmp_path: Path) -> None:
     options = parse_options(config["options"], tmp_path)
     assert options.button is None  # enabled: false
@@ -629,7 +609,6 @@ def test_parser_accepts_defaults(config: dict[str, Any], tmp_path: Path) -> None
     assert options.retention.max_age_days == 30
 
 
-@NEEDS_PARSER_CHANGE
 @pytest.mark.parametrize(
     ("camera", "message"),
     [
@@ -669,7 +648,6 @@ def test_parser_rejects_bad_values_clearly(
     assert message in str(err.value)
 
 
-@NEEDS_PARSER_BOUNDS
 @pytest.mark.parametrize(
     "raw",
     [

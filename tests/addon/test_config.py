@@ -86,3 +86,40 @@ def test_button_defaults_to_first_camera(tmp_path: Path) -> None:
     assert options.button is not None
     assert (options.button.line, options.button.debounce_ms) == (27, 30)
     assert options.button.camera == "front_door"
+
+
+def test_privacy_masks_also_hide_motion(tmp_path: Path) -> None:
+    street = [[0, 0], [1, 0], [1, 0.3]]
+    options = parse_options(
+        {
+            "cameras": [
+                {
+                    "name": "porch",
+                    "source": "demo",
+                    "privacy_masks": [street],
+                    "motion": {"masks": [[[0, 0.9], [0.1, 0.9], [0.1, 1]]]},
+                    "recording": {"pre_roll": 8, "post_roll": 20},
+                }
+            ]
+        },
+        tmp_path,
+    )
+    camera = options.cameras[0]
+    assert camera.privacy_masks == (((0.0, 0.0), (1.0, 0.0), (1.0, 0.3)),)
+    assert len(camera.motion.masks) == 2
+    assert camera.motion.masks[-1] == camera.privacy_masks[0]
+    assert (camera.defaults.pre_roll, camera.defaults.post_roll) == (8.0, 20.0)
+
+
+@pytest.mark.parametrize(
+    ("recording", "message"),
+    [
+        ({"pre_roll": 31}, "pre_roll"),
+        ({"post_roll": 0}, "post_roll"),
+        ({"length": 3}, r"unknown option\(s\) length"),
+    ],
+)
+def test_bad_recording_options(tmp_path: Path, recording: dict[str, object], message: str) -> None:
+    raw = {"cameras": [{"name": "a", "source": "demo", "recording": recording}]}
+    with pytest.raises(ConfigError, match=message):
+        parse_options(raw, tmp_path)

@@ -79,7 +79,7 @@ async def wait_for(condition: Callable[[], bool], timeout: float = 5.0) -> None:
     """Poll until `condition()` holds; the things waited on live in two processes' worth
     of tasks (the fake add-on and the client), so there is no single event to await."""
     async with asyncio.timeout(timeout):
-        while not condition():  # noqa: ASYNC110
+        while not condition():
             await asyncio.sleep(0.005)
 
 
