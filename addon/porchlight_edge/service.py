@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from typing import TYPE_CHECKING, Any
 
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
     from porchlight_edge.config import ServiceOptions
 
 _LOGGER = logging.getLogger(__name__)
+AUDIT_PRUNE_INTERVAL = 3600.0
 
 
 class Service:
@@ -66,6 +68,7 @@ class Service:
         self._runner: web.AppRunner | None = None
         self.websockets: set[web.WebSocketResponse] = set()
         self._discovery: Discovery | None = None
+        self._housekeeping: asyncio.Task[None] | None = None
         self.port: int | None = None
 
     def _button_pressed(self, camera: str) -> Callable[[], None]:
@@ -167,6 +170,7 @@ class Service:
             zeroconf=self.options.zeroconf,
         )
         await self._discovery.start()
+        self._housekeeping = asyncio.create_task(self._prune_audit_log(), name="audit-retention")
         _LOGGER.info(
             "Porchlight %s listening on %s:%s (token %s, %d camera(s))",
             self.version,
@@ -186,7 +190,19 @@ class Service:
 
         return pressed
 
+    async def _prune_audit_log(self) -> None:
+        """The audit log has its own retention: drop old entries at start, then hourly."""
+        while True:
+            removed = await asyncio.to_thread(self.audit.prune)
+            if removed:
+                _LOGGER.info("Audit log: removed %d entries past retention", removed)
+            await asyncio.sleep(AUDIT_PRUNE_INTERVAL)
+
     async def stop(self) -> None:
+        if self._housekeeping is not None:
+            self._housekeeping.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._housekeeping
         if self._discovery is not None:
             await self._discovery.stop()
         if self._button is not None:

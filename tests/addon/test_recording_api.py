@@ -297,3 +297,24 @@ async def test_settings_survive_a_restart(
         assert svc.cameras["porch"].recorder.settings.postroll == 4.0
     finally:
         await svc.stop()
+
+
+async def test_audit_log_retention_runs_at_start(tmp_path: Path, video: Path) -> None:
+    from porchlight_edge.audit import AuditAction, AuditLog
+
+    data = tmp_path / "data"
+    data.mkdir()
+    old = AuditLog(data / "audit.db", retention_days=30)
+    old.record(AuditAction.SNAPSHOT, client_id="x", address="127.0.0.1", at=1.0)
+    old.record(AuditAction.SNAPSHOT, client_id="x", address="127.0.0.1")
+    old.close()
+    svc = await start(tmp_path, {**options(tmp_path, video), "audit_retention_days": 30})
+    try:
+        for _ in range(50):
+            page = svc.audit.query()
+            if page.total == 1:
+                break
+            await asyncio.sleep(0.05)
+        assert [e.time > 1.0 for e in page.items] == [True]
+    finally:
+        await svc.stop()
