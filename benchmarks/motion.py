@@ -152,7 +152,9 @@ def main() -> int:
     worst = min((e.pixel_f1 - r.pixel_f1 for _, e, r, _ in results), default=float("nan"))
     print("-" * len(header))
     print(f"{'mean':<24} {pe:>9.3f} {pr:>9.3f} {'':>6} {fe:>9.3f} {fr:>9.3f}")
+    worst_frame = min((e.frame_f1 - r.frame_f1 for _, e, r, _ in results), default=float("nan"))
     print(f"worst per-sequence pixel F1 margin (engine - reference): {worst:+.3f}")
+    print(f"worst per-sequence frame F1 margin (engine - reference): {worst_frame:+.3f}")
     print("onset: median frames from ground-truth onset to detection (onsets hit / onsets)")
     print()
 

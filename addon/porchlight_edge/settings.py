@@ -24,7 +24,7 @@ MAX_POST_ROLL = 300.0
 @dataclass(slots=True)
 class CameraSettings:
     motion_enabled: bool = True
-    threshold: int = 20
+    threshold: int = 25  # the motion engine's default (MotionConfig.threshold)
     min_area: float = 0.5
     recording_enabled: bool = True
     pre_roll: float = 5.0

@@ -13,6 +13,8 @@ pytestmark = pytest.mark.shared_data
 ROOT = data_root()
 # Scored frames per sequence (None = all; the whole set runs in about 20 s).
 LIMIT: int | None = None
+MARGIN = 0.02
+"""How far below the reference one sequence may score (pixel F1 and frame F1)."""
 
 
 @pytest.mark.skipif(
@@ -34,5 +36,7 @@ def test_engine_beats_frigate_style_reference() -> None:
     )
     assert np.mean([r[1] for r in rows]) > np.mean([r[2] for r in rows]), table
     assert np.mean([r[3] for r in rows]) > np.mean([r[4] for r in rows]), table
-    for name, e, r, _, _ in rows:
-        assert e >= r - 0.02, f"{name} pixel F1 {e:.3f} worse than reference {r:.3f}\n{table}"
+    # No sequence may be clearly worse than the reference, on either measure.
+    for name, e, r, fe, fr in rows:
+        assert e >= r - MARGIN, f"{name} pixel F1 {e:.3f} worse than reference {r:.3f}\n{table}"
+        assert fe >= fr - MARGIN, f"{name} frame F1 {fe:.3f} worse than reference {fr:.3f}\n{table}"

@@ -31,7 +31,7 @@ type Box = tuple[float, float, float, float]
 
 @dataclass(slots=True)
 class MotionConfig:
-    threshold: int = 20
+    threshold: int = 25
     """Minimum luma difference (0..255) for a pixel to count as changed."""
     min_area_pct: float = 0.5
     """Smallest region that counts, in percent of the working frame area."""
@@ -100,6 +100,9 @@ _GLOBAL_CELLS = 0.8
 """A change spread over this share of the 4x4 grid cells is a scene change (IR switch,
 camera knocked), not an object: relearn instead of reporting motion."""
 _GAIN_SAMPLES = 1200
+_BLINK_GAIN = 2.0
+"""A pixel flipping every frame needs a squared difference (1 + this) times the usual."""
+_BLINK_RATE = 0.1
 
 
 class MotionEngine:
@@ -114,6 +117,8 @@ class MotionEngine:
         self._still = np.zeros((0, 0), np.uint8)
         self._clipped = np.zeros((0, 0), np.uint8)
         self._frames = 0
+        self._blink = np.zeros((0, 0), np.float32)
+        self._prev_fg = np.zeros((0, 0), np.uint8)
         # Masks at working resolution, made on the first frame (and on any size change).
         self._valid = np.zeros((0, 0), np.uint8)
         self._zone_masks: list[tuple[str, NDArray[np.uint8]]] = []
@@ -172,6 +177,8 @@ class MotionEngine:
         self._still = np.zeros((h, w), np.uint8)
         self._clipped = np.zeros((h, w), np.uint8)
         self._frames = 0
+        self._blink = np.zeros((h, w), np.float32)
+        self._prev_fg = np.zeros((h, w), np.uint8)
 
     # -- per frame ----------------------------------------------------------------
     def process(self, luma: NDArray[np.uint8], pts: float) -> MotionResult:
@@ -190,7 +197,8 @@ class MotionEngine:
         # scene (a person walking in during the change stays visible).
         gain = self._gain(cur, bg)
         if abs(gain - 1.0) > 0.005:
-            cv2.multiply(bg, gain, dst=bg)
+            # numpy for array-by-scalar: several times faster than cv2.multiply here.
+            np.multiply(bg, gain, out=bg)
             if gain > 1.0:
                 # Brighter light saturates the sensor: what would exceed 255 reads 255,
                 # and from then on the background there is only a lower bound.
@@ -207,11 +215,20 @@ class MotionEngine:
         # Changed = above the fixed threshold and above the pixel's own noise (waves,
         # leaves, sensor noise in the dark); compared squared to avoid a sqrt.
         diff2 = cv2.multiply(diff, diff)
-        limit = cv2.max(cv2.multiply(self._var, cfg.noise_factor**2), float(cfg.threshold**2))
+        limit = np.multiply(self._var, cfg.noise_factor**2)
+        np.maximum(limit, float(cfg.threshold**2), out=limit)
+        # Per-pixel decision threshold raised where the decision keeps flipping
+        # (sparkle on water, rain, leaves), as in PBAS/SuBSENSE: `_blink` is the
+        # recent rate of flips, 0..255.
+        limit += cv2.multiply(limit, self._blink, scale=_BLINK_GAIN / 255.0)
         fg = cv2.compare(diff2, limit, cv2.CMP_GT)
+        cv2.accumulateWeighted(cv2.bitwise_xor(fg, self._prev_fg), self._blink, _BLINK_RATE)
+        self._prev_fg = fg
         fg = cv2.bitwise_and(fg, self._valid)
-        # Remove single-pixel speckle, then join the parts of one object.
-        fg = cv2.morphologyEx(fg, cv2.MORPH_OPEN, _KERNEL3)
+        # Remove isolated speckle with a 3x3 majority vote, then join the parts of one
+        # object. (An opening would also erase the 1-2 pixel slivers a slow walker
+        # uncovers per frame, and those are all there is of them at first.)
+        fg = cv2.medianBlur(fg, 3)
         fg = cv2.dilate(fg, _KERNEL3)
 
         if self._global_change(fg):
