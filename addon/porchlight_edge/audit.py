@@ -15,6 +15,8 @@ import threading
 import time
 from typing import TYPE_CHECKING, Any
 
+from porchlight_edge.paging import Page, check_paging, where
+
 if TYPE_CHECKING:
     from pathlib import Path
 
@@ -33,7 +35,6 @@ CREATE INDEX IF NOT EXISTS audit_time ON audit(time);
 CREATE INDEX IF NOT EXISTS audit_action ON audit(action, time);
 """
 CLIENT_RE = re.compile(r"^[A-Za-z0-9_.:@-]{1,64}$")
-MAX_PAGE = 500
 
 
 class AuditAction(StrEnum):
@@ -70,14 +71,6 @@ class AuditEntry:
             "target": self.target,
             "detail": self.detail,
         }
-
-
-@dataclass(frozen=True, slots=True)
-class AuditPage:
-    items: list[AuditEntry]
-    total: int
-    offset: int
-    limit: int
 
 
 class AuditLog:
@@ -138,24 +131,16 @@ class AuditLog:
         until: float | None = None,
         limit: int = 50,
         offset: int = 0,
-    ) -> AuditPage:
+    ) -> Page[AuditEntry]:
         """Entries newest first, filtered; `limit` is capped at 500."""
-        if limit < 1 or offset < 0:
-            raise ValueError("limit must be >= 1 and offset >= 0")
-        limit = min(limit, MAX_PAGE)
-        where: list[str] = []
-        args: list[Any] = []
-        for column, op, value in (
+        limit, offset = check_paging(limit, offset)
+        cond, args = where(
             ("action", "=", action),
             ("client_id", "=", client_id),
             ("camera", "=", camera),
             ("time", ">=", since),
             ("time", "<=", until),
-        ):
-            if value is not None:
-                where.append(f"{column} {op} ?")
-                args.append(value)
-        cond = " AND ".join(where) or "1"
+        )
         with self._lock:
             total = int(
                 self._db.execute(f"SELECT COUNT(*) FROM audit WHERE {cond}", args).fetchone()[0]
@@ -169,7 +154,7 @@ class AuditLog:
             AuditEntry(r[0], r[1], r[2], r[3], r[4], r[5], r[6], json.loads(r[7]) if r[7] else None)
             for r in rows
         ]
-        return AuditPage(items, total, offset, limit)
+        return Page(items, total, offset, limit)
 
     def prune(self, now: float | None = None) -> int:
         """Delete entries older than the retention; returns how many."""

@@ -310,8 +310,4 @@ async def get_audit_log(ctx: CommandContext, args: dict[str, Any]) -> Any:
     if action is not None and action not in set(AuditAction):
         raise ProtocolError(ErrorCode.INVALID_ARGS, f"unknown audit action {action!r}")
     page = await asyncio.to_thread(ctx.service.audit.query, action=action, **query)
-    following = page.offset + len(page.items)
-    return {
-        "entries": [e.as_dict() for e in page.items],
-        "next_offset": following if following < page.total else None,
-    }
+    return {"entries": [e.as_dict() for e in page.items], "next_offset": page.next_offset}

@@ -14,6 +14,8 @@ import sqlite3
 import threading
 from typing import TYPE_CHECKING, Any
 
+from porchlight_edge.paging import Page, check_paging, where
+
 if TYPE_CHECKING:
     from collections.abc import Iterator, Sequence
     from pathlib import Path
@@ -113,28 +115,6 @@ class ClipRecord:
             "reason": self.reason,
             "events": [e.as_dict() for e in self.events],
         }
-
-
-@dataclass(frozen=True, slots=True)
-class Page[T]:
-    items: list[T]
-    total: int
-    offset: int
-    limit: int
-
-    @property
-    def next_offset(self) -> int | None:
-        end = self.offset + len(self.items)
-        return end if end < self.total else None
-
-
-MAX_PAGE = 500
-
-
-def _paging(limit: int, offset: int) -> tuple[int, int]:
-    if limit < 1 or offset < 0:
-        raise ValueError("limit must be >= 1 and offset >= 0")
-    return min(limit, MAX_PAGE), offset
 
 
 class ClipIndex:
@@ -247,7 +227,7 @@ class ClipIndex:
         offset: int = 0,
     ) -> Page[ClipRecord]:
         """Clips newest first. `kind` keeps clips with at least one event of that kind."""
-        limit, offset = _paging(limit, offset)
+        limit, offset = check_paging(limit, offset)
         where: list[str] = ["state != ?"]
         args: list[Any] = [str(ClipState.RECORDING)]
         if camera is not None:
@@ -351,19 +331,13 @@ class ClipIndex:
         offset: int = 0,
     ) -> Page[EventRecord]:
         """Events newest first, filtered by camera, kind and time range [since, until]."""
-        limit, offset = _paging(limit, offset)
-        where: list[str] = []
-        args: list[Any] = []
-        for column, op, value in (
+        limit, offset = check_paging(limit, offset)
+        cond, args = where(
             ("camera", "=", camera),
             ("kind", "=", kind),
             ("time", ">=", since),
             ("time", "<=", until),
-        ):
-            if value is not None:
-                where.append(f"{column} {op} ?")
-                args.append(value)
-        cond = " AND ".join(where) or "1"
+        )
         total = int(self._query(f"SELECT COUNT(*) FROM events WHERE {cond}", args)[0][0])
         rows = self._query(
             f"SELECT * FROM events WHERE {cond} ORDER BY time DESC, id LIMIT ? OFFSET ?",
