@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from homeassistant.const import ATTR_DEVICE_ID, CONF_HOST, CONF_PORT, Platform
 from homeassistant.core import HomeAssistant, callback
@@ -17,10 +17,13 @@ from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from .client import PorchlightClient
 from .const import (
     ATTR_CAMERA,
+    ATTR_CLIP_ID,
+    ATTR_CLIP_URL,
     ATTR_TIME,
     ATTR_TYPE,
     BACKOFF_MAX,
     BACKOFF_MIN,
+    BUS_CLIP_FINISHED,
     CONF_TOKEN,
     DOMAIN,
     EVENT_PORCHLIGHT,
@@ -38,7 +41,7 @@ from .exceptions import (
 )
 from .protocol import EventMessage, EventType
 from .services import async_setup_services
-from .views import ClipView, SnapshotView
+from .views import ClipView, SnapshotView, clip_url
 from .voice import async_setup_voice
 
 if TYPE_CHECKING:
@@ -233,10 +236,16 @@ async def _refresh_storage(data: PorchlightData) -> None:
 def _fire_bus_event(hass: HomeAssistant, entry: PorchlightConfigEntry, event: EventMessage) -> None:
     """`porchlight_event` on the bus, for device triggers and the logbook."""
     kind = event["event"]
+    extra: dict[str, Any] = {}
     if kind == EventType.RING:
         trigger = TRIGGER_RING
     elif kind == EventType.MOTION and isinstance(active := event["data"].get("active"), bool):
         trigger = TRIGGER_MOTION_STARTED if active else TRIGGER_MOTION_STOPPED
+    elif kind == EventType.CLIP_FINISHED and isinstance(clip := event["data"].get("clip_id"), str):
+        # Automations (the motion blueprint) send the clip once it is on disk; the URL is
+        # Home Assistant's own audited proxy, never the add-on's.
+        trigger = BUS_CLIP_FINISHED
+        extra = {ATTR_CLIP_ID: clip, ATTR_CLIP_URL: clip_url(entry.entry_id, clip)}
     else:
         return
     camera = event["camera"]
@@ -255,5 +264,6 @@ def _fire_bus_event(hass: HomeAssistant, entry: PorchlightConfigEntry, event: Ev
             ATTR_CAMERA: camera,
             # When it happened, which for an event replayed after a reconnect is not now.
             ATTR_TIME: event["time"],
+            **extra,
         },
     )

@@ -356,11 +356,6 @@ class PorchlightClient:
         args = {key: value for key, value in query.items() if value is not None}
         return cast(dict[str, Any], await self.command(Command.LIST_EVENTS, **args))
 
-    async def list_clips(self, **query: Any) -> dict[str, Any]:
-        """One page of clips, newest first (`camera`, `start`, `end`, `protected`, ...)."""
-        args = {key: value for key, value in query.items() if value is not None}
-        return cast(dict[str, Any], await self.command(Command.LIST_CLIPS, **args))
-
     async def protect_clip(self, clip_id: str, protected: bool) -> dict[str, Any]:
         """Keep a clip from retention (or release it); returns the clip record."""
         return cast(

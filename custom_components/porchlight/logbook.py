@@ -12,6 +12,7 @@ from homeassistant.helpers import device_registry as dr
 from .const import (
     ATTR_CAMERA,
     ATTR_TYPE,
+    BUS_CLIP_FINISHED,
     DOMAIN,
     EVENT_PORCHLIGHT,
     TRIGGER_MOTION_STARTED,
@@ -26,6 +27,7 @@ MESSAGES = {
     TRIGGER_RING: "doorbell pressed",
     TRIGGER_MOTION_STARTED: "motion detected",
     TRIGGER_MOTION_STOPPED: "motion cleared",
+    BUS_CLIP_FINISHED: "clip recorded",
 }
 
 

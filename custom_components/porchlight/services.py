@@ -241,14 +241,13 @@ def _delete_target(call: ServiceCall, camera: str | None) -> dict[str, Any]:
     if event_ids := data.get(ATTR_EVENT_IDS):
         return {"event_ids": list(event_ids)}
     start, end = data.get(ATTR_START), data.get(ATTR_END)
-    if start is None or end is None or start >= end:
+    if start is None or end is None:
         raise _invalid("invalid_time_range")
     # Naive datetimes are local time, as everywhere in Home Assistant's UI.
-    return {
-        "start": dt_util.as_utc(start).timestamp(),
-        "end": dt_util.as_utc(end).timestamp(),
-        "camera": camera,
-    }
+    first, last = dt_util.as_utc(start).timestamp(), dt_util.as_utc(end).timestamp()
+    if first >= last:
+        raise _invalid("invalid_time_range")
+    return {"start": first, "end": last, "camera": camera}
 
 
 def async_setup_services(hass: HomeAssistant) -> None:

@@ -123,9 +123,14 @@ class PorchlightIntentHandler(intent.IntentHandler):
         visit = await latest_visit(hass)
         response = intent_obj.create_response()
         response.async_set_speech(
-            describe(visit, who=self.intent_type == INTENT_WHO_WAS_AT_DOOR, now=dt_util.now())
+            describe(visit, who=self.intent_type == INTENT_WHO_WAS_AT_DOOR, now=now())
         )
         return response
+
+
+def now() -> datetime:
+    """The local time "today" and "yesterday" are relative to (a seam for tests)."""
+    return dt_util.now()
 
 
 async def latest_visit(hass: HomeAssistant) -> Visit | None:

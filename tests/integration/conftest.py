@@ -56,6 +56,7 @@ async def fake_addon(socket_enabled: None) -> AsyncGenerator[FakeAddon]:
     await addon.start()
     yield addon
     await addon.stop()
+    addon.cleanup_files()
 
 
 @pytest.fixture

@@ -11,8 +11,13 @@ from __future__ import annotations
 import asyncio
 from collections import deque
 import contextlib
+import hashlib
 import json
+from pathlib import Path
+import shutil
+import tempfile
 from typing import Any
+import uuid
 
 from aiohttp import WSMsgType, web
 import cv2
@@ -33,6 +38,7 @@ from custom_components.porchlight.protocol import (
     ResultMessage,
     ServerState,
     StorageStatus,
+    clip_path,
     event_snapshot_path,
     mjpeg_path,
     parse_command,
@@ -63,6 +69,7 @@ def make_camera(name: str, title: str) -> CameraState:
         "recording": {"enabled": True, "pre_roll": 5.0, "post_roll": 10.0},
         "last_ring": None,
         "last_motion": None,
+        "preroll_bytes": 0,
     }
 
 
@@ -137,11 +144,20 @@ class FakeAddon:
         self.commands: list[CommandMessage] = []
         self.silent_commands: set[str] = set()
         """Commands that get no answer (to test client timeouts)."""
+        self.failing_commands: dict[str, ErrorCode] = {}
+        """Commands answered with this error code."""
         self.mjpeg_parts = 3
         self.snapshots_served = 0
         self.event_snapshots_served = 0
         self.last_user: str | None = None
         self.auth_attempts = 0
+        # The recordings index: EventRecord / ClipRecord dicts as the real add-on returns.
+        self.index: list[dict[str, Any]] = []
+        self.clips: dict[str, dict[str, Any]] = {}
+        self.audit: list[dict[str, Any]] = []
+        self.clip_ranges: list[str | None] = []
+        """The Range header of every clip download, in order."""
+        self.files = Path(tempfile.mkdtemp(prefix="porchlight-fake-"))
         self._connections: set[_Connection] = set()
         self._runner: web.AppRunner | None = None
         self.port = 0
@@ -154,6 +170,7 @@ class FakeAddon:
         app.router.add_get(snapshot_path("{camera}"), self._snapshot)
         app.router.add_get(mjpeg_path("{camera}"), self._mjpeg)
         app.router.add_get(event_snapshot_path("{event_id}"), self._event_snapshot)
+        app.router.add_get(clip_path("{clip_id}"), self._clip)
         self._runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=0.5)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", self.port, reuse_address=True)
@@ -168,6 +185,9 @@ class FakeAddon:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
+
+    def cleanup_files(self) -> None:
+        shutil.rmtree(self.files, ignore_errors=True)
 
     async def restart(self) -> None:
         """A new run of the service: new boot id, numbering from zero, empty buffer."""
@@ -255,6 +275,119 @@ class FakeAddon:
             {"active": active, "pts": 1.0, "boxes": [], "area": 5.0, "zones": []},
         )
 
+    # --- recordings -----------------------------------------------------------------------
+
+    def add_recording(
+        self,
+        kind: str,
+        at: float,
+        *,
+        camera: str = "front_door",
+        snapshot: bool = True,
+        clip: bytes | None = None,
+    ) -> dict[str, Any]:
+        """Index an event (with a snapshot and a clip file when asked), as the add-on does."""
+        event_id = f"{self.boot_id}:{len(self.index) + 1000}"
+        clip_id = None
+        if clip is not None:
+            clip_id = str(uuid.uuid4())
+            (self.files / f"{clip_id}.mp4").write_bytes(clip)
+        record = {
+            "id": event_id,
+            "seq": len(self.index) + 1000,
+            "kind": kind,
+            "camera": camera,
+            "time": at,
+            "snapshot": f"{event_id}.jpg" if snapshot else None,
+            "clip_id": clip_id,
+        }
+        self.index.append(record)
+        if snapshot:
+            self.event_snapshots[event_id] = make_jpeg(int(at) % 200 + 20)
+        if clip_id is not None:
+            self.clips[clip_id] = {
+                "id": clip_id,
+                "camera": camera,
+                "start": at - 5,
+                "end": at + 10,
+                "duration": 15.0,
+                "size": len(clip or b""),
+                "protected": False,
+                "state": "complete",
+                "mode": "passthrough",
+                "reason": None,
+                "events": [record],
+            }
+        return record
+
+    def _list_events(self, args: dict[str, Any]) -> dict[str, Any]:
+        limit, offset = args.get("limit", 50), args.get("offset", 0)
+        if not isinstance(limit, int) or not 1 <= limit <= 200:
+            raise ProtocolError(ErrorCode.INVALID_ARGS, "'limit' must be an integer 1-200")
+        found = sorted(
+            (
+                e
+                for e in self.index
+                if args.get("camera") in (None, e["camera"])
+                and args.get("kind") in (None, e["kind"])
+                and (args.get("start") is None or e["time"] >= args["start"])
+                and (args.get("end") is None or e["time"] < args["end"])
+            ),
+            key=lambda e: e["time"],
+            reverse=True,
+        )
+        page = found[offset : offset + limit]
+        following = offset + len(page)
+        return {"events": page, "next_offset": following if following < len(found) else None}
+
+    def _clip_arg(self, args: dict[str, Any]) -> str:
+        clip_id = args.get("clip_id")
+        if not isinstance(clip_id, str) or len(clip_id) != 36:
+            raise ProtocolError(ErrorCode.INVALID_ARGS, "invalid clip id")
+        if clip_id not in self.clips:
+            raise ProtocolError(ErrorCode.NOT_FOUND, f"unknown clip {clip_id}")
+        return clip_id
+
+    def _delete(self, args: dict[str, Any]) -> dict[str, Any]:
+        if "clip_ids" in args:
+            targets = [c for c in args["clip_ids"] if c in self.clips]
+        elif "event_ids" in args:
+            targets = [e["clip_id"] for e in self.index if e["id"] in args["event_ids"]]
+        elif args.get("start") is not None and args.get("end") is not None:
+            targets = [
+                c["id"]
+                for c in self.clips.values()
+                if args["start"] <= c["start"] < args["end"]
+                and args.get("camera") in (None, c["camera"])
+            ]
+        else:
+            raise ProtocolError(ErrorCode.INVALID_ARGS, "give clip_ids, event_ids or start+end")
+        deleted = sorted({t for t in targets if t is not None and t in self.clips})
+        for clip_id in deleted:
+            del self.clips[clip_id]
+            (self.files / f"{clip_id}.mp4").unlink()
+            for event in self.index:
+                if event["clip_id"] == clip_id:
+                    event["clip_id"] = None
+            self.audit.append({"action": "clip_delete", "target": clip_id})
+        return {"deleted": deleted}
+
+    def _export(self, clip_id: str) -> dict[str, Any]:
+        exported = self.files / "exports" / f"{clip_id}.mp4"
+        exported.parent.mkdir(exist_ok=True)
+        shutil.copyfile(self.files / f"{clip_id}.mp4", exported)
+        clip = self.clips[clip_id]
+        manifest = {
+            "sha256": hashlib.sha256(exported.read_bytes()).hexdigest(),
+            "start": clip["start"],
+            "end": clip["end"],
+            "camera": clip["camera"],
+            "clip_id": clip_id,
+            "exported_at": BASE_TIME,
+        }
+        self.audit.append({"action": "clip_export", "target": clip_id})
+        return {"path": str(exported), "manifest": manifest}
+
     # --- websocket ------------------------------------------------------------------------
 
     async def _websocket(self, request: web.Request) -> web.WebSocketResponse:
@@ -314,6 +447,9 @@ class FakeAddon:
         if command["command"] in self.silent_commands:
             return
         message_id = command["message_id"]
+        if (failure := self.failing_commands.get(command["command"])) is not None:
+            connection.queue.put_nowait(dict(result_error(message_id, failure, "it failed")))
+            return
         args = command.get("args", {})
         # Replayed events must follow the subscribe result in the same ordered queue.
         replay: list[EventMessage] = []
@@ -374,6 +510,31 @@ class FakeAddon:
                         {"event_id": event_id, "kind": "manual", "path": ""},
                     )
                     result = result_ok(message_id, {"event_id": event_id})
+                case Command.RECORD_CLIP:
+                    camera = self._camera_arg(args)
+                    seconds = args.get("seconds")
+                    if not isinstance(seconds, int | float) or not 1 <= seconds <= 300:
+                        raise ProtocolError(ErrorCode.INVALID_ARGS, "'seconds' must be 1-300")
+                    record = self.add_recording(
+                        "manual", BASE_TIME + self.seq, camera=camera, clip=b"\0" * 64
+                    )
+                    body = {"event_id": record["id"], "clip_id": record["clip_id"]}
+                    result = result_ok(message_id, body)
+                case Command.LIST_EVENTS:
+                    result = result_ok(message_id, self._list_events(args))
+                case Command.PROTECT_CLIP:
+                    clip_id = self._clip_arg(args)
+                    self.clips[clip_id]["protected"] = bool(args.get("protected"))
+                    self.audit.append({"action": "clip_protect", "target": clip_id})
+                    result = result_ok(message_id, dict(self.clips[clip_id]))
+                case Command.DELETE_CLIPS:
+                    result = result_ok(message_id, self._delete(args))
+                case Command.EXPORT_CLIP:
+                    result = result_ok(message_id, self._export(self._clip_arg(args)))
+                case Command.GET_AUDIT_LOG:
+                    result = result_ok(
+                        message_id, {"entries": self.audit[::-1], "next_offset": None}
+                    )
                 case Command.GET_STORAGE:
                     if self.storage is None:
                         raise ProtocolError(ErrorCode.UNKNOWN_COMMAND, "unknown command")
@@ -437,6 +598,22 @@ class FakeAddon:
             )
         self.event_snapshots_served += 1
         return web.Response(body=jpeg, content_type="image/jpeg")
+
+    async def _clip(self, request: web.Request) -> web.StreamResponse:
+        if request.headers.get("Authorization") != f"Bearer {self.token}":
+            raise web.HTTPUnauthorized()
+        clip_id = request.match_info["clip_id"]
+        path = self.files / f"{clip_id}.mp4"
+        if clip_id not in self.clips or not path.exists():
+            raise web.HTTPNotFound(
+                text=json.dumps({"error": {"code": "not_found", "message": "unknown clip"}}),
+                content_type="application/json",
+            )
+        self.last_user = request.headers.get("X-Porchlight-User")
+        self.clip_ranges.append(request.headers.get("Range"))
+        self.audit.append({"action": "clip_download", "target": clip_id, "user": self.last_user})
+        # aiohttp's FileResponse answers Range requests (206) the way the real add-on does.
+        return web.FileResponse(path, headers={"Content-Type": "video/mp4"})
 
     async def _mjpeg(self, request: web.Request) -> web.StreamResponse:
         self._check(request)

@@ -37,6 +37,8 @@ from custom_components.porchlight.protocol import (
 from .conftest import wait_for
 from .fake_addon import FakeAddon
 
+ANY_CLIP = "00000000-0000-4000-8000-000000000000"
+
 type Script = Callable[[web.WebSocketResponse], Awaitable[None]]
 
 HELLO = {
@@ -70,6 +72,7 @@ class ScriptedServer:
         app.router.add_get("/api/websocket", self._ws)
         app.router.add_get("/api/cameras/{camera}/snapshot.jpg", self._hang)
         app.router.add_get("/api/cameras/{camera}/stream.mjpeg", self._hang)
+        app.router.add_get("/api/clips/{clip_id}.mp4", self._hang)
         self._runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=0.1)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -329,6 +332,8 @@ async def test_http_timeouts_and_refusals(
         await hung.snapshot("front_door")
     with pytest.raises(PorchlightConnectionError, match="timed out"):
         await hung.open_mjpeg("front_door")
+    with pytest.raises(PorchlightConnectionError, match="timed out"):
+        await hung.open_clip(ANY_CLIP)
 
     port = fake_addon.port
     await fake_addon.stop()
@@ -337,6 +342,8 @@ async def test_http_timeouts_and_refusals(
         await gone.snapshot("front_door")
     with pytest.raises(PorchlightConnectionError, match="failed"):
         await gone.open_mjpeg("front_door")
+    with pytest.raises(PorchlightConnectionError, match="failed"):
+        await gone.open_clip(ANY_CLIP)
 
 
 async def test_mjpeg_of_unknown_camera(

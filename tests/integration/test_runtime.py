@@ -92,6 +92,28 @@ async def test_ring_and_motion_fire_bus_events(hass: HomeAssistant, loaded: Fake
     assert last_motion.state == "2025-11-27T19:00:02+00:00"
 
 
+async def test_finished_clip_fires_bus_event_with_proxy_url(
+    hass: HomeAssistant, loaded: FakeAddon
+) -> None:
+    fired = bus_events(hass)
+    device = camera_device(hass, loaded, "front_door")
+    clip_id = "0b0c4b59-8a38-4d3c-9d0b-3f1d6c2b7a10"
+    loaded.publish(EventType.CLIP_FINISHED, "front_door", {"clip_id": clip_id, "events": []})
+    loaded.publish(EventType.CLIP_FINISHED, "front_door", {"clip_id": None})  # ignored
+    await wait_for_state(hass, lambda: len(fired) == 1 and loaded.seq == 2)
+    (entry,) = hass.config_entries.async_entries(DOMAIN)
+    assert fired == [
+        {
+            "device_id": device.id,
+            "type": "clip_finished",
+            "camera": "front_door",
+            "time": BASE_TIME + 1,
+            "clip_id": clip_id,
+            "clip_url": f"/api/porchlight/{entry.entry_id}/clips/{clip_id}.mp4",
+        }
+    ]
+
+
 async def test_camera_problem_sensor(hass: HomeAssistant, loaded: FakeAddon) -> None:
     entity_id = "binary_sensor.front_door_camera_problem"
     loaded.status("front_door", "stalled", "no frame for 5 s")

@@ -1,0 +1,193 @@
+"""The media browser against the real add-on: a ring records real H.264, the browser
+lists it under camera / day / type, and playback through Home Assistant's proxy seeks
+with Range requests and lands in the add-on's audit log with the HA user's name."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import aiohttp
+import av
+from homeassistant.components import media_source
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.setup import async_setup_component
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.porchlight.client import PorchlightClient
+from custom_components.porchlight.const import CONF_TOKEN, DOMAIN
+from custom_components.porchlight.media_source import local_time
+from custom_components.porchlight.protocol import EventMessage, EventType
+from porchlight_edge.recorder.synthetic import make_h264
+
+from .addon_process import AddonProcess
+
+if TYPE_CHECKING:
+    from homeassistant.auth.models import User
+    from homeassistant.components.media_player.browse_media import BrowseMedia
+    from homeassistant.core import HomeAssistant
+    from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
+
+pytestmark = [pytest.mark.e2e, pytest.mark.enable_socket]
+
+
+@pytest.fixture(scope="module")
+def video(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("video") / "porch.mp4"
+    return make_h264(path, seconds=4, fps=10, width=320, height=180, gop=10)
+
+
+def recording_options(video: Path) -> dict[str, Any]:
+    """A file camera that records real H.264 clips: 1 s before a ring, 1 s after."""
+    return {
+        "cameras": [
+            {
+                "name": "front_door",
+                "title": "Front door",
+                "source": "file",
+                "path": str(video),
+                "loop": True,
+                "realtime": True,
+                "recording": {"pre_roll": 1, "post_roll": 1},
+            }
+        ]
+    }
+
+
+def kids(node: BrowseMedia) -> list[BrowseMedia]:
+    """A browse node's children (a folder always has a list, maybe empty)."""
+    assert node.children is not None
+    return list(node.children)
+
+
+async def wait_until(check: Callable[[], bool], timeout: float, what: str) -> None:
+    async with asyncio.timeout(timeout):
+        while not check():
+            await asyncio.sleep(0.05)
+    assert check(), what
+
+
+@pytest.fixture
+async def recording_addon(tmp_path: Path, video: Path) -> AsyncIterator[AddonProcess]:
+    addon = AddonProcess(tmp_path / "addon", recording_options(video))
+    await asyncio.to_thread(addon.start)
+    try:
+        yield addon
+    finally:
+        await asyncio.to_thread(addon.stop)
+
+
+async def setup_entry(hass: HomeAssistant, addon: AddonProcess) -> MockConfigEntry:
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        title="Porchlight",
+        unique_id=addon.instance_id,
+        data={"host": "127.0.0.1", "port": addon.port, CONF_TOKEN: addon.token},
+    )
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.LOADED
+    return entry
+
+
+async def record_ring(entry: MockConfigEntry) -> dict[str, Any]:
+    """Ring once the pre-roll has frames; return the ring's finished clip event data
+    once its snapshot is written too."""
+    data = entry.runtime_data
+    finished: list[EventMessage] = []
+    snapshots: list[str] = []
+
+    def seen(event: EventMessage) -> None:
+        if event["event"] == EventType.CLIP_FINISHED:
+            finished.append(event)
+        elif event["event"] == EventType.SNAPSHOT_READY:
+            snapshots.append(event["data"]["event_id"])
+
+    remove = data.async_add_event_listener("front_door", seen)
+    try:
+        async with asyncio.timeout(10):
+            while (await data.client.get_state())["cameras"][0]["last_frame"] is None:
+                await asyncio.sleep(0.05)
+        await asyncio.sleep(1.2)  # let the 1 s pre-roll fill
+        seq = await data.client.ring("front_door")
+        ring_id = f"{data.server_info['boot_id']}:{seq}"
+        await wait_until(
+            lambda: ring_id in snapshots and any(ring_id in e["data"]["events"] for e in finished),
+            15,
+            "the ring's clip and snapshot",
+        )
+    finally:
+        remove()
+    clip = next(e["data"] for e in finished if ring_id in e["data"]["events"])
+    return {**clip, "ring_id": ring_id}
+
+
+async def test_browse_play_seek_and_audit(
+    hass: HomeAssistant,
+    recording_addon: AddonProcess,
+    hass_client: ClientSessionGenerator,
+    hass_admin_user: User,
+    tmp_path: Path,
+) -> None:
+    assert await async_setup_component(hass, "media_source", {})
+    entry = await setup_entry(hass, recording_addon)
+    clip = await record_ring(entry)
+
+    # camera -> day -> type -> the ring's clip, as the media browser walks it
+    root = await media_source.async_browse_media(hass, "media-source://porchlight")
+    (camera,) = kids(root)
+    assert camera.title == "Front door"
+    days = await media_source.async_browse_media(hass, camera.media_content_id)
+    today = local_time(clip["start"]).date()
+    day = next(d for d in kids(days) if d.media_content_id.endswith(today.isoformat()))
+    kinds = await media_source.async_browse_media(hass, day.media_content_id)
+    rings = next(k for k in kids(kinds) if k.media_content_id.endswith("/ring"))
+    events = await media_source.async_browse_media(hass, rings.media_content_id)
+    leaf = next(e for e in kids(events) if e.media_content_id.endswith(clip["clip_id"]))
+    assert leaf.can_play
+    assert leaf.media_content_type == "video/mp4"
+
+    played = await media_source.async_resolve_media(hass, leaf.media_content_id, None)
+    client = await hass_client()
+    response = await client.get(played.url.split("?")[0])
+    assert response.status == 200
+    body = await response.read()
+    assert len(body) == clip["size"]
+    saved = tmp_path / "played.mp4"
+    saved.write_bytes(body)
+    with av.open(str(saved)) as container:
+        frames = sum(1 for _ in container.decode(video=0))
+    assert frames >= 15  # about 2 s of real 10 fps H.264 (pre-roll + post-roll)
+
+    response = await client.get(
+        played.url.split("?")[0], headers={"Range": f"bytes=100-{len(body) - 1}"}
+    )
+    assert response.status == 206
+    assert response.headers["Content-Range"] == f"bytes 100-{len(body) - 1}/{len(body)}"
+    assert await response.read() == body[100:]
+
+    # The snapshot thumbnail comes through the proxy too.
+    assert leaf.thumbnail is not None
+    thumbnail = await client.get(leaf.thumbnail)
+    assert thumbnail.status == 200
+    assert (await thumbnail.read())[:2] == b"\xff\xd8"
+
+    # The add-on's audit log names the Home Assistant user, never the add-on token.
+    async with aiohttp.ClientSession() as session:
+        auditor = PorchlightClient(
+            session, "127.0.0.1", recording_addon.port, recording_addon.token
+        )
+        await auditor.connect()
+        try:
+            log = await auditor.get_audit_log(action="clip_download")
+        finally:
+            await auditor.disconnect()
+    (download,) = [e for e in log["entries"] if e["target"] == clip["clip_id"]]
+    assert download["detail"] == {"user": hass_admin_user.name}
+    assert download["client_id"] == "http"
+    assert recording_addon.token not in str(log)
+    assert await hass.config_entries.async_unload(entry.entry_id)
