@@ -11,6 +11,7 @@ import cv2
 import numpy as np
 import pytest
 
+from porchlight_edge.capture.frame import Frame
 from porchlight_edge.privacy import PrivacyMasker
 from porchlight_edge.recorder.encoder import EncodeSettings
 from porchlight_edge.recorder.events import RecordingEvent, RecordingEventType
@@ -214,3 +215,34 @@ async def test_masked_frames_are_reencoded_with_the_mask_black(
     snap = cv2.imread(str(store.snapshot_path(event.snapshot)), cv2.IMREAD_GRAYSCALE)
     assert snap is not None
     assert snap[inside].max() <= 24
+
+
+async def test_ring_snapshot_is_the_next_frame_not_the_fallback(
+    store: ClipStore, video: Path
+) -> None:
+    """The visitor's picture comes from the first frame after the press, straight away."""
+    rec = Recorder("front", store, RecorderSettings(preroll=1.0, postroll=1.0))
+    rec.start()
+    frames = iter(play(video, wallclock0=W0))
+    for _ in range(20):
+        before = next(frames)
+        rec.on_frame(before, 0.0)
+    rec.trigger("ring", "ev-next", at=W0 + 19.5 / 15, seq=1)  # between frames 19 and 20
+    after = next(frames)
+    rec.on_frame(after, 0.0)
+    events = store.test_events  # type: ignore[attr-defined]
+    # Well before the no-more-frames fallback (deadline + stall_seconds = 4 s of camera time).
+    async with asyncio.timeout(1.0):
+        while RecordingEventType.SNAPSHOT_READY not in [e.type for e in events]:
+            await asyncio.sleep(0.02)
+    await rec.stop()
+    event = store.index.get_event("ev-next")
+    assert event is not None
+    assert event.snapshot is not None
+    snap = cv2.imread(str(store.snapshot_path(event.snapshot)), cv2.IMREAD_GRAYSCALE).astype(int)
+
+    def distance(frame: Frame) -> float:
+        return float(np.abs(snap - frame.luma(frame.height).astype(int)).mean())
+
+    # JPEG and sensor noise aside, it is the frame after the press, not the one before.
+    assert distance(after) < distance(before)

@@ -398,8 +398,9 @@ class Recorder:
                     pick.frame, pick.area = frame, area
                 if frame.wallclock >= pick.deadline:
                     self._take_snapshot(pick)
-            elif pick.frame is None or frame.wallclock <= pick.at:
-                # The ring frame: the last one at or before the ring, else the first after it.
+            else:
+                # The ring frame: the first one at or after the press (the visitor at the
+                # door, at most one frame interval away); until it comes, the latest before.
                 pick.frame = frame
                 if frame.wallclock >= pick.at:
                     self._take_snapshot(pick)
