@@ -22,8 +22,8 @@ import aiohttp
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import itertools
 
-from porchlight_edge.recorder.synthetic import make_h264
 from tests.e2e.addon_process import AddonProcess
+from tests.helpers.footage import make_h264
 
 OUT = Path(__file__).resolve().parent / "out"
 

@@ -33,7 +33,7 @@ from porchlight_edge.recorder.events import (
 )
 from porchlight_edge.recorder.recorder import Recorder, RecorderSettings
 from porchlight_edge.recorder.storage import ClipStore, StoreSettings
-from porchlight_edge.recorder.synthetic import make_h264
+from tests.helpers.footage import make_h264
 
 FPS = 15
 W, H = 1920, 1080

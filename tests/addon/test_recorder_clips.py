@@ -18,7 +18,7 @@ from porchlight_edge.recorder.events import RecordingEvent, RecordingEventType
 from porchlight_edge.recorder.index import ClipRecord, ClipState
 from porchlight_edge.recorder.recorder import Recorder, RecorderSettings
 from porchlight_edge.recorder.storage import ClipStore
-from porchlight_edge.recorder.synthetic import make_h264, play
+from tests.helpers.footage import make_h264, play
 
 W0 = 1_000_000.0  # wallclock of pts 0 in the synthetic footage
 

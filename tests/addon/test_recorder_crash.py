@@ -15,7 +15,7 @@ import pytest
 
 from porchlight_edge.recorder.index import ClipState
 from porchlight_edge.recorder.storage import ClipStore
-from porchlight_edge.recorder.synthetic import make_h264
+from tests.helpers.footage import make_h264
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -24,7 +24,7 @@ import asyncio, sys, time
 from pathlib import Path
 from porchlight_edge.recorder.recorder import Recorder, RecorderSettings
 from porchlight_edge.recorder.storage import ClipStore
-from porchlight_edge.recorder.synthetic import play
+from tests.helpers.footage import play
 
 def say(event):
     print(event.type, event.data.get("clip_id") or event.data.get("id"), flush=True)

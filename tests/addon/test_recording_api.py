@@ -16,8 +16,8 @@ import pytest
 
 from porchlight_edge.config import parse_options
 from porchlight_edge.protocol import EventType
-from porchlight_edge.recorder.synthetic import make_h264
 from porchlight_edge.service import Service
+from tests.helpers.footage import make_h264
 
 TOKEN = "recording-test-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}

@@ -24,8 +24,8 @@ from porchlight_edge.recorder.packets import EncodedPacket
 from porchlight_edge.recorder.recorder import Recorder, RecorderSettings
 from porchlight_edge.recorder.retention import RetentionPolicy
 from porchlight_edge.recorder.storage import ClipStore, StoreSettings
-from porchlight_edge.recorder.synthetic import make_h264, play
 from porchlight_edge.recorder.writer import ClipWriter, WriteError
+from tests.helpers.footage import make_h264, play
 
 W0 = 1_000_000.0
 KB = 1024

@@ -20,7 +20,7 @@ import pytest
 from custom_components.porchlight.const import DOMAIN
 from custom_components.porchlight.protocol import EventMessage, EventType
 from custom_components.porchlight.views import clip_url
-from porchlight_edge.recorder.synthetic import make_h264
+from tests.helpers.footage import make_h264
 
 from .addon_process import AddonProcess
 from .test_media_playback import record_ring, recording_options, setup_entry, wait_until

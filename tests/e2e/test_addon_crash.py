@@ -10,7 +10,7 @@ import aiohttp
 import av
 import pytest
 
-from porchlight_edge.recorder.synthetic import make_h264
+from tests.helpers.footage import make_h264
 
 from .addon_process import AddonProcess
 

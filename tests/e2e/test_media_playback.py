@@ -21,7 +21,7 @@ from custom_components.porchlight.client import PorchlightClient
 from custom_components.porchlight.const import CONF_TOKEN, DOMAIN
 from custom_components.porchlight.media_source import local_time
 from custom_components.porchlight.protocol import EventMessage, EventType
-from porchlight_edge.recorder.synthetic import make_h264
+from tests.helpers.footage import make_h264
 
 from .addon_process import AddonProcess
 

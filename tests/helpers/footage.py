@@ -1,6 +1,6 @@
-"""Synthetic camera footage: real H.264 made with libx264, played back as `Frame`s.
+"""Synthetic camera footage for tests and benchmarks: real H.264 played back as `Frame`s.
 
-For tests, benchmarks and demos of the recorder without a camera: a textured
+Made with libx264, for the recorder's tests and benchmarks without a camera: a textured
 scene with sensor noise and a moving block, so the bitrate is like a real
 camera's, and a player that demuxes + decodes it into Frames carrying their
 packets exactly like the capture sources do.
