@@ -246,3 +246,26 @@ def test_engine_reports_hysteresis_changes() -> None:
     assert changes[0][1] is True
     assert 10 < changes[0][0] <= 12
     assert changes[-1][1] is False
+
+
+def test_start_position_of_object_that_walks_away_is_not_motion() -> None:
+    # The figure is in the very first frame, so it is in the background; once it has
+    # walked off, its old place differs from the background but has no outline in the
+    # current frame: a ghost, not motion.
+    rng = np.random.default_rng(4)
+    bg = scene(2)
+    engine = MotionEngine()
+    start = figure_box(0, 0, speed=0.03)
+    start_rel = (start[0] / W, start[1] / H, start[2] / W, start[3] / H)
+    for i in range(14):
+        img = bg.copy()
+        box = figure_box(i, 0, speed=0.03)
+        draw(img, box)
+        res = engine.process(shoot(img, rng), i / FPS)
+        if i < 5:  # still overlapping its start position
+            continue
+        truth = (box[0] / W, box[1] / H, box[2] / W, box[3] / H)
+        assert res.has_motion, f"frame {i}: the walking figure is missed"
+        assert max(iou(b, truth) for b in res.boxes) > 0.5, f"frame {i}: {res.boxes}"
+        ghost = max(iou(b, start_rel) for b in res.boxes)
+        assert ghost < 0.2, f"frame {i}: start position reported as motion {res.boxes}"

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 cv2: Any = _cv2
 
 type Box = tuple[float, float, float, float]
+type Rect = tuple[int, int, int, int]
 
 
 @dataclass(slots=True)
@@ -95,6 +96,12 @@ _GHOST_RADIUS = 0.1
 before a changed pixel counts as a ghost; keeps slow walkers' interiors alive."""
 _SPECKLE_PCT = 0.05
 """Regions smaller than this percent of the frame are noise, never motion."""
+_GHOST_EDGE = 0.7
+"""A region whose outline has less than this share of the edge strength in the frame
+that it has in the background is a ghost (what left, a boat's start position) or a
+wake, not an object: a real object's outline is an edge in the current frame."""
+_EDGE_BAND = 5
+"""Width in pixels of the band around the outline that the edge strengths are summed over."""
 _GLOBAL_GRID = 4
 _GLOBAL_CELLS = 0.8
 """A change spread over this share of the 4x4 grid cells is a scene change (IR switch,
@@ -123,6 +130,8 @@ class MotionEngine:
         self._valid = np.zeros((0, 0), np.uint8)
         self._zone_masks: list[tuple[str, NDArray[np.uint8]]] = []
         self._count_mask = self._valid
+        self._whole_frame = True
+        """No masks and no zones: the mask operations are skipped (all-255 masks)."""
         self._count_area = 1
         self._ghost_kernel = _KERNEL3
 
@@ -165,6 +174,7 @@ class MotionEngine:
         else:
             self._count_mask = self._valid
         self._count_area = max(1, cv2.countNonZero(self._count_mask))
+        self._whole_frame = self._count_area == h * w
         k = max(3, int(h * _GHOST_RADIUS) | 1)
         self._ghost_kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (k, k))
 
@@ -224,7 +234,8 @@ class MotionEngine:
         fg = cv2.compare(diff2, limit, cv2.CMP_GT)
         cv2.accumulateWeighted(cv2.bitwise_xor(fg, self._prev_fg), self._blink, _BLINK_RATE)
         self._prev_fg = fg
-        fg = cv2.bitwise_and(fg, self._valid)
+        if not self._whole_frame:
+            fg = cv2.bitwise_and(fg, self._valid)
         # Remove isolated speckle with a 3x3 majority vote, then join the parts of one
         # object. (An opening would also erase the 1-2 pixel slivers a slow walker
         # uncovers per frame, and those are all there is of them at first.)
@@ -236,7 +247,7 @@ class MotionEngine:
             self._start(cur)
             fg[:] = 0
 
-        motion, boxes = self._regions(fg, h, w)
+        motion, boxes = self._regions(fg, h, w, cur, bg)
         if has_clipped:
             self._unclip(cur, fg)
         self._learn(cur, diff2, fg)
@@ -260,11 +271,16 @@ class MotionEngine:
         )
 
     def _regions(
-        self, fg: NDArray[np.uint8], h: int, w: int
+        self,
+        fg: NDArray[np.uint8],
+        h: int,
+        w: int,
+        cur: NDArray[np.float32],
+        bg: NDArray[np.float32],
     ) -> tuple[NDArray[np.uint8], list[Box]]:
         """Keep regions above the speckle floor; fill them; clip to the zones."""
         min_area = max(2.0, _SPECKLE_PCT / 100.0 * h * w)
-        contours, _ = cv2.findContours(fg, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+        contours, _ = cv2.findContours(fg, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
         kept = []
         rects = []
         for c in contours:
@@ -273,12 +289,15 @@ class MotionEngine:
             if bw * bh >= min_area and cv2.contourArea(c) >= min_area * 0.5:
                 kept.append(c)
                 rects.append((x, y, bw, bh))
+        if kept:
+            kept, rects = _drop_ghosts(kept, rects, cur, bg)
         motion = np.zeros_like(fg)
         if kept:
             cv2.drawContours(motion, kept, -1, 255, cv2.FILLED)
             if not self.config.fill_holes:
                 motion = cv2.bitwise_and(motion, fg)
-            motion = cv2.bitwise_and(motion, self._count_mask)
+            if not self._whole_frame:
+                motion = cv2.bitwise_and(motion, self._count_mask)
         boxes = [
             (x / w, y / h, bw / w, bh / h)
             for x, y, bw, bh in rects
@@ -305,7 +324,8 @@ class MotionEngine:
         # after absorb_frames they join the background.
         moved = cv2.compare(cv2.absdiff(cur, self._prev), cfg.threshold * 0.5, cv2.CMP_GE)
         near_moved = cv2.dilate(moved, self._ghost_kernel)
-        static = cv2.bitwise_and(fg, cv2.bitwise_not(near_moved))
+        # fg and not near_moved, in one call (saturating subtraction of 0/255 masks).
+        static = cv2.subtract(fg, near_moved)
         self._still = cv2.bitwise_and(cv2.add(self._still, 1), static)
         absorb = cv2.compare(self._still, cfg.absorb_frames, cv2.CMP_GE)
         if cv2.countNonZero(absorb):
@@ -324,6 +344,11 @@ class MotionEngine:
         self._clipped = cv2.bitwise_and(self._clipped, cv2.bitwise_not(known))
 
     def _global_change(self, fg: NDArray[np.uint8]) -> bool:
+        # Enough cells a quarter full means a fifth of the frame changed; below half
+        # of that the answer is no, and counting is far cheaper than the grid.
+        share = _GLOBAL_CELLS * 0.25 * 0.5
+        if cv2.countNonZero(fg) < share * fg.size:
+            return False
         cells = cv2.resize(fg, (_GLOBAL_GRID, _GLOBAL_GRID), interpolation=cv2.INTER_AREA)
         changed = np.count_nonzero(cells > 64)
         return bool(changed >= _GLOBAL_CELLS * _GLOBAL_GRID * _GLOBAL_GRID)
@@ -339,3 +364,40 @@ class MotionEngine:
         ratio = c[ok] / b[ok]
         mid = ratio.size // 2
         return float(np.partition(ratio, mid)[mid])
+
+
+def _drop_ghosts(
+    kept: list[Any], rects: list[Rect], cur: NDArray[np.float32], bg: NDArray[np.float32]
+) -> tuple[list[Any], list[Rect]]:
+    """Keep the regions whose outline is at least `_GHOST_EDGE` times as strong an edge
+    in the current frame as in the background."""
+    h, w = cur.shape
+    # The box filter's reach plus one pixel for the gradient's neighbours.
+    pad = _EDGE_BAND // 2 + 1
+    out_k, out_r = [], []
+    for c, r in zip(kept, rects, strict=True):
+        # Work in the region's box only: whole-frame gradients cost more than the rest
+        # of the engine.
+        x0, y0 = max(0, r[0] - pad), max(0, r[1] - pad)
+        x1, y1 = min(w, r[0] + r[2] + pad), min(h, r[1] + r[3] + pad)
+        # Frame and background as two channels: one call per step does both.
+        both = np.stack((cur[y0:y1, x0:x1], bg[y0:y1, x0:x1]), axis=-1)
+        # Edge strength summed over a band around the outline = the box-filtered
+        # gradient averaged along the outline (cheaper than drawing a thick band).
+        edges = cv2.blur(_edges(both), (_EDGE_BAND, _EDGE_BAND))
+        line = np.zeros(edges.shape[:2], np.uint8)
+        # The gradient lacks the crop's outer ring, hence one more pixel of offset.
+        cv2.drawContours(line, [c], -1, 255, 1, offset=(-x0 - 1, -y0 - 1))
+        e_cur, e_bg = cv2.mean(edges, mask=line)[:2]
+        if e_cur >= _GHOST_EDGE * e_bg:
+            out_k.append(c)
+            out_r.append(r)
+    return out_k, out_r
+
+
+def _edges(img: NDArray[np.float32]) -> NDArray[np.float32]:
+    """L1 central-difference gradient per channel, without the outer ring of pixels
+    (cheaper than Sobel on these small crops, and as good for this test)."""
+    gx = cv2.absdiff(img[1:-1, 2:], img[1:-1, :-2])
+    gy = cv2.absdiff(img[2:, 1:-1], img[:-2, 1:-1])
+    return np.asarray(cv2.add(gx, gy), np.float32)
