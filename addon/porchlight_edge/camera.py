@@ -228,7 +228,7 @@ class CameraPipeline:
         self._settings_store.save(self.name, new)
         self.engine.set_sensitivity(threshold=new.threshold, min_area_pct=new.min_area)
         if (new.pre_roll, new.post_roll) != (old.pre_roll, old.post_roll):
-            self.recorder.settings = self._recorder_settings()
+            self.recorder.set_settings(self._recorder_settings())
         if old.motion_enabled and not new.motion_enabled and self.motion:
             self._end_motion()
         if new.privacy_mode != old.privacy_mode:

@@ -246,3 +246,16 @@ async def test_ring_snapshot_is_the_next_frame_not_the_fallback(
 
     # JPEG and sensor noise aside, it is the frame after the press, not the one before.
     assert distance(after) < distance(before)
+
+
+async def test_longer_preroll_set_at_run_time_is_buffered(store: ClipStore, video: Path) -> None:
+    def longer(rec: Recorder) -> None:
+        rec.set_settings(RecorderSettings(preroll=10.0, postroll=1.0))
+
+    # A 1 s pre-roll buffers about 1 s + one encoder keyframe interval (2 s) + one GOP.
+    settings = RecorderSettings(preroll=1.0, postroll=1.0)
+    actions = {1.0: longer, 15.0: lambda r: r.trigger("ring", "ev-long", W0 + 15.0, seq=1)}
+    await run(store, video, settings, actions)
+    [clip] = clips(store)
+    # The buffer grew with the setting: the clip reaches back the whole new pre-roll.
+    assert clip.start <= W0 + 15.0 - 10.0

@@ -146,6 +146,11 @@ class Recorder:
             await asyncio.gather(*self._pending, return_exceptions=True)
         await asyncio.to_thread(self._worker.shutdown, True)
 
+    def set_settings(self, settings: RecorderSettings) -> None:
+        """New pre-/post-roll etc.; the pre-roll buffer grows or shrinks to match."""
+        self.settings = settings
+        self._buffer.seconds = settings.preroll + settings.encode.keyframe_interval
+
     def set_stream_info(self, info: StreamInfo | None) -> None:
         """Codec parameters of packets that do not say which stream they came from."""
         self._stream_info = info
