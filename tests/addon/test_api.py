@@ -240,3 +240,19 @@ async def test_health_needs_no_token(service: Service, session: aiohttp.ClientSe
     async with session.get(url(service, "/healthz")) as resp:
         assert resp.status == 200
         assert await resp.text() == "ok"
+
+
+async def test_client_that_falls_behind_is_disconnected(
+    service: Service, session: aiohttp.ClientSession, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("porchlight_edge.api.websocket.OUTBOX_SIZE", 4)
+    ws, _ = await connect(session, service)
+    await call(ws, 1, "subscribe")
+    for _ in range(20):  # in one go: more than the outbox holds before the writer runs
+        service.bus.publish(EventType.RING, "front_door", {"source": "api"})
+    kinds = []
+    while (msg := await ws.receive(timeout=5)).type is aiohttp.WSMsgType.TEXT:
+        kinds.append(msg.json()["type"])
+    assert msg.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED)
+    assert len(kinds) < 20  # dropped, to reconnect and replay what it missed
+    await ws.close()

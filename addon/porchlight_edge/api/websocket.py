@@ -53,7 +53,9 @@ class Session(CommandContext):
             # Too slow to keep up: drop it; it reconnects and replays what it missed.
             _LOGGER.warning("Client %s fell behind; disconnecting it", self.peer)
             self.service.bus.unsubscribe(self.on_event)
-            self.outbox = asyncio.Queue(1)
+            # The writer is waiting on this queue: empty it and leave only the close signal.
+            while not self.outbox.empty():
+                self.outbox.get_nowait()
             self.outbox.put_nowait(None)
 
     def on_event(self, event: EventMessage) -> None:
