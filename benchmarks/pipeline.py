@@ -9,18 +9,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import json
 import os
 from pathlib import Path
 import statistics
-import sys
 import tempfile
 import time
 
 import aiohttp
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-import itertools
 
 from tests.e2e.addon_process import AddonProcess
 from tests.helpers.footage import make_h264

@@ -16,6 +16,8 @@ from pathlib import Path
 import signal
 import sys
 
+import cv2
+
 from porchlight_edge.config import (
     ADDON_OPTIONS,
     ConfigError,
@@ -90,6 +92,10 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as err:
         print(f"porchlight-edge: invalid configuration: {err}", file=sys.stderr)
         return 2
+    # The pictures OpenCV works on here are small (decimated luma, one JPEG per frame):
+    # its thread pool costs more CPU in hand-offs than it saves, and cameras already run
+    # on threads of their own.
+    cv2.setNumThreads(1)
     logging.basicConfig(
         level=options.log_level.upper(),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
