@@ -21,6 +21,8 @@ from porchlight_edge.settings import CameraSettings
 
 ADDON_OPTIONS = Path("/data/options.json")
 LOG_LEVELS = ("debug", "info", "warning", "error")
+MAX_NAME_LENGTH = 48
+"""The device name; it also labels the zeroconf service, which DNS caps at 63 bytes."""
 
 
 class ConfigError(ValueError):
@@ -189,7 +191,9 @@ def parse_options(raw: dict[str, Any], data_dir: Path) -> ServiceOptions:
     options.port = _take(d, "port", int, where, options.port)
     if not 0 <= options.port <= 65535:  # 0: any free port (tests, development)
         raise ConfigError(f"options.port: must be 0-65535, got {options.port}")
-    options.name = _take(d, "name", str, where, options.name)
+    options.name = _take(d, "name", str, where, options.name).strip()
+    if not 1 <= len(options.name) <= MAX_NAME_LENGTH or not options.name.isprintable():
+        raise ConfigError(f"options.name: 1-{MAX_NAME_LENGTH} printable characters required")
     options.log_level = _take(d, "log_level", str, where, options.log_level).lower()
     if options.log_level not in LOG_LEVELS:
         raise ConfigError(f"options.log_level: one of {', '.join(LOG_LEVELS)}")

@@ -51,6 +51,8 @@ class Discovery:
         self.supervisor_token = os.environ.get("SUPERVISOR_TOKEN")
         self.supervisor_url = os.environ.get("SUPERVISOR_URL", "http://supervisor")
         self.discovery_uuid: str | None = None
+        self.advertised_name: str | None = None
+        """The zeroconf service name in use; mDNS may have renamed it to stay unique."""
         self._zeroconf: AsyncZeroconf | None = None
 
     async def start(self) -> None:
@@ -67,6 +69,7 @@ class Discovery:
             await self._zeroconf.async_unregister_all_services()  # sends the goodbye
             await self._zeroconf.async_close()
             self._zeroconf = None
+            self.advertised_name = None
 
     # --- Supervisor ---------------------------------------------------------------------
     async def _supervisor_publish(self) -> None:
@@ -100,13 +103,13 @@ class Discovery:
 
     # --- zeroconf -----------------------------------------------------------------------
     async def _zeroconf_register(self) -> None:
-        from zeroconf import ServiceInfo
+        from zeroconf import Error as ZeroconfError, ServiceInfo
         from zeroconf.asyncio import AsyncZeroconf
 
         host = socket.gethostname()
         info = ServiceInfo(
             ZEROCONF_TYPE,
-            f"{self.name} {self.instance_id[:6]}.{ZEROCONF_TYPE}",
+            f"{_dns_label(self.name, self.instance_id[:6])}.{ZEROCONF_TYPE}",
             port=self.port,
             properties={
                 "instance_id": self.instance_id,
@@ -122,12 +125,24 @@ class Discovery:
             else:
                 self._zeroconf = AsyncZeroconf(interfaces=self.zeroconf_interfaces)
             # The returned task is the announcement broadcast; finish it before going on.
-            await (await self._zeroconf.async_register_service(info))
-        except OSError as err:
+            # HA keys the entry on the instance_id property, so a renamed service (another
+            # device already answers to this name) is still the same Porchlight.
+            await (await self._zeroconf.async_register_service(info, allow_name_change=True))
+        except (OSError, ZeroconfError) as err:
             _LOGGER.warning("Zeroconf advertisement unavailable: %s", err)
+            if self._zeroconf is not None:
+                await self._zeroconf.async_close()
             self._zeroconf = None
         else:
-            _LOGGER.info("Advertising %s on port %d", ZEROCONF_TYPE, self.port)
+            self.advertised_name = info.name
+            _LOGGER.info("Advertising %s as %r on port %d", ZEROCONF_TYPE, info.name, self.port)
+
+
+def _dns_label(name: str, suffix: str) -> str:
+    """`name suffix`, the name cut on a character boundary to DNS's 63-byte label limit."""
+    room = 63 - len(suffix.encode()) - 1
+    cut = name.encode()[:room].decode(errors="ignore").rstrip()
+    return f"{cut} {suffix}"
 
 
 def _local_addresses() -> list[str]:

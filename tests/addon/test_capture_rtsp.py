@@ -13,10 +13,9 @@ import pytest
 
 from porchlight_edge.capture import CameraConfig, CameraRunner, CaptureError, Frame, open_source
 from porchlight_edge.protocol import CameraStatus
+from tests.helpers.waiting import wait_until
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
     from tests.helpers.rtsp_server import RtspServerProcess
 
 ONLINE, STALLED, OFFLINE = CameraStatus.ONLINE, CameraStatus.STALLED, CameraStatus.OFFLINE
@@ -26,14 +25,6 @@ def rtsp_cfg(url: str, **kw: object) -> CameraConfig:
     return CameraConfig.from_dict(
         {"name": "door", "source": "rtsp", "url": url, "open_timeout": 5, "read_timeout": 3, **kw}
     )
-
-
-async def wait_until(predicate: Callable[[], bool], seconds: float) -> None:
-    for _ in range(int(seconds / 0.02)):
-        if predicate():
-            return
-        await asyncio.sleep(0.02)
-    raise AssertionError(f"condition not reached within {seconds} s")
 
 
 async def test_frames_from_a_real_rtsp_server(capture_rtsp_server: RtspServerProcess) -> None:

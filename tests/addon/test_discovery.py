@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+import secrets
 from typing import Any
 
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 import pytest
 
-from porchlight_edge.discovery import SERVICE, ZEROCONF_TYPE, Discovery
+from porchlight_edge.discovery import SERVICE, ZEROCONF_TYPE, Discovery, _dns_label
 
 
 @pytest.fixture
@@ -35,15 +36,15 @@ async def supervisor() -> AsyncIterator[tuple[TestServer, list[tuple[str, str, A
 
 
 def _discovery(**kw: Any) -> Discovery:
-    return Discovery(
-        port=8765,
-        token="tok",
-        instance_id="0123456789abcdef",
-        name="Porchlight",
-        version="0.1.0",
-        protocol_version=1,
-        **kw,
-    )
+    args: dict[str, Any] = {
+        "port": 8765,
+        "token": "tok",
+        "instance_id": "0123456789abcdef",
+        "name": "Porchlight",
+        "version": "0.1.0",
+        "protocol_version": 1,
+    }
+    return Discovery(**(args | kw))
 
 
 async def test_supervisor_discovery_published_and_withdrawn(
@@ -83,17 +84,45 @@ async def test_zeroconf_advertises_service(monkeypatch: pytest.MonkeyPatch) -> N
     monkeypatch.delenv("SUPERVISOR_TOKEN", raising=False)
     # The HA test plugin forbids DNS look-ups; advertise the loopback address.
     monkeypatch.setattr("porchlight_edge.discovery._local_addresses", lambda: ["127.0.0.1"])
-    discovery = _discovery(zeroconf=True, zeroconf_interfaces=["127.0.0.1"])
+    # A fresh id per run: another test run on this host must not answer for our name.
+    instance_id = secrets.token_hex(8)
+    discovery = _discovery(
+        zeroconf=True, zeroconf_interfaces=["127.0.0.1"], instance_id=instance_id
+    )
     await discovery.start()
     assert discovery._zeroconf is not None
+    name = f"Porchlight {instance_id[:6]}.{ZEROCONF_TYPE}"
+    assert discovery.advertised_name == name
     browser = AsyncZeroconf(interfaces=["127.0.0.1"])
     try:
-        name = f"Porchlight 012345.{ZEROCONF_TYPE}"
         info = await browser.async_get_service_info(ZEROCONF_TYPE, name, timeout=3000)
         assert info is not None
         assert info.port == 8765
-        assert info.properties[b"instance_id"] == b"0123456789abcdef"
+        assert info.properties[b"instance_id"] == instance_id.encode()
         assert b"token" not in info.properties
     finally:
         await browser.async_close()
         await discovery.stop()
+    assert discovery.advertised_name is None
+
+
+def test_dns_label_fits_63_bytes_on_a_character_boundary() -> None:
+    assert _dns_label("Porchlight", "0a1b2c") == "Porchlight 0a1b2c"
+    long = _dns_label("Ünïcödé porch " * 6, "0a1b2c")
+    assert len(long.encode()) <= 63
+    assert long.endswith(" 0a1b2c")
+    assert long.startswith("Ünïcödé porch Ünïcödé porch")
+
+
+async def test_zeroconf_unavailable_is_a_warning(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.delenv("SUPERVISOR_TOKEN", raising=False)
+    monkeypatch.setattr("porchlight_edge.discovery._local_addresses", lambda: ["127.0.0.1"])
+    # TEST-NET-3: no interface of this machine has it, so the socket cannot join the group.
+    discovery = _discovery(zeroconf=True, zeroconf_interfaces=["203.0.113.1"])
+    await discovery.start()
+    assert discovery._zeroconf is None
+    assert discovery.advertised_name is None
+    assert "Zeroconf advertisement unavailable" in caplog.text
+    await discovery.stop()

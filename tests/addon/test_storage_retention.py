@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 import pytest
@@ -12,6 +11,7 @@ from porchlight_edge.recorder.ids import new_id
 from porchlight_edge.recorder.index import ClipRecord, ClipState
 from porchlight_edge.recorder.retention import DAY, RetentionPolicy, plan_retention
 from porchlight_edge.recorder.storage import ClipStore, StoreSettings
+from tests.helpers.waiting import wait_until
 
 NOW = 2_000_000_000.0
 
@@ -78,7 +78,8 @@ async def test_store_warns_before_deleting_a_protected_clip(tmp_path: Path) -> N
             made.append(clip)
         assert await store.set_protected(made[3].id, True)
         deleted = await store.apply_retention(now=NOW)
-        await asyncio.sleep(0.05)  # events are delivered through the loop from the thread
+        # Events come from the worker thread through the loop.
+        await wait_until(lambda: sum(e.type == T.CLIP_DELETED for e in events) == 3)
         # 4000 bytes > 1500: both unprotected go first, then the oldest protected one.
         assert deleted == [made[1].id, made[2].id, made[0].id]
         kinds = [(e.type, e.data.get("clip_id") or e.data["clip"]["id"]) for e in events]

@@ -6,7 +6,7 @@ snapshot, and a stalled camera."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncGenerator, Callable
+from collections.abc import AsyncGenerator
 import contextlib
 from pathlib import Path
 from typing import Any
@@ -25,20 +25,13 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.porchlight.client import PorchlightClient
 from custom_components.porchlight.const import CONF_TOKEN, DOMAIN, EVENT_PORCHLIGHT
+from tests.helpers.waiting import wait_until
 
 from .addon_process import AddonProcess
 
 pytestmark = [pytest.mark.e2e, pytest.mark.enable_socket]
 
 DOORBELL = "event.front_door_doorbell"
-
-
-async def wait_until(check: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not check():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.02)
 
 
 async def setup(hass: HomeAssistant, entry: MockConfigEntry) -> None:

@@ -5,7 +5,7 @@ with Range requests and lands in the add-on's audit log with the HA user's name.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -22,6 +22,7 @@ from custom_components.porchlight.const import CONF_TOKEN, DOMAIN
 from custom_components.porchlight.media_source import local_time
 from custom_components.porchlight.protocol import EventMessage, EventType
 from tests.helpers.footage import make_h264
+from tests.helpers.waiting import wait_until
 
 from .addon_process import AddonProcess
 
@@ -61,13 +62,6 @@ def kids(node: BrowseMedia) -> list[BrowseMedia]:
     """A browse node's children (a folder always has a list, maybe empty)."""
     assert node.children is not None
     return list(node.children)
-
-
-async def wait_until(check: Callable[[], bool], timeout: float, what: str) -> None:
-    async with asyncio.timeout(timeout):
-        while not check():
-            await asyncio.sleep(0.05)
-    assert check(), what
 
 
 @pytest.fixture

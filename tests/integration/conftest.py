@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncGenerator, Callable
 from typing import TYPE_CHECKING
 
@@ -18,6 +17,7 @@ from syrupy.assertion import SnapshotAssertion
 
 from custom_components import porchlight
 from custom_components.porchlight.const import CONF_TOKEN, DOMAIN
+from tests.helpers.waiting import wait_until as wait_for
 
 from .fake_addon import FakeAddon
 
@@ -74,14 +74,6 @@ async def setup_integration(hass: HomeAssistant, entry: MockConfigEntry) -> None
     entry.add_to_hass(hass)
     await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
-
-
-async def wait_for(condition: Callable[[], bool], timeout: float = 5.0) -> None:
-    """Poll until `condition()` holds; the things waited on live in two processes' worth
-    of tasks (the fake add-on and the client), so there is no single event to await."""
-    async with asyncio.timeout(timeout):
-        while not condition():
-            await asyncio.sleep(0.005)
 
 
 async def wait_for_state(hass: HomeAssistant, condition: Callable[[], bool]) -> None:
