@@ -36,14 +36,13 @@ sys.path[:0] = [str(ROOT), str(ROOT / "addon")]
 from homeassistant import loader  # noqa: E402
 from homeassistant.core import Event, HomeAssistant, callback  # noqa: E402
 from pytest_homeassistant_custom_component.common import (  # noqa: E402
-    MockConfigEntry,
     async_test_home_assistant,
 )
 
 from custom_components.porchlight.client import PorchlightClient  # noqa: E402
-from custom_components.porchlight.const import CONF_TOKEN, DOMAIN  # noqa: E402
 from custom_components.porchlight.protocol import EventMessage, EventType  # noqa: E402
 from tests.e2e.addon_process import AddonProcess  # noqa: E402
+from tests.e2e.entries import entry_for, setup_entry, unload_entry  # noqa: E402
 
 DOORBELL = "event.front_door_doorbell"
 MOTION = "binary_sensor.front_door_motion"
@@ -69,15 +68,8 @@ def percentile(values: list[float], q: float) -> float:
 
 
 async def measure(hass: HomeAssistant, addon: AddonProcess, rings: int, onsets: int) -> str:
-    entry = MockConfigEntry(
-        domain=DOMAIN,
-        title="Porchlight",
-        unique_id=addon.instance_id,
-        data={"host": "127.0.0.1", "port": addon.port, CONF_TOKEN: addon.token},
-    )
-    entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
+    entry = entry_for(addon)
+    await setup_entry(hass, entry)
 
     written: dict[int, list[float]] = {}  # seq of an API ring → times its state was written
     seen_states: set[str] = set()
@@ -147,8 +139,7 @@ async def measure(hass: HomeAssistant, addon: AddonProcess, rings: int, onsets: 
     counts = Counter({seq: len(times) for seq, times in written.items()})
     lost = sum(1 for seq in sent if seq not in written)
     duplicated = sum(count - 1 for count in counts.values() if count > 1)
-    assert await hass.config_entries.async_unload(entry.entry_id)
-    await hass.async_block_till_done()
+    await unload_entry(hass, entry)
 
     rows: list[tuple[str, list[float]]] = [
         ("ring: add-on ack (round trip)", acks),

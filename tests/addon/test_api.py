@@ -15,6 +15,7 @@ import pytest
 from porchlight_edge.config import parse_options
 from porchlight_edge.protocol import MAX_MESSAGE_BYTES, PROTOCOL_VERSION, EventType, RingSource
 from porchlight_edge.service import Service
+from tests.helpers.waiting import wait_until
 
 TOKEN = "test-token-0123456789"
 
@@ -188,13 +189,9 @@ async def test_http_needs_bearer_token(service: Service, session: aiohttp.Client
 
 
 async def _wait_for_frame(service: Service, camera: str) -> None:
-    import asyncio
-
-    for _ in range(100):
-        if service.cameras[camera].last_frame is not None:
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError("no frame from the demo camera")
+    await wait_until(
+        lambda: service.cameras[camera].last_frame is not None, 5, "a frame from the demo camera"
+    )
 
 
 async def test_snapshot_is_a_decodable_jpeg(

@@ -19,6 +19,7 @@ from porchlight_edge.recorder.index import ClipRecord, ClipState
 from porchlight_edge.recorder.recorder import Recorder, RecorderSettings
 from porchlight_edge.recorder.storage import ClipStore
 from tests.helpers.footage import make_h264, play
+from tests.helpers.waiting import wait_until
 
 W0 = 1_000_000.0  # wallclock of pts 0 in the synthetic footage
 
@@ -232,9 +233,9 @@ async def test_ring_snapshot_is_the_next_frame_not_the_fallback(
     rec.on_frame(after, 0.0)
     events = store.test_events  # type: ignore[attr-defined]
     # Well before the no-more-frames fallback (deadline + stall_seconds = 4 s of camera time).
-    async with asyncio.timeout(1.0):
-        while RecordingEventType.SNAPSHOT_READY not in [e.type for e in events]:
-            await asyncio.sleep(0.02)
+    await wait_until(
+        lambda: RecordingEventType.SNAPSHOT_READY in [e.type for e in events], 1.0, "the snapshot"
+    )
     await rec.stop()
     event = store.index.get_event("ev-next")
     assert event is not None

@@ -18,6 +18,7 @@ from porchlight_edge.config import parse_options
 from porchlight_edge.protocol import EventType
 from porchlight_edge.service import Service
 from tests.helpers.footage import make_h264
+from tests.helpers.waiting import wait_until
 
 TOKEN = "recording-test-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -114,11 +115,10 @@ async def session() -> AsyncIterator[aiohttp.ClientSession]:
 async def start(tmp_path: Path, raw: dict[str, Any]) -> Service:
     service = Service(parse_options(raw, tmp_path / "data"))
     await service.start()
-    for _ in range(100):
-        if service.cameras["porch"].last_frame is not None:
-            return service
-        await asyncio.sleep(0.05)
-    raise AssertionError("no frames from the file camera")
+    await wait_until(
+        lambda: service.cameras["porch"].last_frame is not None, 5, "a frame from the file camera"
+    )
+    return service
 
 
 @pytest.fixture
@@ -310,11 +310,7 @@ async def test_audit_log_retention_runs_at_start(tmp_path: Path, video: Path) ->
     old.close()
     svc = await start(tmp_path, {**options(tmp_path, video), "audit_retention_days": 30})
     try:
-        for _ in range(50):
-            page = svc.audit.query()
-            if page.total == 1:
-                break
-            await asyncio.sleep(0.05)
-        assert [e.time > 1.0 for e in page.items] == [True]
+        await wait_until(lambda: svc.audit.query().total == 1, 2.5, "the audit prune")
+        assert [e.time > 1.0 for e in svc.audit.query().items] == [True]
     finally:
         await svc.stop()

@@ -26,6 +26,7 @@ from porchlight_edge.recorder.retention import RetentionPolicy
 from porchlight_edge.recorder.storage import ClipStore, StoreSettings
 from porchlight_edge.recorder.writer import ClipWriter, WriteError
 from tests.helpers.footage import make_h264, play
+from tests.helpers.waiting import wait_until
 
 W0 = 1_000_000.0
 KB = 1024
@@ -117,10 +118,7 @@ async def test_disk_full_pauses_and_resumes(
                     assert rec.trigger("ring", "full-1", frame.wallclock) is not None
                 rec.on_frame(frame, None)
                 await asyncio.sleep(0.002)
-            for _ in range(100):
-                if paused(store):
-                    break
-                await asyncio.sleep(0.05)
+            await wait_until(lambda: paused(store), 5, "the disk-full pause")
             assert paused(store)
             assert store.pause_reason == "disk_full"
             failed = [e for e in events if e.type is T.CLIP_FAILED]
@@ -132,10 +130,7 @@ async def test_disk_full_pauses_and_resumes(
             assert rec.trigger("ring", "full-2") is None
             # Space comes back: the monitor resumes and salvages the cut clip.
             unfill()
-            for _ in range(100):
-                if not paused(store):
-                    break
-                await asyncio.sleep(0.05)
+            await wait_until(lambda: not paused(store), 5, "the resume")
             assert not paused(store)
             assert [e for e in events if e.type is T.STORAGE_STATUS][-1].data["recording"] is True
             # Recording works again.

@@ -5,13 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-from homeassistant.const import CONF_HOST, CONF_PORT
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.porchlight.const import CONF_TOKEN, DOMAIN
-
 from .addon_process import AddonProcess
+from .entries import entry_for
 
 # A short demo loop (visitor in view for a few seconds) and quick motion-off, so a test
 # sees motion start and stop well within its time limit.
@@ -43,9 +41,4 @@ def addon(tmp_path: Path) -> Iterator[AddonProcess]:
 
 @pytest.fixture
 def config_entry(addon: AddonProcess) -> MockConfigEntry:
-    return MockConfigEntry(
-        domain=DOMAIN,
-        title="Porchlight",
-        unique_id=addon.instance_id,
-        data={CONF_HOST: "127.0.0.1", CONF_PORT: addon.port, CONF_TOKEN: addon.token},
-    )
+    return entry_for(addon)

@@ -21,9 +21,11 @@ from custom_components.porchlight.const import DOMAIN
 from custom_components.porchlight.protocol import EventMessage, EventType
 from custom_components.porchlight.views import clip_url
 from tests.helpers.footage import make_h264
+from tests.helpers.waiting import wait_until
 
 from .addon_process import AddonProcess
-from .test_media_playback import record_ring, recording_options, setup_entry, wait_until
+from .entries import entry_for, setup_entry, unload_entry
+from .test_media_playback import record_ring, recording_options
 
 if TYPE_CHECKING:
     from homeassistant.auth.models import User
@@ -62,7 +64,8 @@ async def test_snapshot_record_export_and_delete(
     hass_client: ClientSessionGenerator,
     tmp_path: Path,
 ) -> None:
-    entry = await setup_entry(hass, addon)
+    entry = entry_for(addon)
+    await setup_entry(hass, entry)
     data = entry.runtime_data
     ring_clip = await record_ring(entry)  # also waits for frames and the pre-roll
 
@@ -121,4 +124,4 @@ async def test_snapshot_record_export_and_delete(
     }
     assert all(e["client_id"] == "home-assistant" for e in by_action["clip_delete"])
     assert by_action["snapshot"][-1]["detail"] == {"user": hass_admin_user.name}
-    assert await hass.config_entries.async_unload(entry.entry_id)
+    await unload_entry(hass, entry)

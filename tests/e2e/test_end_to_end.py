@@ -8,7 +8,7 @@ from collections.abc import Callable
 import aiohttp
 import cv2
 from homeassistant.components.camera import async_get_image
-from homeassistant.config_entries import SOURCE_USER, ConfigEntryState
+from homeassistant.config_entries import SOURCE_USER
 from homeassistant.const import CONF_HOST, CONF_PORT, STATE_OFF, STATE_ON, STATE_UNKNOWN
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
@@ -19,18 +19,17 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.porchlight.client import PorchlightClient
 from custom_components.porchlight.const import CONF_TOKEN, DOMAIN
+from tests.helpers.waiting import wait_until
 
 from .addon_process import AddonProcess
+from .entries import setup_entry, unload_entry
 
 pytestmark = [pytest.mark.e2e, pytest.mark.enable_socket]
 
 
 async def _setup(hass: HomeAssistant, entry: MockConfigEntry) -> dict[str, str]:
     """Set up the entry; return the demo camera's doorbell, motion and camera entity ids."""
-    entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
-    assert entry.state is ConfigEntryState.LOADED
+    await setup_entry(hass, entry)
     entities = er.async_entries_for_config_entry(er.async_get(hass), entry.entry_id)
     prefix = f"{entry.unique_id}_front_door_"
     by_key = {
@@ -46,19 +45,6 @@ async def _setup(hass: HomeAssistant, entry: MockConfigEntry) -> dict[str, str]:
     ids = {name: by_key.get(key) for name, key in wanted.items()}
     assert all(ids.values()), sorted(by_key)
     return {name: str(entity_id) for name, entity_id in ids.items()}
-
-
-async def _wait_for(check: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not check():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.05)
-
-
-async def _unload(hass: HomeAssistant, entry: MockConfigEntry) -> None:
-    assert await hass.config_entries.async_unload(entry.entry_id)
-    await hass.async_block_till_done()
 
 
 async def test_ring_reaches_event_entity(
@@ -84,8 +70,8 @@ async def test_ring_reaches_event_entity(
             and state.attributes.get("event_type") == "ring"
         )
 
-    await _wait_for(rang, 5, "the ring to reach the event entity")
-    await _unload(hass, config_entry)
+    await wait_until(rang, 5, "the ring to reach the event entity")
+    await unload_entry(hass, config_entry)
 
 
 async def test_demo_motion_turns_sensor_on_then_off(
@@ -98,9 +84,9 @@ async def test_demo_motion_turns_sensor_on_then_off(
         return lambda: (s := hass.states.get(motion)) is not None and s.state == value
 
     # The demo visitor walks in, rings, waits and leaves within one 14 s loop.
-    await _wait_for(state_is(STATE_ON), 30, "motion on")
-    await _wait_for(state_is(STATE_OFF), 30, "motion off")
-    await _unload(hass, config_entry)
+    await wait_until(state_is(STATE_ON), 30, "motion on")
+    await wait_until(state_is(STATE_OFF), 30, "motion off")
+    await unload_entry(hass, config_entry)
 
 
 async def test_camera_returns_decodable_jpeg(
@@ -119,7 +105,7 @@ async def test_camera_returns_decodable_jpeg(
     picture = cv2.imdecode(np.frombuffer(image.content, np.uint8), cv2.IMREAD_COLOR)
     assert picture is not None
     assert picture.shape[:2] == (360, 640)
-    await _unload(hass, config_entry)
+    await unload_entry(hass, config_entry)
 
 
 async def test_wrong_token_gives_invalid_auth(hass: HomeAssistant, addon: AddonProcess) -> None:
@@ -139,4 +125,4 @@ async def test_wrong_token_gives_invalid_auth(hass: HomeAssistant, addon: AddonP
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["result"].unique_id == addon.instance_id
     await hass.async_block_till_done()
-    await _unload(hass, result["result"])
+    await unload_entry(hass, result["result"])

@@ -15,7 +15,6 @@ import aiohttp
 from aiohttp import web
 import cv2
 from homeassistant.components.image import async_get_image as async_get_entity_image
-from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import ATTR_ENTITY_ID, STATE_UNAVAILABLE
 from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.helpers import entity_registry as er
@@ -28,22 +27,11 @@ from custom_components.porchlight.const import CONF_TOKEN, DOMAIN, EVENT_PORCHLI
 from tests.helpers.waiting import wait_until
 
 from .addon_process import AddonProcess
+from .entries import entry_for, setup_entry, unload_entry
 
 pytestmark = [pytest.mark.e2e, pytest.mark.enable_socket]
 
 DOORBELL = "event.front_door_doorbell"
-
-
-async def setup(hass: HomeAssistant, entry: MockConfigEntry) -> None:
-    entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
-    assert entry.state is ConfigEntryState.LOADED
-
-
-async def unload(hass: HomeAssistant, entry: MockConfigEntry) -> None:
-    assert await hass.config_entries.async_unload(entry.entry_id)
-    await hass.async_block_till_done()
 
 
 async def press(addon: AddonProcess) -> int:
@@ -86,7 +74,7 @@ def record_rings(hass: HomeAssistant) -> list[dict[str, Any]]:
 async def test_ring_connected_and_during_a_dropped_connection(
     hass: HomeAssistant, addon: AddonProcess, config_entry: MockConfigEntry
 ) -> None:
-    await setup(hass, config_entry)
+    await setup_entry(hass, config_entry)
     rings = record_rings(hass)
     bus: list[dict[str, Any]] = []
     hass.bus.async_listen(EVENT_PORCHLIGHT, lambda e: bus.append(dict(e.data)))
@@ -120,13 +108,13 @@ async def test_ring_connected_and_during_a_dropped_connection(
     assert rang_at[first] < rang_at[missed] < rang_at[live]
     ring_times = [b["time"] for b in bus if b["type"] == "ring"]
     assert len(ring_times) == len(set(ring_times))  # no ring reached the bus twice
-    await unload(hass, config_entry)
+    await unload_entry(hass, config_entry)
 
 
 async def test_addon_restart_starts_fresh_without_duplicates(
     hass: HomeAssistant, addon: AddonProcess, config_entry: MockConfigEntry
 ) -> None:
-    await setup(hass, config_entry)
+    await setup_entry(hass, config_entry)
     rings = record_rings(hass)
     data = config_entry.runtime_data
     before = await press(addon)
@@ -142,13 +130,13 @@ async def test_addon_restart_starts_fresh_without_duplicates(
     await wait_until(lambda: len(rings) == 2, 5, "the ring after the restart")
     await asyncio.sleep(0.3)  # anything duplicated would arrive now
     assert [r["seq"] for r in rings] == [before, after]
-    await unload(hass, config_entry)
+    await unload_entry(hass, config_entry)
 
 
 async def test_token_change_starts_reauth(
     hass: HomeAssistant, addon: AddonProcess, config_entry: MockConfigEntry
 ) -> None:
-    await setup(hass, config_entry)
+    await setup_entry(hass, config_entry)
     addon.stop()
     addon.token = "a-rotated-token-0123456789"
     await asyncio.to_thread(addon.start)
@@ -166,13 +154,13 @@ async def test_token_change_starts_reauth(
     await hass.async_block_till_done()
     assert config_entry.data[CONF_TOKEN] == addon.token
     await wait_until(lambda: config_entry.runtime_data.connected, 10, "the new connection")
-    await unload(hass, config_entry)
+    await unload_entry(hass, config_entry)
 
 
 async def test_settings_actions_and_visitor_snapshot(
     hass: HomeAssistant, addon: AddonProcess, config_entry: MockConfigEntry
 ) -> None:
-    await setup(hass, config_entry)
+    await setup_entry(hass, config_entry)
     ids = {
         e.entity_id
         for e in er.async_entries_for_config_entry(er.async_get(hass), config_entry.entry_id)
@@ -217,7 +205,7 @@ async def test_settings_actions_and_visitor_snapshot(
     assert (await data.client.get_state())["cameras"][0]["privacy_mode"] is False
 
     await call("button", "press", "button.front_door_take_snapshot")
-    await unload(hass, config_entry)
+    await unload_entry(hass, config_entry)
 
 
 # --- a camera that stops sending ----------------------------------------------------------------
@@ -294,12 +282,8 @@ async def test_stalled_camera_turns_problem_on_and_snapshot_goes_stale(
     addon = AddonProcess(tmp_path / "stall", options)
     await asyncio.to_thread(addon.start)
     try:
-        entry = MockConfigEntry(
-            domain=DOMAIN,
-            unique_id=addon.instance_id,
-            data={"host": "127.0.0.1", "port": addon.port, CONF_TOKEN: addon.token},
-        )
-        await setup(hass, entry)
+        entry = entry_for(addon)
+        await setup_entry(hass, entry)
         problem = "binary_sensor.front_door_camera_problem"
         data = entry.runtime_data
         await wait_until(
@@ -320,6 +304,6 @@ async def test_stalled_camera_turns_problem_on_and_snapshot_goes_stale(
         assert stale  # the last good frame, marked as such
         assert cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_COLOR) is not None
         assert hass.states.get("camera.front_door").state == "idle"  # type: ignore[union-attr]
-        await unload(hass, entry)
+        await unload_entry(hass, entry)
     finally:
         await asyncio.to_thread(addon.stop)

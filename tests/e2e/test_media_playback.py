@@ -12,19 +12,18 @@ from typing import TYPE_CHECKING, Any
 import aiohttp
 import av
 from homeassistant.components import media_source
-from homeassistant.config_entries import ConfigEntryState
 from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.porchlight.client import PorchlightClient
-from custom_components.porchlight.const import CONF_TOKEN, DOMAIN
 from custom_components.porchlight.media_source import local_time
 from custom_components.porchlight.protocol import EventMessage, EventType
 from tests.helpers.footage import make_h264
 from tests.helpers.waiting import wait_until
 
 from .addon_process import AddonProcess
+from .entries import entry_for, setup_entry, unload_entry
 
 if TYPE_CHECKING:
     from homeassistant.auth.models import User
@@ -74,20 +73,6 @@ async def recording_addon(tmp_path: Path, video: Path) -> AsyncIterator[AddonPro
         await asyncio.to_thread(addon.stop)
 
 
-async def setup_entry(hass: HomeAssistant, addon: AddonProcess) -> MockConfigEntry:
-    entry = MockConfigEntry(
-        domain=DOMAIN,
-        title="Porchlight",
-        unique_id=addon.instance_id,
-        data={"host": "127.0.0.1", "port": addon.port, CONF_TOKEN: addon.token},
-    )
-    entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
-    assert entry.state is ConfigEntryState.LOADED
-    return entry
-
-
 async def record_ring(entry: MockConfigEntry) -> dict[str, Any]:
     """Ring once the pre-roll has frames; return the ring's finished clip event data
     once its snapshot is written too."""
@@ -128,7 +113,8 @@ async def test_browse_play_seek_and_audit(
     tmp_path: Path,
 ) -> None:
     assert await async_setup_component(hass, "media_source", {})
-    entry = await setup_entry(hass, recording_addon)
+    entry = entry_for(recording_addon)
+    await setup_entry(hass, entry)
     clip = await record_ring(entry)
 
     # camera -> day -> type -> the ring's clip, as the media browser walks it
@@ -184,4 +170,4 @@ async def test_browse_play_seek_and_audit(
     assert download["detail"] == {"user": hass_admin_user.name}
     assert download["client_id"] == "http"
     assert recording_addon.token not in str(log)
-    assert await hass.config_entries.async_unload(entry.entry_id)
+    await unload_entry(hass, entry)

@@ -79,3 +79,13 @@ async def setup_integration(hass: HomeAssistant, entry: MockConfigEntry) -> None
 async def wait_for_state(hass: HomeAssistant, condition: Callable[[], bool]) -> None:
     await wait_for(condition)
     await hass.async_block_till_done()
+
+
+@pytest.fixture
+async def loaded(
+    hass: HomeAssistant, fake_addon: FakeAddon, mock_config_entry: MockConfigEntry
+) -> FakeAddon:
+    """The integration set up and subscribed to the fake add-on's events."""
+    await setup_integration(hass, mock_config_entry)
+    await wait_for_state(hass, lambda: fake_addon.subscriber_count == 1)
+    return fake_addon

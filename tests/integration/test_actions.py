@@ -13,7 +13,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.porchlight.entity import run_command
 
-from .conftest import setup_integration, wait_for_state
+from .conftest import wait_for_state
 from .fake_addon import FakeAddon
 
 if TYPE_CHECKING:
@@ -30,15 +30,6 @@ def state(hass: HomeAssistant, entity_id: str) -> str:
     current = hass.states.get(entity_id)
     assert current is not None, entity_id
     return current.state
-
-
-@pytest.fixture
-async def loaded(
-    hass: HomeAssistant, fake_addon: FakeAddon, mock_config_entry: MockConfigEntry
-) -> FakeAddon:
-    await setup_integration(hass, mock_config_entry)
-    await wait_for_state(hass, lambda: fake_addon.subscriber_count == 1)
-    return fake_addon
 
 
 def privacy(addon: FakeAddon) -> bool:

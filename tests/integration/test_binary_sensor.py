@@ -48,14 +48,10 @@ async def test_initial_state_comes_from_the_addon(
     assert hass.states.get(MOTION).state == STATE_ON  # type: ignore[union-attr]
 
 
-async def test_motion_events_turn_sensor_on_and_off(
-    hass: HomeAssistant, fake_addon: FakeAddon, mock_config_entry: MockConfigEntry
-) -> None:
-    await setup_integration(hass, mock_config_entry)
-    await wait_for(hass, lambda: fake_addon.subscriber_count == 1)
+async def test_motion_events_turn_sensor_on_and_off(hass: HomeAssistant, loaded: FakeAddon) -> None:
     assert hass.states.get(MOTION).state == STATE_OFF  # type: ignore[union-attr]
 
-    fake_addon.motion("front_door", True)
+    loaded.motion("front_door", True)
     await wait_for(hass, lambda: hass.states.get(MOTION).state == STATE_ON)  # type: ignore[union-attr]
-    fake_addon.motion("front_door", False)
+    loaded.motion("front_door", False)
     await wait_for(hass, lambda: hass.states.get(MOTION).state == STATE_OFF)  # type: ignore[union-attr]

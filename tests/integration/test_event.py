@@ -40,14 +40,10 @@ async def test_entities(
     await snapshot_platform(hass, entity_registry, snapshot, mock_config_entry.entry_id)
 
 
-async def test_ring_fires_event(
-    hass: HomeAssistant, fake_addon: FakeAddon, mock_config_entry: MockConfigEntry
-) -> None:
-    await setup_integration(hass, mock_config_entry)
-    await wait_for(hass, lambda: fake_addon.subscriber_count == 1)
+async def test_ring_fires_event(hass: HomeAssistant, loaded: FakeAddon) -> None:
     assert hass.states.get(DOORBELL).state == STATE_UNKNOWN  # type: ignore[union-attr]
 
-    event = fake_addon.ring(source="button")
+    event = loaded.ring(source="button")
     await wait_for(hass, lambda: hass.states.get(DOORBELL).state != STATE_UNKNOWN)  # type: ignore[union-attr]
     state = hass.states.get(DOORBELL)
     assert state is not None
@@ -58,8 +54,8 @@ async def test_ring_fires_event(
     first = state.state
 
     # Motion is not a ring: the doorbell entity must not fire for it.
-    fake_addon.motion("front_door", True)
-    fake_addon.ring(source="api")
+    loaded.motion("front_door", True)
+    loaded.ring(source="api")
     await wait_for(hass, lambda: hass.states.get(DOORBELL).attributes["source"] == "api")  # type: ignore[union-attr]
     state = hass.states.get(DOORBELL)
     assert state is not None

@@ -38,15 +38,6 @@ def entry_state(entry: MockConfigEntry) -> ConfigEntryState:
     return entry.state  # type: ignore[no-any-return]
 
 
-@pytest.fixture
-async def loaded(
-    hass: HomeAssistant, fake_addon: FakeAddon, mock_config_entry: MockConfigEntry
-) -> FakeAddon:
-    await setup_integration(hass, mock_config_entry)
-    await wait_for_state(hass, lambda: fake_addon.subscriber_count == 1)
-    return fake_addon
-
-
 def camera_device(hass: HomeAssistant, addon: FakeAddon, camera: str) -> dr.DeviceEntry:
     (entry,) = hass.config_entries.async_entries(DOMAIN)
     device = dr.async_get(hass).async_get_device_by_identifier(

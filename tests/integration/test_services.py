@@ -19,7 +19,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from custom_components.porchlight.const import DOMAIN
 from custom_components.porchlight.protocol import ErrorCode
 
-from .conftest import setup_integration, wait_for_state
+from .conftest import setup_integration
 from .fake_addon import BASE_TIME, FakeAddon, decode_jpeg
 
 if TYPE_CHECKING:
@@ -27,15 +27,6 @@ if TYPE_CHECKING:
     from homeassistant.core import HomeAssistant
 
 MISSING_CLIP = "00000000-0000-4000-8000-000000000000"
-
-
-@pytest.fixture
-async def loaded(
-    hass: HomeAssistant, fake_addon: FakeAddon, mock_config_entry: MockConfigEntry
-) -> FakeAddon:
-    await setup_integration(hass, mock_config_entry)
-    await wait_for_state(hass, lambda: fake_addon.subscriber_count == 1)
-    return fake_addon
 
 
 async def act(
