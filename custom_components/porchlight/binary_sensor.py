@@ -75,14 +75,10 @@ class PorchlightBinarySensor(PorchlightEntity, BinarySensorEntity):
     @property
     @override
     def is_on(self) -> bool | None:
-        camera = self.camera_state
-        return None if camera is None else self.entity_description.is_on_fn(camera)
+        return self.camera_value(self.entity_description.is_on_fn)
 
     @property
     @override
     def extra_state_attributes(self) -> dict[str, Any] | None:
-        camera = self.camera_state
         attributes_fn = self.entity_description.attributes_fn
-        if camera is None or attributes_fn is None:
-            return None
-        return attributes_fn(camera)
+        return None if attributes_fn is None else self.camera_value(attributes_fn)

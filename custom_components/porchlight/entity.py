@@ -83,6 +83,11 @@ class PorchlightEntity(Entity):
     def camera_state(self) -> CameraState | None:
         return self.data.cameras.get(self.camera_name)
 
+    def camera_value[T](self, value_fn: Callable[[CameraState], T]) -> T | None:
+        """`value_fn` of this camera's state; None while the add-on does not list it."""
+        camera = self.camera_state
+        return None if camera is None else value_fn(camera)
+
     @property
     @override
     def available(self) -> bool:

@@ -136,8 +136,7 @@ class PorchlightNumber(PorchlightEntity, NumberEntity):
     @property
     @override
     def native_value(self) -> float | None:
-        camera = self.camera_state
-        return None if camera is None else self.entity_description.value_fn(camera)
+        return self.camera_value(self.entity_description.value_fn)
 
     @override
     async def async_set_native_value(self, value: float) -> None:

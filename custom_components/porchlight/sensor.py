@@ -139,8 +139,7 @@ class PorchlightSensor(PorchlightEntity, SensorEntity):
     @property
     @override
     def native_value(self) -> StateType | datetime:
-        camera = self.camera_state
-        return None if camera is None else self.entity_description.value_fn(camera)
+        return self.camera_value(self.entity_description.value_fn)
 
 
 class PorchlightStorageSensor(PorchlightServerEntity, SensorEntity):

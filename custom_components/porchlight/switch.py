@@ -99,8 +99,7 @@ class PorchlightSwitch(PorchlightEntity, SwitchEntity):
     @property
     @override
     def is_on(self) -> bool | None:
-        camera = self.camera_state
-        return None if camera is None else self.entity_description.is_on_fn(camera)
+        return self.camera_value(self.entity_description.is_on_fn)
 
     @override
     async def async_turn_on(self, **kwargs: Any) -> None:
