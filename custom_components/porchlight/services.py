@@ -21,6 +21,7 @@ import probatio
 
 from .client import CLIP_ID_RE
 from .const import DOMAIN
+from .entity import camera_identifier
 from .exceptions import PorchlightCommandError, PorchlightError
 from .protocol import ErrorCode
 
@@ -113,7 +114,7 @@ def _from_device(hass: HomeAssistant, device_id: str) -> tuple[PorchlightConfigE
             if (DOMAIN, data.instance_id) in device.identifiers:
                 return entry, None  # the add-on's own device
             for camera in data.cameras:
-                if (DOMAIN, f"{data.instance_id}_{camera}") in device.identifiers:
+                if camera_identifier(data.instance_id, camera) in device.identifiers:
                     return entry, camera
     raise _invalid("device_not_found", device_id=device_id)
 
@@ -122,15 +123,12 @@ async def run_action[T](action: str, awaitable: Awaitable[T]) -> T:
     """Await an add-on command; what the add-on refuses as bad input is the caller's error."""
     try:
         return await awaitable
-    except PorchlightCommandError as err:
-        if err.code in (ErrorCode.NOT_FOUND, ErrorCode.INVALID_ARGS):
-            raise _invalid("action_rejected", action=action, error=err.message) from err
-        raise HomeAssistantError(
-            translation_domain=DOMAIN,
-            translation_key="action_failed",
-            translation_placeholders={"action": action, "error": str(err)},
-        ) from err
     except PorchlightError as err:
+        if isinstance(err, PorchlightCommandError) and err.code in (
+            ErrorCode.NOT_FOUND,
+            ErrorCode.INVALID_ARGS,
+        ):
+            raise _invalid("action_rejected", action=action, error=err.message) from err
         raise HomeAssistantError(
             translation_domain=DOMAIN,
             translation_key="action_failed",
