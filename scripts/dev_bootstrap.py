@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 from dataclasses import dataclass
 from datetime import timedelta
 import os
 from pathlib import Path
 import sys
 import time
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import aiohttp
 from homeassistant import runner
@@ -41,6 +42,9 @@ from homeassistant.components.onboarding.const import STEPS as ONBOARDING_STEPS
 from homeassistant.config_entries import ConfigEntries
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr, entity_registry as er
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
 
 CLIENT_NAME = "porchlight-develop"
 TOKEN_FILE = ".porchlight-dev-token"
@@ -68,6 +72,20 @@ async def async_prepare(
     """Create (or keep) the dev owner, its long-lived token, finished onboarding and a
     confirmed HTTP config listening on 127.0.0.1:`http_port` only."""
     config_dir.mkdir(parents=True, exist_ok=True)
+    async with offline_hass(config_dir) as hass:
+        auth = hass.auth
+        user, created_user = await _ensure_user(auth, username, password, name)
+        refresh, created_token = await _ensure_refresh_token(auth, user)
+        access_token = _ensure_access_token(auth, refresh, config_dir / TOKEN_FILE)
+        await _ensure_onboarded(hass)
+        await _ensure_http_config(hass, http_port)
+    return PrepareResult(user.id, access_token, created_user, created_token)
+
+
+@contextlib.asynccontextmanager
+async def offline_hass(config_dir: Path) -> AsyncIterator[HomeAssistant]:
+    """A HomeAssistant on `config_dir` that is never started, with its config entries,
+    registries and auth loaded; its stores are written out on leaving."""
     hass = HomeAssistant(str(config_dir))
     try:
         # As in HA's own `hass --script auth`: the auth store reads the device registry,
@@ -76,18 +94,12 @@ async def async_prepare(
         await hass.config_entries.async_initialize()
         dr.async_setup(hass)
         await asyncio.gather(dr.async_load(hass), er.async_load(hass))
-        auth = await auth_manager_from_config(hass, [{"type": "homeassistant"}], [])
-        hass.auth = auth
-        user, created_user = await _ensure_user(auth, username, password, name)
-        refresh, created_token = await _ensure_refresh_token(auth, user)
-        access_token = _ensure_access_token(auth, refresh, config_dir / TOKEN_FILE)
-        await _ensure_onboarded(hass)
-        await _ensure_http_config(hass, http_port)
+        hass.auth = await auth_manager_from_config(hass, [{"type": "homeassistant"}], [])
+        yield hass
     finally:
         # Stopping fires final_write, which flushes the auth store's delayed save to
         # .storage/auth. `force`: a never-started hass otherwise returns without stopping.
         await hass.async_stop(force=True)
-    return PrepareResult(user.id, access_token, created_user, created_token)
 
 
 async def _ensure_user(

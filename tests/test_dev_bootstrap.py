@@ -18,15 +18,11 @@ from typing import Any
 
 import aiohttp
 from aiohttp import web
-from homeassistant.auth import auth_manager_from_config
 from homeassistant.auth.models import TOKEN_TYPE_LONG_LIVED_ACCESS_TOKEN
 from homeassistant.auth.providers.homeassistant import HassAuthProvider, InvalidAuth
 from homeassistant.components import onboarding
 from homeassistant.components.http.config import HTTPConfigStore
 from homeassistant.components.onboarding.const import STEPS as ONBOARDING_STEPS
-from homeassistant.config_entries import ConfigEntries
-from homeassistant.core import HomeAssistant
-from homeassistant.helpers import device_registry as dr, entity_registry as er
 import pytest
 
 SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "dev_bootstrap.py"
@@ -45,21 +41,6 @@ def _load_script() -> ModuleType:
 dev_bootstrap = _load_script()
 
 
-@contextlib.asynccontextmanager
-async def restarted_hass(config_dir: Path) -> AsyncIterator[HomeAssistant]:
-    """A fresh HomeAssistant on `config_dir` with auth loaded the way hass's bootstrap does."""
-    hass = HomeAssistant(str(config_dir))
-    try:
-        hass.config_entries = ConfigEntries(hass, {})
-        await hass.config_entries.async_initialize()
-        dr.async_setup(hass)
-        await asyncio.gather(dr.async_load(hass), er.async_load(hass))
-        hass.auth = await auth_manager_from_config(hass, [{"type": "homeassistant"}], [])
-        yield hass
-    finally:
-        await hass.async_stop(force=True)
-
-
 async def test_prepare_writes_a_login_a_token_and_onboarding_that_ha_accepts(
     tmp_path: Path,
 ) -> None:
@@ -71,7 +52,7 @@ async def test_prepare_writes_a_login_a_token_and_onboarding_that_ha_accepts(
     assert token_file.read_text().strip() == result.access_token
     assert stat.S_IMODE(token_file.stat().st_mode) == 0o600
 
-    async with restarted_hass(tmp_path) as hass:
+    async with dev_bootstrap.offline_hass(tmp_path) as hass:
         refresh = hass.auth.async_validate_access_token(result.access_token)
         assert refresh is not None, "HA does not accept the saved access token"
         assert refresh.token_type == TOKEN_TYPE_LONG_LIVED_ACCESS_TOKEN
@@ -122,7 +103,7 @@ async def test_prepare_is_idempotent_and_reissues_a_lost_token(tmp_path: Path) -
     assert reissued.user_id == first.user_id
     assert not reissued.created_token
 
-    async with restarted_hass(tmp_path) as hass:
+    async with dev_bootstrap.offline_hass(tmp_path) as hass:
         users = [u for u in await hass.auth.async_get_users() if not u.system_generated]
         assert [u.id for u in users] == [first.user_id]
         long_lived = [
