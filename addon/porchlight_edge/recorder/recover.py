@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 import json
 import logging
+import os
+import struct
 from typing import TYPE_CHECKING, Any
 
 import av
@@ -67,13 +69,68 @@ def probe(path: Path) -> ClipFacts | None:
         return None
 
 
+_BOX_HEADER = struct.Struct(">I4s")
+_HEADER_BOXES = frozenset({b"ftyp", b"moov"})
+
+
+def complete_fragments_end(path: Path) -> int | None:
+    """Byte offset just past the last whole `moof`+`mdat` pair of a fragmented MP4.
+
+    Own code on purpose: FFmpeg's demuxer refuses (or misreads) a file whose last
+    box is cut short, e.g. a `.part` that a full disk or `kill -9` ended inside a
+    `moof`, so it cannot tell us where the good part ends. Walking the top-level
+    ISO-BMFF boxes (32-bit size + type, or size 1 + 64-bit size) only reads
+    headers: a fragment counts once its `moof` and the `mdat` right after it are
+    both inside the file. None when the header (`ftyp`, `moov`) is incomplete or
+    no fragment is whole. Raises OSError if the file cannot be read.
+    """
+    size = os.path.getsize(path)
+    header_seen: set[bytes] = set()
+    good: int | None = None
+    pending_moof = False
+    offset = 0
+    with open(path, "rb") as f:
+        while offset + _BOX_HEADER.size <= size:
+            f.seek(offset)
+            box_size, kind = _BOX_HEADER.unpack(f.read(_BOX_HEADER.size))
+            if box_size == 1:  # 64-bit size follows the type
+                raw = f.read(8)
+                if len(raw) < 8:
+                    break
+                box_size = struct.unpack(">Q", raw)[0]
+            if box_size < _BOX_HEADER.size or offset + box_size > size:
+                break  # cut short (or size 0, "to the end of the file": never whole)
+            offset += box_size
+            if kind in _HEADER_BOXES:
+                header_seen.add(kind)
+            elif kind == b"moof":
+                pending_moof = True
+                continue
+            elif kind == b"mdat" and pending_moof and header_seen == _HEADER_BOXES:
+                good = offset
+            pending_moof = False
+    return good
+
+
 def salvage(src: Path, dst: Path) -> ClipFacts | None:
     """Copy the decodable prefix of `src` into a new fragmented MP4 `dst`.
 
-    Every packet is decoded before it is copied and copying stops at the first
-    one that fails, so `dst` holds only footage that plays. None (and no `dst`)
-    when nothing decodes.
+    `src` is first truncated after its last whole fragment (see
+    `complete_fragments_end`): the bytes after it are a fragment cut short, which
+    nothing can play. Every packet is then decoded before it is copied and
+    copying stops at the first one that fails, so `dst` holds only footage that
+    plays. None (and no `dst`) when nothing decodes.
     """
+    try:
+        end = complete_fragments_end(src)
+        if end is None:
+            _LOGGER.info("%s: no whole fragment to salvage", src.name)
+            return None
+        if end < os.path.getsize(src):
+            os.truncate(src, end)
+    except OSError as err:
+        _LOGGER.info("cannot salvage %s: %s", src.name, err)
+        return None
     count = 0
     first: float | None = None
     last = 0.0
