@@ -60,8 +60,10 @@ def _fill(disk: Path) -> None:
 
 @contextlib.contextmanager
 def small_disk(
-    how: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    how: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fail_after: int = 10
 ) -> Iterator[tuple[Path, Fill, Fill]]:
+    """A disk that fills on demand: a real tmpfs, or a writer failing once `fail_after`
+    packets of a clip are written while "full"."""
     mount = tmp_path / "disk"
     if how == "tmpfs":
         if not _try_tmpfs(mount):
@@ -77,7 +79,7 @@ def small_disk(
     real_write = ClipWriter.write
 
     def write(self: ClipWriter, packet: EncodedPacket) -> None:
-        if state["full"] and self.packets > 10:
+        if state["full"] and self.packets > fail_after:
             raise WriteError("No space left on device", enospc=True)
         real_write(self, packet)
 
@@ -132,7 +134,12 @@ async def test_disk_full_pauses_and_resumes(
             unfill()
             await wait_until(lambda: not paused(store), 5, "the resume")
             assert not paused(store)
-            assert [e for e in events if e.type is T.STORAGE_STATUS][-1].data["recording"] is True
+            # The event comes from the monitor thread through the loop: wait for it too.
+            await wait_until(
+                lambda: [e for e in events if e.type is T.STORAGE_STATUS][-1].data["recording"],
+                5,
+                "the storage_status event of the resume",
+            )
             # Recording works again.
             for frame in frames:
                 if abs(frame.pts - 8.0) < 1e-3:
@@ -147,6 +154,82 @@ async def test_disk_full_pauses_and_resumes(
             for clip in listed:
                 with av.open(str(store.clip_path(clip.id))) as c:
                     assert sum(1 for _ in c.decode(video=0)) > 0
+        finally:
+            await rec.stop()
+            await store.close()
+
+
+@pytest.mark.parametrize("how", ["tmpfs", "fault-injected"])
+async def test_a_clip_the_full_disk_broke_ends_at_once(
+    how: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The failed clip is salvaged when space returns; later triggers start new clips."""
+    video = make_h264(
+        tmp_path / "cam.mp4", seconds=24, width=480, height=360, fps=15, gop=15, bitrate=1_000_000
+    )
+    with small_disk(how, tmp_path, monkeypatch, fail_after=40) as (disk, fill, unfill):
+        events: list[RecordingEvent] = []
+        settings = StoreSettings(
+            retention=RetentionPolicy(min_free_bytes=0),
+            pause_free_bytes=20 * KB,
+            resume_free_bytes=500 * KB,
+            check_interval=0.1,
+        )
+        store = ClipStore(disk / "rec", settings, listener=events.append)
+        await store.open()
+        rec = Recorder("front", store, RecorderSettings(preroll=1.0, postroll=4.0))
+        rec.start()
+        try:
+            frames = play(video, wallclock0=W0, decode=False)
+            broken = None
+            for frame in frames:
+                if abs(frame.pts - 2.0) < 1e-3:  # a long clip: it would run to 62 s
+                    broken = rec.trigger("ring", "ring-1", frame.wallclock, postroll=60.0)
+                if abs(frame.pts - 5.0) < 1e-3:  # three whole fragments are on disk
+                    fill()
+                rec.on_frame(frame, None)
+                await asyncio.sleep(0.002)
+                if frame.pts > 5.0 and paused(store):
+                    break
+            assert broken is not None
+            await wait_until(lambda: paused(store), 5, "the disk-full pause")
+            failed = [e for e in events if e.type is T.CLIP_FAILED]
+            assert [e.data["clip_id"] for e in failed] == [broken]
+            await wait_until(lambda: rec.recording is None, 5, "the failed clip to end")
+            # Space comes back: resumed, and the failed clip is salvaged without a restart.
+            unfill()
+            await wait_until(lambda: not paused(store), 5, "the resume")
+
+            def salvaged() -> bool:
+                record = store.index.get_clip(broken)
+                return record is not None and record.state is ClipState.PARTIAL
+
+            await wait_until(salvaged, 10, "the salvage of the failed clip")
+            with av.open(str(store.clip_path(broken))) as c:
+                assert sum(1 for _ in c.decode(video=0)) >= 45  # 3 s of whole fragments
+            assert not store.part_path(broken).exists()
+            # The next ring starts a new clip, announced with clip_started.
+            after = None
+            for frame in frames:
+                if after is None and frame.pts >= 9.0:
+                    after = rec.trigger("ring", "ring-2", frame.wallclock)
+                    assert after not in (None, broken)
+                rec.on_frame(frame, None)
+                await asyncio.sleep(0)
+                if frame.pts > 15.0:
+                    break
+            started = [e.data["clip_id"] for e in events if e.type is T.CLIP_STARTED]
+            assert after in started
+            # ... and so does record_clip (a manual clip), also while frames keep coming.
+            manual = asyncio.ensure_future(rec.record_manual(1.0))
+            for frame in frames:
+                rec.on_frame(frame, None)
+                await asyncio.sleep(0)
+                if manual.done():
+                    break
+            made = await manual
+            assert made.id not in (broken, after)
+            assert made.state is ClipState.COMPLETE
         finally:
             await rec.stop()
             await store.close()

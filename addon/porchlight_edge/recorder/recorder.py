@@ -305,6 +305,10 @@ class Recorder:
         post = self.settings.postroll if postroll is None else max(postroll, 0.0)
         event = {"id": event_id, "seq": seq, "kind": kind, "time": at}
         clip = self._clip
+        if clip is not None and clip.failed is not None:
+            # The worker failed it (e.g. disk full) and its hand-back has not run yet.
+            self._drop_failed(clip)
+            clip = None
         if self.store.paused:
             self._submit(self._index_event, event, None)
             self.store.emit(
@@ -531,13 +535,18 @@ class Recorder:
             clip.writer.abort()
         _LOGGER.warning("%s: clip %s failed: %s", self.camera, clip.id, err)
         if enospc:
-            # Keep the .part: once space is back, reconciliation salvages what was written.
+            # Keep the .part: once space is back, reconciliation salvages what was written
+            # (so the clip stops being active now: nothing writes to it any more).
             self.store.report_disk_full()
         else:
             self.store.part_path(clip.id).unlink(missing_ok=True)
             with contextlib.suppress(sqlite3.Error):
                 self.store.index.remove_clip(clip.id)
-            self.store.unregister_active(clip.id)
+        self.store.unregister_active(clip.id)
+        loop = self._loop
+        if loop is not None and not loop.is_closed():
+            # The clip ends now: the next trigger starts a new one instead of joining it.
+            loop.call_soon_threadsafe(self._drop_failed, clip)
         reason = "disk full" if enospc else str(err)
         self.store.emit(
             RecordingEventType.CLIP_FAILED,
@@ -545,6 +554,11 @@ class Recorder:
             {"clip_id": clip.id, "reason": reason, "events": list(clip.events)},
         )
         self._resolve(clip, None, RecordingError(reason))
+
+    def _drop_failed(self, clip: _Clip) -> None:
+        """On the loop: forget a clip the worker failed, if it is still the current one."""
+        if self._clip is clip:
+            self._clip = None
 
     def _resolve(self, clip: _Clip, record: ClipRecord | None, err: Exception | None) -> None:
         done, loop = clip.done, self._loop

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import av
 
-from .writer import MOVFLAGS
+from .writer import MOVFLAGS, WriteError, is_enospc
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -119,7 +119,8 @@ def salvage(src: Path, dst: Path) -> ClipFacts | None:
     `complete_fragments_end`): the bytes after it are a fragment cut short, which
     nothing can play. Every packet is then decoded before it is copied and
     copying stops at the first one that fails, so `dst` holds only footage that
-    plays. None (and no `dst`) when nothing decodes.
+    plays. None (and no `dst`) when nothing decodes. Raises `WriteError` (no
+    `dst`, `src` kept) when `dst` cannot be written, e.g. the disk is full: try later.
     """
     try:
         end = complete_fragments_end(src)
@@ -143,28 +144,55 @@ def salvage(src: Path, dst: Path) -> ClipFacts | None:
             ins = inp.streams.video[0]
             meta = _metadata(inp)
             decoder = ins.codec_context
-            with av.open(str(dst), "w", format="mp4", options={"movflags": MOVFLAGS}) as out:
-                out.metadata["title"] = str(meta.get("camera", ""))
-                out.metadata["comment"] = inp.metadata.get("comment", "")
-                outs = out.add_stream_from_template(ins)
+            # A raw Python file, as in the writer: a full disk raises here instead of
+            # FFmpeg's file protocol swallowing it (and a short `dst` passing as salvaged).
+            with open(dst, "wb", buffering=0) as raw:
+                out = av.open(raw, "w", format="mp4", options={"movflags": MOVFLAGS})
                 try:
-                    for packet in inp.demux(ins):
-                        if not packet.size or packet.is_corrupt or packet.pts is None:
-                            break
-                        decoder.decode(packet)
-                        t = float(packet.pts * packet.time_base)
-                        first = t if first is None else first
-                        if count and t > last:
-                            step = t - last
-                        last = max(last, t)
-                        packet.stream = outs
-                        out.mux(packet)
-                        count += 1
-                except (av.FFmpegError, OSError) as err:
-                    _LOGGER.info("%s: stopped salvaging at packet %d: %s", src.name, count, err)
+                    out.metadata["title"] = str(meta.get("camera", ""))
+                    out.metadata["comment"] = inp.metadata.get("comment", "")
+                    outs = out.add_stream_from_template(ins)
+                    try:
+                        for packet in inp.demux(ins):
+                            if not packet.size or packet.is_corrupt or packet.pts is None:
+                                break
+                            decoder.decode(packet)
+                            t = float(packet.pts * packet.time_base)
+                            packet.stream = outs
+                            _mux(out, packet, dst)
+                            first = t if first is None else first
+                            if count and t > last:
+                                step = t - last
+                            last = max(last, t)
+                            count += 1
+                    except av.FFmpegError as err:
+                        _LOGGER.info("%s: stopped salvaging at packet %d: %s", src.name, count, err)
+                finally:
+                    _close(out, dst)
+                os.fsync(raw.fileno())
+    except WriteError:
+        dst.unlink(missing_ok=True)
+        raise
     except (av.FFmpegError, OSError) as err:
+        if is_enospc(err):
+            dst.unlink(missing_ok=True)
+            raise WriteError(f"cannot salvage {src.name}: {err}", enospc=True) from err
         _LOGGER.info("cannot salvage %s: %s", src.name, err)
     if count == 0 or first is None:
         dst.unlink(missing_ok=True)
         return None
     return ClipFacts(count, last - first + step, meta)
+
+
+def _mux(out: Any, packet: Any, dst: Path) -> None:
+    try:
+        out.mux(packet)
+    except OSError as err:  # the output file; FFmpeg's own errors end the salvage instead
+        raise WriteError(f"writing {dst.name} failed: {err}", is_enospc(err)) from err
+
+
+def _close(out: Any, dst: Path) -> None:
+    try:
+        out.close()
+    except OSError as err:
+        raise WriteError(f"closing {dst.name} failed: {err}", is_enospc(err)) from err

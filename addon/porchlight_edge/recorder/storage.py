@@ -22,7 +22,7 @@ from .ids import is_clip_id, validate_clip_id
 from .index import ClipIndex, ClipRecord, ClipState
 from .recover import probe, salvage
 from .retention import RetentionPolicy, plan_retention
-from .writer import PART_SUFFIX, replace_durably
+from .writer import PART_SUFFIX, WriteError, replace_durably
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -59,6 +59,8 @@ class ReconcileReport:
     """Clips or files with nothing decodable (deleted)."""
     missing: list[str] = field(default_factory=list)
     """Index rows whose file was gone (removed from the index)."""
+    deferred: list[str] = field(default_factory=list)
+    """Clips cut short whose salvage could not be written yet (the `.part` stays)."""
     snapshots_removed: int = 0
 
 
@@ -211,7 +213,15 @@ class ClipStore:
                 report.dropped.append(clip_id)
             return
         tmp = part.with_name(part.name + ".salvage")
-        facts = salvage(part, tmp)
+        try:
+            facts = salvage(part, tmp)
+        except WriteError as err:
+            # No room for the salvaged copy: keep the .part and try again later.
+            _LOGGER.warning("cannot salvage clip %s yet: %s", clip_id, err)
+            if err.enospc:
+                self.report_disk_full()
+            report.deferred.append(clip_id)
+            return
         if facts is None:
             part.unlink(missing_ok=True)
             self.index.remove_clip(clip_id)
