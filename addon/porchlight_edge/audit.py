@@ -10,11 +10,11 @@ from dataclasses import dataclass
 from enum import StrEnum
 import json
 import re
-import sqlite3
 import threading
 import time
 from typing import TYPE_CHECKING, Any
 
+from porchlight_edge.dbfile import open_database
 from porchlight_edge.paging import Page, check_paging, where
 
 if TYPE_CHECKING:
@@ -78,12 +78,9 @@ class AuditLog:
         if retention_days <= 0:
             raise ValueError("retention_days must be positive")
         self.retention_days = retention_days
-        path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.executescript(_SCHEMA)
+        # A corrupt log is moved aside (kept as evidence) and a new one started.
+        self._db = open_database(path, _SCHEMA, ("audit",)).connection
 
     def close(self) -> None:
         with self._lock:

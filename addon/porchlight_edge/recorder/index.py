@@ -14,6 +14,7 @@ import sqlite3
 import threading
 from typing import TYPE_CHECKING, Any
 
+from porchlight_edge.dbfile import open_database
 from porchlight_edge.paging import Page, check_paging, where
 
 if TYPE_CHECKING:
@@ -121,12 +122,11 @@ class ClipIndex:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._lock = threading.RLock()
-        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        opened = open_database(path, _SCHEMA, ("clips", "events"))
+        self.state = opened.state
+        """CREATED or REBUILT: the files on disk are the truth, rebuild the rows from them."""
+        self._db = opened.connection
         self._db.row_factory = sqlite3.Row
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.execute("PRAGMA busy_timeout=5000")
-        self._db.executescript(_SCHEMA)
 
     def close(self) -> None:
         with self._lock:

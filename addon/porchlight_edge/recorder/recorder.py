@@ -24,7 +24,7 @@ from .events import RecordingEventType
 from .ids import new_id, validate_camera, validate_event_id
 from .index import ClipRecord, ClipState
 from .packets import EncodedPacket, StreamParams, params_from_stream
-from .snapshot import encode_jpeg, write_atomic
+from .snapshot import encode_jpeg, with_comment, write_atomic
 from .writer import ClipWriter, WriteError, replace_durably
 
 if TYPE_CHECKING:
@@ -83,6 +83,16 @@ class _Clip:
     announced: bool = False
 
 
+@dataclass(frozen=True, slots=True)
+class _SnapshotEvent:
+    """An event that shares the JPEG of an earlier one in the same burst."""
+
+    event_id: str
+    kind: str
+    at: float
+    clip_id: str | None
+
+
 @dataclass(slots=True)
 class _SnapshotPick:
     event_id: str
@@ -92,6 +102,11 @@ class _SnapshotPick:
     clip_id: str | None
     frame: Frame | None = None
     area: float = -1.0
+    seq: int | None = None
+    name: str = field(default_factory=lambda: f"{new_id()}.jpg")
+    followers: list[_SnapshotEvent] = field(default_factory=list)
+    """Events of the same burst; only the loop appends, and only until `submitted`."""
+    submitted: bool = False
 
 
 class Recorder:
@@ -115,6 +130,9 @@ class Recorder:
         self._encoder: FrameEncoder | None = None
         self._clip: _Clip | None = None
         self._snapshots: list[_SnapshotPick] = []
+        self._burst: _SnapshotPick | None = None
+        """The last ring/manual snapshot: events within `snapshot_window` of it share it."""
+        self._burst_at = 0.0
         self._last_frame: Frame | None = None
         self._worker = ThreadPoolExecutor(1, thread_name_prefix=f"recorder-{camera}")
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -328,19 +346,36 @@ class Recorder:
             clip_id: str = clip.id
         else:
             clip_id = self._start(kind, event, at, pre, post)
-        if snapshot:
-            self._snapshots.append(
-                _SnapshotPick(
-                    event_id,
-                    kind,
-                    at,
-                    at + (self.settings.snapshot_window if kind == "motion" else 1.0),
-                    clip_id,
-                )
+        if snapshot and not self._join_burst(kind, event_id, at, clip_id):
+            pick = _SnapshotPick(
+                event_id,
+                kind,
+                at,
+                at + (self.settings.snapshot_window if kind == "motion" else 1.0),
+                clip_id,
+                seq=seq,
             )
-            if kind != "motion" and self._last_frame is not None:
-                self._consider_snapshot(self._last_frame, None)
+            self._snapshots.append(pick)
+            if kind != "motion":
+                self._burst, self._burst_at = pick, at
+                if self._last_frame is not None:
+                    self._consider_snapshot(self._last_frame, None)
         return clip_id
+
+    def _join_burst(self, kind: str, event_id: str, at: float, clip_id: str | None) -> bool:
+        """Share the burst's JPEG (a visitor ringing ten times is one picture). True if shared."""
+        leader = self._burst
+        if kind == "motion" or leader is None:
+            return False
+        if abs(at - self._burst_at) > self.settings.snapshot_window:
+            return False
+        self._burst_at = max(self._burst_at, at)
+        follower = _SnapshotEvent(event_id, kind, at, clip_id)
+        if leader.submitted:
+            self._submit(self._link_snapshot, leader.name, follower)
+        else:
+            leader.followers.append(follower)
+        return True
 
     def snapshot(self, event_id: str, kind: str = "manual", at: float | None = None) -> bool:
         """Index an event and save the current frame as its snapshot (no clip).
@@ -355,8 +390,10 @@ class Recorder:
         self._submit(
             self._index_event, {"id": event_id, "seq": None, "kind": kind, "time": at}, None
         )
-        pick = _SnapshotPick(event_id, kind, at, at, None, frame=last)
-        self._submit(self._write_snapshot, pick)
+        if not self._join_burst(kind, event_id, at, None):
+            pick = _SnapshotPick(event_id, kind, at, at, None, frame=last)
+            self._burst, self._burst_at = pick, at
+            self._take_snapshot(pick)
         return True
 
     async def record_manual(self, seconds: float, event_id: str | None = None) -> ClipRecord:
@@ -419,6 +456,7 @@ class Recorder:
             self._snapshots.remove(pick)
         if pick.frame is None or self.store.paused:
             return
+        pick.submitted = True  # later events of its burst link to the file instead
         self._submit(self._write_snapshot, pick)
 
     # --- worker thread (everything below runs there) -----------------------------------------
@@ -455,9 +493,10 @@ class Recorder:
             )
             for event in clip.events:
                 self._index_event(event, clip.id)
+            # The events go into the file too: a lost index is rebuilt from the clips.
+            meta = {"clip_id": clip.id, "camera": self.camera, "mode": clip.mode}
             clip.writer = ClipWriter(
-                store.part_path(clip.id),
-                {"clip_id": clip.id, "camera": self.camera, "mode": clip.mode},
+                store.part_path(clip.id), {**meta, "events": list(clip.events)}
             )
             for pkt in packets:
                 clip.writer.write(pkt)
@@ -579,12 +618,20 @@ class Recorder:
 
     def _write_snapshot(self, pick: _SnapshotPick) -> None:
         assert pick.frame is not None
-        name = f"{new_id()}.jpg"
+        name = pick.name
+        meta = {
+            "event_id": pick.event_id,
+            "seq": pick.seq,
+            "kind": pick.kind,
+            "camera": self.camera,
+            "time": pick.at,
+            "clip_id": pick.clip_id,
+        }
         try:
             data = encode_jpeg(
                 pick.frame, self.settings.snapshot_quality, self.settings.snapshot_max_width
             )
-            write_atomic(self.store.snapshot_path(name), data)
+            write_atomic(self.store.snapshot_path(name), with_comment(data, meta))
             self.store.index.set_snapshot(pick.event_id, name)
         except (OSError, ValueError, sqlite3.Error) as err:
             _LOGGER.warning("%s: snapshot for %s failed: %s", self.camera, pick.event_id, err)
@@ -593,15 +640,31 @@ class Recorder:
             return
         finally:
             pick.frame = None
+        self._snapshot_ready(name, _SnapshotEvent(pick.event_id, pick.kind, pick.at, pick.clip_id))
+        for follower in pick.followers:
+            self._link_snapshot(name, follower)
+
+    def _link_snapshot(self, name: str, event: _SnapshotEvent) -> None:
+        """Give `event` the JPEG its burst already wrote (nothing if that write failed)."""
+        try:
+            if not self.store.snapshot_path(name).exists():
+                return
+            self.store.index.set_snapshot(event.event_id, name)
+        except sqlite3.Error as err:
+            _LOGGER.warning("%s: snapshot for %s failed: %s", self.camera, event.event_id, err)
+            return
+        self._snapshot_ready(name, event)
+
+    def _snapshot_ready(self, name: str, event: _SnapshotEvent) -> None:
         self.store.emit(
             RecordingEventType.SNAPSHOT_READY,
             self.camera,
             {
-                "event_id": pick.event_id,
-                "kind": pick.kind,
+                "event_id": event.event_id,
+                "kind": event.kind,
                 "snapshot": name,
-                "time": pick.at,
-                "clip_id": pick.clip_id,
+                "time": event.at,
+                "clip_id": event.clip_id,
             },
         )
 

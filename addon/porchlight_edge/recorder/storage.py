@@ -18,11 +18,11 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from .events import RecordingEvent, RecordingEventType
-from .ids import is_clip_id, validate_clip_id
+from .ids import validate_clip_id
 from .index import ClipIndex, ClipRecord, ClipState
-from .recover import probe, salvage
+from .reconcile import ReconcileReport, reconcile
 from .retention import RetentionPolicy, plan_retention
-from .writer import PART_SUFFIX, WriteError, replace_durably
+from .writer import PART_SUFFIX
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -47,21 +47,6 @@ class StoreSettings:
     """Run the free-space / retention monitor task (off: call `check_space_sync` yourself)."""
     event_max_age_days: float | None = None
     """Events and snapshots older than this are deleted (None: same as clips' max age)."""
-
-
-@dataclass(slots=True)
-class ReconcileReport:
-    recovered: list[str] = field(default_factory=list)
-    """Clips cut short by a crash, salvaged and kept as `partial`."""
-    adopted: list[str] = field(default_factory=list)
-    """Finished clip files the index did not know (kept)."""
-    dropped: list[str] = field(default_factory=list)
-    """Clips or files with nothing decodable (deleted)."""
-    missing: list[str] = field(default_factory=list)
-    """Index rows whose file was gone (removed from the index)."""
-    deferred: list[str] = field(default_factory=list)
-    """Clips cut short whose salvage could not be written yet (the `.part` stays)."""
-    snapshots_removed: int = 0
 
 
 class ClipStore:
@@ -146,7 +131,7 @@ class ClipStore:
         with self._lock:
             self._active.discard(clip_id)
 
-    def _is_active(self, clip_id: str) -> bool:
+    def is_active(self, clip_id: str) -> bool:
         with self._lock:
             return clip_id in self._active
 
@@ -171,126 +156,8 @@ class ClipStore:
 
     # --- reconciliation --------------------------------------------------------------------
     def reconcile(self) -> ReconcileReport:
-        """Make index and files agree. Blocking; safe while other clips are being written."""
-        report = ReconcileReport()
-        index = self.index
-        for clip in index.clips_in_state(ClipState.RECORDING):
-            if not self._is_active(clip.id):
-                self._recover(clip.id, clip.camera, clip.mode, report)
-        known = {c.id: c for c in index.all_clips()}
-        for path in sorted(self.clips_dir.iterdir()):
-            name = path.name
-            if name.endswith(PART_SUFFIX):
-                clip_id = name[: -len(PART_SUFFIX)]
-                if is_clip_id(clip_id) and not self._is_active(clip_id):
-                    if clip_id not in known:
-                        self._recover(clip_id, None, "", report)
-                elif not is_clip_id(clip_id):
-                    path.unlink(missing_ok=True)
-            elif name.endswith(".mp4") and is_clip_id(name[:-4]) and name[:-4] not in known:
-                self._adopt(path, report)
-            elif name.endswith(".salvage"):
-                path.unlink(missing_ok=True)
-        for clip in index.all_clips():
-            if clip.state is not ClipState.RECORDING and not self.clip_path(clip.id).exists():
-                index.remove_clip(clip.id)
-                report.missing.append(clip.id)
-        report.snapshots_removed = self._reconcile_snapshots()
-        if any((report.recovered, report.adopted, report.dropped, report.missing)):
-            _LOGGER.info("reconciled clip store: %s", report)
-        return report
-
-    def _recover(
-        self, clip_id: str, camera: str | None, mode: str, report: ReconcileReport
-    ) -> None:
-        part = self.part_path(clip_id)
-        final = self.clip_path(clip_id)
-        if not part.exists():
-            if final.exists():  # renamed, but the index update was lost
-                self._adopt(final, report, replace=True)
-            else:
-                self.index.remove_clip(clip_id)
-                report.dropped.append(clip_id)
-            return
-        tmp = part.with_name(part.name + ".salvage")
-        try:
-            facts = salvage(part, tmp)
-        except WriteError as err:
-            # No room for the salvaged copy: keep the .part and try again later.
-            _LOGGER.warning("cannot salvage clip %s yet: %s", clip_id, err)
-            if err.enospc:
-                self.report_disk_full()
-            report.deferred.append(clip_id)
-            return
-        if facts is None:
-            part.unlink(missing_ok=True)
-            self.index.remove_clip(clip_id)
-            report.dropped.append(clip_id)
-            return
-        replace_durably(tmp, final)
-        part.unlink(missing_ok=True)
-        start = float(facts.metadata.get("start", 0.0)) or final.stat().st_mtime - facts.duration
-        record = ClipRecord(
-            id=clip_id,
-            camera=camera or str(facts.metadata.get("camera", "")),
-            start=start,
-            end=start + facts.duration,
-            path=final.name,
-            size=final.stat().st_size,
-            protected=False,
-            state=ClipState.PARTIAL,
-            mode=mode or str(facts.metadata.get("mode", "")),
-            reason="recovered after an interrupted recording",
-        )
-        existing = self.index.get_clip(clip_id)
-        if existing is not None:
-            record = _with(record, protected=existing.protected)
-        self.index.adopt_clip(record)
-        report.recovered.append(clip_id)
-
-    def _adopt(self, path: Path, report: ReconcileReport, replace: bool = False) -> None:
-        clip_id = path.name[:-4]
-        facts = probe(path)
-        if facts is None:
-            path.unlink(missing_ok=True)
-            if replace:
-                self.index.remove_clip(clip_id)
-            report.dropped.append(clip_id)
-            return
-        start = float(facts.metadata.get("start", 0.0)) or path.stat().st_mtime - facts.duration
-        self.index.adopt_clip(
-            ClipRecord(
-                id=clip_id,
-                camera=str(facts.metadata.get("camera", "")),
-                start=start,
-                end=start + facts.duration,
-                path=path.name,
-                size=path.stat().st_size,
-                protected=False,
-                state=ClipState.COMPLETE,
-                mode=str(facts.metadata.get("mode", "")),
-                reason="adopted",
-            )
-        )
-        report.adopted.append(clip_id)
-
-    def _reconcile_snapshots(self) -> int:
-        referenced = self.index.snapshot_names()
-        removed = 0
-        for path in self.snapshots_dir.iterdir():
-            if path.name not in referenced:
-                path.unlink(missing_ok=True)
-                removed += 1
-        for name in referenced:
-            try:
-                if not self.snapshot_path(name).exists():
-                    self._null_snapshot(name)
-            except ValueError:
-                self._null_snapshot(name)
-        return removed
-
-    def _null_snapshot(self, name: str) -> None:
-        self.index.clear_snapshot(name)
+        """Make index and files agree (see `reconcile.reconcile`). Blocking."""
+        return reconcile(self)
 
     # --- deletion, protection, retention -----------------------------------------------------
     def delete_clip_sync(self, clip_id: str, reason: str = "user") -> bool:
@@ -404,9 +271,3 @@ class ClipStore:
             "recording": not self.paused,
             "reason": self.pause_reason,
         }
-
-
-def _with(record: ClipRecord, *, protected: bool) -> ClipRecord:
-    from dataclasses import replace
-
-    return replace(record, protected=protected)
