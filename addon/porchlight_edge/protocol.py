@@ -119,6 +119,18 @@ class RingSource(StrEnum):
     DEMO = "demo"
 
 
+class StorageReason(StrEnum):
+    """Why recording is paused (`StorageStatus.reason`)."""
+
+    DISK_FULL = "disk_full"
+    """A write failed: the disk is full."""
+    LOW_SPACE = "low_space"
+    """Free space fell below the pause threshold and retention could not free enough."""
+    LIMITS_UNREACHABLE = "limits_unreachable"
+    """The retention limits cannot be met even with no clips (e.g. `min_free_bytes` larger
+    than the disk can free): nothing recorded could be kept, so nothing is recorded."""
+
+
 class EventKind(StrEnum):
     """What an indexed (recorded) event was."""
 

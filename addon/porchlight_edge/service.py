@@ -31,7 +31,7 @@ from porchlight_edge.recorder.storage import ClipStore, StoreSettings
 from porchlight_edge.settings import SettingsStore
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Mapping
 
     from porchlight_edge.config import ServiceOptions
 
@@ -106,7 +106,7 @@ class Service:
             case RecordingEventType.STORAGE_STATUS:
                 self.bus.publish(EventType.STORAGE_STATUS, None, dict(self.storage_status()))
             case RecordingEventType.RETENTION_WARNING:
-                payload = {"clip_id": data.get("id"), "reason": data.get("reason")}
+                payload = {k: data[k] for k in ("clip_id", "reason", "delete_after")}
                 self.bus.publish(EventType.RETENTION_WARNING, event.camera, payload)
             case RecordingEventType.CLIP_DELETED:
                 payload = {"clip_id": data["clip_id"], "reason": data.get("reason")}
@@ -214,5 +214,5 @@ class Service:
         self.audit.close()
 
 
-def _event_ids(data: dict[str, Any]) -> list[str]:
+def _event_ids(data: Mapping[str, Any]) -> list[str]:
     return [str(e["id"]) if isinstance(e, dict) else str(e) for e in data.get("events", [])]

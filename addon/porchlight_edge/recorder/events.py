@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict
+
+if TYPE_CHECKING:
+    from porchlight_edge.protocol import StorageReason
+
+    from .retention import DeletionReason
 
 
 class RecordingEventType(StrEnum):
@@ -18,18 +23,37 @@ class RecordingEventType(StrEnum):
     SNAPSHOT_READY = "snapshot_ready"
     """data: event_id, kind, snapshot (file name), time, clip_id."""
     STORAGE_STATUS = "storage_status"
-    """data: recording (bool), reason (None | "disk_full" | "low_space"), free_bytes."""
+    """data: `StorageStatusData`."""
     RETENTION_WARNING = "retention_warning"
-    """data: clip record of a *protected* clip about to be deleted, reason."""
+    """data: `RetentionWarningData` (a *protected* clip the limits will delete)."""
     CLIP_DELETED = "clip_deleted"
-    """data: clip_id, reason ("max_age" | "max_size" | "min_free" | "user")."""
+    """data: `ClipDeletedData`."""
+
+
+class StorageStatusData(TypedDict):
+    recording: bool
+    reason: StorageReason | None
+    free_bytes: int
+    """-1 when the disk cannot be asked."""
+
+
+class RetentionWarningData(TypedDict):
+    clip_id: str
+    reason: DeletionReason
+    delete_after: float
+    """Epoch seconds: not deleted before this, and only if the limit still needs it then."""
+
+
+class ClipDeletedData(TypedDict):
+    clip_id: str
+    reason: DeletionReason
 
 
 @dataclass(frozen=True, slots=True)
 class RecordingEvent:
     type: RecordingEventType
     camera: str | None
-    data: dict[str, Any] = field(default_factory=dict)
+    data: Mapping[str, Any] = field(default_factory=dict)
 
 
 type RecordingListener = Callable[[RecordingEvent], None]

@@ -313,6 +313,18 @@ class ClipIndex:
         rows = self._query("SELECT snapshot FROM events WHERE snapshot IS NOT NULL")
         return {r[0] for r in rows}
 
+    def snapshot_in_use(self, name: str) -> bool:
+        return bool(self._query("SELECT 1 FROM events WHERE snapshot=? LIMIT 1", (name,)))
+
+    def snapshot_events(self, limit: int) -> list[EventRecord]:
+        """Events without a clip that have a snapshot, oldest first."""
+        rows = self._query(
+            "SELECT * FROM events WHERE snapshot IS NOT NULL AND clip_id IS NULL"
+            " ORDER BY time, id LIMIT ?",
+            (limit,),
+        )
+        return [_event(r) for r in rows]
+
     def events_before(self, when: float) -> list[EventRecord]:
         return [_event(r) for r in self._query("SELECT * FROM events WHERE time < ?", (when,))]
 

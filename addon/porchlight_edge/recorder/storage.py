@@ -17,14 +17,23 @@ import threading
 import time
 from typing import TYPE_CHECKING, Any
 
-from .events import RecordingEvent, RecordingEventType
-from .ids import validate_clip_id
+from porchlight_edge.protocol import StorageReason
+
+from .events import (
+    ClipDeletedData,
+    RecordingEvent,
+    RecordingEventType,
+    RetentionWarningData,
+    StorageStatusData,
+)
+from .ids import media_file, validate_clip_id
 from .index import ClipIndex, ClipRecord, ClipState
 from .reconcile import ReconcileReport, reconcile
-from .retention import RetentionPolicy, plan_retention
+from .retention import DeletionReason, RetentionPolicy, plan_retention
 from .writer import PART_SUFFIX
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
     from pathlib import Path
 
     from .events import RecordingListener
@@ -47,6 +56,9 @@ class StoreSettings:
     """Run the free-space / retention monitor task (off: call `check_space_sync` yourself)."""
     event_max_age_days: float | None = None
     """Events and snapshots older than this are deleted (None: same as clips' max age)."""
+    protected_grace: float = 3600.0
+    """Seconds between a protected clip's `retention_warning` and its deletion (if the
+    limits still need it then): time to export or free space."""
 
 
 class ClipStore:
@@ -68,7 +80,11 @@ class ClipStore:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._task: asyncio.Task[None] | None = None
         self.paused = False
-        self.pause_reason: str | None = None
+        self.pause_reason: StorageReason | None = None
+        self.limits_unreachable = False
+        """The last retention pass found limits no deletion can meet."""
+        self._warned: dict[str, float] = {}
+        """Protected clips a retention_warning announced: id -> monotonic time of it."""
         self._last_retention = 0.0
 
     # --- lifecycle -------------------------------------------------------------------------
@@ -136,7 +152,7 @@ class ClipStore:
             return clip_id in self._active
 
     # --- events to the service --------------------------------------------------------------
-    def emit(self, kind: RecordingEventType, camera: str | None, data: dict[str, Any]) -> None:
+    def emit(self, kind: RecordingEventType, camera: str | None, data: Mapping[str, Any]) -> None:
         """Deliver an event to the listener on the loop thread (callable from any thread)."""
         if self._listener is None:
             return
@@ -160,15 +176,21 @@ class ClipStore:
         return reconcile(self)
 
     # --- deletion, protection, retention -----------------------------------------------------
-    def delete_clip_sync(self, clip_id: str, reason: str = "user") -> bool:
+    def delete_clip_sync(self, clip_id: str, reason: DeletionReason = DeletionReason.USER) -> bool:
+        """Delete a finished clip and its exports; its events stay. Blocking."""
         record = self.index.get_clip(validate_clip_id(clip_id))
         if record is None or record.state is ClipState.RECORDING:
             return False
         self.clip_path(clip_id).unlink(missing_ok=True)
         self.index.remove_clip(clip_id)
-        self.emit(
-            RecordingEventType.CLIP_DELETED, record.camera, {"clip_id": clip_id, "reason": reason}
-        )
+        self._warned.pop(clip_id, None)
+        for path in self.exports_dir.iterdir():
+            parsed = media_file(path.name)
+            if parsed is not None and parsed[1] == clip_id and path.is_file():
+                path.unlink(missing_ok=True)
+                _LOGGER.info("removed export %s with its clip", path.name)
+        data: ClipDeletedData = {"clip_id": clip_id, "reason": reason}
+        self.emit(RecordingEventType.CLIP_DELETED, record.camera, data)
         return True
 
     async def delete_clip(self, clip_id: str) -> bool:
@@ -183,28 +205,72 @@ class ClipStore:
     def free_bytes(self) -> int:
         return shutil.disk_usage(self.root).free
 
+    def media_bytes(self) -> int:
+        """Bytes of our snapshots and exports (clips are counted from the index)."""
+        total = 0
+        for folder in (self.snapshots_dir, self.exports_dir):
+            for path in folder.iterdir():
+                if media_file(path.name) is not None:
+                    with contextlib.suppress(OSError):
+                        total += path.stat().st_size
+        return total
+
     def apply_retention_sync(self, now: float | None = None) -> list[str]:
-        """Delete what the policy says, warning before each protected clip. Blocking."""
+        """Delete what the policy says; a protected clip only a grace period after its
+        `retention_warning`. Blocking. Returns the ids deleted."""
         now = time.time() if now is None else now
+        self._expire_events(now)
         finished = [c for c in self.index.all_clips() if c.state is not ClipState.RECORDING]
         policy = self.settings.retention
+        if policy.max_total_bytes is not None:
+            self._trim_snapshots(self.media_bytes() - policy.max_total_bytes)
+        plan = plan_retention(finished, policy, now, self.free_bytes(), self.media_bytes())
         deleted: list[str] = []
-        for item in plan_retention(finished, policy, now, self.free_bytes()):
+        wanted: set[str] = set()
+        for item in plan.deletions:
             clip = item.clip
             if clip.protected:
-                self.emit(
-                    RecordingEventType.RETENTION_WARNING,
-                    clip.camera,
-                    {"clip": clip.as_dict(), "reason": item.reason},
-                )
+                wanted.add(clip.id)
+                if not self._warned_long_enough(clip, item.reason, now):
+                    continue
             if self.delete_clip_sync(clip.id, item.reason):
                 deleted.append(clip.id)
-        self._expire_events(now)
+        for clip_id in set(self._warned) - wanted:  # no longer needed: warn again next time
+            del self._warned[clip_id]
+        if plan.unreachable and not self.limits_unreachable:
+            _LOGGER.warning(
+                "the retention limits cannot be met even without any clip (%d bytes free,"
+                " limits %s): recording is paused; lower min_free_bytes / raise max_size_bytes",
+                self.free_bytes(),
+                policy,
+            )
+        self.limits_unreachable = plan.unreachable
         self._last_retention = time.monotonic()
         return deleted
 
+    def _warned_long_enough(self, clip: ClipRecord, reason: DeletionReason, now: float) -> bool:
+        """Warn (once) before a protected clip is deleted; True once the grace has passed."""
+        first = self._warned.get(clip.id)
+        if first is not None:
+            return time.monotonic() - first >= self.settings.protected_grace
+        self._warned[clip.id] = time.monotonic()
+        _LOGGER.warning("protected clip %s will be deleted (%s)", clip.id, reason)
+        data: RetentionWarningData = {
+            "clip_id": clip.id,
+            "reason": reason,
+            "delete_after": now + self.settings.protected_grace,
+        }
+        self.emit(RecordingEventType.RETENTION_WARNING, clip.camera, data)
+        return False  # never in the pass that warns: the warning always comes first
+
     async def apply_retention(self, now: float | None = None) -> list[str]:
         return await asyncio.to_thread(self.apply_retention_sync, now)
+
+    def _drop_snapshot(self, name: str) -> None:
+        """Delete a snapshot file once no event refers to it (bursts share one)."""
+        if not self.index.snapshot_in_use(name):
+            with contextlib.suppress(ValueError):
+                self.snapshot_path(name).unlink(missing_ok=True)
 
     def _expire_events(self, now: float) -> None:
         days = self.settings.event_max_age_days or self.settings.retention.max_age_days
@@ -213,17 +279,30 @@ class ClipStore:
         for event in self.index.events_before(now - days * 86400.0):
             if event.clip_id is not None:
                 continue  # kept as long as its clip
-            if event.snapshot:
-                with contextlib.suppress(ValueError):
-                    self.snapshot_path(event.snapshot).unlink(missing_ok=True)
             self.index.remove_event(event.id)
+            if event.snapshot:
+                self._drop_snapshot(event.snapshot)
+
+    def _trim_snapshots(self, excess: int) -> None:
+        """Snapshots count against `max_total_bytes`: drop the oldest clip-less ones."""
+        for event in self.index.snapshot_events(limit=10_000):
+            if excess <= 0:
+                return
+            assert event.snapshot is not None
+            try:
+                size = self.snapshot_path(event.snapshot).stat().st_size
+            except (OSError, ValueError):
+                size = 0
+            self.index.clear_snapshot(event.snapshot)
+            self._drop_snapshot(event.snapshot)
+            excess -= size
 
     # --- disk space: pause and resume --------------------------------------------------------
     def report_disk_full(self) -> None:
         """A write failed with ENOSPC (any thread): pause until space is back."""
-        self._set_paused(True, "disk_full")
+        self._set_paused(True, StorageReason.DISK_FULL)
 
-    def _set_paused(self, paused: bool, reason: str | None) -> None:
+    def _set_paused(self, paused: bool, reason: StorageReason | None) -> None:
         if paused == self.paused and reason == self.pause_reason:
             return
         self.paused, self.pause_reason = paused, reason
@@ -235,11 +314,8 @@ class ClipStore:
             _LOGGER.warning("recording paused: %s (%d bytes free)", reason, free)
         else:
             _LOGGER.info("recording resumed (%d bytes free)", free)
-        self.emit(
-            RecordingEventType.STORAGE_STATUS,
-            None,
-            {"recording": not paused, "reason": reason, "free_bytes": free},
-        )
+        data: StorageStatusData = {"recording": not paused, "reason": reason, "free_bytes": free}
+        self.emit(RecordingEventType.STORAGE_STATUS, None, data)
 
     def check_space_sync(self) -> None:
         """One monitor step: retention when due or short of space, then pause/resume."""
@@ -250,12 +326,17 @@ class ClipStore:
             if due or self.paused or free < s.retention.min_free_bytes:
                 self.apply_retention_sync()
                 free = self.free_bytes()
-            if self.paused:
-                if free >= s.resume_free_bytes:
+            if self.limits_unreachable:
+                self._set_paused(True, StorageReason.LIMITS_UNREACHABLE)
+            elif self.paused:
+                if free >= s.resume_free_bytes or (
+                    self.pause_reason is StorageReason.LIMITS_UNREACHABLE
+                    and free >= s.pause_free_bytes
+                ):
                     self._set_paused(False, None)
                     self.reconcile()  # salvage what the full disk cut short
             elif free < s.pause_free_bytes:
-                self._set_paused(True, "low_space")
+                self._set_paused(True, StorageReason.LOW_SPACE)
         except (OSError, sqlite3.Error) as err:
             _LOGGER.warning("storage check failed: %s", err)
 
@@ -266,7 +347,7 @@ class ClipStore:
 
     def usage(self) -> dict[str, int | bool | str | None]:
         return {
-            "clips_bytes": self.index.total_size(),
+            "clips_bytes": self.index.total_size() + self.media_bytes(),
             "free_bytes": self.free_bytes(),
             "recording": not self.paused,
             "reason": self.pause_reason,
