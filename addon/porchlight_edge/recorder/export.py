@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import shutil
 import time
 from typing import TYPE_CHECKING, Any
 
 from .snapshot import write_atomic
+from .writer import replace_durably
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -31,15 +31,21 @@ def export_clip(store: ClipStore, clip_id: str, dest: Path | None = None) -> tup
     """Copy a finished clip to `dest` (default: the store's exports folder) + manifest.
 
     Returns (video path, manifest path). Blocking (hashing): run it in a thread.
-    KeyError for an unknown or unfinished clip, ValueError for a malformed id.
+    KeyError for an unknown or unfinished clip, ValueError for a malformed id,
+    OSError if the copy fails (then nothing of it is left, no `.part` either).
+    The export is deleted with its clip (`ClipStore.delete_clip_sync`).
     """
     record, source = store.clip_file(clip_id)
     folder = dest or store.exports_dir
     folder.mkdir(parents=True, exist_ok=True)
     video = folder / f"porchlight-{record.camera}-{record.id}.mp4"
     tmp = video.with_name(video.name + ".part")
-    shutil.copyfile(source, tmp)
-    os.replace(tmp, video)
+    try:
+        shutil.copyfile(source, tmp)
+        replace_durably(tmp, video)
+    except BaseException:
+        tmp.unlink(missing_ok=True)  # e.g. disk full: no half copy stays behind
+        raise
     manifest: dict[str, Any] = {
         "version": MANIFEST_VERSION,
         "file": video.name,
@@ -56,7 +62,11 @@ def export_clip(store: ClipStore, clip_id: str, dest: Path | None = None) -> tup
         "exported_at": time.time(),
     }
     manifest_path = video.with_suffix(".manifest.json")
-    write_atomic(manifest_path, json.dumps(manifest, indent=1).encode())
+    try:
+        write_atomic(manifest_path, json.dumps(manifest, indent=1).encode())
+    except BaseException:
+        video.unlink(missing_ok=True)  # an export without its manifest proves nothing
+        raise
     return video, manifest_path
 
 
