@@ -76,6 +76,8 @@ def open_database(path: Path, schema: str, tables: Sequence[str]) -> OpenedDatab
         return OpenedDatabase(
             _connect(path, schema), DatabaseState.OK if existed else DatabaseState.CREATED
         )
+    except sqlite3.OperationalError:
+        raise  # locked, unreadable, disk full...: not corruption, never move those aside
     except sqlite3.DatabaseError as err:
         reason = str(err)
     stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())

@@ -172,6 +172,7 @@ async def test_snapshots_count_against_the_size_limit(store: ClipStore, video: P
     files = our_files(store.snapshots_dir)
     assert len(files) == 3
     sizes = sorted((store.snapshots_dir / n).stat().st_size for n in files)
+    await store.apply_retention(now=W0 + 10)  # nothing is due yet: it only measures
     assert store.usage()["clips_bytes"] == sum(sizes)
     limit = sum(sizes) - 1  # one snapshot too many
     store.settings = StoreSettings(
@@ -180,5 +181,6 @@ async def test_snapshots_count_against_the_size_limit(store: ClipStore, video: P
     )
     await store.apply_retention(now=NOW)
     assert store.media_bytes() <= limit
+    assert store.usage()["clips_bytes"] <= limit
     assert store.index.get_event("manual-0").snapshot is None  # type: ignore[union-attr]
     assert store.index.get_event("manual-2").snapshot is not None  # type: ignore[union-attr]

@@ -14,6 +14,7 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from porchlight_edge.dbfile import DatabaseState
+from porchlight_edge.protocol import EventKind
 
 from .ids import MediaFile, media_file, validate_camera, validate_event_id
 from .index import ClipRecord, ClipState
@@ -175,7 +176,7 @@ def _restore_event(index: ClipIndex, raw: Any, camera: str, clip_id: str | None)
         event_id = validate_event_id(raw.get("id", raw.get("event_id")))
         camera = validate_camera(raw.get("camera", camera))
         when = float(raw["time"])
-        kind = str(raw["kind"])
+        kind = EventKind(raw["kind"])
         seq = raw.get("seq")
     except (KeyError, TypeError, ValueError):
         return False

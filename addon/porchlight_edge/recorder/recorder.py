@@ -455,6 +455,8 @@ class Recorder:
         if pick in self._snapshots:
             self._snapshots.remove(pick)
         if pick.frame is None or self.store.paused:
+            if self._burst is pick:
+                self._burst = None  # no picture: the next event starts a burst of its own
             return
         pick.submitted = True  # later events of its burst link to the file instead
         self._submit(self._write_snapshot, pick)

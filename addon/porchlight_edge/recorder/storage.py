@@ -86,6 +86,8 @@ class ClipStore:
         self._warned: dict[str, float] = {}
         """Protected clips a retention_warning announced: id -> monotonic time of it."""
         self._last_retention = 0.0
+        self._media_bytes = 0
+        """Snapshots and exports at the last scan (retention, start-up)."""
 
     # --- lifecycle -------------------------------------------------------------------------
     async def open(self) -> ReconcileReport:
@@ -100,7 +102,9 @@ class ClipStore:
         for folder in (self.root, self.clips_dir, self.snapshots_dir, self.exports_dir):
             folder.mkdir(parents=True, exist_ok=True)
         self._index = ClipIndex(self.root / "index.db")
-        return self.reconcile()
+        report = self.reconcile()
+        self.media_bytes()
+        return report
 
     async def close(self) -> None:
         if self._task is not None:
@@ -206,13 +210,16 @@ class ClipStore:
         return shutil.disk_usage(self.root).free
 
     def media_bytes(self) -> int:
-        """Bytes of our snapshots and exports (clips are counted from the index)."""
+        """Bytes of our snapshots and exports (clips are counted from the index).
+
+        Scans two folders: blocking. `usage()` shows the value of the last scan."""
         total = 0
         for folder in (self.snapshots_dir, self.exports_dir):
             for path in folder.iterdir():
                 if media_file(path.name) is not None:
                     with contextlib.suppress(OSError):
                         total += path.stat().st_size
+        self._media_bytes = total
         return total
 
     def apply_retention_sync(self, now: float | None = None) -> list[str]:
@@ -347,7 +354,7 @@ class ClipStore:
 
     def usage(self) -> dict[str, int | bool | str | None]:
         return {
-            "clips_bytes": self.index.total_size() + self.media_bytes(),
+            "clips_bytes": self.index.total_size() + self._media_bytes,
             "free_bytes": self.free_bytes(),
             "recording": not self.paused,
             "reason": self.pause_reason,
