@@ -12,8 +12,6 @@ top-level boxes and PyAV decoding that prefix, independently of the product's sa
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
-import contextlib
 import os
 from pathlib import Path
 import random
@@ -32,16 +30,15 @@ from porchlight_edge.config import parse_options
 from porchlight_edge.recorder.events import RecordingEvent, RecordingEventType as T
 from porchlight_edge.recorder.index import ClipState
 from porchlight_edge.recorder.recorder import Recorder, RecorderSettings
-from porchlight_edge.recorder.retention import RetentionPolicy
 from porchlight_edge.recorder.storage import ClipStore, StoreSettings
 from porchlight_edge.service import Service
 from tests.addon.test_recording_api import options
+from tests.helpers.disk import KB, fill, recording, tmpfs
 from tests.helpers.footage import make_h264, play
 from tests.helpers.waiting import wait_until
 
 REPO = Path(__file__).resolve().parents[2]
 W0 = 1_000_000.0
-KB = 1024
 GOP = 15
 
 
@@ -92,47 +89,21 @@ def every_clip_decodes(store: ClipStore) -> dict[str, int]:
 # --- disk full at random points (a real tmpfs) ------------------------------------------------
 
 
-@contextlib.contextmanager
-def tmpfs(path: Path, size: str) -> Iterator[Path]:
-    path.mkdir(parents=True, exist_ok=True)
-    if os.geteuid() != 0:
-        pytest.skip("the disk-full faults need a small tmpfs: mounting one needs root")
-    mounted = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)],
-        capture_output=True,
-        check=False,
-    )
-    if mounted.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.decode().strip()}")
-    try:
-        yield path
-    finally:
-        subprocess.run(["umount", "-l", str(path)], check=False)
-
-
-def fill(disk: Path, leave: int) -> None:
-    st = os.statvfs(disk)
-    (disk / "filler").write_bytes(b"\0" * max(0, st.f_bavail * st.f_frsize - leave))
-
-
 @pytest.mark.parametrize("seed", [1, 2, 3, 4, 5, 6])
 async def test_disk_full_at_a_random_point(seed: int, tmp_path: Path, video: Path) -> None:
     rng = random.Random(seed)
     fill_at = round(rng.uniform(1.5, 4.5) * 15) / 15  # a frame time inside the clip
     leave = rng.randrange(0, 200 * KB)
+    events: list[RecordingEvent] = []
     with tmpfs(tmp_path / "disk", "4m") as disk:
-        events: list[RecordingEvent] = []
-        settings = StoreSettings(
-            retention=RetentionPolicy(min_free_bytes=0),
+        async with recording(
+            disk / "rec",
+            events,
+            RecorderSettings(preroll=1.0, postroll=30.0),
             pause_free_bytes=8 * KB,
             resume_free_bytes=600 * KB,
             check_interval=0.05,
-        )
-        store = ClipStore(disk / "rec", settings, listener=events.append)
-        await store.open()
-        rec = Recorder("front", store, RecorderSettings(preroll=1.0, postroll=30.0))
-        rec.start()
-        try:
+        ) as (store, rec):
             clip_id = None
             for frame in play(video, wallclock0=W0, decode=False):
                 if clip_id is None and frame.pts >= 1.0:
@@ -159,17 +130,14 @@ async def test_disk_full_at_a_random_point(seed: int, tmp_path: Path, video: Pat
 
             await wait_until(settled, 10, f"the resume and salvage (seed {seed})")
             record = store.index.get_clip(clip_id)
-            print(f"seed {seed}: fill at {fill_at:.2f} s leaving {leave} B: {expected} frames")
+            case = f"seed {seed}: full at {fill_at:.2f} s, {leave} B left, {expected} frames"
             if expected:
-                assert record is not None, f"seed {seed}: the clip was lost"
-                assert frames_in(store.clip_path(clip_id)) == expected, f"seed {seed}"
-                assert expected >= GOP
+                assert record is not None, f"{case}: the clip was lost"
+                assert frames_in(store.clip_path(clip_id)) == expected, case
+                assert expected >= GOP, case
             every_clip_decodes(store)
             assert not list(store.clips_dir.glob("*.part")), f"seed {seed}"
             assert any(e.type is T.CLIP_FAILED for e in events) or record is not None
-        finally:
-            await rec.stop()
-            await store.close()
 
 
 # --- kill -9 at random points of recording and of recovery -------------------------------------

@@ -11,9 +11,7 @@ import asyncio
 from collections.abc import Callable, Iterator
 import contextlib
 import itertools
-import os
 from pathlib import Path
-import subprocess
 
 import av
 import pytest
@@ -21,27 +19,14 @@ import pytest
 from porchlight_edge.recorder.events import RecordingEvent, RecordingEventType as T
 from porchlight_edge.recorder.index import ClipState
 from porchlight_edge.recorder.packets import EncodedPacket
-from porchlight_edge.recorder.recorder import Recorder, RecorderSettings
-from porchlight_edge.recorder.retention import RetentionPolicy
-from porchlight_edge.recorder.storage import ClipStore, StoreSettings
+from porchlight_edge.recorder.recorder import RecorderSettings
+from porchlight_edge.recorder.storage import ClipStore
 from porchlight_edge.recorder.writer import ClipWriter, WriteError
+from tests.helpers.disk import KB, fill, recording, tmpfs
 from tests.helpers.footage import make_h264, play
 from tests.helpers.waiting import wait_until
 
 W0 = 1_000_000.0
-KB = 1024
-
-
-def _try_tmpfs(path: Path) -> bool:
-    if os.geteuid() != 0:
-        return False
-    path.mkdir(parents=True, exist_ok=True)
-    result = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(path)],
-        capture_output=True,
-        check=False,
-    )
-    return result.returncode == 0
 
 
 Fill = Callable[[], None]
@@ -52,12 +37,6 @@ def paused(store: ClipStore) -> bool:
     return store.paused
 
 
-def _fill(disk: Path) -> None:
-    """Leave about 150 kB free."""
-    st = os.statvfs(disk)
-    (disk / "filler").write_bytes(b"\0" * max(0, st.f_bavail * st.f_frsize - 150 * KB))
-
-
 @contextlib.contextmanager
 def small_disk(
     how: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fail_after: int = 10
@@ -66,12 +45,8 @@ def small_disk(
     packets of a clip are written while "full"."""
     mount = tmp_path / "disk"
     if how == "tmpfs":
-        if not _try_tmpfs(mount):
-            pytest.skip("cannot mount a tmpfs here (needs root); the fault-injected run covers it")
-        try:
-            yield mount, lambda: _fill(mount), lambda: (mount / "filler").unlink()
-        finally:
-            subprocess.run(["umount", "-l", str(mount)], check=False)
+        with tmpfs(mount, "2m"):
+            yield mount, lambda: fill(mount, 150 * KB), lambda: (mount / "filler").unlink()
         return
     # Fault injection: the writer fails with ENOSPC and free space reads low while "full".
     mount.mkdir(parents=True, exist_ok=True)
@@ -97,24 +72,17 @@ async def test_disk_full_pauses_and_resumes(
     video = make_h264(
         tmp_path / "cam.mp4", seconds=20, width=480, height=360, fps=15, gop=15, bitrate=1_500_000
     )
-    with small_disk(how, tmp_path, monkeypatch) as (disk, fill, unfill):
-        events: list[RecordingEvent] = []
-        settings = StoreSettings(
-            retention=RetentionPolicy(min_free_bytes=0),
-            pause_free_bytes=20 * KB,
-            resume_free_bytes=500 * KB,
-            check_interval=0.1,
-        )
-        store = ClipStore(disk / "rec", settings, listener=events.append)
-        await store.open()
-        rec = Recorder("front", store, RecorderSettings(preroll=1.0, postroll=4.0))
-        rec.start()
-        try:
+    events: list[RecordingEvent] = []
+    with small_disk(how, tmp_path, monkeypatch) as (disk, fill_up, unfill):
+        async with recording(disk / "rec", events, RecorderSettings(preroll=1.0, postroll=4.0)) as (
+            store,
+            rec,
+        ):
             frames = play(
                 video, wallclock0=W0, decode=False
             )  # lazily: packets need an open demuxer
             # Fill the disk, then ring: the clip cannot fit.
-            fill()
+            fill_up()
             for frame in itertools.islice(frames, 60):
                 if abs(frame.pts - 2.0) < 1e-3:
                     assert rec.trigger("ring", "full-1", frame.wallclock) is not None
@@ -154,9 +122,6 @@ async def test_disk_full_pauses_and_resumes(
             for clip in listed:
                 with av.open(str(store.clip_path(clip.id))) as c:
                     assert sum(1 for _ in c.decode(video=0)) > 0
-        finally:
-            await rec.stop()
-            await store.close()
 
 
 @pytest.mark.parametrize("how", ["tmpfs", "fault-injected"])
@@ -167,26 +132,19 @@ async def test_a_clip_the_full_disk_broke_ends_at_once(
     video = make_h264(
         tmp_path / "cam.mp4", seconds=24, width=480, height=360, fps=15, gop=15, bitrate=1_000_000
     )
-    with small_disk(how, tmp_path, monkeypatch, fail_after=40) as (disk, fill, unfill):
-        events: list[RecordingEvent] = []
-        settings = StoreSettings(
-            retention=RetentionPolicy(min_free_bytes=0),
-            pause_free_bytes=20 * KB,
-            resume_free_bytes=500 * KB,
-            check_interval=0.1,
-        )
-        store = ClipStore(disk / "rec", settings, listener=events.append)
-        await store.open()
-        rec = Recorder("front", store, RecorderSettings(preroll=1.0, postroll=4.0))
-        rec.start()
-        try:
+    events: list[RecordingEvent] = []
+    with small_disk(how, tmp_path, monkeypatch, fail_after=40) as (disk, fill_up, unfill):
+        async with recording(disk / "rec", events, RecorderSettings(preroll=1.0, postroll=4.0)) as (
+            store,
+            rec,
+        ):
             frames = play(video, wallclock0=W0, decode=False)
             broken = None
             for frame in frames:
                 if abs(frame.pts - 2.0) < 1e-3:  # a long clip: it would run to 62 s
                     broken = rec.trigger("ring", "ring-1", frame.wallclock, postroll=60.0)
                 if abs(frame.pts - 5.0) < 1e-3:  # three whole fragments are on disk
-                    fill()
+                    fill_up()
                 rec.on_frame(frame, None)
                 await asyncio.sleep(0.002)
                 if frame.pts > 5.0 and paused(store):
@@ -230,6 +188,3 @@ async def test_a_clip_the_full_disk_broke_ends_at_once(
             made = await manual
             assert made.id not in (broken, after)
             assert made.state is ClipState.COMPLETE
-        finally:
-            await rec.stop()
-            await store.close()
