@@ -209,3 +209,24 @@ async def test_foreign_files_are_skipped_and_kept(
             assert sum(1 for _ in c.decode(video=0)) > 0
     finally:
         await store.close()
+
+
+@pytest.mark.parametrize("index", ["healthy", "missing"])
+async def test_a_snapshot_without_its_event_inside(
+    index: str, tmp_path: Path, video: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An older snapshot that names no event: removed (and logged) next to a healthy index,
+    kept when the index was lost (it may be all that is left of an event)."""
+    root = tmp_path / "rec"
+    await record(root, video)
+    legacy = root / "snapshots" / "0b7e3d9a-1111-4222-8333-944455556666.jpg"
+    legacy.write_bytes(b"\xff\xd8\xff\xdb plain JPEG without a comment")
+    if index == "missing":
+        forget_index(root, "missing")
+    caplog.set_level(logging.INFO, logger="porchlight_edge.recorder")
+    store = ClipStore(root, StoreSettings(monitor=False))
+    report = await store.open()
+    await store.close()
+    assert legacy.exists() is (index == "missing")
+    assert report.snapshots_removed == (index == "healthy")
+    assert any(legacy.name in r.getMessage() for r in caplog.records)

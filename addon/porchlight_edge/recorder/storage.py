@@ -58,7 +58,8 @@ class StoreSettings:
     """Events and snapshots older than this are deleted (None: same as clips' max age)."""
     protected_grace: float = 3600.0
     """Seconds between a protected clip's `retention_warning` and its deletion (if the
-    limits still need it then): time to export or free space."""
+    limits still need it then): time to export or free space. Kept in memory: after a
+    restart the warning comes again and the grace starts over (the safe direction)."""
 
 
 class ClipStore:
