@@ -92,9 +92,8 @@ class Service:
                 payload = {"clip_id": data["clip_id"], "events": _event_ids(data)}
                 self.bus.publish(EventType.CLIP_STARTED, event.camera, payload)
             case RecordingEventType.CLIP_FINISHED:
-                keys = ("start", "end", "size", "state")
-                payload = {"clip_id": data["id"], "events": _event_ids(data)}
-                payload.update({k: data.get(k) for k in keys})
+                keys = ("clip_id", "start", "end", "size", "state", "events")
+                payload = {k: data[k] for k in keys}
                 self.bus.publish(EventType.CLIP_FINISHED, event.camera, payload)
             case RecordingEventType.CLIP_FAILED:
                 _LOGGER.warning("Clip on %s failed: %s", event.camera, data.get("reason"))

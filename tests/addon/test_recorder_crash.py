@@ -27,7 +27,7 @@ from porchlight_edge.recorder.storage import ClipStore
 from tests.helpers.footage import play
 
 def say(event):
-    print(event.type, event.data.get("clip_id") or event.data.get("id"), flush=True)
+    print(event.type, event.data.get("clip_id"), flush=True)
 
 async def main():
     store = ClipStore(Path(sys.argv[1]), listener=say)

@@ -15,19 +15,65 @@ if TYPE_CHECKING:
 
 class RecordingEventType(StrEnum):
     CLIP_STARTED = "clip_started"
-    """data: clip_id, events, start, mode; the .part file exists with the pre-roll in it."""
+    """data: `ClipStartedData`; the .part file exists with the pre-roll in it."""
     CLIP_FINISHED = "clip_finished"
-    """data: the clip record (`ClipRecord.as_dict()`)."""
+    """data: `ClipFinishedData`."""
     CLIP_FAILED = "clip_failed"
-    """data: clip_id (None if never started), reason, events."""
+    """data: `ClipFailedData`."""
     SNAPSHOT_READY = "snapshot_ready"
-    """data: event_id, kind, snapshot (file name), time, clip_id."""
+    """data: `SnapshotReadyData`."""
     STORAGE_STATUS = "storage_status"
     """data: `StorageStatusData`."""
     RETENTION_WARNING = "retention_warning"
     """data: `RetentionWarningData` (a *protected* clip the limits will delete)."""
     CLIP_DELETED = "clip_deleted"
     """data: `ClipDeletedData`."""
+
+
+class TriggerEvent(TypedDict):
+    """An event that asked for a clip (as the recorder indexes it)."""
+
+    id: str
+    seq: int | None
+    kind: str
+    time: float
+    """Epoch seconds (camera clock)."""
+
+
+class ClipStartedData(TypedDict):
+    clip_id: str
+    start: float | None
+    """Wallclock of the clip's first frame (its pre-roll)."""
+    mode: str
+    events: list[TriggerEvent]
+
+
+class ClipFinishedData(TypedDict):
+    clip_id: str
+    start: float
+    end: float | None
+    size: int
+    """Bytes."""
+    state: str
+    """`ClipState`: complete, or partial when cut short."""
+    events: list[str]
+    """Ids of the clip's events."""
+
+
+class ClipFailedData(TypedDict):
+    clip_id: str | None
+    """None when recording was paused and no clip started."""
+    reason: str
+    events: list[TriggerEvent]
+
+
+class SnapshotReadyData(TypedDict):
+    event_id: str
+    kind: str
+    snapshot: str
+    """File name in the store's snapshot folder."""
+    time: float
+    clip_id: str | None
 
 
 class StorageStatusData(TypedDict):

@@ -20,7 +20,14 @@ from typing import TYPE_CHECKING, Any
 
 from .buffer import PrerollBuffer
 from .encoder import EncodeSettings, FrameEncoder
-from .events import RecordingEventType
+from .events import (
+    ClipFailedData,
+    ClipFinishedData,
+    ClipStartedData,
+    RecordingEventType,
+    SnapshotReadyData,
+    TriggerEvent,
+)
 from .ids import new_id, validate_camera, validate_event_id
 from .index import ClipRecord, ClipState
 from .packets import EncodedPacket, StreamParams, params_from_stream
@@ -75,7 +82,7 @@ class _Clip:
     trigger_at: float
     end_at: float
     limit_at: float
-    events: list[dict[str, Any]]
+    events: list[TriggerEvent]
     writer: ClipWriter | None = None
     failed: str | None = None
     done: asyncio.Future[ClipRecord] | None = None
@@ -321,7 +328,7 @@ class Recorder:
             at = last.wallclock if last is not None else time.time()
         pre = self.settings.preroll if preroll is None else min(max(preroll, 0.0), MAX_PREROLL)
         post = self.settings.postroll if postroll is None else max(postroll, 0.0)
-        event = {"id": event_id, "seq": seq, "kind": kind, "time": at}
+        event: TriggerEvent = {"id": event_id, "seq": seq, "kind": kind, "time": at}
         clip = self._clip
         if clip is not None and clip.failed is not None:
             # The worker failed it (e.g. disk full) and its hand-back has not run yet.
@@ -329,15 +336,12 @@ class Recorder:
             clip = None
         if self.store.paused:
             self._submit(self._index_event, event, None)
-            self.store.emit(
-                RecordingEventType.CLIP_FAILED,
-                self.camera,
-                {
-                    "clip_id": None,
-                    "reason": f"recording paused: {self.store.pause_reason}",
-                    "events": [event],
-                },
-            )
+            failed: ClipFailedData = {
+                "clip_id": None,
+                "reason": f"recording paused: {self.store.pause_reason}",
+                "events": [event],
+            }
+            self.store.emit(RecordingEventType.CLIP_FAILED, self.camera, failed)
             return None
         if clip is not None:
             clip.events.append(event)
@@ -406,7 +410,7 @@ class Recorder:
             raise RecordingError(f"recording paused: {self.store.pause_reason}")
         return await asyncio.shield(self._clip.done)
 
-    def _start(self, kind: str, event: dict[str, Any], at: float, pre: float, post: float) -> str:
+    def _start(self, kind: str, event: TriggerEvent, at: float, pre: float, post: float) -> str:
         loop = asyncio.get_running_loop()
         clip = _Clip(
             id=new_id(),
@@ -472,7 +476,7 @@ class Recorder:
         if not fut.cancelled() and fut.exception() is not None:
             _LOGGER.error("%s: recorder job failed", self.camera, exc_info=fut.exception())
 
-    def _index_event(self, event: dict[str, Any], clip_id: str | None) -> None:
+    def _index_event(self, event: TriggerEvent, clip_id: str | None) -> None:
         try:
             self.store.index.add_event(
                 event["id"],
@@ -512,16 +516,13 @@ class Recorder:
         if clip.announced or clip.writer is None or not clip.writer.started:
             return
         clip.announced = True
-        self.store.emit(
-            RecordingEventType.CLIP_STARTED,
-            self.camera,
-            {
-                "clip_id": clip.id,
-                "start": clip.writer.first_wallclock,
-                "mode": clip.mode,
-                "events": list(clip.events),
-            },
-        )
+        data: ClipStartedData = {
+            "clip_id": clip.id,
+            "start": clip.writer.first_wallclock,
+            "mode": clip.mode,
+            "events": list(clip.events),
+        }
+        self.store.emit(RecordingEventType.CLIP_STARTED, self.camera, data)
 
     def _write_packets(self, clip: _Clip, packets: list[EncodedPacket]) -> None:
         if clip.failed is not None or clip.writer is None:
@@ -564,7 +565,15 @@ class Recorder:
                 self._fail(clip, err)
                 return
             assert record is not None
-            store.emit(RecordingEventType.CLIP_FINISHED, self.camera, record.as_dict())
+            finished: ClipFinishedData = {
+                "clip_id": record.id,
+                "start": record.start,
+                "end": record.end,
+                "size": record.size,
+                "state": str(record.state),
+                "events": [e.id for e in record.events],
+            }
+            store.emit(RecordingEventType.CLIP_FINISHED, self.camera, finished)
             self._resolve(clip, record, None)
         finally:
             store.unregister_active(clip.id)
@@ -589,11 +598,8 @@ class Recorder:
             # The clip ends now: the next trigger starts a new one instead of joining it.
             loop.call_soon_threadsafe(self._drop_failed, clip)
         reason = "disk full" if enospc else str(err)
-        self.store.emit(
-            RecordingEventType.CLIP_FAILED,
-            self.camera,
-            {"clip_id": clip.id, "reason": reason, "events": list(clip.events)},
-        )
+        data: ClipFailedData = {"clip_id": clip.id, "reason": reason, "events": list(clip.events)}
+        self.store.emit(RecordingEventType.CLIP_FAILED, self.camera, data)
         self._resolve(clip, None, RecordingError(reason))
 
     def _drop_failed(self, clip: _Clip) -> None:
@@ -658,17 +664,14 @@ class Recorder:
         self._snapshot_ready(name, event)
 
     def _snapshot_ready(self, name: str, event: _SnapshotEvent) -> None:
-        self.store.emit(
-            RecordingEventType.SNAPSHOT_READY,
-            self.camera,
-            {
-                "event_id": event.event_id,
-                "kind": event.kind,
-                "snapshot": name,
-                "time": event.at,
-                "clip_id": event.clip_id,
-            },
-        )
+        data: SnapshotReadyData = {
+            "event_id": event.event_id,
+            "kind": event.kind,
+            "snapshot": name,
+            "time": event.at,
+            "clip_id": event.clip_id,
+        }
+        self.store.emit(RecordingEventType.SNAPSHOT_READY, self.camera, data)
 
     # --- housekeeping ----------------------------------------------------------------------
     async def _ticker(self) -> None:
