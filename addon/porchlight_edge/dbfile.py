@@ -82,6 +82,10 @@ def open_database(path: Path, schema: str, tables: Sequence[str]) -> OpenedDatab
         reason = str(err)
     stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
     aside = path.with_name(f"{path.name}.corrupt-{stamp}")
+    for n in range(2, 100):  # never replace an earlier corrupt copy
+        if not aside.exists():
+            break
+        aside = path.with_name(f"{path.name}.corrupt-{stamp}-{n}")
     os.replace(path, aside)
     for suffix in _SIDECARS:
         with contextlib.suppress(FileNotFoundError):

@@ -230,3 +230,12 @@ async def test_a_snapshot_without_its_event_inside(
     assert legacy.exists() is (index == "missing")
     assert report.snapshots_removed == (index == "healthy")
     assert any(legacy.name in r.getMessage() for r in caplog.records)
+
+
+def test_a_second_corruption_keeps_the_first_copy(tmp_path: Path) -> None:
+    path = tmp_path / "audit.db"
+    for target in ("first", "second"):
+        path.write_bytes(NOT_A_DATABASE + target.encode())
+        AuditLog(path).close()
+    copies = sorted(p.read_bytes() for p in tmp_path.glob("audit.db.corrupt-*"))
+    assert copies == sorted(NOT_A_DATABASE + t.encode() for t in ("first", "second"))

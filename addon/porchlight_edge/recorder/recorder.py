@@ -138,8 +138,8 @@ class Recorder:
         self._clip: _Clip | None = None
         self._snapshots: list[_SnapshotPick] = []
         self._burst: _SnapshotPick | None = None
-        """The last ring/manual snapshot: events within `snapshot_window` of it share it."""
-        self._burst_at = 0.0
+        """The last ring/manual snapshot: events within `snapshot_window` of it share it
+        (so at most one JPEG per window, and none older than the window)."""
         self._last_frame: Frame | None = None
         self._worker = ThreadPoolExecutor(1, thread_name_prefix=f"recorder-{camera}")
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -361,7 +361,7 @@ class Recorder:
             )
             self._snapshots.append(pick)
             if kind != "motion":
-                self._burst, self._burst_at = pick, at
+                self._burst = pick
                 if self._last_frame is not None:
                     self._consider_snapshot(self._last_frame, None)
         return clip_id
@@ -371,9 +371,8 @@ class Recorder:
         leader = self._burst
         if kind == "motion" or leader is None:
             return False
-        if abs(at - self._burst_at) > self.settings.snapshot_window:
+        if abs(at - leader.at) > self.settings.snapshot_window:
             return False
-        self._burst_at = max(self._burst_at, at)
         follower = _SnapshotEvent(event_id, kind, at, clip_id)
         if leader.submitted:
             self._submit(self._link_snapshot, leader.name, follower)
@@ -396,7 +395,7 @@ class Recorder:
         )
         if not self._join_burst(kind, event_id, at, None):
             pick = _SnapshotPick(event_id, kind, at, at, None, frame=last)
-            self._burst, self._burst_at = pick, at
+            self._burst = pick
             self._take_snapshot(pick)
         return True
 
