@@ -141,10 +141,13 @@ class Service:
         report = await self.store.open()
         if report.recovered or report.dropped or report.adopted or report.missing:
             _LOGGER.warning(
-                "Recovered after an unclean stop: %d clip(s) salvaged, %d adopted, %d dropped",
+                "Recovered after an unclean stop: %d clip(s) salvaged, %d adopted, %d dropped,"
+                " %d event(s) restored from the files, %d salvage(s) waiting for disk space",
                 len(report.recovered),
                 len(report.adopted),
                 len(report.dropped),
+                report.events_restored,
+                len(report.deferred),
             )
         self._runner = web.AppRunner(
             create_app(self), access_log=None, handle_signals=False, shutdown_timeout=2.0
