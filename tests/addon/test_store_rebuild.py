@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from pathlib import Path
+import time
 
 import aiohttp
 import av
@@ -192,6 +194,10 @@ async def test_foreign_files_are_skipped_and_kept(
         path.write_bytes(b"not ours")
     ours = root / "snapshots" / "0b7e3d9a-1111-4222-8333-944455556666.jpg.part"
     ours.write_bytes(b"half a jpeg")
+    busy = root / "snapshots" / "1b7e3d9a-1111-4222-8333-944455556666.jpg.part"
+    busy.write_bytes(b"being written right now")
+    old = time.time() - 3600
+    os.utime(ours, (old, old))
     caplog.set_level(logging.INFO, logger="porchlight_edge.recorder")
     store = ClipStore(root, StoreSettings(monitor=False))
     await store.open()  # old code: IsADirectoryError on @eaDir, family-photo.jpg deleted
@@ -199,6 +205,7 @@ async def test_foreign_files_are_skipped_and_kept(
         for path in foreign:
             assert path.read_bytes() == b"not ours", path
         assert not ours.exists()
+        assert busy.exists()  # may still be written: left for the next reconciliation
         assert any(ours.name in r.getMessage() for r in caplog.records)
         for eid, (_, snapshot) in before.items():
             event = store.index.get_event(eid)

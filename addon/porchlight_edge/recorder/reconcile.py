@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 import logging
+import time
 from typing import TYPE_CHECKING, Any
 
 from porchlight_edge.dbfile import DatabaseState
@@ -29,6 +30,9 @@ if TYPE_CHECKING:
     from .storage import ClipStore
 
 _LOGGER = logging.getLogger(__name__)
+BUSY_SECONDS = 60.0
+"""A temp file (`.part`) touched this recently may still be being written (reconciliation
+also runs while recording resumes): no snapshot or export write takes this long."""
 
 
 @dataclass(slots=True)
@@ -56,6 +60,13 @@ def _ours(path: Path) -> tuple[MediaFile, str] | None:
     if parsed is None or path.is_symlink() or not path.is_file():
         return None
     return parsed
+
+
+def _stale(path: Path) -> bool:
+    try:
+        return time.time() - path.stat().st_mtime > BUSY_SECONDS
+    except OSError:
+        return False
 
 
 def _remove(path: Path, why: str) -> None:
@@ -213,8 +224,9 @@ def _reconcile_snapshots(store: ClipStore, report: ReconcileReport) -> None:
             continue
         kind, _ = parsed
         if kind is MediaFile.SNAPSHOT_PART:
-            _remove(path, "an interrupted snapshot write")
-            report.snapshots_removed += 1
+            if _stale(path):
+                _remove(path, "an interrupted snapshot write")
+                report.snapshots_removed += 1
         elif kind is not MediaFile.SNAPSHOT:
             report.foreign.append(f"snapshots/{path.name}")
         elif path.name not in referenced and not _relink_snapshot(store, path, report):
@@ -259,5 +271,5 @@ def _reconcile_exports(store: ClipStore, report: ReconcileReport) -> None:
         parsed = _ours(path)
         if parsed is None:
             report.foreign.append(f"exports/{path.name}")
-        elif parsed[0] is MediaFile.EXPORT_PART:
+        elif parsed[0] is MediaFile.EXPORT_PART and _stale(path):
             _remove(path, "an interrupted export")
