@@ -73,6 +73,25 @@ async def test_exports_go_with_their_clip(store: ClipStore) -> None:
     assert our_files(store.exports_dir) == ["notes.txt"]
 
 
+async def test_exports_of_a_clip_gone_behind_our_back_are_removed(tmp_path: Path) -> None:
+    store = ClipStore(tmp_path / "rec", StoreSettings(monitor=False))
+    await store.open()
+    keep, gone = add_clip(store), add_clip(store)
+    for cid in (keep, gone):
+        export_clip(store, cid)
+    await store.close()
+    (store.clips_dir / f"{gone}.mp4").unlink()  # e.g. removed by hand while stopped
+    store = ClipStore(tmp_path / "rec", StoreSettings(monitor=False))
+    await store.open()
+    try:
+        assert store.index.get_clip(gone) is None
+        left = our_files(store.exports_dir)
+        assert len(left) == 2
+        assert all(keep in name for name in left)
+    finally:
+        await store.close()
+
+
 async def test_a_failed_export_leaves_nothing(
     store: ClipStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:

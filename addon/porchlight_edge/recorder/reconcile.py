@@ -267,9 +267,13 @@ def _relink_snapshot(store: ClipStore, path: Path, report: ReconcileReport) -> b
 
 
 def _reconcile_exports(store: ClipStore, report: ReconcileReport) -> None:
+    """Exports live as long as their clip (deleting a clip deletes them too)."""
     for path in store.exports_dir.iterdir():
         parsed = _ours(path)
         if parsed is None:
             report.foreign.append(f"exports/{path.name}")
-        elif parsed[0] is MediaFile.EXPORT_PART and _stale(path):
-            _remove(path, "an interrupted export")
+        elif parsed[0] is MediaFile.EXPORT_PART:
+            if _stale(path):
+                _remove(path, "an interrupted export")
+        elif store.index.get_clip(parsed[1]) is None:
+            _remove(path, "its clip is gone")
