@@ -104,7 +104,8 @@ def reconcile(store: ClipStore) -> ReconcileReport:
     _reconcile_exports(store, report)
     if report.foreign:
         _LOGGER.info("skipped files that are not Porchlight's: %s", ", ".join(report.foreign))
-    if any((report.recovered, report.adopted, report.dropped, report.missing)):
+    changed = (report.recovered, report.adopted, report.dropped, report.missing)
+    if any(changed) or report.events_restored or report.deferred:
         _LOGGER.info("reconciled clip store: %s", report)
     return report
 
