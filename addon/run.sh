@@ -6,7 +6,12 @@
 # (the host's group ids, which need not match the names inside the container). A device
 # that only root may open (mode 0600 root:root, as some hosts give /dev/gpiochip*) leaves
 # no other choice: the service then keeps root, and the log says which device and why.
+#
+# Footage, the index, the token and the settings are personal data: everything the service
+# creates is private to it (umask 077: files 0600, folders 0700); Home Assistant reads /media
+# as root. Files an older version left readable by others are made private here too.
 set -eu
+umask 077
 
 OPTIONS=/data/options.json
 SERVICE_USER=porchlight
@@ -35,9 +40,11 @@ PY
 )
 
 give_to_user() {
-    # Only what is not the user's yet: a large clip folder is not rewritten on every start.
+    # Only what is not the user's (or not private) yet: a large clip folder is not rewritten
+    # on every start.
     find "$1" \( ! -user "$SERVICE_USER" -o ! -group "$SERVICE_USER" \) \
         -exec chown -h "$SERVICE_USER:$SERVICE_USER" {} +
+    find "$1" ! -type l -perm /077 -exec chmod go-rwx {} +
 }
 
 needs_root=""
@@ -68,9 +75,9 @@ while read -r kind value; do
         group=$(awk -F: -v gid="$gid" '$3 == gid { print $1; exit }' /etc/group)
         if [ -z "$group" ]; then
             group="hostdev$gid"
-            addgroup -S -g "$gid" "$group"
+            groupadd --system --gid "$gid" "$group"
         fi
-        addgroup "$SERVICE_USER" "$group" 2>/dev/null || true
+        usermod --append --groups "$group" "$SERVICE_USER"
         ;;
     esac
 done <<EOF_WANTED
@@ -81,4 +88,7 @@ if [ -n "$needs_root" ]; then
     echo "[porchlight] running as root: only root may open$needs_root on this system"
     exec python3 -m porchlight_edge
 fi
-exec su-exec "$SERVICE_USER" python3 -m porchlight_edge
+# setpriv (util-linux): the user's uid, gid and groups (the device groups added above), and no
+# way back to more privileges.
+exec setpriv --reuid="$SERVICE_USER" --regid="$SERVICE_USER" --init-groups --no-new-privs \
+    python3 -m porchlight_edge
