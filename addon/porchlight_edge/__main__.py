@@ -19,6 +19,7 @@ import sys
 import cv2
 
 from porchlight_edge.config import (
+    ADDON_MEDIA_DIR,
     ADDON_OPTIONS,
     ConfigError,
     ServiceOptions,
@@ -61,6 +62,8 @@ def load(args: argparse.Namespace) -> ServiceOptions:
             setattr(options, flag, value)
     if args.no_zeroconf:
         options.zeroconf = False
+    if config == ADDON_OPTIONS and options.media_dir is None:
+        options.media_dir = ADDON_MEDIA_DIR  # where Home Assistant's media browser looks
     return options
 
 

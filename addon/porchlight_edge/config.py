@@ -20,6 +20,8 @@ from porchlight_edge.recorder.retention import RetentionPolicy
 from porchlight_edge.settings import CameraSettings
 
 ADDON_OPTIONS = Path("/data/options.json")
+ADDON_MEDIA_DIR = Path("/media/porchlight")
+"""media_dir under the Supervisor when the option is left out (standalone: data_dir/recordings)."""
 LOG_LEVELS = ("debug", "info", "warning", "error")
 MAX_NAME_LENGTH = 48
 """The device name; it also labels the zeroconf service, which DNS caps at 63 bytes."""
