@@ -3,11 +3,13 @@
 Under the Supervisor the add-on posts its host, port and token to the
 Supervisor's discovery API, so the integration offers itself with one click.
 Standalone, it advertises `_porchlight._tcp.local.` on the local network
-(link-local multicast only; it carries no token).
+(link-local multicast only; it carries no token), with the addresses the service really
+listens on: a service bound to loopback only is not advertised at all.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import os
 import socket
@@ -16,6 +18,8 @@ from typing import TYPE_CHECKING, Any
 import aiohttp
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from zeroconf.asyncio import AsyncZeroconf
 
 _LOGGER = logging.getLogger(__name__)
@@ -38,6 +42,8 @@ class Discovery:
         protocol_version: int,
         zeroconf: bool = True,
         zeroconf_interfaces: list[str] | None = None,
+        listen_addresses: Iterable[str] = ("0.0.0.0",),
+        addresses: list[str] | None = None,
     ) -> None:
         self.port = port
         self.token = token
@@ -47,7 +53,11 @@ class Discovery:
         self.protocol_version = protocol_version
         self.use_zeroconf = zeroconf
         self.zeroconf_interfaces = zeroconf_interfaces
-        """None: every interface; a list of addresses restricts advertising to them."""
+        """None: the advertised addresses' interfaces; a list restricts mDNS to those."""
+        self.listen_addresses = tuple(listen_addresses)
+        """The addresses the API's sockets are bound to (getsockname()[0] of each)."""
+        self.addresses = addresses
+        """Addresses to advertise; None: those of `listen_addresses` (advertised_addresses)."""
         self.supervisor_token = os.environ.get("SUPERVISOR_TOKEN")
         self.supervisor_url = os.environ.get("SUPERVISOR_URL", "http://supervisor")
         self.discovery_uuid: str | None = None
@@ -106,6 +116,16 @@ class Discovery:
         from zeroconf import Error as ZeroconfError, ServiceInfo
         from zeroconf.asyncio import AsyncZeroconf
 
+        addresses = self.addresses
+        if addresses is None:
+            addresses = advertised_addresses(self.listen_addresses, _local_addresses())
+        if not addresses:
+            _LOGGER.info(
+                "Not advertising over zeroconf: listening on %s, which no other machine can "
+                "reach (start with --host 0.0.0.0 or a LAN address to be discovered)",
+                ", ".join(self.listen_addresses) or "nothing",
+            )
+            return
         host = socket.gethostname()
         info = ServiceInfo(
             ZEROCONF_TYPE,
@@ -117,13 +137,11 @@ class Discovery:
                 "protocol": str(self.protocol_version),
             },
             server=f"{host}.local.",
-            parsed_addresses=_local_addresses(),
+            parsed_addresses=addresses,
         )
         try:
-            if self.zeroconf_interfaces is None:
-                self._zeroconf = AsyncZeroconf()
-            else:
-                self._zeroconf = AsyncZeroconf(interfaces=self.zeroconf_interfaces)
+            # mDNS only on the interfaces whose addresses are advertised.
+            self._zeroconf = AsyncZeroconf(interfaces=self.zeroconf_interfaces or addresses)
             # The returned task is the announcement broadcast; finish it before going on.
             # HA keys the entry on the instance_id property, so a renamed service (another
             # device already answers to this name) is still the same Porchlight.
@@ -135,7 +153,13 @@ class Discovery:
             self._zeroconf = None
         else:
             self.advertised_name = info.name
-            _LOGGER.info("Advertising %s as %r on port %d", ZEROCONF_TYPE, info.name, self.port)
+            _LOGGER.info(
+                "Advertising %s as %r at %s port %d",
+                ZEROCONF_TYPE,
+                info.name,
+                ", ".join(addresses),
+                self.port,
+            )
 
 
 def _dns_label(name: str, suffix: str) -> str:
@@ -145,14 +169,35 @@ def _dns_label(name: str, suffix: str) -> str:
     return f"{cut} {suffix}"
 
 
+def advertised_addresses(listen: Iterable[str], interfaces: Iterable[str]) -> list[str]:
+    """The IPv4 addresses to advertise for a server whose sockets are bound to `listen`.
+
+    `interfaces` are this machine's interface addresses. A wildcard bind (0.0.0.0) listens on
+    all of them; a bind to one address listens there only, if it is this machine's. Loopback
+    is never advertised, so a loopback-only server gets [] (nothing to advertise). IPv6
+    binds are not advertised (the advertisement is IPv4). Sorted, without duplicates.
+    """
+    own = {a for a in interfaces if _is_ipv4(a) and not ipaddress.ip_address(a).is_loopback}
+    found: set[str] = set()
+    for address in listen:
+        if address == "0.0.0.0":
+            found |= own
+        elif address in own:
+            found.add(address)
+    return sorted(found, key=ipaddress.ip_address)
+
+
+def _is_ipv4(address: str) -> bool:
+    try:
+        return isinstance(ipaddress.ip_address(address), ipaddress.IPv4Address)
+    except ValueError:
+        return False
+
+
 def _local_addresses() -> list[str]:
     """IPv4 addresses of this machine's interfaces, read locally (no DNS query)."""
     import ifaddr  # ships with zeroconf
 
-    found = {
-        str(ip.ip)
-        for adapter in ifaddr.get_adapters()
-        for ip in adapter.ips
-        if ip.is_IPv4 and not str(ip.ip).startswith("127.")
-    }
-    return sorted(found) or ["127.0.0.1"]
+    return sorted(
+        {str(ip.ip) for adapter in ifaddr.get_adapters() for ip in adapter.ips if ip.is_IPv4}
+    )

@@ -158,6 +158,7 @@ class Service:
         server = site._server
         sockets = getattr(server, "sockets", None) or []
         self.port = sockets[0].getsockname()[1] if sockets else self.options.port
+        bound = [sock.getsockname()[0] for sock in sockets]
         for camera in self.cameras.values():
             camera.start()
         if self.options.button is not None:
@@ -170,6 +171,7 @@ class Service:
             version=self.version,
             protocol_version=PROTOCOL_VERSION,
             zeroconf=self.options.zeroconf,
+            listen_addresses=bound,
         )
         await self._discovery.start()
         self._housekeeping = asyncio.create_task(self._prune_audit_log(), name="audit-retention")

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+import logging
+from pathlib import Path
 import secrets
 from typing import Any
 
@@ -10,7 +12,15 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 import pytest
 
-from porchlight_edge.discovery import SERVICE, ZEROCONF_TYPE, Discovery, _dns_label
+from porchlight_edge.config import parse_options
+from porchlight_edge.discovery import (
+    SERVICE,
+    ZEROCONF_TYPE,
+    Discovery,
+    _dns_label,
+    advertised_addresses,
+)
+from porchlight_edge.service import Service
 
 
 @pytest.fixture
@@ -82,12 +92,15 @@ async def test_zeroconf_advertises_service(monkeypatch: pytest.MonkeyPatch) -> N
     from zeroconf.asyncio import AsyncZeroconf
 
     monkeypatch.delenv("SUPERVISOR_TOKEN", raising=False)
-    # The HA test plugin forbids DNS look-ups; advertise the loopback address.
-    monkeypatch.setattr("porchlight_edge.discovery._local_addresses", lambda: ["127.0.0.1"])
+    # The mDNS mechanics, kept on loopback: the address is given explicitly (a service that
+    # listens on loopback only would not advertise itself, see below).
     # A fresh id per run: another test run on this host must not answer for our name.
     instance_id = secrets.token_hex(8)
     discovery = _discovery(
-        zeroconf=True, zeroconf_interfaces=["127.0.0.1"], instance_id=instance_id
+        zeroconf=True,
+        zeroconf_interfaces=["127.0.0.1"],
+        addresses=["127.0.0.1"],
+        instance_id=instance_id,
     )
     await discovery.start()
     assert discovery._zeroconf is not None
@@ -118,11 +131,63 @@ async def test_zeroconf_unavailable_is_a_warning(
     monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     monkeypatch.delenv("SUPERVISOR_TOKEN", raising=False)
-    monkeypatch.setattr("porchlight_edge.discovery._local_addresses", lambda: ["127.0.0.1"])
     # TEST-NET-3: no interface of this machine has it, so the socket cannot join the group.
-    discovery = _discovery(zeroconf=True, zeroconf_interfaces=["203.0.113.1"])
+    discovery = _discovery(
+        zeroconf=True, zeroconf_interfaces=["203.0.113.1"], addresses=["127.0.0.1"]
+    )
     await discovery.start()
     assert discovery._zeroconf is None
     assert discovery.advertised_name is None
     assert "Zeroconf advertisement unavailable" in caplog.text
     await discovery.stop()
+
+
+LAN = ["127.0.0.1", "192.168.1.5", "10.0.0.2", "fe80::1"]
+
+
+@pytest.mark.parametrize(
+    ("listen", "expected"),
+    [
+        (["127.0.0.1"], []),  # loopback only: nobody else can reach it
+        (["127.0.0.2"], []),  # any loopback address
+        (["::1"], []),
+        (["0.0.0.0"], ["10.0.0.2", "192.168.1.5"]),  # every interface, loopback aside
+        (["0.0.0.0", "::"], ["10.0.0.2", "192.168.1.5"]),  # aiohttp's host=None binds both
+        (["192.168.1.5"], ["192.168.1.5"]),  # one interface: only that one
+        (["203.0.113.9"], []),  # not this machine's
+        (["::"], []),  # IPv6 only: the advertisement is IPv4
+        ([], []),
+    ],
+)
+def test_advertised_addresses_are_the_ones_listened_on(
+    listen: list[str], expected: list[str]
+) -> None:
+    assert advertised_addresses(listen, LAN) == expected
+
+
+async def test_loopback_only_service_does_not_advertise(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """`scripts/develop` runs the add-on on 127.0.0.1: it must not be "discovered" on the LAN,
+    where nobody can reach it."""
+    monkeypatch.delenv("SUPERVISOR_TOKEN", raising=False)
+    caplog.set_level(logging.INFO, logger="porchlight_edge.discovery")
+    options = parse_options(
+        {
+            "host": "127.0.0.1",
+            "port": 0,
+            "zeroconf": True,
+            "cameras": [{"name": "a", "source": "demo", "demo": {"width": 160, "height": 90}}],
+        },
+        tmp_path,
+    )
+    service = Service(options)
+    await service.start()
+    try:
+        assert service._discovery is not None
+        assert service._discovery.listen_addresses == ("127.0.0.1",)
+        assert service._discovery._zeroconf is None
+        assert service._discovery.advertised_name is None
+        assert "Not advertising over zeroconf: listening on 127.0.0.1" in caplog.text
+    finally:
+        await service.stop()
