@@ -88,7 +88,13 @@ async def run(options: ServiceOptions, ready_file: Path | None) -> None:
         await service.stop()
 
 
+PRIVATE_UMASK = 0o077
+"""Footage, the index, the audit log, the settings and the token are personal data: every
+file the service creates is 0600 and every folder 0700, whatever the caller's umask."""
+
+
 def main(argv: list[str] | None = None) -> int:
+    os.umask(PRIVATE_UMASK)  # process-wide, before anything is created, for every thread
     args = build_parser().parse_args(argv)
     try:
         options = load(args)

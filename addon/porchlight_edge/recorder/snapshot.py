@@ -74,7 +74,7 @@ def read_comment(path: Path) -> dict[str, Any] | None:
 def write_atomic(path: Path, data: bytes) -> None:
     """Write `data` to `path` so a crash leaves either nothing or the whole file."""
     tmp = path.with_name(path.name + ".part")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     try:
         try:
             view = memoryview(data)
