@@ -203,3 +203,54 @@ def test_no_package_index_host_is_named() -> None:
         check=False,
     )
     assert found.returncode == 1, found.stdout  # 1: no match
+
+
+DEB822 = """\
+Types: deb-src
+URIs: http://src.example/debian
+Suites: bookworm
+Components: main
+
+Types: deb
+URIs: http://security.example/debian-security
+Suites: bookworm-security
+Components: main
+
+Types: deb
+# a comment inside the stanza
+URIs: http://mirror.example/debian/ http://second.example/debian
+Suites: bookworm bookworm-updates
+Components: main
+"""
+
+
+@pytest.mark.parametrize(
+    ("files", "expected"),
+    [
+        ({"sources.list.d/debian.sources": DEB822}, "http://mirror.example/debian"),
+        (
+            {
+                "sources.list": "deb http://sec.example/debian-security bookworm-security main\n"
+                "deb [arch=amd64 signed-by=/k.gpg] http://one.example/debian bookworm main\n"
+            },
+            "http://one.example/debian",
+        ),
+    ],
+)
+def test_debian_mirror_is_the_hosts_own(
+    tmp_path: Path, files: dict[str, str], expected: str
+) -> None:
+    """scripts/debian-mirror: the URI of the apt entry for the host's own release."""
+    (tmp_path / "etc/apt/sources.list.d").mkdir(parents=True)
+    (tmp_path / "etc/os-release").write_text("ID=debian\nVERSION_CODENAME=bookworm\n")
+    for name, text in files.items():
+        (tmp_path / "etc/apt" / name).write_text(text)
+    env = {"PATH": "/usr/bin:/bin", "PORCHLIGHT_ROOT": str(tmp_path)}
+    script = ROOT / "scripts/debian-mirror"
+    found = subprocess.run([script], env=env, capture_output=True, text=True, check=False)
+    assert found.returncode == 0, found.stderr
+    assert found.stdout.strip() == expected
+    (tmp_path / "etc/os-release").write_text("VERSION_CODENAME=trixie\n")  # no entry for it
+    missing = subprocess.run([script], env=env, capture_output=True, text=True, check=False)
+    assert missing.returncode == 1
+    assert "PORCHLIGHT_DEBIAN_MIRROR" in missing.stderr

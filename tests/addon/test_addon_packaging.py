@@ -772,14 +772,12 @@ def test_image_requirements_are_pinned_to_what_the_tests_run() -> None:
         name = CHECK_WHEELS.normalize(requirement.name)
         assert name in pins, f"{name} is not in the image"
         assert requirement.specifier.contains(pins[name]), (name, pins[name])
-    installed = 0
     for name, pinned_version in pins.items():
         try:
             assert version(name) == pinned_version, name
-            installed += 1
         except PackageNotFoundError:
+            # Only the button's binding may be missing here: no test opens a real GPIO chip.
             assert name == "gpiod", f"{name} is pinned for the image but not installed here"
-    assert installed == len(pins) - 1
 
 
 def test_image_python_is_the_one_the_tests_run_on() -> None:
