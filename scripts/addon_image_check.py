@@ -185,9 +185,13 @@ async def run_checks(args: argparse.Namespace, command: list[str]) -> dict[str, 
     log_path = work / "addon.log"
     result: dict[str, Any] = dict.fromkeys(("nonroot", "healthz", "snapshot", "discovery"), 0)
     result["stop_s"] = "nan"
-    checks: dict[str, int] = {"clean_image": int(args.clean_image), "cmd_is_run_sh": 0}
+    checks: dict[str, int] = {
+        "clean_image": int(args.clean_image),
+        "cmd_is_run_sh": int(args.image_cmd == "[/run.sh]"),
+        "stopped_in_time": 0,
+        "withdrew_discovery": 0,
+    }
     result["checks"] = checks
-    checks["cmd_is_run_sh"] = int(args.image_cmd == "[/run.sh]")
     sup_token = secrets.token_urlsafe(24)
     command = [part.replace("@SUPERVISOR_TOKEN@", sup_token) for part in command]
     supervisor = StandInSupervisor(sup_token)
@@ -227,6 +231,13 @@ async def run_checks(args: argparse.Namespace, command: list[str]) -> dict[str, 
             async with session.get(snapshot_url) as resp:
                 refused = resp.status == 401
             result["snapshot"] = int(picture is not None and picture.size > 0 and refused)
+            # The service posts after it listens: /healthz may answer before the call is in.
+
+            async def posted() -> bool:
+                return bool(supervisor.posts)
+
+            with contextlib.suppress(TimeoutError):
+                await wait_for("discovery call", posted, 30, proc)
             posts = supervisor.posts
             config = posts[0][1].get("config", {}) if posts else {}
             result["discovery"] = int(
