@@ -4,7 +4,8 @@ are committed). A wall lantern glowing warm amber, with the doorbell's push butt
     .venv/bin/python scripts/draw_brand.py
 
 icon.png 256x256 and icon@2x.png 512x512 (square, transparent); logo.png 128 and logo@2x.png
-256 pixels high (the icon and the name, trimmed), as Home Assistant's brands guidelines ask.
+256 pixels high (the icon and the name, trimmed), as Home Assistant's brands guidelines ask;
+dark_* the same with a light frame and name, for the dark theme.
 Everything is drawn at 4x and scaled down for smooth edges.
 """
 
@@ -17,6 +18,7 @@ from PIL import Image, ImageDraw, ImageFilter, ImageFont
 OUT = Path(__file__).resolve().parents[1] / "custom_components" / "porchlight" / "brand"
 SCALE = 4
 INK = (31, 42, 68, 255)  # slate navy: lantern frame and the name
+DARK_INK = (226, 232, 242, 255)  # the same drawn light, for Home Assistant's dark theme
 GLASS_TOP = (255, 214, 102)
 GLASS_BOTTOM = (255, 150, 28)
 GLOW = (255, 176, 46)
@@ -36,8 +38,8 @@ def _glass(width: int, height: int) -> Image.Image:
     return glass
 
 
-def draw_icon(size: int) -> Image.Image:
-    """The lantern and the bell button on a transparent square of `size` pixels."""
+def draw_icon(size: int, ink: tuple[int, int, int, int] = INK) -> Image.Image:
+    """The lantern and the bell button, frame in `ink`, on a transparent square of `size` px."""
     n = size * SCALE
     u = n / 64  # drawing unit: the design is laid out on a 64x64 grid
     image = Image.new("RGBA", (n, n), (0, 0, 0, 0))
@@ -49,32 +51,32 @@ def draw_icon(size: int) -> Image.Image:
 
     draw = ImageDraw.Draw(image)
     # Wall bracket and the hook the lantern hangs from.
-    draw.rounded_rectangle((29 * u, 2 * u, 35 * u, 8 * u), radius=1.5 * u, fill=INK)
+    draw.rounded_rectangle((29 * u, 2 * u, 35 * u, 8 * u), radius=1.5 * u, fill=ink)
     # Roof: a trapezoid with a cap.
-    draw.polygon([(20 * u, 16 * u), (44 * u, 16 * u), (38 * u, 8 * u), (26 * u, 8 * u)], fill=INK)
-    draw.rounded_rectangle((17 * u, 15 * u, 47 * u, 19 * u), radius=1.5 * u, fill=INK)
+    draw.polygon([(20 * u, 16 * u), (44 * u, 16 * u), (38 * u, 8 * u), (26 * u, 8 * u)], fill=ink)
+    draw.rounded_rectangle((17 * u, 15 * u, 47 * u, 19 * u), radius=1.5 * u, fill=ink)
     # Lit glass with its frame and two mullions.
     left, top, right, bottom = 21 * u, 19 * u, 43 * u, 43 * u
     image.alpha_composite(_glass(int(right - left), int(bottom - top)), (int(left), int(top)))
-    draw.rectangle((left, top, right, bottom), outline=INK, width=int(2.2 * u))
+    draw.rectangle((left, top, right, bottom), outline=ink, width=int(2.2 * u))
     for x in (28.3 * u, 35.7 * u):
-        draw.line((x, top, x, bottom), fill=INK, width=int(1.4 * u))
+        draw.line((x, top, x, bottom), fill=ink, width=int(1.4 * u))
     # The flame: a bright core.
     draw.ellipse((29.5 * u, 27 * u, 34.5 * u, 36 * u), fill=(255, 250, 225, 255))
     # Base.
-    draw.rounded_rectangle((18 * u, 43 * u, 46 * u, 47 * u), radius=1.5 * u, fill=INK)
-    draw.polygon([(24 * u, 47 * u), (40 * u, 47 * u), (36 * u, 50 * u), (28 * u, 50 * u)], fill=INK)
+    draw.rounded_rectangle((18 * u, 43 * u, 46 * u, 47 * u), radius=1.5 * u, fill=ink)
+    draw.polygon([(24 * u, 47 * u), (40 * u, 47 * u), (36 * u, 50 * u), (28 * u, 50 * u)], fill=ink)
     # The doorbell: a round plate with the amber push button.
-    draw.ellipse((24 * u, 52 * u, 40 * u, 63 * u), fill=INK)
+    draw.ellipse((24 * u, 52 * u, 40 * u, 63 * u), fill=ink)
     draw.ellipse((28.5 * u, 54.5 * u, 35.5 * u, 60.5 * u), fill=BUTTON)
     return image.resize((size, size), Image.Resampling.LANCZOS)
 
 
-def draw_logo(height: int) -> Image.Image:
+def draw_logo(height: int, ink: tuple[int, int, int, int] = INK) -> Image.Image:
     """The icon followed by the name, `height` pixels high, trimmed to its content."""
     n = height * SCALE
     font = ImageFont.load_default(size=int(n * 0.42))
-    icon = draw_icon(height).resize((n, n), Image.Resampling.LANCZOS)
+    icon = draw_icon(height, ink).resize((n, n), Image.Resampling.LANCZOS)
     text = "Porchlight"
     box = [
         round(v)
@@ -86,7 +88,7 @@ def draw_logo(height: int) -> Image.Image:
     draw = ImageDraw.Draw(logo)
     x = n + int(n * 0.08) - box[0]
     y = (n - (box[3] - box[1])) // 2 - box[1]
-    draw.text((x, y), text, font=font, fill=INK)
+    draw.text((x, y), text, font=font, fill=ink)
     small = logo.resize((width // SCALE, height), Image.Resampling.LANCZOS)
     bbox = small.getbbox()
     return small.crop(bbox) if bbox else small
@@ -98,6 +100,10 @@ def main() -> None:
     draw_icon(512).save(OUT / "icon@2x.png", optimize=True)
     draw_logo(128).save(OUT / "logo.png", optimize=True)
     draw_logo(256).save(OUT / "logo@2x.png", optimize=True)
+    draw_icon(256, DARK_INK).save(OUT / "dark_icon.png", optimize=True)
+    draw_icon(512, DARK_INK).save(OUT / "dark_icon@2x.png", optimize=True)
+    draw_logo(128, DARK_INK).save(OUT / "dark_logo.png", optimize=True)
+    draw_logo(256, DARK_INK).save(OUT / "dark_logo@2x.png", optimize=True)
 
 
 if __name__ == "__main__":

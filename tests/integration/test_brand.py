@@ -20,7 +20,17 @@ BRAND = Path(__file__).resolve().parents[2] / "custom_components" / DOMAIN / "br
 
 @pytest.mark.parametrize(
     ("image", "size"),
-    [("icon.png", (256, 256)), ("icon@2x.png", (512, 512)), ("logo.png", None)],
+    [
+        ("icon.png", (256, 256)),
+        ("icon@2x.png", (512, 512)),
+        ("logo.png", None),
+        ("logo@2x.png", None),
+        # The frontend asks for these in the dark theme.
+        ("dark_icon.png", (256, 256)),
+        ("dark_icon@2x.png", (512, 512)),
+        ("dark_logo.png", None),
+        ("dark_logo@2x.png", None),
+    ],
 )
 async def test_brands_view_serves_our_images_from_disk(
     hass: HomeAssistant,
@@ -47,13 +57,8 @@ async def test_brands_view_serves_our_images_from_disk(
         assert picture.width > picture.height >= 128
 
 
-async def test_dark_variants_fall_back_to_ours(
-    hass: HomeAssistant, hass_client: ClientSessionGenerator, aioclient_mock: AiohttpClientMocker
-) -> None:
-    """The frontend asks for dark_* images in dark mode: they resolve to our files too."""
-    assert await async_setup_component(hass, "brands", {})
-    client = await hass_client()
-    resp = await client.get(f"/api/brands/integration/{DOMAIN}/dark_icon.png?placeholder=no")
-    assert resp.status == 200
-    assert await resp.read() == (BRAND / "icon.png").read_bytes()
-    assert aioclient_mock.call_count == 0
+def test_every_image_the_view_allows_is_ours() -> None:
+    """Nothing falls back to the CDN's placeholder: all eight names HA serves are here."""
+    from homeassistant.components.brands.const import ALLOWED_IMAGES
+
+    assert {path.name for path in BRAND.iterdir()} == ALLOWED_IMAGES
