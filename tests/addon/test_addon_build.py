@@ -19,8 +19,7 @@ import pytest
 import voluptuous as vol
 import yaml  # type: ignore[import-untyped]
 
-ROOT = Path(__file__).resolve().parents[2]
-ADDON = ROOT / "addon"
+from tests.addon.test_addon_packaging import ADDON, ROOT, _load
 
 
 def _script_module(name: str) -> ModuleType:
@@ -34,17 +33,6 @@ def _script_module(name: str) -> ModuleType:
 
 
 CHECK_WHEELS = _script_module("check_wheels")
-
-
-def _load(name: str) -> Any:
-    return yaml.safe_load((ADDON / name).read_text(encoding="utf-8"))
-
-
-@pytest.fixture(scope="module")
-def config() -> dict[str, Any]:
-    data = _load("config.yaml")
-    assert isinstance(data, dict)
-    return data
 
 
 # --- Build: build.yaml, Dockerfile, run.sh, AppArmor, repository.yaml -------------------------
@@ -185,7 +173,8 @@ def test_run_sh_reads_the_options(tmp_path: Path) -> None:
     assert subprocess.run(run, capture_output=True, text=True, check=True).stdout == ""
 
 
-def test_apparmor_profile(config: dict[str, Any]) -> None:
+def test_apparmor_profile() -> None:
+    config = _load("config.yaml")
     text = (ADDON / "apparmor.txt").read_text()
     assert text.startswith("#include <tunables/global>")
     assert re.search(
