@@ -13,7 +13,6 @@ import subprocess
 import sys
 import tomllib
 from types import ModuleType
-from typing import Any
 
 import pytest
 import voluptuous as vol
