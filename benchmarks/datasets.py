@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import json
 import os
 from pathlib import Path
+import time
 from typing import TYPE_CHECKING
 
 import cv2
@@ -29,6 +30,10 @@ FRAME_MOTION_SHARE = 0.005
 """A ground-truth frame has motion when at least this share of its ROI pixels is 255."""
 ONSET_QUIET_FRAMES = 5
 """An onset counts when motion follows at least this many frames without it."""
+
+
+MANIFESTS = ("manifest.json", "manifest-added.json")
+"""Sequence lists in the data root; later ones add sequences (absent ones are skipped)."""
 
 
 def data_root() -> Path | None:
@@ -66,7 +71,11 @@ class Sequence:
 
 
 def load_sequences(root: Path, subset: str | None = None) -> list[Sequence]:
-    manifest = json.loads((root / "manifest.json").read_text())
+    """Every sequence listed in the data root's `MANIFESTS`, in manifest order."""
+    manifest: dict[str, dict[str, object]] = {}
+    for name in MANIFESTS:
+        if (root / name).is_file():
+            manifest.update(json.loads((root / name).read_text()))
     out = []
     for name, info in manifest.items():
         if subset is not None and info.get("set") != subset:
@@ -76,14 +85,16 @@ def load_sequences(root: Path, subset: str | None = None) -> list[Sequence]:
         if roi is None:
             raise FileNotFoundError(path / "ROI.bmp")
         first_scored, last_scored = (int(v) for v in (path / "temporalROI.txt").read_text().split())
+        size = info["size"]
+        assert isinstance(size, list)
         out.append(
             Sequence(
                 name=name,
                 path=path,
-                first=int(info["first"]),
-                last=int(info["last"]),
+                first=int(str(info["first"])),
+                last=int(str(info["last"])),
                 scored=(first_scored, last_scored),
-                size=(int(info["size"][0]), int(info["size"][1])),
+                size=(int(size[0]), int(size[1])),
                 subset=str(info.get("set", "")),
                 roi=np.asarray(roi) > 0,
             )
@@ -100,6 +111,8 @@ class Scores:
     fn: int = 0
     frame_truth: list[bool] = field(default_factory=list)
     frame_pred: list[bool] = field(default_factory=list)
+    times_ms: list[float] = field(default_factory=list)
+    """Wall time of each detector call (frame conversion included), when timed."""
 
     def add(self, gt: NDArray[np.uint8], roi: NDArray[np.bool_], mask: NDArray[np.uint8]) -> None:
         """Score one frame: `mask` (any size, non-zero = motion) against ground truth `gt`."""
@@ -168,14 +181,42 @@ def run_sequence(
     seq: Sequence, detector: Detector, fps: float = 25.0, limit: int | None = None
 ) -> Scores:
     """Feed every frame (warm-up too) to `detector`; score the frames in the temporal ROI."""
-    scores = Scores()
-    for n, img in seq.frames(limit):
-        mask, positive = detector(img, (n - seq.first) / fps)
-        if n < seq.scored[0] or n > seq.scored[1]:
-            continue
-        gt = cv2.imread(str(seq.gt_path(n)), cv2.IMREAD_GRAYSCALE)
-        if gt is None:
-            raise FileNotFoundError(seq.gt_path(n))
-        scores.add(np.asarray(gt, np.uint8), seq.roi, mask)
-        scores.add_decision(positive)
+    return run_side_by_side(seq, [lambda: detector], fps, limit)[0]
+
+
+def run_side_by_side(
+    seq: Sequence,
+    makers: list[Callable[[], Detector]],
+    fps: float = 25.0,
+    limit: int | None = None,
+    min_timed: int = 0,
+) -> list[Scores]:
+    """Run fresh detectors from `makers` over the same frames, interleaved per frame.
+
+    Each frame goes to every detector in turn (the order rotates per frame so none
+    always runs on a warm cache), timed with `time.perf_counter`. Scores cover the
+    first pass; when a sequence has fewer than `min_timed` frames, further passes
+    with fresh detectors only add timings (for stable medians on short sequences).
+    """
+    frames = list(seq.frames(limit))
+    scores = [Scores() for _ in makers]
+    passes = 1 + max(0, -(-min_timed // max(1, len(frames))) - 1)
+    for run in range(passes):
+        detectors = [make() for make in makers]
+        for i, (n, img) in enumerate(frames):
+            pts = (n - seq.first) / fps
+            outs: list[tuple[NDArray[np.uint8], bool]] = [(img[:0, :0, 0], False)] * len(makers)
+            for k in range(len(makers)):
+                d = (i + k) % len(makers)
+                t0 = time.perf_counter()
+                outs[d] = detectors[d](img, pts)
+                scores[d].times_ms.append((time.perf_counter() - t0) * 1000.0)
+            if run or n < seq.scored[0] or n > seq.scored[1]:
+                continue
+            gt = cv2.imread(str(seq.gt_path(n)), cv2.IMREAD_GRAYSCALE)
+            if gt is None:
+                raise FileNotFoundError(seq.gt_path(n))
+            for sc, (mask, positive) in zip(scores, outs, strict=True):
+                sc.add(np.asarray(gt, np.uint8), seq.roi, mask)
+                sc.add_decision(positive)
     return scores

@@ -133,6 +133,9 @@ def parse_motion(raw: dict[str, Any], where: str) -> tuple[MotionConfig, bool]:
         "detect_height": _take(d, "detect_height", int, where, defaults.detect_height),
         "on_frames": _take(d, "on_frames", int, where, defaults.on_frames),
         "off_seconds": float(_take(d, "off_seconds", (int, float), where, defaults.off_seconds)),
+        "still_hold_seconds": float(
+            _take(d, "still_hold", (int, float), where, defaults.still_hold_seconds)
+        ),
     }
     _no_leftovers(d, where)
     try:

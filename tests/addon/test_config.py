@@ -25,6 +25,7 @@ def test_motion_options_parsed(tmp_path: Path) -> None:
                     "motion": {
                         "threshold": 30,
                         "min_area": 1,
+                        "still_hold": 60,
                         "zones": [{"name": "path", "polygon": [[0, 0], [1, 0], [1, 1]]}],
                         "masks": [[[0, 0], [0.2, 0], [0.2, 0.2]]],
                     },
@@ -36,6 +37,7 @@ def test_motion_options_parsed(tmp_path: Path) -> None:
     motion = options.cameras[0].motion
     assert motion.threshold == 30
     assert motion.min_area_pct == 1.0
+    assert motion.still_hold_seconds == 60.0
     assert motion.zones[0].name == "path"
     assert len(motion.masks) == 1
 
@@ -55,6 +57,10 @@ def test_motion_options_parsed(tmp_path: Path) -> None:
         ({"cameras": [{"name": "a", "motion": {"threshold": True}}]}, "got a boolean"),
         ({"cameras": [{"name": "a", "motion": {"threshold": 0}}]}, "threshold must be in 1..255"),
         ({"cameras": [{"name": "a", "motion": {"zones": [[[0, 0], [2, 0], [1, 1]]]}}]}, "zone"),
+        (
+            {"cameras": [{"name": "a", "motion": {"still_hold": 0}}]},
+            "still_hold_seconds must be positive",
+        ),
         ({"log_level": "loud"}, "options.log_level"),
         ({"name": "  "}, "options.name: 1-48 printable characters"),
         ({"name": "x" * 49}, "options.name: 1-48 printable characters"),

@@ -23,9 +23,13 @@ def as_u8(arr: object) -> NDArray[np.uint8]:
     return cast("NDArray[np.uint8]", arr)
 
 
-def _step_for(height: int, target_height: int) -> int:
-    """Integer decimation step that brings `height` down to about `target_height`."""
-    return max(1, round(height / max(1, target_height)))
+def luma_size(width: int, height: int, target_height: int) -> tuple[int, int]:
+    """(width, height) of the luma plane scaled to `target_height` rows, aspect kept.
+
+    Never upscales: a picture with fewer rows than `target_height` keeps its size.
+    """
+    out_h = max(1, min(height, target_height))
+    return max(1, round(width * out_h / height)), out_h
 
 
 @dataclass(slots=True, eq=False)
@@ -66,21 +70,29 @@ class Frame:
         return cls(pts, wallclock, img.shape[1], img.shape[0], bgr=img, **kw)
 
     def luma(self, target_height: int) -> NDArray[np.uint8]:
-        """Y plane decimated by an integer step to about `target_height` rows.
+        """Y plane scaled to `target_height` rows (any factor, aspect kept; never upscaled).
 
-        Nearest-neighbour striding: free for I420 (a view of the Y plane), and for
-        BGR the colour conversion runs on the decimated pixels only.
+        Returns a contiguous uint8 (rows, cols) array, see `luma_size`. Nearest
+        neighbour on the Y plane (about 0.05 ms for 1080p to 100 rows, where
+        INTER_AREA costs milliseconds); for BGR the colour conversion runs on the
+        scaled pixels only.
         """
-        step = _step_for(self.height, target_height)
-        key = ("luma", step)
+        out_w, out_h = luma_size(self.width, self.height, target_height)
+        key = ("luma", out_h)
         cached = self._cache.get(key)
         if cached is not None:
             return cached
         if self.i420 is not None:
-            out = np.ascontiguousarray(self.i420[: self.height : step, ::step])
+            y = self.i420[: self.height]
+            if out_h == self.height:
+                out = np.ascontiguousarray(y)
+            else:
+                out = as_u8(cv2.resize(y, (out_w, out_h), interpolation=cv2.INTER_NEAREST))
         else:
             assert self.bgr is not None
-            small = np.ascontiguousarray(self.bgr[::step, ::step])
+            small = self.bgr
+            if out_h != self.height:
+                small = as_u8(cv2.resize(small, (out_w, out_h), interpolation=cv2.INTER_NEAREST))
             out = as_u8(cv2.cvtColor(small, cv2.COLOR_BGR2GRAY))
         self._cache[key] = out
         return out

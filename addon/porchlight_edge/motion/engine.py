@@ -34,10 +34,11 @@ type Rect = tuple[int, int, int, int]
 class MotionConfig:
     threshold: int = 25
     """Minimum luma difference (0..255) for a pixel to count as changed."""
-    min_area_pct: float = 0.5
+    min_area_pct: float = 0.25
     """Smallest region that counts, in percent of the working frame area."""
-    detect_height: int = 180
-    """Rows of the decimated luma the engine works on (Frame.luma(detect_height))."""
+    detect_height: int = 100
+    """Rows of the luma plane the engine works on (Frame.luma(detect_height)); smaller
+    pictures are used at their own size."""
     on_frames: int = 2
     off_seconds: float = 5.0
     zones: tuple[Zone, ...] = ()
@@ -46,14 +47,17 @@ class MotionConfig:
     """Areas ignored entirely (trees, a road, a timestamp overlay)."""
     noise_factor: float = 3.0
     """A pixel also needs a difference above this many standard deviations of its own noise."""
-    learning_rate: float = 0.03
-    """Background adaptation per frame where nothing moves."""
+    background_seconds: float = 1.3
+    """Time constant of the background's adaptation where nothing changed."""
     warmup_frames: int = 3
     """Frames after start (or a reset) that learn the background at `warmup_rate`."""
     warmup_rate: float = 0.1
-    absorb_frames: int = 15
-    """Changed pixels that stay unchanged frame to frame this long join the background
-    (ghosts of objects that left, parked things)."""
+    ghost_seconds: float = 1.0
+    """A change that stopped moving and is not an object (the place something left, a
+    local lighting change, noise) joins the background after this long."""
+    still_hold_seconds: float = 300.0
+    """A still object (a visitor waiting at the door) stays foreground this long before
+    it joins the background."""
     fill_holes: bool = True
     """Report whole objects: a uniform shirt matches the background inside its outline."""
 
@@ -63,6 +67,9 @@ class MotionConfig:
         _check_sensitivity(self.threshold, self.min_area_pct)
         if self.detect_height < 16:
             raise ValueError(f"detect_height must be at least 16, got {self.detect_height}")
+        for name in ("background_seconds", "ghost_seconds", "still_hold_seconds"):
+            if not getattr(self, name) > 0:
+                raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
 
 
 def _check_sensitivity(threshold: int, min_area_pct: float) -> None:
@@ -102,6 +109,14 @@ that it has in the background is a ghost (what left, a boat's start position) or
 wake, not an object: a real object's outline is an edge in the current frame."""
 _EDGE_BAND = 5
 """Width in pixels of the band around the outline that the edge strengths are summed over."""
+_HOLD_EDGE = 1.0
+"""A still object's outline is at least this much stronger an edge in the frame than
+in the background, and so is the step across it (a revealed background is not)."""
+_LIGHT_RESIDUAL = 0.4
+"""A region whose frame is the background times one gain, to within this share of
+the threshold, is a lighting change (a shadow, a lamp), not an object."""
+_MAX_DT = 1.0
+"""Longest step between frames the clocks advance by (a stalled stream is no evidence)."""
 _GLOBAL_GRID = 4
 _GLOBAL_CELLS = 0.8
 """A change spread over this share of the 4x4 grid cells is a scene change (IR switch,
@@ -121,7 +136,12 @@ class MotionEngine:
         self._bg: NDArray[np.float32] | None = None
         self._var = np.zeros((0, 0), np.float32)
         self._prev = np.zeros((0, 0), np.float32)
-        self._still = np.zeros((0, 0), np.uint8)
+        self._still_t = np.zeros((0, 0), np.float32)
+        """Seconds each pixel has been a change with nothing moving near it."""
+        self._hold = np.zeros((0, 0), np.uint8)
+        """Pixels of still objects this frame: the background does not learn them."""
+        self._last_pts: float | None = None
+        self._dt = 0.0
         self._clipped = np.zeros((0, 0), np.uint8)
         self._frames = 0
         self._blink = np.zeros((0, 0), np.float32)
@@ -158,6 +178,7 @@ class MotionEngine:
     def reset(self) -> None:
         """Forget the background (the next frame starts a new one)."""
         self._bg = None
+        self._last_pts = None
         self.hysteresis.reset()
 
     def _rasterise(self, h: int, w: int) -> None:
@@ -184,7 +205,8 @@ class MotionEngine:
         self._bg = cur.copy()
         self._var = np.full((h, w), 16.0, np.float32)
         self._prev = cur
-        self._still = np.zeros((h, w), np.uint8)
+        self._still_t = np.zeros((h, w), np.float32)
+        self._hold = np.zeros((h, w), np.uint8)
         self._clipped = np.zeros((h, w), np.uint8)
         self._frames = 0
         self._blink = np.zeros((h, w), np.float32)
@@ -201,6 +223,8 @@ class MotionEngine:
         bg = self._bg
         assert bg is not None
         self._frames += 1
+        last, self._last_pts = self._last_pts, pts
+        self._dt = 0.0 if last is None else min(_MAX_DT, max(0.0, pts - last))
 
         # Global illumination: scale the background by the median brightness ratio so
         # a cloud or the porch light does not look like motion, without forgetting the
@@ -247,15 +271,15 @@ class MotionEngine:
             self._start(cur)
             fg[:] = 0
 
-        motion, boxes = self._regions(fg, h, w, cur, bg)
+        motion, reach, boxes = self._regions(fg, h, w, cur, bg)
         if has_clipped:
             self._unclip(cur, fg)
         self._learn(cur, diff2, fg)
 
-        moving = cv2.countNonZero(motion)
+        moving = cv2.countNonZero(reach)
         motion_pct = 100.0 * moving / self._count_area
         zones_hit = [
-            name for name, m in self._zone_masks if cv2.countNonZero(cv2.bitwise_and(m, motion))
+            name for name, m in self._zone_masks if cv2.countNonZero(cv2.bitwise_and(m, reach))
         ]
         has_motion = moving > 0 and motion_pct >= cfg.min_area_pct
         changed = self.hysteresis.update(pts, has_motion)
@@ -277,8 +301,12 @@ class MotionEngine:
         w: int,
         cur: NDArray[np.float32],
         bg: NDArray[np.float32],
-    ) -> tuple[NDArray[np.uint8], list[Box]]:
-        """Keep regions above the speckle floor; fill them; clip to the zones."""
+    ) -> tuple[NDArray[np.uint8], NDArray[np.uint8], list[Box]]:
+        """Keep regions above the speckle floor; fill them; clip to the zones.
+
+        Returns (mask, reach, boxes): `reach` is the filled regions as found, `mask`
+        the same with the joining dilation's growth of the outline undone.
+        """
         min_area = max(2.0, _SPECKLE_PCT / 100.0 * h * w)
         contours, _ = cv2.findContours(fg, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
         kept = []
@@ -289,21 +317,27 @@ class MotionEngine:
             if bw * bh >= min_area and cv2.contourArea(c) >= min_area * 0.5:
                 kept.append(c)
                 rects.append((x, y, bw, bh))
+        held: list[Any] = []
         if kept:
-            kept, rects = _drop_ghosts(kept, rects, cur, bg)
-        motion = np.zeros_like(fg)
-        if kept:
-            cv2.drawContours(motion, kept, -1, 255, cv2.FILLED)
-            if not self.config.fill_holes:
-                motion = cv2.bitwise_and(motion, fg)
-            if not self._whole_frame:
-                motion = cv2.bitwise_and(motion, self._count_mask)
+            kept, rects, held = _classify(kept, rects, cur, bg, cfg_threshold=self.config.threshold)
+        self._hold = np.zeros_like(fg)
+        if held:
+            cv2.drawContours(self._hold, held, -1, 255, cv2.FILLED)
+        reach = np.zeros_like(fg)
+        if not kept:
+            return reach, reach, []
+        cv2.drawContours(reach, kept, -1, 255, cv2.FILLED)
+        if not self.config.fill_holes:
+            reach = cv2.bitwise_and(reach, fg)
+        if not self._whole_frame:
+            reach = cv2.bitwise_and(reach, self._count_mask)
+        motion = cv2.erode(reach, _KERNEL3)
         boxes = [
             (x / w, y / h, bw / w, bh / h)
             for x, y, bw, bh in rects
-            if cv2.countNonZero(motion[y : y + bh, x : x + bw])
+            if cv2.countNonZero(reach[y : y + bh, x : x + bw])
         ]
-        return motion, boxes
+        return motion, reach, boxes
 
     def _learn(
         self, cur: NDArray[np.float32], diff2: NDArray[np.float32], fg: NDArray[np.uint8]
@@ -311,26 +345,35 @@ class MotionEngine:
         cfg = self.config
         bg = self._bg
         assert bg is not None
-        # Learn the background where nothing moves; creep slowly under moving areas
-        # so an object that stops (a parked car, a parcel) joins it eventually.
-        rate = cfg.learning_rate if self._frames > cfg.warmup_frames else cfg.warmup_rate
-        still = cv2.bitwise_not(fg)
-        cv2.accumulateWeighted(cur, bg, rate, mask=still)
-        cv2.accumulateWeighted(cur, bg, rate * 0.1, mask=fg)
-        cv2.accumulateWeighted(diff2, self._var, rate, mask=still)
+        # Learn the background where nothing changed; creep slowly under changes that
+        # are not objects (water, leaves); never under a still object, which stays
+        # foreground until it has been still for `still_hold_seconds`.
+        if self._frames > cfg.warmup_frames:
+            rate = 1.0 - float(np.exp(-self._dt / cfg.background_seconds))
+        else:
+            rate = cfg.warmup_rate
+        hold = cv2.dilate(self._hold, _KERNEL3)
+        quiet = cv2.bitwise_not(cv2.bitwise_or(fg, hold))
+        cv2.accumulateWeighted(cur, bg, rate, mask=quiet)
+        cv2.accumulateWeighted(cur, bg, rate * 0.1, mask=cv2.subtract(fg, hold))
+        cv2.accumulateWeighted(diff2, self._var, rate, mask=quiet)
 
-        # Ghosts: changed pixels with no frame-to-frame change anywhere near them are
-        # a scene change that stopped moving (the car that was there at start-up);
-        # after absorb_frames they join the background.
+        # Changes with no frame-to-frame change anywhere near them stopped moving: once
+        # still for `ghost_seconds` they join the background (the car that was there at
+        # start-up, a shadow), unless they are a still object (held far longer).
         moved = cv2.compare(cv2.absdiff(cur, self._prev), cfg.threshold * 0.5, cv2.CMP_GE)
         near_moved = cv2.dilate(moved, self._ghost_kernel)
         # fg and not near_moved, in one call (saturating subtraction of 0/255 masks).
         static = cv2.subtract(fg, near_moved)
-        self._still = cv2.bitwise_and(cv2.add(self._still, 1), static)
-        absorb = cv2.compare(self._still, cfg.absorb_frames, cv2.CMP_GE)
+        cv2.add(self._still_t, self._dt, dst=self._still_t, mask=static)
+        self._still_t[static == 0] = 0.0
+        absorb = cv2.bitwise_or(
+            cv2.subtract(cv2.compare(self._still_t, cfg.ghost_seconds, cv2.CMP_GE), self._hold),
+            cv2.compare(self._still_t, cfg.still_hold_seconds, cv2.CMP_GE),
+        )
         if cv2.countNonZero(absorb):
             cv2.copyTo(cur, absorb, bg)
-            self._still[absorb > 0] = 0
+            self._still_t[absorb > 0] = 0.0
         self._prev = cur
 
     def _unclip(self, cur: NDArray[np.float32], fg: NDArray[np.uint8]) -> None:
@@ -366,15 +409,24 @@ class MotionEngine:
         return float(np.partition(ratio, mid)[mid])
 
 
-def _drop_ghosts(
-    kept: list[Any], rects: list[Rect], cur: NDArray[np.float32], bg: NDArray[np.float32]
-) -> tuple[list[Any], list[Rect]]:
-    """Keep the regions whose outline is at least `_GHOST_EDGE` times as strong an edge
-    in the current frame as in the background."""
+def _classify(
+    kept: list[Any],
+    rects: list[Rect],
+    cur: NDArray[np.float32],
+    bg: NDArray[np.float32],
+    cfg_threshold: int,
+) -> tuple[list[Any], list[Rect], list[Any]]:
+    """Split changed regions by what they physically are.
+
+    Returns (reported contours, their boxes, still-object contours). A ghost (the
+    place something left) has its outline as an edge in the background but not in the
+    frame: dropped. A lighting change is the background times one gain: reported, but
+    not held. Anything else is an object, still or not: reported and held.
+    """
     h, w = cur.shape
     # The box filter's reach plus one pixel for the gradient's neighbours.
     pad = _EDGE_BAND // 2 + 1
-    out_k, out_r = [], []
+    out_k, out_r, held = [], [], []
     for c, r in zip(kept, rects, strict=True):
         # Work in the region's box only: whole-frame gradients cost more than the rest
         # of the engine.
@@ -389,10 +441,52 @@ def _drop_ghosts(
         # The gradient lacks the crop's outer ring, hence one more pixel of offset.
         cv2.drawContours(line, [c], -1, 255, 1, offset=(-x0 - 1, -y0 - 1))
         e_cur, e_bg = cv2.mean(edges, mask=line)[:2]
-        if e_cur >= _GHOST_EDGE * e_bg:
-            out_k.append(c)
-            out_r.append(r)
-    return out_k, out_r
+        if e_cur < _GHOST_EDGE * e_bg:
+            continue
+        out_k.append(c)
+        out_r.append(r)
+        if e_cur < _HOLD_EDGE * e_bg:
+            continue
+        inside = np.zeros(both.shape[:2], np.uint8)
+        cv2.drawContours(inside, [c], -1, 255, cv2.FILLED, offset=(-x0, -y0))
+        s_cur, s_bg = _outline_steps(both, inside, line)
+        if s_cur >= s_bg and not _is_lighting(both, inside, cfg_threshold):
+            held.append(c)
+    return out_k, out_r, held
+
+
+def _outline_steps(
+    both: NDArray[np.float32], inside: NDArray[np.uint8], line: NDArray[np.uint8]
+) -> tuple[float, float]:
+    """Mean step across the outline, (frame, background): the local mean just inside
+    minus the local mean just outside, so texture on both sides cancels out."""
+    fin = np.asarray(inside > 0, np.float32)
+    k = (_EDGE_BAND, _EDGE_BAND)
+    w_in = np.maximum(cv2.blur(fin, k), 1e-3)[..., None]
+    w_out = np.maximum(1.0 - w_in, 1e-3)
+    mean_all = cv2.blur(both, k)
+    mean_in = cv2.blur(both * fin[..., None], k) / w_in
+    # The local mean is w_in * mean_in + w_out * mean_out.
+    mean_out = (mean_all - w_in * mean_in) / w_out
+    step = cv2.absdiff(mean_in, mean_out)
+    # `line` lacks the crop's outer ring (it was drawn for the gradient): re-pad it.
+    full = cv2.copyMakeBorder(line, 1, 1, 1, 1, cv2.BORDER_CONSTANT, value=0)
+    s_cur, s_bg = cv2.mean(step, mask=full)[:2]
+    return float(s_cur), float(s_bg)
+
+
+def _is_lighting(both: NDArray[np.float32], inside: NDArray[np.uint8], threshold: int) -> bool:
+    """The frame inside the region is the background times one gain (least squares),
+    to within `_LIGHT_RESIDUAL` of the threshold on average."""
+    sel = inside > 0
+    c = both[..., 0][sel]
+    b = both[..., 1][sel]
+    bb = float(np.dot(b, b))
+    if c.size == 0 or bb <= 0.0:
+        return False
+    gain = float(np.dot(c, b)) / bb
+    residual = float(np.mean(np.abs(c - gain * b)))
+    return residual < _LIGHT_RESIDUAL * threshold
 
 
 def _edges(img: NDArray[np.float32]) -> NDArray[np.float32]:
