@@ -140,3 +140,19 @@ async def test_realtime_pacing_and_async_ring_callback() -> None:
     await source.close()
     assert 0.85 < elapsed < 1.6  # 20 frames at 20 fps ≈ 0.95 s
     await asyncio.wait_for(rung.wait(), 1.0)
+
+
+def test_waiting_variant_has_a_still_visitor_for_a_minute() -> None:
+    demo = {"width": 320, "height": 180, "variant": "waiting"}
+    cfg = CameraConfig.from_dict({"name": "demo", "source": "demo", "demo": demo})
+    source = open_source(cfg)
+    assert isinstance(source, DemoSource)
+    scene = source.scene
+    assert scene.phases.wait == 60.0
+    start = scene.ring_time + 0.5 * scene.phases.press + 0.1
+    boxes = {scene.visitor_bbox(start + s) for s in range(59)}
+    assert len(boxes) == 1, "the visitor moves while waiting"
+    assert boxes != {None}
+    bad = CameraConfig.from_dict({"name": "d", "source": "demo", "demo": {"variant": "x"}})
+    with pytest.raises(ValueError, match="unknown demo variant"):
+        open_source(bad)

@@ -54,6 +54,14 @@ class DemoPhases:
         return replace(self, **{f.name: getattr(self, f.name) * factor for f in fields(self)})
 
 
+VARIANTS: dict[str, dict[str, Any]] = {
+    "default": {},
+    # The doorbell's most common moment: the visitor rings, then stands still for a minute.
+    "waiting": {"phases": {"wait": 60.0}, "sway": 0.0},
+}
+"""Named demo scenes (`demo: {variant: waiting}`); explicit options override them."""
+
+
 @dataclass(frozen=True, slots=True)
 class _Pose:
     x: float  # centre of the body, pixels
@@ -161,7 +169,9 @@ class DemoScene:
         seed: int = 0,
         noise_sigma: float = 3.0,
         drift: float = 0.05,
+        sway: float = 0.01,
     ) -> None:
+        """`sway`: how far the waiting visitor sways, as a share of their height (0 = still)."""
         if width % 4 or height % 4 or width < 64 or height < 64:
             raise ValueError("demo size must be at least 64x64 and a multiple of 4")
         self.width, self.height, self.fps = width, height, fps
@@ -169,6 +179,7 @@ class DemoScene:
         self.phases = base.scaled_to(loop_seconds) if loop_seconds else base
         self.loop_seconds = self.phases.total
         self._drift = drift
+        self._sway = sway
         w, h = width, height
         self.person_height = 0.62 * h
         self._feet_y = 0.96 * h
@@ -234,7 +245,7 @@ class DemoScene:
             k = (tau - walk_in_end) / p.press  # reach up, touch at 0.5, come back
             return _Pose(self._x_stand, 0.0, False, min(1.0, 4.0 * min(k, 1.0 - k)))
         if tau < leave_start:
-            sway = 0.01 * self.person_height * math.sin(2 * math.pi * 0.4 * (tau - press_end))
+            sway = self._sway * self.person_height * math.sin(2 * math.pi * 0.4 * (tau - press_end))
             return _Pose(self._x_stand + sway, 0.0, False, 0.0)
         k = (tau - leave_start) / p.leave
         x = self._x_stand + (self._x_off - self._x_stand) * _ease(k)
@@ -433,10 +444,18 @@ class DemoSource:
     @classmethod
     def from_config(cls, cfg: CameraConfig) -> DemoSource:
         options = dict(cfg.demo)
+        variant = options.pop("variant", "default")
+        if variant not in VARIANTS:
+            raise ValueError(
+                f"camera {cfg.name}: unknown demo variant {variant!r}, one of {sorted(VARIANTS)}"
+            )
         unknown = set(options) - {"width", "height", "loop_seconds", "phases", "seed",
-                                  "noise_sigma", "drift"}  # fmt: skip
+                                  "noise_sigma", "drift", "sway"}  # fmt: skip
         if unknown:
             raise ValueError(f"camera {cfg.name}: unknown demo option(s) {sorted(unknown)}")
+        preset = VARIANTS[variant]
+        phases = {**preset.get("phases", {}), **options.pop("phases", {})}
+        options = {**preset, **options, "phases": phases}
         scene = DemoScene(fps=cfg.effective_fps or 12.0, **options)
         return cls(cfg.name, scene, realtime=cfg.realtime)
 
