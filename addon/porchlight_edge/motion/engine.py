@@ -15,6 +15,7 @@ import cv2 as _cv2
 import numpy as np
 
 from .hysteresis import MotionHysteresis
+from .regions import RegionKind, classify
 from .zones import Polygon, Zone, rasterise, validate_polygon
 
 if TYPE_CHECKING:
@@ -103,18 +104,6 @@ _GHOST_RADIUS = 0.1
 before a changed pixel counts as a ghost; keeps slow walkers' interiors alive."""
 _SPECKLE_PCT = 0.05
 """Regions smaller than this percent of the frame are noise, never motion."""
-_GHOST_EDGE = 0.7
-"""A region whose outline has less than this share of the edge strength in the frame
-that it has in the background is a ghost (what left, a boat's start position) or a
-wake, not an object: a real object's outline is an edge in the current frame."""
-_EDGE_BAND = 5
-"""Width in pixels of the band around the outline that the edge strengths are summed over."""
-_HOLD_EDGE = 1.0
-"""A still object's outline is at least this much stronger an edge in the frame than
-in the background, and so is the step across it (a revealed background is not)."""
-_LIGHT_RESIDUAL = 0.4
-"""A region whose frame is the background times one gain, to within this share of
-the threshold, is a lighting change (a shadow, a lamp), not an object."""
 _MAX_DT = 1.0
 """Longest step between frames the clocks advance by (a stalled stream is no evidence)."""
 _GLOBAL_GRID = 4
@@ -271,10 +260,14 @@ class MotionEngine:
             self._start(cur)
             fg[:] = 0
 
-        motion, reach, boxes = self._regions(fg, h, w, cur, bg)
+        # Changes with no frame-to-frame change anywhere near them have stopped moving.
+        moved = cv2.compare(cv2.absdiff(cur, self._prev), cfg.threshold * 0.5, cv2.CMP_GE)
+        # fg and not near moved, in one call (saturating subtraction of 0/255 masks).
+        static = cv2.subtract(fg, cv2.dilate(moved, self._ghost_kernel))
+        motion, reach, boxes = self._regions(fg, static, h, w, cur, bg)
         if has_clipped:
             self._unclip(cur, fg)
-        self._learn(cur, diff2, fg)
+        self._learn(cur, diff2, fg, static)
 
         moving = cv2.countNonZero(reach)
         motion_pct = 100.0 * moving / self._count_area
@@ -297,6 +290,7 @@ class MotionEngine:
     def _regions(
         self,
         fg: NDArray[np.uint8],
+        static: NDArray[np.uint8],
         h: int,
         w: int,
         cur: NDArray[np.float32],
@@ -317,12 +311,15 @@ class MotionEngine:
             if bw * bh >= min_area and cv2.contourArea(c) >= min_area * 0.5:
                 kept.append(c)
                 rects.append((x, y, bw, bh))
-        held: list[Any] = []
-        if kept:
-            kept, rects, held = _classify(kept, rects, cur, bg, cfg_threshold=self.config.threshold)
         self._hold = np.zeros_like(fg)
-        if held:
-            cv2.drawContours(self._hold, held, -1, 255, cv2.FILLED)
+        if kept:
+            kinds = classify(kept, rects, cur, bg, static, self.config.threshold)
+            held = [c for c, k in zip(kept, kinds, strict=True) if k is RegionKind.OBJECT]
+            if held:
+                cv2.drawContours(self._hold, held, -1, 255, cv2.FILLED)
+            report = [k is not RegionKind.GHOST for k in kinds]
+            kept = [c for c, ok in zip(kept, report, strict=True) if ok]
+            rects = [r for r, ok in zip(rects, report, strict=True) if ok]
         reach = np.zeros_like(fg)
         if not kept:
             return reach, reach, []
@@ -340,7 +337,11 @@ class MotionEngine:
         return motion, reach, boxes
 
     def _learn(
-        self, cur: NDArray[np.float32], diff2: NDArray[np.float32], fg: NDArray[np.uint8]
+        self,
+        cur: NDArray[np.float32],
+        diff2: NDArray[np.float32],
+        fg: NDArray[np.uint8],
+        static: NDArray[np.uint8],
     ) -> None:
         cfg = self.config
         bg = self._bg
@@ -361,10 +362,6 @@ class MotionEngine:
         # Changes with no frame-to-frame change anywhere near them stopped moving: once
         # still for `ghost_seconds` they join the background (the car that was there at
         # start-up, a shadow), unless they are a still object (held far longer).
-        moved = cv2.compare(cv2.absdiff(cur, self._prev), cfg.threshold * 0.5, cv2.CMP_GE)
-        near_moved = cv2.dilate(moved, self._ghost_kernel)
-        # fg and not near_moved, in one call (saturating subtraction of 0/255 masks).
-        static = cv2.subtract(fg, near_moved)
         cv2.add(self._still_t, self._dt, dst=self._still_t, mask=static)
         self._still_t[static == 0] = 0.0
         absorb = cv2.bitwise_or(
@@ -407,91 +404,3 @@ class MotionEngine:
         ratio = c[ok] / b[ok]
         mid = ratio.size // 2
         return float(np.partition(ratio, mid)[mid])
-
-
-def _classify(
-    kept: list[Any],
-    rects: list[Rect],
-    cur: NDArray[np.float32],
-    bg: NDArray[np.float32],
-    cfg_threshold: int,
-) -> tuple[list[Any], list[Rect], list[Any]]:
-    """Split changed regions by what they physically are.
-
-    Returns (reported contours, their boxes, still-object contours). A ghost (the
-    place something left) has its outline as an edge in the background but not in the
-    frame: dropped. A lighting change is the background times one gain: reported, but
-    not held. Anything else is an object, still or not: reported and held.
-    """
-    h, w = cur.shape
-    # The box filter's reach plus one pixel for the gradient's neighbours.
-    pad = _EDGE_BAND // 2 + 1
-    out_k, out_r, held = [], [], []
-    for c, r in zip(kept, rects, strict=True):
-        # Work in the region's box only: whole-frame gradients cost more than the rest
-        # of the engine.
-        x0, y0 = max(0, r[0] - pad), max(0, r[1] - pad)
-        x1, y1 = min(w, r[0] + r[2] + pad), min(h, r[1] + r[3] + pad)
-        # Frame and background as two channels: one call per step does both.
-        both = np.stack((cur[y0:y1, x0:x1], bg[y0:y1, x0:x1]), axis=-1)
-        # Edge strength summed over a band around the outline = the box-filtered
-        # gradient averaged along the outline (cheaper than drawing a thick band).
-        edges = cv2.blur(_edges(both), (_EDGE_BAND, _EDGE_BAND))
-        line = np.zeros(edges.shape[:2], np.uint8)
-        # The gradient lacks the crop's outer ring, hence one more pixel of offset.
-        cv2.drawContours(line, [c], -1, 255, 1, offset=(-x0 - 1, -y0 - 1))
-        e_cur, e_bg = cv2.mean(edges, mask=line)[:2]
-        if e_cur < _GHOST_EDGE * e_bg:
-            continue
-        out_k.append(c)
-        out_r.append(r)
-        if e_cur < _HOLD_EDGE * e_bg:
-            continue
-        inside = np.zeros(both.shape[:2], np.uint8)
-        cv2.drawContours(inside, [c], -1, 255, cv2.FILLED, offset=(-x0, -y0))
-        s_cur, s_bg = _outline_steps(both, inside, line)
-        if s_cur >= s_bg and not _is_lighting(both, inside, cfg_threshold):
-            held.append(c)
-    return out_k, out_r, held
-
-
-def _outline_steps(
-    both: NDArray[np.float32], inside: NDArray[np.uint8], line: NDArray[np.uint8]
-) -> tuple[float, float]:
-    """Mean step across the outline, (frame, background): the local mean just inside
-    minus the local mean just outside, so texture on both sides cancels out."""
-    fin = np.asarray(inside > 0, np.float32)
-    k = (_EDGE_BAND, _EDGE_BAND)
-    w_in = np.maximum(cv2.blur(fin, k), 1e-3)[..., None]
-    w_out = np.maximum(1.0 - w_in, 1e-3)
-    mean_all = cv2.blur(both, k)
-    mean_in = cv2.blur(both * fin[..., None], k) / w_in
-    # The local mean is w_in * mean_in + w_out * mean_out.
-    mean_out = (mean_all - w_in * mean_in) / w_out
-    step = cv2.absdiff(mean_in, mean_out)
-    # `line` lacks the crop's outer ring (it was drawn for the gradient): re-pad it.
-    full = cv2.copyMakeBorder(line, 1, 1, 1, 1, cv2.BORDER_CONSTANT, value=0)
-    s_cur, s_bg = cv2.mean(step, mask=full)[:2]
-    return float(s_cur), float(s_bg)
-
-
-def _is_lighting(both: NDArray[np.float32], inside: NDArray[np.uint8], threshold: int) -> bool:
-    """The frame inside the region is the background times one gain (least squares),
-    to within `_LIGHT_RESIDUAL` of the threshold on average."""
-    sel = inside > 0
-    c = both[..., 0][sel]
-    b = both[..., 1][sel]
-    bb = float(np.dot(b, b))
-    if c.size == 0 or bb <= 0.0:
-        return False
-    gain = float(np.dot(c, b)) / bb
-    residual = float(np.mean(np.abs(c - gain * b)))
-    return residual < _LIGHT_RESIDUAL * threshold
-
-
-def _edges(img: NDArray[np.float32]) -> NDArray[np.float32]:
-    """L1 central-difference gradient per channel, without the outer ring of pixels
-    (cheaper than Sobel on these small crops, and as good for this test)."""
-    gx = cv2.absdiff(img[1:-1, 2:], img[1:-1, :-2])
-    gy = cv2.absdiff(img[2:, 1:-1], img[:-2, 1:-1])
-    return np.asarray(cv2.add(gx, gy), np.float32)
