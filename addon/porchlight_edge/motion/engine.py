@@ -35,7 +35,7 @@ type Rect = tuple[int, int, int, int]
 class MotionConfig:
     threshold: int = 25
     """Minimum luma difference (0..255) for a pixel to count as changed."""
-    min_area_pct: float = 0.25
+    min_area_pct: float = 0.1
     """Smallest region that counts, in percent of the working frame area."""
     detect_height: int = 100
     """Rows of the luma plane the engine works on (Frame.luma(detect_height)); smaller
