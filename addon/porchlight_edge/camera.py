@@ -28,6 +28,7 @@ from porchlight_edge.protocol import (
     EventType,
     MotionSettings,
     RecordingSettings,
+    ZoneState,
 )
 from porchlight_edge.recorder.recorder import Recorder, RecorderSettings
 from porchlight_edge.settings import CameraSettings, SettingsStore, updated
@@ -163,6 +164,7 @@ class CameraPipeline:
         self._latencies.append(time.time() - frame.wallclock)
         if result.changed is not None:
             self._motion_changed(frame, result.changed, result)
+        self._occupancy_changed(result.occupancy_changed, frame)
         return result.motion_pct if result.has_motion else 0.0
 
     def _motion_changed(self, frame: Frame, active: bool, result: Any) -> None:
@@ -183,6 +185,21 @@ class CameraPipeline:
             self.last_motion = frame.wallclock
             self._record(EventKind.MOTION, event)
 
+    def _occupancy_changed(self, changes: dict[str, bool], frame: Frame | None) -> None:
+        for zone, occupied in changes.items():
+            self.bus.publish(
+                EventType.OCCUPANCY,
+                self.name,
+                {"zone": zone, "occupied": occupied, "pts": frame.pts if frame else None},
+                at=frame.wallclock if frame else None,
+            )
+
+    def zone_states(self) -> list[ZoneState]:
+        return [
+            {"name": name, "occupied": occupied}
+            for name, occupied in self.engine.occupancy.occupied.items()
+        ]
+
     def on_ring(self, event: EventMessage) -> None:
         """Called after the ring event is out: now start the clip and the snapshot."""
         self.last_ring = event["time"]
@@ -197,18 +214,24 @@ class CameraPipeline:
         if status is self.status and reason == self.status_reason:
             return
         self.status, self.status_reason = status, reason
-        if status is not CameraStatus.ONLINE and self.motion:
+        if status is not CameraStatus.ONLINE and self._busy():
             self._end_motion()
         self.bus.publish(EventType.CAMERA_STATUS, self.name, {"status": status, "reason": reason})
 
+    def _busy(self) -> bool:
+        return self.motion or any(self.engine.occupancy.occupied.values())
+
     def _end_motion(self) -> None:
-        self.motion = False
-        self.engine.reset()
-        self.bus.publish(
-            EventType.MOTION,
-            self.name,
-            {"active": False, "pts": None, "boxes": [], "area": 0.0, "zones": []},
-        )
+        """The picture is gone (offline, motion off): motion and every zone end now."""
+        was_active, self.motion = self.motion, False
+        cleared = self.engine.reset()
+        if was_active:
+            self.bus.publish(
+                EventType.MOTION,
+                self.name,
+                {"active": False, "pts": None, "boxes": [], "area": 0.0, "zones": []},
+            )
+        self._occupancy_changed(cleared, None)
 
     # --- settings and state ----------------------------------------------------------------
     def motion_settings(self) -> MotionSettings:
@@ -229,7 +252,7 @@ class CameraPipeline:
         self.engine.set_sensitivity(threshold=new.threshold, min_area_pct=new.min_area)
         if (new.pre_roll, new.post_roll) != (old.pre_roll, old.post_roll):
             self.recorder.set_settings(self._recorder_settings())
-        if old.motion_enabled and not new.motion_enabled and self.motion:
+        if old.motion_enabled and not new.motion_enabled and self._busy():
             self._end_motion()
         if new.privacy_mode != old.privacy_mode:
             await self._apply_privacy_mode(new.privacy_mode)
@@ -275,4 +298,5 @@ class CameraPipeline:
             "last_ring": self.last_ring,
             "last_motion": self.last_motion,
             "preroll_bytes": int(self.recorder.stats()["preroll_bytes"]),
+            "zones": self.zone_states(),
         }

@@ -87,6 +87,7 @@ class EventType(StrEnum):
     MOTION = "motion"
     CAMERA_STATUS = "camera_status"
     CAMERA_STATE = "camera_state"
+    OCCUPANCY = "occupancy"
     SNAPSHOT_READY = "snapshot_ready"
     CLIP_STARTED = "clip_started"
     CLIP_FINISHED = "clip_finished"
@@ -210,6 +211,12 @@ class StorageStatus(TypedDict):
     min_free_bytes: int | None
 
 
+class ZoneState(TypedDict):
+    name: str
+    occupied: bool
+    """Foreground (someone moving or standing still) is in the zone, debounced like motion."""
+
+
 class CameraState(TypedDict):
     name: str
     title: str
@@ -229,6 +236,8 @@ class CameraState(TypedDict):
     last_ring: float | None
     last_motion: float | None
     preroll_bytes: int
+    zones: NotRequired[list[ZoneState]]
+    """The configured motion zones in order (absent from add-ons before zone occupancy)."""
 
 
 class ServerState(TypedDict):

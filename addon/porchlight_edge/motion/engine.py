@@ -15,6 +15,7 @@ import cv2 as _cv2
 import numpy as np
 
 from .hysteresis import MotionHysteresis
+from .occupancy import ZoneOccupancy
 from .regions import RegionKind, classify
 from .zones import Polygon, Zone, rasterise, validate_polygon
 
@@ -90,6 +91,9 @@ class MotionResult:
     motion_pct: float = 0.0
     """Percent of the zone area (or the unmasked frame) in motion."""
     zones_hit: list[str] = field(default_factory=list)
+    occupancy_changed: dict[str, bool] = field(default_factory=dict)
+    """Zones whose debounced occupancy (foreground, moving or still, in the zone) changed
+    with this frame, and their new state."""
     has_motion: bool = False
     """This frame has motion (before hysteresis)."""
     active: bool = False
@@ -122,6 +126,9 @@ class MotionEngine:
     def __init__(self, config: MotionConfig | None = None) -> None:
         self.config = config or MotionConfig()
         self.hysteresis = MotionHysteresis(self.config.on_frames, self.config.off_seconds)
+        self.occupancy = ZoneOccupancy(
+            tuple(z.name for z in self.config.zones), self.config.on_frames, self.config.off_seconds
+        )
         self._bg: NDArray[np.float32] | None = None
         self._var = np.zeros((0, 0), np.float32)
         self._prev = np.zeros((0, 0), np.float32)
@@ -138,6 +145,7 @@ class MotionEngine:
         # Masks at working resolution, made on the first frame (and on any size change).
         self._valid = np.zeros((0, 0), np.uint8)
         self._zone_masks: list[tuple[str, NDArray[np.uint8]]] = []
+        self._zone_areas: list[int] = []
         self._count_mask = self._valid
         self._whole_frame = True
         """No masks and no zones: the mask operations are skipped (all-255 masks)."""
@@ -154,21 +162,29 @@ class MotionEngine:
         _check_sensitivity(t, a)
         self.config.threshold, self.config.min_area_pct = t, a
 
-    def set_zones(self, zones: Sequence[Zone] = (), masks: Sequence[Polygon] = ()) -> None:
+    def set_zones(
+        self, zones: Sequence[Zone] = (), masks: Sequence[Polygon] = ()
+    ) -> dict[str, bool]:
+        """Replace zones and masks; returns removed zones that were occupied (now clear)."""
         self.config.zones = tuple(zones)
+        gone = self.occupancy.set_zones(tuple(z.name for z in self.config.zones))
         self.config.masks = tuple(validate_polygon(m, f"mask {i}") for i, m in enumerate(masks))
         if self._bg is not None:
             self._rasterise(*self._bg.shape)
+        return gone
 
     def set_hysteresis(self, on_frames: int, off_seconds: float) -> None:
         self.hysteresis.configure(on_frames, off_seconds)
+        self.occupancy.configure(on_frames, off_seconds)
         self.config.on_frames, self.config.off_seconds = on_frames, off_seconds
 
-    def reset(self) -> None:
-        """Forget the background (the next frame starts a new one)."""
+    def reset(self) -> dict[str, bool]:
+        """Forget the background (the next frame starts a new one); returns the zones
+        that were occupied (now clear)."""
         self._bg = None
         self._last_pts = None
         self.hysteresis.reset()
+        return self.occupancy.reset()
 
     def _rasterise(self, h: int, w: int) -> None:
         cfg = self.config
@@ -176,6 +192,7 @@ class MotionEngine:
         self._zone_masks = [
             (z.name, cv2.bitwise_and(rasterise([z.polygon], w, h), self._valid)) for z in cfg.zones
         ]
+        self._zone_areas = [max(1, cv2.countNonZero(m)) for _, m in self._zone_masks]
         if self._zone_masks:
             union = np.zeros((h, w), np.uint8)
             for _, m in self._zone_masks:
@@ -276,6 +293,11 @@ class MotionEngine:
         ]
         has_motion = moving > 0 and motion_pct >= cfg.min_area_pct
         changed = self.hysteresis.update(pts, has_motion)
+        present = {
+            name
+            for (name, m), area in zip(self._zone_masks, self._zone_areas, strict=True)
+            if 100.0 * cv2.countNonZero(cv2.bitwise_and(m, reach)) >= cfg.min_area_pct * area
+        }
         return MotionResult(
             pts=pts,
             mask=motion,
@@ -285,6 +307,7 @@ class MotionEngine:
             has_motion=has_motion,
             active=self.hysteresis.active,
             changed=changed,
+            occupancy_changed=self.occupancy.update(pts, present) if self._zone_masks else {},
         )
 
     def _regions(
