@@ -21,6 +21,7 @@ from .const import (
     ATTR_CLIP_URL,
     ATTR_TIME,
     ATTR_TYPE,
+    ATTR_ZONE,
     BACKOFF_MAX,
     BACKOFF_MIN,
     BUS_CLIP_FINISHED,
@@ -31,6 +32,8 @@ from .const import (
     TRIGGER_MOTION_STARTED,
     TRIGGER_MOTION_STOPPED,
     TRIGGER_RING,
+    TRIGGER_ZONE_CLEARED,
+    TRIGGER_ZONE_OCCUPIED,
 )
 from .data import PorchlightConfigEntry, PorchlightData
 from .entity import camera_identifier, server_device_info
@@ -241,6 +244,13 @@ def _fire_bus_event(hass: HomeAssistant, entry: PorchlightConfigEntry, event: Ev
         trigger = TRIGGER_RING
     elif kind == EventType.MOTION and isinstance(active := event["data"].get("active"), bool):
         trigger = TRIGGER_MOTION_STARTED if active else TRIGGER_MOTION_STOPPED
+    elif (
+        kind == EventType.OCCUPANCY
+        and isinstance(occupied := event["data"].get("occupied"), bool)
+        and isinstance(zone := event["data"].get("zone"), str)
+    ):
+        trigger = TRIGGER_ZONE_OCCUPIED if occupied else TRIGGER_ZONE_CLEARED
+        extra = {ATTR_ZONE: zone}
     elif kind == EventType.CLIP_FINISHED and isinstance(clip := event["data"].get("clip_id"), str):
         # Automations (the motion blueprint) send the clip once it is on disk; the URL is
         # Home Assistant's own audited proxy, never the add-on's.

@@ -1,8 +1,11 @@
-"""Binary sensors per camera: motion, and a problem sensor for a stalled or offline feed."""
+"""Binary sensors per camera: motion, a problem sensor for a stalled or offline feed, and
+one occupancy sensor per motion zone ("someone on the doorstep", as Frigate's zone
+occupancy sensors), on while someone moving or standing still is in the zone."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING, Any, override
 
 from homeassistant.components.binary_sensor import (
@@ -55,6 +58,25 @@ DESCRIPTIONS = (
 )
 
 
+def zone_occupied(zone: str, camera: CameraState) -> bool:
+    """The zone's occupancy; False for a zone the add-on no longer lists."""
+    return any(z["name"] == zone and z["occupied"] for z in camera.get("zones", []))
+
+
+def zone_descriptions(camera: CameraState) -> list[PorchlightBinarySensorEntityDescription]:
+    """One occupancy sensor per configured zone (none from add-ons without zone state)."""
+    return [
+        PorchlightBinarySensorEntityDescription(
+            key=f"zone_{zone['name']}_occupancy",
+            translation_key="zone_occupancy",
+            translation_placeholders={"zone": zone["name"]},
+            device_class=BinarySensorDeviceClass.OCCUPANCY,
+            is_on_fn=partial(zone_occupied, zone["name"]),
+        )
+        for zone in camera.get("zones", [])
+    ]
+
+
 async def async_setup_entry(
     hass: HomeAssistant,
     entry: PorchlightConfigEntry,
@@ -64,7 +86,11 @@ async def async_setup_entry(
         entry,
         async_add_entities,
         lambda camera: (
-            PorchlightBinarySensor(entry, camera, description) for description in DESCRIPTIONS
+            PorchlightBinarySensor(entry, camera, description)
+            for description in (
+                *DESCRIPTIONS,
+                *zone_descriptions(entry.runtime_data.cameras[camera]),
+            )
         ),
     )
 

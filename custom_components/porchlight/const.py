@@ -26,6 +26,16 @@ ATTR_CLIP_URL: Final = "clip_url"
 TRIGGER_RING: Final = "ring"
 TRIGGER_MOTION_STARTED: Final = "motion_started"
 TRIGGER_MOTION_STOPPED: Final = "motion_stopped"
-TRIGGER_TYPES: Final = (TRIGGER_RING, TRIGGER_MOTION_STARTED, TRIGGER_MOTION_STOPPED)
+TRIGGER_ZONE_OCCUPIED: Final = "zone_occupied"
+TRIGGER_ZONE_CLEARED: Final = "zone_cleared"
+ZONE_TRIGGER_TYPES: Final = (TRIGGER_ZONE_OCCUPIED, TRIGGER_ZONE_CLEARED)
+"""Per zone: the trigger's `subtype` (and the bus event's `zone`) is the zone name."""
+TRIGGER_TYPES: Final = (
+    TRIGGER_RING,
+    TRIGGER_MOTION_STARTED,
+    TRIGGER_MOTION_STOPPED,
+    *ZONE_TRIGGER_TYPES,
+)
+ATTR_ZONE: Final = "zone"
 BUS_CLIP_FINISHED: Final = "clip_finished"
 """Also on the bus (not a device trigger): a clip is on disk; data has clip_id and clip_url."""

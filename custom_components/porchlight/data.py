@@ -21,6 +21,7 @@ from .protocol import (
     ServerInfo,
     ServerState,
     StorageStatus,
+    ZoneState,
 )
 
 if TYPE_CHECKING:
@@ -185,6 +186,13 @@ class PorchlightData:
                 if active:
                     updated["last_motion"] = event["time"]
                 self.cameras[camera] = updated
+            case EventType.OCCUPANCY if isinstance(occupied := data.get("occupied"), bool):
+                zone = data.get("zone")
+                zones: list[ZoneState] = [
+                    {"name": z["name"], "occupied": occupied} if z["name"] == zone else z
+                    for z in current.get("zones", [])
+                ]
+                self.cameras[camera] = {**current, "zones": zones}
             case EventType.CAMERA_STATUS if isinstance(data.get("status"), str):
                 self.cameras[camera] = {
                     **current,

@@ -1,4 +1,5 @@
-"""Logbook lines for rings and motion ("Front door: doorbell pressed")."""
+"""Logbook lines for rings, motion and zones ("Front door: doorbell pressed",
+"Front door: doorstep occupied")."""
 
 from __future__ import annotations
 
@@ -12,12 +13,15 @@ from homeassistant.helpers import device_registry as dr
 from .const import (
     ATTR_CAMERA,
     ATTR_TYPE,
+    ATTR_ZONE,
     BUS_CLIP_FINISHED,
     DOMAIN,
     EVENT_PORCHLIGHT,
     TRIGGER_MOTION_STARTED,
     TRIGGER_MOTION_STOPPED,
     TRIGGER_RING,
+    TRIGGER_ZONE_CLEARED,
+    TRIGGER_ZONE_OCCUPIED,
 )
 
 if TYPE_CHECKING:
@@ -28,6 +32,8 @@ MESSAGES = {
     TRIGGER_MOTION_STARTED: "motion detected",
     TRIGGER_MOTION_STOPPED: "motion cleared",
     BUS_CLIP_FINISHED: "clip recorded",
+    TRIGGER_ZONE_OCCUPIED: "{zone} occupied",
+    TRIGGER_ZONE_CLEARED: "{zone} cleared",
 }
 
 
@@ -43,7 +49,9 @@ def async_describe_events(
         name = (device.name_by_user or device.name) if device is not None else None
         return {
             LOGBOOK_ENTRY_NAME: name or data[ATTR_CAMERA],
-            LOGBOOK_ENTRY_MESSAGE: MESSAGES.get(data[ATTR_TYPE], data[ATTR_TYPE]),
+            LOGBOOK_ENTRY_MESSAGE: MESSAGES.get(data[ATTR_TYPE], data[ATTR_TYPE]).format(
+                zone=data.get(ATTR_ZONE, "")
+            ),
         }
 
     async_describe_event(DOMAIN, EVENT_PORCHLIGHT, describe)

@@ -70,6 +70,7 @@ def make_camera(name: str, title: str) -> CameraState:
         "last_ring": None,
         "last_motion": None,
         "preroll_bytes": 0,
+        "zones": [{"name": "doorstep", "occupied": False}],
     }
 
 
@@ -273,6 +274,14 @@ class FakeAddon:
             EventType.MOTION,
             camera,
             {"active": active, "pts": 1.0, "boxes": [], "area": 5.0, "zones": []},
+        )
+
+    def occupancy(self, camera: str, zone: str, occupied: bool) -> EventMessage:
+        for state in self.cameras[camera].get("zones", []):
+            if state["name"] == zone:
+                state["occupied"] = occupied
+        return self.publish(
+            EventType.OCCUPANCY, camera, {"zone": zone, "occupied": occupied, "pts": 1.0}
         )
 
     # --- recordings -----------------------------------------------------------------------

@@ -128,8 +128,14 @@ async def test_camera_state_event_replaces_camera(hass: HomeAssistant, loaded: F
 async def test_device_triggers(hass: HomeAssistant, loaded: FakeAddon) -> None:
     device = camera_device(hass, loaded, "front_door")
     triggers = await async_get_device_automations(hass, DeviceAutomationType.TRIGGER, device.id)
-    ours = sorted(t["type"] for t in triggers if t["domain"] == DOMAIN)
-    assert ours == ["motion_started", "motion_stopped", "ring"]
+    ours = sorted((t["type"], t.get("subtype")) for t in triggers if t["domain"] == DOMAIN)
+    assert ours == [
+        ("motion_started", None),
+        ("motion_stopped", None),
+        ("ring", None),
+        ("zone_cleared", "doorstep"),
+        ("zone_occupied", "doorstep"),
+    ]
     # The add-on's own device (storage) has no triggers.
     (entry,) = hass.config_entries.async_entries(DOMAIN)
     hub = dr.async_get(hass).async_get_device_by_identifier(
