@@ -34,7 +34,7 @@ type Rect = tuple[int, int, int, int]
 
 @dataclass(slots=True)
 class MotionConfig:
-    threshold: int = 25
+    threshold: int = 20
     """Minimum luma difference (0..255) for a pixel to count as changed."""
     min_area_pct: float = 0.1
     """Smallest region that counts, in percent of the working frame area."""
@@ -112,8 +112,11 @@ _MAX_DT = 1.0
 """Longest step between frames the clocks advance by (a stalled stream is no evidence)."""
 _GLOBAL_GRID = 4
 _GLOBAL_CELLS = 0.8
-"""A change spread over this share of the 4x4 grid cells is a scene change (IR switch,
-camera knocked), not an object: relearn instead of reporting motion."""
+_GLOBAL_CELL_FILL = 0.75
+"""A change that fills (this share of) this share of the 4x4 grid cells is a scene
+change (IR switch, camera knocked), not an object: relearn instead of reporting motion.
+People close to the lens cover much of the picture, but seldom fill whole cells all
+over it while the rest still matches."""
 _GAIN_SAMPLES = 1200
 _BLINK_GAIN = 2.0
 """A pixel flipping every frame needs a squared difference (1 + this) times the usual."""
@@ -407,13 +410,12 @@ class MotionEngine:
         self._clipped = cv2.bitwise_and(self._clipped, cv2.bitwise_not(known))
 
     def _global_change(self, fg: NDArray[np.uint8]) -> bool:
-        # Enough cells a quarter full means a fifth of the frame changed; below half
-        # of that the answer is no, and counting is far cheaper than the grid.
-        share = _GLOBAL_CELLS * 0.25 * 0.5
-        if cv2.countNonZero(fg) < share * fg.size:
+        # Enough full cells mean most of the frame changed; below that the answer is
+        # no, and counting is far cheaper than the grid.
+        if cv2.countNonZero(fg) < _GLOBAL_CELLS * _GLOBAL_CELL_FILL * fg.size:
             return False
         cells = cv2.resize(fg, (_GLOBAL_GRID, _GLOBAL_GRID), interpolation=cv2.INTER_AREA)
-        changed = np.count_nonzero(cells > 64)
+        changed = np.count_nonzero(cells > 255 * _GLOBAL_CELL_FILL)
         return bool(changed >= _GLOBAL_CELLS * _GLOBAL_GRID * _GLOBAL_GRID)
 
     def _gain(self, cur: NDArray[np.float32], bg: NDArray[np.float32]) -> float:
