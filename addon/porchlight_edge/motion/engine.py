@@ -139,6 +139,7 @@ class MotionEngine:
         """Seconds each pixel has been a change with nothing moving near it."""
         self._hold = np.zeros((0, 0), np.uint8)
         """Pixels of still objects this frame: the background does not learn them."""
+        self._holding = False
         self._last_pts: float | None = None
         self._dt = 0.0
         self._clipped = np.zeros((0, 0), np.uint8)
@@ -338,11 +339,13 @@ class MotionEngine:
                 kept.append(c)
                 rects.append((x, y, bw, bh))
         self._hold = np.zeros_like(fg)
+        self._holding = False
         if kept:
             kinds = classify(kept, rects, cur, bg, static, self.config.threshold)
             held = [c for c, k in zip(kept, kinds, strict=True) if k is RegionKind.OBJECT]
             if held:
                 cv2.drawContours(self._hold, held, -1, 255, cv2.FILLED)
+                self._holding = True
             report = [k is not RegionKind.GHOST for k in kinds]
             kept = [c for c, ok in zip(kept, report, strict=True) if ok]
             rects = [r for r, ok in zip(rects, report, strict=True) if ok]
@@ -379,17 +382,29 @@ class MotionEngine:
             rate = 1.0 - float(np.exp(-self._dt / cfg.background_seconds))
         else:
             rate = cfg.warmup_rate
-        hold = cv2.dilate(self._hold, _KERNEL3)
-        quiet = cv2.bitwise_not(cv2.bitwise_or(fg, hold))
+        busy = fg
+        if self._holding:
+            hold = cv2.dilate(self._hold, _KERNEL3)
+            busy = cv2.bitwise_or(fg, hold)
+            creep = cv2.subtract(fg, hold)
+        else:
+            creep = fg
+        quiet = cv2.bitwise_not(busy)
         cv2.accumulateWeighted(cur, bg, rate, mask=quiet)
-        cv2.accumulateWeighted(cur, bg, rate * 0.1, mask=cv2.subtract(fg, hold))
         cv2.accumulateWeighted(diff2, self._var, rate, mask=quiet)
+        if cv2.countNonZero(creep):
+            cv2.accumulateWeighted(cur, bg, rate * 0.1, mask=creep)
 
         # Changes with no frame-to-frame change anywhere near them stopped moving: once
         # still for `ghost_seconds` they join the background (the car that was there at
         # start-up, a shadow), unless they are a still object (held far longer).
-        cv2.add(self._still_t, self._dt, dst=self._still_t, mask=static)
-        self._still_t[static == 0] = 0.0
+        still_t = np.zeros_like(self._still_t)
+        if not cv2.countNonZero(static):
+            self._still_t = still_t
+            self._prev = cur
+            return
+        cv2.add(self._still_t, self._dt, dst=still_t, mask=static)
+        self._still_t = still_t
         absorb = cv2.bitwise_or(
             cv2.subtract(cv2.compare(self._still_t, cfg.ghost_seconds, cv2.CMP_GE), self._hold),
             cv2.compare(self._still_t, cfg.still_hold_seconds, cv2.CMP_GE),

@@ -61,19 +61,28 @@ def classify(
     one that moves all over is a moving object, and what it is matters only once it
     stops (a ghost or a lighting change never moves).
     """
+    tested = [bool(cv2.countNonZero(static[y : y + h, x : x + w])) for x, y, w, h in rects]
+    if not any(tested):
+        return [RegionKind.MOVING] * len(rects)
+    # Edge maps once, over the box around every tested region (plus the band's reach).
+    fh, fw = cur.shape
+    pad = EDGE_BAND // 2 + 1
+    boxes = [r for r, t in zip(rects, tested, strict=True) if t]
+    x0 = max(0, min(x for x, _, _, _ in boxes) - pad)
+    y0 = max(0, min(y for _, y, _, _ in boxes) - pad)
+    x1 = min(fw, max(x + w for x, _, w, _ in boxes) + pad)
+    y1 = min(fh, max(y + h for _, y, _, h in boxes) + pad)
+    e_cur_map, e_bg_map = _edges(cur[y0:y1, x0:x1]), _edges(bg[y0:y1, x0:x1])
     kinds = []
-    edges: tuple[NDArray[np.float32], NDArray[np.float32]] | None = None
-    for c, (x, y, w, h) in zip(contours, rects, strict=True):
-        if not cv2.countNonZero(static[y : y + h, x : x + w]):
+    for c, (x, y, w, h), test in zip(contours, rects, tested, strict=True):
+        if not test:
             kinds.append(RegionKind.MOVING)
             continue
-        if edges is None:
-            # Whole frame once: at the ~100-row working size cheaper than a few crops.
-            edges = (_edges(cur), _edges(bg))
         line = np.zeros((h, w), np.uint8)
         cv2.drawContours(line, [c], -1, 255, 1, offset=(-x, -y))
-        e_cur = cv2.mean(edges[0][y : y + h, x : x + w], mask=line)[0]
-        e_bg = cv2.mean(edges[1][y : y + h, x : x + w], mask=line)[0]
+        cx, cy = x - x0, y - y0
+        e_cur = cv2.mean(e_cur_map[cy : cy + h, cx : cx + w], mask=line)[0]
+        e_bg = cv2.mean(e_bg_map[cy : cy + h, cx : cx + w], mask=line)[0]
         if e_cur < GHOST_EDGE * e_bg:
             kinds.append(RegionKind.GHOST)
             continue
