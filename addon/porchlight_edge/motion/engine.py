@@ -329,7 +329,7 @@ class MotionEngine:
         the same with the joining dilation's growth of the outline undone.
         """
         min_area = max(2.0, _SPECKLE_PCT / 100.0 * h * w)
-        contours, _ = cv2.findContours(fg, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
+        contours, _ = cv2.findContours(fg, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
         kept = []
         rects = []
         for c in contours:
