@@ -108,6 +108,8 @@ _GHOST_RADIUS = 0.1
 before a changed pixel counts as a ghost; keeps slow walkers' interiors alive."""
 _SPECKLE_PCT = 0.05
 """Regions smaller than this percent of the frame are noise, never motion."""
+_SPECKLE_NEIGHBOURS = 2
+"""A changed pixel needs more than this many changed pixels in its 3x3 (itself included)."""
 _MAX_DT = 1.0
 """Longest step between frames the clocks advance by (a stalled stream is no evidence)."""
 _GLOBAL_GRID = 4
@@ -270,10 +272,10 @@ class MotionEngine:
         self._prev_fg = fg
         if not self._whole_frame:
             fg = cv2.bitwise_and(fg, self._valid)
-        # Remove isolated speckle with a 3x3 majority vote, then join the parts of one
-        # object. (An opening would also erase the 1-2 pixel slivers a slow walker
-        # uncovers per frame, and those are all there is of them at first.)
-        fg = cv2.medianBlur(fg, 3)
+        # Remove isolated speckle, then join the parts of one object. (An opening or a
+        # majority vote would also erase the slivers a slow walker uncovers per frame
+        # and small distant figures, and those are all there is of them at first.)
+        fg = _despeckle(fg)
         fg = cv2.dilate(fg, _KERNEL3)
 
         if self._global_change(fg):
@@ -444,3 +446,14 @@ class MotionEngine:
         ratio = c[ok] / b[ok]
         mid = ratio.size // 2
         return float(np.partition(ratio, mid)[mid])
+
+
+def _despeckle(fg: NDArray[np.uint8]) -> NDArray[np.uint8]:
+    """Drop changed pixels with fewer than `_SPECKLE_NEIGHBOURS` changed neighbours.
+
+    Isolated pixels and pairs are sensor noise; a compact 2x2 blob is kept, since at a
+    100-row working height that is all there is of a distant walker at first (a 3x3
+    majority vote would erase it).
+    """
+    counts = cv2.boxFilter(cv2.bitwise_and(fg, 1), -1, (3, 3), normalize=False)
+    return np.asarray(cv2.bitwise_and(fg, cv2.compare(counts, _SPECKLE_NEIGHBOURS, cv2.CMP_GT)))
