@@ -34,6 +34,11 @@ LIGHT_RESIDUAL = 0.4
 the threshold on average, is a lighting change (a shadow, a lamp), not an object."""
 
 
+STATIC_SHARE = 0.1
+"""Regions with less than this share of their box standing still are moving objects;
+their few still pixels sit next to moving ones and are not absorbed anyway."""
+
+
 class RegionKind(Enum):
     OBJECT = "object"
     """Its outline is in the frame and it is not the background re-lit: held while still."""
@@ -57,11 +62,14 @@ def classify(
     """Kind of each region (`contours` with bounding `rects`, working-size pixels) in
     the frame `cur` against the background `bg` (float32, H x W, luma).
 
-    Only regions with `static` pixels (changed, nothing moving near them) are tested:
+    Only regions with enough `static` pixels (changed, nothing moving near them) are tested:
     one that moves all over is a moving object, and what it is matters only once it
     stops (a ghost or a lighting change never moves).
     """
-    tested = [bool(cv2.countNonZero(static[y : y + h, x : x + w])) for x, y, w, h in rects]
+    tested = [
+        cv2.countNonZero(static[y : y + h, x : x + w]) >= STATIC_SHARE * w * h
+        for x, y, w, h in rects
+    ]
     if not any(tested):
         return [RegionKind.MOVING] * len(rects)
     # Edge maps once, over the box around every tested region (plus the band's reach).
