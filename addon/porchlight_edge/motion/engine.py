@@ -455,5 +455,7 @@ def _despeckle(fg: NDArray[np.uint8]) -> NDArray[np.uint8]:
     100-row working height that is all there is of a distant walker at first (a 3x3
     majority vote would erase it).
     """
-    counts = cv2.boxFilter(cv2.bitwise_and(fg, 1), -1, (3, 3), normalize=False)
-    return np.asarray(cv2.bitwise_and(fg, cv2.compare(counts, _SPECKLE_NEIGHBOURS, cv2.CMP_GT)))
+    # The 3x3 mean of a 0/255 mask is 255 * count / 9; compare halfway between counts.
+    mean = cv2.blur(fg, (3, 3))
+    level = 255.0 * (_SPECKLE_NEIGHBOURS + 0.5) / 9.0
+    return np.asarray(cv2.bitwise_and(fg, cv2.compare(mean, level, cv2.CMP_GT)))
