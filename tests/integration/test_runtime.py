@@ -193,6 +193,13 @@ async def test_logbook_describes_events(hass: HomeAssistant, loaded: FakeAddon) 
     events.append(
         Event(EVENT_PORCHLIGHT, {"device_id": "gone", "type": "ring", "camera": "back_door"})
     )
+    events += [
+        Event(
+            EVENT_PORCHLIGHT,
+            {"device_id": device.id, "type": t, "camera": "front_door", "zone": "doorstep"},
+        )
+        for t in ("zone_occupied", "zone_cleared")
+    ]
     described = [describe(event) for event in events]
     assert [(d["name"], d["message"]) for d in described] == [
         ("Front door", "doorbell pressed"),
@@ -200,6 +207,8 @@ async def test_logbook_describes_events(hass: HomeAssistant, loaded: FakeAddon) 
         ("Front door", "motion cleared"),
         ("Front door", "other"),
         ("back_door", "doorbell pressed"),
+        ("Front door", "doorstep occupied"),
+        ("Front door", "doorstep cleared"),
     ]
 
 

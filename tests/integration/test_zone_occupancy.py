@@ -1,20 +1,20 @@
-"""Zone occupancy: a binary sensor per zone, bus events, device triggers and logbook."""
+"""Zone occupancy: a binary sensor per zone, bus events and device triggers (the logbook
+lines are in test_runtime)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from homeassistant.components.device_automation.exceptions import (
     InvalidDeviceAutomationConfig,
 )
 from homeassistant.const import STATE_OFF, STATE_ON
-from homeassistant.core import Event
 from homeassistant.helpers import entity_registry as er
 from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.porchlight.const import DOMAIN, EVENT_PORCHLIGHT
+from custom_components.porchlight.const import DOMAIN
 from custom_components.porchlight.device_trigger import async_validate_trigger_config
 from custom_components.porchlight.protocol import EventType
 
@@ -119,24 +119,3 @@ async def test_zone_device_triggers_run_once_per_change(
     loaded.occupancy("front_door", "doorstep", False)
     await wait_for_state(hass, lambda: len(calls) == 2)
     assert sorted(calls) == ["doorstep zone_cleared", "doorstep zone_occupied"]
-
-
-async def test_logbook_names_the_zone(hass: HomeAssistant, loaded: FakeAddon) -> None:
-    from custom_components.porchlight import logbook
-
-    describers: dict[tuple[str, str], Any] = {}
-    logbook.async_describe_events(
-        hass, lambda domain, kind, describe: describers.__setitem__((domain, kind), describe)
-    )
-    describe = describers[(DOMAIN, EVENT_PORCHLIGHT)]
-    device = camera_device(hass, loaded, "front_door")
-    described = [
-        describe(
-            Event(
-                EVENT_PORCHLIGHT,
-                {"device_id": device.id, "type": t, "camera": "front_door", "zone": "doorstep"},
-            )
-        )
-        for t in ("zone_occupied", "zone_cleared")
-    ]
-    assert [d["message"] for d in described] == ["doorstep occupied", "doorstep cleared"]
