@@ -531,6 +531,7 @@ def maximal_options(schema: dict[str, Any]) -> dict[str, Any]:
                     "detect_height": 240,
                     "on_frames": 3,
                     "off_seconds": 8,
+                    "still_hold": 120,
                     "zones": [zone],
                     "masks": [mask],
                 },
