@@ -32,6 +32,11 @@ def luma_size(width: int, height: int, target_height: int) -> tuple[int, int]:
     return max(1, round(width * out_h / height)), out_h
 
 
+_GATHER_SHARE = 3
+"""BGR pictures keeping fewer than 1/this of their rows are scaled before the colour
+conversion; others are converted whole first."""
+
+
 @dataclass(slots=True, eq=False)
 class Frame:
     """One picture in one of two layouts, with lazily cached conversions.
@@ -74,8 +79,8 @@ class Frame:
 
         Returns a contiguous uint8 (rows, cols) array, see `luma_size`. Nearest
         neighbour on the Y plane (about 0.05 ms for 1080p to 100 rows, where
-        INTER_AREA costs milliseconds); for BGR the colour conversion runs on the
-        scaled pixels only.
+        INTER_AREA costs milliseconds). A BGR picture is converted to luma before or
+        after the scaling, whichever reads less of it.
         """
         out_w, out_h = luma_size(self.width, self.height, target_height)
         key = ("luma", out_h)
@@ -83,17 +88,16 @@ class Frame:
         if cached is not None:
             return cached
         if self.i420 is not None:
-            y = self.i420[: self.height]
-            if out_h == self.height:
-                out = np.ascontiguousarray(y)
-            else:
-                out = as_u8(cv2.resize(y, (out_w, out_h), interpolation=cv2.INTER_NEAREST))
-        else:
+            out = _nearest(self.i420[: self.height], out_w, out_h)
+        elif out_h * _GATHER_SHARE < self.height:
+            # Few rows kept (1080p to 100): gather them, then convert only those.
             assert self.bgr is not None
-            small = self.bgr
-            if out_h != self.height:
-                small = as_u8(cv2.resize(small, (out_w, out_h), interpolation=cv2.INTER_NEAREST))
-            out = as_u8(cv2.cvtColor(small, cv2.COLOR_BGR2GRAY))
+            out = as_u8(cv2.cvtColor(_nearest(self.bgr, out_w, out_h), cv2.COLOR_BGR2GRAY))
+        else:
+            # Most rows kept: a gather would read most of the picture anyway, and
+            # converting all of it in order beats scattered reads of a cold picture.
+            assert self.bgr is not None
+            out = _nearest(as_u8(cv2.cvtColor(self.bgr, cv2.COLOR_BGR2GRAY)), out_w, out_h)
         self._cache[key] = out
         return out
 
@@ -121,6 +125,13 @@ class Frame:
                 out = as_u8(cv2.resize(src, (width, height), interpolation=cv2.INTER_AREA))
         self._cache[key] = out
         return out
+
+
+def _nearest(img: NDArray[np.uint8], width: int, height: int) -> NDArray[np.uint8]:
+    """`img` at (width, height) by nearest neighbour; contiguous, a copy only if needed."""
+    if img.shape[1] == width and img.shape[0] == height:
+        return np.ascontiguousarray(img)
+    return as_u8(cv2.resize(img, (width, height), interpolation=cv2.INTER_NEAREST))
 
 
 def _i420_resize_to_bgr(
