@@ -135,6 +135,7 @@ def code_defaults(tmp_path: Path) -> dict[str, Any]:
         "cameras.motion.detect_height": motion.detect_height,
         "cameras.motion.on_frames": motion.on_frames,
         "cameras.motion.off_seconds": motion.off_seconds,
+        "cameras.motion.still_hold": motion.still_hold_seconds,
     }
 
 

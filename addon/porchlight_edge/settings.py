@@ -24,8 +24,8 @@ MAX_POST_ROLL = 300.0
 @dataclass(slots=True)
 class CameraSettings:
     motion_enabled: bool = True
-    threshold: int = 25  # the motion engine's default (MotionConfig.threshold)
-    min_area: float = 0.5
+    threshold: int = 20  # the motion engine's defaults (MotionConfig.threshold, min_area_pct)
+    min_area: float = 0.1
     recording_enabled: bool = True
     pre_roll: float = 5.0
     post_roll: float = 10.0
