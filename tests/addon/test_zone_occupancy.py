@@ -107,7 +107,8 @@ async def test_occupancy_events_and_state_over_the_api(service: Service) -> None
         seen: list[dict[str, Any]] = []
         # One visit: the doorstep is occupied through the 60 s wait, then clear; bounded.
         for _ in range(5000):
-            msg = await ws.receive_json(timeout=10)
+            # A minute of stream time passes between the two events: generous under load.
+            msg = await ws.receive_json(timeout=60)
             if msg.get("event") == EventType.OCCUPANCY:
                 seen.append(msg["data"])
                 if not msg["data"]["occupied"]:
