@@ -136,25 +136,37 @@ async def async_setup_entry(hass: HomeAssistant, entry: PorchlightConfigEntry) -
         ) from err
     ir.async_delete_issue(hass, DOMAIN, version_issue_id(entry))
 
-    data = PorchlightData(client=client, server_info=server_info, state=state)
-    entry.runtime_data = data
-    device_registry = dr.async_get(hass)
     # The add-on's own device first: every camera device hangs off it (via_device).
-    hub = device_registry.async_get_or_create(
-        config_entry_id=entry.entry_id, **server_device_info(data, entry.title)
+    hub = dr.async_get(hass).async_get_or_create(
+        config_entry_id=entry.entry_id, **server_device_info(server_info, entry.title)
     )
-    data.hub_device_id = hub.id
-    _remove_stale_devices(hass, entry, data)
 
     @callback
     def cameras_removed(_names: set[str]) -> None:
-        _remove_stale_devices(hass, entry, data)
+        _remove_stale_devices(hass, entry, entry.runtime_data)
 
     @callback
     def storage_stale() -> None:
         entry.async_create_background_task(
-            hass, _refresh_storage(data), name="porchlight storage refresh"
+            hass, _refresh_storage(entry.runtime_data), name="porchlight storage refresh"
         )
+
+    @callback
+    def auth_failed() -> None:
+        LOGGER.debug("Starting reauthentication for %s", entry.title)
+        entry.async_start_reauth(hass)
+
+    data = PorchlightData(
+        client=client,
+        server_info=server_info,
+        state=state,
+        hub_device_id=hub.id,
+        on_storage_stale=storage_stale,
+        on_cameras_removed=cameras_removed,
+        on_auth_failed=auth_failed,
+    )
+    entry.runtime_data = data
+    _remove_stale_devices(hass, entry, data)
 
     @callback
     def handle_event(event: EventMessage) -> None:
@@ -168,23 +180,16 @@ async def async_setup_entry(hass: HomeAssistant, entry: PorchlightConfigEntry) -
         data.handle_connection(connected)
 
     @callback
-    def auth_failed() -> None:
-        LOGGER.debug("Starting reauthentication for %s", entry.title)
-        entry.async_start_reauth(hass)
-
-    @callback
     def unsupported_version(err: PorchlightUnsupportedVersion) -> None:
         async_report_version_mismatch(hass, entry, err)
 
-    data.on_cameras_removed = cameras_removed
-    data.on_storage_stale = storage_stale
     entry.async_create_background_task(
         hass,
         client.run(
             on_event=handle_event,
             on_state=data.handle_state,
             on_connection=handle_connection,
-            on_auth_failed=auth_failed,
+            on_auth_failed=data.on_auth_failed,
             on_unsupported_version=unsupported_version,
         ),
         name=f"Porchlight {entry.title} connection",

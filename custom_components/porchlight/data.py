@@ -47,22 +47,37 @@ class VisitorSnapshot:
     time: float
 
 
-@dataclass
+@dataclass(kw_only=True)
 class PorchlightData:
-    """What the entities of one add-on share."""
+    """What the entities of one add-on share, built complete by `async_setup_entry`.
+
+    Attributes:
+        client: The connection to the add-on.
+        server_info: The add-on's `server_info` from the handshake.
+        state: The latest full state (`get_state`), replaced on every resync.
+        hub_device_id: Device registry id of the add-on's own device (the cameras'
+            `via_device`).
+        on_storage_stale: Called when clips came or went, so the storage numbers are
+            re-read (no event carries them).
+        on_cameras_removed: Called with the names of cameras a resync no longer lists.
+        on_auth_failed: Called when the add-on rejected the token (starts reauth).
+        connected: Whether the websocket is up (entities are unavailable otherwise).
+        cameras: Camera name to its latest `CameraState`.
+        storage: The add-on's disk usage, or None from add-ons without storage.
+        last_visitor: Camera name to the snapshot of its latest ring.
+    """
 
     client: PorchlightClient
     server_info: ServerInfo
     state: ServerState
+    hub_device_id: str
+    on_storage_stale: Callable[[], None]
+    on_cameras_removed: Callable[[set[str]], None]
+    on_auth_failed: Callable[[], None]
     connected: bool = True
-    hub_device_id: str = ""
-    """Device registry id of the add-on's own device (the cameras' via_device)."""
     cameras: dict[str, CameraState] = field(default_factory=dict)
     storage: StorageStatus | None = None
     last_visitor: dict[str, VisitorSnapshot] = field(default_factory=dict)
-    on_storage_stale: Callable[[], None] | None = None
-    """Called when clips changed, so the storage numbers are re-read."""
-    on_cameras_removed: Callable[[set[str]], None] | None = None
     _update_listeners: dict[str, list[UpdateListener]] = field(default_factory=dict)
     _event_listeners: dict[str, list[EventListener]] = field(default_factory=dict)
     _cameras_listeners: list[CamerasListener] = field(default_factory=list)
@@ -117,7 +132,7 @@ class PorchlightData:
         if added := after - before:
             for listener in tuple(self._cameras_listeners):
                 listener(added)
-        if (removed := before - after) and self.on_cameras_removed is not None:
+        if removed := before - after:
             self.on_cameras_removed(removed)
         self._notify()
 
@@ -146,7 +161,7 @@ class PorchlightData:
         if kind == EventType.STORAGE_STATUS:
             self.handle_storage(cast(StorageStatus, event["data"]))
             return
-        if kind in _STORAGE_EVENTS and self.on_storage_stale is not None:
+        if kind in _STORAGE_EVENTS:
             self.on_storage_stale()
         camera = event["camera"]
         if camera is None:

@@ -18,21 +18,21 @@ if TYPE_CHECKING:
     from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
     from .data import PorchlightConfigEntry, PorchlightData
-    from .protocol import CameraState
+    from .protocol import CameraState, ServerInfo
 
 
 def camera_identifier(instance_id: str, camera: str) -> tuple[str, str]:
     return (DOMAIN, f"{instance_id}_{camera}")
 
 
-def server_device_info(data: PorchlightData, title: str) -> DeviceInfo:
+def server_device_info(server_info: ServerInfo, title: str) -> DeviceInfo:
     """The add-on itself: storage lives here, and every camera hangs off it."""
     return DeviceInfo(
-        identifiers={(DOMAIN, data.instance_id)},
+        identifiers={(DOMAIN, server_info["instance_id"])},
         manufacturer=MANUFACTURER,
         model="Porchlight add-on",
         name=title,
-        sw_version=data.server_info["server_version"],
+        sw_version=server_info["server_version"],
         entry_type=DeviceEntryType.SERVICE,
     )
 
@@ -112,7 +112,7 @@ class PorchlightServerEntity(Entity):
         self.entity_description = description
         self.data: PorchlightData = entry.runtime_data
         self._attr_unique_id = f"{self.data.instance_id}_{description.key}"
-        self._attr_device_info = server_device_info(self.data, entry.title)
+        self._attr_device_info = server_device_info(self.data.server_info, entry.title)
 
     @property
     @override

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any, cast
 
+import pytest
+
 from custom_components.porchlight.client import PorchlightClient
 from custom_components.porchlight.data import PorchlightData
 from custom_components.porchlight.protocol import EventMessage, ServerInfo, ServerState
@@ -30,7 +32,15 @@ def make_data(seq: int, motion: bool) -> PorchlightData:
         "cameras": [camera],
         "storage": make_storage(),
     }
-    return PorchlightData(client=cast(PorchlightClient, object()), server_info=INFO, state=state)
+    return PorchlightData(
+        client=cast(PorchlightClient, object()),
+        server_info=INFO,
+        state=state,
+        hub_device_id="hub",
+        on_storage_stale=lambda: None,
+        on_cameras_removed=lambda _names: None,
+        on_auth_failed=lambda: None,
+    )
 
 
 def motion(seq: int, active: bool, boot_id: str = "boot-1") -> EventMessage:
@@ -98,3 +108,29 @@ def test_camera_state_event_for_another_name_is_ignored() -> None:
     event: EventMessage = {**motion(1, True), "event": "camera_state", "data": dict(other)}
     data.handle_event(event)
     assert data.cameras["front_door"]["title"] == "Front door"
+
+
+def test_runtime_data_is_built_complete() -> None:
+    """Nothing is assigned after construction: every collaborator is a required argument."""
+    camera = make_camera("front_door", "Front door")
+    state: ServerState = {"instance_id": "abc", "boot_id": "b", "seq": 0, "cameras": [camera]}
+    with pytest.raises(TypeError, match="hub_device_id"):
+        PorchlightData(  # type: ignore[call-arg]
+            client=cast(PorchlightClient, object()), server_info=INFO, state=state
+        )
+    stale: list[str] = []
+    removed: list[set[str]] = []
+    data = PorchlightData(
+        client=cast(PorchlightClient, object()),
+        server_info=INFO,
+        state=state,
+        hub_device_id="hub",
+        on_storage_stale=lambda: stale.append("stale"),
+        on_cameras_removed=removed.append,
+        on_auth_failed=lambda: None,
+    )
+    clip = {**motion(1, True), "event": "clip_finished", "data": {"clip_id": "x"}}
+    data.handle_event(cast(EventMessage, clip))
+    assert stale == ["stale"]
+    data.handle_state({**state, "cameras": []})
+    assert removed == [{"front_door"}]
