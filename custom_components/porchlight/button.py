@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any, override
 
 from homeassistant.components.button import ButtonEntity, ButtonEntityDescription
 
-from .entity import PorchlightEntity, add_camera_entities, run_command
+from .entity import PorchlightEntity, add_camera_entities
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
@@ -61,8 +61,7 @@ class PorchlightButton(PorchlightEntity, ButtonEntity):
     @override
     async def async_press(self) -> None:
         # The result (a ring, a snapshot) arrives as events, like any other.
-        await run_command(
-            self.entity_description.press_fn(self.data.client, self.camera_name),
-            camera=self.camera_name,
-            command=self.entity_description.command,
+        description = self.entity_description
+        await self.run_command(
+            description.command, description.press_fn(self.data.client, self.camera_name)
         )

@@ -10,14 +10,13 @@ from typing import TYPE_CHECKING, override
 from aiohttp import hdrs, web
 from homeassistant.components.camera import Camera
 from homeassistant.components.camera.const import CameraEntityFeature
-from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers.aiohttp_client import async_aiohttp_proxy_stream
 from homeassistant.helpers.entity import EntityDescription
 
-from .const import DOMAIN, MANUFACTURER
-from .entity import PorchlightEntity, add_camera_entities, run_command
-from .exceptions import PorchlightError
-from .protocol import CameraStatus
+from .const import MANUFACTURER
+from .entity import PorchlightEntity, add_camera_entities
+from .errors import translate_http_errors
+from .protocol import CameraStatus, Command
 
 if TYPE_CHECKING:
     from homeassistant.core import HomeAssistant
@@ -90,10 +89,8 @@ class PorchlightCamera(PorchlightEntity, Camera):
         await self._set_privacy(True)
 
     async def _set_privacy(self, enabled: bool) -> None:
-        privacy_mode = await run_command(
-            self.data.client.set_privacy_mode(self.camera_name, enabled),
-            camera=self.camera_name,
-            command="set_privacy_mode",
+        privacy_mode = await self.run_command(
+            Command.SET_PRIVACY_MODE, self.data.client.set_privacy_mode(self.camera_name, enabled)
         )
         self.data.update_camera(self.camera_name, privacy_mode=privacy_mode)
 
@@ -106,10 +103,9 @@ class PorchlightCamera(PorchlightEntity, Camera):
         await self._set_motion(False)
 
     async def _set_motion(self, enabled: bool) -> None:
-        settings = await run_command(
+        settings = await self.run_command(
+            Command.SET_MOTION_SETTINGS,
             self.data.client.set_motion_settings(self.camera_name, enabled=enabled),
-            camera=self.camera_name,
-            command="set_motion_settings",
         )
         # The result is authoritative; older add-ons send no camera_state event after it.
         self.data.update_camera(self.camera_name, motion_settings=settings)
@@ -119,24 +115,15 @@ class PorchlightCamera(PorchlightEntity, Camera):
         self, width: int | None = None, height: int | None = None
     ) -> bytes | None:
         # The add-on sends its native size; the camera component scales when asked to.
-        try:
-            return await self.data.client.snapshot(self.camera_name)
-        except PorchlightError as err:
-            raise HomeAssistantError(
-                translation_domain=DOMAIN,
-                translation_key="snapshot_failed",
-                translation_placeholders={"camera": self.camera_name, "error": str(err)},
-            ) from err
+        return await self.run_command("snapshot", self.data.client.snapshot(self.camera_name))
 
     @override
     async def handle_async_mjpeg_stream(self, request: web.Request) -> web.StreamResponse | None:
         user = request.get("hass_user")
-        try:
+        with translate_http_errors(self.data):
             upstream = await self.data.client.open_mjpeg(
                 self.camera_name, user=getattr(user, "name", None)
             )
-        except PorchlightError as err:
-            raise web.HTTPBadGateway(text=str(err)) from err
         try:
             return await async_aiohttp_proxy_stream(
                 self.hass, request, upstream.content, upstream.headers.get(hdrs.CONTENT_TYPE)

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, override
 
-from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
 from homeassistant.helpers.entity import Entity, EntityDescription
 
 from .const import DOMAIN, MANUFACTURER
 from .data import SERVER
-from .exceptions import PorchlightConnectionError, PorchlightError
+from .errors import translate_errors
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable, Iterable
@@ -35,24 +34,6 @@ def server_device_info(server_info: ServerInfo, title: str) -> DeviceInfo:
         sw_version=server_info["server_version"],
         entry_type=DeviceEntryType.SERVICE,
     )
-
-
-async def run_command[T](action: Awaitable[T], *, camera: str, command: str) -> T:
-    """Await a command of an entity action; a failure becomes a translated HA error."""
-    try:
-        return await action
-    except PorchlightConnectionError as err:
-        raise HomeAssistantError(
-            translation_domain=DOMAIN,
-            translation_key="not_connected",
-            translation_placeholders={"camera": camera, "command": command, "error": str(err)},
-        ) from err
-    except PorchlightError as err:
-        raise HomeAssistantError(
-            translation_domain=DOMAIN,
-            translation_key="command_failed",
-            translation_placeholders={"camera": camera, "command": command, "error": str(err)},
-        ) from err
 
 
 class PorchlightEntity(Entity):
@@ -100,6 +81,22 @@ class PorchlightEntity(Entity):
 
     def _handle_update(self) -> None:
         self.async_write_ha_state()
+
+    async def run_command[T](self, command: str, action: Awaitable[T]) -> T:
+        """Await one of this camera's commands; failures become translated HA errors.
+
+        Args:
+            command: The protocol command (a translation placeholder).
+            action: The client call that sends it.
+
+        Returns:
+            The command's result.
+
+        Raises:
+            HomeAssistantError: see `errors.ha_error` (a 401 also starts reauth).
+        """
+        with translate_errors(self.data, action=command, target=self.camera_name):
+            return await action
 
 
 class PorchlightServerEntity(Entity):

@@ -9,11 +9,8 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, override
 
 from homeassistant.components.image import ImageEntity, ImageEntityDescription
-from homeassistant.exceptions import HomeAssistantError
 
-from .const import DOMAIN
 from .entity import PorchlightEntity, add_camera_entities
-from .exceptions import PorchlightError
 
 if TYPE_CHECKING:
     from homeassistant.core import HomeAssistant
@@ -65,13 +62,8 @@ class PorchlightVisitorImage(PorchlightEntity, ImageEntity):
             return None
         if self._cached is not None and self._cached[0] == visitor.event_id:
             return self._cached[1]
-        try:
-            jpeg = await self.data.client.event_snapshot(visitor.event_id)
-        except PorchlightError as err:
-            raise HomeAssistantError(
-                translation_domain=DOMAIN,
-                translation_key="snapshot_failed",
-                translation_placeholders={"camera": self.camera_name, "error": str(err)},
-            ) from err
+        jpeg = await self.run_command(
+            "event_snapshot", self.data.client.event_snapshot(visitor.event_id)
+        )
         self._cached = (visitor.event_id, jpeg)
         return jpeg

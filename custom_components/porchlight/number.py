@@ -13,7 +13,7 @@ from homeassistant.components.number import (
 )
 from homeassistant.const import PERCENTAGE, EntityCategory, UnitOfTime
 
-from .entity import PorchlightEntity, add_camera_entities, run_command
+from .entity import PorchlightEntity, add_camera_entities
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
@@ -141,9 +141,7 @@ class PorchlightNumber(PorchlightEntity, NumberEntity):
     @override
     async def async_set_native_value(self, value: float) -> None:
         description = self.entity_description
-        changes = await run_command(
-            description.set_fn(self.data.client, self.camera_name, value),
-            camera=self.camera_name,
-            command=description.command,
+        changes = await self.run_command(
+            description.command, description.set_fn(self.data.client, self.camera_name, value)
         )
         self.data.update_camera(self.camera_name, **changes)

@@ -22,8 +22,7 @@ import probatio
 from .client import CLIP_ID_RE
 from .const import DOMAIN
 from .entity import camera_identifier
-from .exceptions import PorchlightCommandError, PorchlightError
-from .protocol import ErrorCode
+from .errors import translate_errors
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable
@@ -119,21 +118,27 @@ def _from_device(hass: HomeAssistant, device_id: str) -> tuple[PorchlightConfigE
     raise _invalid("device_not_found", device_id=device_id)
 
 
-async def run_action[T](action: str, awaitable: Awaitable[T]) -> T:
-    """Await an add-on command; what the add-on refuses as bad input is the caller's error."""
-    try:
+async def run_action[T](
+    entry: PorchlightConfigEntry, action: str, awaitable: Awaitable[T], camera: str | None = None
+) -> T:
+    """Await an add-on command of an action; failures become translated HA errors.
+
+    Args:
+        entry: The add-on the action targets.
+        action: The action's name (a translation placeholder).
+        awaitable: The client call.
+        camera: The camera the action is for, if any (else the add-on's title is named).
+
+    Returns:
+        The command's result.
+
+    Raises:
+        ServiceValidationError: the add-on refused the input (unknown id, bad value).
+        HomeAssistantError: the add-on is unreachable, rejected the token (reauth starts)
+            or failed; see `errors.ha_error`.
+    """
+    with translate_errors(entry.runtime_data, action=action, target=camera or entry.title):
         return await awaitable
-    except PorchlightError as err:
-        if isinstance(err, PorchlightCommandError) and err.code in (
-            ErrorCode.NOT_FOUND,
-            ErrorCode.INVALID_ARGS,
-        ):
-            raise _invalid("action_rejected", action=action, error=err.message) from err
-        raise HomeAssistantError(
-            translation_domain=DOMAIN,
-            translation_key="action_failed",
-            translation_placeholders={"action": action, "error": str(err)},
-        ) from err
 
 
 def _clip_id(call: ServiceCall) -> str:
@@ -167,8 +172,10 @@ async def async_snapshot(call: ServiceCall) -> ServiceResponse:
     ):
         raise _invalid("path_not_allowed", path=filename)
     jpeg = await run_action(
+        entry,
         SERVICE_SNAPSHOT,
         entry.runtime_data.client.snapshot(camera, await _user_name(hass, call)),
+        camera,
     )
     try:
         await hass.async_add_executor_job(_write_file, Path(filename), jpeg)
@@ -185,8 +192,10 @@ async def async_record_clip(call: ServiceCall) -> ServiceResponse:
     entry, camera = resolve_target(call.hass, call, need_camera=True)
     assert camera is not None
     result = await run_action(
+        entry,
         SERVICE_RECORD_CLIP,
         entry.runtime_data.client.record_clip(camera, call.data[ATTR_SECONDS]),
+        camera,
     )
     return {"clip_id": result["clip_id"], "event_id": result["event_id"], "camera": camera}
 
@@ -194,7 +203,9 @@ async def async_record_clip(call: ServiceCall) -> ServiceResponse:
 async def _set_protected(call: ServiceCall, protected: bool) -> None:
     entry, _camera = resolve_target(call.hass, call, need_camera=False)
     action = SERVICE_PROTECT_CLIP if protected else SERVICE_UNPROTECT_CLIP
-    await run_action(action, entry.runtime_data.client.protect_clip(_clip_id(call), protected))
+    await run_action(
+        entry, action, entry.runtime_data.client.protect_clip(_clip_id(call), protected)
+    )
 
 
 async def async_protect_clip(call: ServiceCall) -> None:
@@ -208,7 +219,7 @@ async def async_unprotect_clip(call: ServiceCall) -> None:
 async def async_export_clip(call: ServiceCall) -> ServiceResponse:
     entry, _camera = resolve_target(call.hass, call, need_camera=False)
     result = await run_action(
-        SERVICE_EXPORT_CLIP, entry.runtime_data.client.export_clip(_clip_id(call))
+        entry, SERVICE_EXPORT_CLIP, entry.runtime_data.client.export_clip(_clip_id(call))
     )
     return {"path": result["path"], "manifest": result["manifest"]}
 
@@ -217,7 +228,7 @@ async def async_delete_clips(call: ServiceCall) -> ServiceResponse:
     entry, camera = resolve_target(call.hass, call, need_camera=False)
     target = _delete_target(call, camera)
     deleted = await run_action(
-        SERVICE_DELETE_CLIPS, entry.runtime_data.client.delete_clips(**target)
+        entry, SERVICE_DELETE_CLIPS, entry.runtime_data.client.delete_clips(**target), camera
     )
     return {"deleted": list[JsonValueType](deleted)}
 

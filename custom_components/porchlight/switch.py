@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, override
 from homeassistant.components.switch import SwitchEntity, SwitchEntityDescription
 from homeassistant.const import EntityCategory
 
-from .entity import PorchlightEntity, add_camera_entities, run_command
+from .entity import PorchlightEntity, add_camera_entities
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
@@ -111,9 +111,7 @@ class PorchlightSwitch(PorchlightEntity, SwitchEntity):
 
     async def _set(self, on: bool) -> None:
         description = self.entity_description
-        changes = await run_command(
-            description.set_fn(self.data.client, self.camera_name, on),
-            camera=self.camera_name,
-            command=description.command,
+        changes = await self.run_command(
+            description.command, description.set_fn(self.data.client, self.camera_name, on)
         )
         self.data.update_camera(self.camera_name, **changes)

@@ -16,13 +16,12 @@ from homeassistant.config_entries import ConfigEntryState
 from homeassistant.helpers.http import HomeAssistantView
 
 from .const import DOMAIN
-from .exceptions import PorchlightAuthError, PorchlightCommandError, PorchlightError
-from .protocol import ErrorCode
+from .errors import translate_http_errors
 
 if TYPE_CHECKING:
     from homeassistant.core import HomeAssistant
 
-    from .client import PorchlightClient
+    from .data import PorchlightData
 
 CLIP_URL: Final = "/api/porchlight/{entry_id}/clips/{clip_id}.mp4"
 SNAPSHOT_URL: Final = "/api/porchlight/{entry_id}/events/{event_id}/snapshot.jpg"
@@ -54,24 +53,12 @@ def user_name(request: web.Request) -> str | None:
     return name if isinstance(name, str) else None
 
 
-def _client(hass: HomeAssistant, entry_id: str) -> PorchlightClient:
+def _data(hass: HomeAssistant, entry_id: str) -> PorchlightData:
     entry = hass.config_entries.async_get_entry(entry_id)
     if entry is None or entry.domain != DOMAIN or entry.state is not ConfigEntryState.LOADED:
         raise web.HTTPNotFound(text="unknown or unloaded Porchlight entry")
-    client: PorchlightClient = entry.runtime_data.client
-    return client
-
-
-def _http_error(err: PorchlightError) -> web.HTTPException:
-    """The add-on's failure as the status a browser understands (never its token)."""
-    if isinstance(err, PorchlightCommandError):
-        if err.code in (ErrorCode.NOT_FOUND, "http_404"):
-            return web.HTTPNotFound(text=err.message)
-        if err.code in (ErrorCode.INVALID_ARGS, "http_400"):
-            return web.HTTPBadRequest(text=err.message)
-    if isinstance(err, PorchlightAuthError):
-        return web.HTTPBadGateway(text="the add-on rejected Home Assistant's token")
-    return web.HTTPBadGateway(text=str(err))
+    data: PorchlightData = entry.runtime_data
+    return data
 
 
 class ClipView(HomeAssistantView):
@@ -85,13 +72,11 @@ class ClipView(HomeAssistantView):
         self.hass = hass
 
     async def get(self, request: web.Request, entry_id: str, clip_id: str) -> web.StreamResponse:
-        client = _client(self.hass, entry_id)
-        try:
-            upstream = await client.open_clip(
+        data = _data(self.hass, entry_id)
+        with translate_http_errors(data):
+            upstream = await data.client.open_clip(
                 clip_id, request.headers.get(hdrs.RANGE), user_name(request)
             )
-        except PorchlightError as err:
-            raise _http_error(err) from err
         try:
             response = web.StreamResponse(
                 status=upstream.status,
@@ -121,11 +106,9 @@ class SnapshotView(HomeAssistantView):
         self.hass = hass
 
     async def get(self, request: web.Request, entry_id: str, event_id: str) -> web.Response:
-        client = _client(self.hass, entry_id)
-        try:
-            jpeg = await client.event_snapshot(event_id, user_name(request))
-        except PorchlightError as err:
-            raise _http_error(err) from err
+        data = _data(self.hass, entry_id)
+        with translate_http_errors(data):
+            jpeg = await data.client.event_snapshot(event_id, user_name(request))
         return web.Response(
             body=jpeg,
             content_type="image/jpeg",

@@ -7,11 +7,11 @@ from typing import TYPE_CHECKING, Any
 
 from homeassistant.components.camera import async_get_image
 from homeassistant.const import ATTR_ENTITY_ID, SERVICE_TURN_OFF, SERVICE_TURN_ON
-from homeassistant.exceptions import HomeAssistantError
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.porchlight.entity import run_command
+from custom_components.porchlight.errors import translate_errors
 
 from .conftest import wait_for_state
 from .fake_addon import FakeAddon
@@ -123,15 +123,13 @@ async def test_number_out_of_range_is_refused_by_addon(
 ) -> None:
     # Bypass HA's own range check: the add-on's refusal must come back translated.
     data = mock_config_entry.runtime_data
-    action = data.client.set_recording_settings("front_door", pre_roll=99)
-    with pytest.raises(HomeAssistantError) as raised:
-        await run_command(
-            action,
-            camera="front_door",
-            command="set_recording_settings",
-        )
-    assert raised.value.translation_key == "command_failed"
-    assert "invalid_args" in str(raised.value.translation_placeholders)
+    with (
+        pytest.raises(ServiceValidationError) as raised,
+        translate_errors(data, action="set_recording_settings", target="front_door"),
+    ):
+        await data.client.set_recording_settings("front_door", pre_roll=99)
+    assert raised.value.translation_key == "addon_rejected"
+    assert "pre_roll" in str(raised.value.translation_placeholders)
 
 
 async def test_buttons(hass: HomeAssistant, loaded: FakeAddon) -> None:
@@ -183,10 +181,10 @@ async def test_command_for_unknown_camera_is_translated(
     camera = loaded.cameras.pop("front_door")  # the add-on now answers not_found
     with pytest.raises(HomeAssistantError) as raised:
         await call(hass, "switch", SERVICE_TURN_OFF, "switch.front_door_recording")
-    assert raised.value.translation_key == "command_failed"
+    assert raised.value.translation_key == "addon_not_found"
     assert raised.value.translation_placeholders == {
-        "camera": "front_door",
-        "command": "set_recording_settings",
+        "target": "front_door",
+        "action": "set_recording_settings",
         "error": "not_found: unknown camera 'front_door'",
     }
     loaded.cameras["front_door"] = camera
@@ -197,10 +195,10 @@ async def test_command_while_disconnected_is_translated(
 ) -> None:
     await loaded.stop()
     await wait_for_state(hass, lambda: not mock_config_entry.runtime_data.connected)
-    with pytest.raises(HomeAssistantError) as raised:
-        await run_command(
-            mock_config_entry.runtime_data.client.ring("front_door"),
-            camera="front_door",
-            command="ring",
-        )
-    assert raised.value.translation_key == "not_connected"
+    data = mock_config_entry.runtime_data
+    with (
+        pytest.raises(HomeAssistantError) as raised,
+        translate_errors(data, action="ring", target="front_door"),
+    ):
+        await data.client.ring("front_door")
+    assert raised.value.translation_key == "addon_unreachable"

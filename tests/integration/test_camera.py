@@ -61,7 +61,7 @@ async def test_camera_image_error_is_translated(
     fake_addon.cameras.pop("front_door")  # the add-on now answers 404
     with pytest.raises(HomeAssistantError) as raised:
         await async_get_image(hass, CAMERA)
-    assert raised.value.translation_key == "snapshot_failed"
+    assert raised.value.translation_key == "addon_not_found"
 
 
 async def test_mjpeg_stream_is_proxied(

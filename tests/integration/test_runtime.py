@@ -401,11 +401,14 @@ async def test_ring_of_a_camera_not_set_up_fires_nothing(
     assert [f["camera"] for f in fired] == ["front_door"]
 
 
-async def test_mjpeg_proxy_reports_bad_gateway(
+async def test_mjpeg_proxy_reports_the_addons_failure(
     hass: HomeAssistant, loaded: FakeAddon, hass_client: Any
 ) -> None:
     camera = loaded.cameras.pop("front_door")  # the add-on answers 404 for the stream
     client = await hass_client()
+    response = await client.get("/api/camera_proxy_stream/camera.front_door")
+    assert response.status == 404
+    await loaded.stop()  # and an add-on that is gone is a bad gateway
     response = await client.get("/api/camera_proxy_stream/camera.front_door")
     assert response.status == 502
     loaded.cameras["front_door"] = camera

@@ -114,7 +114,7 @@ async def test_protect_and_unprotect(
         await hass.services.async_call(
             DOMAIN, "protect_clip", {"clip_id": MISSING_CLIP}, blocking=True
         )
-    assert raised.value.translation_key == "action_rejected"
+    assert raised.value.translation_key == "addon_not_found"
     with pytest.raises(ServiceValidationError) as raised:
         await hass.services.async_call(
             DOMAIN, "protect_clip", {"clip_id": "../../etc"}, blocking=True
@@ -249,7 +249,7 @@ async def test_addon_failures(
     mock_config_entry.runtime_data.client._timeout = 0.2
     with pytest.raises(HomeAssistantError) as raised:
         await act(hass, "record_clip", seconds=5)
-    assert raised.value.translation_key == "action_failed"
+    assert raised.value.translation_key == "addon_unreachable"
     assert "no answer" in str(raised.value)
     # A refusal that is not about the input (privacy mode, disk full) is no validation error.
     loaded.failing_commands["record_clip"] = ErrorCode.UNAVAILABLE
@@ -257,5 +257,5 @@ async def test_addon_failures(
     with pytest.raises(HomeAssistantError) as raised:
         await act(hass, "record_clip", seconds=5)
     assert not isinstance(raised.value, ServiceValidationError)
-    assert raised.value.translation_key == "action_failed"
+    assert raised.value.translation_key == "addon_failed"
     assert "unavailable" in str(raised.value)
