@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, override
 from homeassistant.components.button import ButtonEntity, ButtonEntityDescription
 
 from .entity import PorchlightEntity, add_camera_entities
+from .protocol import Command
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
@@ -23,7 +24,7 @@ PARALLEL_UPDATES = 0
 
 @dataclass(frozen=True, kw_only=True)
 class PorchlightButtonEntityDescription(ButtonEntityDescription):
-    command: str
+    command: Command
     press_fn: Callable[[PorchlightClient, str], Awaitable[Any]]
 
 
@@ -31,13 +32,13 @@ DESCRIPTIONS = (
     PorchlightButtonEntityDescription(
         key="test_ring",
         translation_key="test_ring",
-        command="ring",
+        command=Command.RING,
         press_fn=lambda client, camera: client.ring(camera),
     ),
     PorchlightButtonEntityDescription(
         key="take_snapshot",
         translation_key="take_snapshot",
-        command="take_snapshot",
+        command=Command.TAKE_SNAPSHOT,
         press_fn=lambda client, camera: client.take_snapshot(camera),
     ),
 )

@@ -89,10 +89,10 @@ class PorchlightCamera(PorchlightEntity, Camera):
         await self._set_privacy(True)
 
     async def _set_privacy(self, enabled: bool) -> None:
-        privacy_mode = await self.run_command(
+        # The add-on's camera_state event writes the new state (the one writer).
+        await self.run_command(
             Command.SET_PRIVACY_MODE, self.data.client.set_privacy_mode(self.camera_name, enabled)
         )
-        self.data.update_camera(self.camera_name, privacy_mode=privacy_mode)
 
     @override
     async def async_enable_motion_detection(self) -> None:
@@ -103,12 +103,10 @@ class PorchlightCamera(PorchlightEntity, Camera):
         await self._set_motion(False)
 
     async def _set_motion(self, enabled: bool) -> None:
-        settings = await self.run_command(
+        await self.run_command(
             Command.SET_MOTION_SETTINGS,
             self.data.client.set_motion_settings(self.camera_name, enabled=enabled),
         )
-        # The result is authoritative; older add-ons send no camera_state event after it.
-        self.data.update_camera(self.camera_name, motion_settings=settings)
 
     @override
     async def async_camera_image(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, cast
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import CALLBACK_TYPE, callback
@@ -140,15 +140,6 @@ class PorchlightData:
     def handle_connection(self, connected: bool) -> None:
         self.connected = connected
         self._notify()
-
-    @callback
-    def update_camera(self, camera: str, **changes: Any) -> None:
-        """Apply a command's result at once (a `camera_state` event may follow, or not)."""
-        current = self.cameras.get(camera)
-        if current is None:
-            return
-        self.cameras[camera] = cast(CameraState, {**current, **changes})
-        self._notify(camera)
 
     @callback
     def handle_storage(self, storage: StorageStatus) -> None:

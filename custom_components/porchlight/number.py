@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, override
+from typing import TYPE_CHECKING, override
 
 from homeassistant.components.number import (
     NumberDeviceClass,
@@ -14,6 +14,7 @@ from homeassistant.components.number import (
 from homeassistant.const import PERCENTAGE, EntityCategory, UnitOfTime
 
 from .entity import PorchlightEntity, add_camera_entities
+from .protocol import Command
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
@@ -28,18 +29,21 @@ if TYPE_CHECKING:
 PARALLEL_UPDATES = 0
 
 
-def _motion(key: str) -> Callable[[PorchlightClient, str, float], Awaitable[dict[str, Any]]]:
-    async def set_value(client: PorchlightClient, camera: str, value: float) -> dict[str, Any]:
+type SetFn = Callable[[PorchlightClient, str, float], Awaitable[None]]
+
+
+def _motion(key: str) -> SetFn:
+    async def set_value(client: PorchlightClient, camera: str, value: float) -> None:
         # The threshold is an integer on the wire; the area a float.
         wire = int(value) if key == "threshold" else value
-        return {"motion_settings": await client.set_motion_settings(camera, **{key: wire})}
+        await client.set_motion_settings(camera, **{key: wire})
 
     return set_value
 
 
-def _recording(key: str) -> Callable[[PorchlightClient, str, float], Awaitable[dict[str, Any]]]:
-    async def set_value(client: PorchlightClient, camera: str, value: float) -> dict[str, Any]:
-        return {"recording": await client.set_recording_settings(camera, **{key: value})}
+def _recording(key: str) -> SetFn:
+    async def set_value(client: PorchlightClient, camera: str, value: float) -> None:
+        await client.set_recording_settings(camera, **{key: value})
 
     return set_value
 
@@ -54,11 +58,18 @@ def _recording_value(key: str) -> Callable[[CameraState], float | None]:
 
 @dataclass(frozen=True, kw_only=True)
 class PorchlightNumberEntityDescription(NumberEntityDescription):
-    """A camera setting; `set_fn` returns the camera-state fields its command changed."""
+    """A camera setting: how to read it and which command sets it.
 
-    command: str
+    Attributes:
+        command: The protocol command `set_fn` sends (named in errors).
+        value_fn: The value from a `CameraState` (native unit); None when unknown.
+        set_fn: Sends the command for (client, camera name, value). The new value is not
+            taken from its result: it arrives as the add-on's `camera_state` event.
+    """
+
+    command: Command
     value_fn: Callable[[CameraState], float | None]
-    set_fn: Callable[[PorchlightClient, str, float], Awaitable[dict[str, Any]]]
+    set_fn: SetFn
 
 
 # Ranges are the protocol's (docs/protocol.md): the add-on rejects anything outside them.
@@ -71,7 +82,7 @@ DESCRIPTIONS = (
         native_max_value=255,
         native_step=1,
         mode=NumberMode.BOX,
-        command="set_motion_settings",
+        command=Command.SET_MOTION_SETTINGS,
         value_fn=lambda camera: camera["motion_settings"]["threshold"],
         set_fn=_motion("threshold"),
     ),
@@ -84,7 +95,7 @@ DESCRIPTIONS = (
         native_step=0.5,
         native_unit_of_measurement=PERCENTAGE,
         mode=NumberMode.BOX,
-        command="set_motion_settings",
+        command=Command.SET_MOTION_SETTINGS,
         value_fn=lambda camera: camera["motion_settings"]["min_area"],
         set_fn=_motion("min_area"),
     ),
@@ -97,7 +108,7 @@ DESCRIPTIONS = (
         native_min_value=0,
         native_max_value=30,
         native_step=1,
-        command="set_recording_settings",
+        command=Command.SET_RECORDING_SETTINGS,
         value_fn=_recording_value("pre_roll"),
         set_fn=_recording("pre_roll"),
     ),
@@ -111,7 +122,7 @@ DESCRIPTIONS = (
         native_max_value=300,
         native_step=1,
         mode=NumberMode.BOX,
-        command="set_recording_settings",
+        command=Command.SET_RECORDING_SETTINGS,
         value_fn=_recording_value("post_roll"),
         set_fn=_recording("post_roll"),
     ),
@@ -141,7 +152,7 @@ class PorchlightNumber(PorchlightEntity, NumberEntity):
     @override
     async def async_set_native_value(self, value: float) -> None:
         description = self.entity_description
-        changes = await self.run_command(
+        # The add-on's camera_state event writes the new value (the one writer).
+        await self.run_command(
             description.command, description.set_fn(self.data.client, self.camera_name, value)
         )
-        self.data.update_camera(self.camera_name, **changes)

@@ -9,6 +9,7 @@ from homeassistant.components.switch import SwitchEntity, SwitchEntityDescriptio
 from homeassistant.const import EntityCategory
 
 from .entity import PorchlightEntity, add_camera_entities
+from .protocol import Command
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
@@ -24,16 +25,16 @@ if TYPE_CHECKING:
 PARALLEL_UPDATES = 0
 
 
-async def _set_motion(client: PorchlightClient, camera: str, on: bool) -> dict[str, Any]:
-    return {"motion_settings": await client.set_motion_settings(camera, enabled=on)}
+async def _set_motion(client: PorchlightClient, camera: str, on: bool) -> None:
+    await client.set_motion_settings(camera, enabled=on)
 
 
-async def _set_recording(client: PorchlightClient, camera: str, on: bool) -> dict[str, Any]:
-    return {"recording": await client.set_recording_settings(camera, enabled=on)}
+async def _set_recording(client: PorchlightClient, camera: str, on: bool) -> None:
+    await client.set_recording_settings(camera, enabled=on)
 
 
-async def _set_privacy(client: PorchlightClient, camera: str, on: bool) -> dict[str, Any]:
-    return {"privacy_mode": await client.set_privacy_mode(camera, on)}
+async def _set_privacy(client: PorchlightClient, camera: str, on: bool) -> None:
+    await client.set_privacy_mode(camera, on)
 
 
 def _recording_enabled(camera: CameraState) -> bool | None:
@@ -45,12 +46,16 @@ def _recording_enabled(camera: CameraState) -> bool | None:
 class PorchlightSwitchEntityDescription(SwitchEntityDescription):
     """How to read a switch from a camera's state and which command sets it.
 
-    `set_fn` returns the camera-state fields its command's result changed.
+    Attributes:
+        command: The protocol command `set_fn` sends (named in errors).
+        is_on_fn: The switch's state from a `CameraState`; None when unknown.
+        set_fn: Sends the command for (client, camera name, on). The new state is not
+            taken from its result: it arrives as the add-on's `camera_state` event.
     """
 
-    command: str
+    command: Command
     is_on_fn: Callable[[CameraState], bool | None]
-    set_fn: Callable[[PorchlightClient, str, bool], Awaitable[dict[str, Any]]]
+    set_fn: Callable[[PorchlightClient, str, bool], Awaitable[None]]
 
 
 DESCRIPTIONS = (
@@ -58,7 +63,7 @@ DESCRIPTIONS = (
         key="motion_detection",
         translation_key="motion_detection",
         entity_category=EntityCategory.CONFIG,
-        command="set_motion_settings",
+        command=Command.SET_MOTION_SETTINGS,
         is_on_fn=lambda camera: camera["motion_settings"]["enabled"],
         set_fn=_set_motion,
     ),
@@ -66,7 +71,7 @@ DESCRIPTIONS = (
         key="recording",
         translation_key="recording",
         entity_category=EntityCategory.CONFIG,
-        command="set_recording_settings",
+        command=Command.SET_RECORDING_SETTINGS,
         is_on_fn=_recording_enabled,
         set_fn=_set_recording,
     ),
@@ -74,7 +79,7 @@ DESCRIPTIONS = (
     PorchlightSwitchEntityDescription(
         key="privacy_mode",
         translation_key="privacy_mode",
-        command="set_privacy_mode",
+        command=Command.SET_PRIVACY_MODE,
         is_on_fn=lambda camera: camera.get("privacy_mode"),
         set_fn=_set_privacy,
     ),
@@ -111,7 +116,8 @@ class PorchlightSwitch(PorchlightEntity, SwitchEntity):
 
     async def _set(self, on: bool) -> None:
         description = self.entity_description
-        changes = await self.run_command(
+        # The add-on's camera_state event is the one writer of the state: a result
+        # written here could be older than an event that already arrived.
+        await self.run_command(
             description.command, description.set_fn(self.data.client, self.camera_name, on)
         )
-        self.data.update_camera(self.camera_name, **changes)

@@ -261,6 +261,11 @@ class FakeAddon:
     def camera_state_changed(self, camera: str) -> EventMessage:
         return self.publish(EventType.CAMERA_STATE, camera, dict(self.cameras[camera]))
 
+    def answer(self, message_id: int, result: dict[str, Any]) -> None:
+        """Send a (late) result for a command that was left unanswered (`silent_commands`)."""
+        for connection in self._connections:
+            connection.queue.put_nowait(dict(result_ok(message_id, result)))
+
     def status(self, camera: str, status: str, reason: str | None) -> EventMessage:
         self.cameras[camera]["status"] = status
         self.cameras[camera]["status_reason"] = reason
@@ -489,6 +494,7 @@ class FakeAddon:
                         if key in args:
                             settings[key] = args[key]  # type: ignore[literal-required,unused-ignore]
                     result = result_ok(message_id, dict(settings))
+                    self.camera_state_changed(camera)
                 case Command.SET_RECORDING_SETTINGS:
                     camera = self._camera_arg(args)
                     recording = self.cameras[camera]["recording"]

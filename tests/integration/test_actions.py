@@ -3,6 +3,7 @@ its command, the state follows the result, and failures become translated errors
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING, Any
 
 from homeassistant.components.camera import async_get_image
@@ -12,6 +13,7 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.porchlight.errors import translate_errors
+from tests.helpers.waiting import wait_until as wait_for
 
 from .conftest import wait_for_state
 from .fake_addon import FakeAddon
@@ -202,3 +204,73 @@ async def test_command_while_disconnected_is_translated(
     ):
         await data.client.ring("front_door")
     assert raised.value.translation_key == "addon_unreachable"
+
+
+@pytest.mark.parametrize(
+    ("entity_id", "service", "data", "command", "apply", "read"),
+    [
+        (
+            "switch.front_door_privacy_mode",
+            SERVICE_TURN_ON,
+            {},
+            "set_privacy_mode",
+            lambda camera, new: camera.update(privacy_mode=new),
+            lambda hass: state(hass, "switch.front_door_privacy_mode") == "on",
+        ),
+        (
+            "number.front_door_post_roll",
+            "set_value",
+            {"value": 42},
+            "set_recording_settings",
+            lambda camera, new: camera["recording"].update(post_roll=42.0 if new else 10.0),
+            lambda hass: float(state(hass, "number.front_door_post_roll")) == 42.0,
+        ),
+        (
+            "camera.front_door",
+            "disable_motion_detection",
+            {},
+            "set_motion_settings",
+            lambda camera, new: camera["motion_settings"].update(enabled=not new),
+            lambda hass: hass.states.get("camera.front_door").attributes.get("motion_detection")
+            is not True,
+        ),
+    ],
+)
+async def test_a_late_command_result_cannot_overwrite_a_newer_event(
+    hass: HomeAssistant,
+    loaded: FakeAddon,
+    mock_config_entry: MockConfigEntry,
+    entity_id: str,
+    service: str,
+    data: dict[str, Any],
+    command: str,
+    apply: Any,
+    read: Any,
+) -> None:
+    """The add-on's camera_state events are the one writer of camera state."""
+    client = mock_config_entry.runtime_data.client
+    loaded.silent_commands.add(command)
+    domain = entity_id.split(".")[0]
+    # Not a Home Assistant task: waiting for Home Assistant would wait for the answer.
+    task = asyncio.create_task(call(hass, domain, service, entity_id, **data))
+    await wait_for(lambda: bool(loaded.commands) and last_command(loaded)[0] == command)
+    message_id = loaded.commands[-1]["message_id"]
+    # The add-on applies the change and says so; then another client undoes it.
+    camera = loaded.cameras["front_door"]
+    apply(camera, True)
+    loaded.camera_state_changed("front_door")
+    await wait_for(lambda: read(hass))
+    apply(camera, False)
+    loaded.camera_state_changed("front_door")
+    await wait_for(lambda: client.last_event == (loaded.boot_id, loaded.seq))
+    assert not read(hass)
+    # Only now the first command's result arrives, saying what it set back then.
+    stale = {
+        "set_privacy_mode": {"privacy_mode": True},
+        "set_recording_settings": {"enabled": True, "pre_roll": 5.0, "post_roll": 42.0},
+        "set_motion_settings": {"enabled": False, "threshold": 25, "min_area": 1.0},
+    }[command]
+    loaded.answer(message_id, stale)
+    await task
+    await hass.async_block_till_done()
+    assert not read(hass)
