@@ -25,22 +25,30 @@ import statistics
 import sys
 import tempfile
 import time
+from typing import TYPE_CHECKING
 from unittest.mock import patch
 
 import aiohttp
 from aiohttp.resolver import ThreadedResolver
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT), str(ROOT / "addon")]
+# The presser is the bare client library (pyporchlight, no Home Assistant imports); only
+# the measured side, the integration, runs inside Home Assistant.
+sys.path[:0] = [str(ROOT), str(ROOT / "addon"), str(ROOT / "custom_components" / "porchlight")]
 
 from homeassistant import loader  # noqa: E402
 from homeassistant.core import Event, HomeAssistant, callback  # noqa: E402
+
+if TYPE_CHECKING:  # the same files, type-checked under their package path
+    from custom_components.porchlight.pyporchlight.client import PorchlightClient
+    from custom_components.porchlight.pyporchlight.protocol import EventMessage, EventType
+else:
+    from pyporchlight.client import PorchlightClient
+    from pyporchlight.protocol import EventMessage, EventType
 from pytest_homeassistant_custom_component.common import (  # noqa: E402
     async_test_home_assistant,
 )
 
-from custom_components.porchlight.client import PorchlightClient  # noqa: E402
-from custom_components.porchlight.protocol import EventMessage, EventType  # noqa: E402
 from tests.e2e.addon_process import AddonProcess  # noqa: E402
 from tests.e2e.entries import entry_for, setup_entry, unload_entry  # noqa: E402
 

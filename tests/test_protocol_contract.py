@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from custom_components.porchlight import protocol as client_protocol
+from custom_components.porchlight.pyporchlight import protocol as client_protocol
 from porchlight_edge import protocol as server_protocol
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -18,7 +18,7 @@ DOC = (ROOT / "docs" / "protocol.md").read_text()
 
 def test_integration_copy_is_identical() -> None:
     source = ROOT / "addon" / "porchlight_edge" / "protocol.py"
-    copy = ROOT / "custom_components" / "porchlight" / "protocol.py"
+    copy = ROOT / "custom_components" / "porchlight" / "pyporchlight" / "protocol.py"
     assert copy.read_bytes() == source.read_bytes(), "run scripts/sync-protocol"
 
 

@@ -14,7 +14,6 @@ from homeassistant.helpers import (
 )
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 
-from .client import PorchlightClient
 from .const import (
     ATTR_CAMERA,
     ATTR_CLIP_ID,
@@ -37,12 +36,13 @@ from .const import (
 )
 from .data import PorchlightConfigEntry, PorchlightData
 from .entity import camera_identifier, server_device_info
-from .exceptions import (
+from .pyporchlight.client import PorchlightClient
+from .pyporchlight.exceptions import (
     PorchlightAuthError,
     PorchlightError,
     PorchlightUnsupportedVersion,
 )
-from .protocol import EventMessage, EventType
+from .pyporchlight.protocol import EventMessage, EventType
 from .services import async_setup_services
 from .views import ClipView, SnapshotView, clip_url
 from .voice import async_setup_voice

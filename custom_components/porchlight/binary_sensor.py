@@ -15,7 +15,7 @@ from homeassistant.components.binary_sensor import (
 from homeassistant.components.binary_sensor.const import BinarySensorDeviceClass
 
 from .entity import PorchlightEntity, add_camera_entities
-from .protocol import CameraStatus
+from .pyporchlight.protocol import CameraStatus
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
     from .data import PorchlightConfigEntry
-    from .protocol import CameraState
+    from .pyporchlight.protocol import CameraState
 
 PARALLEL_UPDATES = 0
 

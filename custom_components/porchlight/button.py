@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, override
 from homeassistant.components.button import ButtonEntity, ButtonEntityDescription
 
 from .entity import PorchlightEntity, add_camera_entities
-from .protocol import Command
+from .pyporchlight.protocol import Command
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
@@ -16,8 +16,8 @@ if TYPE_CHECKING:
     from homeassistant.core import HomeAssistant
     from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-    from .client import PorchlightClient
     from .data import PorchlightConfigEntry
+    from .pyporchlight.client import PorchlightClient
 
 PARALLEL_UPDATES = 0
 

@@ -16,7 +16,7 @@ from homeassistant.helpers.entity import EntityDescription
 from .const import MANUFACTURER
 from .entity import PorchlightEntity, add_camera_entities
 from .errors import translate_http_errors
-from .protocol import CameraStatus, Command
+from .pyporchlight.protocol import CameraStatus, Command
 
 if TYPE_CHECKING:
     from homeassistant.core import HomeAssistant

@@ -18,14 +18,14 @@ from homeassistant.helpers.selector import (
 )
 import probatio
 
-from .client import PorchlightClient
 from .const import CONF_TOKEN, DEFAULT_NAME, DOMAIN
-from .exceptions import (
+from .pyporchlight.client import PorchlightClient
+from .pyporchlight.exceptions import (
     PorchlightAuthError,
     PorchlightConnectionError,
     PorchlightUnsupportedVersion,
 )
-from .protocol import DEFAULT_PORT, ServerInfo
+from .pyporchlight.protocol import DEFAULT_PORT, ServerInfo
 
 if TYPE_CHECKING:
     from collections.abc import Mapping

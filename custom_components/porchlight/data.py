@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, cast
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import CALLBACK_TYPE, callback
 
-from .protocol import (
+from .pyporchlight.protocol import (
     CameraState,
     EventKind,
     EventMessage,
@@ -25,7 +25,7 @@ from .protocol import (
 )
 
 if TYPE_CHECKING:
-    from .client import PorchlightClient
+    from .pyporchlight.client import PorchlightClient
 
 type PorchlightConfigEntry = ConfigEntry[PorchlightData]
 type UpdateListener = Callable[[], None]

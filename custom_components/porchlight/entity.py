@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
     from .data import PorchlightConfigEntry, PorchlightData
-    from .protocol import CameraState, ServerInfo
+    from .pyporchlight.protocol import CameraState, ServerInfo
 
 
 def camera_identifier(instance_id: str, camera: str) -> tuple[str, str]:

@@ -25,13 +25,13 @@ from aiohttp import web
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 
 from .const import DOMAIN
-from .exceptions import (
+from .pyporchlight.exceptions import (
     PorchlightAuthError,
     PorchlightCommandError,
     PorchlightConnectionError,
     PorchlightError,
 )
-from .protocol import ErrorCode
+from .pyporchlight.protocol import ErrorCode
 
 if TYPE_CHECKING:
     from collections.abc import Iterator

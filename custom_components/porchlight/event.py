@@ -14,7 +14,7 @@ from homeassistant.components.event import (
 from homeassistant.core import HomeAssistant, callback
 
 from .entity import PorchlightEntity, add_camera_entities
-from .protocol import EventMessage, EventType
+from .pyporchlight.protocol import EventMessage, EventType
 
 if TYPE_CHECKING:
     from collections.abc import Callable

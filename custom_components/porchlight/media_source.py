@@ -29,17 +29,17 @@ from homeassistant.components.media_source import (
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.util import dt as dt_util
 
-from .client import CLIP_ID_RE
 from .const import DOMAIN
-from .exceptions import PorchlightError
-from .protocol import CAMERA_NAME_RE, EventKind
+from .pyporchlight.exceptions import PorchlightError
+from .pyporchlight.http import CLIP_ID_RE
+from .pyporchlight.protocol import CAMERA_NAME_RE, EventKind
 from .views import clip_url, snapshot_url
 
 if TYPE_CHECKING:
     from homeassistant.core import HomeAssistant
 
-    from .client import PorchlightClient
     from .data import PorchlightConfigEntry
+    from .pyporchlight.client import PorchlightClient
 
 CLIP: Final = "clip~"
 SNAPSHOT: Final = "snapshot~"

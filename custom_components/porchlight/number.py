@@ -14,7 +14,7 @@ from homeassistant.components.number import (
 from homeassistant.const import PERCENTAGE, EntityCategory, UnitOfTime
 
 from .entity import PorchlightEntity, add_camera_entities
-from .protocol import Command
+from .pyporchlight.protocol import Command
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
@@ -22,9 +22,9 @@ if TYPE_CHECKING:
     from homeassistant.core import HomeAssistant
     from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-    from .client import PorchlightClient
     from .data import PorchlightConfigEntry
-    from .protocol import CameraState
+    from .pyporchlight.client import PorchlightClient
+    from .pyporchlight.protocol import CameraState
 
 PARALLEL_UPDATES = 0
 

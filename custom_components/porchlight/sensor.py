@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from homeassistant.helpers.typing import StateType
 
     from .data import PorchlightConfigEntry
-    from .protocol import CameraState, StorageStatus
+    from .pyporchlight.protocol import CameraState, StorageStatus
 
 PARALLEL_UPDATES = 0
 

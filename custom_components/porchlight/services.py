@@ -19,10 +19,10 @@ from homeassistant.util import dt as dt_util
 from homeassistant.util.json import JsonValueType
 import probatio
 
-from .client import CLIP_ID_RE
 from .const import DOMAIN
 from .entity import camera_identifier
 from .errors import translate_errors
+from .pyporchlight.http import CLIP_ID_RE
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable

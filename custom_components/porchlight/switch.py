@@ -9,7 +9,7 @@ from homeassistant.components.switch import SwitchEntity, SwitchEntityDescriptio
 from homeassistant.const import EntityCategory
 
 from .entity import PorchlightEntity, add_camera_entities
-from .protocol import Command
+from .pyporchlight.protocol import Command
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
@@ -17,9 +17,9 @@ if TYPE_CHECKING:
     from homeassistant.core import HomeAssistant
     from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-    from .client import PorchlightClient
     from .data import PorchlightConfigEntry
-    from .protocol import CameraState
+    from .pyporchlight.client import PorchlightClient
+    from .pyporchlight.protocol import CameraState
 
 # Each action is one websocket command; the add-on handles them concurrently.
 PARALLEL_UPDATES = 0

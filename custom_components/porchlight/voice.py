@@ -19,8 +19,8 @@ from homeassistant.helpers import intent
 from homeassistant.util import dt as dt_util
 
 from .const import DOMAIN, LOGGER
-from .exceptions import PorchlightError
-from .protocol import EventKind
+from .pyporchlight.exceptions import PorchlightError
+from .pyporchlight.protocol import EventKind
 
 if TYPE_CHECKING:
     from datetime import datetime

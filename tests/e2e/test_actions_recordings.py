@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 
 from custom_components.porchlight.const import DOMAIN
-from custom_components.porchlight.protocol import EventMessage, EventType
+from custom_components.porchlight.pyporchlight.protocol import EventMessage, EventType
 from custom_components.porchlight.views import clip_url
 from tests.helpers.footage import make_h264
 from tests.helpers.waiting import wait_until

@@ -17,8 +17,8 @@ import numpy as np
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.porchlight.client import PorchlightClient
 from custom_components.porchlight.const import CONF_TOKEN, DOMAIN
+from custom_components.porchlight.pyporchlight.client import PorchlightClient
 from tests.helpers.waiting import wait_until
 
 from .addon_process import AddonProcess

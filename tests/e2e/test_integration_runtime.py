@@ -22,8 +22,8 @@ import numpy as np
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.porchlight.client import PorchlightClient
 from custom_components.porchlight.const import CONF_TOKEN, DOMAIN, EVENT_PORCHLIGHT
+from custom_components.porchlight.pyporchlight.client import PorchlightClient
 from tests.helpers.waiting import wait_until
 
 from .addon_process import AddonProcess
@@ -87,9 +87,9 @@ async def test_ring_connected_and_during_a_dropped_connection(
 
     # Drop the integration's websocket (same add-on run, same boot id) and ring in the gap.
     client = data.client
-    assert client._ws is not None
+    assert client.transport is not None
     boot_id = data.server_info["boot_id"]
-    await client._ws.close()
+    await client.transport.ws.close()
     await wait_until(lambda: not data.connected, 5, "the disconnect to be noticed")
     assert hass.states.get(DOORBELL).state == STATE_UNAVAILABLE  # type: ignore[union-attr]
     missed = await press(addon)

@@ -16,9 +16,9 @@ from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.porchlight.client import PorchlightClient
 from custom_components.porchlight.media_source import local_time
-from custom_components.porchlight.protocol import EventMessage, EventType
+from custom_components.porchlight.pyporchlight.client import PorchlightClient
+from custom_components.porchlight.pyporchlight.protocol import EventMessage, EventType
 from tests.helpers.footage import make_h264
 from tests.helpers.waiting import wait_until
 

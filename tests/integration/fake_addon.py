@@ -23,7 +23,7 @@ from aiohttp import WSMsgType, web
 import cv2
 import numpy as np
 
-from custom_components.porchlight.protocol import (
+from custom_components.porchlight.pyporchlight.protocol import (
     EVENT_BUFFER_SIZE,
     PROTOCOL_VERSION,
     WS_PATH,

@@ -10,19 +10,20 @@ import logging
 import aiohttp
 import pytest
 
-from custom_components.porchlight.client import PorchlightClient
-from custom_components.porchlight.exceptions import (
+from custom_components.porchlight.pyporchlight.client import PorchlightClient
+from custom_components.porchlight.pyporchlight.exceptions import (
     PorchlightAuthError,
     PorchlightCommandError,
     PorchlightConnectionError,
     PorchlightUnsupportedVersion,
 )
-from custom_components.porchlight.protocol import (
+from custom_components.porchlight.pyporchlight.protocol import (
     PROTOCOL_VERSION,
     EventMessage,
     EventType,
     ServerState,
 )
+from custom_components.porchlight.pyporchlight.reconnect import ReconnectState
 
 from .conftest import wait_for
 from .fake_addon import FakeAddon, decode_jpeg
@@ -320,7 +321,9 @@ async def test_backoff_doubles_up_to_the_cap_and_resets(
     client = make_client(session, fake_addon, backoff_min=1.0, backoff_max=8.0)
     recorder = Recorder()
     await fake_addon.stop()
-    monkeypatch.setattr("custom_components.porchlight.client.asyncio.sleep", recording_sleep)
+    monkeypatch.setattr(
+        "custom_components.porchlight.pyporchlight.reconnect.asyncio.sleep", recording_sleep
+    )
     recorder.start(client)
     try:
         await wait_for(lambda: len(delays) >= 6)
@@ -337,19 +340,42 @@ async def test_backoff_doubles_up_to_the_cap_and_resets(
         await client.stop()
 
 
-async def test_auth_failure_on_reconnect_stops_retrying(
-    fake_addon: FakeAddon,
-    running: Callable[[], Awaitable[tuple[PorchlightClient, Recorder]]],
+async def test_auth_failure_waits_the_longest_backoff_and_reports_once(
+    session: aiohttp.ClientSession, fake_addon: FakeAddon, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    client, recorder = await running()
-    fake_addon.token = "rotated"
-    await fake_addon.drop_connections()
-    await wait_for(lambda: recorder.auth_failed == 1)
-    attempts = fake_addon.auth_attempts
-    await asyncio.sleep(0.1)
-    assert fake_addon.auth_attempts == attempts  # no retry loop against a bad token
-    assert recorder.connection == [True, False]
-    assert not client.connected
+    delays: list[float] = []
+    real_sleep = asyncio.sleep
+
+    async def recording_sleep(delay: float) -> None:
+        if delay >= 1.0:  # the client's backoff (the test's own polling sleeps less)
+            delays.append(delay)
+            delay = 0
+        await real_sleep(delay)
+
+    monkeypatch.setattr(
+        "custom_components.porchlight.pyporchlight.reconnect.asyncio.sleep", recording_sleep
+    )
+    client = make_client(session, fake_addon, backoff_min=1.0, backoff_max=8.0)
+    recorder = Recorder()
+    recorder.start(client)
+    try:
+        await wait_for(lambda: recorder.connection == [True] and fake_addon.subscriber_count == 1)
+        fake_addon.token = "rotated"
+        await fake_addon.drop_connections()
+        await wait_for(lambda: len(delays) >= 4)
+        # Lost connection: the shortest delay; then a rejected token: always the longest.
+        assert delays[:4] == [1.0, 8.0, 8.0, 8.0]
+        assert recorder.auth_failed == 1  # once per streak, not per attempt
+        assert recorder.connection == [True, False]
+        assert client.reconnect is not None
+        assert client.reconnect.state in (ReconnectState.WAITING, ReconnectState.CONNECTING)
+        # The token is good again (the user put the old one back): it reconnects by itself.
+        fake_addon.token = "good-token"
+        await wait_for(lambda: recorder.connection == [True, False, True])
+        assert client.reconnect.state is ReconnectState.CONNECTED
+    finally:
+        await client.stop()
+    assert client.reconnect.state is ReconnectState.STOPPED
 
 
 async def test_connection_loss_and_return_are_logged_once(
@@ -358,12 +384,14 @@ async def test_connection_loss_and_return_are_logged_once(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     _, recorder = await running()
-    caplog.set_level(logging.DEBUG, logger="custom_components.porchlight.client")
+    caplog.set_level(logging.DEBUG, logger="custom_components.porchlight.pyporchlight")
     await fake_addon.stop()
     await asyncio.sleep(0.2)  # several failed attempts
     await fake_addon.start()
     await wait_for(lambda: recorder.connection == [True, False, True])
-    ours = [r for r in caplog.records if r.name == "custom_components.porchlight.client"]
+    ours = [
+        r for r in caplog.records if r.name.startswith("custom_components.porchlight.pyporchlight")
+    ]
     warnings = [r for r in ours if r.levelno >= logging.WARNING]
     infos = [r for r in ours if r.levelno == logging.INFO]
     assert len(warnings) == 1, [r.getMessage() for r in warnings]

@@ -18,12 +18,12 @@ import aiohttp
 from aiohttp import WSMsgType, web
 import pytest
 
-from custom_components.porchlight.client import PorchlightClient
-from custom_components.porchlight.exceptions import (
+from custom_components.porchlight.pyporchlight.client import PorchlightClient
+from custom_components.porchlight.pyporchlight.exceptions import (
     PorchlightCommandError,
     PorchlightConnectionError,
 )
-from custom_components.porchlight.protocol import (
+from custom_components.porchlight.pyporchlight.protocol import (
     PROTOCOL_VERSION,
     ErrorCode,
     EventMessage,
@@ -235,7 +235,7 @@ async def test_garbage_and_malformed_events_are_ignored(
         if event["seq"] == 2:
             raise RuntimeError("a faulty listener")  # must not take the connection down
 
-    with caplog.at_level(logging.DEBUG, logger="custom_components.porchlight.client"):
+    with caplog.at_level(logging.DEBUG, logger="custom_components.porchlight.pyporchlight"):
         client.start(on_event=on_event, on_state=states.append, on_connection=lambda _: None)
         await wait_for(lambda: len(events) == 2)
         await client.ping()  # still connected and answering
@@ -314,10 +314,10 @@ async def test_send_failure_is_a_connection_error(
 ) -> None:
     client = PorchlightClient(session, "127.0.0.1", fake_addon.port, fake_addon.token)
     await client.connect()
-    assert client._ws is not None
+    assert client.transport is not None
     # The transport died between the connected check and the write.
     with (
-        patch.object(client._ws, "send_json", side_effect=ConnectionResetError("reset")),
+        patch.object(client.transport.ws, "send_json", side_effect=ConnectionResetError("reset")),
         pytest.raises(PorchlightConnectionError, match="sending 'ping' failed"),
     ):
         await client.ping()

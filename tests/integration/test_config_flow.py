@@ -15,7 +15,7 @@ from pytest_homeassistant_custom_component.common import (
 )
 
 from custom_components.porchlight.const import CONF_TOKEN, DOMAIN
-from custom_components.porchlight.protocol import PROTOCOL_VERSION
+from custom_components.porchlight.pyporchlight.protocol import PROTOCOL_VERSION
 
 from .conftest import setup_integration
 from .fake_addon import FakeAddon

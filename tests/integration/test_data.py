@@ -6,9 +6,9 @@ from typing import Any, cast
 
 import pytest
 
-from custom_components.porchlight.client import PorchlightClient
 from custom_components.porchlight.data import PorchlightData
-from custom_components.porchlight.protocol import EventMessage, ServerInfo, ServerState
+from custom_components.porchlight.pyporchlight.client import PorchlightClient
+from custom_components.porchlight.pyporchlight.protocol import EventMessage, ServerInfo, ServerState
 
 from .fake_addon import make_camera, make_storage
 

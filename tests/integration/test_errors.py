@@ -12,7 +12,7 @@ import pytest
 
 from custom_components.porchlight.const import DOMAIN
 from custom_components.porchlight.errors import ErrorKind, error_kind
-from custom_components.porchlight.exceptions import (
+from custom_components.porchlight.pyporchlight.exceptions import (
     PorchlightAuthError,
     PorchlightCommandError,
     PorchlightConnectionError,

@@ -12,7 +12,7 @@ from pytest_homeassistant_custom_component.common import (
 )
 
 from custom_components.porchlight.const import DOMAIN
-from custom_components.porchlight.protocol import PROTOCOL_VERSION
+from custom_components.porchlight.pyporchlight.protocol import PROTOCOL_VERSION
 
 from .conftest import setup_integration, wait_for_state as wait_for
 from .fake_addon import FakeAddon

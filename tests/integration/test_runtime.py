@@ -25,7 +25,7 @@ from pytest_homeassistant_custom_component.common import (
 from custom_components.porchlight import async_remove_config_entry_device
 from custom_components.porchlight.const import DOMAIN, EVENT_PORCHLIGHT
 from custom_components.porchlight.device_trigger import async_validate_trigger_config
-from custom_components.porchlight.protocol import PROTOCOL_VERSION, EventType
+from custom_components.porchlight.pyporchlight.protocol import PROTOCOL_VERSION, EventType
 
 from .conftest import setup_integration, wait_for_state
 from .fake_addon import BASE_TIME, FakeAddon, decode_jpeg, make_camera
@@ -247,7 +247,7 @@ async def test_last_visitor_image(
 async def test_invalid_event_id_is_refused(
     hass: HomeAssistant, loaded: FakeAddon, mock_config_entry: MockConfigEntry
 ) -> None:
-    from custom_components.porchlight.exceptions import PorchlightCommandError
+    from custom_components.porchlight.pyporchlight.exceptions import PorchlightCommandError
 
     with pytest.raises(PorchlightCommandError, match="invalid event id"):
         await mock_config_entry.runtime_data.client.event_snapshot("../../etc/passwd")

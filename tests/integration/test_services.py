@@ -17,7 +17,7 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.porchlight.const import DOMAIN
-from custom_components.porchlight.protocol import ErrorCode
+from custom_components.porchlight.pyporchlight.protocol import ErrorCode
 
 from .conftest import setup_integration
 from .fake_addon import BASE_TIME, FakeAddon, decode_jpeg
@@ -246,7 +246,7 @@ async def test_addon_failures(
     hass: HomeAssistant, loaded: FakeAddon, mock_config_entry: MockConfigEntry
 ) -> None:
     loaded.silent_commands.add("record_clip")
-    mock_config_entry.runtime_data.client._timeout = 0.2
+    mock_config_entry.runtime_data.client.request_timeout = 0.2
     with pytest.raises(HomeAssistantError) as raised:
         await act(hass, "record_clip", seconds=5)
     assert raised.value.translation_key == "addon_unreachable"

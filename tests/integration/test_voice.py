@@ -16,7 +16,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.porchlight import voice
 from custom_components.porchlight.data import VisitorSnapshot
-from custom_components.porchlight.protocol import ErrorCode
+from custom_components.porchlight.pyporchlight.protocol import ErrorCode
 from custom_components.porchlight.voice import Visit, describe, spoken_time
 
 from .conftest import setup_integration, wait_for_state

@@ -1,0 +1,383 @@
+"""The Porchlight client: the add-on's commands, its HTTP endpoints, and staying connected.
+
+Knows nothing of Home Assistant (aiohttp, asyncio and the shared `protocol` only), so it
+can be tested against a fake server and reused by tools. The wire contract is
+docs/protocol.md; `run()` keeps a connection up and delivers each event exactly once.
+
+Errors: every method raises `PorchlightConnectionError` when the add-on cannot be reached
+(or the connection drops, or no answer comes within `request_timeout` seconds) and
+`PorchlightCommandError` (`code` an `ErrorCode`) when the add-on refuses.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+import logging
+from typing import TYPE_CHECKING, Any, cast
+
+from .exceptions import PorchlightConnectionError, PorchlightError
+from .http import HttpApi
+from .protocol import (
+    WS_PATH,
+    Command,
+    EventMessage,
+    MotionSettings,
+    RecordingSettings,
+    ServerInfo,
+    ServerState,
+    StorageStatus,
+)
+from .reconnect import (
+    AuthFailedCallback,
+    Backoff,
+    ConnectionCallback,
+    ReconnectLogic,
+    VersionCallback,
+)
+from .transport import Transport
+
+if TYPE_CHECKING:
+    import aiohttp
+
+_LOGGER = logging.getLogger(__name__)
+
+type EventCallback = Callable[[EventMessage], None]
+type StateCallback = Callable[[ServerState], None]
+
+
+class PorchlightClient(HttpApi):
+    """One connection to one add-on; `run()` keeps it alive and resynchronises.
+
+    Args:
+        session: The aiohttp session (not closed by the client).
+        host: Host name or IP address of the add-on.
+        port: TCP port of the add-on's API.
+        token: The add-on's access token.
+        request_timeout: Seconds for connecting, for a command's answer, and for an
+            HTTP request.
+        heartbeat: Seconds of silence after which `run()` pings the add-on.
+        backoff_min: First reconnect delay in seconds (doubling after failures).
+        backoff_max: Cap of the reconnect delay in seconds (also the delay after a
+            rejected token).
+        client_name: Who connects, for the add-on's log.
+    """
+
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        host: str,
+        port: int,
+        token: str,
+        *,
+        request_timeout: float = 10.0,
+        heartbeat: float = 30.0,
+        backoff_min: float = 1.0,
+        backoff_max: float = 60.0,
+        client_name: str = "home-assistant",
+    ) -> None:
+        super().__init__(session, host, port, token, request_timeout=request_timeout)
+        self._heartbeat = heartbeat
+        self.backoff_min = backoff_min
+        self.backoff_max = backoff_max
+        self._client_name = client_name
+        self.transport: Transport | None = None
+        """The current connection's transport; None while disconnected."""
+        self._on_event: EventCallback | None = None
+        self._run_task: asyncio.Task[None] | None = None
+        self.reconnect: ReconnectLogic | None = None
+        """The state machine of the running `run()`, if any."""
+        self.server_info: ServerInfo | None = None
+        self.last_event: tuple[str, int] | None = None
+        """(boot_id, seq) of the last event delivered; the `since` of the next subscribe."""
+
+    # --- connection -------------------------------------------------------------------------
+
+    @property
+    def connected(self) -> bool:
+        """Whether the websocket is open and authenticated."""
+        return self.transport is not None and self.transport.connected
+
+    async def connect(self) -> ServerInfo:
+        """Open the websocket and authenticate; a no-op when already connected.
+
+        Returns:
+            The add-on's `server_info` (protocol and add-on versions, instance id, boot id).
+
+        Raises:
+            PorchlightConnectionError: unreachable, timed out, or not the protocol.
+            PorchlightUnsupportedVersion: the add-on speaks another protocol version.
+            PorchlightAuthError: the add-on rejected the token.
+        """
+        if self.connected and self.server_info is not None:
+            return self.server_info
+        transport, info = await Transport.open(
+            self._session,
+            self.base_url + WS_PATH,
+            self._token,
+            self._client_name,
+            self._deliver,
+            self.request_timeout,
+        )
+        self.transport = transport
+        self.server_info = info
+        return info
+
+    async def disconnect(self) -> None:
+        """Close the websocket and fail every command still waiting for an answer."""
+        transport, self.transport = self.transport, None
+        if transport is not None:
+            await transport.close()
+
+    def _deliver(self, event: EventMessage) -> None:
+        last = self.last_event
+        if last is not None and last[0] == event["boot_id"] and event["seq"] <= last[1]:
+            _LOGGER.debug("Dropping duplicate event %s/%s", event["boot_id"], event["seq"])
+            return
+        self.last_event = (event["boot_id"], event["seq"])
+        if self._on_event is not None:
+            try:
+                self._on_event(event)
+            except Exception:
+                # A faulty listener must not take the connection down with it.
+                _LOGGER.exception("Error handling event %s", event["event"])
+
+    # --- commands ---------------------------------------------------------------------------
+
+    async def command(self, command: str, **args: Any) -> Any:
+        """Send a command and wait for its result.
+
+        Args:
+            command: A `Command` value.
+            **args: The command's arguments (docs/protocol.md).
+
+        Returns:
+            The command's `result` (shape per command).
+
+        Raises:
+            PorchlightConnectionError, PorchlightCommandError: see the module docstring.
+        """
+        transport = self.transport
+        if transport is None:
+            raise PorchlightConnectionError("not connected")
+        return await transport.request(command, args, self.request_timeout)
+
+    async def ping(self) -> None:
+        """Prove the add-on's command loop answers (`{"pong": true}`)."""
+        await self.command(Command.PING)
+
+    async def get_state(self) -> ServerState:
+        """The full state of the add-on (cameras, storage, `boot_id` and `seq`).
+
+        The first state ever read is where the event feed starts: events after it are
+        delivered by `run()` even if they happen before it runs.
+        """
+        state = cast(ServerState, await self.command(Command.GET_STATE))
+        if self.last_event is None:
+            self.last_event = (state["boot_id"], state["seq"])
+        return state
+
+    async def subscribe(self, since: tuple[str, int] | None = None) -> dict[str, Any]:
+        """Start the event feed; events after `since` (boot_id, seq) are replayed first.
+
+        Returns:
+            `boot_id`, `seq`, `replayed` (count) and `gap` (True when the replay buffer
+            no longer held everything after `since`).
+        """
+        if since is None:
+            return cast(dict[str, Any], await self.command(Command.SUBSCRIBE))
+        return cast(
+            dict[str, Any],
+            await self.command(Command.SUBSCRIBE, since={"boot_id": since[0], "seq": since[1]}),
+        )
+
+    async def ring(self, camera: str | None = None) -> int:
+        """Ring the doorbell as if the button was pressed; returns the ring event's seq."""
+        result = await (
+            self.command(Command.RING)
+            if camera is None
+            else self.command(Command.RING, camera=camera)
+        )
+        return int(result["seq"])
+
+    async def set_motion_settings(self, camera: str, **settings: Any) -> MotionSettings:
+        """Change any of `enabled`, `threshold` (1-255), `min_area` (0-100 %).
+
+        Returns:
+            The camera's new motion settings; a `camera_state` event follows a change.
+        """
+        return cast(
+            MotionSettings,
+            await self.command(Command.SET_MOTION_SETTINGS, camera=camera, **settings),
+        )
+
+    async def set_recording_settings(self, camera: str, **settings: Any) -> RecordingSettings:
+        """Change any of `enabled`, `pre_roll` and `post_roll` (seconds).
+
+        Returns:
+            The camera's new recording settings; a `camera_state` event follows a change.
+        """
+        return cast(
+            RecordingSettings,
+            await self.command(Command.SET_RECORDING_SETTINGS, camera=camera, **settings),
+        )
+
+    async def set_privacy_mode(self, camera: str, enabled: bool) -> bool:
+        """Turn the lens off (True) or on; returns the new privacy mode."""
+        result = await self.command(Command.SET_PRIVACY_MODE, camera=camera, enabled=enabled)
+        return bool(result["privacy_mode"])
+
+    async def take_snapshot(self, camera: str) -> str:
+        """Record a `manual` event with a snapshot; returns its event id."""
+        result = await self.command(Command.TAKE_SNAPSHOT, camera=camera)
+        return str(result["event_id"])
+
+    async def get_storage(self) -> StorageStatus:
+        """The add-on's disk usage (bytes used and free, clip count)."""
+        return cast(StorageStatus, await self.command(Command.GET_STORAGE))
+
+    async def record_clip(self, camera: str, seconds: float) -> dict[str, str]:
+        """Start a manual clip of `seconds` (1-300); returns `event_id` and `clip_id`."""
+        result = await self.command(Command.RECORD_CLIP, camera=camera, seconds=seconds)
+        return {"event_id": str(result["event_id"]), "clip_id": str(result["clip_id"])}
+
+    async def list_events(self, **query: Any) -> dict[str, Any]:
+        """One page of indexed events, newest first.
+
+        Args:
+            **query: Any of `camera`, `kind`, `start` and `end` (Unix seconds), `limit`,
+                `offset`; None values are left out.
+
+        Returns:
+            `events` (event records) and `next_offset` (None on the last page).
+        """
+        args = {key: value for key, value in query.items() if value is not None}
+        return cast(dict[str, Any], await self.command(Command.LIST_EVENTS, **args))
+
+    async def protect_clip(self, clip_id: str, protected: bool) -> dict[str, Any]:
+        """Keep a clip from retention (or release it); returns the clip record."""
+        return cast(
+            dict[str, Any],
+            await self.command(Command.PROTECT_CLIP, clip_id=clip_id, protected=protected),
+        )
+
+    async def delete_clips(self, **target: Any) -> list[str]:
+        """Delete by `clip_ids`, `event_ids`, or `start` + `end` (+ `camera`).
+
+        Returns:
+            The ids of the clips that are gone.
+        """
+        args = {key: value for key, value in target.items() if value is not None}
+        result = await self.command(Command.DELETE_CLIPS, **args)
+        return [str(clip_id) for clip_id in result["deleted"]]
+
+    async def export_clip(self, clip_id: str) -> dict[str, Any]:
+        """Export a finished clip; returns the add-on's `path` and the `manifest`."""
+        return cast(dict[str, Any], await self.command(Command.EXPORT_CLIP, clip_id=clip_id))
+
+    async def get_audit_log(self, **query: Any) -> dict[str, Any]:
+        """One page of the add-on's audit log (`limit`, `offset`), newest first.
+
+        Returns:
+            `entries` and `next_offset` (None on the last page).
+        """
+        args = {key: value for key, value in query.items() if value is not None}
+        return cast(dict[str, Any], await self.command(Command.GET_AUDIT_LOG, **args))
+
+    # --- staying connected ------------------------------------------------------------------
+
+    async def run(
+        self,
+        *,
+        on_event: EventCallback,
+        on_state: StateCallback,
+        on_connection: ConnectionCallback,
+        on_auth_failed: AuthFailedCallback | None = None,
+        on_unsupported_version: VersionCallback | None = None,
+    ) -> None:
+        """Stay connected until cancelled (or `stop()`), reconnecting with backoff.
+
+        After every (re)connect the full state is read (`on_state`), then the event feed
+        is resumed from the last event seen, so nothing is missed or delivered twice.
+        A rejected token is retried only after `backoff_max` seconds (`on_auth_failed`
+        tells the owner once per streak). See `ReconnectLogic`.
+        """
+        self._run_task = asyncio.current_task()
+        self._on_event = on_event
+
+        async def connect() -> None:
+            await self.connect()
+            await self._resync(on_state)
+
+        self.reconnect = ReconnectLogic(
+            name=self.host,
+            connect=connect,
+            wait_closed=self._wait_closed,
+            disconnect=self.disconnect,
+            backoff=Backoff(self.backoff_min, self.backoff_max),
+            on_connection=on_connection,
+            on_auth_failed=on_auth_failed,
+            on_unsupported_version=on_unsupported_version,
+        )
+        try:
+            await self.reconnect.run()
+        finally:
+            self._on_event = None
+            self._run_task = None
+
+    async def _resync(self, on_state: StateCallback) -> None:
+        state = await self.get_state()
+        last = self.last_event
+        # After a restart of the add-on (new boot id) the old run's numbers mean nothing:
+        # whatever the new run published while we were away is replayed from its start.
+        since = last if last is not None and last[0] == state["boot_id"] else (state["boot_id"], 0)
+        self.last_event = since
+        on_state(state)
+        reply = await self.subscribe(since)
+        if reply.get("gap"):
+            _LOGGER.info("Missed events from %s (replay buffer overflowed); resyncing", self.host)
+            on_state(await self.get_state())
+
+    async def _wait_closed(self) -> None:
+        """Return when the connection is gone, pinging while it is quiet."""
+        reader = self.transport.reader if self.transport is not None else None
+        while reader is not None and not reader.done():
+            # asyncio.wait does not cancel the reader when run() itself is cancelled.
+            done, _ = await asyncio.wait({reader}, timeout=self._heartbeat)
+            if done:
+                break
+            try:
+                await self.ping()
+            except PorchlightError as err:
+                _LOGGER.debug("Ping to %s failed: %s", self.host, err)
+                break
+        await self.disconnect()
+
+    def start(
+        self,
+        *,
+        on_event: EventCallback,
+        on_state: StateCallback,
+        on_connection: ConnectionCallback,
+        on_auth_failed: AuthFailedCallback | None = None,
+        on_unsupported_version: VersionCallback | None = None,
+    ) -> asyncio.Task[None]:
+        """Run `run()` as a task of its own (outside Home Assistant's task helpers)."""
+        return asyncio.create_task(
+            self.run(
+                on_event=on_event,
+                on_state=on_state,
+                on_connection=on_connection,
+                on_auth_failed=on_auth_failed,
+                on_unsupported_version=on_unsupported_version,
+            ),
+            name="porchlight client",
+        )
+
+    async def stop(self) -> None:
+        """End `run()` (wherever it was started) and close the connection."""
+        task = self._run_task
+        if task is not None and task is not asyncio.current_task():
+            task.cancel()
+            await asyncio.wait({task})
+        await self.disconnect()
