@@ -74,6 +74,7 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
 
 
 def version_issue_id(entry: PorchlightConfigEntry) -> str:
+    """The repair issue id of an entry's protocol-version mismatch (one per entry)."""
     return f"unsupported_version_{entry.entry_id}"
 
 
@@ -202,6 +203,11 @@ async def async_setup_entry(hass: HomeAssistant, entry: PorchlightConfigEntry) -
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: PorchlightConfigEntry) -> bool:
+    """Unload the platforms; the connection is stopped by `async_on_unload`.
+
+    Returns:
+        True when every platform unloaded.
+    """
     return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
 
 

@@ -82,6 +82,7 @@ async def async_setup_entry(
     entry: PorchlightConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
+    """Add the motion and camera-problem sensors of every camera, now and later."""
     add_camera_entities(
         entry,
         async_add_entities,
@@ -96,6 +97,8 @@ async def async_setup_entry(
 
 
 class PorchlightBinarySensor(PorchlightEntity, BinarySensorEntity):
+    """A camera's boolean state (motion, a camera problem), pushed by the add-on."""
+
     entity_description: PorchlightBinarySensorEntityDescription
 
     @property

@@ -24,6 +24,14 @@ PARALLEL_UPDATES = 0
 
 @dataclass(frozen=True, kw_only=True)
 class PorchlightButtonEntityDescription(ButtonEntityDescription):
+    """A button that sends one command.
+
+    Attributes:
+        command: The protocol command (named in errors).
+        press_fn: Sends it for (client, camera name); its result is not used (what it
+            causes arrives as events).
+    """
+
     command: Command
     press_fn: Callable[[PorchlightClient, str], Awaitable[Any]]
 
@@ -49,6 +57,7 @@ async def async_setup_entry(
     entry: PorchlightConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
+    """Add the test-ring and snapshot buttons of every camera, now and later."""
     add_camera_entities(
         entry,
         async_add_entities,
@@ -57,6 +66,8 @@ async def async_setup_entry(
 
 
 class PorchlightButton(PorchlightEntity, ButtonEntity):
+    """Presses a camera's command on the add-on (ring, take a snapshot)."""
+
     entity_description: PorchlightButtonEntityDescription
 
     @override

@@ -35,6 +35,7 @@ async def async_setup_entry(
     entry: PorchlightConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
+    """Add the camera entity of every camera, now and later."""
     add_camera_entities(
         entry, async_add_entities, lambda camera: (PorchlightCamera(entry, camera, CAMERA),)
     )

@@ -1,5 +1,8 @@
-"""Config flow: manual (host, port, token), Supervisor and zeroconf discovery, reauth and
-reconfigure; every path proves the settings by connecting to the add-on."""
+"""Config flow: manual, Supervisor and zeroconf discovery, reauth and reconfigure.
+
+Manual setup asks for host, port and token; every path proves the settings by
+connecting to the add-on.
+"""
 
 from __future__ import annotations
 
@@ -89,6 +92,11 @@ class PorchlightConfigFlow(ConfigFlow, domain=DOMAIN):
     # --- Supervisor discovery (the add-on publishes host, port and token) ------------------
 
     async def async_step_hassio(self, discovery_info: HassioServiceInfo) -> ConfigFlowResult:
+        """Start from the Supervisor's discovery (host, port and token of the add-on).
+
+        Aborts when the settings do not work or the add-on is already configured (its
+        entry's host, port and token are updated instead).
+        """
         config = discovery_info.config
         data = {
             CONF_HOST: str(config["host"]),
@@ -109,6 +117,7 @@ class PorchlightConfigFlow(ConfigFlow, domain=DOMAIN):
     async def async_step_hassio_confirm(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
+        """Ask the user to confirm a Supervisor-discovered add-on, then create the entry."""
         if user_input is not None:
             return self.async_create_entry(title=self._name, data=self._discovered)
         return self.async_show_form(
@@ -118,6 +127,10 @@ class PorchlightConfigFlow(ConfigFlow, domain=DOMAIN):
     # --- zeroconf (standalone add-on; no token in the advertisement) ------------------------
 
     async def async_step_zeroconf(self, discovery_info: ZeroconfServiceInfo) -> ConfigFlowResult:
+        """Start from a zeroconf advertisement (`_porchlight._tcp`, `instance_id` property).
+
+        The advertisement has no token; an already configured add-on gets its new address.
+        """
         instance_id = discovery_info.properties.get("instance_id")
         if not instance_id or discovery_info.port is None:
             return self.async_abort(reason="not_porchlight")
@@ -134,6 +147,7 @@ class PorchlightConfigFlow(ConfigFlow, domain=DOMAIN):
     async def async_step_zeroconf_confirm(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
+        """Ask for the access token of a zeroconf-discovered add-on and prove it by connecting."""
         errors: dict[str, str] = {}
         if user_input is not None:
             data = {**self._discovered, CONF_TOKEN: user_input[CONF_TOKEN]}
@@ -164,6 +178,7 @@ class PorchlightConfigFlow(ConfigFlow, domain=DOMAIN):
     async def async_step_reauth_confirm(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
+        """Ask for a new access token for the entry and prove it; update and reload on success."""
         errors: dict[str, str] = {}
         entry = self._get_reauth_entry()
         if user_input is not None:

@@ -89,14 +89,22 @@ class PorchlightData:
 
     @property
     def instance_id(self) -> str:
+        """The add-on's stable id (`server_info.instance_id`), the root of unique ids."""
         return self.server_info["instance_id"]
 
     # --- listeners ------------------------------------------------------------------------
 
     @callback
     def async_add_listener(self, camera: str, listener: UpdateListener) -> CALLBACK_TYPE:
-        """Call `listener` whenever the camera's (or, for SERVER, the add-on's) state or
-        the connection changes."""
+        """Call `listener` whenever a camera's state or the connection changes.
+
+        Args:
+            camera: The camera's name, or SERVER for the add-on's own state (storage).
+            listener: Called without arguments, on the event loop.
+
+        Returns:
+            A callback that removes the listener.
+        """
         return _add(self._update_listeners, camera, listener)
 
     @callback
@@ -138,16 +146,24 @@ class PorchlightData:
 
     @callback
     def handle_connection(self, connected: bool) -> None:
+        """The websocket went up (True) or down; entities follow (available or not)."""
         self.connected = connected
         self._notify()
 
     @callback
     def handle_storage(self, storage: StorageStatus) -> None:
+        """New storage numbers (a `storage_status` event or a re-read); notifies SERVER."""
         self.storage = storage
         self._notify(SERVER)
 
     @callback
     def handle_event(self, event: EventMessage) -> None:
+        """Apply one event of the add-on (delivered once, in order) and notify listeners.
+
+        Storage status updates the add-on's numbers; clip events make the numbers stale
+        (`on_storage_stale`); camera events change that camera's state (unless a resync
+        already folded them in) and go to the camera's event listeners.
+        """
         kind = event["event"]
         if kind == EventType.STORAGE_STATUS:
             self.handle_storage(cast(StorageStatus, event["data"]))

@@ -65,6 +65,11 @@ def _zones(hass: HomeAssistant, device_id: str) -> list[str]:
 
 
 async def async_validate_trigger_config(hass: HomeAssistant, config: ConfigType) -> ConfigType:
+    """Validate a device trigger; the device must be a Porchlight camera.
+
+    Raises:
+        InvalidDeviceAutomationConfig: the device is not a camera of a Porchlight entry.
+    """
     config = TRIGGER_SCHEMA(config)
     if not _is_camera_device(hass, config[CONF_DEVICE_ID]):
         raise InvalidDeviceAutomationConfig(f"{config[CONF_DEVICE_ID]} is not a Porchlight camera")
@@ -78,6 +83,7 @@ async def async_validate_trigger_config(hass: HomeAssistant, config: ConfigType)
 
 
 async def async_get_triggers(hass: HomeAssistant, device_id: str) -> list[dict[str, str]]:
+    """The triggers of a camera device (ring, motion started, motion stopped); none otherwise."""
     if not _is_camera_device(hass, device_id):
         return []
     base = {CONF_PLATFORM: "device", CONF_DOMAIN: DOMAIN, CONF_DEVICE_ID: device_id}
@@ -97,6 +103,11 @@ async def async_attach_trigger(
     action: TriggerActionType,
     trigger_info: TriggerInfo,
 ) -> CALLBACK_TYPE:
+    """Listen for `porchlight_event` of this device and trigger type.
+
+    Returns:
+        A callback that detaches the trigger.
+    """
     event_config = event_trigger.TRIGGER_SCHEMA(
         {
             CONF_PLATFORM: "event",

@@ -20,6 +20,7 @@ TO_REDACT = {CONF_TOKEN}
 async def async_get_config_entry_diagnostics(
     hass: HomeAssistant, entry: PorchlightConfigEntry
 ) -> dict[str, Any]:
+    """What support needs of an entry: connection, server info, state (token redacted)."""
     data = entry.runtime_data
     client = data.client
     return {

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 
 
 def camera_identifier(instance_id: str, camera: str) -> tuple[str, str]:
+    """The device registry identifier of a camera: (DOMAIN, `<instance_id>_<camera>`)."""
     return (DOMAIN, f"{instance_id}_{camera}")
 
 
@@ -62,6 +63,7 @@ class PorchlightEntity(Entity):
 
     @property
     def camera_state(self) -> CameraState | None:
+        """This camera's latest `CameraState`, or None while the add-on does not list it."""
         return self.data.cameras.get(self.camera_name)
 
     def camera_value[T](self, value_fn: Callable[[CameraState], T]) -> T | None:

@@ -87,6 +87,7 @@ async def async_setup_entry(
     entry: PorchlightConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
+    """Add the doorbell and motion event entities of every camera, now and later."""
     add_camera_entities(
         entry,
         async_add_entities,

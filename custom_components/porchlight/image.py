@@ -28,6 +28,7 @@ async def async_setup_entry(
     entry: PorchlightConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
+    """Add the last-visitor image of every camera, now and later."""
     add_camera_entities(
         entry,
         async_add_entities,
@@ -36,6 +37,8 @@ async def async_setup_entry(
 
 
 class PorchlightVisitorImage(PorchlightEntity, ImageEntity):
+    """The JPEG the add-on took at a camera's latest ring, fetched once per ring."""
+
     _attr_content_type = "image/jpeg"
 
     def __init__(

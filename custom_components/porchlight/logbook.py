@@ -42,6 +42,8 @@ def async_describe_events(
     hass: HomeAssistant,
     async_describe_event: Callable[[str, str, Callable[[Event], dict[str, str]]], None],
 ) -> None:
+    """Describe `porchlight_event` bus events (rings, motion) in the logbook."""
+
     @callback
     def describe(event: Event) -> dict[str, str]:
         data = event.data

@@ -56,6 +56,7 @@ KIND_TITLES: Final = {
 
 
 async def async_get_media_source(hass: HomeAssistant) -> MediaSource:
+    """The Porchlight media source (recordings of every loaded add-on)."""
     return PorchlightMediaSource(hass)
 
 
@@ -71,6 +72,7 @@ async def fetch_events(client: PorchlightClient, **query: Any) -> list[dict[str,
 
 
 def local_time(timestamp: float) -> datetime:
+    """A Unix timestamp (seconds) as an aware datetime in Home Assistant's time zone."""
     return dt_util.as_local(dt_util.utc_from_timestamp(timestamp))
 
 
@@ -82,6 +84,12 @@ def day_bounds(day: date) -> tuple[float, float]:
 
 
 class PorchlightMediaSource(MediaSource):
+    """Recordings by add-on, camera, day and kind.
+
+    Clips and snapshots play through the integration's authenticated proxy views
+    (signed paths), never from the add-on directly.
+    """
+
     name = "Porchlight"
 
     def __init__(self, hass: HomeAssistant) -> None:

@@ -134,6 +134,7 @@ async def async_setup_entry(
     entry: PorchlightConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
+    """Add the motion and recording setting numbers of every camera, now and later."""
     add_camera_entities(
         entry,
         async_add_entities,
@@ -142,6 +143,8 @@ async def async_setup_entry(
 
 
 class PorchlightNumber(PorchlightEntity, NumberEntity):
+    """A camera setting as a number; its value comes from the add-on's state events."""
+
     entity_description: PorchlightNumberEntityDescription
 
     @property

@@ -35,11 +35,23 @@ def _timestamp(value: float | None) -> datetime | None:
 
 @dataclass(frozen=True, kw_only=True)
 class PorchlightSensorEntityDescription(SensorEntityDescription):
+    """A camera sensor.
+
+    Attributes:
+        value_fn: The native value from a `CameraState` (units per description).
+    """
+
     value_fn: Callable[[CameraState], StateType | datetime]
 
 
 @dataclass(frozen=True, kw_only=True)
 class PorchlightStorageSensorEntityDescription(SensorEntityDescription):
+    """A sensor of the add-on's storage.
+
+    Attributes:
+        value_fn: The native value from the `StorageStatus` (bytes, or a count).
+    """
+
     value_fn: Callable[[StorageStatus], StateType]
 
 
@@ -124,6 +136,7 @@ async def async_setup_entry(
     entry: PorchlightConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
+    """Add the add-on's storage sensors and every camera's sensors, now and later."""
     if entry.runtime_data.storage is not None:  # older add-ons have no storage
         async_add_entities(PorchlightStorageSensor(entry, d) for d in STORAGE_SENSORS)
     add_camera_entities(
@@ -134,6 +147,8 @@ async def async_setup_entry(
 
 
 class PorchlightSensor(PorchlightEntity, SensorEntity):
+    """A camera's measurement or timestamp (frame rate, latency, last ring...)."""
+
     entity_description: PorchlightSensorEntityDescription
 
     @property
@@ -143,6 +158,8 @@ class PorchlightSensor(PorchlightEntity, SensorEntity):
 
 
 class PorchlightStorageSensor(PorchlightServerEntity, SensorEntity):
+    """The add-on's storage numbers; unavailable from add-ons without storage."""
+
     entity_description: PorchlightStorageSensorEntityDescription
 
     @property

@@ -162,6 +162,15 @@ def _write_file(path: Path, data: bytes) -> None:
 
 
 async def async_snapshot(call: ServiceCall) -> ServiceResponse:
+    """`porchlight.snapshot`: save the camera's current JPEG to an allowed absolute path.
+
+    Returns:
+        `path`, `size` (bytes) and `camera`.
+
+    Raises:
+        ServiceValidationError: the path is relative or not allowed, or the target is unclear.
+        HomeAssistantError: the add-on failed, or the file could not be written.
+    """
     hass = call.hass
     entry, camera = resolve_target(hass, call, need_camera=True)
     assert camera is not None
@@ -189,6 +198,11 @@ async def async_snapshot(call: ServiceCall) -> ServiceResponse:
 
 
 async def async_record_clip(call: ServiceCall) -> ServiceResponse:
+    """`porchlight.record_clip`: record a manual clip of `seconds` (1-300).
+
+    Returns:
+        `clip_id`, `event_id` and `camera`.
+    """
     entry, camera = resolve_target(call.hass, call, need_camera=True)
     assert camera is not None
     result = await run_action(
@@ -209,14 +223,21 @@ async def _set_protected(call: ServiceCall, protected: bool) -> None:
 
 
 async def async_protect_clip(call: ServiceCall) -> None:
+    """`porchlight.protect_clip`: keep a clip from retention."""
     await _set_protected(call, True)
 
 
 async def async_unprotect_clip(call: ServiceCall) -> None:
+    """`porchlight.unprotect_clip`: let retention delete a clip again."""
     await _set_protected(call, False)
 
 
 async def async_export_clip(call: ServiceCall) -> ServiceResponse:
+    """`porchlight.export_clip` (admin): export a clip with its SHA-256 manifest.
+
+    Returns:
+        The add-on's `path` of the export and the `manifest`.
+    """
     entry, _camera = resolve_target(call.hass, call, need_camera=False)
     result = await run_action(
         entry, SERVICE_EXPORT_CLIP, entry.runtime_data.client.export_clip(_clip_id(call))
@@ -225,6 +246,11 @@ async def async_export_clip(call: ServiceCall) -> ServiceResponse:
 
 
 async def async_delete_clips(call: ServiceCall) -> ServiceResponse:
+    """`porchlight.delete_clips` (admin): delete by clip ids, event ids or time range.
+
+    Returns:
+        `deleted`: the ids of the clips that are gone.
+    """
     entry, camera = resolve_target(call.hass, call, need_camera=False)
     target = _delete_target(call, camera)
     deleted = await run_action(

@@ -91,6 +91,7 @@ async def async_setup_entry(
     entry: PorchlightConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
+    """Add the motion, recording and privacy switches of every camera, now and later."""
     add_camera_entities(
         entry,
         async_add_entities,
@@ -99,6 +100,8 @@ async def async_setup_entry(
 
 
 class PorchlightSwitch(PorchlightEntity, SwitchEntity):
+    """A camera setting as a switch; its state comes from the add-on's state events."""
+
     entity_description: PorchlightSwitchEntityDescription
 
     @property

@@ -39,10 +39,12 @@ _CHUNK: Final = 64 * 1024
 
 
 def clip_url(entry_id: str, clip_id: str) -> str:
+    """Home Assistant's path of a clip (MP4) behind its own authentication."""
     return CLIP_URL.format(entry_id=entry_id, clip_id=clip_id)
 
 
 def snapshot_url(entry_id: str, event_id: str) -> str:
+    """Home Assistant's path of an event's snapshot (JPEG) behind its own authentication."""
     return SNAPSHOT_URL.format(entry_id=entry_id, event_id=event_id)
 
 
@@ -72,6 +74,13 @@ class ClipView(HomeAssistantView):
         self.hass = hass
 
     async def get(self, request: web.Request, entry_id: str, clip_id: str) -> web.StreamResponse:
+        """Stream the clip, passing `Range` on and the add-on's status (200, 206, 416) back.
+
+        Raises:
+            web.HTTPNotFound: unknown or unloaded entry, or no such clip.
+            web.HTTPBadRequest: an invalid clip id.
+            web.HTTPBadGateway: the add-on is down, failed or rejected the token.
+        """
         data = _data(self.hass, entry_id)
         with translate_http_errors(data):
             upstream = await data.client.open_clip(
@@ -106,6 +115,13 @@ class SnapshotView(HomeAssistantView):
         self.hass = hass
 
     async def get(self, request: web.Request, entry_id: str, event_id: str) -> web.Response:
+        """The event's snapshot as JPEG (cacheable for an hour, privately).
+
+        Raises:
+            web.HTTPNotFound: unknown or unloaded entry, or no such snapshot.
+            web.HTTPBadRequest: an invalid event id.
+            web.HTTPBadGateway: the add-on is down, failed or rejected the token.
+        """
         data = _data(self.hass, entry_id)
         with translate_http_errors(data):
             jpeg = await data.client.event_snapshot(event_id, user_name(request))

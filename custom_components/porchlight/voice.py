@@ -193,6 +193,7 @@ def describe(visit: Visit | None, *, who: bool, now: datetime) -> str:
 
 
 def spoken_time(timestamp: float, now: datetime) -> str:
+    """A timestamp as Assist says it: `at 3:05 PM`, `yesterday at ...`, `on May 4 at ...`."""
     moment = dt_util.as_local(dt_util.utc_from_timestamp(timestamp))
     clock = f"{(moment.hour % 12) or 12}:{moment.minute:02d} {'AM' if moment.hour < 12 else 'PM'}"
     days = (now.date() - moment.date()).days
@@ -206,6 +207,7 @@ def spoken_time(timestamp: float, now: datetime) -> str:
 
 
 def spoken_gap(seconds: float) -> str:
+    """A duration in seconds as spoken minutes (`less than a minute`, `1 minute`, `5 minutes`)."""
     minutes = round(seconds / 60)
     if minutes < 1:
         return "less than a minute"
