@@ -117,10 +117,7 @@ class SnapshotView(HomeAssistantView):
     async def get(self, request: web.Request, entry_id: str, event_id: str) -> web.Response:
         """The event's snapshot as JPEG (cacheable for an hour, privately).
 
-        Raises:
-            web.HTTPNotFound: unknown or unloaded entry, or no such snapshot.
-            web.HTTPBadRequest: an invalid event id.
-            web.HTTPBadGateway: the add-on is down, failed or rejected the token.
+        Errors as for `ClipView.get` (404 also for an event without a snapshot).
         """
         data = _data(self.hass, entry_id)
         with translate_http_errors(data):

@@ -306,9 +306,9 @@ async def test_gap_in_replay_triggers_a_second_resync(
         await addon.stop()
 
 
-async def test_backoff_doubles_up_to_the_cap_and_resets(
-    session: aiohttp.ClientSession, fake_addon: FakeAddon, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.fixture
+def backoff_delays(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """The reconnect delays the client waits, in seconds (each then skipped at once)."""
     delays: list[float] = []
     real_sleep = asyncio.sleep
 
@@ -318,12 +318,19 @@ async def test_backoff_doubles_up_to_the_cap_and_resets(
             delay = 0
         await real_sleep(delay)
 
-    client = make_client(session, fake_addon, backoff_min=1.0, backoff_max=8.0)
-    recorder = Recorder()
-    await fake_addon.stop()
     monkeypatch.setattr(
         "custom_components.porchlight.pyporchlight.reconnect.asyncio.sleep", recording_sleep
     )
+    return delays
+
+
+async def test_backoff_doubles_up_to_the_cap_and_resets(
+    session: aiohttp.ClientSession, fake_addon: FakeAddon, backoff_delays: list[float]
+) -> None:
+    delays = backoff_delays
+    client = make_client(session, fake_addon, backoff_min=1.0, backoff_max=8.0)
+    recorder = Recorder()
+    await fake_addon.stop()
     recorder.start(client)
     try:
         await wait_for(lambda: len(delays) >= 6)
@@ -341,20 +348,9 @@ async def test_backoff_doubles_up_to_the_cap_and_resets(
 
 
 async def test_auth_failure_waits_the_longest_backoff_and_reports_once(
-    session: aiohttp.ClientSession, fake_addon: FakeAddon, monkeypatch: pytest.MonkeyPatch
+    session: aiohttp.ClientSession, fake_addon: FakeAddon, backoff_delays: list[float]
 ) -> None:
-    delays: list[float] = []
-    real_sleep = asyncio.sleep
-
-    async def recording_sleep(delay: float) -> None:
-        if delay >= 1.0:  # the client's backoff (the test's own polling sleeps less)
-            delays.append(delay)
-            delay = 0
-        await real_sleep(delay)
-
-    monkeypatch.setattr(
-        "custom_components.porchlight.pyporchlight.reconnect.asyncio.sleep", recording_sleep
-    )
+    delays = backoff_delays
     client = make_client(session, fake_addon, backoff_min=1.0, backoff_max=8.0)
     recorder = Recorder()
     recorder.start(client)
