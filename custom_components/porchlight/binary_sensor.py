@@ -1,6 +1,9 @@
-"""Binary sensors per camera: motion, a problem sensor for a stalled or offline feed, and
-one occupancy sensor per motion zone ("someone on the doorstep", as Frigate's zone
-occupancy sensors), on while someone moving or standing still is in the zone."""
+"""Binary sensors per camera: motion, camera problem, and zone occupancy.
+
+The problem sensor is on for a stalled or offline feed. There is one occupancy sensor
+per motion zone ("someone on the doorstep", as Frigate's zone occupancy sensors), on
+while someone moving or standing still is in the zone.
+"""
 
 from __future__ import annotations
 

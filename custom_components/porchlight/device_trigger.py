@@ -1,5 +1,7 @@
-"""Device triggers for the automation editor: doorbell pressed, motion started/stopped,
-and per motion zone "<zone> occupied" / "<zone> cleared" (the zone is the `subtype`).
+"""Device triggers for the automation editor: doorbell, motion and zone occupancy.
+
+The triggers: doorbell pressed, motion started/stopped, and per motion zone
+"<zone> occupied" / "<zone> cleared" (the zone is the `subtype`).
 
 They listen for `porchlight_event` on the bus, which the integration fires once per
 event (replayed ones included), so an automation runs exactly once per ring.

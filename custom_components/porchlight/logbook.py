@@ -1,5 +1,7 @@
-"""Logbook lines for rings, motion and zones ("Front door: doorbell pressed",
-"Front door: doorstep occupied")."""
+"""Logbook lines for rings, motion and zones.
+
+For example "Front door: doorbell pressed" or "Front door: doorstep occupied".
+"""
 
 from __future__ import annotations
 

@@ -16,7 +16,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.porchlight.const import DOMAIN
 from custom_components.porchlight.device_trigger import async_validate_trigger_config
-from custom_components.porchlight.protocol import EventType
+from custom_components.porchlight.pyporchlight.protocol import EventType
 
 from .conftest import setup_integration, wait_for_state
 from .fake_addon import BASE_TIME, FakeAddon
