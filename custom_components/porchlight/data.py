@@ -2,6 +2,8 @@
 
 Everything is pushed by the add-on: `PorchlightData` applies events and resyncs to its
 copy of the state and calls the listeners that entities registered. Nothing polls.
+The add-on is the one writer of camera state (its events and resyncs): entity actions
+never write their commands' results, which could be older than an event already applied.
 """
 
 from __future__ import annotations
