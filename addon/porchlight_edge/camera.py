@@ -264,7 +264,7 @@ class CameraPipeline:
             # The lens is off: stop capture, and forget the last picture so it cannot leak.
             await self._stop_capture()
             self.last_frame = None
-            self.live.frame = None
+            self.live.blank()
             self.on_status(CameraStatus.OFFLINE, PRIVACY_REASON)
         else:
             self._start_capture()

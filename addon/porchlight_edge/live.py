@@ -32,6 +32,33 @@ def encode_jpeg(frame: Frame, width: int, quality: int) -> bytes:
     return bytes(buf)
 
 
+class Viewer:
+    """One viewer's place: a one-slot mailbox holding the newest JPEG (None: stream over).
+
+    Leaving the `with` block, by any exception or cancellation, frees the place.
+    """
+
+    def __init__(self, view: LiveView) -> None:
+        self._view = view
+        self.mailbox: asyncio.Queue[bytes | None] = asyncio.Queue(maxsize=1)
+
+    async def next(self) -> bytes | None:
+        """The next JPEG, or None when the view closed or went dark (privacy mode).
+        Safe to cancel (a timeout loses nothing)."""
+        if self._view.closed:
+            return None
+        return await self.mailbox.get()
+
+    def close(self) -> None:
+        self._view._viewers.discard(self.mailbox)
+
+    def __enter__(self) -> Viewer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
 class LiveView:
     def __init__(self, width: int = 960, quality: int = 80, max_viewers: int = 8) -> None:
         self.width = width
@@ -44,6 +71,10 @@ class LiveView:
         self._viewers: set[asyncio.Queue[bytes | None]] = set()
         self._closed = False
         self._pump: asyncio.Task[None] | None = None
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
 
     @property
     def viewers(self) -> int:
@@ -89,28 +120,41 @@ class LiveView:
                     mailbox.get_nowait()
                 mailbox.put_nowait(data)
 
-    async def stream(self) -> AsyncGenerator[bytes]:
-        """Yield JPEGs for one viewer until the caller stops iterating."""
+    def open_viewer(self) -> Viewer:
+        """Take one viewer place; use it as a context manager so every ending frees it.
+
+        Raises TooManyViewers when `max_viewers` places are taken.
+        """
         if len(self._viewers) >= self.max_viewers:
             raise TooManyViewers(f"at most {self.max_viewers} live viewers per camera")
-        mailbox: asyncio.Queue[bytes | None] = asyncio.Queue(maxsize=1)
-        self._viewers.add(mailbox)
-        try:
+        viewer = Viewer(self)
+        self._viewers.add(viewer.mailbox)
+        return viewer
+
+    async def stream(self) -> AsyncGenerator[bytes]:
+        """Yield JPEGs for one viewer until the caller stops iterating."""
+        with self.open_viewer() as viewer:
             current = await self.jpeg()
             if current is not None:
                 yield current
-            # None is the close signal: the stream ends when the camera stops.
-            while not self._closed and (data := await mailbox.get()) is not None:
+            while (data := await viewer.next()) is not None:
                 yield data
-        finally:
-            self._viewers.discard(mailbox)
 
-    async def close(self) -> None:
-        self._closed = True
+    def blank(self) -> None:
+        """Privacy mode: forget the picture and end every viewer (they must not wait on)."""
+        self.frame = None
+        self._jpeg = None
+        self._end_viewers()
+
+    def _end_viewers(self) -> None:
         for mailbox in self._viewers:
             if mailbox.full():
                 mailbox.get_nowait()
             mailbox.put_nowait(None)
+
+    async def close(self) -> None:
+        self._closed = True
+        self._end_viewers()
         for task in (self._pump, self._encoding):
             if task is not None and not task.done():
                 task.cancel()

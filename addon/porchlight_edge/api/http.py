@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-import contextlib
-from typing import TYPE_CHECKING, Any
+import asyncio
+import re
+import time
+from typing import TYPE_CHECKING, Any, Final
 
 from aiohttp import web
 
 from porchlight_edge.api.auth import error_response
 from porchlight_edge.audit import AuditAction
-from porchlight_edge.live import TooManyViewers
+from porchlight_edge.live import TooManyViewers, Viewer
 from porchlight_edge.protocol import USER_HEADER, CameraStatus, ErrorCode
 from porchlight_edge.recorder.ids import is_clip_id, validate_event_id
 
@@ -18,6 +20,14 @@ if TYPE_CHECKING:
     from porchlight_edge.service import Service
 
 BOUNDARY = "frame"
+STALL_TIMEOUT = 10.0
+"""Seconds one MJPEG part may take to leave; a viewer slower than that is not watching."""
+IDLE_CHECK = 1.0
+"""While no frames come (camera offline), how often a waiting viewer is checked for a
+closed connection."""
+PLAYBACK_GAP = 60.0
+"""Clip requests from one viewer less than this many seconds apart are one playback."""
+_RANGE_RE = re.compile(r"bytes=(\d*)-(\d*)", re.ASCII | re.IGNORECASE)
 
 
 def _camera(request: web.Request) -> CameraPipeline:
@@ -53,26 +63,53 @@ async def snapshot(request: web.Request) -> web.StreamResponse:
 
 
 async def mjpeg(request: web.Request) -> web.StreamResponse:
+    """The live view as multipart/x-mixed-replace JPEG parts.
+
+    503 in privacy mode or when `max_viewers` are watching. A viewer's place is freed
+    however the viewer ends: it closes, resets, stops reading (no frame taken within
+    STALL_TIMEOUT), or the camera goes dark.
+    """
     camera = _camera(request)
-    audit(request, AuditAction.LIVE_STREAM, camera=camera.name)
-    response = web.StreamResponse(
-        headers={
-            "Content-Type": f"multipart/x-mixed-replace; boundary={BOUNDARY}",
-            "Cache-Control": "no-store",
-        }
-    )
-    frames = camera.live.stream()
+    if camera.settings.privacy_mode:
+        return error_response(503, ErrorCode.UNAVAILABLE, "no picture: privacy mode is on")
     try:
-        first = await anext(frames)
+        viewer = camera.live.open_viewer()
     except TooManyViewers as err:
         return error_response(503, ErrorCode.UNAVAILABLE, str(err))
-    await response.prepare(request)
-    with contextlib.suppress(ConnectionResetError):
-        await _write_part(response, first)
-        async for jpeg in frames:
-            await _write_part(response, jpeg)
-    await frames.aclose()
+    with viewer:
+        audit(request, AuditAction.LIVE_STREAM, camera=camera.name)
+        response = web.StreamResponse(
+            headers={
+                "Content-Type": f"multipart/x-mixed-replace; boundary={BOUNDARY}",
+                "Cache-Control": "no-store",
+            }
+        )
+        await response.prepare(request)
+        try:
+            jpeg = await camera.live.jpeg() or await _next_frame(request, viewer)
+            while jpeg is not None:
+                async with asyncio.timeout(STALL_TIMEOUT):
+                    await _write_part(response, jpeg)
+                jpeg = await _next_frame(request, viewer)
+        except TimeoutError:
+            # It stopped reading: drop the connection, or aiohttp would wait on it forever.
+            if request.transport is not None:
+                request.transport.abort()
+        except ConnectionError:
+            pass  # gone: reset, broken pipe, closed
     return response
+
+
+async def _next_frame(request: web.Request, viewer: Viewer) -> bytes | None:
+    """The next JPEG; None once the stream is over or the viewer has gone away."""
+    while True:
+        try:
+            async with asyncio.timeout(IDLE_CHECK):
+                return await viewer.next()
+        except TimeoutError:
+            # No frames (camera offline): a viewer that left must not keep its place.
+            if request.transport is None or request.transport.is_closing():
+                return None
 
 
 async def _write_part(response: web.StreamResponse, jpeg: bytes) -> None:
@@ -80,20 +117,73 @@ async def _write_part(response: web.StreamResponse, jpeg: bytes) -> None:
     await response.write(head.encode() + jpeg + b"\r\n")
 
 
+def _unsatisfiable(request: web.Request, size: int) -> bool:
+    """True when a Range header asks for no bytes this file has (RFC 9110 14.1.2).
+
+    Forms aiohttp's FileResponse serves are checked here first, so that what it then
+    serves is always a real range: `bytes=-0` asks for nothing, not for the whole file.
+    """
+    value = request.headers.get("Range")
+    if value is None:
+        return False
+    match = _RANGE_RE.fullmatch(value.strip())
+    if match is None:
+        return True
+    first, last = match.group(1), match.group(2)
+    if not first:
+        return not last or int(last) == 0 or size == 0
+    return int(first) >= size or (bool(last) and int(last) < int(first))
+
+
 async def clip(request: web.Request) -> web.StreamResponse:
-    """The clip file; aiohttp's FileResponse answers Range requests (206) for seeking."""
+    """The clip file; aiohttp's FileResponse answers Range requests (206) for seeking.
+
+    Every response that serves bytes is audited, one entry per playback session (see
+    PlaybackAudit); a range with no bytes of the file gets 416 and the protocol's JSON.
+    """
     service: Service = request.app["service"]
     clip_id = request.match_info["clip_id"]
     if not is_clip_id(clip_id):
         return error_response(400, ErrorCode.INVALID_ARGS, "malformed clip id")
     try:
         record, path = service.store.clip_file(clip_id)
-    except KeyError:
+        size = path.stat().st_size
+    except KeyError, FileNotFoundError:
         return error_response(404, ErrorCode.NOT_FOUND, "unknown clip")
-    if "Range" not in request.headers or request.headers["Range"].startswith("bytes=0-"):
-        # One entry per playback, not one per seek.
+    if _unsatisfiable(request, size):
+        response = error_response(416, ErrorCode.INVALID_ARGS, "range not satisfiable")
+        response.headers["Content-Range"] = f"bytes */{size}"
+        return response
+    playbacks: PlaybackAudit = request.app[PLAYBACKS]
+    if playbacks.starts(clip_id, request.remote, request.headers.get(USER_HEADER)):
         audit(request, AuditAction.CLIP_DOWNLOAD, camera=record.camera, target=clip_id)
     return web.FileResponse(path, headers={"Content-Type": "video/mp4"})
+
+
+class PlaybackAudit:
+    """Which clip downloads are one playback: the same clip, address and user, each
+    request within PLAYBACK_GAP seconds of the last. A player's seeks are many range
+    requests; they make one audit entry, and whatever range forms they use, no bytes
+    leave without one."""
+
+    def __init__(self, gap: float = PLAYBACK_GAP, size: int = 1024) -> None:
+        self.gap = gap
+        self.size = size
+        self._last: dict[tuple[str, str | None, str | None], float] = {}
+
+    def starts(self, clip_id: str, address: str | None, user: str | None) -> bool:
+        """Note one request; True when it starts a new playback (audit it)."""
+        now = time.monotonic()
+        key = (clip_id, address, user)
+        last = self._last.pop(key, None)
+        self._last[key] = now  # most recent last: the oldest are dropped first
+        while len(self._last) > self.size:
+            # Forgetting one only means an extra audit entry later, never a missing one.
+            del self._last[next(iter(self._last))]
+        return last is None or now - last > self.gap
+
+
+PLAYBACKS: Final = web.AppKey("playbacks", PlaybackAudit)
 
 
 async def event_snapshot(request: web.Request) -> web.StreamResponse:

@@ -43,6 +43,7 @@ async def _close_websockets(app: web.Application) -> None:
 def create_app(service: Service) -> web.Application:
     app = web.Application(middlewares=[require_token], client_max_size=64 * 1024)
     app["service"] = service
+    app[http.PLAYBACKS] = http.PlaybackAudit()
     app.on_shutdown.append(_close_websockets)
     app.router.add_get(WS_PATH, websocket_handler)
     app.router.add_get(HEALTH_PATH, _health)

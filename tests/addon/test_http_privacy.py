@@ -1,0 +1,186 @@
+"""Footage over HTTP leaves only with an audit entry, never in privacy mode, and no request
+value (a token, a header) reaches the log. Real service, real socket, real H.264 clip."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+
+from porchlight_edge.config import parse_options
+from porchlight_edge.protocol import EventKind
+from porchlight_edge.recorder.index import ClipState
+from porchlight_edge.service import Service
+from tests.helpers.footage import make_h264
+from tests.helpers.waiting import wait_until
+
+TOKEN = "http-privacy-token-0123456789"
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+
+
+@pytest.fixture(scope="module")
+def video(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("video") / "porch.mp4"
+    return make_h264(path, seconds=4, fps=10, width=320, height=180, gop=10)
+
+
+@pytest.fixture
+async def service(tmp_path: Path, video: Path) -> AsyncIterator[Service]:
+    raw = {
+        "host": "127.0.0.1",
+        "port": 0,
+        "token": TOKEN,
+        "zeroconf": False,
+        "cameras": [
+            {
+                "name": "porch",
+                "source": "file",
+                "path": str(video),
+                "loop": True,
+                "realtime": True,
+                "recording": {"pre_roll": 1, "post_roll": 1},
+            }
+        ],
+    }
+    svc = Service(parse_options(raw, tmp_path / "data"))
+    await svc.start()
+    await wait_until(lambda: svc.cameras["porch"].last_frame is not None, 10, "a first frame")
+    yield svc
+    await svc.stop()
+
+
+@pytest.fixture
+async def session() -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession() as s:
+        yield s
+
+
+def url(service: Service, path: str) -> str:
+    return f"http://127.0.0.1:{service.port}{path}"
+
+
+async def command(session: aiohttp.ClientSession, service: Service, name: str, **args: Any) -> Any:
+    async with session.ws_connect(url(service, "/api/websocket")) as ws:
+        await ws.receive_json(timeout=5)
+        await ws.send_json({"type": "auth", "token": TOKEN, "client": "pytest"})
+        assert (await ws.receive_json(timeout=5))["type"] == "auth_ok"
+        await ws.send_json({"message_id": 1, "command": name, "args": args})
+        reply = await ws.receive_json(timeout=10)
+    assert reply["success"], reply
+    return reply["result"]
+
+
+def downloads(service: Service) -> list[str | None]:
+    """Targets of the clip_download audit entries."""
+    return [e.target for e in service.audit.query(action="clip_download", limit=200).items]
+
+
+async def recorded_clip(service: Service) -> tuple[str, int]:
+    """A finished clip of the file camera: (id, size in bytes)."""
+    clip_id = service.cameras["porch"].recorder.trigger(
+        EventKind.MANUAL, "manual-test", postroll=1.0
+    )
+    assert clip_id is not None
+    await wait_until(
+        lambda: (c := service.store.index.get_clip(clip_id)) is not None
+        and c.state is not ClipState.RECORDING,
+        20,
+        "the clip to finish",
+    )
+    _, path = service.store.clip_file(clip_id)
+    return clip_id, path.stat().st_size
+
+
+async def test_every_range_form_that_serves_bytes_is_audited(
+    service: Service, session: aiohttp.ClientSession
+) -> None:
+    clip_id, size = await recorded_clip(service)
+    clip_url = url(service, f"/api/clips/{clip_id}.mp4")
+    # Each request from a different user: each is a playback of its own.
+    served = {
+        "bytes=-0": None,  # asks for nothing: was the whole file, unaudited
+        "bytes=1-": (1, size - 1),
+        "bytes=-100": (size - 100, size - 1),
+        f"bytes=-{size * 4}": (0, size - 1),
+        "bytes=50-99": (50, 99),
+        f"bytes=10-{size * 4}": (10, size - 1),
+        "BYTES=0-0": (0, 0),
+    }
+    for number, (value, expected) in enumerate(served.items()):
+        headers = {**AUTH, "Range": value, "X-Porchlight-User": f"user{number}"}
+        async with session.get(clip_url, headers=headers) as resp:
+            body = await resp.read()
+            if expected is None:
+                assert resp.status == 416, value
+                assert resp.content_type == "application/json"
+                assert (await resp.json())["error"]["code"] == "invalid_args"
+                assert resp.headers["Content-Range"] == f"bytes */{size}"
+                continue
+            assert resp.status == 206, value
+            first, last = expected
+            assert resp.headers["Content-Range"] == f"bytes {first}-{last}/{size}"
+            assert len(body) == last - first + 1
+    # One entry for every request that served bytes, none for the refused one.
+    assert downloads(service) == [clip_id] * (len(served) - 1)
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["bytes=-0", "bytes=5-2", "bytes={size}-", "bytes={size}-{size}", "bytes=0-1,5-9", "lines=1-2"],
+)
+async def test_ranges_with_no_bytes_get_416_json(
+    service: Service, session: aiohttp.ClientSession, value: str
+) -> None:
+    clip_id, size = await recorded_clip(service)
+    headers = {**AUTH, "Range": value.format(size=size)}
+    async with session.get(url(service, f"/api/clips/{clip_id}.mp4"), headers=headers) as resp:
+        assert resp.status == 416
+        assert (await resp.json())["error"]["code"] == "invalid_args"
+    assert downloads(service) == []
+
+
+async def test_seeks_of_one_playback_make_one_entry(
+    service: Service, session: aiohttp.ClientSession
+) -> None:
+    clip_id, size = await recorded_clip(service)
+    headers = {**AUTH, "X-Porchlight-User": "alice"}
+    for value in ("bytes=0-", f"bytes={size // 2}-", "bytes=-50"):
+        async with session.get(
+            url(service, f"/api/clips/{clip_id}.mp4"), headers={**headers, "Range": value}
+        ) as resp:
+            assert resp.status == 206
+            await resp.read()
+    assert downloads(service) == [clip_id]
+
+
+async def test_mjpeg_in_privacy_mode_is_refused_like_the_snapshot(
+    service: Service, session: aiohttp.ClientSession
+) -> None:
+    camera = service.cameras["porch"]
+    live = url(service, "/api/cameras/porch/stream.mjpeg")
+    # A viewer that is watching when privacy mode goes on is ended, not left waiting.
+    async with session.get(live, headers=AUTH) as watching:
+        assert watching.status == 200
+        await watching.content.readuntil(b"\r\n\r\n")
+        assert camera.live.viewers == 1
+        await command(session, service, "set_privacy_mode", camera="porch", enabled=True)
+        async with asyncio.timeout(10):
+            while await watching.content.read(65536):
+                pass
+    await wait_until(lambda: camera.live.viewers == 0, 10, "the viewer's place to be freed")
+    audited = len(service.audit.query(action="live_stream").items)
+    for _ in range(3):
+        async with asyncio.timeout(10), session.get(live, headers=AUTH) as resp:
+            assert resp.status == 503
+            assert "privacy" in (await resp.json())["error"]["message"]
+    assert camera.live.viewers == 0
+    assert len(service.audit.query(action="live_stream").items) == audited
+    await command(session, service, "set_privacy_mode", camera="porch", enabled=False)
+    await wait_until(lambda: camera.last_frame is not None, 10, "frames after privacy mode")
+    async with session.get(live, headers=AUTH) as resp:
+        assert resp.status == 200
+        assert (await resp.content.readuntil(b"\r\n\r\n")).startswith(b"--frame")
