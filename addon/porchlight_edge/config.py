@@ -11,6 +11,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from porchlight_edge.api.connections import ConnectionLimits
 from porchlight_edge.button import ButtonConfig
 from porchlight_edge.capture.config import CameraConfig
 from porchlight_edge.motion.engine import MotionConfig
@@ -71,6 +72,8 @@ class ServiceOptions:
     """Clips, snapshots and the index (default: <data_dir>/recordings)."""
     retention: RetentionPolicy = field(default_factory=RetentionPolicy)
     audit_retention_days: float = 365.0
+    connections: ConnectionLimits = field(default_factory=ConnectionLimits)
+    """Caps on API client connections (not an add-on option: the defaults suit a home)."""
     """Advertise on the LAN when standalone (under the Supervisor, discovery goes through it)."""
 
 

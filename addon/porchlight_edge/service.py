@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from porchlight_edge import __version__
+from porchlight_edge.api.connections import ConnectionGuard, GuardedSite, fit_to_file_limit
+from porchlight_edge.api.safe_errors import RateLimitedLog, exception_handler
 from porchlight_edge.api.server import create_app
 from porchlight_edge.audit import AuditLog
 from porchlight_edge.button import ButtonWatcher, open_button
@@ -66,7 +68,9 @@ class Service:
         }
         self._button: ButtonWatcher | None = None
         self._runner: web.AppRunner | None = None
+        self.connections = ConnectionGuard(options.connections)
         self.websockets: set[web.WebSocketResponse] = set()
+        self._loop_handler: Any = None
         self._discovery: Discovery | None = None
         self._housekeeping: asyncio.Task[None] | None = None
         self.port: int | None = None
@@ -149,16 +153,24 @@ class Service:
                 report.events_restored,
                 len(report.deferred),
             )
+        loop = asyncio.get_running_loop()
+        self._loop_handler = loop.get_exception_handler()
+        loop.set_exception_handler(exception_handler(RateLimitedLog(_LOGGER)))
+        self.connections.limits = fit_to_file_limit(self.connections.limits)
+        handler_args: dict[str, Any] = {
+            "access_log": None,
+            "keepalive_timeout": self.connections.limits.idle_timeout,
+        }
         self._runner = web.AppRunner(
-            create_app(self), access_log=None, handle_signals=False, shutdown_timeout=2.0
+            create_app(self), handle_signals=False, shutdown_timeout=2.0, **handler_args
         )
         await self._runner.setup()
-        site = web.TCPSite(self._runner, self.options.host, self.options.port)
+        site = GuardedSite(
+            self._runner, self.options.host, self.options.port, self.connections, handler_args
+        )
         await site.start()
-        server = site._server
-        sockets = getattr(server, "sockets", None) or []
-        self.port = sockets[0].getsockname()[1] if sockets else self.options.port
-        bound = [sock.getsockname()[0] for sock in sockets]
+        self.port = site.port
+        bound = site.addresses
         for camera in self.cameras.values():
             camera.start()
         if self.options.button is not None:
@@ -216,6 +228,7 @@ class Service:
             await self._runner.cleanup()
         await self.store.close()
         self.audit.close()
+        asyncio.get_running_loop().set_exception_handler(self._loop_handler)
 
 
 def _event_ids(data: Mapping[str, Any]) -> list[str]:

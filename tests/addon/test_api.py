@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import replace
 import json
 from pathlib import Path
 from typing import Any
@@ -242,7 +243,8 @@ async def test_health_needs_no_token(service: Service, session: aiohttp.ClientSe
 async def test_client_that_falls_behind_is_disconnected(
     service: Service, session: aiohttp.ClientSession, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("porchlight_edge.api.websocket.OUTBOX_SIZE", 4)
+    limits = service.connections.limits
+    monkeypatch.setattr(service.connections, "limits", replace(limits, outbox_bytes=400))
     ws, _ = await connect(session, service)
     await call(ws, 1, "subscribe")
     for _ in range(20):  # in one go: more than the outbox holds before the writer runs

@@ -22,11 +22,13 @@ type _Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 @web.middleware
 async def require_token(request: web.Request, handler: _Handler) -> web.StreamResponse:
+    service: Service = request.app["service"]
+    service.connections.request_started(request.transport)
     # The websocket authenticates in-band (its first message), like HA's own API.
     if request.path not in (WS_PATH, HEALTH_PATH):
-        service: Service = request.app["service"]
         if not token_matches(service.identity.token, bearer_token(request)):
             return error_response(401, ErrorCode.INVALID_AUTH, "missing or invalid bearer token")
+        service.connections.trust(request.transport)
     return await handler(request)
 
 

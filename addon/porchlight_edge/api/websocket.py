@@ -12,6 +12,7 @@ from aiohttp import WSMsgType, web
 
 from porchlight_edge.api.auth import token_matches
 from porchlight_edge.api.commands import COMMANDS, CommandContext, Deferred
+from porchlight_edge.api.safe_errors import describe
 from porchlight_edge.protocol import (
     MAX_MESSAGE_BYTES,
     PROTOCOL_VERSION,
@@ -31,40 +32,58 @@ if TYPE_CHECKING:
 _LOGGER = logging.getLogger(__name__)
 
 AUTH_TIMEOUT = 10.0
-OUTBOX_SIZE = 2048
-"""Messages queued for one client before it counts as too slow and is dropped."""
 
 
 class Session(CommandContext):
-    """One authenticated client. Results and events leave through one ordered outbox."""
+    """One authenticated client. Results and events leave through one ordered outbox,
+    bounded in bytes (ConnectionLimits.outbox_bytes): a client that does not keep up is
+    disconnected at once and replays what it missed when it reconnects."""
 
-    def __init__(self, service: Service, ws: web.WebSocketResponse, peer: str, client: str) -> None:
+    def __init__(
+        self, service: Service, ws: web.WebSocketResponse, request: web.Request, client: str
+    ) -> None:
         self.service = service
         self.ws = ws
-        self.peer = peer
+        self.peer = request.remote or "?"
         self.client = client
-        self.outbox: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue(OUTBOX_SIZE)
+        self._transport = request.transport
+        self.outbox: asyncio.Queue[str] = asyncio.Queue()
+        self.outbox_bytes = 0
+        """Bytes queued and not yet handed to the socket (JSON text is ASCII)."""
+        self.dropped = False
         self.subscribed = False
 
     def send(self, message: Any) -> None:
-        try:
-            self.outbox.put_nowait(message)
-        except asyncio.QueueFull:
-            # Too slow to keep up: drop it; it reconnects and replays what it missed.
-            _LOGGER.warning("Client %s fell behind; disconnecting it", self.peer)
-            self.service.bus.unsubscribe(self.on_event)
-            # The writer is waiting on this queue: empty it and leave only the close signal.
-            while not self.outbox.empty():
-                self.outbox.get_nowait()
-            self.outbox.put_nowait(None)
+        if self.dropped:
+            return
+        data = json.dumps(message)
+        limit = self.service.connections.limits.outbox_bytes
+        if self.outbox_bytes and self.outbox_bytes + len(data) > limit:
+            self.drop(f"fell behind ({self.outbox_bytes} bytes waiting)")
+            return
+        self.outbox_bytes += len(data)
+        self.outbox.put_nowait(data)
+
+    def drop(self, why: str) -> None:
+        """Disconnect now: the socket is aborted, so the handler ends even when the client
+        neither reads nor closes (a polite close would wait on it)."""
+        _LOGGER.warning("Client %s %s; disconnecting it", self.peer, why)
+        self.dropped = True
+        self.service.bus.unsubscribe(self.on_event)
+        while not self.outbox.empty():
+            self.outbox.get_nowait()
+        self.outbox_bytes = 0
+        if self._transport is not None:
+            self._transport.abort()
 
     def on_event(self, event: EventMessage) -> None:
         self.send(event)
 
     async def writer(self) -> None:
-        while (message := await self.outbox.get()) is not None:
-            await self.ws.send_str(json.dumps(message))
-        await self.ws.close()
+        while True:
+            data = await self.outbox.get()
+            self.outbox_bytes -= len(data)
+            await self.ws.send_str(data)
 
 
 def server_info(service: Service) -> ServerInfo:
@@ -101,18 +120,27 @@ async def _authenticate(service: Service, ws: web.WebSocketResponse) -> str | No
 async def websocket_handler(request: web.Request) -> web.WebSocketResponse:
     service: Service = request.app["service"]
     # aiohttp's own limit is set higher than ours so an oversized message gets a clear
-    # error result instead of a bare close. Clients send the heartbeats (a server-side
-    # heartbeat timer outlives connections that are closed during auth).
-    ws = web.WebSocketResponse(max_msg_size=MAX_MESSAGE_BYTES * 16)
+    # error result instead of a bare close. The heartbeat ends half-open sessions.
+    ws = web.WebSocketResponse(
+        max_msg_size=MAX_MESSAGE_BYTES * 16, heartbeat=service.connections.limits.heartbeat
+    )
     await ws.prepare(request)
     service.websockets.add(ws)
     try:
-        return await _serve(service, ws, request.remote or "?")
+        return await _serve(service, ws, request)
     finally:
         service.websockets.discard(ws)
+        transport = request.transport
+        if transport is not None and transport.get_write_buffer_size():
+            # Closed with data the client never took (no pong, not reading): a close would
+            # wait for it to drain forever and keep the socket; drop it instead.
+            transport.abort()
 
 
-async def _serve(service: Service, ws: web.WebSocketResponse, peer: str) -> web.WebSocketResponse:
+async def _serve(
+    service: Service, ws: web.WebSocketResponse, request: web.Request
+) -> web.WebSocketResponse:
+    peer = request.remote or "?"
     await ws.send_json(server_info(service))
     client = await _authenticate(service, ws)
     if client is None:
@@ -125,10 +153,11 @@ async def _serve(service: Service, ws: web.WebSocketResponse, peer: str) -> web.
         )
         await ws.close()
         return ws
+    service.connections.trust(request.transport)
     await ws.send_json({"type": MessageType.AUTH_OK})
     _LOGGER.debug("Client %s connected", peer)
 
-    session = Session(service, ws, peer, client)
+    session = Session(service, ws, request, client)
     writer = asyncio.create_task(session.writer())
     try:
         async for msg in ws:
@@ -141,7 +170,7 @@ async def _serve(service: Service, ws: web.WebSocketResponse, peer: str) -> web.
     finally:
         service.bus.unsubscribe(session.on_event)
         writer.cancel()
-        with contextlib.suppress(asyncio.CancelledError, ConnectionResetError):
+        with contextlib.suppress(asyncio.CancelledError, ConnectionError):
             await writer
         _LOGGER.debug("Client %s disconnected", peer)
     return ws
@@ -165,6 +194,7 @@ async def _handle_text(session: Session, text: str) -> None:
     message_id = raw.get("message_id", -1) if isinstance(raw, dict) else -1
     if not isinstance(message_id, int):
         message_id = -1
+    name = "?"  # what is logged: never the client's text, which may hold anything
     try:
         command = parse_command(raw)
         handler = COMMANDS.get(command["command"])
@@ -172,12 +202,13 @@ async def _handle_text(session: Session, text: str) -> None:
             raise ProtocolError(
                 ErrorCode.UNKNOWN_COMMAND, f"unknown command {command['command']!r}"
             )
+        name = command["command"]
         result = await handler(session, command.get("args", {}))
     except ProtocolError as err:
         session.send(result_error(message_id, err.code, err.message))
         return
-    except Exception:
-        _LOGGER.exception("Command failed: %s", text[:200])
+    except Exception as err:
+        _LOGGER.error("Command %s failed: %s", name, describe(err))
         session.send(result_error(message_id, ErrorCode.INTERNAL_ERROR, "the command failed"))
         return
     if isinstance(result, Deferred):

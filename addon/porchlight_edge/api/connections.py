@@ -1,0 +1,276 @@
+"""Who may hold a connection: caps per peer and in total, room kept for token holders,
+and a deadline for a new connection's first request headers.
+
+A connection is *pending* from accept until one of its requests proves the token
+(HTTP bearer or websocket auth); then it is *trusted*. Pending connections are capped
+per peer address and in total (`max_connections - reserved`); when a cap is reached
+the oldest pending connection of the busiest peer makes room (so an idle flood cannot
+lock out Home Assistant, whose requests prove the token within milliseconds). Trusted
+connections count only against `max_connections`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, replace
+import logging
+import resource
+from typing import Any
+
+from aiohttp import web
+
+from porchlight_edge.api.safe_errors import RateLimitedLog, SafeRequestHandler
+
+_LOGGER = logging.getLogger(__name__)
+
+FD_HEADROOM = 128
+"""File descriptors kept for everything but client sockets: clip files, the databases,
+camera streams, decoder threads' pipes."""
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectionLimits:
+    """Caps on client connections of the API server (counts and seconds)."""
+
+    max_connections: int = 512
+    """All open client connections; past it the oldest pending one is dropped, or when
+    every one is trusted, the new one is refused."""
+    reserved: int = 64
+    """Of `max_connections`, places only trusted connections (token proved) can take."""
+    max_pending_per_peer: int = 32
+    """Pending connections one address may hold."""
+    header_timeout: float = 10.0
+    """Seconds a new connection has to deliver its first request's headers."""
+    idle_timeout: float = 30.0
+    """Seconds a kept-alive connection may sit idle between requests (longer than the
+    15 s aiohttp clients keep theirs, so a client never reuses one the server closes)."""
+    heartbeat: float = 30.0
+    """Seconds between the server's websocket pings; no pong within half that drops the
+    session (a half-open connection otherwise lingers for TCP's minutes)."""
+    outbox_bytes: int = 1024 * 1024
+    """Bytes of results and events one websocket client may have waiting; past it the
+    client is dropped (it reconnects and replays). Dozens of full result pages."""
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.reserved < self.max_connections:
+            raise ValueError("reserved must be 0 or more and less than max_connections")
+        positive = (self.max_pending_per_peer, self.outbox_bytes, self.header_timeout)
+        if min(positive) <= 0 or self.idle_timeout <= 0 or self.heartbeat <= 0:
+            raise ValueError("the caps and timeouts must be positive")
+
+
+def fit_to_file_limit(limits: ConnectionLimits) -> ConnectionLimits:
+    """Raise the soft RLIMIT_NOFILE (within the hard one) so `max_connections` sockets
+    fit beside FD_HEADROOM other files; lower `max_connections` if they still do not.
+    Accepting past the file limit fails with EMFILE and stalls every client."""
+    needed = limits.max_connections + FD_HEADROOM
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != resource.RLIM_INFINITY and soft < needed:
+        target = needed if hard == resource.RLIM_INFINITY else min(needed, hard)
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+            soft = target
+        except (ValueError, OSError) as err:
+            _LOGGER.warning("Cannot raise the open-file limit to %d: %s", target, err)
+    if soft == resource.RLIM_INFINITY or soft >= needed:
+        return limits
+    fitted = max(8, int(soft) - FD_HEADROOM)
+    _LOGGER.warning(
+        "Open-file limit %d allows %d client connections, not %d",
+        soft,
+        fitted,
+        limits.max_connections,
+    )
+    return replace(limits, max_connections=fitted, reserved=min(limits.reserved, fitted // 4))
+
+
+class ConnectionGuard:
+    """Admits, counts and drops the API server's client connections (on the loop)."""
+
+    def __init__(self, limits: ConnectionLimits | None = None) -> None:
+        self.limits = limits or ConnectionLimits()
+        # Per peer, pending transports oldest first (dicts keep insertion order).
+        self._pending: dict[str, dict[asyncio.Transport, None]] = {}
+        self._pending_count = 0
+        self._trusted: set[asyncio.Transport] = set()
+        self._deadlines: dict[asyncio.Transport, asyncio.TimerHandle] = {}
+        self._log = RateLimitedLog(_LOGGER)
+
+    @property
+    def pending(self) -> int:
+        return self._pending_count
+
+    @property
+    def trusted(self) -> int:
+        return len(self._trusted)
+
+    def pending_from(self, peer: str) -> int:
+        return len(self._pending.get(peer, ()))
+
+    def admit(self, transport: asyncio.Transport) -> bool:
+        """A new connection: True to serve it, False when it must be refused."""
+        limits = self.limits
+        peer = _peer(transport)
+        full = self._pending_count + len(self._trusted) >= limits.max_connections
+        if full and not self._evict_busiest("the connection limit"):
+            self._log.log(
+                logging.WARNING,
+                "full",
+                "Refused a connection from %s: %d connections are open (the limit)",
+                peer,
+                limits.max_connections,
+            )
+            return False
+        if self.pending_from(peer) >= limits.max_pending_per_peer:
+            self._evict(next(iter(self._pending[peer])), "the per-address limit")
+        elif self._pending_count >= limits.max_connections - limits.reserved:
+            self._evict_busiest("the limit for unauthenticated connections")
+        self._pending.setdefault(peer, {})[transport] = None
+        self._pending_count += 1
+        loop = asyncio.get_running_loop()
+        self._deadlines[transport] = loop.call_later(
+            limits.header_timeout, self._header_timeout, transport
+        )
+        return True
+
+    def request_started(self, transport: asyncio.BaseTransport | None) -> None:
+        """Headers of a request arrived: the first-request deadline is met."""
+        if transport is not None and (handle := self._deadlines.pop(transport, None)):  # type: ignore[call-overload]
+            handle.cancel()
+
+    def trust(self, transport: asyncio.BaseTransport | None) -> None:
+        """A request on this connection proved the token."""
+        if transport is None or transport in self._trusted:
+            return
+        self.request_started(transport)
+        if self._forget_pending(transport):  # type: ignore[arg-type]
+            self._trusted.add(transport)  # type: ignore[arg-type]
+
+    def release(self, transport: asyncio.Transport) -> None:
+        """The connection is gone (idempotent)."""
+        self.request_started(transport)
+        self._trusted.discard(transport)
+        self._forget_pending(transport)
+
+    def _forget_pending(self, transport: asyncio.Transport) -> bool:
+        peer = _peer(transport)
+        queue = self._pending.get(peer)
+        if queue is None or transport not in queue:
+            return False
+        del queue[transport]
+        if not queue:
+            del self._pending[peer]
+        self._pending_count -= 1
+        return True
+
+    def _evict_busiest(self, why: str) -> bool:
+        if not self._pending:
+            return False
+        busiest = max(self._pending.values(), key=len)
+        self._evict(next(iter(busiest)), why)
+        return True
+
+    def _evict(self, transport: asyncio.Transport, why: str) -> None:
+        self._log.log(
+            logging.WARNING,
+            why,
+            "Dropped the oldest unauthenticated connection from %s: %s is reached",
+            _peer(transport),
+            why,
+        )
+        self.release(transport)
+        transport.abort()
+
+    def _header_timeout(self, transport: asyncio.Transport) -> None:
+        self._deadlines.pop(transport, None)
+        self._log.log(
+            logging.INFO,
+            "header timeout",
+            "Closed a connection from %s: no request within %s s",
+            _peer(transport),
+            self.limits.header_timeout,
+        )
+        self.release(transport)
+        transport.abort()
+
+
+def _peer(transport: asyncio.BaseTransport) -> str:
+    peername = transport.get_extra_info("peername")
+    if isinstance(peername, tuple) and peername:
+        return str(peername[0])
+    return str(peername or "?")
+
+
+class GuardedRequestHandler(SafeRequestHandler):
+    """aiohttp's request handler, admitted and released by the guard."""
+
+    __slots__ = ("_admitted", "_guard")
+
+    def __init__(self, manager: web.Server, guard: ConnectionGuard, **kwargs: Any) -> None:
+        super().__init__(manager, **kwargs)
+        self._guard = guard
+        # aiohttp forgets the transport when it closes it; the guard must still release it.
+        self._admitted: asyncio.Transport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        if not self._guard.admit(transport):
+            transport.abort()
+            return
+        self._admitted = transport
+        super().connection_made(transport)
+
+    def connection_lost(self, exc: BaseException | None) -> None:
+        if self._admitted is None:
+            return
+        self._guard.release(self._admitted)
+        super().connection_lost(exc)
+
+
+class GuardedSite(web.BaseSite):
+    """A TCP site whose connections are created by GuardedRequestHandler."""
+
+    __slots__ = ("_guard", "_handler_args", "_host", "_port")
+
+    def __init__(
+        self,
+        runner: web.AppRunner,
+        host: str,
+        port: int,
+        guard: ConnectionGuard,
+        handler_args: dict[str, Any],
+    ) -> None:
+        super().__init__(runner)
+        self._host, self._port = host, port
+        self._guard = guard
+        self._handler_args = handler_args
+
+    @property
+    def name(self) -> str:
+        return f"http://{self._host}:{self._port}"
+
+    @property
+    def port(self) -> int:
+        """The bound port (the asked one, or the one the system chose for port 0)."""
+        sockets = getattr(self._server, "sockets", None) or []
+        return int(sockets[0].getsockname()[1]) if sockets else self._port
+
+    @property
+    def addresses(self) -> list[str]:
+        """The addresses the listening sockets are bound to."""
+        sockets = getattr(self._server, "sockets", None) or []
+        return [str(sock.getsockname()[0]) for sock in sockets]
+
+    async def start(self) -> None:
+        await super().start()
+        loop = asyncio.get_running_loop()
+        server = self._runner.server
+        assert server is not None
+        guard, args = self._guard, self._handler_args
+
+        def factory() -> GuardedRequestHandler:
+            return GuardedRequestHandler(server, guard, loop=loop, **args)
+
+        self._server = await loop.create_server(
+            factory, self._host, self._port, backlog=self._backlog, reuse_address=True
+        )
