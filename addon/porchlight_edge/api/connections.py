@@ -104,6 +104,12 @@ class ConnectionGuard:
     def trusted(self) -> int:
         return len(self._trusted)
 
+    @property
+    def backlogged(self) -> int:
+        """Trusted connections whose client is not taking what is sent (the kernel's
+        socket buffer is full and data waits in ours)."""
+        return sum(1 for t in self._trusted if t.get_write_buffer_size())
+
     def pending_from(self, peer: str) -> int:
         return len(self._pending.get(peer, ()))
 

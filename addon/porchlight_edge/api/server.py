@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
+import contextlib
 from typing import TYPE_CHECKING
 
 from aiohttp import WSCloseCode, web
@@ -16,6 +18,8 @@ if TYPE_CHECKING:
     from porchlight_edge.service import Service
 
 HEALTH_PATH = "/healthz"
+CLOSE_TIMEOUT = 1.0
+"""Seconds a websocket client gets to take the server's close frame at shutdown."""
 
 type _Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -39,7 +43,12 @@ async def _health(request: web.Request) -> web.Response:
 async def _close_websockets(app: web.Application) -> None:
     service: Service = app["service"]
     for ws in list(service.websockets):
-        await ws.close(code=WSCloseCode.GOING_AWAY, message=b"server shutdown")
+        # A client that does not read would hold the close (and the shutdown) forever;
+        # cut short, the handler drops its connection instead.
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(
+                ws.close(code=WSCloseCode.GOING_AWAY, message=b"server shutdown"), CLOSE_TIMEOUT
+            )
 
 
 def create_app(service: Service) -> web.Application:
