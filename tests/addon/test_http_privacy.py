@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+import json
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -184,3 +186,46 @@ async def test_mjpeg_in_privacy_mode_is_refused_like_the_snapshot(
     async with session.get(live, headers=AUTH) as resp:
         assert resp.status == 200
         assert (await resp.content.readuntil(b"\r\n\r\n")).startswith(b"--frame")
+
+
+async def raw_request(service: Service, request: bytes) -> bytes:
+    """Send raw bytes as a request; the whole answer (the server closes after an error)."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", service.port)
+    writer.write(request)
+    await writer.drain()
+    async with asyncio.timeout(10):
+        answer = await reader.read()
+    writer.close()
+    return answer
+
+
+@pytest.mark.parametrize(
+    "request_bytes",
+    [
+        b"GET /healthz HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer TOKEN\x00\r\n\r\n",
+        b"GET /healthz HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer TOKEN\x01\x7f\r\n\r\n",
+        b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Token: TOKEN" + b"a" * 9000 + b"\r\n\r\n",
+        b"GET /healthz HTTP/1.1\r\nHost: x\r\nBad Header TOKEN: 1\r\n\r\n",
+        b"GET /healthz?t=TOKEN\x00 HTTP/1.1\r\nHost: x\r\n\r\n",
+        b"GET /healthz?t=TOKEN" + b"a" * 9000 + b" HTTP/1.1\r\nHost: x\r\n\r\n",
+        b"TOKEN /healthz HTTP/1.1\r\nHost: x\r\n\r\n",
+        b"GET /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: TOKEN\r\n\r\n",
+    ],
+    ids=["nul", "controls", "too-long", "bad-name", "nul-url", "long-url", "method", "length"],
+)
+async def test_malformed_requests_never_log_or_echo_what_was_sent(
+    service: Service, caplog: pytest.LogCaptureFixture, request_bytes: bytes
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    answer = await raw_request(service, request_bytes.replace(b"TOKEN", TOKEN.encode()))
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith((b"HTTP/1.0 4", b"HTTP/1.1 4")), head
+    assert b"application/json" in head
+    assert json.loads(body)["error"]["code"] == "invalid_format"
+    assert TOKEN.encode() not in answer
+    formatter = logging.Formatter("%(name)s %(levelname)s %(message)s")
+    logged = "\n".join(formatter.format(record) for record in caplog.records)
+    assert "Rejected a request" in logged  # it is logged, by its kind
+    assert TOKEN not in logged
+    # Not even a recognisable piece of it.
+    assert TOKEN[:12] not in logged

@@ -19,7 +19,7 @@ from typing import Any
 
 from aiohttp import web
 
-from porchlight_edge.api.safe_errors import RateLimitedLog, SafeRequestHandler
+from porchlight_edge.api.safe_errors import RateLimitedLog, SafeRequestHandler, request_log
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -95,6 +95,7 @@ class ConnectionGuard:
         self._trusted: set[asyncio.Transport] = set()
         self._deadlines: dict[asyncio.Transport, asyncio.TimerHandle] = {}
         self._log = RateLimitedLog(_LOGGER)
+        self.request_log = request_log()
 
     @property
     def pending(self) -> int:
@@ -213,7 +214,7 @@ class GuardedRequestHandler(SafeRequestHandler):
     __slots__ = ("_admitted", "_guard")
 
     def __init__(self, manager: web.Server, guard: ConnectionGuard, **kwargs: Any) -> None:
-        super().__init__(manager, **kwargs)
+        super().__init__(manager, guard.request_log, **kwargs)
         self._guard = guard
         # aiohttp forgets the transport when it closes it; the guard must still release it.
         self._admitted: asyncio.Transport | None = None

@@ -55,9 +55,6 @@ class RateLimitedLog:
         self.logger.log(level, message, *args)
 
 
-_REQUESTS = RateLimitedLog(_LOGGER)
-
-
 def exception_handler(
     log: RateLimitedLog,
 ) -> Callable[[asyncio.AbstractEventLoop, dict[str, Any]], None]:
@@ -83,6 +80,11 @@ def exception_handler(
     return handle
 
 
+def request_log() -> RateLimitedLog:
+    """A rate-limited log for one server's request errors."""
+    return RateLimitedLog(_LOGGER)
+
+
 def describe(exc: BaseException | None) -> str:
     """An exception's kind and where it was raised, without its message (which may
     quote request values), with the kinds and places of the exceptions it chains."""
@@ -104,7 +106,11 @@ def describe(exc: BaseException | None) -> str:
 class SafeRequestHandler(web.RequestHandler):
     """Request errors logged without request values and answered with JSON."""
 
-    __slots__ = ()
+    __slots__ = ("_request_log",)
+
+    def __init__(self, manager: web.Server, request_log: RateLimitedLog, **kwargs: Any) -> None:
+        super().__init__(manager, **kwargs)
+        self._request_log = request_log
 
     def log_exception(self, *args: Any, **kw: Any) -> None:
         exc = kw.get("exc_info")
@@ -122,7 +128,7 @@ class SafeRequestHandler(web.RequestHandler):
         if isinstance(exc, HttpProcessingError) or status < 500:
             # The client's fault: its kind is enough, the raw line is what must not leak.
             kind = type(exc).__name__ if exc is not None else "bad request"
-            _REQUESTS.log(
+            self._request_log.log(
                 logging.INFO,
                 kind,
                 "Rejected a request from %s: %s (%d)",
@@ -132,7 +138,7 @@ class SafeRequestHandler(web.RequestHandler):
             )
             code, text = ErrorCode.INVALID_FORMAT, "malformed HTTP request"
         else:
-            _REQUESTS.log(
+            self._request_log.log(
                 logging.ERROR,
                 "error",
                 "Error handling a request from %s: %s",

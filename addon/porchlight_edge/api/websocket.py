@@ -34,6 +34,15 @@ _LOGGER = logging.getLogger(__name__)
 AUTH_TIMEOUT = 10.0
 
 
+class _WebSocket(web.WebSocketResponse):
+    """aiohttp 3.14 re-arms the heartbeat timer when data (the client's close reply)
+    arrives after close, leaving a ping timer behind every closed session."""
+
+    def _reset_heartbeat(self) -> None:
+        if not self.closed:
+            super()._reset_heartbeat()
+
+
 class Session(CommandContext):
     """One authenticated client. Results and events leave through one ordered outbox,
     bounded in bytes (ConnectionLimits.outbox_bytes): a client that does not keep up is
@@ -121,7 +130,7 @@ async def websocket_handler(request: web.Request) -> web.WebSocketResponse:
     service: Service = request.app["service"]
     # aiohttp's own limit is set higher than ours so an oversized message gets a clear
     # error result instead of a bare close. The heartbeat ends half-open sessions.
-    ws = web.WebSocketResponse(
+    ws = _WebSocket(
         max_msg_size=MAX_MESSAGE_BYTES * 16, heartbeat=service.connections.limits.heartbeat
     )
     await ws.prepare(request)
