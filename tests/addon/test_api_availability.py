@@ -4,9 +4,7 @@ that stop reading. Real service on a real loopback socket; caps set small for th
 from __future__ import annotations
 
 import asyncio
-import base64
 from collections.abc import AsyncIterator, Awaitable, Callable
-import json
 import logging
 import os
 from pathlib import Path
@@ -22,6 +20,7 @@ from porchlight_edge.api import http
 from porchlight_edge.api.connections import ConnectionLimits
 from porchlight_edge.config import parse_options
 from porchlight_edge.service import Service
+from tests.helpers.raw_websocket import RawWebsocket
 from tests.helpers.waiting import wait_until
 
 TOKEN = "availability-token-0123456789"
@@ -275,77 +274,9 @@ async def test_accept_errors_at_the_file_limit_are_logged_once(
 # --- A3: websocket clients that stop reading or vanish ------------------------------------
 
 
-class RawWebsocket:
-    """A websocket client on a raw socket with a tiny receive buffer, that reads only when
-    told to: the client that stops reading."""
-
-    def __init__(self, sock: socket.socket) -> None:
-        self.sock = sock
-        self.buffer = b""
-
-    @classmethod
-    async def connect(cls, service: Service) -> RawWebsocket:
-        sock = await open_socket(service, rcvbuf=4096)
-        key = base64.b64encode(os.urandom(16)).decode()
-        await send(
-            sock,
-            (
-                "GET /api/websocket HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"
-                f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
-                "Sec-WebSocket-Version: 13\r\n\r\n"
-            ).encode(),
-        )
-        client = cls(sock)
-        head = await client._read_until(b"\r\n\r\n")
-        assert head.startswith(b"HTTP/1.1 101"), head
-        assert (await client.receive())["type"] == "server_info"
-        await client.send({"type": "auth", "token": TOKEN})
-        assert (await client.receive())["type"] == "auth_ok"
-        return client
-
-    async def _read_until(self, marker: bytes) -> bytes:
-        loop = asyncio.get_running_loop()
-        while marker not in self.buffer:
-            chunk = await loop.sock_recv(self.sock, 65536)
-            assert chunk, "closed"
-            self.buffer += chunk
-        head, _, self.buffer = self.buffer.partition(marker)
-        return head
-
-    async def _read(self, size: int) -> bytes:
-        loop = asyncio.get_running_loop()
-        while len(self.buffer) < size:
-            chunk = await loop.sock_recv(self.sock, 65536)
-            assert chunk, "closed"
-            self.buffer += chunk
-        data, self.buffer = self.buffer[:size], self.buffer[size:]
-        return data
-
-    async def receive(self) -> Any:
-        first, second = await self._read(2)
-        size = second & 0x7F
-        if size == 126:
-            (size,) = struct.unpack("!H", await self._read(2))
-        elif size == 127:
-            (size,) = struct.unpack("!Q", await self._read(8))
-        payload = await self._read(size)
-        assert first & 0x0F == 1, first  # a text frame
-        return json.loads(payload)
-
-    async def send(self, message: Any) -> None:
-        payload = json.dumps(message).encode()
-        mask = os.urandom(4)
-        size = len(payload)
-        header = bytes([0x81]) + (
-            bytes([0x80 | size]) if size < 126 else bytes([0x80 | 126]) + struct.pack("!H", size)
-        )
-        masked = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
-        await send(self.sock, header + mask + masked)
-
-
 async def test_client_that_never_reads_is_dropped_and_its_handler_ends(start: Starter) -> None:
     service = await start(ConnectionLimits(outbox_bytes=64 * 1024))
-    client = await RawWebsocket.connect(service)
+    client = await RawWebsocket.connect(service.port or 0, TOKEN)
     assert len(service.websockets) == 1
     # Commands without reading a single result: first the socket buffers fill (megabytes
     # on loopback), then the outbox. The server must then reset the connection; a
@@ -383,7 +314,7 @@ async def test_client_that_goes_away_while_behind_leaves_nothing(
 ) -> None:
     # After a FIN only the heartbeat can tell (no pong can come); a reset is seen at once.
     service = await start(ConnectionLimits(heartbeat=3.0))
-    client = await RawWebsocket.connect(service)
+    client = await RawWebsocket.connect(service.port or 0, TOKEN)
     await fill_until_backlogged(service, client)
     assert len(service.websockets) == 1
     if ending == "reset":
