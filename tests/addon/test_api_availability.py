@@ -16,7 +16,6 @@ from typing import Any
 import aiohttp
 import pytest
 
-from porchlight_edge.api import http
 from porchlight_edge.api.connections import ConnectionLimits
 from porchlight_edge.config import parse_options
 from porchlight_edge.service import Service
@@ -149,12 +148,9 @@ async def test_viewers_that_stop_reading_then_close_free_their_places(
         assert (await resp.content.readuntil(b"\r\n\r\n")).startswith(b"--frame")
 
 
-async def test_viewer_that_never_reads_is_dropped(
-    start: Starter, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(http, "STALL_TIMEOUT", 1.0)
+async def test_viewer_that_never_reads_is_dropped(start: Starter) -> None:
     # Big pictures fill the kernel's socket buffers (megabytes on loopback) in seconds.
-    service = await start(max_viewers=2, width=1280)
+    service = await start(ConnectionLimits(stall_timeout=1.0), max_viewers=2, width=1280)
     live = service.cameras["front_door"].live
     sock = await mjpeg_viewer(service)
     await wait_until(lambda: live.viewers == 1, 10, "the viewer")
@@ -275,7 +271,7 @@ async def test_accept_errors_at_the_file_limit_are_logged_once(
 
 
 async def test_client_that_never_reads_is_dropped_and_its_handler_ends(start: Starter) -> None:
-    service = await start(ConnectionLimits(outbox_bytes=64 * 1024))
+    service = await start(ConnectionLimits(outbox_bytes=64 * 1024, stall_timeout=1.0))
     client = await RawWebsocket.connect(service.port or 0, TOKEN)
     assert len(service.websockets) == 1
     # Commands without reading a single result: first the socket buffers fill (megabytes

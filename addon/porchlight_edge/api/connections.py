@@ -47,6 +47,9 @@ class ConnectionLimits:
     heartbeat: float = 30.0
     """Seconds between the server's websocket pings; no pong within half that drops the
     session (a half-open connection otherwise lingers for TCP's minutes)."""
+    stall_timeout: float = 10.0
+    """Seconds a client may take nothing of what is sent to it (an MJPEG part, websocket
+    results) before it counts as gone."""
     outbox_bytes: int = 1024 * 1024
     """Bytes of results and events one websocket client may have waiting; past it the
     client is dropped (it reconnects and replays). Dozens of full result pages."""
@@ -54,8 +57,9 @@ class ConnectionLimits:
     def __post_init__(self) -> None:
         if not 0 <= self.reserved < self.max_connections:
             raise ValueError("reserved must be 0 or more and less than max_connections")
-        positive = (self.max_pending_per_peer, self.outbox_bytes, self.header_timeout)
-        if min(positive) <= 0 or self.idle_timeout <= 0 or self.heartbeat <= 0:
+        counts = (self.max_pending_per_peer, self.outbox_bytes)
+        seconds = (self.header_timeout, self.idle_timeout, self.heartbeat, self.stall_timeout)
+        if min(counts) <= 0 or min(seconds) <= 0:
             raise ValueError("the caps and timeouts must be positive")
 
 

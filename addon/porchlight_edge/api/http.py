@@ -20,8 +20,6 @@ if TYPE_CHECKING:
     from porchlight_edge.service import Service
 
 BOUNDARY = "frame"
-STALL_TIMEOUT = 10.0
-"""Seconds one MJPEG part may take to leave; a viewer slower than that is not watching."""
 IDLE_CHECK = 1.0
 """While no frames come (camera offline), how often a waiting viewer is checked for a
 closed connection."""
@@ -67,8 +65,9 @@ async def mjpeg(request: web.Request) -> web.StreamResponse:
 
     503 in privacy mode or when `max_viewers` are watching. A viewer's place is freed
     however the viewer ends: it closes, resets, stops reading (no frame taken within
-    STALL_TIMEOUT), or the camera goes dark.
+    ConnectionLimits.stall_timeout), or the camera goes dark.
     """
+    service: Service = request.app["service"]
     camera = _camera(request)
     if camera.settings.privacy_mode:
         return error_response(503, ErrorCode.UNAVAILABLE, "no picture: privacy mode is on")
@@ -88,7 +87,7 @@ async def mjpeg(request: web.Request) -> web.StreamResponse:
         try:
             jpeg = await camera.live.jpeg() or await _next_frame(request, viewer)
             while jpeg is not None:
-                async with asyncio.timeout(STALL_TIMEOUT):
+                async with asyncio.timeout(service.connections.limits.stall_timeout):
                     await _write_part(response, jpeg)
                 jpeg = await _next_frame(request, viewer)
         except TimeoutError:

@@ -59,6 +59,7 @@ class Session(CommandContext):
         self.outbox: asyncio.Queue[str] = asyncio.Queue()
         self.outbox_bytes = 0
         """Bytes queued and not yet handed to the socket (JSON text is ASCII)."""
+        self._room = asyncio.Event()
         self.dropped = False
         self.subscribed = False
 
@@ -88,11 +89,25 @@ class Session(CommandContext):
     def on_event(self, event: EventMessage) -> None:
         self.send(event)
 
+    async def wait_for_room(self) -> None:
+        """Hold the next command while the outbox is over half full: a client that does
+        not read its results gets no more work done for it, and one that stays behind
+        for `stall_timeout` is dropped."""
+        limits = self.service.connections.limits
+        try:
+            async with asyncio.timeout(limits.stall_timeout):
+                while self.outbox_bytes > limits.outbox_bytes // 2 and not self.dropped:
+                    self._room.clear()
+                    await self._room.wait()
+        except TimeoutError:
+            self.drop(f"read nothing for {limits.stall_timeout} s")
+
     async def writer(self) -> None:
         while True:
             data = await self.outbox.get()
             self.outbox_bytes -= len(data)
             await self.ws.send_str(data)
+            self._room.set()
 
 
 def server_info(service: Service) -> ServerInfo:
@@ -170,6 +185,9 @@ async def _serve(
     writer = asyncio.create_task(session.writer())
     try:
         async for msg in ws:
+            await session.wait_for_room()
+            if session.dropped:
+                break  # what it sent after falling behind gets no work done
             if msg.type is WSMsgType.TEXT:
                 await _handle_text(session, msg.data)
             elif msg.type is WSMsgType.BINARY:
