@@ -146,16 +146,18 @@ class ConnectionGuard:
 
     def request_started(self, transport: asyncio.BaseTransport | None) -> None:
         """Headers of a request arrived: the first-request deadline is met."""
-        if transport is not None and (handle := self._deadlines.pop(transport, None)):  # type: ignore[call-overload]
-            handle.cancel()
+        if isinstance(transport, asyncio.Transport):
+            handle = self._deadlines.pop(transport, None)
+            if handle is not None:
+                handle.cancel()
 
     def trust(self, transport: asyncio.BaseTransport | None) -> None:
         """A request on this connection proved the token."""
-        if transport is None or transport in self._trusted:
+        if not isinstance(transport, asyncio.Transport) or transport in self._trusted:
             return
         self.request_started(transport)
-        if self._forget_pending(transport):  # type: ignore[arg-type]
-            self._trusted.add(transport)  # type: ignore[arg-type]
+        if self._forget_pending(transport):
+            self._trusted.add(transport)
 
     def release(self, transport: asyncio.Transport) -> None:
         """The connection is gone (idempotent)."""
