@@ -31,28 +31,23 @@ from pathlib import Path
 import resource
 import socket
 import sys
-import tempfile
 import time
-from typing import Any
-from unittest.mock import patch
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
-from aiohttp.resolver import ThreadedResolver
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "addon")]
 
-from homeassistant import loader  # noqa: E402
 from homeassistant.core import Event, HomeAssistant, callback  # noqa: E402
-from pytest_homeassistant_custom_component.common import (  # noqa: E402
-    async_test_home_assistant,
-)
 
-from benchmarks.latency import DOORBELL, OPTIONS, percentile  # noqa: E402
+from benchmarks.latency import DOORBELL, percentile, with_home_assistant  # noqa: E402
 from custom_components.porchlight.client import PorchlightClient  # noqa: E402
-from tests.e2e.addon_process import AddonProcess  # noqa: E402
 from tests.e2e.entries import entry_for, setup_entry, unload_entry  # noqa: E402
 from tests.helpers.raw_websocket import RawWebsocket  # noqa: E402
+
+if TYPE_CHECKING:
+    from tests.e2e.addon_process import AddonProcess
 
 ATTACKER = "127.0.0.2"
 """The idle connections' source: any 127.x address is local, and not HA's 127.0.0.1."""
@@ -339,25 +334,11 @@ async def ramp_up(generator: asyncio.subprocess.Process, args: argparse.Namespac
 
 async def main(args: argparse.Namespace) -> None:
     raise_file_limit(4096)
-    with tempfile.TemporaryDirectory(prefix="porchlight-abuse-") as tmp:
-        addon = AddonProcess(Path(tmp) / "addon", OPTIONS)
-        await asyncio.to_thread(addon.start)
-        try:
-            config_dir = Path(tmp) / "ha"
-            config_dir.mkdir()
-            resolver = ThreadedResolver()
-            resolver.real_close = resolver.close  # type: ignore[attr-defined]
-            with patch(
-                "homeassistant.helpers.aiohttp_client._async_make_resolver",
-                return_value=resolver,
-            ):
-                async with async_test_home_assistant(config_dir=str(config_dir)) as hass:
-                    hass.data.pop(loader.DATA_CUSTOM_COMPONENTS, None)
-                    result = await measure(hass, addon, args)
-                    await hass.async_stop(force=True)
-        finally:
-            await asyncio.to_thread(addon.stop)
-    print(result)
+
+    async def body(hass: HomeAssistant, addon: AddonProcess) -> str:
+        return await measure(hass, addon, args)
+
+    print(await with_home_assistant("porchlight-abuse-", body))
 
 
 if __name__ == "__main__":

@@ -52,6 +52,9 @@ from pytest_homeassistant_custom_component.common import (  # noqa: E402
 from tests.e2e.addon_process import AddonProcess  # noqa: E402
 from tests.e2e.entries import entry_for, setup_entry, unload_entry  # noqa: E402
 
+if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
+
 DOORBELL = "event.front_door_doorbell"
 MOTION = "binary_sensor.front_door_motion"
 OPTIONS = {
@@ -170,8 +173,12 @@ async def measure(hass: HomeAssistant, addon: AddonProcess, rings: int, onsets: 
     )
 
 
-async def main(args: argparse.Namespace) -> None:
-    with tempfile.TemporaryDirectory(prefix="porchlight-latency-") as tmp:
+async def with_home_assistant(
+    prefix: str, body: Callable[[HomeAssistant, AddonProcess], Awaitable[str]]
+) -> str:
+    """Run `body` with the add-on started (demo camera, OPTIONS) and a test instance of Home
+    Assistant; both are stopped after. Returns what `body` returns (its RESULT line)."""
+    with tempfile.TemporaryDirectory(prefix=prefix) as tmp:
         addon = AddonProcess(Path(tmp) / "addon", OPTIONS)
         await asyncio.to_thread(addon.start)
         try:
@@ -184,20 +191,20 @@ async def main(args: argparse.Namespace) -> None:
                 "homeassistant.helpers.aiohttp_client._async_make_resolver",
                 return_value=resolver,
             ):
-                result = await run_home_assistant(config_dir, addon, args)
+                async with async_test_home_assistant(config_dir=str(config_dir)) as hass:
+                    hass.data.pop(loader.DATA_CUSTOM_COMPONENTS, None)  # allow custom_components
+                    result = await body(hass, addon)
+                    await hass.async_stop(force=True)
         finally:
             await asyncio.to_thread(addon.stop)
-    print(result)
-
-
-async def run_home_assistant(
-    config_dir: Path, addon: AddonProcess, args: argparse.Namespace
-) -> str:
-    async with async_test_home_assistant(config_dir=str(config_dir)) as hass:
-        hass.data.pop(loader.DATA_CUSTOM_COMPONENTS, None)  # allow custom_components
-        result = await measure(hass, addon, args.rings, args.motion_onsets)
-        await hass.async_stop(force=True)
     return result
+
+
+async def main(args: argparse.Namespace) -> None:
+    async def body(hass: HomeAssistant, addon: AddonProcess) -> str:
+        return await measure(hass, addon, args.rings, args.motion_onsets)
+
+    print(await with_home_assistant("porchlight-latency-", body))
 
 
 if __name__ == "__main__":

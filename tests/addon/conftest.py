@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 import os
 from pathlib import Path
 
+import aiohttp
 import av
 import numpy as np
 import pytest
@@ -88,3 +89,10 @@ def capture_rtsp_server(
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture
+async def session() -> AsyncIterator[aiohttp.ClientSession]:
+    """An HTTP client session for tests of the add-on's API."""
+    async with aiohttp.ClientSession() as s:
+        yield s

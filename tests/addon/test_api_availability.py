@@ -66,12 +66,6 @@ async def start(tmp_path: Path) -> AsyncIterator[Starter]:
         await service.stop()
 
 
-@pytest.fixture
-async def session() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as s:
-        yield s
-
-
 def url(service: Service, path: str) -> str:
     return f"http://127.0.0.1:{service.port}{path}"
 

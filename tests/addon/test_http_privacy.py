@@ -55,12 +55,6 @@ async def service(tmp_path: Path, video: Path) -> AsyncIterator[Service]:
     await svc.stop()
 
 
-@pytest.fixture
-async def session() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as s:
-        yield s
-
-
 def url(service: Service, path: str) -> str:
     return f"http://127.0.0.1:{service.port}{path}"
 
