@@ -361,7 +361,8 @@ def test_supervisor_port_catches_mistakes(supervisor: SupervisorOptions, config:
 # Top-level parser options deliberately left out of the add-on UI:
 # host/port: the container listens on 8765 (ports, watchdog, HEALTHCHECK); users move the
 # host port in the add-on's Network settings. token: generated into /data on first start.
-NOT_IN_ADDON_UI = {"host", "port", "token"}
+# connections: caps against abuse (ConnectionLimits), set for a home, not by users.
+NOT_IN_ADDON_UI = {"host", "port", "token", "connections"}
 # Camera options left out: `demo` tunes the synthetic scene (development only).
 CAMERA_NOT_IN_UI = {"demo"}
 
