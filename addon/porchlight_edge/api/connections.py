@@ -2,11 +2,12 @@
 and a deadline for a new connection's first request headers.
 
 A connection is *pending* from accept until one of its requests proves the token
-(HTTP bearer or websocket auth); then it is *trusted*. Pending connections are capped
-per peer address and in total (`max_connections - reserved`); when a cap is reached
-the oldest pending connection of the busiest peer makes room (so an idle flood cannot
-lock out Home Assistant, whose requests prove the token within milliseconds). Trusted
-connections count only against `max_connections`.
+(HTTP bearer or websocket auth); then it is *trusted*. A peer address at its cap of
+pending connections is refused more. Past the cap on all pending connections
+(`max_connections - reserved`) the oldest pending connection of the busiest peer makes
+room, so an idle flood from many addresses cannot lock out Home Assistant, whose requests
+prove the token within milliseconds. Trusted connections count only against
+`max_connections`.
 """
 
 from __future__ import annotations
@@ -122,6 +123,16 @@ class ConnectionGuard:
         """A new connection: True to serve it, False when it must be refused."""
         limits = self.limits
         peer = _peer(transport)
+        if self.pending_from(peer) >= limits.max_pending_per_peer:
+            # Refusing costs least, and touches no other address's connections.
+            self._log.log(
+                logging.WARNING,
+                "per-address",
+                "Refused a connection from %s: %d of its connections have not shown the token",
+                peer,
+                limits.max_pending_per_peer,
+            )
+            return False
         full = self._pending_count + len(self._trusted) >= limits.max_connections
         if full and not self._evict_busiest("the connection limit"):
             self._log.log(
@@ -132,9 +143,7 @@ class ConnectionGuard:
                 limits.max_connections,
             )
             return False
-        if self.pending_from(peer) >= limits.max_pending_per_peer:
-            self._evict(next(iter(self._pending[peer])), "the per-address limit")
-        elif self._pending_count >= limits.max_connections - limits.reserved:
+        if not full and self._pending_count >= limits.max_connections - limits.reserved:
             self._evict_busiest("the limit for unauthenticated connections")
         self._pending.setdefault(peer, {})[transport] = None
         self._pending_count += 1
