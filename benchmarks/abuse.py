@@ -7,8 +7,8 @@ load generator in its own process then holds
   - 1000 unauthenticated idle TCP connections, from 127.0.0.2 (another host, as far as
     the add-on can tell); those the add-on closes are opened again once a second, the
     way slowloris-style tools keep up their count, and
-  - 20 authenticated websocket clients that send `list_events` and never read a reply;
-    each one the add-on drops reconnects a second later and starts again.
+  - 20 authenticated websocket clients that send 5000 `list_events` and never read a
+    reply; each one the add-on drops reconnects a second later and starts again.
 
 Side by side, without and then with the load, we measure: a doorbell press through the
 add-on's API to the `event.*_doorbell` state written in HA (p50/p99), `GET /healthz`
@@ -55,6 +55,8 @@ REOPEN_INTERVAL = 1.0
 RING_INTERVAL = 0.05
 HEALTH_INTERVAL = 0.05
 COMMAND_INTERVAL = 0.001
+COMMANDS = 5000
+"""Commands one never-reading client sends per session (the report saw 3000-5000)."""
 
 
 def raise_file_limit(needed: int) -> int:
@@ -72,6 +74,12 @@ def rss_mb(pid: int) -> float:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     raise RuntimeError("no VmRSS")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 # --- the load generator (its own process) ---------------------------------------------------
@@ -122,11 +130,15 @@ async def never_read(port: int, token: str, stats: Counter[str]) -> None:
             continue
         stats["sessions"] += 1
         try:
-            for number in range(1, 1_000_000):
+            for number in range(1, COMMANDS + 1):
                 command = {"message_id": number, "command": "list_events", "args": {"limit": 200}}
                 await client.send(command)
                 stats["commands"] += 1
                 await asyncio.sleep(COMMAND_INTERVAL)
+            # Then it holds on, still reading nothing; a ping a second notices the drop.
+            for number in range(COMMANDS + 1, COMMANDS + 3600):
+                await client.send({"message_id": number, "command": "ping"})
+                await asyncio.sleep(REOPEN_INTERVAL)
         except OSError:
             stats["dropped"] += 1
         finally:
@@ -221,11 +233,14 @@ async def phase(probe: Probe, presser: PorchlightClient, rings: int, pid: int) -
             await asyncio.sleep(0.25)
 
     sampler = asyncio.create_task(sample())
+    cpu, wall = cpu_seconds(pid), time.monotonic()
     ring_ms, sent = await probe.rings(presser, rings)
+    cpu_pct = 100 * (cpu_seconds(pid) - cpu) / (time.monotonic() - wall)
     stop.set()
     health_ms, health_errors = await health
     await sampler
     return {
+        "cpu_pct": cpu_pct,
         "ring_ms": ring_ms,
         "sent": sent,
         "health_ms": health_ms,
@@ -286,6 +301,7 @@ async def measure(hass: HomeAssistant, addon: AddonProcess, args: argparse.Names
         l50, l99 = percentile(loaded[key], 50), percentile(loaded[key], 99)
         print(f"{name:34} {q50:10.2f} {q99:8.2f} {l50:11.2f} {l99:8.2f} {l99 / q99:6.2f}")
     print(f"healthz errors: quiet {quiet['health_errors']}, loaded {loaded['health_errors']}")
+    print(f"add-on CPU: quiet {quiet['cpu_pct']:.0f} %, loaded {loaded['cpu_pct']:.0f} % of a core")
     peak = max(loaded["rss"])
     print(f"add-on RSS: {baseline_rss:.1f} MB before the load, at most {peak:.1f} MB under it")
     print(f"load generator: {json.dumps(stats)}")

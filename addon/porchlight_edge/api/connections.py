@@ -51,14 +51,18 @@ class ConnectionLimits:
     stall_timeout: float = 10.0
     """Seconds a client may take nothing of what is sent to it (an MJPEG part, websocket
     results) before it counts as gone."""
-    outbox_bytes: int = 1024 * 1024
+    outbox_bytes: int = 4 * 1024 * 1024
     """Bytes of results and events one websocket client may have waiting; past it the
-    client is dropped (it reconnects and replays). Dozens of full result pages."""
+    client is dropped (it reconnects and replays). A replay of the whole event buffer
+    (1024 events) fits many times over."""
+    command_pause_bytes: int = 256 * 1024
+    """Bytes waiting above which a client's next command is held until it reads (a few
+    full pages of list results): a client that does not read gets no more work done."""
 
     def __post_init__(self) -> None:
         if not 0 <= self.reserved < self.max_connections:
             raise ValueError("reserved must be 0 or more and less than max_connections")
-        counts = (self.max_pending_per_peer, self.outbox_bytes)
+        counts = (self.max_pending_per_peer, self.outbox_bytes, self.command_pause_bytes)
         seconds = (self.header_timeout, self.idle_timeout, self.heartbeat, self.stall_timeout)
         if min(counts) <= 0 or min(seconds) <= 0:
             raise ValueError("the caps and timeouts must be positive")

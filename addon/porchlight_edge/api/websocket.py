@@ -45,7 +45,7 @@ class _WebSocket(web.WebSocketResponse):
 
 class Session(CommandContext):
     """One authenticated client. Results and events leave through one ordered outbox,
-    bounded in bytes (ConnectionLimits.outbox_bytes): a client that does not keep up is
+    bounded in bytes (ConnectionLimits.outbox_bytes): a client that overflows it is
     disconnected at once and replays what it missed when it reconnects."""
 
     def __init__(
@@ -90,13 +90,14 @@ class Session(CommandContext):
         self.send(event)
 
     async def wait_for_room(self) -> None:
-        """Hold the next command while the outbox is over half full: a client that does
-        not read its results gets no more work done for it, and one that stays behind
-        for `stall_timeout` is dropped."""
+        """Hold the next command while more than `command_pause_bytes` wait (or half the
+        outbox): a client that does not read gets no more work done for it, and one that
+        stays behind for `stall_timeout` is dropped."""
         limits = self.service.connections.limits
+        pause = min(limits.command_pause_bytes, limits.outbox_bytes // 2)
         try:
             async with asyncio.timeout(limits.stall_timeout):
-                while self.outbox_bytes > limits.outbox_bytes // 2 and not self.dropped:
+                while self.outbox_bytes > pause and not self.dropped:
                     self._room.clear()
                     await self._room.wait()
         except TimeoutError:
