@@ -304,6 +304,8 @@ async def measure(hass: HomeAssistant, addon: AddonProcess, args: argparse.Names
     print(f"add-on CPU: quiet {quiet['cpu_pct']:.0f} %, loaded {loaded['cpu_pct']:.0f} % of a core")
     peak = max(loaded["rss"])
     print(f"add-on RSS: {baseline_rss:.1f} MB before the load, at most {peak:.1f} MB under it")
+    fifths = [loaded["rss"][len(loaded["rss"]) * i // 5] for i in range(5)] + [loaded["rss"][-1]]
+    print("add-on RSS over the loaded phase (MB):", " ".join(f"{v:.0f}" for v in fifths))
     print(f"load generator: {json.dumps(stats)}")
     delivered = sum(1 for seq in sent if seq in probe.written)
     print(f"rings sent {len(sent)}, delivered {delivered}, lost {lost}, duplicated {duplicated}")

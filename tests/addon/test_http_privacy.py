@@ -139,6 +139,26 @@ async def test_ranges_with_no_bytes_get_416_json(
     assert downloads(service) == []
 
 
+async def test_event_snapshot_ranges_with_no_bytes_get_416_json(
+    service: Service, session: aiohttp.ClientSession
+) -> None:
+    assert service.cameras["porch"].recorder.snapshot("manual-range", EventKind.MANUAL)
+    await wait_until(
+        lambda: (e := service.store.index.get_event("manual-range")) is not None
+        and e.snapshot is not None,
+        10,
+        "the snapshot",
+    )
+    picture = url(service, "/api/events/manual-range/snapshot.jpg")
+    async with session.get(picture, headers={**AUTH, "Range": "bytes=-0"}) as resp:
+        assert resp.status == 416
+        assert (await resp.json())["error"]["code"] == "invalid_args"
+    async with session.get(picture, headers={**AUTH, "Range": "bytes=-2"}) as resp:
+        assert resp.status == 206
+        assert await resp.read() == b"\xff\xd9"  # the end of a JPEG
+    assert len(service.audit.query(action="snapshot").items) == 1
+
+
 async def test_seeks_of_one_playback_make_one_entry(
     service: Service, session: aiohttp.ClientSession
 ) -> None:

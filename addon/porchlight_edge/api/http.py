@@ -134,6 +134,15 @@ def _unsatisfiable(request: web.Request, size: int) -> bool:
     return int(first) >= size or (bool(last) and int(last) < int(first))
 
 
+def _no_bytes(request: web.Request, size: int) -> web.Response | None:
+    """The 416 answer (the protocol's JSON) when the Range header asks for no bytes."""
+    if not _unsatisfiable(request, size):
+        return None
+    response = error_response(416, ErrorCode.INVALID_ARGS, "range not satisfiable")
+    response.headers["Content-Range"] = f"bytes */{size}"
+    return response
+
+
 async def clip(request: web.Request) -> web.StreamResponse:
     """The clip file; aiohttp's FileResponse answers Range requests (206) for seeking.
 
@@ -149,9 +158,7 @@ async def clip(request: web.Request) -> web.StreamResponse:
         size = path.stat().st_size
     except KeyError, FileNotFoundError:
         return error_response(404, ErrorCode.NOT_FOUND, "unknown clip")
-    if _unsatisfiable(request, size):
-        response = error_response(416, ErrorCode.INVALID_ARGS, "range not satisfiable")
-        response.headers["Content-Range"] = f"bytes */{size}"
+    if (response := _no_bytes(request, size)) is not None:
         return response
     playbacks: PlaybackAudit = request.app[PLAYBACKS]
     if playbacks.starts(clip_id, request.remote, request.headers.get(USER_HEADER)):
@@ -193,9 +200,10 @@ async def event_snapshot(request: web.Request) -> web.StreamResponse:
     except ValueError:
         return error_response(400, ErrorCode.INVALID_ARGS, "malformed event id")
     event = service.store.index.get_event(event_id)
-    if event is None or event.snapshot is None:
+    path = service.store.snapshot_path(event.snapshot) if event and event.snapshot else None
+    if event is None or path is None or not path.is_file():
         return error_response(404, ErrorCode.NOT_FOUND, "no snapshot for this event")
+    if (response := _no_bytes(request, path.stat().st_size)) is not None:
+        return response
     audit(request, AuditAction.SNAPSHOT, camera=event.camera, target=event_id)
-    return web.FileResponse(
-        service.store.snapshot_path(event.snapshot), headers={"Content-Type": "image/jpeg"}
-    )
+    return web.FileResponse(path, headers={"Content-Type": "image/jpeg"})
