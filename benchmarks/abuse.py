@@ -37,17 +37,19 @@ from typing import TYPE_CHECKING, Any
 import aiohttp
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT), str(ROOT / "addon")]
+sys.path[:0] = [str(ROOT), str(ROOT / "addon"), str(ROOT / "custom_components" / "porchlight")]
 
 from homeassistant.core import Event, HomeAssistant, callback  # noqa: E402
 
 from benchmarks.latency import DOORBELL, percentile, with_home_assistant  # noqa: E402
-from custom_components.porchlight.client import PorchlightClient  # noqa: E402
 from tests.e2e.entries import entry_for, setup_entry, unload_entry  # noqa: E402
 from tests.helpers.raw_websocket import RawWebsocket  # noqa: E402
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the same file, type-checked under its package path
+    from custom_components.porchlight.pyporchlight.client import PorchlightClient
     from tests.e2e.addon_process import AddonProcess
+else:
+    from pyporchlight.client import PorchlightClient
 
 ATTACKER = "127.0.0.2"
 """The idle connections' source: any 127.x address is local, and not HA's 127.0.0.1."""
