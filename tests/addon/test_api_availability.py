@@ -237,7 +237,7 @@ async def test_accept_errors_at_the_file_limit_are_logged_once(
     loop.set_exception_handler(counting)
     clients = [socket.socket(socket.AF_INET, socket.SOCK_STREAM) for _ in range(20)]
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    lowest_free = os.dup(0)
+    lowest_free = os.open(os.devnull, os.O_RDONLY)
     os.close(lowest_free)
     caplog.set_level(logging.ERROR, logger="asyncio")
     try:
