@@ -33,13 +33,17 @@ if TYPE_CHECKING:
 
 
 def engine_detector(
-    config: MotionConfig | None = None,
+    config: MotionConfig | None = None, outline: bool = False
 ) -> Callable[[NDArray[np.uint8], float], tuple[NDArray[np.uint8], bool]]:
+    """The engine as the product runs it; with `outline` its mask is redrawn at
+    `outline_height` rows (`MotionEngine.outline`), an optional extra step."""
     engine = MotionEngine(config or MotionConfig())
 
     def detect(img: NDArray[np.uint8], pts: float) -> tuple[NDArray[np.uint8], bool]:
         frame = Frame.from_bgr(img, pts, pts)
         result = engine.process(frame.luma(engine.config.detect_height), pts)
+        if outline:
+            return engine.outline(frame.luma(engine.config.outline_height)), result.has_motion
         return result.mask, result.has_motion
 
     return detect
@@ -64,16 +68,21 @@ MIN_TIMED_FRAMES = 200
 
 def score_all(
     sequences: list[Sequence], limit: int | None = None
-) -> list[tuple[str, Scores, Scores, Scores]]:
+) -> list[tuple[str, Scores, Scores, Scores, Scores]]:
+    """Per sequence: (name, engine, reference, reference raw mask, engine + outline)."""
     out = []
     for seq in sequences:
-        # Timed pair: the engine and the reference take turns on every frame.
-        eng, ref = run_side_by_side(
-            seq, [engine_detector, reference_detector], limit=limit, min_timed=MIN_TIMED_FRAMES
+        # Timed together: the engine, the reference and the engine with the outline
+        # step take turns on every frame.
+        eng, ref, fine = run_side_by_side(
+            seq,
+            [engine_detector, reference_detector, lambda: engine_detector(outline=True)],
+            limit=limit,
+            min_timed=MIN_TIMED_FRAMES,
         )
         # The reference's raw mask is a quality figure only: a pass of its own.
         (raw,) = run_side_by_side(seq, [lambda: reference_detector(filled=False)], limit=limit)
-        out.append((seq.name, eng, ref, raw))
+        out.append((seq.name, eng, ref, raw, fine))
     return out
 
 
@@ -108,15 +117,18 @@ def synth_i420(width: int, height: int, count: int, seed: int = 1) -> list[NDArr
     return frames
 
 
-def time_detectors(width: int, height: int, count: int = 150) -> tuple[float, float]:
+def time_detectors(width: int, height: int, count: int = 150) -> tuple[float, float, float]:
+    """Median ms per frame: (engine, reference, engine with the outline step)."""
     frames = synth_i420(width, height, count)
     engine = MotionEngine()
+    fine_engine = MotionEngine()
     ref = FrigateStyleMotion()
     eng_ms: list[float] = []
     ref_ms: list[float] = []
+    out_ms: list[float] = []
     for i, buf in enumerate(frames):
         pts = i / 25.0
-        # Interleave the two so both see the same cache and CPU state.
+        # Interleave them so all see the same cache and CPU state.
         t0 = time.perf_counter()
         f = Frame.from_i420(buf, pts, pts)
         engine.process(f.luma(engine.config.detect_height), pts)
@@ -124,10 +136,15 @@ def time_detectors(width: int, height: int, count: int = 150) -> tuple[float, fl
         g = Frame.from_i420(buf, pts, pts)
         ref.process(g.luma(g.height))
         t2 = time.perf_counter()
+        k = Frame.from_i420(buf, pts, pts)
+        fine_engine.process(k.luma(fine_engine.config.detect_height), pts)
+        fine_engine.outline(k.luma(fine_engine.config.outline_height))
+        t3 = time.perf_counter()
         if i >= 10:  # skip warm-up (allocations, first calibration)
             eng_ms.append((t1 - t0) * 1000)
             ref_ms.append((t2 - t1) * 1000)
-    return statistics.median(eng_ms), statistics.median(ref_ms)
+            out_ms.append((t3 - t2) * 1000)
+    return statistics.median(eng_ms), statistics.median(ref_ms), statistics.median(out_ms)
 
 
 def main() -> int:
@@ -150,50 +167,60 @@ def main() -> int:
     header = (
         f"{'sequence':<24} {'size':>8} {'pixF1 eng':>9} {'pixF1 ref':>9} {'(raw)':>6} "
         f"{'frmF1 eng':>9} {'frmF1 ref':>9} {'onset eng':>10} {'onset ref':>10} "
-        f"{'ms eng':>7} {'ms ref':>7} {'ratio':>6}"
+        f"{'ms eng':>7} {'ms ref':>7} {'ratio':>6} {'pixF1 +outline':>14} {'ratio':>6}"
     )
     print(header)
     print("-" * len(header))
-    for name, eng, ref, raw in results:
+    for name, eng, ref, raw, fine in results:
         size = next(f"{s.size[0]}x{s.size[1]}" for s in sequences if s.name == name)
         print(
             f"{name:<24} {size:>8} {eng.pixel_f1:>9.3f} {ref.pixel_f1:>9.3f} {raw.pixel_f1:>6.3f} "
             f"{eng.frame_f1:>9.3f} {ref.frame_f1:>9.3f} "
             f"{_delay_text(eng.onset_delays()):>10} {_delay_text(ref.onset_delays()):>10} "
             f"{statistics.median(eng.times_ms):>7.3f} {statistics.median(ref.times_ms):>7.3f} "
-            f"{speed_ratio(eng, ref):>6.2f}"
+            f"{speed_ratio(eng, ref):>6.2f} {fine.pixel_f1:>14.3f} {speed_ratio(fine, ref):>6.2f}"
         )
 
     def mean(values: list[float]) -> float:
         return float(np.mean(values)) if values else float("nan")
 
-    pe = mean([e.pixel_f1 for _, e, _, _ in results])
-    pr = mean([r.pixel_f1 for _, _, r, _ in results])
-    fe = mean([e.frame_f1 for _, e, _, _ in results])
-    fr = mean([r.frame_f1 for _, _, r, _ in results])
-    worst = min((e.pixel_f1 - r.pixel_f1 for _, e, r, _ in results), default=float("nan"))
-    worst_frame = min((e.frame_f1 - r.frame_f1 for _, e, r, _ in results), default=float("nan"))
-    worst_speed = max((speed_ratio(e, r) for _, e, r, _ in results), default=float("nan"))
+    pe = mean([e.pixel_f1 for _, e, _, _, _ in results])
+    pr = mean([r.pixel_f1 for _, _, r, _, _ in results])
+    fe = mean([e.frame_f1 for _, e, _, _, _ in results])
+    fr = mean([r.frame_f1 for _, _, r, _, _ in results])
+    po = mean([o.pixel_f1 for _, _, _, _, o in results])
+    worst = min((e.pixel_f1 - r.pixel_f1 for _, e, r, _, _ in results), default=float("nan"))
+    worst_frame = min((e.frame_f1 - r.frame_f1 for _, e, r, _, _ in results), default=float("nan"))
+    worst_speed = max((speed_ratio(e, r) for _, e, r, _, _ in results), default=float("nan"))
+    worst_outline = max((speed_ratio(o, r) for _, _, r, _, o in results), default=float("nan"))
     print("-" * len(header))
-    print(f"{'mean':<24} {'':>8} {pe:>9.3f} {pr:>9.3f} {'':>6} {fe:>9.3f} {fr:>9.3f}")
+    print(
+        f"{'mean':<24} {'':>8} {pe:>9.3f} {pr:>9.3f} {'':>6} {fe:>9.3f} {fr:>9.3f} "
+        f"{'':>10} {'':>10} {'':>7} {'':>7} {'':>6} {po:>14.3f}"
+    )
     print(f"worst per-sequence pixel F1 margin (engine - reference): {worst:+.3f}")
     print(f"worst per-sequence frame F1 margin (engine - reference): {worst_frame:+.3f}")
     print(f"worst per-sequence speed ratio (engine / reference): {worst_speed:.3f}")
     print("onset: median frames from ground-truth onset to detection (onsets hit / onsets)")
+    print("+outline: the mask redrawn at outline_height rows (MotionEngine.outline, optional)")
     print()
 
     timings = {}
-    print(f"{'input':<8} {'engine ms':>10} {'reference ms':>13} {'ratio':>7}")
+    print(
+        f"{'input':<8} {'engine ms':>10} {'reference ms':>13} {'ratio':>7} {'+outline ratio':>15}"
+    )
     for label, (w, h) in (("720p", (1280, 720)), ("1080p", (1920, 1080))):
-        e_ms, r_ms = time_detectors(w, h, args.frames)
-        timings[label] = (e_ms, r_ms)
-        print(f"{label:<8} {e_ms:>10.3f} {r_ms:>13.3f} {e_ms / r_ms:>7.2f}")
-    e1080, r1080 = timings["1080p"]
+        e_ms, r_ms, o_ms = time_detectors(w, h, args.frames)
+        timings[label] = (e_ms, r_ms, o_ms)
+        print(f"{label:<8} {e_ms:>10.3f} {r_ms:>13.3f} {e_ms / r_ms:>7.2f} {o_ms / r_ms:>15.2f}")
+    e1080, r1080, o1080 = timings["1080p"]
     print(
         f"RESULT sequences={len(results)} pixel_f1_engine={pe:.3f} pixel_f1_reference={pr:.3f} "
         f"frame_f1_engine={fe:.3f} frame_f1_reference={fr:.3f} "
         f"worst_pixel_margin={worst:+.3f} worst_frame_margin={worst_frame:+.3f} "
-        f"speed_ratio_worst={worst_speed:.3f} speed_ratio_1080p={e1080 / r1080:.3f}"
+        f"speed_ratio_worst={worst_speed:.3f} speed_ratio_1080p={e1080 / r1080:.3f} "
+        f"pixel_f1_outline={po:.3f} speed_ratio_outline_worst={worst_outline:.3f} "
+        f"speed_ratio_outline_1080p={o1080 / r1080:.3f}"
     )
     return 0
 

@@ -16,6 +16,7 @@ import numpy as np
 
 from .hysteresis import MotionHysteresis
 from .occupancy import ZoneOccupancy
+from .outline import refine_outline
 from .regions import RegionKind, classify
 from .zones import Polygon, Zone, rasterise, validate_polygon
 
@@ -41,6 +42,9 @@ class MotionConfig:
     detect_height: int = 100
     """Rows of the luma plane the engine works on (Frame.luma(detect_height)); smaller
     pictures are used at their own size."""
+    outline_height: int = 240
+    """Rows `MotionEngine.outline` redraws the mask at (optional, see there): the
+    outline of a small camera's own pixels instead of the working height's blocks."""
     on_frames: int = 2
     off_seconds: float = 5.0
     zones: tuple[Zone, ...] = ()
@@ -69,6 +73,11 @@ class MotionConfig:
         _check_sensitivity(self.threshold, self.min_area_pct)
         if self.detect_height < 16:
             raise ValueError(f"detect_height must be at least 16, got {self.detect_height}")
+        if self.outline_height < self.detect_height:
+            raise ValueError(
+                f"outline_height ({self.outline_height}) must be at least "
+                f"detect_height ({self.detect_height})"
+            )
         for name in ("background_seconds", "ghost_seconds", "still_hold_seconds"):
             if not getattr(self, name) > 0:
                 raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
@@ -148,6 +157,8 @@ class MotionEngine:
         self._frames = 0
         self._blink = np.zeros((0, 0), np.float32)
         self._prev_fg = np.zeros((0, 0), np.uint8)
+        self._limit = np.zeros((0, 0), np.float32)
+        self._mask = np.zeros((0, 0), np.uint8)
         # Masks at working resolution, made on the first frame (and on any size change).
         self._valid = np.zeros((0, 0), np.uint8)
         self._zone_masks: list[tuple[str, NDArray[np.uint8]]] = []
@@ -268,6 +279,7 @@ class MotionEngine:
         # recent rate of flips, 0..255.
         limit += cv2.multiply(limit, self._blink, scale=_BLINK_GAIN / 255.0)
         fg = cv2.compare(diff2, limit, cv2.CMP_GT)
+        self._limit = limit
         cv2.accumulateWeighted(cv2.bitwise_xor(fg, self._prev_fg), self._blink, _BLINK_RATE)
         self._prev_fg = fg
         if not self._whole_frame:
@@ -292,6 +304,7 @@ class MotionEngine:
             self._unclip(cur, fg)
         self._learn(cur, diff2, fg, static)
 
+        self._mask = motion
         moving = cv2.countNonZero(reach)
         motion_pct = 100.0 * moving / self._count_area
         zones_hit = [
@@ -315,6 +328,16 @@ class MotionEngine:
             changed=changed,
             occupancy_changed=self.occupancy.update(pts, present) if self._zone_masks else {},
         )
+
+    def outline(self, fine: NDArray[np.uint8]) -> NDArray[np.uint8]:
+        """The last frame's mask redrawn at the size of `fine`: the same frame's luma
+        at a finer resolution (uint8, H x W, at least the working size), e.g.
+        `frame.luma(config.outline_height)`; see `refine_outline`. Returns uint8 0/255,
+        H x W. Raises RuntimeError before the first frame, ValueError when `fine` is
+        smaller than the working size."""
+        if self._bg is None or self._mask.shape != self._bg.shape:
+            raise RuntimeError("outline() needs a processed frame")
+        return refine_outline(self._mask, self._bg, self._limit, fine)
 
     def _regions(
         self,
