@@ -43,7 +43,7 @@ def engine_detector(
         frame = Frame.from_bgr(img, pts, pts)
         result = engine.process(frame.luma(engine.config.detect_height), pts)
         if outline:
-            return engine.outline(frame.luma(engine.config.outline_height)), result.has_motion
+            return engine.outline(img), result.has_motion
         return result.mask, result.has_motion
 
     return detect
@@ -138,7 +138,7 @@ def time_detectors(width: int, height: int, count: int = 150) -> tuple[float, fl
         t2 = time.perf_counter()
         k = Frame.from_i420(buf, pts, pts)
         fine_engine.process(k.luma(fine_engine.config.detect_height), pts)
-        fine_engine.outline(k.luma(fine_engine.config.outline_height))
+        fine_engine.outline(buf[:height])
         t3 = time.perf_counter()
         if i >= 10:  # skip warm-up (allocations, first calibration)
             eng_ms.append((t1 - t0) * 1000)

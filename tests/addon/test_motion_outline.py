@@ -34,7 +34,7 @@ def walker(i: int) -> NDArray[np.bool_]:
 
 def f1(truth: NDArray[np.bool_], pred: NDArray[np.bool_]) -> float:
     tp = np.count_nonzero(truth & pred)
-    return 2 * tp / (np.count_nonzero(truth) + np.count_nonzero(pred))
+    return float(2 * tp / (np.count_nonzero(truth) + np.count_nonzero(pred)))
 
 
 def test_outline_follows_the_object_closer_than_the_working_blocks() -> None:
@@ -46,10 +46,11 @@ def test_outline_follows_the_object_closer_than_the_working_blocks() -> None:
         img = bg.copy()
         truth = walker(i) if i >= 20 else np.zeros((H, W), bool)
         img[truth] = 30.0
-        y = np.clip(img + rng.normal(0, 2.0, img.shape), 0, 255).astype(np.uint8)
-        frame = Frame.from_bgr(cv2.cvtColor(y, cv2.COLOR_GRAY2BGR), i / FPS, i / FPS)
+        y = np.asarray(np.clip(img + rng.normal(0, 2.0, img.shape), 0, 255), np.uint8)
+        bgr = np.asarray(cv2.cvtColor(y, cv2.COLOR_GRAY2BGR), np.uint8)
+        frame = Frame.from_bgr(bgr, i / FPS, i / FPS)
         result = engine.process(frame.luma(100), i / FPS)
-        fine = engine.outline(frame.luma(engine.config.outline_height))
+        fine = engine.outline(bgr if i % 2 else y)
         assert fine.shape == (H, W)
         assert fine.dtype == np.uint8
         if i < 25:
@@ -65,7 +66,7 @@ def test_outline_follows_the_object_closer_than_the_working_blocks() -> None:
 def test_empty_mask_gives_an_empty_outline_at_the_fine_size() -> None:
     mask = np.zeros((100, 150), np.uint8)
     bg = np.full((100, 150), 100.0, np.float32)
-    out = refine_outline(mask, bg, np.full_like(bg, 400.0), np.zeros((240, 360), np.uint8))
+    out = refine_outline(mask, bg, np.full_like(bg, 400.0), np.zeros((480, 720), np.uint8), 240)
     assert out.shape == (240, 360)
     assert not out.any()
 

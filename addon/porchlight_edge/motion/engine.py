@@ -329,15 +329,20 @@ class MotionEngine:
             occupancy_changed=self.occupancy.update(pts, present) if self._zone_masks else {},
         )
 
-    def outline(self, fine: NDArray[np.uint8]) -> NDArray[np.uint8]:
-        """The last frame's mask redrawn at the size of `fine`: the same frame's luma
-        at a finer resolution (uint8, H x W, at least the working size), e.g.
-        `frame.luma(config.outline_height)`; see `refine_outline`. Returns uint8 0/255,
-        H x W. Raises RuntimeError before the first frame, ValueError when `fine` is
-        smaller than the working size."""
+    def outline(self, picture: NDArray[np.uint8]) -> NDArray[np.uint8]:
+        """The last frame's mask redrawn at up to `config.outline_height` rows.
+
+        `picture` is that frame at its own size, luma (H x W) or BGR (H x W x 3)
+        uint8, e.g. an I420 buffer's Y rows; only the part near the mask is read.
+        Returns uint8 0/255 at `outline_size(W, H, outline_height)`; see
+        `refine_outline`. Raises RuntimeError before the first frame, ValueError
+        when `picture` is smaller than the working size.
+        """
         if self._bg is None or self._mask.shape != self._bg.shape:
             raise RuntimeError("outline() needs a processed frame")
-        return refine_outline(self._mask, self._bg, self._limit, fine)
+        return refine_outline(
+            self._mask, self._bg, self._limit, picture, self.config.outline_height
+        )
 
     def _regions(
         self,

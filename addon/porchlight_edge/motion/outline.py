@@ -23,25 +23,36 @@ cv2: Any = _cv2
 _KERNEL3 = np.ones((3, 3), np.uint8)
 
 
+def outline_size(width: int, height: int, rows: int) -> tuple[int, int]:
+    """(width, height) of a `width` x `height` picture scaled to `rows` rows (aspect
+    kept, never upscaled): the size `refine_outline` draws at."""
+    out_h = max(1, min(height, rows))
+    return max(1, round(width * out_h / height)), out_h
+
+
 def refine_outline(
     mask: NDArray[np.uint8],
     background: NDArray[np.float32],
     limit: NDArray[np.float32],
-    fine: NDArray[np.uint8],
+    picture: NDArray[np.uint8],
+    rows: int,
 ) -> NDArray[np.uint8]:
-    """`mask` (uint8 0/255, h x w) redrawn at the size of `fine` (uint8 luma, H x W).
+    """`mask` (uint8 0/255, h x w) redrawn at `outline_size` of `picture` and `rows`.
 
-    `background` is the engine's background and `limit` its per-pixel limit on the
-    squared difference (both float32, h x w). Pixels deep inside the mask (more than
-    one working pixel from its edge) stay set; within one working pixel of the edge,
-    on either side, a fine pixel is set when its squared difference to the linearly
-    scaled background exceeds the scaled limit. Returns a new uint8 0/255 H x W array.
-    Raises ValueError when `fine` is smaller than `mask`.
+    `picture` is the same frame at its own size: luma (H x W) or BGR (H x W x 3),
+    uint8; only the pixels near the mask's box are read. `background` is the
+    engine's background and `limit` its per-pixel limit on the squared difference
+    (both float32, h x w). Pixels more than one working pixel inside the outline stay
+    set; within one working pixel of it, on either side, a fine pixel is set when its
+    squared difference to the linearly scaled background exceeds the scaled limit.
+    Returns a new uint8 0/255 array. Raises ValueError when `picture` has fewer rows
+    or columns than `mask`.
     """
     h, w = mask.shape
-    fh, fw = fine.shape
-    if fh < h or fw < w:
-        raise ValueError(f"fine luma {fw}x{fh} is smaller than the mask {w}x{h}")
+    ph, pw = picture.shape[:2]
+    if ph < h or pw < w:
+        raise ValueError(f"picture {pw}x{ph} is smaller than the mask {w}x{h}")
+    fw, fh = outline_size(pw, ph, max(rows, h))
     out = np.zeros((fh, fw), np.uint8)
     x, y, bw, bh = cv2.boundingRect(mask)
     if bw == 0 or bh == 0:
@@ -53,12 +64,18 @@ def refine_outline(
     fx0, fy0 = round(x0 * sx), round(y0 * sy)
     fx1, fy1 = min(fw, round(x1 * sx)), min(fh, round(y1 * sy))
     size = (fx1 - fx0, fy1 - fy0)
+    # The box only, scaled by nearest neighbour: a 1080p picture is never read whole.
+    crop = picture[fy0 * ph // fh : -(-fy1 * ph // fh), fx0 * pw // fw : -(-fx1 * pw // fw)]
+    if crop.shape[0] != size[1] or crop.shape[1] != size[0]:
+        crop = cv2.resize(crop, size, interpolation=cv2.INTER_NEAREST)
+    if crop.ndim == 3:
+        crop = cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY)
     m = mask[y0:y1, x0:x1]
     reach = cv2.resize(cv2.dilate(m, _KERNEL3), size, interpolation=cv2.INTER_NEAREST)
     core = cv2.resize(cv2.erode(m, _KERNEL3), size, interpolation=cv2.INTER_NEAREST)
     bg = cv2.resize(background[y0:y1, x0:x1], size, interpolation=cv2.INTER_LINEAR)
-    lim = cv2.resize(limit[y0:y1, x0:x1], size, interpolation=cv2.INTER_LINEAR)
-    cur = cv2.GaussianBlur(fine[fy0:fy1, fx0:fx1], (3, 3), 0).astype(np.float32)
+    lim = cv2.resize(limit[y0:y1, x0:x1], size, interpolation=cv2.INTER_NEAREST)
+    cur = cv2.GaussianBlur(crop, (3, 3), 0).astype(np.float32)
     diff = cv2.absdiff(cur, bg)
     changed = cv2.compare(cv2.multiply(diff, diff), lim, cv2.CMP_GT)
     out[fy0:fy1, fx0:fx1] = cv2.bitwise_or(core, cv2.bitwise_and(reach, changed))
