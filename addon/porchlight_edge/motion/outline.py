@@ -21,6 +21,8 @@ if TYPE_CHECKING:
 cv2: Any = _cv2
 
 _KERNEL3 = np.ones((3, 3), np.uint8)
+_NEVER = 256.0
+"""A difference no pixel reaches (luma is 0..255)."""
 
 
 def outline_size(width: int, height: int, rows: int) -> tuple[int, int]:
@@ -70,13 +72,15 @@ def refine_outline(
         crop = cv2.resize(crop, size, interpolation=cv2.INTER_NEAREST)
     if crop.ndim == 3:
         crop = cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY)
+    # One threshold map at working size, scaled once: -1 deep inside (always set),
+    # the engine's limit on the difference within a working pixel of the outline,
+    # unreachable further out.
     m = mask[y0:y1, x0:x1]
-    reach = cv2.resize(cv2.dilate(m, _KERNEL3), size, interpolation=cv2.INTER_NEAREST)
-    core = cv2.resize(cv2.erode(m, _KERNEL3), size, interpolation=cv2.INTER_NEAREST)
+    level = cv2.sqrt(limit[y0:y1, x0:x1])
+    level[cv2.erode(m, _KERNEL3) > 0] = -1.0
+    level[cv2.dilate(m, _KERNEL3) == 0] = _NEVER
+    level = cv2.resize(level, size, interpolation=cv2.INTER_LINEAR)
     bg = cv2.resize(background[y0:y1, x0:x1], size, interpolation=cv2.INTER_LINEAR)
-    lim = cv2.resize(limit[y0:y1, x0:x1], size, interpolation=cv2.INTER_NEAREST)
     cur = cv2.GaussianBlur(crop, (3, 3), 0).astype(np.float32)
-    diff = cv2.absdiff(cur, bg)
-    changed = cv2.compare(cv2.multiply(diff, diff), lim, cv2.CMP_GT)
-    out[fy0:fy1, fx0:fx1] = cv2.bitwise_or(core, cv2.bitwise_and(reach, changed))
+    out[fy0:fy1, fx0:fx1] = cv2.compare(cv2.absdiff(cur, bg), level, cv2.CMP_GT)
     return out
