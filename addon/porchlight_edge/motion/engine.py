@@ -128,7 +128,7 @@ _GLOBAL_CELL_FILL = 0.75
 change (IR switch, camera knocked), not an object: relearn instead of reporting motion.
 People close to the lens cover much of the picture, but seldom fill whole cells all
 over it while the rest still matches."""
-_GAIN_SAMPLES = 1200
+_GAIN_SAMPLES = 400
 _BLINK_GAIN = 2.0
 """A pixel flipping every frame needs a squared difference (1 + this) times the usual."""
 _BLINK_RATE = 0.1
