@@ -43,7 +43,8 @@ def engine_detector(
         frame = Frame.from_bgr(img, pts, pts)
         result = engine.process(frame.luma(engine.config.detect_height), pts)
         if outline:
-            return engine.outline(img), result.has_motion
+            # Full-size luma: kept by Frame.luma when it converted the whole picture.
+            return engine.outline(frame.luma(frame.height)), result.has_motion
         return result.mask, result.has_motion
 
     return detect

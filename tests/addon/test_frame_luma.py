@@ -47,3 +47,14 @@ def test_bgr_frames_scale_the_same_way() -> None:
     assert out.shape == (100, 178)
     small = cv2.resize(bgr, (178, 100), interpolation=cv2.INTER_NEAREST)
     assert np.array_equal(out, cv2.cvtColor(small, cv2.COLOR_BGR2GRAY))
+
+
+def test_a_bgr_frame_converted_whole_keeps_its_full_luma() -> None:
+    # 240 rows to 100: most rows are kept, so the whole picture is converted once;
+    # the full-size plane (the motion outline's input) then costs nothing more.
+    rng = np.random.default_rng(2)
+    bgr = rng.integers(0, 256, (240, 320, 3), dtype=np.uint8)
+    frame = Frame.from_bgr(bgr, 0.0, 0.0)
+    assert frame.luma(100).shape == (100, 133)
+    frame.bgr = None  # nothing left to convert: the plane must come from the cache
+    assert np.array_equal(frame.luma(240), cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY))

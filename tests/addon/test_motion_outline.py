@@ -66,7 +66,8 @@ def test_outline_follows_the_object_closer_than_the_working_blocks() -> None:
 def test_empty_mask_gives_an_empty_outline_at_the_fine_size() -> None:
     mask = np.zeros((100, 150), np.uint8)
     bg = np.full((100, 150), 100.0, np.float32)
-    out = refine_outline(mask, bg, np.full_like(bg, 400.0), np.zeros((480, 720), np.uint8), 240)
+    lim = np.full_like(bg, 400.0)
+    out = refine_outline(mask, mask, bg, lim, np.zeros((480, 720), np.uint8), 240)
     assert out.shape == (240, 360)
     assert not out.any()
 

@@ -96,8 +96,13 @@ class Frame:
         else:
             # Most rows kept: a gather would read most of the picture anyway, and
             # converting all of it in order beats scattered reads of a cold picture.
-            assert self.bgr is not None
-            out = _nearest(as_u8(cv2.cvtColor(self.bgr, cv2.COLOR_BGR2GRAY)), out_w, out_h)
+            # The whole plane is kept too: the full-size luma of this frame is then free.
+            full = self._cache.get(("luma", self.height))
+            if full is None:
+                assert self.bgr is not None
+                full = as_u8(cv2.cvtColor(self.bgr, cv2.COLOR_BGR2GRAY))
+                self._cache[("luma", self.height)] = full
+            out = _nearest(full, out_w, out_h)
         self._cache[key] = out
         return out
 

@@ -159,6 +159,7 @@ class MotionEngine:
         self._prev_fg = np.zeros((0, 0), np.uint8)
         self._limit = np.zeros((0, 0), np.float32)
         self._mask = np.zeros((0, 0), np.uint8)
+        self._reach = self._mask
         # Masks at working resolution, made on the first frame (and on any size change).
         self._valid = np.zeros((0, 0), np.uint8)
         self._zone_masks: list[tuple[str, NDArray[np.uint8]]] = []
@@ -304,7 +305,7 @@ class MotionEngine:
             self._unclip(cur, fg)
         self._learn(cur, diff2, fg, static)
 
-        self._mask = motion
+        self._mask, self._reach = motion, reach
         moving = cv2.countNonZero(reach)
         motion_pct = 100.0 * moving / self._count_area
         zones_hit = [
@@ -341,7 +342,7 @@ class MotionEngine:
         if self._bg is None or self._mask.shape != self._bg.shape:
             raise RuntimeError("outline() needs a processed frame")
         return refine_outline(
-            self._mask, self._bg, self._limit, picture, self.config.outline_height
+            self._mask, self._reach, self._bg, self._limit, picture, self.config.outline_height
         )
 
     def _regions(

@@ -34,6 +34,7 @@ def outline_size(width: int, height: int, rows: int) -> tuple[int, int]:
 
 def refine_outline(
     mask: NDArray[np.uint8],
+    reach: NDArray[np.uint8],
     background: NDArray[np.float32],
     limit: NDArray[np.float32],
     picture: NDArray[np.uint8],
@@ -41,12 +42,14 @@ def refine_outline(
 ) -> NDArray[np.uint8]:
     """`mask` (uint8 0/255, h x w) redrawn at `outline_size` of `picture` and `rows`.
 
-    `picture` is the same frame at its own size: luma (H x W) or BGR (H x W x 3),
-    uint8; only the pixels near the mask's box are read. `background` is the
-    engine's background and `limit` its per-pixel limit on the squared difference
-    (both float32, h x w). Pixels more than one working pixel inside the outline stay
-    set; within one working pixel of it, on either side, a fine pixel is set when its
-    squared difference to the linearly scaled background exceeds the scaled limit.
+    `reach` is how far out the outline may move (uint8 0/255, h x w, a superset of
+    `mask`; the engine passes its regions before their outline was pulled in by a
+    pixel). `picture` is the same frame at its own size: luma (H x W) or BGR
+    (H x W x 3), uint8; only the pixels near the mask's box are read. `background`
+    is the engine's background and `limit` its per-pixel limit on the squared
+    difference (both float32, h x w). Pixels more than a working pixel inside the
+    outline stay set; between them and `reach`'s edge a fine pixel is set when its
+    difference to the linearly scaled background exceeds the scaled limit's root.
     Returns a new uint8 0/255 array. Raises ValueError when `picture` has fewer rows
     or columns than `mask`.
     """
@@ -72,13 +75,12 @@ def refine_outline(
         crop = cv2.resize(crop, size, interpolation=cv2.INTER_NEAREST)
     if crop.ndim == 3:
         crop = cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY)
-    # One threshold map at working size, scaled once: -1 deep inside (always set),
-    # the engine's limit on the difference within a working pixel of the outline,
-    # unreachable further out.
-    m = mask[y0:y1, x0:x1]
+    # One threshold map at working size, scaled once (linearly: a soft band): -1
+    # deep inside (always set), the engine's limit on the difference near the
+    # outline, unreachable outside `reach`.
     level = cv2.sqrt(limit[y0:y1, x0:x1])
-    level[cv2.erode(m, _KERNEL3) > 0] = -1.0
-    level[cv2.dilate(m, _KERNEL3) == 0] = _NEVER
+    level[cv2.erode(mask[y0:y1, x0:x1], _KERNEL3) > 0] = -1.0
+    level[reach[y0:y1, x0:x1] == 0] = _NEVER
     level = cv2.resize(level, size, interpolation=cv2.INTER_LINEAR)
     bg = cv2.resize(background[y0:y1, x0:x1], size, interpolation=cv2.INTER_LINEAR)
     cur = cv2.GaussianBlur(crop, (3, 3), 0).astype(np.float32)
