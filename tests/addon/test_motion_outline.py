@@ -80,4 +80,13 @@ def test_outline_needs_a_frame_and_a_finer_picture() -> None:
     with pytest.raises(ValueError, match="smaller than the mask"):
         engine.outline(np.zeros((50, 75), np.uint8))
     with pytest.raises(ValueError, match="outline_height"):
-        MotionConfig(detect_height=100, outline_height=80)
+        MotionConfig(outline_height=8)
+
+
+def test_outline_is_never_coarser_than_the_working_height() -> None:
+    # A camera configured to work on 300 rows (above the default outline height) keeps
+    # its own detail: the outline is drawn at the working height, not below it.
+    engine = MotionEngine(MotionConfig(detect_height=300))
+    picture = np.zeros((600, 800), np.uint8)
+    engine.process(picture[::2, ::2].copy(), 0.0)
+    assert engine.outline(picture).shape == (300, 400)

@@ -44,7 +44,8 @@ class MotionConfig:
     pictures are used at their own size."""
     outline_height: int = 240
     """Rows `MotionEngine.outline` redraws the mask at (optional, see there): the
-    outline of a small camera's own pixels instead of the working height's blocks."""
+    outline of a small camera's own pixels instead of the working height's blocks.
+    Never fewer rows than the working height, never more than the picture has."""
     on_frames: int = 2
     off_seconds: float = 5.0
     zones: tuple[Zone, ...] = ()
@@ -73,11 +74,8 @@ class MotionConfig:
         _check_sensitivity(self.threshold, self.min_area_pct)
         if self.detect_height < 16:
             raise ValueError(f"detect_height must be at least 16, got {self.detect_height}")
-        if self.outline_height < self.detect_height:
-            raise ValueError(
-                f"outline_height ({self.outline_height}) must be at least "
-                f"detect_height ({self.detect_height})"
-            )
+        if self.outline_height < 16:
+            raise ValueError(f"outline_height must be at least 16, got {self.outline_height}")
         for name in ("background_seconds", "ghost_seconds", "still_hold_seconds"):
             if not getattr(self, name) > 0:
                 raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
