@@ -26,6 +26,8 @@ from porchlight_edge.config import (
     load_options_file,
     parse_options,
 )
+from porchlight_edge.protocol import redact_secrets
+from porchlight_edge.redaction import RedactSecrets, install
 from porchlight_edge.service import Service
 
 _LOGGER = logging.getLogger("porchlight_edge")
@@ -67,8 +69,12 @@ def load(args: argparse.Namespace) -> ServiceOptions:
     return options
 
 
-async def run(options: ServiceOptions, ready_file: Path | None) -> None:
+async def run(
+    options: ServiceOptions, ready_file: Path | None, redactor: RedactSecrets | None = None
+) -> None:
     service = Service(options)
+    if redactor is not None:
+        redactor.secrets = (service.identity.token,)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -99,7 +105,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         options = load(args)
     except ConfigError as err:
-        print(f"porchlight-edge: invalid configuration: {err}", file=sys.stderr)
+        print(
+            f"porchlight-edge: invalid configuration: {redact_secrets(str(err))}", file=sys.stderr
+        )
         return 2
     # The pictures OpenCV works on here are small (decimated luma, one JPEG per frame):
     # its thread pool costs more CPU in hand-offs than it saves, and cameras already run
@@ -109,8 +117,9 @@ def main(argv: list[str] | None = None) -> int:
         level=options.log_level.upper(),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    redactor = install()
     try:
-        asyncio.run(run(options, args.ready_file))
+        asyncio.run(run(options, args.ready_file, redactor))
     except OSError as err:
         _LOGGER.error("Cannot start: %s", err)
         return 1

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 from collections import deque
 import contextlib
+from dataclasses import replace
 import logging
 import statistics
 import time
@@ -29,6 +30,7 @@ from porchlight_edge.protocol import (
     MotionSettings,
     RecordingSettings,
     ZoneState,
+    redact_secrets,
 )
 from porchlight_edge.recorder.recorder import Recorder, RecorderSettings
 from porchlight_edge.settings import CameraSettings, SettingsStore, updated
@@ -211,6 +213,8 @@ class CameraPipeline:
         return self.recorder.trigger(kind, event_id(event), at=event["time"], seq=event["seq"])
 
     def on_status(self, status: CameraStatus, reason: str | None) -> None:
+        # The one way into status_reason and camera_status events: no credential passes.
+        reason = redact_secrets(reason) if reason else reason
         if status is self.status and reason == self.status_reason:
             return
         self.status, self.status_reason = status, reason
@@ -243,12 +247,25 @@ class CameraPipeline:
         return {"enabled": s.recording_enabled, "pre_roll": s.pre_roll, "post_roll": s.post_roll}
 
     async def update_settings(self, **changes: Any) -> CameraSettings:
-        """Apply, persist and announce a change; ValueError names a bad value."""
+        """Save, then apply and announce a change. ValueError names a bad value; OSError
+        means it could not be saved and nothing changed. One exception, the fail-safe:
+        privacy mode on is applied even when it cannot be saved (it then lasts until
+        a restart, and is written with the next change that saves)."""
         old, new = self.settings, updated(self.settings, changes)
         if new == old:
             return new
+        try:
+            self._settings_store.save(self.name, new)
+        except OSError as err:
+            if new.privacy_mode == old.privacy_mode or not new.privacy_mode:
+                raise
+            _LOGGER.error(
+                "%s: privacy mode is on, but saving it failed (%s): a restart would undo it",
+                self.name,
+                err,
+            )
+            new = replace(old, privacy_mode=True)
         self.settings = new
-        self._settings_store.save(self.name, new)
         self.engine.set_sensitivity(threshold=new.threshold, min_area_pct=new.min_area)
         if (new.pre_roll, new.post_roll) != (old.pre_roll, old.post_roll):
             self.recorder.set_settings(self._recorder_settings())

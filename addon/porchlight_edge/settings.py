@@ -1,7 +1,9 @@
 """Settings changed at run time (switches and sliders in Home Assistant), kept across restarts.
 
 The add-on options give the defaults; a change over the API is written here,
-atomically, so a restart never loses a switch the owner flipped.
+atomically, so a restart never loses a switch the owner flipped. The file is read
+field by field: one bad value (a hand edit, an older version) drops only itself,
+so a saved privacy mode survives a broken neighbour.
 """
 
 from __future__ import annotations
@@ -12,13 +14,20 @@ import logging
 import os
 from typing import TYPE_CHECKING, Any
 
+from porchlight_edge.protocol import (
+    MIN_AREA_RANGE,
+    POST_ROLL_RANGE,
+    PRE_ROLL_RANGE,
+    THRESHOLD_RANGE,
+)
+
 if TYPE_CHECKING:
     from pathlib import Path
 
 _LOGGER = logging.getLogger(__name__)
 
-MAX_PRE_ROLL = 30.0
-MAX_POST_ROLL = 300.0
+MAX_PRE_ROLL = PRE_ROLL_RANGE[1]
+MAX_POST_ROLL = POST_ROLL_RANGE[1]
 
 
 @dataclass(slots=True)
@@ -32,15 +41,19 @@ class CameraSettings:
     privacy_mode: bool = False
 
     def check(self) -> None:
-        """Raise ValueError naming the first out-of-range value."""
-        if not 1 <= self.threshold <= 255:
-            raise ValueError("'threshold' must be an integer 1-255")
-        if not 0 <= self.min_area <= 100:
-            raise ValueError("'min_area' must be a number 0-100")
-        if not 0 <= self.pre_roll <= MAX_PRE_ROLL:
-            raise ValueError(f"'pre_roll' must be 0-{MAX_PRE_ROLL:g} seconds")
-        if not 1 <= self.post_roll <= MAX_POST_ROLL:
-            raise ValueError(f"'post_roll' must be 1-{MAX_POST_ROLL:g} seconds")
+        """Raise ValueError naming the first out-of-range value (NaN is out of every range)."""
+        for key, (low, high) in _RANGES.items():
+            value = getattr(self, key)
+            if not low <= value <= high:  # NaN compares false: refused too
+                raise ValueError(f"'{key}' must be {low:g}-{high:g}, got {value!r}")
+
+
+_RANGES: dict[str, tuple[float, float]] = {
+    "threshold": THRESHOLD_RANGE,
+    "min_area": MIN_AREA_RANGE,
+    "pre_roll": PRE_ROLL_RANGE,
+    "post_roll": POST_ROLL_RANGE,
+}
 
 
 _KINDS: dict[str, tuple[type, ...]] = {
@@ -85,18 +98,31 @@ class SettingsStore:
             _LOGGER.warning("Ignoring unreadable settings file %s: %s", path, err)
 
     def load(self, camera: str, defaults: CameraSettings) -> CameraSettings:
-        saved = {k: v for k, v in self._saved.get(camera, {}).items() if k in _KINDS}
-        try:
-            return updated(defaults, saved)
-        except ValueError as err:
-            _LOGGER.warning("Ignoring saved settings for %s: %s", camera, err)
-            return defaults
+        """`defaults` with each valid saved value applied; an invalid or unknown one is
+        logged and dropped on its own."""
+        settings = defaults
+        for key, value in self._saved.get(camera, {}).items():
+            if key not in _KINDS:
+                _LOGGER.warning("Ignoring unknown saved setting %r of %s", key, camera)
+                continue
+            try:
+                settings = updated(settings, {key: value})
+            except ValueError as err:
+                _LOGGER.warning("Ignoring saved setting %r of %s: %s", key, camera, err)
+        return settings
 
     def save(self, camera: str, settings: CameraSettings) -> None:
-        self._saved[camera] = asdict(settings)
+        """Write the file atomically; OSError (disk full, ...) leaves it and this store's
+        view of it as they were."""
+        saved = {**self._saved, camera: asdict(settings)}
         tmp = self.path.with_name(self.path.name + ".tmp")
-        with tmp.open("w") as handle:
-            json.dump(self._saved, handle, indent=1)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, self.path)
+        try:
+            with tmp.open("w") as handle:
+                json.dump(saved, handle, indent=1)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(tmp, self.path)
+        except OSError:
+            tmp.unlink(missing_ok=True)
+            raise
+        self._saved = saved

@@ -72,3 +72,23 @@ async def test_diagnostics(
     assert diagnostics["entry"]["data"]["token"] == "**REDACTED**"
     assert fake_addon.token not in str(diagnostics)
     assert diagnostics == snapshot(exclude=props("created_at", "modified_at", "port"))
+
+
+async def test_diagnostics_redact_camera_credentials(
+    hass: HomeAssistant,
+    fake_addon: FakeAddon,
+    mock_config_entry: MockConfigEntry,
+    hass_client: ClientSessionGenerator,
+) -> None:
+    """A status reason that embeds a camera URL (as an older add-on sent it) is redacted."""
+    await setup_integration(hass, mock_config_entry)
+    await wait_for_state(hass, lambda: fake_addon.subscriber_count == 1)
+    leak = "rtsp://admin:Sunny/Day42@cam.lan/s?usr=admin&pwd=hunter2 refused"
+    fake_addon.status("front_door", "offline", leak)
+    data = mock_config_entry.runtime_data
+    await wait_for_state(hass, lambda: data.cameras["front_door"]["status_reason"] == leak)
+    diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, mock_config_entry)
+    for secret in ("Sunny", "Day42", "hunter2"):
+        assert secret not in str(diagnostics)
+    reasons = {c["name"]: c["status_reason"] for c in diagnostics["state"]["cameras"]}
+    assert reasons["front_door"] == "rtsp://***@cam.lan/s?usr=***&pwd=*** refused"

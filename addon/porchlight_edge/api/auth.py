@@ -11,9 +11,17 @@ if TYPE_CHECKING:
     from porchlight_edge.protocol import ErrorCode
 
 
-def token_matches(expected: str, given: str | None) -> bool:
+def token_matches(expected: str, given: object) -> bool:
+    """True only for a string equal to the token. Anything else a client sends (a number,
+    null, a list, text that is not UTF-8) is simply a wrong token, never an error."""
+    if not isinstance(given, str):
+        return False
+    try:
+        candidate = given.encode("utf-8")
+    except UnicodeEncodeError:  # lone surrogates: aiohttp's decoding of non-UTF-8 bytes
+        return False
     # Constant-time comparison: the token is the only secret between HA and the add-on.
-    return given is not None and hmac.compare_digest(expected.encode(), given.encode())
+    return hmac.compare_digest(expected.encode(), candidate)
 
 
 def bearer_token(request: web.Request) -> str | None:

@@ -1,4 +1,5 @@
-"""Websocket command handlers. Each takes the session and the `args` object."""
+"""Websocket command handlers. Each takes the session and its `args`, already checked
+against the command's schema (api/schemas.py): handlers only look up state."""
 
 from __future__ import annotations
 
@@ -6,9 +7,12 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 import json
+import logging
+import sqlite3
 from typing import TYPE_CHECKING, Any, Protocol
 import uuid
 
+from porchlight_edge.api.schemas import validate_args
 from porchlight_edge.audit import CLIENT_RE, AuditAction
 from porchlight_edge.protocol import (
     Command,
@@ -18,12 +22,13 @@ from porchlight_edge.protocol import (
     ProtocolError,
     RingSource,
 )
-from porchlight_edge.recorder.export import export_clip
-from porchlight_edge.recorder.ids import validate_clip_id
+from porchlight_edge.recorder.export import ExportError, export_clip
 
 if TYPE_CHECKING:
     from porchlight_edge.camera import CameraPipeline
     from porchlight_edge.service import Service
+
+_LOGGER = logging.getLogger(__name__)
 
 
 class CommandContext(Protocol):
@@ -49,8 +54,13 @@ COMMANDS: dict[str, Handler] = {}
 
 
 def command(name: Command) -> Callable[[Handler], Handler]:
+    """Register `handler` for `name`; the registered callable checks `args` first."""
+
     def register(handler: Handler) -> Handler:
-        COMMANDS[name] = handler
+        async def checked(ctx: CommandContext, args: dict[str, Any]) -> Any:
+            return await handler(ctx, validate_args(name, args))
+
+        COMMANDS[name] = checked
         return handler
 
     return register
@@ -61,7 +71,7 @@ def camera_arg(service: Service, args: dict[str, Any]) -> CameraPipeline:
     name = args.get("camera")
     if name is None and len(service.cameras) == 1:
         return next(iter(service.cameras.values()))
-    if not isinstance(name, str):
+    if name is None:
         raise ProtocolError(ErrorCode.INVALID_ARGS, "argument 'camera' is required")
     camera = service.cameras.get(name)
     if camera is None:
@@ -82,15 +92,7 @@ async def get_state(ctx: CommandContext, args: dict[str, Any]) -> Any:
 @command(Command.SUBSCRIBE)
 async def subscribe(ctx: CommandContext, args: dict[str, Any]) -> Any:
     since = args.get("since")
-    marker: tuple[str, int] | None = None
-    if since is not None:
-        if (
-            not isinstance(since, dict)
-            or not isinstance(since.get("boot_id"), str)
-            or not isinstance(since.get("seq"), int)
-        ):
-            raise ProtocolError(ErrorCode.INVALID_ARGS, "'since' must be {boot_id: str, seq: int}")
-        marker = (since["boot_id"], since["seq"])
+    marker = (since["boot_id"], since["seq"]) if since is not None else None
     bus = ctx.service.bus
     bus.unsubscribe(ctx.on_event)
     # Registering and reading the backlog happen with no await in between: nothing is
@@ -122,9 +124,15 @@ async def _update(camera: CameraPipeline, **changes: Any) -> None:
         await camera.update_settings(**changes)
     except ValueError as err:
         raise ProtocolError(ErrorCode.INVALID_ARGS, str(err)) from err
+    except OSError as err:
+        raise ProtocolError(
+            ErrorCode.UNAVAILABLE,
+            f"the change could not be saved ({err.strerror or err}): nothing was changed",
+        ) from err
 
 
 def _audit(ctx: CommandContext, action: AuditAction, **fields: Any) -> None:
+    """Write an audit entry; sqlite3.Error / OSError when the audit log cannot be written."""
     client = ctx.client if CLIENT_RE.fullmatch(ctx.client) else "unknown"
     ctx.service.audit.record(action, client_id=client, address=ctx.peer, **fields)
 
@@ -156,11 +164,26 @@ async def set_recording_settings(ctx: CommandContext, args: dict[str, Any]) -> A
 @command(Command.SET_PRIVACY_MODE)
 async def set_privacy_mode(ctx: CommandContext, args: dict[str, Any]) -> Any:
     camera = camera_arg(ctx.service, args)
-    enabled = args.get("enabled")
-    if not isinstance(enabled, bool):
-        raise ProtocolError(ErrorCode.INVALID_ARGS, "'enabled' must be true or false")
-    _audit(ctx, AuditAction.PRIVACY_MODE, camera=camera.name, detail={"enabled": enabled})
-    await _update(camera, privacy_mode=enabled)
+    enabled = args["enabled"]
+    detail = {"enabled": enabled}
+    if not enabled:
+        # Turning the camera back on must leave a trace: no audit entry, no change.
+        try:
+            _audit(ctx, AuditAction.PRIVACY_MODE, camera=camera.name, detail=detail)
+        except (sqlite3.Error, OSError) as err:
+            raise ProtocolError(
+                ErrorCode.UNAVAILABLE, f"the audit log cannot be written ({err}): nothing changed"
+            ) from err
+        await _update(camera, privacy_mode=False)
+        return {"privacy_mode": camera.settings.privacy_mode}
+    # Privacy on always works: the lens goes off first, the paperwork may fail after it.
+    await _update(camera, privacy_mode=True)
+    try:
+        _audit(ctx, AuditAction.PRIVACY_MODE, camera=camera.name, detail=detail)
+    except (sqlite3.Error, OSError) as err:
+        _LOGGER.error(
+            "%s: privacy mode is on, but the audit log cannot be written: %s", camera.name, err
+        )
     return {"privacy_mode": camera.settings.privacy_mode}
 
 
@@ -178,31 +201,29 @@ async def take_snapshot(ctx: CommandContext, args: dict[str, Any]) -> Any:
 @command(Command.RECORD_CLIP)
 async def record_clip(ctx: CommandContext, args: dict[str, Any]) -> Any:
     camera = camera_arg(ctx.service, args)
-    seconds = args.get("seconds")
-    if isinstance(seconds, bool) or not isinstance(seconds, int | float) or not 1 <= seconds <= 300:
-        raise ProtocolError(ErrorCode.INVALID_ARGS, "'seconds' must be a number 1-300")
     if camera.settings.privacy_mode:
         raise ProtocolError(ErrorCode.UNAVAILABLE, "the camera is in privacy mode")
+    if not camera.settings.recording_enabled:
+        raise ProtocolError(
+            ErrorCode.UNAVAILABLE, "recording is switched off for this camera: switch it on first"
+        )
     eid = f"manual-{uuid.uuid4().hex}"
-    clip_id = camera.recorder.trigger(EventKind.MANUAL, eid, postroll=float(seconds))
+    clip_id = camera.recorder.trigger(EventKind.MANUAL, eid, postroll=args["seconds"])
     if clip_id is None:
         raise ProtocolError(ErrorCode.UNAVAILABLE, "recording is paused: the disk is full")
     return {"event_id": eid, "clip_id": clip_id}
 
 
 def _query(ctx: CommandContext, args: dict[str, Any]) -> dict[str, Any]:
-    """Common filters of the list commands, checked: camera, start/end, limit/offset."""
-    limit, offset = args.get("limit", 50), args.get("offset", 0)
-    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= 200:
-        raise ProtocolError(ErrorCode.INVALID_ARGS, "'limit' must be an integer 1-200")
-    if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
-        raise ProtocolError(ErrorCode.INVALID_ARGS, "'offset' must be a non-negative integer")
-    query: dict[str, Any] = {"limit": limit, "offset": offset, "camera": None}
-    for key, column in (("start", "since"), ("end", "until")):
-        value = args.get(key)
-        if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)):
-            raise ProtocolError(ErrorCode.INVALID_ARGS, f"'{key}' must be epoch seconds")
-        query[column] = value
+    """Common filters of the list commands (checked by the schema): camera, start/end,
+    limit/offset, as the index's keyword arguments."""
+    query: dict[str, Any] = {
+        "limit": args.get("limit", 50),
+        "offset": args.get("offset", 0),
+        "camera": None,
+        "since": args.get("start"),
+        "until": args.get("end"),
+    }
     if args.get("camera") is not None:
         query["camera"] = camera_arg(ctx.service, {"camera": args["camera"]}).name
     return query
@@ -212,8 +233,6 @@ def _query(ctx: CommandContext, args: dict[str, Any]) -> dict[str, Any]:
 async def list_events(ctx: CommandContext, args: dict[str, Any]) -> Any:
     query = _query(ctx, args)
     kind = args.get("kind")
-    if kind is not None and kind not in set(EventKind):
-        raise ProtocolError(ErrorCode.INVALID_ARGS, "'kind' must be ring, motion or manual")
     page = await asyncio.to_thread(ctx.service.store.index.list_events, kind=kind, **query)
     return {"events": [e.as_dict() for e in page.items], "next_offset": page.next_offset}
 
@@ -222,26 +241,14 @@ async def list_events(ctx: CommandContext, args: dict[str, Any]) -> Any:
 async def list_clips(ctx: CommandContext, args: dict[str, Any]) -> Any:
     query = _query(ctx, args)
     protected = args.get("protected")
-    if protected is not None and not isinstance(protected, bool):
-        raise ProtocolError(ErrorCode.INVALID_ARGS, "'protected' must be true or false")
     index = ctx.service.store.index
     page = await asyncio.to_thread(index.list_clips, protected=protected, **query)
     return {"clips": [c.as_dict() for c in page.items], "next_offset": page.next_offset}
 
 
-def _clip_id(value: object) -> str:
-    try:
-        return validate_clip_id(value)
-    except ValueError as err:
-        raise ProtocolError(ErrorCode.INVALID_ARGS, str(err)) from err
-
-
 @command(Command.PROTECT_CLIP)
 async def protect_clip(ctx: CommandContext, args: dict[str, Any]) -> Any:
-    clip_id = _clip_id(args.get("clip_id"))
-    protected = args.get("protected")
-    if not isinstance(protected, bool):
-        raise ProtocolError(ErrorCode.INVALID_ARGS, "'protected' must be true or false")
+    clip_id, protected = args["clip_id"], args["protected"]
     store = ctx.service.store
     if not await store.set_protected(clip_id, protected):
         raise ProtocolError(ErrorCode.NOT_FOUND, f"unknown clip {clip_id}")
@@ -253,20 +260,10 @@ async def protect_clip(ctx: CommandContext, args: dict[str, Any]) -> Any:
 async def _clips_to_delete(ctx: CommandContext, args: dict[str, Any]) -> list[str]:
     index = ctx.service.store.index
     if "clip_ids" in args:
-        ids = args["clip_ids"]
-        if not isinstance(ids, list) or not ids:
-            raise ProtocolError(ErrorCode.INVALID_ARGS, "'clip_ids' must be a non-empty list")
-        return [_clip_id(i) for i in ids]
+        return list(dict.fromkeys(args["clip_ids"]))
     if "event_ids" in args:
-        events = args["event_ids"]
-        if not isinstance(events, list) or not events:
-            raise ProtocolError(ErrorCode.INVALID_ARGS, "'event_ids' must be a non-empty list")
-        found = [index.get_event(str(e)) for e in events]
+        found = [index.get_event(e) for e in args["event_ids"]]
         return sorted({e.clip_id for e in found if e is not None and e.clip_id})
-    if args.get("start") is None or args.get("end") is None:
-        raise ProtocolError(
-            ErrorCode.INVALID_ARGS, "give 'clip_ids', 'event_ids', or 'start' and 'end'"
-        )
     query = _query(ctx, {**args, "limit": 200, "offset": 0})
     targets: list[str] = []
     while True:
@@ -289,11 +286,15 @@ async def delete_clips(ctx: CommandContext, args: dict[str, Any]) -> Any:
 
 @command(Command.EXPORT_CLIP)
 async def export_clip_command(ctx: CommandContext, args: dict[str, Any]) -> Any:
-    clip_id = _clip_id(args.get("clip_id"))
+    clip_id = args["clip_id"]
     try:
         video, manifest = await asyncio.to_thread(export_clip, ctx.service.store, clip_id)
     except KeyError as err:
         raise ProtocolError(ErrorCode.NOT_FOUND, f"unknown or unfinished clip {clip_id}") from err
+    except FileNotFoundError as err:
+        raise ProtocolError(ErrorCode.NOT_FOUND, f"the file of clip {clip_id} is gone") from err
+    except (ExportError, OSError) as err:
+        raise ProtocolError(ErrorCode.UNAVAILABLE, f"cannot export clip {clip_id}: {err}") from err
     _audit(ctx, AuditAction.CLIP_EXPORT, target=clip_id, detail={"file": video.name})
     return {"path": str(video), "manifest": json.loads(manifest.read_text())}
 
@@ -307,7 +308,5 @@ async def get_storage(ctx: CommandContext, args: dict[str, Any]) -> Any:
 async def get_audit_log(ctx: CommandContext, args: dict[str, Any]) -> Any:
     query = _query(ctx, args)
     action = args.get("action")
-    if action is not None and action not in set(AuditAction):
-        raise ProtocolError(ErrorCode.INVALID_ARGS, f"unknown audit action {action!r}")
     page = await asyncio.to_thread(ctx.service.audit.query, action=action, **query)
     return {"entries": [e.as_dict() for e in page.items], "next_offset": page.next_offset}

@@ -11,6 +11,7 @@ from aiohttp import WSCloseCode, web
 
 from porchlight_edge.api import http
 from porchlight_edge.api.auth import bearer_token, error_response, token_matches
+from porchlight_edge.api.errors import protocol_errors
 from porchlight_edge.api.websocket import websocket_handler
 from porchlight_edge.protocol import WS_PATH, ErrorCode
 
@@ -52,7 +53,7 @@ async def _close_websockets(app: web.Application) -> None:
 
 
 def create_app(service: Service) -> web.Application:
-    app = web.Application(middlewares=[require_token], client_max_size=64 * 1024)
+    app = web.Application(middlewares=[protocol_errors, require_token], client_max_size=64 * 1024)
     app["service"] = service
     app[http.PLAYBACKS] = http.PlaybackAudit()
     app.on_shutdown.append(_close_websockets)

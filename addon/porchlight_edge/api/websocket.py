@@ -15,12 +15,15 @@ from porchlight_edge.api.commands import COMMANDS, CommandContext, Deferred
 from porchlight_edge.api.safe_errors import describe
 from porchlight_edge.protocol import (
     MAX_MESSAGE_BYTES,
+    NO_MESSAGE_ID,
     PROTOCOL_VERSION,
     ErrorCode,
     EventMessage,
     MessageType,
     ProtocolError,
     ServerInfo,
+    decode_message,
+    message_id_of,
     parse_command,
     result_error,
     result_ok,
@@ -130,8 +133,8 @@ async def _authenticate(service: Service, ws: web.WebSocketResponse) -> str | No
         return None
     if msg.type is not WSMsgType.TEXT or len(msg.data) > MAX_MESSAGE_BYTES:
         return None
-    with contextlib.suppress(ValueError):
-        data = json.loads(msg.data)
+    with contextlib.suppress(ProtocolError):
+        data = decode_message(msg.data)
         if (
             isinstance(data, dict)
             and data.get("type") == MessageType.AUTH
@@ -193,7 +196,9 @@ async def _serve(
                 await _handle_text(session, msg.data)
             elif msg.type is WSMsgType.BINARY:
                 session.send(
-                    result_error(-1, ErrorCode.INVALID_FORMAT, "binary frames are not used")
+                    result_error(
+                        NO_MESSAGE_ID, ErrorCode.INVALID_FORMAT, "binary frames are not used"
+                    )
                 )
     finally:
         service.bus.unsubscribe(session.on_event)
@@ -208,22 +213,17 @@ async def _handle_text(session: Session, text: str) -> None:
     if len(text.encode()) > MAX_MESSAGE_BYTES:
         session.send(
             result_error(
-                -1,
+                NO_MESSAGE_ID,
                 ErrorCode.MESSAGE_TOO_LARGE,
                 f"messages are limited to {MAX_MESSAGE_BYTES} bytes",
             )
         )
         return
-    try:
-        raw = json.loads(text)
-    except ValueError:
-        session.send(result_error(-1, ErrorCode.INVALID_FORMAT, "message is not valid JSON"))
-        return
-    message_id = raw.get("message_id", -1) if isinstance(raw, dict) else -1
-    if not isinstance(message_id, int):
-        message_id = -1
+    message_id = NO_MESSAGE_ID
     name = "?"  # what is logged: never the client's text, which may hold anything
     try:
+        raw = decode_message(text)
+        message_id = message_id_of(raw)
         command = parse_command(raw)
         handler = COMMANDS.get(command["command"])
         if handler is None:

@@ -5,6 +5,8 @@ FFmpeg treats its "filename" as a URL with a protocol prefix (`concat:`, `file:`
 unchecked could read arbitrary files or pipes. Every kind therefore has an allow-list
 of schemes, and the strings are rejected on whitespace, control characters and `|`.
 Errors and logs show URLs only through `redact_url`, so passwords never leak.
+A password with a raw `/`, `?` or `#` makes the URL ambiguous: it is refused with a
+hint to percent-encode it.
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ from __future__ import annotations
 from pathlib import Path
 import re
 from urllib.parse import SplitResult, urlsplit
+
+from porchlight_edge.protocol import redact_secrets
 
 SCHEMES_BY_KIND: dict[str, frozenset[str]] = {
     "rtsp": frozenset({"rtsp", "rtsps"}),
@@ -29,16 +33,27 @@ _PROTOCOL_PREFIX_RE = re.compile(r"^([A-Za-z0-9+.,-]+):")
 _MAX_URL_LEN = 2048
 
 
-_USERINFO_RE = re.compile(r"(//)[^/?#\s]*@")
-
-
 def redact_url(url: str) -> str:
-    """`url` with any userinfo replaced by `***`, safe for logs and error messages.
+    """`url` with credentials (userinfo, secret query parameters) replaced by `***`.
 
-    Works on malformed input and on text that merely contains URLs (error messages):
-    anything between `//` and the last `@` before the path is treated as credentials.
+    Works on malformed input and on text that merely contains URLs (error messages);
+    see `protocol.redact_secrets`.
     """
-    return _USERINFO_RE.sub(r"\1***@", url)
+    return redact_secrets(url)
+
+
+_ENCODE_HINT = "percent-encode them in the password (/ → %2F, ? → %3F, # → %23, @ → %40)"
+
+
+def _check_userinfo(url: str, parts: SplitResult, field: str, shown: str) -> None:
+    """Refuse a URL whose credentials hold a raw `/`, `?` or `#`: the host would be read
+    from the middle of the password (and the password sent to it)."""
+    _, slashes, rest = url.partition("//")
+    if slashes and "@" in rest[len(parts.netloc) :]:
+        raise ValueError(
+            f"{field} {shown!r} is ambiguous: its user or password seems to contain '/', '?'"
+            f" or '#'; {_ENCODE_HINT}"
+        )
 
 
 def _check_chars(value: str, what: str, shown: str) -> None:
@@ -74,9 +89,14 @@ def validate_url(url: object, kind: str, field: str = "url") -> str:
         )
     try:
         parts: SplitResult = urlsplit(url)
+    except ValueError:
+        raise ValueError(f"{field} {shown!r} is not a valid URL") from None
+    _check_userinfo(url, parts, field, shown)
+    try:
         port = parts.port  # raises ValueError on a non-numeric or out-of-range port
-    except ValueError as err:
-        raise ValueError(f"{field} {shown!r} is not a valid URL: {err}") from None
+    except ValueError:
+        # Not urllib's message: it quotes what it took for the port (maybe the password).
+        raise ValueError(f"{field} {shown!r} is not a valid URL: invalid port") from None
     del port
     if not url.lower().startswith(f"{scheme}://") or not parts.hostname:
         raise ValueError(f"{field} {shown!r} has no host (expected {scheme}://host/...)")

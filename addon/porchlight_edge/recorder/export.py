@@ -8,6 +8,9 @@ import shutil
 import time
 from typing import TYPE_CHECKING, Any
 
+from porchlight_edge.protocol import CAMERA_NAME_RE
+
+from .index import UNKNOWN_CAMERA
 from .snapshot import write_atomic
 from .writer import replace_durably
 
@@ -17,6 +20,26 @@ if TYPE_CHECKING:
     from .storage import ClipStore
 
 MANIFEST_VERSION = 1
+
+
+class ExportError(ValueError):
+    """The export would be written outside its folder."""
+
+
+def export_name(camera: str, clip_id: str) -> str:
+    """`porchlight-<camera>-<clip id>.mp4`; a camera name that breaks the camera-name rule
+    (an adopted clip's metadata is not trusted) is replaced by `unknown`."""
+    label = camera if CAMERA_NAME_RE.fullmatch(camera) else UNKNOWN_CAMERA
+    return f"porchlight-{label}-{clip_id}.mp4"
+
+
+def _inside(folder: Path, name: str) -> Path:
+    """`folder / name`, checked to resolve to a direct child of `folder`."""
+    root = folder.resolve()
+    target = (root / name).resolve()
+    if target.parent != root:
+        raise ExportError(f"export path {name!r} leaves the exports folder")
+    return target
 
 
 def sha256_file(path: Path) -> str:
@@ -32,13 +55,14 @@ def export_clip(store: ClipStore, clip_id: str, dest: Path | None = None) -> tup
 
     Returns (video path, manifest path). Blocking (hashing): run it in a thread.
     KeyError for an unknown or unfinished clip, ValueError for a malformed id,
-    OSError if the copy fails (then nothing of it is left, no `.part` either).
+    FileNotFoundError when the clip's file is gone, ExportError for a path that would
+    leave `dest`, OSError if the copy fails (then nothing of it is left, no `.part` either).
     The export is deleted with its clip (`ClipStore.delete_clip_sync`).
     """
     record, source = store.clip_file(clip_id)
     folder = dest or store.exports_dir
     folder.mkdir(parents=True, exist_ok=True)
-    video = folder / f"porchlight-{record.camera}-{record.id}.mp4"
+    video = _inside(folder, export_name(record.camera, record.id))
     tmp = video.with_name(video.name + ".part")
     try:
         shutil.copyfile(source, tmp)

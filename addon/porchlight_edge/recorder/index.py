@@ -10,16 +10,22 @@ from __future__ import annotations
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from enum import StrEnum
+import logging
 import sqlite3
 import threading
 from typing import TYPE_CHECKING, Any
 
 from porchlight_edge.dbfile import open_database
 from porchlight_edge.paging import Page, check_paging, where
+from porchlight_edge.protocol import CAMERA_NAME_RE
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Sequence
     from pathlib import Path
+
+_LOGGER = logging.getLogger(__name__)
+UNKNOWN_CAMERA = "unknown"
+"""Camera of an adopted clip whose file names none (or no valid one)."""
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS clips (
@@ -156,13 +162,25 @@ class ClipIndex:
             )
 
     def adopt_clip(self, record: ClipRecord) -> None:
+        """Index a clip found on disk. Its camera name comes from the file's metadata, which
+        is not trusted: a name that breaks the camera-name rule (it ends up in paths) is
+        stored as `unknown`."""
+        camera = record.camera
+        if not CAMERA_NAME_RE.fullmatch(camera):
+            _LOGGER.warning(
+                "Clip %s names an invalid camera %r: filed as %r",
+                record.id,
+                camera[:40],
+                UNKNOWN_CAMERA,
+            )
+            camera = UNKNOWN_CAMERA
         with self._tx() as db:
             db.execute(
                 "INSERT OR REPLACE INTO clips(id, camera, start, end, path, size, protected,"
                 " state, mode, reason) VALUES (?,?,?,?,?,?,?,?,?,?)",
                 (
                     record.id,
-                    record.camera,
+                    camera,
                     record.start,
                     record.end,
                     record.path,

@@ -12,6 +12,7 @@ See docs/protocol.md for the prose contract.
 from __future__ import annotations
 
 from enum import StrEnum
+import json
 import re
 from typing import Any, Final, NotRequired, TypedDict
 
@@ -26,6 +27,25 @@ EVENT_BUFFER_SIZE: Final = 1024
 DEFAULT_PORT: Final = 8765
 
 CAMERA_NAME_RE: Final = re.compile(r"^[a-z0-9_]{1,32}$")
+
+NO_MESSAGE_ID: Final = -1
+"""`message_id` of an error result for a message without a usable id."""
+MAX_MESSAGE_ID: Final = 2**53 - 1
+"""Largest `message_id`: the largest integer every JSON implementation keeps exact."""
+MAX_PAGE_SIZE: Final = 200
+"""Largest `limit` of the list commands."""
+RECORD_SECONDS: Final = (1, 300)
+"""`record_clip` length range, seconds."""
+THRESHOLD_RANGE: Final = (1, 255)
+"""Motion `threshold` range (luma difference)."""
+MIN_AREA_RANGE: Final = (0.0, 100.0)
+"""Motion `min_area` range, percent of the zone area."""
+PRE_ROLL_RANGE: Final = (0.0, 30.0)
+"""Recording `pre_roll` range, seconds."""
+POST_ROLL_RANGE: Final = (1.0, 300.0)
+"""Recording `post_roll` range, seconds."""
+MIN_TOKEN_LENGTH: Final = 16
+"""Shortest access token the add-on accepts (a generated one has 43 characters)."""
 
 
 def snapshot_path(camera: str) -> str:
@@ -251,6 +271,31 @@ class ServerState(TypedDict):
 # --- builders and parsers (used by both sides) -------------------------------------------------
 
 
+# Credentials in URLs and in text that embeds URLs (FFmpeg errors). Userinfo runs from `//`
+# to the LAST `@` before the next whitespace or quote, so a raw `/` or `@` in a password is
+# covered (at worst the host is hidden too). Parameters whose name says secret are blanked
+# in the query, the fragment and the path (`/user=admin&password=…` of some DVRs).
+_USERINFO_RE: Final = re.compile(r"(?P<lead>//)[^\s'\"<>]*@")
+_SECRET_PARAM_RE: Final = re.compile(
+    r"(?P<lead>[?&;#/](?:[^=&;#\s'\"]*[_.-])?"
+    r"(?:pwd|pass|passwd|password|passphrase|user|usr|username|login|token|auth|authorization"
+    r"|key|apikey|api_key|secret|sig|signature|credentials?|session|sid)=)[^&;#\s'\"<>]*",
+    re.IGNORECASE,
+)
+REDACTED: Final = "***"
+
+
+def redact_secrets(text: str) -> str:
+    """`text` with URL credentials (userinfo, secret query parameters) replaced by `***`.
+
+    Safe on any text: a URL, a malformed URL, or an error message that embeds one.
+    Both halves use it wherever a camera URL can surface (logs, `status_reason`,
+    `camera_status` events, diagnostics).
+    """
+    text = _USERINFO_RE.sub(rf"\g<lead>{REDACTED}@", text)
+    return _SECRET_PARAM_RE.sub(rf"\g<lead>{REDACTED}", text)
+
+
 class ProtocolError(Exception):
     """A message that breaks the contract; `code` is an `ErrorCode`."""
 
@@ -273,13 +318,35 @@ def result_error(message_id: int, code: ErrorCode, message: str) -> ResultMessag
     }
 
 
+def _usable_id(value: object) -> bool:
+    return type(value) is int and 0 <= value <= MAX_MESSAGE_ID
+
+
+def message_id_of(raw: object) -> int:
+    """The id an answer to `raw` carries: its own `message_id` when that is an integer
+    0..MAX_MESSAGE_ID, else NO_MESSAGE_ID. Other values are never echoed back."""
+    value = raw.get("message_id") if isinstance(raw, dict) else None
+    return value if isinstance(value, int) and _usable_id(value) else NO_MESSAGE_ID
+
+
+def decode_message(text: str) -> object:
+    """JSON-decode a client message; ProtocolError(INVALID_FORMAT) when it is not JSON
+    (including JSON nested too deeply to decode)."""
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError):
+        raise ProtocolError(ErrorCode.INVALID_FORMAT, "message is not valid JSON") from None
+
+
 def parse_command(raw: object) -> CommandMessage:
     """Validate a decoded client message; raise ProtocolError with a clear reason."""
     if not isinstance(raw, dict):
         raise ProtocolError(ErrorCode.INVALID_FORMAT, "message must be a JSON object")
     message_id = raw.get("message_id")
-    if not isinstance(message_id, int) or isinstance(message_id, bool) or message_id < 0:
-        raise ProtocolError(ErrorCode.INVALID_FORMAT, "message_id must be a non-negative integer")
+    if not isinstance(message_id, int) or not _usable_id(message_id):
+        raise ProtocolError(
+            ErrorCode.INVALID_FORMAT, f"message_id must be an integer 0-{MAX_MESSAGE_ID}"
+        )
     command = raw.get("command")
     if not isinstance(command, str):
         raise ProtocolError(ErrorCode.INVALID_FORMAT, "command must be a string")

@@ -1,0 +1,67 @@
+"""Every HTTP error leaves as the protocol's JSON body `{"error": {"code", "message"}}`.
+
+aiohttp answers routing errors (404, 405) and failed websocket upgrades (400) with
+plain text. The middleware turns raised HTTP errors and unexpected exceptions into
+the JSON body (the handlers answer ranges with no bytes, 416, themselves).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Final
+
+from aiohttp import hdrs, web
+
+from porchlight_edge.api.auth import error_response
+from porchlight_edge.protocol import ErrorCode
+
+if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
+
+_LOGGER = logging.getLogger(__name__)
+
+CODE_BY_STATUS: Final[dict[int, ErrorCode]] = {
+    400: ErrorCode.INVALID_FORMAT,
+    401: ErrorCode.INVALID_AUTH,
+    403: ErrorCode.INVALID_AUTH,
+    404: ErrorCode.NOT_FOUND,
+    405: ErrorCode.INVALID_FORMAT,
+    413: ErrorCode.MESSAGE_TOO_LARGE,
+    416: ErrorCode.INVALID_ARGS,
+    503: ErrorCode.UNAVAILABLE,
+}
+_KEPT_HEADERS: Final = (hdrs.ALLOW, hdrs.CONTENT_RANGE, hdrs.RETRY_AFTER)
+_MAX_MESSAGE: Final = 200
+
+type _Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def code_for(status: int) -> ErrorCode:
+    """The protocol error code of an HTTP error status."""
+    default = ErrorCode.INTERNAL_ERROR if status >= 500 else ErrorCode.INVALID_FORMAT
+    return CODE_BY_STATUS.get(status, default)
+
+
+def _as_json(err: web.HTTPException) -> web.Response:
+    text = (err.text or "").strip()
+    # aiohttp's default text is "<status>: <reason>"; its upgrade errors say more.
+    message = text if text and not text.startswith(f"{err.status}:") else err.reason
+    response = error_response(err.status, code_for(err.status), message[:_MAX_MESSAGE])
+    for name in _KEPT_HEADERS:
+        if name in err.headers:
+            response.headers[name] = err.headers[name]
+    return response
+
+
+@web.middleware
+async def protocol_errors(request: web.Request, handler: _Handler) -> web.StreamResponse:
+    """Outermost middleware: raised HTTP errors and crashes become JSON error bodies."""
+    try:
+        return await handler(request)
+    except web.HTTPException as err:
+        if err.status < 400 or err.content_type == "application/json":
+            raise
+        return _as_json(err)
+    except Exception:
+        _LOGGER.exception("%s %s failed", request.method, request.path[:100])
+        return error_response(500, ErrorCode.INTERNAL_ERROR, "the request failed")
