@@ -61,7 +61,8 @@ def load(args: argparse.Namespace) -> ServiceOptions:
     for flag in ("host", "port", "token", "log_level"):
         value = getattr(args, flag)
         if value is not None:
-            setattr(options, flag, value)
+            # Flags pass the same checks as the options file.
+            setattr(options, flag, getattr(parse_options({flag: value}, data_dir), flag))
     if args.no_zeroconf:
         options.zeroconf = False
     if config == ADDON_OPTIONS and options.media_dir is None:

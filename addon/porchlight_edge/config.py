@@ -1,7 +1,9 @@
 """Service options: HA add-on `/data/options.json`, a JSON file, or command-line flags.
 
 Parsing is strict: a wrong type or an unknown key is a clear error naming the
-option, so a typo never silently turns a feature off.
+option, so a typo never silently turns a feature off. Every number is bounded
+(the ranges of config.yaml's schema; NaN and infinity are refused) and every
+string is checked, so no option can end in a traceback later.
 """
 
 from __future__ import annotations
@@ -9,14 +11,23 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 import json
 from pathlib import Path
-from typing import Any
+import re
+from typing import Any, Final
 
 from porchlight_edge.api.connections import ConnectionLimits
 from porchlight_edge.button import ButtonConfig
 from porchlight_edge.capture.config import CameraConfig
 from porchlight_edge.motion.engine import MotionConfig
 from porchlight_edge.motion.zones import Polygon, Zone, validate_polygon
-from porchlight_edge.protocol import CAMERA_NAME_RE, DEFAULT_PORT
+from porchlight_edge.protocol import (
+    CAMERA_NAME_RE,
+    DEFAULT_PORT,
+    MIN_AREA_RANGE,
+    MIN_TOKEN_LENGTH,
+    POST_ROLL_RANGE,
+    PRE_ROLL_RANGE,
+    THRESHOLD_RANGE,
+)
 from porchlight_edge.recorder.retention import RetentionPolicy
 from porchlight_edge.settings import CameraSettings
 
@@ -26,6 +37,34 @@ ADDON_MEDIA_DIR = Path("/media/porchlight")
 LOG_LEVELS = ("debug", "info", "warning", "error")
 MAX_NAME_LENGTH = 48
 """The device name; it also labels the zeroconf service, which DNS caps at 63 bytes."""
+MAX_TOKEN_LENGTH: Final = 256
+MAX_TITLE_LENGTH: Final = 64
+# The token travels in an HTTP header: visible ASCII only, no spaces.
+_TOKEN_RE: Final = re.compile(r"^[\x21-\x7e]+$")
+_HOST_RE: Final = re.compile(r"^[A-Za-z0-9_.:%\[\]-]{1,253}$")
+_ZONE_NAME_RE: Final = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
+_CHIP_RE: Final = re.compile(r"^/dev/gpiochip[0-9]{1,3}$")
+
+# Ranges of the numeric options, as config.yaml's schema states them (a test compares).
+RANGES: Final[dict[str, tuple[float, float]]] = {
+    "audit_retention_days": (1, 3650),
+    "live.width": (160, 3840),
+    "live.quality": (1, 100),
+    "live.max_viewers": (1, 64),
+    "retention.max_age_days": (0, 3650),
+    "retention.max_size_gb": (0, 100000),
+    "retention.min_free_gb": (0, 1000),
+    "button.line": (0, 1023),
+    "button.debounce_ms": (0, 1000),
+    "recording.pre_roll": PRE_ROLL_RANGE,
+    "recording.post_roll": POST_ROLL_RANGE,
+    "motion.threshold": THRESHOLD_RANGE,
+    "motion.min_area": MIN_AREA_RANGE,
+    "motion.detect_height": (16, 1080),
+    "motion.on_frames": (1, 30),
+    "motion.off_seconds": (0, 600),
+    "motion.still_hold": (1, 86400),
+}
 
 
 class ConfigError(ValueError):
@@ -90,6 +129,31 @@ def _take(
     return value
 
 
+def _number(d: dict[str, Any], key: str, where: str, default: Any, *, integer: bool = False) -> Any:
+    """Pop a bounded number: an int (or also a float unless `integer`), never a bool, inside
+    RANGES[<section>.<key>] (the section is `where` without its `options.`/`cameras[i].`)."""
+    value = d.pop(key, default)
+    if value is default:
+        return value
+    section = where.rsplit(".", 1)[-1] if "." in where else ""
+    low, high = RANGES[f"{section}.{key}" if section and section != "options" else key]
+    kind = "an integer" if integer else "a number"
+    if isinstance(value, bool) or not isinstance(value, int if integer else int | float):
+        raise ConfigError(f"{where}.{key}: expected {kind}, got {value!r}")
+    if not low <= value <= high:  # NaN and infinity compare false: refused too
+        raise ConfigError(f"{where}.{key}: must be {low:g}-{high:g}, got {value!r}")
+    return value if integer else float(value)
+
+
+def _string(
+    d: dict[str, Any], key: str, where: str, default: Any, pattern: re.Pattern[str], rule: str
+) -> Any:
+    value = _take(d, key, str, where, default)
+    if value is not default and not pattern.fullmatch(value):
+        raise ConfigError(f"{where}.{key}: {rule}")
+    return value
+
+
 def _kind_name(kind: type | tuple[type, ...]) -> str:
     kinds = kind if isinstance(kind, tuple) else (kind,)
     return " or ".join(k.__name__ for k in kinds)
@@ -116,12 +180,20 @@ def parse_polygon(value: object, what: str) -> Any:
 def parse_zone(raw: object, index: int) -> Zone:
     """A zone: {"name", "polygon"}, a polygon, or the UI's "name=x1,y1 x2,y2 x3,y3"."""
     if isinstance(raw, dict):
-        name = str(raw.get("name", f"zone_{index}"))
+        name = _zone_name(raw.get("name", f"zone_{index}"))
         return Zone(name, parse_polygon(raw.get("polygon", []), f"zone {name!r}"))
     if isinstance(raw, str) and "=" in raw:
         name, _, points = raw.partition("=")
-        return Zone(name.strip(), parse_polygon(points, f"zone {name.strip()!r}"))
+        name = _zone_name(name.strip())
+        return Zone(name, parse_polygon(points, f"zone {name!r}"))
     return Zone(f"zone_{index}", parse_polygon(raw, f"zone {index}"))
+
+
+def _zone_name(name: object) -> str:
+    # Zone names travel in motion events: the same rule as config.yaml's schema.
+    if not isinstance(name, str) or not _ZONE_NAME_RE.fullmatch(name):
+        raise ValueError(f"zone name {name!r}: 1-32 characters of A-Z, a-z, 0-9, _ and -")
+    return name
 
 
 def parse_motion(raw: dict[str, Any], where: str) -> tuple[MotionConfig, bool]:
@@ -131,14 +203,12 @@ def parse_motion(raw: dict[str, Any], where: str) -> tuple[MotionConfig, bool]:
     zones_raw = _take(d, "zones", list, where, [])
     masks_raw = _take(d, "masks", list, where, [])
     kwargs: dict[str, Any] = {
-        "threshold": _take(d, "threshold", int, where, defaults.threshold),
-        "min_area_pct": float(_take(d, "min_area", (int, float), where, defaults.min_area_pct)),
-        "detect_height": _take(d, "detect_height", int, where, defaults.detect_height),
-        "on_frames": _take(d, "on_frames", int, where, defaults.on_frames),
-        "off_seconds": float(_take(d, "off_seconds", (int, float), where, defaults.off_seconds)),
-        "still_hold_seconds": float(
-            _take(d, "still_hold", (int, float), where, defaults.still_hold_seconds)
-        ),
+        "threshold": _number(d, "threshold", where, defaults.threshold, integer=True),
+        "min_area_pct": _number(d, "min_area", where, defaults.min_area_pct),
+        "detect_height": _number(d, "detect_height", where, defaults.detect_height, integer=True),
+        "on_frames": _number(d, "on_frames", where, defaults.on_frames, integer=True),
+        "off_seconds": _number(d, "off_seconds", where, defaults.off_seconds),
+        "still_hold_seconds": _number(d, "still_hold", where, defaults.still_hold_seconds),
     }
     _no_leftovers(d, where)
     try:
@@ -157,7 +227,9 @@ def parse_camera(raw: object, index: int) -> CameraOptions:
     name = d.get("name")
     if not isinstance(name, str) or not CAMERA_NAME_RE.match(name):
         raise ConfigError(f"{where}.name: 1-32 characters of a-z, 0-9 and _ required, got {name!r}")
-    title = d.pop("title", None) or name.replace("_", " ").title()
+    title = _take(d, "title", str, where, None) or name.replace("_", " ").title()
+    if len(title) > MAX_TITLE_LENGTH or not title.isprintable():
+        raise ConfigError(f"{where}.title: 1-{MAX_TITLE_LENGTH} printable characters required")
     masks_raw = d.pop("privacy_masks", []) or []
     if not isinstance(masks_raw, list):
         raise ConfigError(f"{where}.privacy_masks: expected a list of polygons")
@@ -180,8 +252,8 @@ def parse_camera(raw: object, index: int) -> CameraOptions:
         threshold=motion.threshold,
         min_area=motion.min_area_pct,
         recording_enabled=_take(recording, "enabled", bool, rwhere, True),
-        pre_roll=float(_take(recording, "pre_roll", (int, float), rwhere, base.pre_roll)),
-        post_roll=float(_take(recording, "post_roll", (int, float), rwhere, base.post_roll)),
+        pre_roll=_number(recording, "pre_roll", rwhere, base.pre_roll),
+        post_roll=_number(recording, "post_roll", rwhere, base.post_roll),
     )
     _no_leftovers(recording, rwhere)
     try:
@@ -195,7 +267,7 @@ def parse_options(raw: dict[str, Any], data_dir: Path) -> ServiceOptions:
     d = dict(raw)
     where = "options"
     options = ServiceOptions(data_dir=data_dir)
-    options.host = _take(d, "host", str, where, options.host)
+    options.host = _string(d, "host", where, options.host, _HOST_RE, "an IP address or host name")
     options.port = _take(d, "port", int, where, options.port)
     if not 0 <= options.port <= 65535:  # 0: any free port (tests, development)
         raise ConfigError(f"options.port: must be 0-65535, got {options.port}")
@@ -205,19 +277,15 @@ def parse_options(raw: dict[str, Any], data_dir: Path) -> ServiceOptions:
     options.log_level = _take(d, "log_level", str, where, options.log_level).lower()
     if options.log_level not in LOG_LEVELS:
         raise ConfigError(f"options.log_level: one of {', '.join(LOG_LEVELS)}")
-    options.token = _take(d, "token", str, where, None) or None
+    options.token = parse_token(_take(d, "token", str, where, None))
     options.zeroconf = _take(d, "zeroconf", bool, where, options.zeroconf)
     live = dict(_take(d, "live", dict, where, {}))
     options.live = LiveOptions(
-        width=_take(live, "width", int, "options.live", DEFAULT_LIVE_WIDTH),
-        quality=_take(live, "quality", int, "options.live", 80),
-        max_viewers=_take(live, "max_viewers", int, "options.live", 8),
+        width=_number(live, "width", "options.live", DEFAULT_LIVE_WIDTH, integer=True),
+        quality=_number(live, "quality", "options.live", 80, integer=True),
+        max_viewers=_number(live, "max_viewers", "options.live", 8, integer=True),
     )
     _no_leftovers(live, "options.live")
-    for key, low, high in (("width", 160, 3840), ("quality", 1, 100), ("max_viewers", 1, 64)):
-        value = getattr(options.live, key)
-        if not low <= value <= high:
-            raise ConfigError(f"options.live.{key}: must be {low}-{high}, got {value}")
     cameras = _take(d, "cameras", list, where, [{"name": "front_door", "source": "demo"}])
     options.cameras = [parse_camera(c, i) for i, c in enumerate(cameras)]
     names = [c.name for c in options.cameras]
@@ -227,12 +295,12 @@ def parse_options(raw: dict[str, Any], data_dir: Path) -> ServiceOptions:
         raise ConfigError("options.cameras: camera names must be unique")
     retention = dict(_take(d, "retention", dict, where, {}))
     options.retention = parse_retention(retention)
-    options.audit_retention_days = float(
-        _take(d, "audit_retention_days", (int, float), where, options.audit_retention_days)
+    options.audit_retention_days = _number(
+        d, "audit_retention_days", where, options.audit_retention_days
     )
-    if options.audit_retention_days <= 0:
-        raise ConfigError("options.audit_retention_days: must be more than 0")
     media_dir = _take(d, "media_dir", str, where, None)
+    if media_dir and (not media_dir.startswith("/") or not media_dir.isprintable()):
+        raise ConfigError("options.media_dir: an absolute path of printable characters required")
     options.media_dir = Path(media_dir) if media_dir else None
     button = _take(d, "button", dict, where, None)
     if button is not None:
@@ -250,9 +318,9 @@ GB = 1024**3
 
 def parse_retention(raw: dict[str, Any]) -> RetentionPolicy:
     where, default = "options.retention", RetentionPolicy()
-    age = _take(raw, "max_age_days", (int, float), where, default.max_age_days)
-    size = _take(raw, "max_size_gb", (int, float), where, None)
-    free = _take(raw, "min_free_gb", (int, float), where, default.min_free_bytes / GB)
+    age = _number(raw, "max_age_days", where, default.max_age_days)
+    size = _number(raw, "max_size_gb", where, None)
+    free = _number(raw, "min_free_gb", where, default.min_free_bytes / GB)
     _no_leftovers(raw, where)
     try:
         return RetentionPolicy(
@@ -268,10 +336,10 @@ def parse_button(raw: dict[str, Any], cameras: list[str]) -> ButtonConfig:
     d, where = dict(raw), "options.button"
     defaults = ButtonConfig()
     kwargs: dict[str, Any] = {
-        "chip": _take(d, "chip", str, where, defaults.chip),
-        "line": _take(d, "line", int, where, defaults.line),
+        "chip": _string(d, "chip", where, defaults.chip, _CHIP_RE, "a /dev/gpiochipN path"),
+        "line": _number(d, "line", where, defaults.line, integer=True),
         "active_low": _take(d, "active_low", bool, where, defaults.active_low),
-        "debounce_ms": _take(d, "debounce_ms", int, where, defaults.debounce_ms),
+        "debounce_ms": _number(d, "debounce_ms", where, defaults.debounce_ms, integer=True),
         "camera": _take(d, "camera", str, where, cameras[0]),
     }
     _no_leftovers(d, where)
@@ -281,6 +349,18 @@ def parse_button(raw: dict[str, Any], cameras: list[str]) -> ButtonConfig:
         return ButtonConfig(**kwargs)
     except ValueError as err:
         raise ConfigError(str(err)) from err
+
+
+def parse_token(token: str | None) -> str | None:
+    """A fixed access token: None (generate one) or MIN_TOKEN_LENGTH+ visible ASCII."""
+    if not token:
+        return None
+    if not MIN_TOKEN_LENGTH <= len(token) <= MAX_TOKEN_LENGTH or not _TOKEN_RE.fullmatch(token):
+        raise ConfigError(
+            f"options.token: {MIN_TOKEN_LENGTH}-{MAX_TOKEN_LENGTH} visible ASCII characters"
+            " without spaces required (or leave it out to use the generated token)"
+        )
+    return token
 
 
 def load_options_file(path: Path, data_dir: Path) -> ServiceOptions:

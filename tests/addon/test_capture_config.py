@@ -94,7 +94,7 @@ def test_good_name_and_defaults() -> None:
         ({"name": "c", "source": "rtsp"}, "source 'rtsp' needs 'url'"),
         ({"name": "c", "source": "demo", "url": "rtsp://x/"}, "does not take url"),
         ({"name": "c", "source": "demo", "colour": 1}, "unknown option(s) colour"),
-        ({"name": "c", "source": "demo", "fps": 0}, "fps must be in (0, 120]"),
+        ({"name": "c", "source": "demo", "fps": 0}, "fps must be in [0.1, 120]"),
         ({"name": "c", "source": "demo", "fps": "fast"}, "fps must be a number"),
         ({"name": "c", "source": "demo", "stall_seconds": -1}, "stall_seconds must be"),
         ({"name": "c", "source": "demo", "loop": "yes"}, "loop must be true or false"),

@@ -54,8 +54,8 @@ def test_motion_options_parsed(tmp_path: Path) -> None:
             {"cameras": [{"name": "a", "source": "demo"}, {"name": "a", "source": "demo"}]},
             "unique",
         ),
-        ({"cameras": [{"name": "a", "motion": {"threshold": True}}]}, "got a boolean"),
-        ({"cameras": [{"name": "a", "motion": {"threshold": 0}}]}, "threshold must be in 1..255"),
+        ({"cameras": [{"name": "a", "motion": {"threshold": True}}]}, "expected an integer"),
+        ({"cameras": [{"name": "a", "motion": {"threshold": 0}}]}, "threshold: must be 1-255"),
         ({"cameras": [{"name": "a", "motion": {"zones": [[[0, 0], [2, 0], [1, 1]]]}}]}, "zone"),
         (
             {"cameras": [{"name": "a", "motion": {"still_hold": 0}}]},

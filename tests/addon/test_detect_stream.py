@@ -21,7 +21,7 @@ async def test_motion_runs_on_the_detect_stream(
         raw = {
             "host": "127.0.0.1",
             "port": 0,
-            "token": "t",
+            "token": "detect-stream-test-token",
             "zeroconf": False,
             "cameras": [
                 {

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
-import math
 from typing import Any, Final, Literal
 
 from porchlight_edge.capture.urls import validate_device, validate_path, validate_url
@@ -13,6 +12,44 @@ SourceKind = Literal["demo", "rtsp", "mjpeg", "v4l2", "file", "images"]
 SOURCE_KINDS: Final[frozenset[str]] = frozenset({"demo", "rtsp", "mjpeg", "v4l2", "file", "images"})
 _URL_KINDS = frozenset({"rtsp", "mjpeg"})
 DEFAULT_FPS: Final[dict[str, float]] = {"demo": 12.0, "images": 10.0}
+FPS_RANGE: Final = (0.1, 120.0)
+TIMEOUT_RANGE: Final = (1.0, 3600.0)
+"""stall_seconds, open_timeout, read_timeout: as config.yaml's schema bounds them."""
+# `demo` options (development only): each bounded so a typo cannot exhaust memory.
+_DEMO_RANGES: Final[dict[str, tuple[float, float, bool]]] = {
+    "width": (64, 3840, True),
+    "height": (64, 2160, True),
+    "seed": (0, 2**32 - 1, True),
+    "loop_seconds": (1.0, 3600.0, False),
+    "noise_sigma": (0.0, 50.0, False),
+    "drift": (0.0, 1.0, False),
+    "sway": (0.0, 1.0, False),
+}
+_DEMO_PHASES: Final = frozenset(
+    {"empty_before", "walk_in", "press", "wait", "leave", "empty_after"}
+)
+
+
+def _check_demo(demo: object, where: str) -> None:
+    if not isinstance(demo, dict):
+        raise ValueError(f"{where}: demo must be a mapping")
+    for key, value in demo.items():
+        if key == "phases":
+            if not isinstance(value, dict) or not set(value) <= _DEMO_PHASES:
+                raise ValueError(f"{where}: demo.phases takes {', '.join(sorted(_DEMO_PHASES))}")
+            checks = [(f"phases.{k}", v, 0.0, 3600.0, False) for k, v in value.items()]
+        elif key == "variant":
+            if not isinstance(value, str) or not 1 <= len(value) <= 32:
+                raise ValueError(f"{where}: demo.variant must be a variant name")
+            continue
+        elif key in _DEMO_RANGES:
+            checks = [(key, value, *_DEMO_RANGES[key])]
+        else:
+            raise ValueError(f"{where}: unknown demo option {key!r}")
+        for name, v, low, high, integer in checks:
+            kind = int if integer else int | float
+            if isinstance(v, bool) or not isinstance(v, kind) or not low <= v <= high:
+                raise ValueError(f"{where}: demo.{name} must be {low:g}-{high:g}, got {v!r}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,12 +95,18 @@ class CameraConfig:
             self._validate_location()
         except ValueError as err:
             raise ValueError(f"{where}: {err}") from None
-        if self.fps is not None and not (0 < self.fps <= 120 and math.isfinite(self.fps)):
-            raise ValueError(f"{where}: fps must be in (0, 120], got {self.fps!r}")
+        low, high = FPS_RANGE
+        if self.fps is not None and not low <= self.fps <= high:
+            raise ValueError(f"{where}: fps must be in [{low:g}, {high:g}], got {self.fps!r}")
+        low, high = TIMEOUT_RANGE
         for name in ("stall_seconds", "open_timeout", "read_timeout"):
             value = getattr(self, name)
-            if not isinstance(value, int | float) or not (0 < value <= 3600):
-                raise ValueError(f"{where}: {name} must be a number in (0, 3600], got {value!r}")
+            # Comparisons are false for NaN: refused like any other value out of range.
+            if not isinstance(value, int | float) or not low <= value <= high:
+                raise ValueError(
+                    f"{where}: {name} must be a number in [{low:g}, {high:g}] s, got {value!r}"
+                )
+        _check_demo(self.demo, where)
         if self.rtsp_transport not in ("tcp", "udp"):
             raise ValueError(f"{where}: rtsp_transport must be 'tcp' or 'udp'")
 
@@ -120,7 +163,4 @@ class CameraConfig:
                 raise ValueError(f"camera {label}: {key} must be a number, got {value!r}")
             if value is not None:
                 kwargs[key] = float(value)
-        demo = kwargs.get("demo", {})
-        if not isinstance(demo, dict):
-            raise ValueError(f"camera {label}: demo must be a mapping")
         return cls(**kwargs)

@@ -38,15 +38,17 @@ def validate_polygon(points: Iterable[Sequence[float]], what: str = "polygon") -
         out.append((x, y))
     if len(out) < 3:
         raise ValueError(f"{what}: needs at least 3 points, got {len(out)}")
-    if _area(out) <= 0.0:
+    if not _spans_area(out):
         raise ValueError(f"{what}: points are collinear or repeated, the polygon has no area")
     return tuple(out)
 
 
-def _area(points: Sequence[Point]) -> float:
-    xs = np.array([p[0] for p in points])
-    ys = np.array([p[1] for p in points])
-    return float(abs(np.dot(xs, np.roll(ys, 1)) - np.dot(ys, np.roll(xs, 1))) / 2.0)
+def _spans_area(points: Sequence[Point]) -> bool:
+    """True unless every point lies on one line. Not the signed (shoelace) area: the two
+    lobes of a valid self-crossing polygon (a bow tie) cancel out there, while
+    cv2.fillPoly fills both."""
+    offsets = np.asarray(points, np.float64) - np.asarray(points[0], np.float64)
+    return bool(np.linalg.matrix_rank(offsets, tol=1e-9) == 2)
 
 
 @dataclass(frozen=True, slots=True)
