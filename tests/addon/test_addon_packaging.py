@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import copy
 from dataclasses import fields
+import math
 from pathlib import Path
 import re
 from typing import Any
@@ -490,6 +491,38 @@ def test_every_value_the_schema_allows_is_parsed(
     SupervisorOptions({"x": typ})({"x": value})  # the value really is allowed
     options = parse_options(_parser_input(path, value, tmp_path), tmp_path)
     assert isinstance(options, ServiceOptions)
+
+
+def _outside_cases() -> list[Any]:
+    """For every numeric option: just below and above its schema range, NaN, infinities,
+    and a huge value, each of which the Supervisor refuses."""
+    schema = _load("config.yaml")["schema"]
+    cases = []
+    for path, typ in leaves(schema):
+        match = RE_SCHEMA_ELEMENT.match(typ)
+        assert match
+        if typ.startswith("int"):
+            low, high = int(match.group("i_min")), int(match.group("i_max"))
+            values: list[Any] = [low - 1, high + 1, 10**30]
+        elif typ.startswith("float"):
+            low, high = float(match.group("f_min")), float(match.group("f_max"))
+            values = [low - 0.01 if low else -1e-9, high * 1.01, 1e308]
+            values += [math.nan, math.inf, -math.inf]
+        else:
+            continue
+        for value in values:
+            cases.append(pytest.param(path, value, id=".".join(path) + f"={value}"))
+    return cases
+
+
+@pytest.mark.parametrize(("path", "value"), _outside_cases())
+def test_every_value_outside_the_schema_is_refused_clearly(
+    path: tuple[str, ...], value: Any, tmp_path: Path
+) -> None:
+    """Standalone options (JSON allows NaN and 1e308) get the Supervisor's ranges too:
+    a ConfigError naming the option, never a traceback later."""
+    with pytest.raises(ConfigError, match=re.escape(path[-1])):
+        parse_options(_parser_input(path, value, tmp_path), tmp_path)
 
 
 def maximal_options(schema: dict[str, Any]) -> dict[str, Any]:

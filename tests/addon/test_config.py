@@ -2,9 +2,12 @@
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
+from porchlight_edge.capture.frame import Frame
 from porchlight_edge.config import ConfigError, load_options_file, parse_options
+from porchlight_edge.privacy import PrivacyMasker
 
 
 def test_defaults_give_one_demo_camera(tmp_path: Path) -> None:
@@ -132,3 +135,54 @@ def test_bad_recording_options(tmp_path: Path, recording: dict[str, object], mes
     raw = {"cameras": [{"name": "a", "source": "demo", "recording": recording}]}
     with pytest.raises(ConfigError, match=message):
         parse_options(raw, tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ({"token": "x"}, "options.token: 16-256"),
+        ({"token": "fifteen-chars-x"}, "options.token: 16-256"),
+        ({"token": "sixteen chars ok"}, "without spaces"),
+        ({"token": "sixteen-chars-\u00e9\u00e9"}, "visible ASCII"),
+        ({"host": "0.0.0.0 evil"}, "options.host"),
+        ({"media_dir": "relative/clips"}, "options.media_dir"),
+        ({"button": {"chip": "/dev/gpiochip0/../../sda"}}, "options.button.chip"),
+        ({"cameras": [{"name": "a", "source": "demo", "stall_seconds": 1e-9}]}, "stall_seconds"),
+        ({"cameras": [{"name": "a", "source": "demo", "read_timeout": float("nan")}]}, "read_t"),
+        ({"cameras": [{"name": "a", "source": "demo", "fps": float("inf")}]}, "fps"),
+        ({"cameras": [{"name": "a", "title": 5}]}, "cameras[0].title: expected str"),
+        ({"cameras": [{"name": "a", "title": "x" * 65}]}, "cameras[0].title"),
+        ({"cameras": [{"name": "a", "source": "demo", "demo": {"width": 10**9}}]}, "demo.width"),
+        (
+            {"cameras": [{"name": "a", "source": "demo", "demo": {"seed": float("nan")}}]},
+            "demo.seed",
+        ),
+        ({"cameras": [{"name": "a", "motion": {"zones": ["a b=0,0 1,0 1,1"]}}]}, "zone name"),
+    ],
+)
+def test_every_option_kind_is_checked(tmp_path: Path, raw: dict[str, object], message: str) -> None:
+    with pytest.raises(ConfigError) as err:
+        parse_options(raw, tmp_path)
+    assert message in str(err.value)
+
+
+def test_a_long_enough_token_is_kept(tmp_path: Path) -> None:
+    assert parse_options({"token": "sixteen-chars-ok"}, tmp_path).token == "sixteen-chars-ok"
+    assert parse_options({"token": ""}, tmp_path).token is None  # generate one
+
+
+def test_a_self_crossing_mask_is_valid_and_burned_in(tmp_path: Path) -> None:
+    """A bow tie (`0,0 1,1 1,0 0,1`) has zero signed area but two filled lobes."""
+    options = parse_options(
+        {"cameras": [{"name": "a", "source": "demo", "privacy_masks": ["0,0 1,1 1,0 0,1"]}]},
+        tmp_path,
+    )
+    masker = PrivacyMasker(options.cameras[0].privacy_masks)
+    frame = masker.apply(Frame.from_bgr(np.full((100, 100, 3), 255, np.uint8), 0.0, 0.0))
+    assert frame.bgr is not None
+    luma = frame.bgr[..., 1]
+    assert luma[50, 5] == 0  # left lobe (x 0.05, y 0.5)
+    assert luma[50, 94] == 0  # right lobe
+    assert luma[5, 50] == 255  # top, between the lobes: visible
+    assert luma[94, 50] == 255  # bottom: visible
+    assert 0.4 < float((luma == 0).mean()) < 0.6
