@@ -1,0 +1,195 @@
+"""Settings and privacy mode under faults: a full data disk, a broken settings file, the
+recording switch. A real service on a socket; the full disk is a real small tmpfs."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+import contextlib
+import errno
+import json
+import logging
+import os
+from pathlib import Path
+import subprocess
+from typing import Any
+
+import aiohttp
+import pytest
+
+from porchlight_edge.config import parse_options
+from porchlight_edge.protocol import CameraStatus, ErrorCode
+from porchlight_edge.service import Service
+from porchlight_edge.settings import CameraSettings, SettingsStore
+from tests.helpers.waiting import wait_until
+
+TOKEN = "settings-faults-token-01"
+
+
+def raw_options(data_dir: Path, media_dir: Path) -> dict[str, Any]:
+    return {
+        "host": "127.0.0.1",
+        "port": 0,
+        "token": TOKEN,
+        "zeroconf": False,
+        "media_dir": str(media_dir),
+        "cameras": [{"name": "porch", "source": "demo", "demo": {"width": 64, "height": 64}}],
+    }
+
+
+@contextlib.asynccontextmanager
+async def running(data_dir: Path, media_dir: Path) -> AsyncIterator[Service]:
+    service = Service(parse_options(raw_options(data_dir, media_dir), data_dir))
+    await service.start()
+    try:
+        yield service
+    finally:
+        await service.stop()
+
+
+class Client:
+    def __init__(self, ws: aiohttp.ClientWebSocketResponse) -> None:
+        self.ws, self.next_id = ws, 0
+
+    async def call(self, command: str, **args: Any) -> dict[str, Any]:
+        self.next_id += 1
+        await self.ws.send_json({"message_id": self.next_id, "command": command, "args": args})
+        while True:
+            reply: dict[str, Any] = await self.ws.receive_json(timeout=10)
+            if reply.get("type") == "result" and reply["message_id"] == self.next_id:
+                return reply
+
+
+@contextlib.asynccontextmanager
+async def client(service: Service) -> AsyncIterator[Client]:
+    async with aiohttp.ClientSession() as session:
+        ws = await session.ws_connect(f"http://127.0.0.1:{service.port}/api/websocket")
+        await ws.receive_json(timeout=5)
+        await ws.send_json({"type": "auth", "token": TOKEN, "client": "pytest"})
+        assert (await ws.receive_json(timeout=5))["type"] == "auth_ok"
+        yield Client(ws)
+        await ws.close()
+
+
+# --- C5: one bad neighbour does not undo a saved privacy mode ------------------------------
+
+
+def test_each_saved_setting_is_checked_on_its_own(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "settings.json"
+    saved = {"privacy_mode": True, "threshold": 0, "min_area": "big", "pre_roll": 3, "x": 1}
+    path.write_text(json.dumps({"porch": saved}))
+    with caplog.at_level(logging.WARNING):
+        loaded = SettingsStore(path).load("porch", CameraSettings())
+    assert loaded.privacy_mode is True
+    assert loaded.pre_roll == 3.0
+    assert loaded.threshold == CameraSettings().threshold
+    assert loaded.min_area == CameraSettings().min_area
+    for name in ("'threshold'", "'min_area'", "'x'"):
+        assert name in caplog.text
+
+
+async def test_saved_privacy_mode_survives_a_restart_next_to_a_bad_value(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "settings.json").write_text(
+        json.dumps({"porch": {"privacy_mode": True, "threshold": 0}})
+    )
+    async with running(data, tmp_path / "media") as service, client(service) as api:
+        state = (await api.call("get_state"))["result"]
+        camera = state["cameras"][0]
+        assert camera["privacy_mode"] is True
+        assert camera["status"] == CameraStatus.OFFLINE
+        assert camera["status_reason"] == "privacy mode"
+        assert service.cameras["porch"].frames == 0
+
+
+# --- C8: record_clip obeys the recording switch ---------------------------------------------
+
+
+async def test_record_clip_is_refused_while_recording_is_off(tmp_path: Path) -> None:
+    async with running(tmp_path / "data", tmp_path / "media") as service, client(service) as api:
+        await wait_until(lambda: service.cameras["porch"].frames > 5, 10, "demo frames")
+        assert (await api.call("set_recording_settings", enabled=False))["success"]
+        reply = await api.call("record_clip", seconds=2)
+        assert not reply["success"], reply
+        assert reply["error"]["code"] == ErrorCode.UNAVAILABLE
+        assert "recording is switched off" in reply["error"]["message"]
+        assert service.store.index.all_clips() == []
+
+
+# --- C4: privacy on works on a full data disk; nothing else applies unsaved --------------------
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    """A 2 MiB tmpfs (needs root and mount rights; skipped with the reason otherwise)."""
+    mount = tmp_path / "small"
+    mount.mkdir()
+    result = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(mount)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        pytest.skip(f"cannot mount a small tmpfs for the disk-full test: {result.stderr.strip()}")
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], check=False)
+
+
+def fill(folder: Path) -> Path:
+    """Write until the file system is full (bounded by its size); returns the filler."""
+    filler = folder / "filler"
+    fd = os.open(filler, os.O_WRONLY | os.O_CREAT, 0o600)
+    stopped: OSError | None = None
+    try:
+        for _ in range(4096):  # 4096 x 4 KiB = 16 MiB: more than the 2 MiB disk
+            try:
+                os.write(fd, b"\0" * 4096)
+            except OSError as err:
+                stopped = err
+                break
+    finally:
+        os.close(fd)
+    assert stopped is not None
+    assert stopped.errno == errno.ENOSPC
+    return filler
+
+
+async def test_privacy_on_works_when_the_data_disk_is_full(
+    small_disk: Path, tmp_path: Path
+) -> None:
+    data, media = small_disk / "data", tmp_path / "media"
+    async with running(data, media) as service, client(service) as api:
+        camera = service.cameras["porch"]
+        await wait_until(lambda: camera.frames > 5, 10, "demo frames")
+        filler = fill(small_disk)
+
+        # A plain change that cannot be saved is refused and not applied.
+        reply = await api.call("set_motion_settings", threshold=77)
+        assert reply["error"]["code"] == ErrorCode.UNAVAILABLE, reply
+        assert camera.settings.threshold != 77
+
+        # Privacy on: applied even though neither settings nor audit can be written.
+        reply = await api.call("set_privacy_mode", enabled=True)
+        assert reply["success"], reply
+        assert reply["result"] == {"privacy_mode": True}
+        assert camera.status is CameraStatus.OFFLINE
+        assert camera.status_reason == "privacy mode"
+        assert camera.last_frame is None  # the lens is off, the last picture forgotten
+
+        # Privacy off must be saved and audited first: refused, the lens stays off.
+        reply = await api.call("set_privacy_mode", enabled=False)
+        assert reply["error"]["code"] == ErrorCode.UNAVAILABLE, reply
+        assert camera.settings.privacy_mode is True
+
+        # Space again: the next saved change also keeps privacy mode on disk.
+        filler.unlink()
+        assert (await api.call("set_motion_settings", threshold=40))["success"]
+
+    async with running(data, media) as service:
+        assert service.cameras["porch"].settings.privacy_mode is True
+        assert service.cameras["porch"].settings.threshold == 40
