@@ -68,7 +68,7 @@ json_values = st.recursive(
     max_leaves=8,
 )
 # Values the protocol gives meaning to: camera names, ids, kinds, the limits' edges.
-domain_values = st.sampled_from(
+domain_values: st.SearchStrategy[Any] = st.sampled_from(
     [
         *CAMERAS,
         "nope",
