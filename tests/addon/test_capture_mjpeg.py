@@ -170,11 +170,11 @@ async def test_stalled_server_times_out(capture_http: Callable[[Handler], Awaita
         resp = web.StreamResponse()
         resp.headers["Content-Type"] = "multipart/x-mixed-replace; boundary=frame"
         await resp.prepare(request)
-        await asyncio.sleep(1.5)  # longer than read_timeout; cleanup waits for it
+        await asyncio.sleep(2.5)  # longer than read_timeout; cleanup waits for it
         return resp
 
     base = await capture_http(silent)
-    frames, ended = await take(open_source(mjpeg_cfg(f"{base}/v", read_timeout=0.5)), 1)
+    frames, ended = await take(open_source(mjpeg_cfg(f"{base}/v", read_timeout=1)), 1)
     assert frames == []
     assert ended is not None
     assert "failed" in ended
