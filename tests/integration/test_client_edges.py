@@ -24,12 +24,16 @@ from custom_components.porchlight.pyporchlight.exceptions import (
     PorchlightConnectionError,
 )
 from custom_components.porchlight.pyporchlight.protocol import (
+    MAX_MESSAGE_ID,
+    NO_MESSAGE_ID,
     PROTOCOL_VERSION,
     ErrorCode,
     EventMessage,
     ProtocolError,
     ServerState,
     clip_path,
+    decode_message,
+    message_id_of,
     parse_command,
     parse_event,
 )
@@ -359,7 +363,8 @@ async def test_mjpeg_of_unknown_camera(
     ("raw", "reason"),
     [
         ([], "JSON object"),
-        ({"message_id": True, "command": "ping"}, "non-negative integer"),
+        ({"message_id": True, "command": "ping"}, "message_id must be an integer 0-"),
+        ({"message_id": MAX_MESSAGE_ID + 1, "command": "ping"}, "message_id must be an integer"),
         ({"message_id": 1, "command": 5}, "command must be a string"),
         ({"message_id": 1, "command": "ping", "args": []}, "args must be"),
     ],
@@ -368,6 +373,31 @@ def test_protocol_rejects_malformed_commands(raw: object, reason: str) -> None:
     with pytest.raises(ProtocolError, match=reason) as raised:
         parse_command(raw)
     assert raised.value.code == ErrorCode.INVALID_FORMAT
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ({"message_id": 7}, 7),
+        ({"message_id": MAX_MESSAGE_ID}, MAX_MESSAGE_ID),
+        ({"message_id": MAX_MESSAGE_ID + 1}, NO_MESSAGE_ID),
+        ({"message_id": True}, NO_MESSAGE_ID),
+        ({"message_id": -3}, NO_MESSAGE_ID),
+        ({"message_id": 1.0}, NO_MESSAGE_ID),
+        ({"message_id": "7"}, NO_MESSAGE_ID),
+        ([7], NO_MESSAGE_ID),
+    ],
+)
+def test_only_usable_message_ids_are_answered_with(raw: object, expected: int) -> None:
+    assert message_id_of(raw) == expected
+
+
+def test_decode_message_turns_any_undecodable_text_into_invalid_format() -> None:
+    assert decode_message('{"a": [1]}') == {"a": [1]}
+    for text in ("{", "[" * 100_000, ""):
+        with pytest.raises(ProtocolError) as raised:
+            decode_message(text)
+        assert raised.value.code == ErrorCode.INVALID_FORMAT
 
 
 def test_clip_path_matches_the_documented_endpoint() -> None:
