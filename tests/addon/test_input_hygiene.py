@@ -12,14 +12,13 @@ import time
 from typing import Any
 
 import aiohttp
-import av
-import numpy as np
 import pytest
 
 from porchlight_edge.api.schemas import SCHEMAS
 from porchlight_edge.config import parse_options
 from porchlight_edge.protocol import NO_MESSAGE_ID, Command, ErrorCode
 from porchlight_edge.service import Service
+from tests.helpers.footage import make_h264
 from tests.helpers.waiting import wait_until
 
 TOKEN = "hygiene-test-token-0123"
@@ -28,23 +27,12 @@ CLIP_ID = "0b7a3c2e-1d4f-4a5b-8c6d-7e8f9a0b1c2d"
 
 
 def write_foreign_clip(path: Path, camera: str) -> Path:
-    """A short real H.264 fMP4 carrying writer-style metadata that names `camera`."""
+    """A short real H.264 MP4 carrying writer-style metadata that names `camera`."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    with av.open(str(path), "w", format="mp4") as out:
-        out.metadata["comment"] = json.dumps(
-            {"clip_id": path.stem, "camera": camera, "start": time.time(), "mode": "encode"}
-        )
-        stream = out.add_stream("libx264", rate=10)
-        stream.width, stream.height, stream.pix_fmt = 64, 64, "yuv420p"
-        stream.options = {"preset": "ultrafast"}
-        for i in range(10):
-            frame = av.VideoFrame.from_ndarray(np.full((64, 64, 3), i * 20, np.uint8), "bgr24")
-            frame.pts = i
-            for packet in stream.encode(frame):
-                out.mux(packet)
-        for packet in stream.encode():
-            out.mux(packet)
-    return path
+    facts = {"clip_id": path.stem, "camera": camera, "start": time.time(), "mode": "encode"}
+    return make_h264(
+        path, seconds=1, fps=10, width=64, height=64, metadata={"comment": json.dumps(facts)}
+    )
 
 
 @pytest.fixture

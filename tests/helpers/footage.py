@@ -33,8 +33,10 @@ def make_h264(
     bframes: int = 0,
     preset: str = "ultrafast",
     seed: int = 1,
+    metadata: dict[str, str] | None = None,
 ) -> Path:
-    """Write an MP4 of a noisy textured scene with a block moving across it."""
+    """Write an MP4 of a noisy textured scene with a block moving across it; `metadata`:
+    container tags (the recorder's writer keeps its clip facts in `comment`)."""
     rng = np.random.default_rng(seed)
     base = cv2.resize(
         rng.integers(30, 220, (max(2, height // 16), max(2, width // 16)), np.uint8),
@@ -45,6 +47,7 @@ def make_h264(
     noise = [rng.integers(0, 14, (height, width), np.uint8) for _ in range(5)]
     chroma = np.full((height // 2, width), 128, np.uint8)
     with av.open(str(path), "w") as out:
+        out.metadata.update(metadata or {})
         stream = out.add_stream("libx264", rate=fps)
         stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
         stream.gop_size = gop or fps * 2
