@@ -233,8 +233,10 @@ def parse_camera(raw: object, index: int) -> CameraOptions:
     masks_raw = d.pop("privacy_masks", []) or []
     if not isinstance(masks_raw, list):
         raise ConfigError(f"{where}.privacy_masks: expected a list of polygons")
-    recording = dict(d.pop("recording", {}) or {})
-    motion, enabled = parse_motion(d.pop("motion", {}) or {}, f"{where}.motion")
+    # The add-on UI writes an empty section as null.
+    recording = dict(_take(d, "recording", (dict, type(None)), where, {}) or {})
+    motion_raw = _take(d, "motion", (dict, type(None)), where, {}) or {}
+    motion, enabled = parse_motion(motion_raw, f"{where}.motion")
     try:
         privacy = tuple(
             validate_polygon(parse_polygon(m, f"privacy mask {i}"), f"privacy mask {i}")

@@ -18,6 +18,7 @@ from pathlib import Path
 import re
 from typing import Any
 
+from hypothesis import HealthCheck, given, settings, strategies as st
 import pytest
 import voluptuous as vol
 import yaml  # type: ignore[import-untyped]
@@ -25,6 +26,7 @@ import yaml  # type: ignore[import-untyped]
 from porchlight_edge.button import ButtonConfig
 from porchlight_edge.capture.config import CameraConfig
 from porchlight_edge.config import ConfigError, LiveOptions, ServiceOptions, parse_options
+from tests.helpers.fuzzing import edge_values, json_values
 
 ROOT = Path(__file__).resolve().parents[2]
 ADDON = ROOT / "addon"
@@ -436,7 +438,7 @@ def _parser_input(path: tuple[str, ...], value: Any, tmp_path: Path) -> dict[str
         return raw
     camera: dict[str, Any] = {"name": "front_door", "source": "demo"}
     camera.update(CAMERA_CONTEXT.get(path[2], {}))
-    if path[2] == "source":
+    if path[2] == "source" and isinstance(value, str):
         return {"cameras": [_camera_for_source(value, tmp_path)]}
     if camera["source"] == "file" or path[2] in ("realtime", "loop"):
         # The parser opens nothing but wants the file to exist; the schema's /media
@@ -523,6 +525,37 @@ def test_every_value_outside_the_schema_is_refused_clearly(
     a ConfigError naming the option, never a traceback later."""
     with pytest.raises(ConfigError, match=re.escape(path[-1])):
         parse_options(_parser_input(path, value, tmp_path), tmp_path)
+
+
+def _option_paths() -> list[tuple[str, ...]]:
+    """Every option and section of the schema, plus the standalone-only options."""
+    paths = {("host",), ("port",), ("token",)}
+    for path, _ in leaves(_load("config.yaml")["schema"]):
+        for end in range(1, len(path) + 1):
+            if path[end - 1] != "[]" and path[:end] != ("cameras",):
+                paths.add(path[:end])
+    return sorted(paths)
+
+
+@settings(
+    max_examples=300,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(path=st.sampled_from(_option_paths()), value=edge_values | json_values)
+def test_any_value_of_any_option_is_parsed_or_named(
+    path: tuple[str, ...], value: Any, tmp_path: Path
+) -> None:
+    """Whatever JSON stands in any option or section: parsed, or a ConfigError that names
+    where it is; never another exception (a traceback at start-up)."""
+    raw = _parser_input(path, value, tmp_path)
+    refused = ""
+    try:
+        parse_options(raw, tmp_path)
+    except ConfigError as err:
+        refused = str(err)
+    assert not refused or refused.startswith(("options", "cameras[0]")), refused
 
 
 def maximal_options(schema: dict[str, Any]) -> dict[str, Any]:

@@ -41,6 +41,7 @@ from porchlight_edge.protocol import (
     snapshot_path,
 )
 from tests.e2e.addon_process import AddonProcess
+from tests.helpers.fuzzing import json_values
 
 CAMERAS = ("front_door", "garage")
 EXAMPLES = settings(
@@ -54,19 +55,6 @@ LOG_FAULTS = ("Traceback", "Command failed", "Error handling request", "internal
 
 # --- strategies generated from the protocol ---------------------------------------------------
 
-json_scalars = (
-    st.none()
-    | st.booleans()
-    | st.integers(min_value=-(2**70), max_value=2**70)
-    | st.floats(allow_nan=True, allow_infinity=True)
-    | st.text(max_size=40)
-)
-json_values = st.recursive(
-    json_scalars,
-    lambda inner: st.lists(inner, max_size=4)
-    | st.dictionaries(st.text(max_size=8), inner, max_size=4),
-    max_leaves=8,
-)
 # Values the protocol gives meaning to: camera names, ids, kinds, the limits' edges.
 domain_values: st.SearchStrategy[Any] = st.sampled_from(
     [

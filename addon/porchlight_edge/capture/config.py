@@ -85,7 +85,7 @@ class CameraConfig:
             raise ValueError(
                 f"camera name {self.name!r} is invalid: use 1-32 characters of a-z, 0-9 and _"
             )
-        if self.source not in SOURCE_KINDS:
+        if not isinstance(self.source, str) or self.source not in SOURCE_KINDS:
             raise ValueError(
                 f"camera {self.name}: source {self.source!r} is not one of "
                 f"{', '.join(sorted(SOURCE_KINDS))}"
