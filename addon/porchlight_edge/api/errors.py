@@ -62,6 +62,8 @@ async def protocol_errors(request: web.Request, handler: _Handler) -> web.Stream
         if err.status < 400 or err.content_type == "application/json":
             raise
         return _as_json(err)
+    except ConnectionError:
+        raise  # the client is gone (maybe mid-stream): there is no one to answer
     except Exception:
         _LOGGER.exception("%s %s failed", request.method, request.path[:100])
         return error_response(500, ErrorCode.INTERNAL_ERROR, "the request failed")
