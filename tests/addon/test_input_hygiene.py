@@ -263,3 +263,35 @@ async def test_adopted_clip_camera_cannot_steer_the_export_path(
     assert exported.name == f"porchlight-unknown-{CLIP_ID}.mp4"
     assert not list(tmp_path.glob("**/escape*"))
     await wait_until(lambda: exported.is_file(), 5, "the export")
+
+
+@pytest.mark.parametrize(
+    "facts",
+    [
+        {"camera": "Front Door", "start": "yesterday"},
+        {"camera": None, "start": float("nan")},
+        {"camera": ["a"], "start": 1e308},
+        {"camera": "../..", "start": True},
+    ],
+)
+async def test_untrusted_clip_metadata_cannot_stop_the_start(
+    tmp_path: Path, facts: dict[str, Any]
+) -> None:
+    """Adoption trusts nothing in a foreign file's metadata: bad values are replaced."""
+    clip = tmp_path / "media" / "clips" / f"{CLIP_ID}.mp4"
+    clip.parent.mkdir(parents=True)
+    make_h264(clip, seconds=1, fps=10, width=64, height=64,
+              metadata={"comment": json.dumps({"clip_id": CLIP_ID, **facts})})  # fmt: skip
+    options = parse_options(
+        {"port": 0, "host": "127.0.0.1", "zeroconf": False, "media_dir": str(tmp_path / "media")},
+        tmp_path / "data",
+    )
+    service = Service(options)
+    await service.start()
+    try:
+        record = service.store.index.get_clip(CLIP_ID)
+        assert record is not None
+        assert record.camera == "unknown"
+        assert abs(record.start - time.time()) < 3600  # from the file's time, not the metadata
+    finally:
+        await service.stop()

@@ -27,6 +27,18 @@ _LOGGER = logging.getLogger(__name__)
 UNKNOWN_CAMERA = "unknown"
 """Camera of an adopted clip whose file names none (or no valid one)."""
 
+
+def trusted_camera(name: object, clip_id: str) -> str:
+    """A camera name read from a file's metadata, which is not trusted: one that breaks the
+    camera-name rule (names end up in paths) becomes `unknown`, with a log line."""
+    if isinstance(name, str) and CAMERA_NAME_RE.fullmatch(name):
+        return name
+    _LOGGER.warning(
+        "Clip %s names an invalid camera %r: filed as %r", clip_id, str(name)[:40], UNKNOWN_CAMERA
+    )
+    return UNKNOWN_CAMERA
+
+
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS clips (
     id TEXT PRIMARY KEY,
@@ -162,18 +174,8 @@ class ClipIndex:
             )
 
     def adopt_clip(self, record: ClipRecord) -> None:
-        """Index a clip found on disk. Its camera name comes from the file's metadata, which
-        is not trusted: a name that breaks the camera-name rule (it ends up in paths) is
-        stored as `unknown`."""
-        camera = record.camera
-        if not CAMERA_NAME_RE.fullmatch(camera):
-            _LOGGER.warning(
-                "Clip %s names an invalid camera %r: filed as %r",
-                record.id,
-                camera[:40],
-                UNKNOWN_CAMERA,
-            )
-            camera = UNKNOWN_CAMERA
+        """Index a clip found on disk; its camera passes `trusted_camera` first."""
+        camera = trusted_camera(record.camera, record.id)
         with self._tx() as db:
             db.execute(
                 "INSERT OR REPLACE INTO clips(id, camera, start, end, path, size, protected,"

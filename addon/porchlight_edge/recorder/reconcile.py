@@ -18,7 +18,7 @@ from porchlight_edge.dbfile import DatabaseState
 from porchlight_edge.protocol import EventKind
 
 from .ids import MediaFile, media_file, validate_camera, validate_event_id
-from .index import ClipRecord, ClipState
+from .index import ClipRecord, ClipState, trusted_camera
 from .recover import ClipFacts, probe, salvage
 from .snapshot import read_comment
 from .writer import WriteError, replace_durably
@@ -165,10 +165,10 @@ def _adopt(store: ClipStore, path: Path, report: ReconcileReport, replace: bool 
 
 
 def _record(path: Path, facts: ClipFacts, state: ClipState, reason: str) -> ClipRecord:
-    start = float(facts.metadata.get("start", 0.0)) or path.stat().st_mtime - facts.duration
+    start = facts.start(path)
     return ClipRecord(
         id=path.name[:-4],
-        camera=str(facts.metadata.get("camera", "")),
+        camera=trusted_camera(facts.metadata.get("camera"), path.name[:-4]),
         start=start,
         end=start + facts.duration,
         path=path.name,

@@ -32,6 +32,15 @@ class ClipFacts:
     metadata: dict[str, Any]
     """What the writer stored in the file: clip_id, camera, start, mode."""
 
+    def start(self, path: Path) -> float:
+        """Epoch seconds of the first frame: the writer's `start` when it is a finite
+        positive number (the file is not trusted), else the file's mtime minus its length."""
+        value = self.metadata.get("start")
+        # Comparisons are false for NaN; 1e11 s is beyond the year 5000.
+        if isinstance(value, int | float) and not isinstance(value, bool) and 0 < value < 1e11:
+            return float(value)
+        return path.stat().st_mtime - self.duration
+
 
 def _metadata(container: Any) -> dict[str, Any]:
     raw = container.metadata.get("comment", "")
