@@ -24,6 +24,7 @@ from .pyporchlight.protocol import (
     ServerState,
     StorageStatus,
     ZoneState,
+    redact_secrets,
 )
 
 if TYPE_CHECKING:
@@ -136,7 +137,7 @@ class PorchlightData:
         # written as available states, not as "unavailable".
         self.connected = True
         self.state = state
-        self.cameras = {camera["name"]: camera for camera in state["cameras"]}
+        self.cameras = {camera["name"]: _redacted(camera) for camera in state["cameras"]}
         self.storage = state.get("storage")
         after = set(self.cameras)
         if added := after - before:
@@ -223,8 +224,18 @@ class PorchlightData:
                     "status": data["status"],
                     "status_reason": data.get("reason"),
                 }
+                self.cameras[camera] = _redacted(self.cameras[camera])
             case EventType.CAMERA_STATE if data.get("name") == camera:
-                self.cameras[camera] = cast(CameraState, data)
+                self.cameras[camera] = _redacted(cast(CameraState, data))
+
+
+def _redacted(camera: CameraState) -> CameraState:
+    """The camera with credentials blanked in its status reason (an older add-on could
+    send a camera URL there): it becomes a state attribute, recorded in history."""
+    reason = camera.get("status_reason")
+    if not reason:
+        return camera
+    return {**camera, "status_reason": redact_secrets(str(reason))}
 
 
 def _add[T](registry: dict[str, list[T]], camera: str, listener: T) -> CALLBACK_TYPE:

@@ -74,21 +74,29 @@ async def test_diagnostics(
     assert diagnostics == snapshot(exclude=props("created_at", "modified_at", "port"))
 
 
-async def test_diagnostics_redact_camera_credentials(
+async def test_camera_credentials_in_status_reasons_are_redacted(
     hass: HomeAssistant,
     fake_addon: FakeAddon,
     mock_config_entry: MockConfigEntry,
     hass_client: ClientSessionGenerator,
 ) -> None:
-    """A status reason that embeds a camera URL (as an older add-on sent it) is redacted."""
+    """A status reason that embeds a camera URL (as an older add-on sent it) is redacted on
+    the way in, whichever way it comes: full state, camera_status or camera_state."""
+    leak = "rtsp://admin:Sunny/Day42@cam.lan/s?usr=admin&pwd=hunter2 refused"
+    clean = "rtsp://***@cam.lan/s?usr=***&pwd=*** refused"
+    fake_addon.cameras["front_door"]["status_reason"] = leak
     await setup_integration(hass, mock_config_entry)
     await wait_for_state(hass, lambda: fake_addon.subscriber_count == 1)
-    leak = "rtsp://admin:Sunny/Day42@cam.lan/s?usr=admin&pwd=hunter2 refused"
-    fake_addon.status("front_door", "offline", leak)
     data = mock_config_entry.runtime_data
-    await wait_for_state(hass, lambda: data.cameras["front_door"]["status_reason"] == leak)
+    assert data.cameras["front_door"]["status_reason"] == clean  # from get_state
+    fake_addon.status("front_door", "online", None)
+    await wait_for_state(hass, lambda: data.cameras["front_door"]["status_reason"] is None)
+    fake_addon.status("front_door", "offline", leak)
+    await wait_for_state(hass, lambda: data.cameras["front_door"]["status_reason"] == clean)
+    fake_addon.cameras["front_door"]["status_reason"] = "x " + leak
+    fake_addon.camera_state_changed("front_door")
+    await wait_for_state(hass, lambda: data.cameras["front_door"]["status_reason"] == "x " + clean)
     diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, mock_config_entry)
     for secret in ("Sunny", "Day42", "hunter2"):
         assert secret not in str(diagnostics)
-    reasons = {c["name"]: c["status_reason"] for c in diagnostics["state"]["cameras"]}
-    assert reasons["front_door"] == "rtsp://***@cam.lan/s?usr=***&pwd=*** refused"
+        assert all(secret not in str(state.attributes) for state in hass.states.async_all())
