@@ -20,25 +20,28 @@ from porchlight_edge.config import parse_options
 from porchlight_edge.protocol import CameraStatus, ErrorCode
 from porchlight_edge.service import Service
 from porchlight_edge.settings import CameraSettings, SettingsStore
+from tests.helpers.footage import make_h264
 from tests.helpers.waiting import wait_until
 
 TOKEN = "settings-faults-token-01"
 
 
-def raw_options(data_dir: Path, media_dir: Path) -> dict[str, Any]:
+def raw_options(data_dir: Path, media_dir: Path, **camera: Any) -> dict[str, Any]:
+    demo = {"name": "porch", "source": "demo", "demo": {"width": 64, "height": 64}}
     return {
         "host": "127.0.0.1",
         "port": 0,
         "token": TOKEN,
         "zeroconf": False,
         "media_dir": str(media_dir),
-        "cameras": [{"name": "porch", "source": "demo", "demo": {"width": 64, "height": 64}}],
+        "retention": {"min_free_gb": 0},  # the small disk would otherwise be "too full"
+        "cameras": [{**demo, **camera}],
     }
 
 
 @contextlib.asynccontextmanager
-async def running(data_dir: Path, media_dir: Path) -> AsyncIterator[Service]:
-    service = Service(parse_options(raw_options(data_dir, media_dir), data_dir))
+async def running(data_dir: Path, media_dir: Path, **camera: Any) -> AsyncIterator[Service]:
+    service = Service(parse_options(raw_options(data_dir, media_dir, **camera), data_dir))
     await service.start()
     try:
         yield service
@@ -193,3 +196,33 @@ async def test_privacy_on_works_when_the_data_disk_is_full(
     async with running(data, media) as service:
         assert service.cameras["porch"].settings.privacy_mode is True
         assert service.cameras["porch"].settings.threshold == 40
+
+
+async def test_a_full_disk_is_unavailable_not_an_internal_error(small_disk: Path) -> None:
+    """Index and audit log on a full disk: commands and HTTP answer `unavailable`, and both
+    work again once there is space."""
+    data, media = small_disk / "data", small_disk / "media"
+    clip_id = "0b7a3c2e-1d4f-4a5b-8c6d-7e8f9a0b1c2d"
+    (media / "clips").mkdir(parents=True)
+    make_h264(media / "clips" / f"{clip_id}.mp4", seconds=1, fps=5, width=64, height=64)
+    async with (
+        running(data, media, recording={"enabled": False}) as service,
+        client(service) as api,
+        aiohttp.ClientSession() as session,
+    ):
+        assert service.store.index.get_clip(clip_id) is not None  # adopted
+        await wait_until(lambda: service.cameras["porch"].frames > 5, 10, "demo frames")
+        filler = fill(small_disk)
+        reply = await api.call("protect_clip", clip_id=clip_id, protected=True)
+        assert reply["error"]["code"] == ErrorCode.UNAVAILABLE, reply
+        snapshot = f"http://127.0.0.1:{service.port}/api/cameras/porch/snapshot.jpg"
+        headers = {"Authorization": f"Bearer {TOKEN}"}
+        async with session.get(snapshot, headers=headers) as resp:
+            assert resp.status == 503
+            assert (await resp.json())["error"]["code"] == ErrorCode.UNAVAILABLE
+        filler.unlink()
+        reply = await api.call("protect_clip", clip_id=clip_id, protected=True)
+        assert reply["success"], reply
+        assert reply["result"]["protected"] is True
+        async with session.get(snapshot, headers=headers) as resp:
+            assert resp.status == 200

@@ -12,6 +12,7 @@ import sqlite3
 from typing import TYPE_CHECKING, Any, Protocol
 import uuid
 
+from porchlight_edge.api.errors import storage_fault
 from porchlight_edge.api.schemas import validate_args
 from porchlight_edge.audit import CLIENT_RE, AuditAction
 from porchlight_edge.protocol import (
@@ -58,7 +59,12 @@ def command(name: Command) -> Callable[[Handler], Handler]:
 
     def register(handler: Handler) -> Handler:
         async def checked(ctx: CommandContext, args: dict[str, Any]) -> Any:
-            return await handler(ctx, validate_args(name, args))
+            try:
+                return await handler(ctx, validate_args(name, args))
+            except (sqlite3.Error, OSError) as err:
+                if (fault := storage_fault(err)) is None:
+                    raise
+                raise ProtocolError(ErrorCode.UNAVAILABLE, fault) from err
 
         COMMANDS[name] = checked
         return handler

@@ -7,7 +7,9 @@ the JSON body (the handlers answer ranges with no bytes, 416, themselves).
 
 from __future__ import annotations
 
+import errno
 import logging
+import sqlite3
 from typing import TYPE_CHECKING, Final
 
 from aiohttp import hdrs, web
@@ -34,6 +36,19 @@ _KEPT_HEADERS: Final = (hdrs.ALLOW, hdrs.CONTENT_RANGE, hdrs.RETRY_AFTER)
 _MAX_MESSAGE: Final = 200
 
 type _Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+_DISK_ERRNOS: Final = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EIO})
+
+
+def storage_fault(err: BaseException) -> str | None:
+    """What to tell the client when `err` is the disk failing (full, read-only, a database
+    that cannot be written): a fault of the moment, `unavailable`, not a server bug."""
+    if isinstance(err, sqlite3.OperationalError):
+        return f"storage is unavailable: {err}"
+    if isinstance(err, OSError) and err.errno in _DISK_ERRNOS:
+        return f"storage is unavailable: {err.strerror}"
+    return None
 
 
 def code_for(status: int) -> ErrorCode:
@@ -64,6 +79,9 @@ async def protocol_errors(request: web.Request, handler: _Handler) -> web.Stream
         return _as_json(err)
     except ConnectionError:
         raise  # the client is gone (maybe mid-stream): there is no one to answer
-    except Exception:
+    except Exception as err:
+        if (fault := storage_fault(err)) is not None:
+            _LOGGER.warning("%s %s: %s", request.method, request.path[:100], fault)
+            return error_response(503, ErrorCode.UNAVAILABLE, fault)
         _LOGGER.exception("%s %s failed", request.method, request.path[:100])
         return error_response(500, ErrorCode.INTERNAL_ERROR, "the request failed")
