@@ -45,7 +45,7 @@ from tests.helpers.fuzzing import json_values
 
 CAMERAS = ("front_door", "garage")
 EXAMPLES = settings(
-    max_examples=50,
+    max_examples=60,
     deadline=None,
     database=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
