@@ -5,12 +5,9 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
 import contextlib
-import errno
 import json
 import logging
-import os
 from pathlib import Path
-import subprocess
 from typing import Any
 
 import aiohttp
@@ -20,6 +17,7 @@ from porchlight_edge.config import parse_options
 from porchlight_edge.protocol import CameraStatus, ErrorCode
 from porchlight_edge.service import Service
 from porchlight_edge.settings import CameraSettings, SettingsStore
+from tests.helpers.disk import fill, tmpfs
 from tests.helpers.footage import make_h264
 from tests.helpers.waiting import wait_until
 
@@ -126,40 +124,14 @@ async def test_record_clip_is_refused_while_recording_is_off(tmp_path: Path) -> 
 
 @pytest.fixture
 def small_disk(tmp_path: Path) -> Iterator[Path]:
-    """A 2 MiB tmpfs (needs root and mount rights; skipped with the reason otherwise)."""
-    mount = tmp_path / "small"
-    mount.mkdir()
-    result = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(mount)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if result.returncode != 0:
-        pytest.skip(f"cannot mount a small tmpfs for the disk-full test: {result.stderr.strip()}")
-    try:
-        yield mount
-    finally:
-        subprocess.run(["umount", "-l", str(mount)], check=False)
+    with tmpfs(tmp_path / "small", "2m") as disk:
+        yield disk
 
 
-def fill(folder: Path) -> Path:
-    """Write until the file system is full (bounded by its size); returns the filler."""
-    filler = folder / "filler"
-    fd = os.open(filler, os.O_WRONLY | os.O_CREAT, 0o600)
-    stopped: OSError | None = None
-    try:
-        for _ in range(4096):  # 4096 x 4 KiB = 16 MiB: more than the 2 MiB disk
-            try:
-                os.write(fd, b"\0" * 4096)
-            except OSError as err:
-                stopped = err
-                break
-    finally:
-        os.close(fd)
-    assert stopped is not None
-    assert stopped.errno == errno.ENOSPC
-    return filler
+def fill_up(disk: Path) -> Path:
+    """Fill the disk completely; returns the filler to delete for space again."""
+    fill(disk, leave=0)
+    return disk / "filler"
 
 
 async def test_privacy_on_works_when_the_data_disk_is_full(
@@ -169,7 +141,7 @@ async def test_privacy_on_works_when_the_data_disk_is_full(
     async with running(data, media) as service, client(service) as api:
         camera = service.cameras["porch"]
         await wait_until(lambda: camera.frames > 5, 10, "demo frames")
-        filler = fill(small_disk)
+        filler = fill_up(small_disk)
 
         # A plain change that cannot be saved is refused and not applied.
         reply = await api.call("set_motion_settings", threshold=77)
@@ -212,7 +184,7 @@ async def test_a_full_disk_is_unavailable_not_an_internal_error(small_disk: Path
     ):
         assert service.store.index.get_clip(clip_id) is not None  # adopted
         await wait_until(lambda: service.cameras["porch"].frames > 5, 10, "demo frames")
-        filler = fill(small_disk)
+        filler = fill_up(small_disk)
         reply = await api.call("protect_clip", clip_id=clip_id, protected=True)
         assert reply["error"]["code"] == ErrorCode.UNAVAILABLE, reply
         snapshot = f"http://127.0.0.1:{service.port}/api/cameras/porch/snapshot.jpg"
