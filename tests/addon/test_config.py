@@ -62,7 +62,7 @@ def test_motion_options_parsed(tmp_path: Path) -> None:
         ({"cameras": [{"name": "a", "motion": {"zones": [[[0, 0], [2, 0], [1, 1]]]}}]}, "zone"),
         (
             {"cameras": [{"name": "a", "motion": {"still_hold": 0}}]},
-            "still_hold_seconds must be positive",
+            "motion.still_hold: must be 1-86400",
         ),
         ({"log_level": "loud"}, "options.log_level"),
         ({"name": "  "}, "options.name: 1-48 printable characters"),
