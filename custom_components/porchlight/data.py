@@ -230,8 +230,11 @@ class PorchlightData:
 
 
 def _redacted(camera: CameraState) -> CameraState:
-    """The camera with credentials blanked in its status reason (an older add-on could
-    send a camera URL there): it becomes a state attribute, recorded in history."""
+    """Return the camera with credentials blanked in its status reason.
+
+    An older add-on could send a camera URL there, and the reason becomes a state
+    attribute that the recorder keeps in history.
+    """
     reason = camera.get("status_reason")
     if not reason:
         return camera
