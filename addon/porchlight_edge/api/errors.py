@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Final
 from aiohttp import hdrs, web
 
 from porchlight_edge.api.auth import error_response
+from porchlight_edge.api.safe_errors import describe
 from porchlight_edge.protocol import ErrorCode
 
 if TYPE_CHECKING:
@@ -80,8 +81,11 @@ async def protocol_errors(request: web.Request, handler: _Handler) -> web.Stream
     except ConnectionError:
         raise  # the client is gone (maybe mid-stream): there is no one to answer
     except Exception as err:
+        # Logged by route, never by the path or message a client made (they may quote it).
+        resource = request.match_info.route.resource
+        route = resource.canonical if resource is not None else "?"
         if (fault := storage_fault(err)) is not None:
-            _LOGGER.warning("%s %s: %s", request.method, request.path[:100], fault)
+            _LOGGER.warning("%s %s: %s", request.method, route, fault)
             return error_response(503, ErrorCode.UNAVAILABLE, fault)
-        _LOGGER.exception("%s %s failed", request.method, request.path[:100])
+        _LOGGER.error("%s %s failed: %s", request.method, route, describe(err))
         return error_response(500, ErrorCode.INTERNAL_ERROR, "the request failed")
