@@ -21,6 +21,8 @@ if TYPE_CHECKING:
 
     import numpy as np
 
+    from porchlight_edge.capture.timeline import Timeline
+
 # Formats whose planes already are I420 (yuvj = full range; the luma is what matters).
 _I420_FORMATS = frozenset({"yuv420p", "yuvj420p"})
 
@@ -66,12 +68,14 @@ def decode_video(
     *,
     pts_offset: float = 0.0,
     keep_packets: bool = True,
+    timeline: Timeline | None = None,
 ) -> Iterator[Frame]:
     """Demux and decode the first video stream into Frames with `pts` in seconds.
 
     Each frame carries the packets demuxed since the previous frame (`packets`, the
     last one also as `packet`), so a passthrough recorder sees every packet once even
-    when the decoder holds some back.
+    when the decoder holds some back. With a `timeline` (live cameras), packet
+    timestamps are made continuous before decoding, so frames and packets agree.
     """
     if not container.streams.video:
         raise CaptureError("no video stream")
@@ -81,6 +85,8 @@ def decode_video(
     for packet in container.demux(stream):
         if stop.is_set():
             return
+        if timeline is not None:
+            timeline.correct(packet, time.monotonic())
         if keep_packets and packet.size:
             pending.append(packet)
         for vframe in packet.decode():

@@ -9,6 +9,7 @@ import av
 
 from porchlight_edge.capture.base import CaptureError, ThreadedSource
 from porchlight_edge.capture.pyav import decode_video, open_container, stream_info
+from porchlight_edge.capture.timeline import Timeline
 from porchlight_edge.capture.urls import redact_url, validate_url
 
 if TYPE_CHECKING:
@@ -63,7 +64,7 @@ class RtspSource(ThreadedSource):
             stream = container.streams.video[0]
             stream.codec_context.thread_type = "SLICE"  # frame threading would add latency
             self.stream_info = stream_info(stream)
-            yield from decode_video(container, stop)
+            yield from decode_video(container, stop, timeline=Timeline())
         except av.FFmpegError as err:
             raise CaptureError(f"{self.name}: {shown} failed: {_describe(err)}") from None
         finally:
