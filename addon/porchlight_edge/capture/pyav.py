@@ -16,7 +16,7 @@ from porchlight_edge.capture.base import CaptureError, StreamInfo
 from porchlight_edge.capture.frame import Frame
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Callable, Iterator
     import threading
 
     import numpy as np
@@ -82,6 +82,7 @@ def decode_video(
     pts_offset: float = 0.0,
     keep_packets: bool = True,
     timeline: Timeline | None = None,
+    on_packet: Callable[[], None] | None = None,
 ) -> Iterator[Frame]:
     """Demux and decode the first video stream into Frames with `pts` in seconds.
 
@@ -89,6 +90,8 @@ def decode_video(
     last one also as `packet`), so a passthrough recorder sees every packet once even
     when the decoder holds some back. With a `timeline` (live cameras), packet
     timestamps are made continuous before decoding, so frames and packets agree.
+    `on_packet` is called for every packet demuxed (progress while the decoder waits
+    for a keyframe).
     """
     if not container.streams.video:
         raise CaptureError("no video stream")
@@ -98,6 +101,8 @@ def decode_video(
     for packet in container.demux(stream):
         if stop.is_set():
             return
+        if on_packet is not None:
+            on_packet()
         if timeline is not None:
             timeline.correct(packet, time.monotonic())
         if keep_packets and packet.size:

@@ -32,6 +32,9 @@ class RtspSource(ThreadedSource):
         self._url = validate_url(url, "rtsp")
         self._transport = cfg.rtsp_transport
         self._timeouts = (cfg.open_timeout, cfg.read_timeout)
+        self.packets_received = 0
+        """Video packets demuxed (written by the worker thread): shows a connected camera
+        whose decoder still waits for its first keyframe."""
 
     @property
     def redacted_url(self) -> str:
@@ -64,12 +67,17 @@ class RtspSource(ThreadedSource):
             stream = container.streams.video[0]
             stream.codec_context.thread_type = "SLICE"  # frame threading would add latency
             self.stream_info = stream_info(stream)
-            yield from decode_video(container, stop, timeline=Timeline())
+            yield from decode_video(
+                container, stop, timeline=Timeline(), on_packet=self._count_packet
+            )
         except av.FFmpegError as err:
             raise CaptureError(f"{self.name}: {shown} failed: {_describe(err)}") from None
         finally:
             container.close()
         raise CaptureError(f"{self.name}: {shown} ended the stream")
+
+    def _count_packet(self) -> None:
+        self.packets_received += 1
 
 
 def _describe(err: av.FFmpegError) -> str:
