@@ -4,7 +4,8 @@ It serves a list of H.264 access units (`Unit`: Annex-B bytes and the RTP timest
 send them with) in real time, one unit per frame interval of wall time, whatever the
 RTP timestamps say. So a test can build cameras that misbehave the way real ones do:
 clocks that jump, an SPS that changes mid-stream, a long GOP joined in its middle
-(`start`), or a URL that has no video track at all (`media="audio"`).
+(`start`), or a URL that has no video track at all (`media="audio"` or
+`"application"`, ONVIF metadata).
 
 Binds 127.0.0.1 only; every client gets its own sender thread; `close()` ends all.
 Only what FFmpeg's RTSP client needs is implemented: OPTIONS, DESCRIBE, SETUP
@@ -168,9 +169,12 @@ class RtpCamera:
                 f"a=fmtp:96 packetization-mode=1;sprop-parameter-sets={sprop}",
                 "a=control:trackID=0",
             ]
-        else:  # an audio-only camera URL: G.711 μ-law
+        elif self.media == "audio":  # an audio-only camera URL: G.711 μ-law
             lines += ["m=audio 0 RTP/AVP 0", "c=IN IP4 0.0.0.0", "a=rtpmap:0 PCMU/8000"]
             lines += ["a=control:trackID=1"]
+        else:  # an ONVIF metadata-only URL
+            lines += ["m=application 0 RTP/AVP 107", "c=IN IP4 0.0.0.0"]
+            lines += ["a=rtpmap:107 vnd.onvif.metadata/90000", "a=control:trackID=2"]
         return ("\r\n".join(lines) + "\r\n").encode()
 
     def _accept(self) -> None:
