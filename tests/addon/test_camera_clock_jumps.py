@@ -4,18 +4,18 @@ follow wall time, in passthrough and in re-encode."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
-from pathlib import Path
+from collections.abc import Callable
 
 import av
 import numpy as np
 import pytest
 
-from porchlight_edge.capture import CameraConfig, Frame, open_source
+from porchlight_edge.capture import Frame
 from porchlight_edge.motion.hysteresis import MotionHysteresis
 from porchlight_edge.privacy import PrivacyMasker
 from porchlight_edge.recorder.recorder import Recorder, RecorderSettings
 from porchlight_edge.recorder.storage import ClipStore
+from tests.helpers.camera_session import camera_config, first_frames
 from tests.helpers.rtp_camera import RtpCamera, Unit, encode_units
 
 FPS = 15
@@ -45,25 +45,6 @@ CLOCKS: dict[str, Callable[[list[Unit]], list[Unit]]] = {
 }
 
 
-def cfg(url: str) -> CameraConfig:
-    return CameraConfig.from_dict(
-        {"name": "door", "source": "rtsp", "url": url, "open_timeout": 5, "read_timeout": 3}
-    )
-
-
-async def frames_until(url: str, count: int) -> AsyncIterator[Frame]:
-    source = open_source(cfg(url))
-    try:
-        n = 0
-        async for frame in source.frames():
-            yield frame
-            n += 1
-            if n >= count:
-                return
-    finally:
-        await source.close()
-
-
 @pytest.mark.parametrize("clock", list(CLOCKS))
 async def test_stream_time_follows_wall_time_across_a_clock_jump(
     units: list[Unit], clock: str
@@ -72,7 +53,7 @@ async def test_stream_time_follows_wall_time_across_a_clock_jump(
     changes = []
     frames: list[Frame] = []
     with RtpCamera(CLOCKS[clock](units), fps=FPS) as camera:
-        async for frame in frames_until(camera.url, 70):
+        async for frame in first_frames(camera_config("rtsp", url=camera.url), 70):
             frames.append(frame)
             # Motion in every other frame: "off" may only come after 2 s of stream time.
             if (change := hysteresis.update(frame.pts, len(frames) % 2 == 0)) is not None:
@@ -87,36 +68,28 @@ async def test_stream_time_follows_wall_time_across_a_clock_jump(
     assert changes == [True], "motion turned off at the clock jump"
 
 
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[ClipStore]:
-    s = ClipStore(tmp_path / "rec")
-    await s.open()
-    yield s
-    await s.close()
-
-
 @pytest.mark.parametrize("masked", [False, True], ids=["passthrough", "reencode"])
 async def test_clip_across_a_clock_jump_lasts_its_wall_time(
-    units: list[Unit], store: ClipStore, masked: bool
+    units: list[Unit], clip_store: ClipStore, masked: bool
 ) -> None:
     masker = PrivacyMasker([[(0.0, 0.0), (0.3, 0.0), (0.3, 0.3), (0.0, 0.3)]] if masked else [])
-    rec = Recorder("front", store, RecorderSettings(preroll=0.0, postroll=1.0))
+    rec = Recorder("front", clip_store, RecorderSettings(preroll=0.0, postroll=1.0))
     rec.start()
     clip_id = None
     with RtpCamera(jumped(units, HOUR), fps=FPS) as camera:
-        async for frame in frames_until(camera.url, 60):
+        async for frame in first_frames(camera_config("rtsp", url=camera.url), 60):
             rec.on_frame(masker.apply(frame), 0.0)
             if clip_id is None and camera.sent >= JUMP_AT - 25:
                 clip_id = rec.trigger("manual", "e-1", postroll=3.0, snapshot=False)
     await rec.stop()
     assert camera.sent > JUMP_AT
     assert clip_id is not None
-    record = store.index.get_clip(clip_id)
+    record = clip_store.index.get_clip(clip_id)
     assert record is not None
     assert record.end is not None
     assert record.mode == ("encode" if masked else "passthrough")
     indexed = record.end - record.start
-    with av.open(str(store.clip_path(clip_id))) as container:
+    with av.open(str(clip_store.clip_path(clip_id))) as container:
         stream = container.streams.video[0]
         times = [float(f.time) for f in container.decode(stream)]
         mp4_seconds = float(container.duration or 0) / av.time_base

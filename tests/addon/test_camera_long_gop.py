@@ -5,12 +5,10 @@ join the next GOP in its middle again)."""
 
 from __future__ import annotations
 
-import asyncio
-
-from porchlight_edge.capture import CameraConfig, CameraRunner, Frame, open_source
+from porchlight_edge.capture import CameraRunner, Frame, open_source
 from porchlight_edge.protocol import CameraStatus
+from tests.helpers.camera_session import camera_config, run_until
 from tests.helpers.rtp_camera import RtpCamera, encode_units
-from tests.helpers.waiting import wait_until
 
 FPS = 15
 GOP = 90  # 6 s between keyframes (a 20 s GOP, scaled down to keep the test short)
@@ -22,10 +20,7 @@ async def test_long_gop_comes_online_at_the_first_keyframe() -> None:
     statuses: list[tuple[CameraStatus, str]] = []
     frames: list[Frame] = []
     with RtpCamera(units, fps=FPS, start=JOIN) as camera:
-        cfg = CameraConfig.from_dict(
-            {"name": "door", "source": "rtsp", "url": camera.url, "open_timeout": 5,
-             "read_timeout": 3}
-        )  # fmt: skip
+        cfg = camera_config("rtsp", url=camera.url)
         runner = CameraRunner(
             lambda: open_source(cfg),
             frames.append,
@@ -34,12 +29,7 @@ async def test_long_gop_comes_online_at_the_first_keyframe() -> None:
             stall_seconds=1.0,
             connect_timeout=2.0,  # shorter than the wait for the keyframe
         )
-        task = asyncio.create_task(runner.run())
-        try:
-            await wait_until(lambda: runner.status == CameraStatus.ONLINE, 20, "online")
-        finally:
-            await runner.stop()
-            await task
+        await run_until(runner, lambda: runner.status == CameraStatus.ONLINE, 20, "online")
     assert runner.delays == [], f"reconnected while waiting for a keyframe: {statuses}"
     waiting = [reason for status, reason in statuses if status == CameraStatus.OFFLINE]
     assert waiting, statuses

@@ -4,23 +4,18 @@ generic "Server returned 4XX" text."""
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 
-from porchlight_edge.capture import CameraConfig, CameraRunner, CaptureError, open_source
+from porchlight_edge.capture import CameraRunner, CaptureError, open_source
 from porchlight_edge.protocol import CameraStatus
+from tests.helpers.camera_session import camera_config, run_until
 from tests.helpers.rtp_camera import RtpCamera, encode_units
-from tests.helpers.waiting import wait_until
 
 
 @pytest.mark.parametrize(("media", "offered"), [("audio", "audio"), ("application", "data")])
 async def test_url_without_video_says_no_video_track(media: str, offered: str) -> None:
     with RtpCamera(encode_units(2), media=media) as camera:
-        cfg = CameraConfig.from_dict(
-            {"name": "door", "source": "rtsp", "url": camera.url, "open_timeout": 5,
-             "read_timeout": 3}
-        )  # fmt: skip
+        cfg = camera_config("rtsp", url=camera.url)
         source = open_source(cfg)
         with pytest.raises(CaptureError) as err:
             async for _ in source.frames():
@@ -32,10 +27,5 @@ async def test_url_without_video_says_no_video_track(media: str, offered: str) -
         assert "4XX" not in message
 
         runner = CameraRunner(lambda: open_source(cfg), lambda _: None, name="door")
-        task = asyncio.create_task(runner.run())
-        try:
-            await wait_until(lambda: runner.status == CameraStatus.OFFLINE, 15, "offline")
-        finally:
-            await runner.stop()
-            await task
+        await run_until(runner, lambda: runner.status == CameraStatus.OFFLINE, 15, "offline")
         assert "no video track" in runner.reason

@@ -4,16 +4,16 @@ pictures, with and without a privacy mask (re-encoder re-initialised)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import contextlib
 from pathlib import Path
 
 import av
 import pytest
 
-from porchlight_edge.capture import CameraConfig, open_source
 from porchlight_edge.privacy import PrivacyMasker
 from porchlight_edge.recorder.recorder import Recorder, RecorderSettings
 from porchlight_edge.recorder.storage import ClipStore
+from tests.helpers.camera_session import camera_config, first_frames
 from tests.helpers.rtp_camera import RtpCamera, Unit, encode_units
 
 FPS = 15
@@ -27,14 +27,6 @@ def units() -> list[Unit]:
     return before + encode_units(45, size=LARGE, fps=FPS, gop=FPS, first=CHANGE_AT)
 
 
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[ClipStore]:
-    s = ClipStore(tmp_path / "rec")
-    await s.open()
-    yield s
-    await s.close()
-
-
 def sizes_in(path: Path) -> tuple[tuple[int, int], set[tuple[int, int]], int]:
     """(header size, decoded picture sizes, decoded frame count) of one clip file."""
     with av.open(str(path)) as container:
@@ -46,48 +38,36 @@ def sizes_in(path: Path) -> tuple[tuple[int, int], set[tuple[int, int]], int]:
 
 @pytest.mark.parametrize("masked", [False, True], ids=["passthrough", "masked"])
 async def test_recording_continues_across_an_sps_change(
-    units: list[Unit], store: ClipStore, masked: bool
+    units: list[Unit], clip_store: ClipStore, masked: bool
 ) -> None:
     masker = PrivacyMasker([[(0.0, 0.0), (0.3, 0.0), (0.3, 0.3), (0.0, 0.3)]] if masked else [])
-    rec = Recorder("front", store, RecorderSettings(preroll=0.0, postroll=1.0))
+    rec = Recorder("front", clip_store, RecorderSettings(preroll=0.0, postroll=1.0))
     rec.start()
     first_clip = None
     with RtpCamera(units, fps=FPS) as camera:
-        source = open_source(
-            CameraConfig.from_dict(
-                {
-                    "name": "door",
-                    "source": "rtsp",
-                    "url": camera.url,
-                    "open_timeout": 5,
-                    "read_timeout": 3,
-                }
-            )
-        )
-        try:
-            async for frame in source.frames():
+        frames = first_frames(camera_config("rtsp", url=camera.url), len(units))
+        async with contextlib.aclosing(frames):
+            async for frame in frames:
                 rec.on_frame(masker.apply(frame), 0.0)
                 if first_clip is None and camera.sent >= CHANGE_AT - 20:
                     first_clip = rec.trigger("manual", "e-1", postroll=3.5, snapshot=False)
                 if frame.width == LARGE[0] and camera.sent >= CHANGE_AT + 35:
                     break
-        finally:
-            await source.close()
     await rec.stop()
-    records = sorted(store.index.list_clips().items, key=lambda c: c.start)
+    records = sorted(clip_store.index.list_clips().items, key=lambda c: c.start)
     assert first_clip is not None
     assert [r.id for r in records][:1] == [first_clip]
     assert len(records) == 2, [(r.id, r.state, r.reason) for r in records]
     seen: set[tuple[int, int]] = set()
     total = 0
     for record in records:
-        header, decoded, count = sizes_in(store.clip_path(record.id))
+        header, decoded, count = sizes_in(clip_store.clip_path(record.id))
         assert decoded == {header}, f"{record.id}: header {header}, pictures {decoded}"
         seen |= decoded
         total += count
     assert seen == {SMALL, LARGE}
     # 3.5 s of activity from the trigger: most of it is in the two segments.
     assert total >= 2.5 * FPS  # some slack: a loaded re-encoder drops frames
-    event = store.index.get_event("e-1")
+    event = clip_store.index.get_event("e-1")
     assert event is not None
     assert event.clip_id == first_clip

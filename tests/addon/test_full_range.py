@@ -12,12 +12,13 @@ import cv2
 import numpy as np
 import pytest
 
-from porchlight_edge.capture import CameraConfig, Frame, open_source
+from porchlight_edge.capture import Frame
 from porchlight_edge.live import encode_jpeg as live_jpeg
 from porchlight_edge.privacy import PrivacyMasker
 from porchlight_edge.recorder.recorder import Recorder, RecorderSettings
 from porchlight_edge.recorder.snapshot import encode_jpeg as snapshot_jpeg
 from porchlight_edge.recorder.storage import ClipStore
+from tests.helpers.camera_session import camera_config, first_frames
 
 LEVELS = (16, 31, 235)
 W, H, FPS = 384, 240, 15
@@ -59,21 +60,9 @@ def full_range_clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-async def decoded_frames(path: Path, count: int, *, realtime: bool = False) -> AsyncIterator[Frame]:
+def decoded_frames(path: Path, count: int, *, realtime: bool = False) -> AsyncIterator[Frame]:
     """`count` frames from a file source; `realtime` paces them like a live camera."""
-    cfg = CameraConfig.from_dict(
-        {"name": "door", "source": "file", "path": str(path), "realtime": realtime}
-    )
-    source = open_source(cfg)
-    seen = 0
-    try:
-        async for frame in source.frames():
-            yield frame
-            seen += 1
-            if seen >= count:
-                return
-    finally:
-        await source.close()
+    return first_frames(camera_config("file", path=str(path), realtime=realtime), count)
 
 
 def jpeg_gray(data: bytes) -> np.ndarray:
@@ -94,17 +83,11 @@ async def test_snapshots_and_live_view_keep_full_range_levels(full_range_clip: P
         assert means == pytest.approx(LEVELS, abs=TOLERANCE), means
 
 
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[ClipStore]:
-    s = ClipStore(tmp_path / "rec")
-    await s.open()
-    yield s
-    await s.close()
-
-
-async def test_masked_clip_keeps_full_range_levels(full_range_clip: Path, store: ClipStore) -> None:
+async def test_masked_clip_keeps_full_range_levels(
+    full_range_clip: Path, clip_store: ClipStore
+) -> None:
     masker = PrivacyMasker([[(0.0, 0.0), (0.2, 0.0), (0.2, 0.2), (0.0, 0.2)]])
-    rec = Recorder("front", store, RecorderSettings(preroll=0.0, postroll=1.0))
+    rec = Recorder("front", clip_store, RecorderSettings(preroll=0.0, postroll=1.0))
     rec.start()
     clip_id = None
     # The clip ends 1 s in (postroll); the second second lets the encoder catch up.
@@ -116,7 +99,7 @@ async def test_masked_clip_keeps_full_range_levels(full_range_clip: Path, store:
     assert rec.mode == "encode"
     assert clip_id is not None
     checked = 0
-    with av.open(str(store.clip_path(clip_id))) as container:
+    with av.open(str(clip_store.clip_path(clip_id))) as container:
         for vframe in container.decode(video=0):
             full = vframe.format.name == "yuvj420p" or int(vframe.color_range) == 2
             assert full, "the clip is not tagged full range"
