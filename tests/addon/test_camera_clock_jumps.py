@@ -62,9 +62,10 @@ async def test_stream_time_follows_wall_time_across_a_clock_jump(
     pts = np.array([f.pts for f in frames])
     steps = np.diff(pts)
     assert steps.min() > 0
-    assert steps.max() < 0.5, f"stream time jumped by {steps.max():.1f} s"
+    # Slack of 1 s for a loaded machine; the jumps are 50 s and an hour.
+    assert steps.max() < 1.0, f"stream time jumped by {steps.max():.1f} s"
     wall = frames[-1].wallclock - frames[0].wallclock
-    assert pts[-1] - pts[0] == pytest.approx(wall, abs=0.5)
+    assert pts[-1] - pts[0] == pytest.approx(wall, abs=1.0)
     assert changes == [True], "motion turned off at the clock jump"
 
 

@@ -11,8 +11,8 @@ from tests.helpers.camera_session import camera_config, run_until
 from tests.helpers.rtp_camera import RtpCamera, encode_units
 
 FPS = 15
-GOP = 90  # 6 s between keyframes (a 20 s GOP, scaled down to keep the test short)
-JOIN = 30  # the camera is joined 2 s into a GOP: the next keyframe is 4 s away
+GOP = 120  # 8 s between keyframes (a 20 s GOP, scaled down to keep the test short)
+JOIN = 30  # the camera is joined 2 s into a GOP: the next keyframe is 6 s away
 
 
 async def test_long_gop_comes_online_at_the_first_keyframe() -> None:
@@ -26,8 +26,8 @@ async def test_long_gop_comes_online_at_the_first_keyframe() -> None:
             frames.append,
             lambda status, reason: statuses.append((status, reason)),
             name="door",
-            stall_seconds=1.0,
-            connect_timeout=2.0,  # shorter than the wait for the keyframe
+            stall_seconds=2.0,
+            connect_timeout=3.0,  # shorter than the wait for the keyframe
         )
         await run_until(runner, lambda: runner.status == CameraStatus.ONLINE, 20, "online")
     assert runner.delays == [], f"reconnected while waiting for a keyframe: {statuses}"
