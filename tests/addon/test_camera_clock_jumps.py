@@ -5,12 +5,14 @@ follow wall time, in passthrough and in re-encode."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from fractions import Fraction
 
 import av
 import numpy as np
 import pytest
 
 from porchlight_edge.capture import Frame
+from porchlight_edge.capture.timeline import Timeline
 from porchlight_edge.motion.hysteresis import MotionHysteresis
 from porchlight_edge.privacy import PrivacyMasker
 from porchlight_edge.recorder.recorder import Recorder, RecorderSettings
@@ -98,3 +100,28 @@ async def test_clip_across_a_clock_jump_lasts_its_wall_time(
     decoded = times[-1] - times[0] + 1 / FPS
     assert decoded == pytest.approx(indexed, abs=0.5)
     assert mp4_seconds == pytest.approx(indexed, abs=0.5)
+
+
+def test_timeline_tells_jumps_from_network_bursts_and_gaps() -> None:
+    """Packets at 15 fps (6000 ticks of 90 kHz) with arrival times: a burst after a
+    network hiccup and a real pause are kept; clock jumps are replaced by wall time."""
+    timeline = Timeline()
+    tb = Fraction(1, 90000)
+
+    def feed(dts: int, wall: float) -> int:
+        packet = av.Packet(b"\x00")
+        packet.time_base, packet.dts, packet.pts = tb, dts, dts
+        timeline.correct(packet, wall)
+        assert packet.pts == packet.dts
+        return int(packet.dts)
+
+    out = [feed(i * 6000, i / 15) for i in range(10)]
+    out += [feed(i * 6000, 2.0) for i in range(10, 20)]  # late, then all at once
+    out += [feed(20 * 6000 + 10 * 90000, 2.0 + 10.0)]  # the camera paused 10 s
+    assert timeline.jumps == 0
+    assert out == [i * 6000 for i in range(20)] + [20 * 6000 + 10 * 90000]
+    jumped = feed(21 * 6000 + 10 * 90000 + HOUR, 12.0 + 1 / 15)  # +1 h
+    assert jumped - out[-1] == 6000  # one frame interval, as the wall clock says
+    back = feed(22 * 6000 + 10 * 90000 - 50 * 90000 + HOUR, 12.0 + 2 / 15)  # -50 s
+    assert back - jumped == 6000
+    assert timeline.jumps == 2

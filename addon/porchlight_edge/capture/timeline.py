@@ -23,6 +23,10 @@ JUMP_TOLERANCE = 2.0
 (a burst after a hiccup delivers late packets close together, never early ones)."""
 
 
+MAX_FRAME_INTERVAL = 1.0
+"""Seconds: longer steps are pauses, not the frame interval used to bridge a jump."""
+
+
 class Timeline:
     """Makes one stream's packet timestamps continuous; one instance per demuxer session."""
 
@@ -34,7 +38,7 @@ class Timeline:
         """Clock jumps corrected so far."""
         self._last: int | None = None
         self._last_wall = 0.0
-        self._step: int | None = None  # last regular step in ticks (a frame interval)
+        self._step: int | None = None  # last frame interval in ticks
 
     def correct(self, packet: Any, wall: float) -> None:
         """Shift `packet.pts`/`packet.dts` (PyAV packet, in `packet.time_base`) in place.
@@ -58,7 +62,7 @@ class Timeline:
                     "stream clock jumped by %.3f s; continuing at wall time", float(step * tb)
                 )
                 ts = self._last + wanted
-            elif step > 0:
+            elif 0 < step * tb <= MAX_FRAME_INTERVAL:
                 self._step = step
         if packet.dts is not None:
             packet.dts = packet.dts + self.offset
