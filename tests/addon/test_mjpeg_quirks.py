@@ -155,8 +155,21 @@ async def test_a_jpeg_cut_short_by_the_next_part_is_dropped(
     assert len(got) == len(expected)
 
 
+def progressive(color: tuple[int, int, int]) -> bytes:
+    """A progressive JPEG: several scans, with tables between them."""
+    img = np.zeros((96, 128, 3), np.uint8)
+    img[:] = color
+    img[::7, ::5] = 255 - np.array(color, np.uint8)
+    ok, buf = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_PROGRESSIVE, 1])
+    assert ok
+    assert bytes(buf).count(b"\xff\xda") > 1
+    return bytes(buf)
+
+
 def test_scanner_finds_jpegs_fed_one_byte_at_a_time() -> None:
-    data = b"".join(part(eol=b"\n", length=None)(i, jpeg(c)) for i, c in enumerate(COLORS))
+    jpegs = [jpeg(c) for c in COLORS] + [progressive(c) for c in COLORS]
+    data = b"".join(part(eol=b"\n", length=None)(i, j) for i, j in enumerate(jpegs))
     scanner = JpegScanner()
     found = [j for k in range(len(data)) for j in scanner.feed(data[k : k + 1])]
-    assert found == [jpeg(c) for c in COLORS]
+    assert found == jpegs
+    assert scanner.skipped == 0
