@@ -96,11 +96,11 @@ class PrivacyMasker:
         if frame.i420 is not None:
             buf = frame.i420.copy()
             h, w = frame.height, frame.width
-            _fill(buf[:h], luma, Y_BLACK)
+            _fill(buf[:h], luma, 0 if frame.full_range else Y_BLACK)
             planes = buf[h:].reshape(2, h // 2, w // 2)
             _fill(planes[0], chroma, UV_NEUTRAL)
             _fill(planes[1], chroma, UV_NEUTRAL)
-            return Frame.from_i420(buf, frame.pts, frame.wallclock)
+            return Frame.from_i420(buf, frame.pts, frame.wallclock, full_range=frame.full_range)
         assert frame.bgr is not None
         img = frame.bgr.copy()
         _fill(img, luma, (0, 0, 0))

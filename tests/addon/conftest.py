@@ -11,6 +11,7 @@ import av
 import numpy as np
 import pytest
 
+from porchlight_edge.recorder.storage import ClipStore
 from tests.helpers.rtsp_server import RtspServerProcess, free_port, unavailable_reason
 
 ClipMaker = Callable[..., Path]
@@ -96,3 +97,12 @@ async def session() -> AsyncIterator[aiohttp.ClientSession]:
     """An HTTP client session for tests of the add-on's API."""
     async with aiohttp.ClientSession() as s:
         yield s
+
+
+@pytest.fixture
+async def clip_store(tmp_path: Path) -> AsyncIterator[ClipStore]:
+    """An opened ClipStore in `tmp_path / "rec"`, closed after the test."""
+    store = ClipStore(tmp_path / "rec")
+    await store.open()
+    yield store
+    await store.close()

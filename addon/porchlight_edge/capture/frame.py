@@ -63,6 +63,9 @@ class Frame:
 
     Usually exactly one; more while a decoder holds frames back (B-frames, threading).
     """
+    full_range: bool = False
+    """`i420` uses full-range levels (0-255, `yuvj420p`, `color_range=pc`) instead of
+    video range (16-235). Conversions and the re-encoder keep the source's levels."""
     _cache: dict[tuple[str, int], NDArray[np.uint8]] = field(default_factory=dict, repr=False)
 
     @classmethod
@@ -119,13 +122,15 @@ class Frame:
                 out = src
             else:
                 assert self.i420 is not None
-                out = as_u8(cv2.cvtColor(self.i420, cv2.COLOR_YUV2BGR_I420))
+                out = _i420_to_bgr(self.i420, self.full_range)
         else:
             height = max(4, round(self.height * width / self.width) // 4 * 4)
             if src is None:
                 # Shrink the planes first, then convert: colour work on the small picture only.
                 assert self.i420 is not None
-                out = _i420_resize_to_bgr(self.i420, self.width, self.height, width, height)
+                out = _i420_resize_to_bgr(
+                    self.i420, self.width, self.height, width, height, self.full_range
+                )
             else:
                 out = as_u8(cv2.resize(src, (width, height), interpolation=cv2.INTER_AREA))
         self._cache[key] = out
@@ -139,8 +144,24 @@ def _nearest(img: NDArray[np.uint8], width: int, height: int) -> NDArray[np.uint
     return as_u8(cv2.resize(img, (width, height), interpolation=cv2.INTER_NEAREST))
 
 
+def _i420_to_bgr(buf: NDArray[np.uint8], full_range: bool) -> NDArray[np.uint8]:
+    """BGR of an (H*3/2, W) I420 buffer, BT.601 in video or full range.
+
+    OpenCV's I420 conversion assumes video range (it stretches 16-235 to 0-255), so a
+    full-range picture goes through YCrCb, which OpenCV defines with full-range (JPEG)
+    levels: grey 16 stays 16 instead of being crushed to 0.
+    """
+    if not full_range:
+        return as_u8(cv2.cvtColor(buf, cv2.COLOR_YUV2BGR_I420))
+    h, w = buf.shape[0] * 2 // 3, buf.shape[1]
+    uv = buf[h:].reshape(2, h // 2, w // 2)
+    u = cv2.resize(uv[0], (w, h), interpolation=cv2.INTER_LINEAR)
+    v = cv2.resize(uv[1], (w, h), interpolation=cv2.INTER_LINEAR)
+    return as_u8(cv2.cvtColor(cv2.merge([buf[:h], v, u]), cv2.COLOR_YCrCb2BGR))
+
+
 def _i420_resize_to_bgr(
-    buf: NDArray[np.uint8], w: int, h: int, out_w: int, out_h: int
+    buf: NDArray[np.uint8], w: int, h: int, out_w: int, out_h: int, full_range: bool = False
 ) -> NDArray[np.uint8]:
     y = buf[:h]
     uv = buf[h:].reshape(2, h // 2, w // 2)
@@ -154,4 +175,4 @@ def _i420_resize_to_bgr(
     us = cv2.resize(uv[0], (out_w // 2, out_h // 2), interpolation=interp)
     vs = cv2.resize(uv[1], (out_w // 2, out_h // 2), interpolation=interp)
     small = np.concatenate([ys, us.reshape(-1, out_w), vs.reshape(-1, out_w)])
-    return as_u8(cv2.cvtColor(small, cv2.COLOR_YUV2BGR_I420))
+    return _i420_to_bgr(small, full_range)

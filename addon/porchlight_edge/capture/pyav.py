@@ -16,13 +16,16 @@ from porchlight_edge.capture.base import CaptureError, StreamInfo
 from porchlight_edge.capture.frame import Frame
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Callable, Iterator
     import threading
 
     import numpy as np
 
+    from porchlight_edge.capture.timeline import Timeline
+
 # Formats whose planes already are I420 (yuvj = full range; the luma is what matters).
 _I420_FORMATS = frozenset({"yuv420p", "yuvj420p"})
+_RANGE_MPEG, _RANGE_JPEG = 1, 2  # AVColorRange: video (limited) and full range
 
 
 def open_container(
@@ -51,12 +54,24 @@ def stream_info(stream: Any) -> StreamInfo:
     )
 
 
+def is_full_range(vframe: Any) -> bool:
+    """True when the decoded picture uses full-range levels (`yuvj*` or `color_range=pc`)."""
+    return vframe.format.name.startswith("yuvj") or int(vframe.color_range) == _RANGE_JPEG
+
+
 def to_i420(vframe: Any) -> np.ndarray[Any, np.dtype[np.uint8]]:
-    """The picture as an (H*3/2, W) uint8 I420 buffer, converting only when needed."""
+    """The picture as an (H*3/2, W) uint8 I420 buffer, converting only when needed.
+
+    The planes keep the source's levels (see `is_full_range`): a converted picture is
+    converted within its own range, never squeezed into video range or stretched.
+    """
     if vframe.format.name in _I420_FORMATS and vframe.width % 2 == 0 and vframe.height % 2 == 0:
         return vframe.to_ndarray()  # type: ignore[no-any-return]
     width, height = vframe.width - vframe.width % 2, vframe.height - vframe.height % 2
-    converted = vframe.reformat(width=width, height=height, format="yuv420p")
+    rng = _RANGE_JPEG if is_full_range(vframe) else _RANGE_MPEG
+    converted = vframe.reformat(
+        width=width, height=height, format="yuv420p", src_color_range=rng, dst_color_range=rng
+    )
     return converted.to_ndarray()  # type: ignore[no-any-return]
 
 
@@ -66,12 +81,17 @@ def decode_video(
     *,
     pts_offset: float = 0.0,
     keep_packets: bool = True,
+    timeline: Timeline | None = None,
+    on_packet: Callable[[], None] | None = None,
 ) -> Iterator[Frame]:
     """Demux and decode the first video stream into Frames with `pts` in seconds.
 
     Each frame carries the packets demuxed since the previous frame (`packets`, the
     last one also as `packet`), so a passthrough recorder sees every packet once even
-    when the decoder holds some back.
+    when the decoder holds some back. With a `timeline` (live cameras), packet
+    timestamps are made continuous before decoding, so frames and packets agree.
+    `on_packet` is called for every packet demuxed (progress while the decoder waits
+    for a keyframe).
     """
     if not container.streams.video:
         raise CaptureError("no video stream")
@@ -81,6 +101,10 @@ def decode_video(
     for packet in container.demux(stream):
         if stop.is_set():
             return
+        if on_packet is not None:
+            on_packet()
+        if timeline is not None:
+            timeline.correct(packet, time.monotonic())
         if keep_packets and packet.size:
             pending.append(packet)
         for vframe in packet.decode():
@@ -96,4 +120,5 @@ def decode_video(
                 packet=carried[-1] if carried else None,
                 packets=carried,
                 keyframe=bool(carried[0].is_keyframe if carried else vframe.key_frame),
+                full_range=is_full_range(vframe),
             )

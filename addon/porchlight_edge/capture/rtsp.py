@@ -9,6 +9,7 @@ import av
 
 from porchlight_edge.capture.base import CaptureError, ThreadedSource
 from porchlight_edge.capture.pyav import decode_video, open_container, stream_info
+from porchlight_edge.capture.timeline import Timeline
 from porchlight_edge.capture.urls import redact_url, validate_url
 
 if TYPE_CHECKING:
@@ -31,6 +32,9 @@ class RtspSource(ThreadedSource):
         self._url = validate_url(url, "rtsp")
         self._transport = cfg.rtsp_transport
         self._timeouts = (cfg.open_timeout, cfg.read_timeout)
+        self.packets_received = 0
+        """Video packets demuxed (written by the worker thread): shows a connected camera
+        whose decoder still waits for its first keyframe."""
 
     @property
     def redacted_url(self) -> str:
@@ -56,19 +60,59 @@ class RtspSource(ThreadedSource):
                 self._url, protocols=RTSP_PROTOCOLS, options=self._options(), timeout=self._timeouts
             )
         except av.FFmpegError as err:
+            # Asked for video only, FFmpeg fails a URL without video with the server's
+            # answer to a session it could not set up ("4XX"): find out what it offers.
+            offered = self._offered_media() if isinstance(err, _MAYBE_NO_VIDEO) else None
+            if offered is not None and "video" not in offered:
+                raise CaptureError(_no_video(self.name, shown, offered)) from None
             raise CaptureError(f"{self.name}: cannot open {shown}: {_describe(err)}") from None
         try:
             if not container.streams.video:
-                raise CaptureError(f"{self.name}: {shown} has no video track")
+                offered = [str(s.type) for s in container.streams]
+                raise CaptureError(_no_video(self.name, shown, offered))
             stream = container.streams.video[0]
             stream.codec_context.thread_type = "SLICE"  # frame threading would add latency
             self.stream_info = stream_info(stream)
-            yield from decode_video(container, stop)
+            yield from decode_video(
+                container, stop, timeline=Timeline(), on_packet=self._count_packet
+            )
         except av.FFmpegError as err:
             raise CaptureError(f"{self.name}: {shown} failed: {_describe(err)}") from None
         finally:
             container.close()
         raise CaptureError(f"{self.name}: {shown} ended the stream")
+
+    def _offered_media(self) -> list[str] | None:
+        """Media types of every track the URL offers, or None when it does not open."""
+        options = self._options()
+        del options["allowed_media_types"]
+        try:
+            container = open_container(
+                self._url, protocols=RTSP_PROTOCOLS, options=options, timeout=self._timeouts
+            )
+        except av.FFmpegError:
+            return None
+        try:
+            return [str(s.type) for s in container.streams]
+        finally:
+            container.close()
+
+    def _count_packet(self) -> None:
+        self.packets_received += 1
+
+
+# Errors FFmpeg gives when the session has nothing it was allowed to set up.
+_MAYBE_NO_VIDEO = (
+    av.error.HTTPOtherClientError,
+    av.error.HTTPBadRequestError,
+    av.error.HTTPServerError,
+    av.error.InvalidDataError,
+)
+
+
+def _no_video(name: str, shown: str, offered: list[str]) -> str:
+    tracks = ", ".join(sorted(set(offered))) or "no media"
+    return f"{name}: {shown} has no video track (it offers: {tracks}); use the camera's video URL"
 
 
 def _describe(err: av.FFmpegError) -> str:

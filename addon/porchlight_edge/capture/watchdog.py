@@ -6,6 +6,12 @@ Status model (`protocol.CameraStatus`):
   the stream broke); the last good frame is kept, marked stale, while we reconnect.
 - `offline`: a connection attempt failed (cannot open, or no first frame in time).
 Reconnects wait a capped exponential backoff (1, 2, 4 ... 30 s), reset by a good frame.
+
+A camera with a long keyframe interval (GOP), joined mid-GOP, delivers packets the
+decoder cannot show until the next keyframe. While a source reports packets arriving
+(`packets_received` growing), the first frame is awaited up to `MAX_KEYFRAME_WAIT`
+instead of `connect_timeout`, with a status reason naming the keyframe interval:
+a retry would only join another GOP in its middle and start over.
 """
 
 from __future__ import annotations
@@ -28,6 +34,10 @@ if TYPE_CHECKING:
     from porchlight_edge.capture.frame import Frame
 
 _LOGGER = logging.getLogger(__name__)
+
+MAX_KEYFRAME_WAIT = 120.0
+"""Seconds to wait for a first keyframe while packets arrive: cameras allow GOPs up to
+about 60 s (some 'smart codec' modes); beyond twice that the stream is broken."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +76,19 @@ class _Stalled(Exception):
 
 async def _next(frames: AsyncIterator[Frame]) -> Frame:
     return await anext(frames)
+
+
+def _keyframe_reason(waited: float) -> str:
+    return (
+        f"connected, waiting for the first keyframe: none in {waited:.0f} s"
+        " (the camera's keyframe interval is longer than that; 1-2 s is usual)"
+    )
+
+
+def _packets(source: CameraSource | None) -> int:
+    """Packets the source has demuxed so far (0 when it does not say)."""
+    count = getattr(source, "packets_received", 0)
+    return count if isinstance(count, int) else 0
 
 
 async def _maybe_await(result: object) -> None:
@@ -206,12 +229,20 @@ class CameraRunner:
                 self.name = source.name
             frames = source.frames()
             timeout = self.connect_timeout
+            opened, packets = self._clock(), 0
             while True:
                 pending = asyncio.create_task(_next(frames))
-                # wait() rather than timeout(): on a stall we report first, cancel later.
-                done, _ = await asyncio.wait({pending}, timeout=timeout)
-                if not done:
-                    raise _Stalled(f"no frame for {timeout:g} s")
+                while True:
+                    # wait() rather than timeout(): on a stall we report first, cancel later.
+                    done, _ = await asyncio.wait({pending}, timeout=timeout)
+                    if done:
+                        break
+                    seen = _packets(source)
+                    waited = self._clock() - opened
+                    if got_frame or seen <= packets or waited >= MAX_KEYFRAME_WAIT:
+                        raise _Stalled(f"no frame for {timeout:g} s")
+                    packets, timeout = seen, self.stall_seconds
+                    await self._publish(CameraStatus.OFFLINE, _keyframe_reason(waited), notify=True)
                 frame, pending = pending.result(), None
                 got_frame, timeout = True, self.stall_seconds
                 await self._accept(frame)
@@ -267,9 +298,16 @@ class CameraRunner:
             _LOGGER.exception("%s: frame handler failed", self.name)
 
     async def _publish(
-        self, status: CameraStatus, reason: str, retry_in: float | None = None
+        self,
+        status: CameraStatus,
+        reason: str,
+        retry_in: float | None = None,
+        *,
+        notify: bool = False,
     ) -> None:
-        changed = status != self.status
+        """Record the status; events and `on_status` only on a change (or with `notify`,
+        a change of reason alone)."""
+        changed = status != self.status or (notify and reason != self.reason)
         self.status, self.reason = status, reason
         if not changed:
             _LOGGER.debug("%s: still %s: %s", self.name, status, reason)

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 
 _LOGGER = logging.getLogger(__name__)
 TIME_BASE = Fraction(1, 90000)
+_RANGE_MPEG, _RANGE_JPEG = 1, 2  # AVColorRange: video (limited) and full range
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,13 +90,15 @@ class FrameEncoder:
         self._thread.join(timeout)
 
     # --- worker thread ---------------------------------------------------------------------
-    def _open(self, width: int, height: int) -> tuple[Any, StreamParams]:
+    def _open(self, width: int, height: int, full_range: bool) -> tuple[Any, StreamParams]:
         s = self.settings
         if s.max_height and height > s.max_height:
             width, height = _even(round(width * s.max_height / height)), _even(s.max_height)
         ctx = av.CodecContext.create("libx264", "w")
         ctx.width, ctx.height = _even(width), _even(height)
         ctx.pix_fmt = "yuv420p"
+        # Full-range sources stay full range: x264 writes the VUI flag, players keep levels.
+        ctx.color_range = _RANGE_JPEG if full_range else _RANGE_MPEG
         ctx.time_base = TIME_BASE
         ctx.thread_count = s.threads
         # Keyframes are forced by time (below); x264's own GOP limit is only a fallback.
@@ -114,7 +117,7 @@ class FrameEncoder:
     def _run(self) -> None:
         ctx: Any = None
         params: StreamParams | None = None
-        size: tuple[int, int] | None = None
+        size: tuple[int, int, bool] | None = None
         origin: float | None = None
         last_pts = -1
         last_key: float | None = None
@@ -123,9 +126,10 @@ class FrameEncoder:
             if frame is None:
                 break
             try:
-                if size != (frame.width, frame.height):
-                    ctx, params = self._open(frame.width, frame.height)
-                    size, origin, last_pts, last_key = (frame.width, frame.height), None, -1, None
+                shape = (frame.width, frame.height, _keeps_full_range(frame))
+                if size != shape:
+                    ctx, params = self._open(*shape)
+                    size, origin, last_pts, last_key = shape, None, -1, None
                 assert params is not None
                 if origin is None:
                     origin = frame.pts
@@ -158,10 +162,20 @@ class FrameEncoder:
 
     @staticmethod
     def _to_video_frame(frame: Frame, width: int, height: int) -> Any:
+        rng = _RANGE_JPEG if _keeps_full_range(frame) else _RANGE_MPEG
         if frame.i420 is not None and frame.width % 2 == 0 and frame.height % 2 == 0:
             vframe = av.VideoFrame.from_ndarray(frame.i420, format="yuv420p")
         else:
             vframe = av.VideoFrame.from_ndarray(frame.to_bgr(), format="bgr24")
+        vframe.color_range = rng
         if vframe.width != width or vframe.height != height or vframe.format.name != "yuv420p":
-            vframe = vframe.reformat(width=width, height=height, format="yuv420p")
+            vframe = vframe.reformat(
+                width=width, height=height, format="yuv420p", dst_color_range=rng
+            )
         return vframe
+
+
+def _keeps_full_range(frame: Frame) -> bool:
+    """True when the frame's own full-range planes go to the encoder (BGR ones do not)."""
+    even = frame.width % 2 == 0 and frame.height % 2 == 0
+    return frame.full_range and frame.i420 is not None and even

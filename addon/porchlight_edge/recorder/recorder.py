@@ -29,6 +29,7 @@ from .events import (
     TriggerEvent,
 )
 from .ids import new_id, validate_camera, validate_event_id
+from .inband import InbandParameterSets
 from .index import ClipRecord, ClipState
 from .packets import EncodedPacket, StreamParams, params_from_stream
 from .snapshot import encode_jpeg, with_comment, write_atomic
@@ -42,6 +43,14 @@ if TYPE_CHECKING:
 
 _LOGGER = logging.getLogger(__name__)
 MAX_PREROLL = 30.0
+
+
+def _size(frame: Frame) -> tuple[int, int]:
+    """(width, height) the decoder reports for the frame's stream, else the frame's own."""
+    ctx = getattr(getattr(frame.packet, "stream", None), "codec_context", None)
+    if ctx is not None and ctx.width and ctx.height:
+        return int(ctx.width), int(ctx.height)
+    return frame.width, frame.height
 
 
 class RecordingError(Exception):
@@ -134,6 +143,7 @@ class Recorder:
         self._stream_ref: Any = None
         self._stream_params: StreamParams | None = None
         self._stream_info: StreamInfo | None = None
+        self._inband = InbandParameterSets()
         self._encoder: FrameEncoder | None = None
         self._clip: _Clip | None = None
         self._snapshots: list[_SnapshotPick] = []
@@ -245,7 +255,7 @@ class Recorder:
             params = None
         if params is None or params.codec not in self.settings.passthrough_codecs:
             return None
-        return params
+        return self._inband.params(params, frame.packets or (frame.packet,), _size(frame))
 
     def _copy_packets(self, frame: Frame, params: StreamParams) -> list[EncodedPacket]:
         out = []
@@ -287,7 +297,7 @@ class Recorder:
                 if self._clip is not None:
                     self._write(batch)
                     batch = []
-                    self._finish("the video stream changed")
+                    self._continue_clip("the video stream changed", pkt.wallclock)
             self._params = pkt.params
             self._last_dts = pkt.dts
             self._buffer.append(pkt)
@@ -432,6 +442,31 @@ class Recorder:
     def _write(self, packets: list[EncodedPacket]) -> None:
         if packets and self._clip is not None:
             self._submit(self._write_packets, self._clip, packets)
+
+    def _continue_clip(self, reason: str, at: float) -> None:
+        """End the clip at a stream change and record the rest into a new segment.
+
+        The segment has its own header (the new stream's); the events stay linked to
+        the first segment, whose index entry is partial with `reason`.
+        """
+        old = self._clip
+        self._finish(reason)
+        if old is None or at > old.end_at:
+            return
+        loop = asyncio.get_running_loop()
+        clip = _Clip(
+            id=new_id(),
+            kind=old.kind,
+            mode=self.mode or old.mode,
+            trigger_at=at,
+            end_at=old.end_at,
+            limit_at=old.limit_at,
+            events=[],
+            done=loop.create_future(),
+        )
+        self._clip = clip
+        self.store.register_active(clip.id)
+        self._submit(self._open_clip, clip, [])
 
     def _finish(self, reason: str | None) -> None:
         clip, self._clip = self._clip, None

@@ -93,6 +93,7 @@ class ClipWriter:
         self._stream: Any = None
         self._base: int | None = None
         self._last_dts: int | None = None
+        self._step = 0
         self._first_wallclock: float | None = None
         self.last_wallclock: float | None = None
         self.packets = 0
@@ -136,6 +137,11 @@ class ClipWriter:
         pkt = av.Packet(packet.data)
         pkt.pts = max(packet.pts - self._base, dts)
         pkt.dts = dts
+        # The last sample's duration is the packet's own: without one, the muxer falls
+        # back on the template's 1 fps and the clip lasts a second longer than its video.
+        if self._last_dts is not None:
+            self._step = dts - self._last_dts
+        pkt.duration = self._step
         pkt.is_keyframe = packet.keyframe
         pkt.time_base = packet.params.time_base
         pkt.stream = self._stream

@@ -1,0 +1,257 @@
+"""A scriptable RTSP camera for tests: RTP over TCP interleaved, in pure Python.
+
+It serves a list of H.264 access units (`Unit`: Annex-B bytes and the RTP timestamp to
+send them with) in real time, one unit per frame interval of wall time, whatever the
+RTP timestamps say. So a test can build cameras that misbehave the way real ones do:
+clocks that jump, an SPS that changes mid-stream, a long GOP joined in its middle
+(`start`), or a URL that has no video track at all (`media="audio"` or
+`"application"`, ONVIF metadata).
+
+Binds 127.0.0.1 only; every client gets its own sender thread; `close()` ends all.
+Only what FFmpeg's RTSP client needs is implemented: OPTIONS, DESCRIBE, SETUP
+(TCP interleaved), PLAY, GET_PARAMETER, TEARDOWN. PLAY without a session is answered
+`454 Session Not Found`, as cameras do.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Callable
+import contextlib
+from dataclasses import dataclass
+from fractions import Fraction
+import socket
+import struct
+import threading
+import time
+
+import av
+import numpy as np
+
+from porchlight_edge.recorder.packets import split_annexb
+
+_MTU_PAYLOAD = 1400
+_SSRC = 0x1234ABCD
+
+
+@dataclass(frozen=True, slots=True)
+class Unit:
+    data: bytes
+    """One access unit, Annex-B (start codes), SPS/PPS in-band before keyframes."""
+    rtp_time: int
+    """90 kHz RTP timestamp (taken modulo 2**32 on the wire)."""
+
+
+def encode_units(
+    frames: int,
+    *,
+    size: tuple[int, int] = (320, 240),
+    fps: int = 15,
+    gop: int = 15,
+    first: int = 0,
+    full_range: bool = False,
+) -> list[Unit]:
+    """`frames` H.264 access units of a moving white block on a grey ramp (libx264).
+
+    Frame i is numbered `first + i` (content and RTP time), so two calls can be chained.
+    """
+    width, height = size
+    ctx = av.CodecContext.create("libx264", "w")
+    ctx.width, ctx.height, ctx.time_base = width, height, Fraction(1, fps)
+    ctx.pix_fmt = "yuvj420p" if full_range else "yuv420p"
+    ctx.options = {
+        "preset": "ultrafast",
+        "tune": "zerolatency",
+        "g": str(gop),
+        "bf": "0",
+        "x264-params": "repeat-headers=1",
+    }
+    out: list[Unit] = []
+    for i in range(frames):
+        n = first + i
+        img = np.full((height, width, 3), 40 + (2 * n) % 150, np.uint8)
+        x = (8 * n) % max(1, width - 32)
+        img[height // 2 - 16 : height // 2 + 16, x : x + 32] = 255
+        vframe = av.VideoFrame.from_ndarray(img, format="bgr24").reformat(format=ctx.pix_fmt)
+        vframe.pts = i
+        out += [Unit(bytes(p), n * 90000 // fps) for p in ctx.encode(vframe)]
+    out += [Unit(bytes(p), (first + len(out)) * 90000 // fps) for p in ctx.encode(None)]
+    return out
+
+
+def parameter_sets(units: list[Unit]) -> tuple[bytes, bytes]:
+    """The first SPS and PPS NAL units (no start codes) found in `units`."""
+    found: dict[int, bytes] = {}
+    for unit in units:
+        for nal in split_annexb(unit.data):
+            found.setdefault(nal[0] & 0x1F, nal)
+        if 7 in found and 8 in found:
+            return found[7], found[8]
+    raise ValueError("no SPS/PPS in the units")
+
+
+def rtp_packets(unit: Unit, seq: int) -> list[bytes]:
+    """RTP packets (RFC 6184: single NAL units and FU-A) of one access unit."""
+    payloads: list[bytes] = []
+    for nal in split_annexb(unit.data):
+        if len(nal) <= _MTU_PAYLOAD:
+            payloads.append(nal)
+            continue
+        indicator, kind = (nal[0] & 0xE0) | 28, nal[0] & 0x1F
+        body = nal[1:]
+        chunks = [body[i : i + _MTU_PAYLOAD] for i in range(0, len(body), _MTU_PAYLOAD)]
+        for k, chunk in enumerate(chunks):
+            flags = (0x80 if k == 0 else 0) | (0x40 if k == len(chunks) - 1 else 0)
+            payloads.append(bytes([indicator, flags | kind]) + chunk)
+    packets = []
+    for k, payload in enumerate(payloads):
+        marker = 0x80 if k == len(payloads) - 1 else 0
+        header = struct.pack(
+            "!BBHII", 0x80, marker | 96, (seq + k) & 0xFFFF, unit.rtp_time % 2**32, _SSRC
+        )
+        packets.append(header + payload)
+    return packets
+
+
+class RtpCamera:
+    """Serves `units` at `fps` to every client, from index `start`; see the module doc."""
+
+    def __init__(
+        self, units: list[Unit], *, fps: float = 15.0, start: int = 0, media: str = "video"
+    ) -> None:
+        self.units, self.fps, self.start, self.media = units, fps, start, media
+        self._sock = socket.socket()
+        self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self._sock.bind(("127.0.0.1", 0))
+        self._sock.listen(4)
+        self._sock.settimeout(0.1)  # so the accept loop sees `close()`
+        self.port = int(self._sock.getsockname()[1])
+        self._closed = threading.Event()
+        self._conns: list[socket.socket] = []
+        self._threads: list[threading.Thread] = []
+        self.sent = 0
+        """Units sent, over all clients."""
+        self._spawn(self._accept)
+
+    def _spawn(self, target: Callable[..., None], *args: object) -> None:
+        thread = threading.Thread(target=target, args=args, daemon=True)
+        self._threads.append(thread)
+        thread.start()
+
+    @property
+    def url(self) -> str:
+        return f"rtsp://127.0.0.1:{self.port}/cam"
+
+    def close(self) -> None:
+        self._closed.set()
+        for conn in self._conns:
+            with contextlib.suppress(OSError):
+                conn.shutdown(socket.SHUT_RDWR)
+        for thread in list(self._threads):
+            thread.join(5)
+        self._sock.close()
+
+    def __enter__(self) -> RtpCamera:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _sdp(self) -> bytes:
+        lines = ["v=0", "o=- 1 1 IN IP4 127.0.0.1", "s=porchlight test", "t=0 0"]
+        if self.media == "video":
+            sps, pps = parameter_sets(self.units)
+            sprop = ",".join(base64.b64encode(x).decode() for x in (sps, pps))
+            lines += [
+                "m=video 0 RTP/AVP 96",
+                "c=IN IP4 0.0.0.0",
+                "a=rtpmap:96 H264/90000",
+                f"a=fmtp:96 packetization-mode=1;sprop-parameter-sets={sprop}",
+                "a=control:trackID=0",
+            ]
+        elif self.media == "audio":  # an audio-only camera URL: G.711 μ-law
+            lines += ["m=audio 0 RTP/AVP 0", "c=IN IP4 0.0.0.0", "a=rtpmap:0 PCMU/8000"]
+            lines += ["a=control:trackID=1"]
+        else:  # an ONVIF metadata-only URL
+            lines += ["m=application 0 RTP/AVP 107", "c=IN IP4 0.0.0.0"]
+            lines += ["a=rtpmap:107 vnd.onvif.metadata/90000", "a=control:trackID=2"]
+        return ("\r\n".join(lines) + "\r\n").encode()
+
+    def _accept(self) -> None:
+        while not self._closed.is_set():
+            try:
+                conn, _ = self._sock.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            conn.settimeout(None)
+            self._conns.append(conn)
+            self._spawn(self._serve, conn)
+
+    def _serve(self, conn: socket.socket) -> None:
+        lock = threading.Lock()
+        reader = conn.makefile("rb")
+        session: str | None = None
+        try:
+            for _ in range(10_000):
+                first = reader.read(1)
+                if not first:
+                    return
+                if first == b"$":  # interleaved RTCP from the client: skip it
+                    _, length = struct.unpack("!BH", reader.read(3))
+                    reader.read(length)
+                    continue
+                request = [first + reader.readline()]
+                while request[-1].strip():
+                    request.append(reader.readline())
+                text = b"".join(request).decode("latin-1")
+                headers = {
+                    k.strip().lower(): v.strip()
+                    for k, _, v in (line.partition(":") for line in text.splitlines()[1:])
+                }
+                if int(headers.get("content-length", "0")):
+                    reader.read(int(headers["content-length"]))
+                method, url = text.split()[:2]
+                extra, body, status = "", b"", "200 OK"
+                if method == "OPTIONS":
+                    extra = "Public: OPTIONS, DESCRIBE, SETUP, PLAY, GET_PARAMETER, TEARDOWN\r\n"
+                elif method == "DESCRIBE":
+                    body = self._sdp()
+                    extra = f"Content-Type: application/sdp\r\nContent-Base: {url}/\r\n"
+                elif method == "SETUP":
+                    session = "5EC7104"
+                    extra = "Transport: RTP/AVP/TCP;unicast;interleaved=0-1\r\n"
+                elif method == "PLAY" and "session" not in headers:
+                    status = "454 Session Not Found"
+                if session is not None and status.startswith("200"):
+                    extra += f"Session: {session};timeout=60\r\n"
+                head = f"RTSP/1.0 {status}\r\nCSeq: {headers.get('cseq', '0')}\r\n{extra}"
+                head += f"Content-Length: {len(body)}\r\n\r\n"
+                with lock:
+                    conn.sendall(head.encode() + body)
+                if method == "PLAY" and status.startswith("200"):
+                    self._spawn(self._send, conn, lock)
+                if method == "TEARDOWN":
+                    return
+        except (OSError, ValueError, struct.error):
+            return
+        finally:
+            conn.close()
+
+    def _send(self, conn: socket.socket, lock: threading.Lock) -> None:
+        t0, seq = time.monotonic(), 0
+        for k, unit in enumerate(self.units[self.start :]):
+            delay = t0 + k / self.fps - time.monotonic()
+            if self._closed.wait(max(0.0, delay)):
+                return
+            packets = rtp_packets(unit, seq)
+            seq += len(packets)
+            data = b"".join(b"$\x00" + struct.pack("!H", len(p)) + p for p in packets)
+            try:
+                with lock:
+                    conn.sendall(data)
+            except OSError:
+                return
+            self.sent += 1
+        # The camera's last unit: leave the connection open until the client goes.
