@@ -47,6 +47,7 @@ class AuditAction(StrEnum):
     PRIVACY_MODE = "privacy_mode"
     PRIVACY_MASKS = "privacy_masks"
     RETENTION_CHANGE = "retention_change"
+    STREAM_CREDENTIAL = "stream_credential"
 
 
 @dataclass(frozen=True, slots=True)

@@ -34,6 +34,7 @@ from porchlight_edge.protocol import (
 )
 from porchlight_edge.recorder.recorder import Recorder, RecorderSettings
 from porchlight_edge.settings import CameraSettings, SettingsStore, updated
+from porchlight_edge.stream.hub import LiveStream
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -78,6 +79,7 @@ class CameraPipeline:
         self.last_ring: float | None = None
         self.last_motion: float | None = None
         self.live = LiveView(live.width, live.quality, live.max_viewers)
+        self.stream = LiveStream(options.name, live.max_viewers)
         self.status = CameraStatus.OFFLINE
         self.status_reason: str | None = "starting"
         self.last_frame: Frame | None = None
@@ -137,6 +139,7 @@ class CameraPipeline:
         await self._stop_capture()
         await self.recorder.stop()
         await self.live.close()
+        self.stream.end_all()
 
     # --- data path -------------------------------------------------------------------------
     def on_frame(self, frame: Frame) -> None:
@@ -146,6 +149,7 @@ class CameraPipeline:
         self.frames += 1
         self._frame_times.append(time.monotonic())
         self.live.update(frame)
+        self.stream.on_frame(frame)
         area = self._detect_area if self._detect_runner is not None else self._detect(frame)
         if self.settings.recording_enabled:
             self.recorder.on_frame(frame, area)
@@ -282,6 +286,7 @@ class CameraPipeline:
             await self._stop_capture()
             self.last_frame = None
             self.live.blank()
+            self.stream.end_all()
             self.on_status(CameraStatus.OFFLINE, PRIVACY_REASON)
         else:
             self._start_capture()

@@ -31,6 +31,7 @@ from porchlight_edge.protocol import (
 from porchlight_edge.recorder.events import RecordingEvent, RecordingEventType
 from porchlight_edge.recorder.storage import ClipStore, StoreSettings
 from porchlight_edge.settings import SettingsStore
+from porchlight_edge.stream.credential import StreamCredential
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
@@ -53,6 +54,7 @@ class Service:
         self.store = ClipStore(
             media, StoreSettings(retention=options.retention), listener=self._on_recording
         )
+        self.stream_credential = StreamCredential(options.data_dir)
         self.audit = AuditLog(options.data_dir / "audit.db", options.audit_retention_days)
         settings = SettingsStore(options.data_dir / "settings.json")
         self.cameras: dict[str, CameraPipeline] = {

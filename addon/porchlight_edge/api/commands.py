@@ -137,7 +137,7 @@ async def _update(camera: CameraPipeline, **changes: Any) -> None:
         ) from err
 
 
-def _audit(ctx: CommandContext, action: AuditAction, **fields: Any) -> None:
+def audit_command(ctx: CommandContext, action: AuditAction, **fields: Any) -> None:
     """Write an audit entry; sqlite3.Error / OSError when the audit log cannot be written."""
     client = ctx.client if CLIENT_RE.fullmatch(ctx.client) else "unknown"
     ctx.service.audit.record(action, client_id=client, address=ctx.peer, **fields)
@@ -175,7 +175,7 @@ async def set_privacy_mode(ctx: CommandContext, args: dict[str, Any]) -> Any:
     if not enabled:
         # Turning the camera back on must leave a trace: no audit entry, no change.
         try:
-            _audit(ctx, AuditAction.PRIVACY_MODE, camera=camera.name, detail=detail)
+            audit_command(ctx, AuditAction.PRIVACY_MODE, camera=camera.name, detail=detail)
         except (sqlite3.Error, OSError) as err:
             raise ProtocolError(
                 ErrorCode.UNAVAILABLE, f"the audit log cannot be written ({err}): nothing changed"
@@ -185,7 +185,7 @@ async def set_privacy_mode(ctx: CommandContext, args: dict[str, Any]) -> Any:
     # Privacy on always works: the lens goes off first, the paperwork may fail after it.
     await _update(camera, privacy_mode=True)
     try:
-        _audit(ctx, AuditAction.PRIVACY_MODE, camera=camera.name, detail=detail)
+        audit_command(ctx, AuditAction.PRIVACY_MODE, camera=camera.name, detail=detail)
     except (sqlite3.Error, OSError) as err:
         _LOGGER.error(
             "%s: privacy mode is on, but the audit log cannot be written: %s", camera.name, err
@@ -258,7 +258,7 @@ async def protect_clip(ctx: CommandContext, args: dict[str, Any]) -> Any:
     store = ctx.service.store
     if not await store.set_protected(clip_id, protected):
         raise ProtocolError(ErrorCode.NOT_FOUND, f"unknown clip {clip_id}")
-    _audit(ctx, AuditAction.CLIP_PROTECT, target=clip_id, detail={"protected": protected})
+    audit_command(ctx, AuditAction.CLIP_PROTECT, target=clip_id, detail={"protected": protected})
     record = store.index.get_clip(clip_id)
     return record.as_dict() if record else None
 
@@ -285,7 +285,7 @@ async def delete_clips(ctx: CommandContext, args: dict[str, Any]) -> Any:
     deleted = []
     for clip_id in await _clips_to_delete(ctx, args):
         if await ctx.service.store.delete_clip(clip_id):
-            _audit(ctx, AuditAction.CLIP_DELETE, target=clip_id)
+            audit_command(ctx, AuditAction.CLIP_DELETE, target=clip_id)
             deleted.append(clip_id)
     return {"deleted": deleted}
 
@@ -301,7 +301,7 @@ async def export_clip_command(ctx: CommandContext, args: dict[str, Any]) -> Any:
         raise ProtocolError(ErrorCode.NOT_FOUND, f"the file of clip {clip_id} is gone") from err
     except (ExportError, OSError) as err:
         raise ProtocolError(ErrorCode.UNAVAILABLE, f"cannot export clip {clip_id}: {err}") from err
-    _audit(ctx, AuditAction.CLIP_EXPORT, target=clip_id, detail={"file": video.name})
+    audit_command(ctx, AuditAction.CLIP_EXPORT, target=clip_id, detail={"file": video.name})
     return {"path": str(video), "manifest": json.loads(manifest.read_text())}
 
 
@@ -316,3 +316,8 @@ async def get_audit_log(ctx: CommandContext, args: dict[str, Any]) -> Any:
     action = args.get("action")
     page = await asyncio.to_thread(ctx.service.audit.query, action=action, **query)
     return {"entries": [e.as_dict() for e in page.items], "next_offset": page.next_offset}
+
+
+# Commands of other features register themselves with `command` above; import them last so
+# the table is complete wherever COMMANDS is used.
+from porchlight_edge.stream import commands as _stream_commands  # noqa: E402, F401

@@ -5,13 +5,13 @@ from __future__ import annotations
 import asyncio
 import re
 import time
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, Protocol
 
 from aiohttp import web
 
 from porchlight_edge.api.auth import error_response
 from porchlight_edge.audit import AuditAction
-from porchlight_edge.live import TooManyViewers, Viewer
+from porchlight_edge.live import TooManyViewers
 from porchlight_edge.protocol import USER_HEADER, CameraStatus, ErrorCode
 from porchlight_edge.recorder.ids import is_clip_id, validate_event_id
 
@@ -85,11 +85,11 @@ async def mjpeg(request: web.Request) -> web.StreamResponse:
         )
         await response.prepare(request)
         try:
-            jpeg = await camera.live.jpeg() or await _next_frame(request, viewer)
+            jpeg = await camera.live.jpeg() or await next_or_gone(request, viewer)
             while jpeg is not None:
                 async with asyncio.timeout(service.connections.limits.stall_timeout):
                     await _write_part(response, jpeg)
-                jpeg = await _next_frame(request, viewer)
+                jpeg = await next_or_gone(request, viewer)
         except TimeoutError:
             # It stopped reading: drop the connection, or aiohttp would wait on it forever.
             if request.transport is not None:
@@ -99,8 +99,15 @@ async def mjpeg(request: web.Request) -> web.StreamResponse:
     return response
 
 
-async def _next_frame(request: web.Request, viewer: Viewer) -> bytes | None:
-    """The next JPEG; None once the stream is over or the viewer has gone away."""
+class Mailbox[T](Protocol):
+    """A live viewer's feed: `next()` is the next item, None once the stream is over."""
+
+    async def next(self) -> T | None: ...
+
+
+async def next_or_gone[T](request: web.Request, viewer: Mailbox[T]) -> T | None:
+    """The viewer's next item (JPEG, packet); None once the stream is over or the viewer
+    has gone away."""
     while True:
         try:
             async with asyncio.timeout(IDLE_CHECK):

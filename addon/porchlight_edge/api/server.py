@@ -13,7 +13,8 @@ from porchlight_edge.api import http
 from porchlight_edge.api.auth import bearer_token, error_response, token_matches
 from porchlight_edge.api.errors import protocol_errors
 from porchlight_edge.api.websocket import websocket_handler
-from porchlight_edge.protocol import WS_PATH, ErrorCode
+from porchlight_edge.protocol import WS_PATH, ErrorCode, live_stream_path
+from porchlight_edge.stream import http as stream_http
 
 if TYPE_CHECKING:
     from porchlight_edge.service import Service
@@ -30,7 +31,9 @@ async def require_token(request: web.Request, handler: _Handler) -> web.StreamRe
     service: Service = request.app["service"]
     service.connections.request_started(request.transport)
     # The websocket authenticates in-band (its first message), like HA's own API.
-    if request.path not in (WS_PATH, HEALTH_PATH):
+    # The live stream authenticates by its own scoped credential (see stream.http).
+    route = request.match_info.route.name
+    if request.path not in (WS_PATH, HEALTH_PATH) and route != stream_http.ROUTE_NAME:
         if not token_matches(service.identity.token, bearer_token(request)):
             return error_response(401, ErrorCode.INVALID_AUTH, "missing or invalid bearer token")
         service.connections.trust(request.transport)
@@ -61,6 +64,9 @@ def create_app(service: Service) -> web.Application:
     app.router.add_get(HEALTH_PATH, _health)
     app.router.add_get("/api/cameras/{camera}/snapshot.jpg", http.snapshot)
     app.router.add_get("/api/cameras/{camera}/stream.mjpeg", http.mjpeg)
+    app.router.add_get(
+        live_stream_path("{camera}"), stream_http.live_stream, name=stream_http.ROUTE_NAME
+    )
     app.router.add_get("/api/clips/{clip_id}.mp4", http.clip)
     app.router.add_get("/api/events/{event_id}/snapshot.jpg", http.event_snapshot)
     return app

@@ -29,28 +29,20 @@ from .events import (
     TriggerEvent,
 )
 from .ids import new_id, validate_camera, validate_event_id
-from .inband import InbandParameterSets
 from .index import ClipRecord, ClipState
-from .packets import EncodedPacket, StreamParams, params_from_stream
 from .snapshot import encode_jpeg, with_comment, write_atomic
+from .tap import PacketTap
 from .writer import ClipWriter, WriteError, replace_durably
 
 if TYPE_CHECKING:
     from porchlight_edge.capture.base import StreamInfo
     from porchlight_edge.capture.frame import Frame
 
+    from .packets import EncodedPacket, StreamParams
     from .storage import ClipStore
 
 _LOGGER = logging.getLogger(__name__)
 MAX_PREROLL = 30.0
-
-
-def _size(frame: Frame) -> tuple[int, int]:
-    """(width, height) the decoder reports for the frame's stream, else the frame's own."""
-    ctx = getattr(getattr(frame.packet, "stream", None), "codec_context", None)
-    if ctx is not None and ctx.width and ctx.height:
-        return int(ctx.width), int(ctx.height)
-    return frame.width, frame.height
 
 
 class RecordingError(Exception):
@@ -140,10 +132,7 @@ class Recorder:
         self._last_dts: int | None = None
         self._last_wallclock: float | None = None
         self._last_mono = 0.0
-        self._stream_ref: Any = None
-        self._stream_params: StreamParams | None = None
-        self._stream_info: StreamInfo | None = None
-        self._inband = InbandParameterSets()
+        self._tap = PacketTap(self.settings.passthrough_codecs)
         self._encoder: FrameEncoder | None = None
         self._clip: _Clip | None = None
         self._snapshots: list[_SnapshotPick] = []
@@ -184,11 +173,12 @@ class Recorder:
     def set_settings(self, settings: RecorderSettings) -> None:
         """New pre-/post-roll etc.; the pre-roll buffer grows or shrinks to match."""
         self.settings = settings
+        self._tap.codecs = settings.passthrough_codecs
         self._buffer.seconds = settings.preroll + settings.encode.keyframe_interval
 
     def set_stream_info(self, info: StreamInfo | None) -> None:
         """Codec parameters of packets that do not say which stream they came from."""
-        self._stream_info = info
+        self._tap.stream_info = info
 
     @property
     def recording(self) -> str | None:
@@ -214,10 +204,10 @@ class Recorder:
         frames, which never carry packets, and non-H.264 sources) are encoded.
         """
         self._last_frame = frame
-        params = self._passthrough_params(frame)
-        if params is not None:
+        packets = self._tap.packets(frame)
+        if packets is not None:
             self._set_mode("passthrough")
-            self._on_packets(self._copy_packets(frame, params))
+            self._on_packets(packets)
         else:
             self._set_mode("encode")
             if self._encoder is None:
@@ -232,46 +222,6 @@ class Recorder:
             )
         if self._snapshots:
             self._consider_snapshot(frame, motion_area)
-
-    def _passthrough_params(self, frame: Frame) -> StreamParams | None:
-        if frame.packet is None:
-            return None
-        stream = getattr(frame.packet, "stream", None)
-        if stream is not None:
-            if stream is not self._stream_ref:
-                self._stream_ref = stream
-                try:
-                    self._stream_params = params_from_stream(stream)
-                except Exception:  # e.g. the demuxer was closed already: no passthrough
-                    self._stream_params = None
-            params = self._stream_params
-        elif self._stream_info is not None and self._stream_info.time_base is not None:
-            info = self._stream_info
-            assert info.time_base is not None
-            params = StreamParams(
-                info.codec, info.width, info.height, info.time_base, info.extradata
-            )
-        else:
-            params = None
-        if params is None or params.codec not in self.settings.passthrough_codecs:
-            return None
-        return self._inband.params(params, frame.packets or (frame.packet,), _size(frame))
-
-    def _copy_packets(self, frame: Frame, params: StreamParams) -> list[EncodedPacket]:
-        out = []
-        for pkt in frame.packets or (frame.packet,):
-            if not pkt.size:
-                continue
-            pts = pkt.pts
-            if pts is None:  # some RTSP cameras: fall back to the frame's clock
-                pts = round(frame.pts / params.time_base)
-            dts = pkt.dts if pkt.dts is not None else pts
-            out.append(
-                EncodedPacket(
-                    bytes(pkt), int(pts), int(dts), bool(pkt.is_keyframe), frame.wallclock, params
-                )
-            )
-        return out
 
     def _set_mode(self, mode: str) -> None:
         if mode == self.mode:

@@ -43,7 +43,7 @@ def is_enospc(err: BaseException) -> bool:
     return getattr(err, "errno", None) == 28 or "No space left" in str(err)
 
 
-def _h264_template() -> Any:
+def h264_template() -> Any:
     """An H.264 stream to copy codec parameters from (PyAV can only set extradata on one).
 
     Built once from a one-frame 16x16 clip in memory; each clip then overrides the
@@ -112,7 +112,7 @@ class ClipWriter:
             out.metadata["title"] = self._metadata.get("camera", "")
             meta = {**self._metadata, "start": first.wallclock}
             out.metadata["comment"] = json.dumps(meta, separators=(",", ":"))
-            stream = out.add_stream_from_template(_h264_template())
+            stream = out.add_stream_from_template(h264_template())
             ctx = stream.codec_context
             ctx.extradata = extradata
             ctx.width, ctx.height = params.width, params.height

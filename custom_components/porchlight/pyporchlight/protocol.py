@@ -56,6 +56,15 @@ def mjpeg_path(camera: str) -> str:
     return f"/api/cameras/{camera}/stream.mjpeg"
 
 
+def live_stream_path(camera: str) -> str:
+    """The live MPEG-TS stream for HA's `stream` integration (auth: `STREAM_CREDENTIAL_PARAM`)."""
+    return f"/api/cameras/{camera}/stream.ts"
+
+
+STREAM_CREDENTIAL_PARAM: Final = "credential"
+"""Query parameter of the live stream URL that carries the scoped stream credential."""
+
+
 def clip_path(clip_id: str) -> str:
     return f"/api/clips/{clip_id}.mp4"
 
@@ -98,6 +107,8 @@ class Command(StrEnum):
     EXPORT_CLIP = "export_clip"
     GET_STORAGE = "get_storage"
     GET_AUDIT_LOG = "get_audit_log"
+    GET_STREAM_URL = "get_stream_url"
+    ROTATE_STREAM_CREDENTIAL = "rotate_stream_credential"
 
 
 class EventType(StrEnum):
@@ -258,6 +269,21 @@ class CameraState(TypedDict):
     preroll_bytes: int
     zones: NotRequired[list[ZoneState]]
     """The configured motion zones in order (absent from add-ons before zone occupancy)."""
+
+
+class StreamFormat(StrEnum):
+    """Container of the live stream served at `live_stream_path`."""
+
+    MPEGTS = "mpegts"
+
+
+class StreamUrl(TypedDict):
+    """Result of `get_stream_url`: where HA's `stream` integration opens a camera's live view."""
+
+    path: str
+    """HTTP path with the stream credential as query parameter; the client adds scheme and host."""
+    format: StreamFormat
+    """Container: `mpegts` (MPEG-TS over HTTP, H.264 video)."""
 
 
 class ServerState(TypedDict):

@@ -1,0 +1,37 @@
+"""Websocket commands of the live stream: its URL, and rotating its credential."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+from porchlight_edge.api.commands import audit_command, camera_arg, command
+from porchlight_edge.audit import AuditAction
+from porchlight_edge.protocol import (
+    STREAM_CREDENTIAL_PARAM,
+    Command,
+    StreamFormat,
+    StreamUrl,
+    live_stream_path,
+)
+
+if TYPE_CHECKING:
+    from porchlight_edge.api.commands import CommandContext
+
+
+@command(Command.GET_STREAM_URL)
+async def get_stream_url(ctx: CommandContext, args: dict[str, Any]) -> StreamUrl:
+    camera = camera_arg(ctx.service, args)
+    credential = quote(ctx.service.stream_credential.for_camera(camera.name), safe="")
+    path = f"{live_stream_path(camera.name)}?{STREAM_CREDENTIAL_PARAM}={credential}"
+    return {"path": path, "format": StreamFormat.MPEGTS}
+
+
+@command(Command.ROTATE_STREAM_CREDENTIAL)
+async def rotate_stream_credential(ctx: CommandContext, args: dict[str, Any]) -> Any:
+    """New secret, and every open stream ends: a leaked URL stops working at once."""
+    ctx.service.stream_credential.rotate()
+    for camera in ctx.service.cameras.values():
+        camera.stream.end_all()
+    audit_command(ctx, AuditAction.STREAM_CREDENTIAL)
+    return {"rotated": True}

@@ -1,0 +1,155 @@
+"""One camera's live stream: compressed packets fanned out to every HA stream viewer.
+
+Without privacy masks a frame carries the camera's own H.264 packets, and those
+are passed through untouched (`PacketTap`, the recorder's passthrough path). A
+masked frame has no packets (the masker drops them: they show what the mask
+hides), so one `FrameEncoder` per camera encodes the masked picture once and
+every viewer gets the same packets, like the MJPEG view's shared JPEG. The
+encoder runs only while somebody watches.
+
+Each viewer starts at a keyframe: the hub keeps the current GOP while viewers
+exist. A viewer's mailbox is bounded; a viewer that falls behind loses packets
+up to the next keyframe, never holding up capture or other viewers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from typing import TYPE_CHECKING
+
+from porchlight_edge.live import TooManyViewers
+from porchlight_edge.recorder.buffer import PrerollBuffer
+from porchlight_edge.recorder.encoder import EncodeSettings, FrameEncoder
+from porchlight_edge.recorder.tap import PacketTap
+
+if TYPE_CHECKING:
+    from porchlight_edge.capture.frame import Frame
+    from porchlight_edge.recorder.packets import EncodedPacket
+
+_LOGGER = logging.getLogger(__name__)
+MAILBOX_PACKETS = 300
+"""Packets a viewer may lag behind (about 10 s at 30 fps) before it skips to a keyframe."""
+GOP_MAX_BYTES = 16 * 1024 * 1024
+"""Memory bound of the kept GOP (a 20 s GOP at 6 Mbit/s)."""
+PASSTHROUGH_CODECS = frozenset({"h264"})
+
+
+class StreamViewer:
+    """One open live stream: packets from its first keyframe on, None at the end."""
+
+    def __init__(self) -> None:
+        self.mailbox: asyncio.Queue[EncodedPacket | None] = asyncio.Queue(MAILBOX_PACKETS)
+        self.started = False
+        self.skipped = 0
+
+    def offer(self, packet: EncodedPacket) -> None:
+        if not self.started:
+            if not packet.keyframe:
+                return
+            self.started = True
+        if self.mailbox.full():
+            # Behind: drop what is queued and wait for the next keyframe.
+            self.skipped += self.mailbox.qsize()
+            while not self.mailbox.empty():
+                self.mailbox.get_nowait()
+            self.started = packet.keyframe
+            if not packet.keyframe:
+                return
+        self.mailbox.put_nowait(packet)
+
+    def end(self) -> None:
+        while self.mailbox.full():
+            self.mailbox.get_nowait()
+        self.mailbox.put_nowait(None)
+
+    async def next(self) -> EncodedPacket | None:
+        """The next packet, None once the stream ended. Safe to cancel (loses nothing)."""
+        return await self.mailbox.get()
+
+
+class LiveStream:
+    def __init__(self, camera: str, max_viewers: int, encode: EncodeSettings | None = None) -> None:
+        self.camera = camera
+        self.max_viewers = max_viewers
+        self.encode_settings = encode or EncodeSettings()
+        self._tap = PacketTap(PASSTHROUGH_CODECS)
+        self._gop = PrerollBuffer(0.0, GOP_MAX_BYTES)  # 0 s: only the newest GOP is kept
+        self._viewers: set[StreamViewer] = set()
+        self._encoder: FrameEncoder | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self.mode: str | None = None
+        """"passthrough" or "encode" while viewers watch, from the last frame."""
+        self.encoders_started = 0
+        """How many shared encoders were started (one per watched masked session)."""
+        self.packets_out = 0
+
+    @property
+    def viewers(self) -> int:
+        return len(self._viewers)
+
+    # --- frames in (event loop) --------------------------------------------------------------
+    def on_frame(self, frame: Frame) -> None:
+        """Every frame after the privacy masks; costs nothing while nobody watches."""
+        if not self._viewers:
+            return
+        packets = self._tap.packets(frame)
+        if packets is not None:
+            self.mode = "passthrough"
+            self._stop_encoder()
+            self._publish(packets)
+            return
+        self.mode = "encode"
+        if self._encoder is None:
+            self._loop = asyncio.get_running_loop()
+            self._encoder = FrameEncoder(
+                self.encode_settings, self._from_encoder, f"stream-{self.camera}"
+            )
+            self.encoders_started += 1
+        self._encoder.submit(frame)
+
+    def _from_encoder(self, packets: list[EncodedPacket]) -> None:
+        # Encoder thread → loop: the one crossing, through call_soon_threadsafe.
+        loop = self._loop
+        if loop is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(self._publish, packets)
+
+    def _publish(self, packets: list[EncodedPacket]) -> None:
+        for packet in packets:
+            self._gop.append(packet)
+            self.packets_out += 1
+            for viewer in self._viewers:
+                viewer.offer(packet)
+
+    def _stop_encoder(self) -> None:
+        encoder, self._encoder = self._encoder, None
+        if encoder is not None:
+            threading.Thread(
+                target=encoder.close, name=f"stream-{self.camera}-close", daemon=True
+            ).start()
+
+    # --- viewers ------------------------------------------------------------------------------
+    def open(self) -> StreamViewer:
+        """A new viewer, primed with the current GOP. Raises `TooManyViewers`."""
+        if len(self._viewers) >= self.max_viewers:
+            raise TooManyViewers(f"at most {self.max_viewers} stream viewers per camera")
+        viewer = StreamViewer()
+        for packet in self._gop.since(float("-inf")):  # -inf: the whole kept GOP
+            viewer.offer(packet)
+        self._viewers.add(viewer)
+        return viewer
+
+    def close_viewer(self, viewer: StreamViewer) -> None:
+        self._viewers.discard(viewer)
+        if not self._viewers:
+            # Nobody watches: no encoder, no kept packets.
+            self._stop_encoder()
+            self._gop.clear()
+            self.mode = None
+
+    def end_all(self) -> None:
+        """End every open stream (privacy mode, credential rotated, shutdown)."""
+        for viewer in list(self._viewers):
+            viewer.end()
+            self.close_viewer(viewer)
