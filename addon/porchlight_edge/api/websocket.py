@@ -28,7 +28,6 @@ from porchlight_edge.protocol import (
     result_error,
     result_ok,
 )
-from porchlight_edge.stream import commands as _stream_commands  # noqa: F401  registers commands
 
 if TYPE_CHECKING:
     from porchlight_edge.service import Service
