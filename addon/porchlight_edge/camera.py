@@ -321,4 +321,5 @@ class CameraPipeline:
             "last_motion": self.last_motion,
             "preroll_bytes": int(self.recorder.stats()["preroll_bytes"]),
             "zones": self.zone_states(),
+            "live_stream": True,
         }

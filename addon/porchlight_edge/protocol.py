@@ -268,6 +268,8 @@ class CameraState(TypedDict):
     last_motion: float | None
     preroll_bytes: int
     zones: NotRequired[list[ZoneState]]
+    live_stream: NotRequired[bool]
+    """The add-on serves this camera's live stream (`get_stream_url`); absent: MJPEG only."""
     """The configured motion zones in order (absent from add-ons before zone occupancy)."""
 
 

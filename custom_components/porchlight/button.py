@@ -1,4 +1,8 @@
-"""Buttons per camera: ring the doorbell (to test automations) and take a snapshot."""
+"""Buttons per camera: ring the doorbell (to test automations) and take a snapshot.
+
+The add-on's own device has one more: rotate the live stream credential (revokes
+every stream URL; HA's open streams switch to new ones).
+"""
 
 from __future__ import annotations
 
@@ -6,8 +10,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, override
 
 from homeassistant.components.button import ButtonEntity, ButtonEntityDescription
+from homeassistant.const import EntityCategory
 
-from .entity import PorchlightEntity, add_camera_entities
+from .entity import PorchlightEntity, PorchlightServerEntity, add_camera_entities
+from .errors import translate_errors
 from .pyporchlight.protocol import Command
 
 if TYPE_CHECKING:
@@ -52,12 +58,23 @@ DESCRIPTIONS = (
 )
 
 
+ROTATE_STREAM_CREDENTIAL = ButtonEntityDescription(
+    key="rotate_stream_credential",
+    translation_key="rotate_stream_credential",
+    entity_category=EntityCategory.CONFIG,
+)
+
+
 async def async_setup_entry(
     hass: HomeAssistant,
     entry: PorchlightConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add the test-ring and snapshot buttons of every camera, now and later."""
+    data = entry.runtime_data
+    # Add-ons without a live stream have no stream credential to rotate.
+    if any(camera.get("live_stream", False) for camera in data.cameras.values()):
+        async_add_entities([RotateStreamCredentialButton(entry, ROTATE_STREAM_CREDENTIAL)])
     add_camera_entities(
         entry,
         async_add_entities,
@@ -77,3 +94,23 @@ class PorchlightButton(PorchlightEntity, ButtonEntity):
         await self.run_command(
             description.command, description.press_fn(self.data.client, self.camera_name)
         )
+
+
+class RotateStreamCredentialButton(PorchlightServerEntity, ButtonEntity):
+    """Revokes the add-on's live stream URLs; cameras fetch new ones."""
+
+    def __init__(self, entry: PorchlightConfigEntry, description: ButtonEntityDescription) -> None:
+        super().__init__(entry, description)
+        self._title = entry.title
+
+    @property
+    @override
+    def available(self) -> bool:
+        return self.data.connected
+
+    @override
+    async def async_press(self) -> None:
+        with translate_errors(
+            self.data, action=Command.ROTATE_STREAM_CREDENTIAL, target=self._title
+        ):
+            await self.data.async_rotate_stream_credential()

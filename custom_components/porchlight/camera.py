@@ -1,6 +1,10 @@
-"""Camera entity: stills from the add-on's snapshot endpoint, live view via its MJPEG.
+"""Camera entity: stills from the add-on's snapshot endpoint, live view via its stream.
 
-On/off is the add-on's privacy mode (off = the lens is off: no capture, no recording).
+`stream_source()` is the add-on's live MPEG-TS stream (with the scoped stream
+credential, never the access token), which HA's `stream` integration serves as HLS
+and go2rtc as WebRTC. MJPEG stays as the fallback, and is all that add-ons without a
+live stream offer. On/off is the add-on's privacy mode (off = the lens is off: no
+capture, no recording, no stream).
 """
 
 from __future__ import annotations
@@ -42,16 +46,24 @@ async def async_setup_entry(
 
 
 class PorchlightCamera(PorchlightEntity, Camera):
-    """The doorbell's picture; no HLS/WebRTC (the add-on serves MJPEG only)."""
+    """The doorbell's picture: HLS/WebRTC from the add-on's live stream, MJPEG as fallback."""
 
     _attr_brand = MANUFACTURER
-    _attr_supported_features = CameraEntityFeature.ON_OFF
 
     def __init__(
         self, entry: PorchlightConfigEntry, camera: str, description: EntityDescription
     ) -> None:
         PorchlightEntity.__init__(self, entry, camera, description)
         Camera.__init__(self)
+
+    @property
+    @override
+    def supported_features(self) -> CameraEntityFeature:
+        # STREAM only when the add-on serves a live stream (older ones: MJPEG only).
+        camera = self.camera_state
+        if camera is not None and camera.get("live_stream", False):
+            return CameraEntityFeature.ON_OFF | CameraEntityFeature.STREAM
+        return CameraEntityFeature.ON_OFF
 
     @property
     @override
@@ -77,9 +89,24 @@ class PorchlightCamera(PorchlightEntity, Camera):
 
     @override
     async def stream_source(self) -> str | None:
-        # The add-on has no masked re-stream yet, and the raw camera URL would bypass the
-        # privacy masks: no stream source at all.
-        return None
+        # Never the camera's own URL: that would bypass the privacy masks and the audit.
+        if not self.is_on or CameraEntityFeature.STREAM not in self.supported_features:
+            return None
+        return await self.run_command(
+            Command.GET_STREAM_URL, self.data.client.get_stream_url(self.camera_name)
+        )
+
+    @override
+    async def async_added_to_hass(self) -> None:
+        await super().async_added_to_hass()
+        self.async_on_remove(
+            self.data.async_add_stream_listener(self.camera_name, self._refresh_stream_source)
+        )
+
+    async def _refresh_stream_source(self) -> None:
+        # The credential rotated: an open HA stream would retry a revoked URL forever.
+        if self.stream is not None and (source := await self.stream_source()) is not None:
+            self.stream.update_source(source)
 
     @override
     async def async_turn_on(self) -> None:

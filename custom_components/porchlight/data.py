@@ -8,7 +8,7 @@ never write their commands' results, which could be older than an event already 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, cast
 
@@ -34,6 +34,7 @@ type PorchlightConfigEntry = ConfigEntry[PorchlightData]
 type UpdateListener = Callable[[], None]
 type EventListener = Callable[[EventMessage], None]
 type CamerasListener = Callable[[set[str]], None]
+type StreamListener = Callable[[], Awaitable[None]]
 
 SERVER = ""
 """Listener key of the add-on itself (storage); never a valid camera name."""
@@ -84,6 +85,7 @@ class PorchlightData:
     _update_listeners: dict[str, list[UpdateListener]] = field(default_factory=dict)
     _event_listeners: dict[str, list[EventListener]] = field(default_factory=dict)
     _cameras_listeners: list[CamerasListener] = field(default_factory=list)
+    _stream_listeners: dict[str, list[StreamListener]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.cameras = {camera["name"]: camera for camera in self.state["cameras"]}
@@ -114,6 +116,22 @@ class PorchlightData:
     def async_add_event_listener(self, camera: str, listener: EventListener) -> CALLBACK_TYPE:
         """Call `listener` with every event of the camera, as it arrives."""
         return _add(self._event_listeners, camera, listener)
+
+    @callback
+    def async_add_stream_listener(self, camera: str, listener: StreamListener) -> CALLBACK_TYPE:
+        """Await `listener` after the stream credential rotated (the camera fetches a new URL)."""
+        return _add(self._stream_listeners, camera, listener)
+
+    async def async_rotate_stream_credential(self) -> None:
+        """Revoke every live stream URL of the add-on, then let the cameras fetch new ones.
+
+        Raises:
+            PorchlightError: from the client; callers translate it (errors.py).
+        """
+        await self.client.rotate_stream_credential()
+        for listeners in list(self._stream_listeners.values()):
+            for listener in list(listeners):
+                await listener()
 
     @callback
     def async_add_cameras_listener(self, listener: CamerasListener) -> CALLBACK_TYPE:

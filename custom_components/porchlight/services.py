@@ -44,12 +44,14 @@ SERVICE_PROTECT_CLIP: Final = "protect_clip"
 SERVICE_UNPROTECT_CLIP: Final = "unprotect_clip"
 SERVICE_EXPORT_CLIP: Final = "export_clip"
 SERVICE_DELETE_CLIPS: Final = "delete_clips"
+SERVICE_ROTATE_STREAM_CREDENTIAL: Final = "rotate_stream_credential"
 
 _TARGET: Final = {
     probatio.Optional(ATTR_CONFIG_ENTRY_ID): cv.string,
     probatio.Optional(ATTR_DEVICE_ID): cv.string,
 }
 SNAPSHOT_SCHEMA: Final = probatio.Schema({**_TARGET, probatio.Required(ATTR_FILENAME): cv.string})
+TARGET_SCHEMA: Final = probatio.Schema(_TARGET)
 RECORD_CLIP_SCHEMA: Final = probatio.Schema(
     {
         **_TARGET,
@@ -259,6 +261,14 @@ async def async_delete_clips(call: ServiceCall) -> ServiceResponse:
     return {"deleted": list[JsonValueType](deleted)}
 
 
+async def async_rotate_stream_credential(call: ServiceCall) -> None:
+    """Revoke the add-on's live stream URLs; open HA streams switch to new ones."""
+    entry, _ = resolve_target(call.hass, call, need_camera=False)
+    await run_action(
+        entry, SERVICE_ROTATE_STREAM_CREDENTIAL, entry.runtime_data.async_rotate_stream_credential()
+    )
+
+
 def _delete_target(call: ServiceCall, camera: str | None) -> dict[str, Any]:
     """Exactly one way of choosing clips: clip ids, event ids, or a time range."""
     data = call.data
@@ -305,4 +315,11 @@ def async_setup_services(hass: HomeAssistant) -> None:
     )
     async_register_admin_service(
         hass, DOMAIN, SERVICE_DELETE_CLIPS, async_delete_clips, DELETE_SCHEMA, optional
+    )
+    async_register_admin_service(
+        hass,
+        DOMAIN,
+        SERVICE_ROTATE_STREAM_CREDENTIAL,
+        async_rotate_stream_credential,
+        TARGET_SCHEMA,
     )

@@ -38,8 +38,10 @@ from custom_components.porchlight.pyporchlight.protocol import (
     ResultMessage,
     ServerState,
     StorageStatus,
+    StreamFormat,
     clip_path,
     event_snapshot_path,
+    live_stream_path,
     mjpeg_path,
     parse_command,
     result_error,
@@ -71,6 +73,7 @@ def make_camera(name: str, title: str) -> CameraState:
         "last_motion": None,
         "preroll_bytes": 0,
         "zones": [{"name": "doorstep", "occupied": False}],
+        "live_stream": True,
     }
 
 
@@ -156,6 +159,8 @@ class FakeAddon:
         self.index: list[dict[str, Any]] = []
         self.clips: dict[str, dict[str, Any]] = {}
         self.audit: list[dict[str, Any]] = []
+        self.stream_secret = 1
+        """Bumped by `rotate_stream_credential`; part of every stream URL."""
         self.clip_ranges: list[str | None] = []
         """The Range header of every clip download, in order."""
         self.files = Path(tempfile.mkdtemp(prefix="porchlight-fake-"))
@@ -550,6 +555,14 @@ class FakeAddon:
                     result = result_ok(
                         message_id, {"entries": self.audit[::-1], "next_offset": None}
                     )
+                case Command.GET_STREAM_URL:
+                    camera = self._camera_arg(args)
+                    path = f"{live_stream_path(camera)}?credential=secret{self.stream_secret}"
+                    result = result_ok(message_id, {"path": path, "format": StreamFormat.MPEGTS})
+                case Command.ROTATE_STREAM_CREDENTIAL:
+                    self.stream_secret += 1
+                    self.audit.append({"action": "stream_credential"})
+                    result = result_ok(message_id, {"rotated": True})
                 case Command.GET_STORAGE:
                     if self.storage is None:
                         raise ProtocolError(ErrorCode.UNKNOWN_COMMAND, "unknown command")

@@ -167,15 +167,6 @@ async def test_camera_actions(hass: HomeAssistant, loaded: FakeAddon) -> None:
     assert current.attributes["motion_detection"] is True
 
 
-async def test_camera_has_no_stream_source(
-    hass: HomeAssistant, loaded: FakeAddon, mock_config_entry: MockConfigEntry
-) -> None:
-    from homeassistant.components.camera import async_get_stream_source
-
-    # Never the raw camera URL: it would bypass the add-on's privacy masks.
-    assert await async_get_stream_source(hass, "camera.front_door") is None
-
-
 async def test_command_for_unknown_camera_is_translated(
     hass: HomeAssistant, loaded: FakeAddon
 ) -> None:

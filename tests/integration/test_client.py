@@ -460,3 +460,19 @@ async def test_silent_connection_is_detected_by_ping(
         await wait_for(lambda: recorder.connection[-1] is True and len(recorder.connection) >= 3)
     finally:
         await client.stop()
+
+
+async def test_audit_log_and_stream_credential_rotation(
+    session: aiohttp.ClientSession, fake_addon: FakeAddon
+) -> None:
+    client = make_client(session, fake_addon)
+    await client.connect()
+    before = await client.get_stream_url("front_door")
+    await client.rotate_stream_credential()
+    after = await client.get_stream_url("front_door")
+    assert before != after
+    assert after.startswith(f"http://127.0.0.1:{fake_addon.port}/api/cameras/front_door/")
+    page = await client.get_audit_log(limit=10, offset=None)
+    assert page == {"entries": [{"action": "stream_credential"}], "next_offset": None}
+    assert fake_addon.commands[-1]["args"] == {"limit": 10}  # None values left out
+    await client.disconnect()

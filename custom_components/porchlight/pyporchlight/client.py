@@ -27,6 +27,7 @@ from .protocol import (
     ServerInfo,
     ServerState,
     StorageStatus,
+    StreamUrl,
 )
 from .reconnect import (
     AuthFailedCallback,
@@ -274,6 +275,21 @@ class PorchlightClient(HttpApi):
     async def export_clip(self, clip_id: str) -> dict[str, Any]:
         """Export a finished clip; returns the add-on's `path` and the `manifest`."""
         return cast(dict[str, Any], await self.command(Command.EXPORT_CLIP, clip_id=clip_id))
+
+    async def get_stream_url(self, camera: str) -> str:
+        """The URL of the camera's live stream (MPEG-TS over HTTP) for HA's `stream`.
+
+        It carries the add-on's scoped stream credential (never the access token).
+
+        Raises:
+            PorchlightCommandError: `unknown_command` from add-ons without a live stream.
+        """
+        result = cast(StreamUrl, await self.command(Command.GET_STREAM_URL, camera=camera))
+        return self.base_url + result["path"]
+
+    async def rotate_stream_credential(self) -> None:
+        """Revoke every live stream URL (open streams end); fetch new ones after this."""
+        await self.command(Command.ROTATE_STREAM_CREDENTIAL)
 
     async def get_audit_log(self, **query: Any) -> dict[str, Any]:
         """One page of the add-on's audit log (`limit`, `offset`), newest first.
