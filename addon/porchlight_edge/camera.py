@@ -139,7 +139,7 @@ class CameraPipeline:
         await self._stop_capture()
         await self.recorder.stop()
         await self.live.close()
-        self.stream.end_all()
+        await self.stream.close()
 
     # --- data path -------------------------------------------------------------------------
     def on_frame(self, frame: Frame) -> None:

@@ -84,6 +84,7 @@ class LiveStream:
         self.encoders_started = 0
         """How many shared encoders were started (one per watched masked session)."""
         self.packets_out = 0
+        self._closing: list[threading.Thread] = []
 
     @property
     def viewers(self) -> int:
@@ -125,9 +126,12 @@ class LiveStream:
     def _stop_encoder(self) -> None:
         encoder, self._encoder = self._encoder, None
         if encoder is not None:
-            threading.Thread(
+            # close() joins the encoder thread: never on the loop.
+            closer = threading.Thread(
                 target=encoder.close, name=f"stream-{self.camera}-close", daemon=True
-            ).start()
+            )
+            closer.start()
+            self._closing = [t for t in self._closing if t.is_alive()] + [closer]
 
     # --- viewers ------------------------------------------------------------------------------
     def open(self) -> StreamViewer:
@@ -153,3 +157,10 @@ class LiveStream:
         for viewer in list(self._viewers):
             viewer.end()
             self.close_viewer(viewer)
+
+    async def close(self) -> None:
+        """End every stream and wait until the encoder thread is gone (shutdown)."""
+        self.end_all()
+        for closer in self._closing:
+            await asyncio.to_thread(closer.join, 10.0)
+        self._closing = []
