@@ -26,6 +26,7 @@ from porchlight_edge.protocol import (
 )
 from porchlight_edge.service import Service
 from porchlight_edge.stream.credential import SECRET_FILE
+from tests.helpers.footage import make_h264
 from tests.helpers.waiting import wait_until
 
 TOKEN = "test-token-0123456789"
@@ -37,22 +38,10 @@ LEFT_HALF = [[0.0, 0.0], [0.5, 0.0], [0.5, 1.0], [0.0, 1.0]]
 def _write_ts(path: Path, frames: int) -> list[bytes]:
     """Annex-B H.264 in MPEG-TS (as an RTSP camera sends it); returns its packets' bytes.
 
-    Every frame differs (moving square, changing grey), so equal bytes mean the same frame.
+    Every frame differs (grain, moving block), so equal bytes mean the same frame.
     `aud=1`: access unit delimiters are already in place, so the TS muxer adds nothing.
     """
-    with av.open(str(path), "w", format="mpegts") as out:
-        stream = out.add_stream("libx264", rate=FPS)
-        stream.width, stream.height, stream.pix_fmt = 320, 240, "yuv420p"
-        stream.options = {"preset": "ultrafast", "g": str(FPS), "bf": "0", "x264-params": "aud=1"}
-        for i in range(frames):
-            img = np.full((240, 320, 3), (20 + 3 * i) % 220, np.uint8)
-            img[100:140, (7 * i) % 280 : (7 * i) % 280 + 40] = 255
-            vframe = av.VideoFrame.from_ndarray(img, format="bgr24")
-            vframe.pts = i
-            for packet in stream.encode(vframe):
-                out.mux(packet)
-        for packet in stream.encode():
-            out.mux(packet)
+    make_h264(path, seconds=frames / FPS, fps=FPS, width=320, height=240, x264_params="aud=1")
     with av.open(str(path)) as src:
         return [bytes(p) for p in src.demux(video=0) if p.size]
 

@@ -34,9 +34,11 @@ def make_h264(
     preset: str = "ultrafast",
     seed: int = 1,
     metadata: dict[str, str] | None = None,
+    x264_params: str | None = None,
 ) -> Path:
-    """Write an MP4 of a noisy textured scene with a block moving across it; `metadata`:
-    container tags (the recorder's writer keeps its clip facts in `comment`)."""
+    """Write an MP4 (or, by suffix, e.g. `.ts`, another container) of a noisy textured
+    scene with a block moving across it; `metadata`: container tags (the recorder's
+    writer keeps its clip facts in `comment`); `x264_params`: extra libx264 options."""
     rng = np.random.default_rng(seed)
     base = cv2.resize(
         rng.integers(30, 220, (max(2, height // 16), max(2, width // 16)), np.uint8),
@@ -58,6 +60,8 @@ def make_h264(
             opts["bufsize"] = str(bitrate)
         else:
             opts["crf"] = "26"
+        if x264_params:
+            opts["x264-params"] = x264_params
         stream.options = opts
         block_w, block_h = max(8, width // 10), max(8, height // 4)
         for i in range(round(seconds * fps)):
