@@ -10,7 +10,12 @@ import av
 import numpy as np
 import pytest
 
-from porchlight_edge.recorder.packets import EncodedPacket, StreamParams
+from porchlight_edge.recorder.packets import (
+    EncodedPacket,
+    StreamParams,
+    annexb_parameter_sets,
+    split_annexb,
+)
 from porchlight_edge.stream.hub import MAILBOX_PACKETS, StreamViewer
 from porchlight_edge.stream.mpegts import StreamChanged, TsMuxer
 
@@ -88,3 +93,24 @@ async def test_a_viewer_that_falls_behind_skips_to_the_next_keyframe() -> None:
     while (packet := await viewer.next()) is not None:
         received.append(packet)
     assert received[-1].pts == gop + total - 1  # nothing after the skip was lost
+
+
+def test_parameter_sets_only_out_of_band_still_decode() -> None:
+    """RTSP cameras that send SPS/PPS only in the SDP: keyframes get them in the TS."""
+    inband = _session(12)
+    extradata = annexb_parameter_sets(inband[0].data)
+    assert extradata is not None
+    params = StreamParams("h264", 64, 48, TB, extradata)
+
+    def without_sets(data: bytes) -> bytes:
+        nals = [n for n in split_annexb(data) if n[0] & 0x1F not in (7, 8)]
+        return b"".join(b"\x00\x00\x00\x01" + n for n in nals)
+
+    packets = [
+        EncodedPacket(without_sets(p.data), p.pts, p.dts, p.keyframe, 0.0, params) for p in inband
+    ]
+    assert all(annexb_parameter_sets(p.data) is None for p in packets)
+    muxer = TsMuxer(params)
+    data = b"".join(muxer.mux(p) for p in packets) + muxer.close()
+    with av.open(io.BytesIO(data), format="mpegts") as ts:
+        assert sum(1 for _ in ts.decode(video=0)) == 12
