@@ -278,3 +278,19 @@ async def test_stream_viewers_are_bounded(
         async with session.get(url) as third:
             assert third.status == 503
             assert (await third.json())["error"]["code"] == ErrorCode.UNAVAILABLE
+
+
+async def test_only_a_valid_credential_makes_the_connection_trusted(
+    demo_masked: Service, session: aiohttp.ClientSession
+) -> None:
+    """A long-lived stream must not count as an idle unauthenticated connection."""
+    url = await _stream_url(session, demo_masked, "front_door")
+    guard = demo_masked.connections
+    await wait_until(lambda: guard.trusted == 0, 10, "the command connection closed")
+    bad = url.replace("credential=", "credential=x")
+    async with aiohttp.ClientSession() as stranger, stranger.get(bad) as resp:
+        assert resp.status == 401
+        assert guard.trusted == 0
+    async with session.get(url) as resp:
+        assert resp.status == 200
+        assert guard.trusted == 1
