@@ -80,6 +80,7 @@ class CameraPipeline:
         self.last_motion: float | None = None
         self.live = LiveView(live.width, live.quality, live.max_viewers)
         self.stream = LiveStream(options.name, live.max_viewers)
+        self.recorder.on_encoded = self.stream.on_encoded
         self.status = CameraStatus.OFFLINE
         self.status_reason: str | None = "starting"
         self.last_frame: Frame | None = None
@@ -149,9 +150,10 @@ class CameraPipeline:
         self.frames += 1
         self._frame_times.append(time.monotonic())
         self.live.update(frame)
-        self.stream.on_frame(frame)
+        recording = self.settings.recording_enabled
+        self.stream.on_frame(frame, recorder_encodes=recording)
         area = self._detect_area if self._detect_runner is not None else self._detect(frame)
-        if self.settings.recording_enabled:
+        if recording:
             self.recorder.on_frame(frame, area)
 
     def on_detect_frame(self, frame: Frame) -> None:

@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 import io
 from pathlib import Path
 import stat
+import threading
 from typing import Any
 
 import aiohttp
@@ -69,17 +70,27 @@ async def session() -> AsyncIterator[aiohttp.ClientSession]:
         yield s
 
 
-@pytest.fixture
-async def demo_masked(tmp_path: Path) -> AsyncIterator[Service]:
-    camera = {
+def _masked_demo(recording: bool = True) -> dict[str, Any]:
+    return {
         "name": "front_door",
         "source": "demo",
         "demo": {"width": 320, "height": 180},
         "privacy_masks": [LEFT_HALF],
+        "recording": {"enabled": recording},
     }
-    svc = await _service(tmp_path, camera, max_viewers=2)
+
+
+@pytest.fixture
+async def demo_masked(tmp_path: Path) -> AsyncIterator[Service]:
+    svc = await _service(tmp_path, _masked_demo(), max_viewers=2)
     yield svc
     await svc.stop()
+
+
+def _encoder_threads() -> list[str]:
+    """Live H.264 encoder threads of the camera: the recorder's and the live stream's."""
+    names = {"encoder-front_door", "stream-front_door"}
+    return [t.name for t in threading.enumerate() if t.name in names and t.is_alive()]
 
 
 def _url(service: Service, path: str) -> str:
@@ -166,27 +177,34 @@ async def test_unmasked_stream_passes_the_cameras_packets_through(
         await service.stop()
 
 
+@pytest.mark.parametrize("recording", [True, False], ids=["recording", "not_recording"])
 async def test_masked_stream_is_encoded_once_for_two_viewers(
-    demo_masked: Service, session: aiohttp.ClientSession
+    tmp_path: Path, session: aiohttp.ClientSession, recording: bool
 ) -> None:
-    url = await _stream_url(session, demo_masked, "front_door")
-    async with session.get(url) as first, session.get(url) as second:
-        assert first.status == second.status == 200
-        one, two = await asyncio.gather(_read_ts(first, FPS), _read_ts(second, FPS))
-        hub = demo_masked.cameras["front_door"].stream
-        assert hub.viewers == 2
-        assert hub.mode == "encode"
-        assert hub.encoders_started == 1, "one shared encoder for every viewer"
-        # The same encoded packets reach both viewers.
-        assert {p for p, _ in _packets(one)} & {p for p, _ in _packets(two)}
-    for data in (one, two):
-        frames = _frames(data)
-        assert len(frames) >= FPS // 2
-        for luma in frames:
-            masked, clear = luma[:, : luma.shape[1] // 2 - 8], luma[:, luma.shape[1] // 2 + 8 :]
-            assert masked.max() <= 24, "the masked half is black (limited-range Y 16)"
-            assert clear.std() > 5, "the unmasked half shows the scene"
-    await wait_until(lambda: hub.viewers == 0, 10, "viewers released")
+    """One encoder for every viewer: the recorder's while it records, else the stream's own."""
+    service = await _service(tmp_path, _masked_demo(recording), max_viewers=2)
+    try:
+        url = await _stream_url(session, service, "front_door")
+        async with session.get(url) as first, session.get(url) as second:
+            assert first.status == second.status == 200
+            one, two = await asyncio.gather(_read_ts(first, FPS), _read_ts(second, FPS))
+            hub = service.cameras["front_door"].stream
+            assert hub.viewers == 2
+            assert hub.mode == "encode"
+            assert len(_encoder_threads()) == 1, _encoder_threads()
+            assert hub.encoders_started == (0 if recording else 1)
+            # The same encoded packets reach both viewers.
+            assert {p for p, _ in _packets(one)} & {p for p, _ in _packets(two)}
+        for data in (one, two):
+            frames = _frames(data)
+            assert len(frames) >= FPS // 2
+            for luma in frames:
+                half = luma.shape[1] // 2
+                assert luma[:, : half - 8].max() <= 24, "the masked half is black (Y 16)"
+                assert luma[:, half + 8 :].std() > 5, "the unmasked half shows the scene"
+        await wait_until(lambda: hub.viewers == 0, 10, "viewers released")
+    finally:
+        await service.stop()
 
 
 async def test_credential_opens_only_the_stream_of_its_camera(

@@ -35,7 +35,7 @@ def _session(frames: int, gop: int = 5, params: StreamParams = ANNEXB) -> list[E
         frame = av.VideoFrame.from_ndarray(np.full((72, 64), 10 + 9 * i, np.uint8), "yuv420p")
         frame.pts, frame.time_base = i * 6000, TB
         out += [
-            EncodedPacket(bytes(p), int(p.pts), int(p.dts), bool(p.is_keyframe), 0.0, params)
+            EncodedPacket(bytes(p), int(p.pts), int(p.dts), bool(p.is_keyframe), i / 15, params)
             for p in ctx.encode(frame)
         ]
     return out
@@ -114,3 +114,25 @@ def test_parameter_sets_only_out_of_band_still_decode() -> None:
     data = b"".join(muxer.mux(p) for p in packets) + muxer.close()
     with av.open(io.BytesIO(data), format="mpegts") as ts:
         assert sum(1 for _ in ts.decode(video=0)) == 12
+
+
+def test_a_forward_clock_jump_of_the_camera_is_not_a_gap() -> None:
+    """A camera whose clock leaps 3600 s ahead mid-stream: the viewer's timeline runs on."""
+    hour = 3600 * 90000
+    packets = [
+        EncodedPacket(
+            p.data,
+            p.pts + (hour if i >= 10 else 0),
+            p.dts + (hour if i >= 10 else 0),
+            p.keyframe,
+            1000.0 + i / 15,
+            p.params,
+        )
+        for i, p in enumerate(_session(20))
+    ]
+    muxer = TsMuxer(ANNEXB)
+    data = b"".join(muxer.mux(p) for p in packets) + muxer.close()
+    dts = [d for d, _ in _demux(data)]
+    assert len(dts) == 20
+    steps = [b - a for a, b in itertools.pairwise(dts)]
+    assert all(0 < step < 90000 for step in steps), steps

@@ -35,6 +35,8 @@ from .tap import PacketTap
 from .writer import ClipWriter, WriteError, replace_durably
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from porchlight_edge.capture.base import StreamInfo
     from porchlight_edge.capture.frame import Frame
 
@@ -146,6 +148,9 @@ class Recorder:
         self._pending: set[asyncio.Future[Any]] = set()
         self.mode: str | None = None
         """"passthrough" or "encode", from the last frame."""
+        self.on_encoded: Callable[[list[EncodedPacket]], None] | None = None
+        """Also called (on the loop) with every batch of the recorder's own encoder, so the
+        live stream shares it instead of encoding the same masked frames again."""
 
     # --- lifecycle -------------------------------------------------------------------------
     def start(self) -> None:
@@ -234,7 +239,12 @@ class Recorder:
     def _from_encoder(self, packets: list[EncodedPacket]) -> None:
         loop = self._loop
         if loop is not None and not loop.is_closed():
-            loop.call_soon_threadsafe(self._on_packets, packets)
+            loop.call_soon_threadsafe(self._encoded, packets)
+
+    def _encoded(self, packets: list[EncodedPacket]) -> None:
+        self._on_packets(packets)
+        if self.on_encoded is not None:
+            self.on_encoded(packets)
 
     def _on_packets(self, packets: list[EncodedPacket]) -> None:
         batch: list[EncodedPacket] = []

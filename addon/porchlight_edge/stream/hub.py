@@ -3,9 +3,10 @@
 Without privacy masks a frame carries the camera's own H.264 packets, and those
 are passed through untouched (`PacketTap`, the recorder's passthrough path). A
 masked frame has no packets (the masker drops them: they show what the mask
-hides), so one `FrameEncoder` per camera encodes the masked picture once and
-every viewer gets the same packets, like the MJPEG view's shared JPEG. The
-encoder runs only while somebody watches.
+hides), so it is encoded once per camera and every viewer gets the same
+packets, like the MJPEG view's shared JPEG: while the recorder encodes those
+frames anyway (recording on), its packets are shared (`on_encoded`); otherwise
+the hub's own `FrameEncoder` runs, only while somebody watches.
 
 Each viewer starts at a keyframe: the hub keeps the current GOP while viewers
 exist. A viewer's mailbox is bounded; a viewer that falls behind loses packets
@@ -82,26 +83,37 @@ class LiveStream:
         self.mode: str | None = None
         """"passthrough" or "encode" while viewers watch, from the last frame."""
         self.encoders_started = 0
-        """How many shared encoders were started (one per watched masked session)."""
+        """How many of the hub's own encoders were started (one per watched masked session
+        while the recorder does not encode)."""
         self.packets_out = 0
         self._closing: list[threading.Thread] = []
+        self._shared = False
 
     @property
     def viewers(self) -> int:
         return len(self._viewers)
 
     # --- frames in (event loop) --------------------------------------------------------------
-    def on_frame(self, frame: Frame) -> None:
-        """Every frame after the privacy masks; costs nothing while nobody watches."""
+    def on_frame(self, frame: Frame, recorder_encodes: bool = False) -> None:
+        """Every frame after the privacy masks; costs nothing while nobody watches.
+
+        `recorder_encodes`: the recorder gets this frame and encodes it if it has no
+        packets; its packets then come through `on_encoded`.
+        """
         if not self._viewers:
             return
         packets = self._tap.packets(frame)
         if packets is not None:
             self.mode = "passthrough"
+            self._shared = False
             self._stop_encoder()
             self._publish(packets)
             return
         self.mode = "encode"
+        self._shared = recorder_encodes
+        if recorder_encodes:
+            self._stop_encoder()
+            return
         if self._encoder is None:
             self._loop = asyncio.get_running_loop()
             self._encoder = FrameEncoder(
@@ -109,6 +121,11 @@ class LiveStream:
             )
             self.encoders_started += 1
         self._encoder.submit(frame)
+
+    def on_encoded(self, packets: list[EncodedPacket]) -> None:
+        """The recorder's encoder output (on the loop); used while it is the source."""
+        if self._shared and self._viewers:
+            self._publish(packets)
 
     def _from_encoder(self, packets: list[EncodedPacket]) -> None:
         # Encoder thread → loop: the one crossing, through call_soon_threadsafe.
@@ -151,6 +168,7 @@ class LiveStream:
             self._stop_encoder()
             self._gop.clear()
             self.mode = None
+            self._shared = False
 
     def end_all(self) -> None:
         """End every open stream (privacy mode, credential rotated, shutdown)."""

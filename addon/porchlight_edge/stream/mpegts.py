@@ -3,7 +3,8 @@
 PyAV's `mpegts` muxer writes into a Python sink; each `mux` returns the bytes
 it produced, ready for the HTTP response. Timestamps are moved onto the viewer's
 own 90 kHz timeline, continuous across source changes (reconnect, encoder
-restart), because a TS reader (HA's `stream`, go2rtc) needs rising DTS. MPEG-TS
+restart) and clock jumps of the camera, because a TS reader (HA's `stream`,
+go2rtc) needs rising DTS without gaps that did not happen. MPEG-TS
 carries H.264 parameter sets in-band, so a size change within Annex-B H.264
 continues in the same stream; a change of codec or bitstream format ends it
 (`StreamChanged`) and the reader reconnects.
@@ -29,6 +30,9 @@ if TYPE_CHECKING:
 TS_TIME_BASE = Fraction(1, 90000)
 _GAP = Fraction(1, 30)
 """Seconds between the last packet before a source change and the first after it."""
+MAX_CLOCK_JUMP = 2.0
+"""Seconds by which the source's clock may run ahead of the wall clock between two
+packets before it counts as a jump (cameras whose RTP clock leaps forward)."""
 
 
 class StreamChanged(Exception):
@@ -69,15 +73,19 @@ class TsMuxer:
         self._origin_in = Fraction(0)
         self._origin_out = Fraction(0)
         self._last_dts_in: int | None = None
+        self._last_wallclock = 0.0
         self._last_dts_out = -1
         self.packets = 0
 
     def _retime(self, packet: EncodedPacket) -> tuple[int, int]:
         tb = packet.params.time_base
+        last = self._last_dts_in
         if (
             self._params is None
+            or last is None
             or packet.params != self._params
-            or (self._last_dts_in is not None and packet.dts < self._last_dts_in)
+            or packet.dts < last
+            or (packet.dts - last) * tb - (packet.wallclock - self._last_wallclock) > MAX_CLOCK_JUMP
         ):
             # A new source timeline: continue ours just after the last packet.
             self._origin_in = packet.dts * tb
@@ -85,7 +93,7 @@ class TsMuxer:
                 Fraction(0) if self._params is None else self._last_dts_out * TS_TIME_BASE + _GAP
             )
             self._params = packet.params
-        self._last_dts_in = packet.dts
+        self._last_dts_in, self._last_wallclock = packet.dts, packet.wallclock
         dts = round((packet.dts * tb - self._origin_in + self._origin_out) / TS_TIME_BASE)
         dts = max(dts, self._last_dts_out + 1)
         pts = dts + max(0, round((packet.pts - packet.dts) * tb / TS_TIME_BASE))
