@@ -26,6 +26,8 @@ EVENT_BUFFER_SIZE: Final = 1024
 """How many past events the server keeps for replay after a reconnect."""
 DEFAULT_PORT: Final = 8765
 
+STREAM_CREDENTIAL_PARAM: Final = "credential"
+"""Query parameter of the live stream URL that carries the scoped stream credential."""
 CAMERA_NAME_RE: Final = re.compile(r"^[a-z0-9_]{1,32}$")
 
 NO_MESSAGE_ID: Final = -1
@@ -59,10 +61,6 @@ def mjpeg_path(camera: str) -> str:
 def live_stream_path(camera: str) -> str:
     """The live MPEG-TS stream for HA's `stream` integration (auth: `STREAM_CREDENTIAL_PARAM`)."""
     return f"/api/cameras/{camera}/stream.ts"
-
-
-STREAM_CREDENTIAL_PARAM: Final = "credential"
-"""Query parameter of the live stream URL that carries the scoped stream credential."""
 
 
 def clip_path(clip_id: str) -> str:
@@ -268,24 +266,21 @@ class CameraState(TypedDict):
     last_motion: float | None
     preroll_bytes: int
     zones: NotRequired[list[ZoneState]]
+    """The configured motion zones in order (absent from add-ons before zone occupancy)."""
     live_stream: NotRequired[bool]
     """The add-on serves this camera's live stream (`get_stream_url`); absent: MJPEG only."""
-    """The configured motion zones in order (absent from add-ons before zone occupancy)."""
 
 
 class StreamFormat(StrEnum):
-    """Container of the live stream served at `live_stream_path`."""
-
     MPEGTS = "mpegts"
 
 
 class StreamUrl(TypedDict):
-    """Result of `get_stream_url`: where HA's `stream` integration opens a camera's live view."""
+    """`get_stream_url`: `path` (HTTP path with the stream credential as query parameter;
+    the client adds scheme and host) and `format` (the container) of a live stream."""
 
     path: str
-    """HTTP path with the stream credential as query parameter; the client adds scheme and host."""
     format: StreamFormat
-    """Container: `mpegts` (MPEG-TS over HTTP, H.264 video)."""
 
 
 class ServerState(TypedDict):

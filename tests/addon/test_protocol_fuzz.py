@@ -225,7 +225,13 @@ def check_result(wire: Wire, reply: dict[str, Any], message_id: int) -> None:
 
 # --- websocket ----------------------------------------------------------------------------------
 
-QUERIES = [Command.LIST_EVENTS, Command.LIST_CLIPS, Command.GET_AUDIT_LOG, Command.GET_STORAGE]
+QUERIES = [
+    Command.LIST_EVENTS,
+    Command.LIST_CLIPS,
+    Command.GET_AUDIT_LOG,
+    Command.GET_STORAGE,
+    Command.GET_STREAM_URL,
+]
 CONTROLS = [
     Command.PING,
     Command.GET_STATE,
@@ -234,6 +240,7 @@ CONTROLS = [
     Command.SET_MOTION_SETTINGS,
     Command.SET_RECORDING_SETTINGS,
     Command.SET_PRIVACY_MODE,
+    Command.ROTATE_STREAM_CREDENTIAL,
 ]
 FOOTAGE = [
     Command.TAKE_SNAPSHOT,

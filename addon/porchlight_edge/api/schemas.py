@@ -204,6 +204,8 @@ SCHEMAS: Final[dict[Command, vol.Schema]] = {
     Command.GET_AUDIT_LOG: vol.Schema(
         {**PAGING, vol.Optional("action"): nullable(one_of(AuditAction))}
     ),
+    Command.GET_STREAM_URL: vol.Schema(CAMERA),
+    Command.ROTATE_STREAM_CREDENTIAL: vol.Schema({}),
 }
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import sqlite3
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
@@ -18,6 +20,8 @@ from porchlight_edge.protocol import (
 if TYPE_CHECKING:
     from porchlight_edge.api.commands import CommandContext
 
+_LOGGER = logging.getLogger(__name__)
+
 
 @command(Command.GET_STREAM_URL)
 async def get_stream_url(ctx: CommandContext, args: dict[str, Any]) -> StreamUrl:
@@ -33,5 +37,9 @@ async def rotate_stream_credential(ctx: CommandContext, args: dict[str, Any]) ->
     ctx.service.stream_credential.rotate()
     for camera in ctx.service.cameras.values():
         camera.stream.end_all()
-    audit_command(ctx, AuditAction.STREAM_CREDENTIAL)
+    # Revoking always works (like privacy on): the paperwork may fail after it.
+    try:
+        audit_command(ctx, AuditAction.STREAM_CREDENTIAL)
+    except (sqlite3.Error, OSError) as err:
+        _LOGGER.error("Stream credential rotated, but the audit log cannot be written: %s", err)
     return {"rotated": True}
