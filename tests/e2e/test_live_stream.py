@@ -23,6 +23,8 @@ from homeassistant.setup import async_setup_component
 import numpy as np
 import pytest
 
+from custom_components.porchlight.const import DOMAIN
+
 from .addon_process import AddonProcess
 from .entries import entry_for, setup_entry, unload_entry
 
@@ -149,4 +151,16 @@ async def test_hls_from_the_real_addon_with_privacy_mask(
     opened = [e for e in page["entries"] if e["target"] == "stream.ts"]
     assert opened
     assert {e["camera"] for e in opened} == {"front_door"}
+
+    # Rotating from HA revokes the old URL, and HA's stream moves to the new one.
+    stream = camera.stream
+    assert stream is not None
+    await hass.services.async_call(DOMAIN, "rotate_stream_credential", {}, blocking=True)
+    assert stream.source != source
+    async with aiohttp.ClientSession() as session:
+        async with session.get(source) as resp:
+            assert resp.status == 401
+        async with session.get(stream.source) as resp:
+            assert resp.status == 200
+            assert resp.content_type == "video/mp2t"
     await unload_entry(hass, entry)
