@@ -25,9 +25,11 @@ from porchlight_edge.protocol import (
     ErrorCode,
     live_stream_path,
 )
+from porchlight_edge.recorder.packets import split_annexb
 from porchlight_edge.service import Service
 from porchlight_edge.stream.credential import SECRET_FILE
 from tests.helpers.footage import make_h264
+from tests.helpers.rtsp_server import RtspServerProcess
 from tests.helpers.waiting import wait_until
 
 TOKEN = "test-token-0123456789"
@@ -312,3 +314,46 @@ async def test_only_a_valid_credential_makes_the_connection_trusted(
     async with session.get(url) as resp:
         assert resp.status == 200
         assert guard.trusted == 1
+
+
+def _slices_avcc(path: Path) -> set[bytes]:
+    """Coded slices (NAL types 1 and 5) of an MP4's length-prefixed H.264 packets."""
+    out: set[bytes] = set()
+    with av.open(str(path)) as src:
+        for packet in src.demux(video=0):
+            data, i = bytes(packet), 0
+            while i + 4 <= len(data):
+                size = int.from_bytes(data[i : i + 4], "big")
+                nal = data[i + 4 : i + 4 + size]
+                if nal and nal[0] & 0x1F in (1, 5):
+                    out.add(nal)
+                i += 4 + size
+    return out
+
+
+async def test_rtsp_camera_slices_pass_through_untouched(
+    tmp_path: Path,
+    session: aiohttp.ClientSession,
+    capture_rtsp_server: RtspServerProcess,
+    capture_rtsp_clip: Path,
+) -> None:
+    """An RTSP camera without masks: every coded slice HA gets is the camera's own."""
+    camera = {"name": "porch", "source": "rtsp", "url": capture_rtsp_server.url()}
+    service = await _service(tmp_path, camera)
+    try:
+        url = await _stream_url(session, service, "porch")
+        async with session.get(url) as resp:
+            assert resp.status == 200
+            data = await _read_ts(resp, 2 * FPS)
+        known = _slices_avcc(capture_rtsp_clip)
+        slices = [
+            nal
+            for packet, _ in _packets(data)
+            for nal in split_annexb(packet)
+            if nal[0] & 0x1F in (1, 5)
+        ]
+        assert len(slices) >= 2 * FPS
+        assert all(nal in known for nal in slices)
+        assert service.cameras["porch"].stream.mode == "passthrough"
+    finally:
+        await service.stop()
