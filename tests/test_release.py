@@ -19,7 +19,7 @@ import porchlight_edge
 from porchlight_edge import __main__ as cli
 from porchlight_edge.button import ButtonConfig
 from porchlight_edge.capture.config import CameraConfig
-from porchlight_edge.config import ADDON_MEDIA_DIR, GB, parse_options
+from porchlight_edge.config import ADDON_MEDIA_DIR, GB, CameraOptions, parse_options
 from porchlight_edge.motion.engine import MotionConfig
 from porchlight_edge.settings import CameraSettings
 
@@ -129,6 +129,7 @@ def code_defaults(tmp_path: Path) -> dict[str, Any]:
         "cameras.recording.enabled": settings.recording_enabled,
         "cameras.recording.pre_roll": settings.pre_roll,
         "cameras.recording.post_roll": settings.post_roll,
+        "cameras.recording.hevc": CameraOptions("x", "x", capture).hevc,
         "cameras.motion.enabled": settings.motion_enabled,
         "cameras.motion.threshold": motion.threshold,
         "cameras.motion.min_area": motion.min_area_pct,

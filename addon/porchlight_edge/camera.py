@@ -32,6 +32,7 @@ from porchlight_edge.protocol import (
     ZoneState,
     redact_secrets,
 )
+from porchlight_edge.recorder.codecs import passthrough_codecs
 from porchlight_edge.recorder.recorder import Recorder, RecorderSettings
 from porchlight_edge.settings import CameraSettings, SettingsStore, updated
 from porchlight_edge.stream.hub import LiveStream
@@ -64,6 +65,7 @@ class CameraPipeline:
         on_button: Callable[[], None],
     ) -> None:
         self.name = options.name
+        self._hevc = options.hevc
         self.title = options.title
         self.bus = bus
         self.config = options.capture
@@ -110,7 +112,11 @@ class CameraPipeline:
         return source
 
     def _recorder_settings(self) -> RecorderSettings:
-        return RecorderSettings(preroll=self.settings.pre_roll, postroll=self.settings.post_roll)
+        return RecorderSettings(
+            preroll=self.settings.pre_roll,
+            postroll=self.settings.post_roll,
+            passthrough_codecs=passthrough_codecs(self._hevc),
+        )
 
     # --- lifecycle -------------------------------------------------------------------------
     def start(self) -> None:

@@ -28,6 +28,7 @@ from porchlight_edge.protocol import (
     PRE_ROLL_RANGE,
     THRESHOLD_RANGE,
 )
+from porchlight_edge.recorder.codecs import HevcRecording
 from porchlight_edge.recorder.retention import RetentionPolicy
 from porchlight_edge.settings import CameraSettings
 
@@ -92,6 +93,8 @@ class CameraOptions:
     """Switches and sliders before the owner changes them over the API."""
     privacy_masks: tuple[Polygon, ...] = ()
     """Blacked out before anything is stored, streamed or sent; motion there is ignored."""
+    hevc: HevcRecording = HevcRecording.PASSTHROUGH
+    """What clips do with an H.265 camera stream (`recording.hevc`)."""
 
 
 @dataclass(slots=True)
@@ -257,12 +260,16 @@ def parse_camera(raw: object, index: int) -> CameraOptions:
         pre_roll=_number(recording, "pre_roll", rwhere, base.pre_roll),
         post_roll=_number(recording, "post_roll", rwhere, base.post_roll),
     )
+    hevc = _take(recording, "hevc", str, rwhere, HevcRecording.PASSTHROUGH)
+    if hevc not in set(HevcRecording):
+        choices = " or ".join(repr(str(m)) for m in HevcRecording)
+        raise ConfigError(f"{rwhere}.hevc: expected {choices}, got {hevc!r}")
     _no_leftovers(recording, rwhere)
     try:
         defaults.check()
     except ValueError as err:
         raise ConfigError(f"{rwhere}: {err}") from err
-    return CameraOptions(name, str(title), capture, motion, defaults, privacy)
+    return CameraOptions(name, str(title), capture, motion, defaults, privacy, HevcRecording(hevc))
 
 
 def parse_options(raw: dict[str, Any], data_dir: Path) -> ServiceOptions:

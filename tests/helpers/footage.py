@@ -35,10 +35,12 @@ def make_h264(
     seed: int = 1,
     metadata: dict[str, str] | None = None,
     x264_params: str | None = None,
+    codec: str = "libx264",
 ) -> Path:
     """Write an MP4 (or, by suffix, e.g. `.ts`, another container) of a noisy textured
     scene with a block moving across it; `metadata`: container tags (the recorder's
-    writer keeps its clip facts in `comment`); `x264_params`: extra libx264 options."""
+    writer keeps its clip facts in `comment`); `x264_params`: extra libx264 options;
+    `codec`: libx264, or libx265 for H.265."""
     rng = np.random.default_rng(seed)
     base = cv2.resize(
         rng.integers(30, 220, (max(2, height // 16), max(2, width // 16)), np.uint8),
@@ -50,7 +52,7 @@ def make_h264(
     chroma = np.full((height // 2, width), 128, np.uint8)
     with av.open(str(path), "w") as out:
         out.metadata.update(metadata or {})
-        stream = out.add_stream("libx264", rate=fps)
+        stream = out.add_stream(codec, rate=fps)
         stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
         stream.gop_size = gop or fps * 2
         opts: dict[str, object] = {"preset": preset, "bf": str(bframes), "sc_threshold": "0"}
@@ -62,6 +64,12 @@ def make_h264(
             opts["crf"] = "26"
         if x264_params:
             opts["x264-params"] = x264_params
+        if codec == "libx265":
+            keyint = stream.gop_size
+            params = f"keyint={keyint}:min-keyint={keyint}:bframes={bframes}:log-level=error"
+            opts = {"preset": preset, "x265-params": params}
+            if not bitrate:
+                opts["crf"] = "28"
         stream.options = opts
         block_w, block_h = max(8, width // 10), max(8, height // 4)
         for i in range(round(seconds * fps)):

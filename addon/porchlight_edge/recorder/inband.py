@@ -1,6 +1,6 @@
-"""In-band H.264 parameter sets: a camera that changes its SPS mid-session starts a new stream.
+"""In-band H.264/H.265 parameter sets: a camera that changes its SPS mid-session starts a new stream.
 
-RTSP cameras announce SPS/PPS in the SDP and repeat them in-band before keyframes.
+RTSP cameras announce SPS/PPS (H.265: VPS/SPS/PPS) in the SDP and repeat them in-band before keyframes.
 When they switch resolution or profile (a settings change, day/night modes on some
 models) only the in-band copy changes: the demuxer's stream still describes the old
 one. Muxing on under the old header gives a clip that holds both sizes under one
@@ -17,7 +17,7 @@ from .packets import StreamParams, annexb_parameter_sets
 
 
 class InbandParameterSets:
-    """Tracks the SPS/PPS of one source's passthrough packets (Annex-B only)."""
+    """Tracks the parameter sets of one source's passthrough packets (Annex-B only)."""
 
     def __init__(self) -> None:
         self._base: StreamParams | None = None
@@ -39,7 +39,7 @@ class InbandParameterSets:
         for pkt in packets:
             if not pkt.is_keyframe or not pkt.size:
                 continue
-            sets = annexb_parameter_sets(bytes(pkt))
+            sets = annexb_parameter_sets(bytes(pkt), base.codec)
             if sets is None or sets == self._current.extradata:
                 continue
             if sets == base.extradata:

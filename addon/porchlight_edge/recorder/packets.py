@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
-# H.264 NAL unit types that carry the decoder configuration.
-_NAL_SPS, _NAL_PPS = 7, 8
+from .codecs import nal_type, parameter_set_types
+
 _START = b"\x00\x00\x00\x01"
 PACKET_OVERHEAD = 120
 """Approximate bytes of Python object overhead per buffered packet (for accounting)."""
@@ -27,7 +27,7 @@ class StreamParams:
     height: int
     time_base: Fraction
     extradata: bytes | None
-    """avcC (MP4 sources) or Annex-B parameter sets; None when they are in-band only."""
+    """avcC/hvcC (MP4 sources) or Annex-B parameter sets; None when they are in-band only."""
 
     @property
     def annexb(self) -> bool:
@@ -87,13 +87,18 @@ def split_annexb(data: bytes) -> list[bytes]:
     return [nal for nal in out if nal]
 
 
-def annexb_parameter_sets(keyframe: bytes) -> bytes | None:
-    """SPS and PPS of an Annex-B keyframe as Annex-B extradata, or None if absent."""
+def annexb_parameter_sets(keyframe: bytes, codec: str = "h264") -> bytes | None:
+    """Parameter sets of an Annex-B keyframe as Annex-B extradata, or None if any is absent.
+
+    H.264: SPS and PPS; HEVC (`codec="hevc"`): VPS, SPS and PPS. The first of each kind
+    counts (cameras send one set per keyframe).
+    """
+    wanted = parameter_set_types(codec)
     found: dict[int, bytes] = {}
     for nal in split_annexb(keyframe[:4096] if len(keyframe) > 4096 else keyframe):
-        kind = nal[0] & 0x1F
-        if kind in (_NAL_SPS, _NAL_PPS) and kind not in found:
+        kind = nal_type(codec, nal)
+        if kind in wanted and kind not in found:
             found[kind] = nal
-    if _NAL_SPS not in found or _NAL_PPS not in found:
+    if any(kind not in found for kind in wanted):
         return None
-    return _START + found[_NAL_SPS] + _START + found[_NAL_PPS]
+    return b"".join(_START + found[kind] for kind in wanted)

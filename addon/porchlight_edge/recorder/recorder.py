@@ -19,6 +19,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from .buffer import PrerollBuffer
+from .codecs import HevcRecording, passthrough_codecs
 from .encoder import EncodeSettings, FrameEncoder
 from .events import (
     ClipFailedData,
@@ -64,7 +65,8 @@ class RecorderSettings:
     stall_seconds: float = 3.0
     """Finish a clip this long after its end when the camera stops sending frames."""
     encode: EncodeSettings = field(default_factory=EncodeSettings)
-    passthrough_codecs: frozenset[str] = frozenset({"h264"})
+    passthrough_codecs: frozenset[str] = passthrough_codecs(HevcRecording.PASSTHROUGH)
+    """Codecs whose packets clips keep (others are re-encoded to H.264)."""
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.preroll <= MAX_PREROLL:
@@ -205,8 +207,9 @@ class Recorder:
     def on_frame(self, frame: Frame, motion_area: float | None = None) -> None:
         """Every frame, on the loop. `motion_area`: motion inside the zones (0 = none).
 
-        Frames that carry H.264 packets are recorded by passthrough; others (masked
-        frames, which never carry packets, and non-H.264 sources) are encoded.
+        Frames that carry packets of a passthrough codec (H.264, H.265) are recorded by
+        passthrough; others (masked frames, which never carry packets, and other
+        sources) are encoded to H.264.
         """
         self._last_frame = frame
         packets = self._tap.packets(frame)

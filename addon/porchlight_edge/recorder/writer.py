@@ -1,4 +1,4 @@
-"""Mux compressed H.264 packets into a fragmented MP4, crash-safely.
+"""Mux compressed H.264/H.265 packets into a fragmented MP4, crash-safely.
 
 The file is written as `<id>.mp4.part` with `frag_keyframe+empty_moov`: the
 header is complete up front and every GOP becomes a self-contained fragment, so a
@@ -9,6 +9,7 @@ process killed mid-clip leaves a file that decodes up to its last whole fragment
 from __future__ import annotations
 
 import contextlib
+from fractions import Fraction
 import io
 import json
 import os
@@ -18,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 import av
 import numpy as np
 
+from .codecs import SAMPLE_ENTRY, VideoCodec
 from .packets import annexb_parameter_sets
 
 if TYPE_CHECKING:
@@ -28,7 +30,7 @@ if TYPE_CHECKING:
 MOVFLAGS = "frag_keyframe+empty_moov+default_base_moof"
 PART_SUFFIX = ".mp4.part"
 _template_lock = threading.Lock()
-_template: list[Any] = []  # the one template stream, built on first use
+_templates: dict[VideoCodec, Any] = {}  # one template stream per codec, built on first use
 
 
 class WriteError(Exception):
@@ -43,27 +45,49 @@ def is_enospc(err: BaseException) -> bool:
     return getattr(err, "errno", None) == 28 or "No space left" in str(err)
 
 
-def h264_template() -> Any:
-    """An H.264 stream to copy codec parameters from (PyAV can only set extradata on one).
+def _template(codec: VideoCodec) -> Any:
+    """A stream of `codec` to copy codec parameters from (PyAV can only set extradata on one).
 
-    Built once from a one-frame 16x16 clip in memory; each clip then overrides the
-    size, time base and extradata with the camera's own.
+    Built once from a one-frame clip encoded in memory (libx264, libx265); each clip
+    then overrides the size, time base and extradata with the camera's own.
     """
     with _template_lock:
-        if not _template:
-            buf = io.BytesIO()
-            out = av.open(buf, "w", format="mp4")
-            stream = out.add_stream("libx264", rate=1)
-            stream.width = stream.height = 16
-            stream.pix_fmt = "yuv420p"
-            frame = av.VideoFrame.from_ndarray(np.zeros((24, 16), np.uint8), format="yuv420p")
-            frame.pts = 0
-            for packet in [*stream.encode(frame), *stream.encode()]:
-                out.mux(packet)
-            out.close()
-            buf.seek(0)
-            _template.append(av.open(buf, "r").streams.video[0])
-        return _template[0]
+        if codec not in _templates:
+            _templates[codec] = _build_template(codec)
+        return _templates[codec]
+
+
+def h264_template() -> Any:
+    """The H.264 template stream (see `_template`)."""
+    return _template(VideoCodec.H264)
+
+
+def _build_template(codec: VideoCodec) -> Any:
+    if codec is VideoCodec.H264:
+        buf = io.BytesIO()
+        out = av.open(buf, "w", format="mp4")
+        stream = out.add_stream("libx264", rate=1)
+        stream.width = stream.height = 16
+        stream.pix_fmt = "yuv420p"
+        frame = av.VideoFrame.from_ndarray(np.zeros((24, 16), np.uint8), format="yuv420p")
+        frame.pts = 0
+        for packet in [*stream.encode(frame), *stream.encode()]:
+            out.mux(packet)
+        out.close()
+        buf.seek(0)
+        return av.open(buf, "r").streams.video[0]
+    # H.265 from a raw elementary stream: libx265 in an MP4 this small fails to mux, and
+    # the raw demuxer's stream has the codec parameters without container baggage.
+    # 64x64: x265's smallest coding tree is 64 pixels.
+    ctx = av.CodecContext.create("libx265", "w")
+    ctx.width = ctx.height = 64
+    ctx.pix_fmt = "yuv420p"
+    ctx.time_base = Fraction(1, 1)
+    ctx.options = {"x265-params": "log-level=error"}
+    picture = av.VideoFrame.from_ndarray(np.zeros((96, 64), np.uint8), format="yuv420p")
+    picture.pts = 0
+    raw = b"".join(bytes(p) for p in [*ctx.encode(picture), *ctx.encode()])
+    return av.open(io.BytesIO(raw), "r", format="hevc").streams.video[0]
 
 
 def fsync_path(path: Path) -> None:
@@ -101,9 +125,11 @@ class ClipWriter:
 
     def _open(self, first: EncodedPacket) -> None:
         params = self.params = first.params
-        extradata = params.extradata or annexb_parameter_sets(first.data)
+        codec = VideoCodec(params.codec)
+        extradata = params.extradata or annexb_parameter_sets(first.data, codec)
         if not extradata:
-            raise WriteError("no H.264 parameter sets (SPS/PPS) in the first keyframe")
+            names = "VPS/SPS/PPS" if codec is VideoCodec.HEVC else "SPS/PPS"
+            raise WriteError(f"no {codec} parameter sets ({names}) in the first keyframe")
         try:
             # A raw (unbuffered) Python file: FFmpeg's own file protocol swallows ENOSPC,
             # PyAV's Python I/O raises it as OSError at the write that failed.
@@ -112,7 +138,9 @@ class ClipWriter:
             out.metadata["title"] = self._metadata.get("camera", "")
             meta = {**self._metadata, "start": first.wallclock}
             out.metadata["comment"] = json.dumps(meta, separators=(",", ":"))
-            stream = out.add_stream_from_template(h264_template())
+            stream = out.add_stream_from_template(_template(codec))
+            # hvc1, not FFmpeg's default hev1: Safari plays only hvc1 (sets in hvcC).
+            stream.codec_tag = SAMPLE_ENTRY[codec]
             ctx = stream.codec_context
             ctx.extradata = extradata
             ctx.width, ctx.height = params.width, params.height
