@@ -8,6 +8,7 @@ import pytest
 from porchlight_edge.capture.frame import Frame
 from porchlight_edge.config import ConfigError, load_options_file, parse_options
 from porchlight_edge.privacy import PrivacyMasker
+from porchlight_edge.recorder.codecs import HevcRecording
 
 
 def test_defaults_give_one_demo_camera(tmp_path: Path) -> None:
@@ -121,6 +122,13 @@ def test_privacy_masks_also_hide_motion(tmp_path: Path) -> None:
     assert len(camera.motion.masks) == 2
     assert camera.motion.masks[-1] == camera.privacy_masks[0]
     assert (camera.defaults.pre_roll, camera.defaults.post_roll) == (8.0, 20.0)
+    assert camera.hevc is HevcRecording.PASSTHROUGH  # the default
+
+
+@pytest.mark.parametrize("mode", list(HevcRecording))
+def test_hevc_option_is_parsed(tmp_path: Path, mode: HevcRecording) -> None:
+    raw = {"cameras": [{"name": "a", "source": "demo", "recording": {"hevc": str(mode)}}]}
+    assert parse_options(raw, tmp_path).cameras[0].hevc is mode
 
 
 @pytest.mark.parametrize(
@@ -129,6 +137,8 @@ def test_privacy_masks_also_hide_motion(tmp_path: Path) -> None:
         ({"pre_roll": 31}, "pre_roll"),
         ({"post_roll": 0}, "post_roll"),
         ({"length": 3}, r"unknown option\(s\) length"),
+        ({"hevc": "h264"}, r"recording.hevc: expected 'passthrough' or 'convert'"),
+        ({"hevc": True}, r"recording.hevc: expected str"),
     ],
 )
 def test_bad_recording_options(tmp_path: Path, recording: dict[str, object], message: str) -> None:

@@ -1,6 +1,6 @@
 """A scriptable RTSP camera for tests: RTP over TCP interleaved, in pure Python.
 
-It serves a list of H.264 access units (`Unit`: Annex-B bytes and the RTP timestamp to
+It serves a list of H.264 or H.265 access units (`Unit`: Annex-B bytes and the RTP timestamp to
 send them with) in real time, one unit per frame interval of wall time, whatever the
 RTP timestamps say. So a test can build cameras that misbehave the way real ones do:
 clocks that jump, an SPS that changes mid-stream, a long GOP joined in its middle
@@ -28,6 +28,7 @@ import time
 import av
 import numpy as np
 
+from porchlight_edge.recorder.codecs import VideoCodec, nal_type, parameter_set_types
 from porchlight_edge.recorder.packets import split_annexb
 
 _MTU_PAYLOAD = 1400
@@ -50,13 +51,16 @@ def encode_units(
     gop: int = 15,
     first: int = 0,
     full_range: bool = False,
+    codec: VideoCodec = VideoCodec.H264,
 ) -> list[Unit]:
-    """`frames` H.264 access units of a moving white block on a grey ramp (libx264).
+    """`frames` access units of a moving white block on a grey ramp (libx264, or libx265
+    for `codec=VideoCodec.HEVC`), parameter sets repeated before every keyframe.
 
     Frame i is numbered `first + i` (content and RTP time), so two calls can be chained.
     """
     width, height = size
-    ctx = av.CodecContext.create("libx264", "w")
+    hevc = codec is VideoCodec.HEVC
+    ctx = av.CodecContext.create("libx265" if hevc else "libx264", "w")
     ctx.width, ctx.height, ctx.time_base = width, height, Fraction(1, fps)
     ctx.pix_fmt = "yuvj420p" if full_range else "yuv420p"
     ctx.options = {
@@ -66,6 +70,13 @@ def encode_units(
         "bf": "0",
         "x264-params": "repeat-headers=1",
     }
+    if hevc:
+        ctx.options = {
+            "preset": "ultrafast",
+            "tune": "zerolatency",
+            "x265-params": f"keyint={gop}:min-keyint={gop}:bframes=0:repeat-headers=1:"
+            "log-level=error",
+        }
     out: list[Unit] = []
     for i in range(frames):
         n = first + i
@@ -79,30 +90,42 @@ def encode_units(
     return out
 
 
-def parameter_sets(units: list[Unit]) -> tuple[bytes, bytes]:
-    """The first SPS and PPS NAL units (no start codes) found in `units`."""
+def parameter_sets(units: list[Unit], codec: VideoCodec = VideoCodec.H264) -> list[bytes]:
+    """The first parameter sets (H.264: SPS, PPS; H.265: VPS, SPS, PPS; no start codes)."""
+    wanted = parameter_set_types(codec)
     found: dict[int, bytes] = {}
     for unit in units:
         for nal in split_annexb(unit.data):
-            found.setdefault(nal[0] & 0x1F, nal)
-        if 7 in found and 8 in found:
-            return found[7], found[8]
-    raise ValueError("no SPS/PPS in the units")
+            found.setdefault(nal_type(codec, nal), nal)
+        if all(kind in found for kind in wanted):
+            return [found[kind] for kind in wanted]
+    raise ValueError("no parameter sets in the units")
 
 
-def rtp_packets(unit: Unit, seq: int) -> list[bytes]:
-    """RTP packets (RFC 6184: single NAL units and FU-A) of one access unit."""
-    payloads: list[bytes] = []
-    for nal in split_annexb(unit.data):
-        if len(nal) <= _MTU_PAYLOAD:
-            payloads.append(nal)
-            continue
-        indicator, kind = (nal[0] & 0xE0) | 28, nal[0] & 0x1F
-        body = nal[1:]
-        chunks = [body[i : i + _MTU_PAYLOAD] for i in range(0, len(body), _MTU_PAYLOAD)]
-        for k, chunk in enumerate(chunks):
-            flags = (0x80 if k == 0 else 0) | (0x40 if k == len(chunks) - 1 else 0)
-            payloads.append(bytes([indicator, flags | kind]) + chunk)
+def _fragments(nal: bytes, codec: VideoCodec) -> list[bytes]:
+    """One NAL unit as RTP payloads: itself, or fragmentation units (H.264 FU-A, RFC 6184
+    5.8; H.265 FU, RFC 7798 4.4.3: a 2-byte payload header of type 49, then S/E/type)."""
+    if len(nal) <= _MTU_PAYLOAD:
+        return [nal]
+    if codec is VideoCodec.HEVC:
+        header, kind, body = (
+            bytes([(nal[0] & 0x81) | (49 << 1), nal[1]]),
+            nal_type(codec, nal),
+            nal[2:],
+        )
+    else:
+        header, kind, body = bytes([(nal[0] & 0xE0) | 28]), nal[0] & 0x1F, nal[1:]
+    chunks = [body[i : i + _MTU_PAYLOAD] for i in range(0, len(body), _MTU_PAYLOAD)]
+    out = []
+    for k, chunk in enumerate(chunks):
+        flags = (0x80 if k == 0 else 0) | (0x40 if k == len(chunks) - 1 else 0)
+        out.append(header + bytes([flags | kind]) + chunk)
+    return out
+
+
+def rtp_packets(unit: Unit, seq: int, codec: VideoCodec = VideoCodec.H264) -> list[bytes]:
+    """RTP packets (single NAL units and fragmentation units) of one access unit."""
+    payloads = [frag for nal in split_annexb(unit.data) for frag in _fragments(nal, codec)]
     packets = []
     for k, payload in enumerate(payloads):
         marker = 0x80 if k == len(payloads) - 1 else 0
@@ -114,12 +137,24 @@ def rtp_packets(unit: Unit, seq: int) -> list[bytes]:
 
 
 class RtpCamera:
-    """Serves `units` at `fps` to every client, from index `start`; see the module doc."""
+    """Serves `units` at `fps` to every client, from index `start`; see the module doc.
+
+    `codec`: what `units` hold. `sprop`: announce the parameter sets in the SDP (False: a
+    camera whose sets are only in-band, so the client has no extradata).
+    """
 
     def __init__(
-        self, units: list[Unit], *, fps: float = 15.0, start: int = 0, media: str = "video"
+        self,
+        units: list[Unit],
+        *,
+        fps: float = 15.0,
+        start: int = 0,
+        media: str = "video",
+        codec: VideoCodec = VideoCodec.H264,
+        sprop: bool = True,
     ) -> None:
         self.units, self.fps, self.start, self.media = units, fps, start, media
+        self.codec, self.sprop = codec, sprop
         self._sock = socket.socket()
         self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self._sock.bind(("127.0.0.1", 0))
@@ -160,15 +195,21 @@ class RtpCamera:
     def _sdp(self) -> bytes:
         lines = ["v=0", "o=- 1 1 IN IP4 127.0.0.1", "s=porchlight test", "t=0 0"]
         if self.media == "video":
-            sps, pps = parameter_sets(self.units)
-            sprop = ",".join(base64.b64encode(x).decode() for x in (sps, pps))
-            lines += [
-                "m=video 0 RTP/AVP 96",
-                "c=IN IP4 0.0.0.0",
-                "a=rtpmap:96 H264/90000",
-                f"a=fmtp:96 packetization-mode=1;sprop-parameter-sets={sprop}",
-                "a=control:trackID=0",
-            ]
+            sets = [base64.b64encode(x).decode() for x in parameter_sets(self.units, self.codec)]
+            if self.codec is VideoCodec.HEVC:
+                fmtp = ";".join(
+                    f"sprop-{n}={v}" for n, v in zip(("vps", "sps", "pps"), sets, strict=True)
+                )
+                rtpmap = "H265/90000"
+            else:
+                fmtp = "packetization-mode=1;sprop-parameter-sets=" + ",".join(sets)
+                rtpmap = "H264/90000"
+            lines += ["m=video 0 RTP/AVP 96", "c=IN IP4 0.0.0.0", f"a=rtpmap:96 {rtpmap}"]
+            if not self.sprop:
+                fmtp = "" if self.codec is VideoCodec.HEVC else "packetization-mode=1"
+            if fmtp:
+                lines.append(f"a=fmtp:96 {fmtp}")
+            lines.append("a=control:trackID=0")
         elif self.media == "audio":  # an audio-only camera URL: G.711 μ-law
             lines += ["m=audio 0 RTP/AVP 0", "c=IN IP4 0.0.0.0", "a=rtpmap:0 PCMU/8000"]
             lines += ["a=control:trackID=1"]
@@ -245,7 +286,7 @@ class RtpCamera:
             delay = t0 + k / self.fps - time.monotonic()
             if self._closed.wait(max(0.0, delay)):
                 return
-            packets = rtp_packets(unit, seq)
+            packets = rtp_packets(unit, seq, self.codec)
             seq += len(packets)
             data = b"".join(b"$\x00" + struct.pack("!H", len(p)) + p for p in packets)
             try:

@@ -52,3 +52,7 @@ def nal_type(codec: str, nal: bytes) -> int:
 def parameter_set_types(codec: str) -> tuple[int, ...]:
     """NAL unit types a decoder needs before the first picture of `codec`, in order."""
     return _HEVC_SETS if codec == VideoCodec.HEVC else _H264_SETS
+
+
+PASSTHROUGH_DEFAULT: Final = passthrough_codecs(HevcRecording.PASSTHROUGH)
+"""The codecs passed through under the default options."""

@@ -1,6 +1,7 @@
-"""In-band H.264/H.265 parameter sets: a camera that changes its SPS mid-session starts a new stream.
+"""In-band parameter sets: a camera that changes its SPS mid-session starts a new stream.
 
-RTSP cameras announce SPS/PPS (H.265: VPS/SPS/PPS) in the SDP and repeat them in-band before keyframes.
+RTSP cameras announce SPS/PPS (H.265: VPS/SPS/PPS) in the SDP and repeat them in-band
+before keyframes.
 When they switch resolution or profile (a settings change, day/night modes on some
 models) only the in-band copy changes: the demuxer's stream still describes the old
 one. Muxing on under the old header gives a clip that holds both sizes under one

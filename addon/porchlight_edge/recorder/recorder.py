@@ -19,7 +19,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from .buffer import PrerollBuffer
-from .codecs import HevcRecording, passthrough_codecs
+from .codecs import PASSTHROUGH_DEFAULT
 from .encoder import EncodeSettings, FrameEncoder
 from .events import (
     ClipFailedData,
@@ -65,7 +65,7 @@ class RecorderSettings:
     stall_seconds: float = 3.0
     """Finish a clip this long after its end when the camera stops sending frames."""
     encode: EncodeSettings = field(default_factory=EncodeSettings)
-    passthrough_codecs: frozenset[str] = passthrough_codecs(HevcRecording.PASSTHROUGH)
+    passthrough_codecs: frozenset[str] = PASSTHROUGH_DEFAULT
     """Codecs whose packets clips keep (others are re-encoded to H.264)."""
 
     def __post_init__(self) -> None:
