@@ -1,11 +1,13 @@
-"""Recording cost for one 1080p 15 fps H.264 camera: passthrough vs re-encode, pre-roll, latency.
+"""Recording cost for one 1080p 15 fps H.264 camera: passthrough vs re-encode, pre-roll, latency;
+and for an H.265 camera: passthrough (`recording.hevc: passthrough`) vs conversion to H.264.
 
 CPU is measured as process CPU seconds (`time.process_time`, all threads) per second
 of video, with frames fed as fast as possible, recording continuously (motion all the
 time), minus a baseline pass that does the same feeding/decoding without a recorder.
 So `*_cpu_percent` is the recorder's own share of one core at camera rate.
 The test video is made here with libx264 (noisy textured scene + moving block,
-~3 Mbit/s constant bitrate, 2 s GOP, no B-frames, like an IP camera's main stream).
+~3 Mbit/s constant bitrate, 2 s GOP, no B-frames, like an IP camera's main stream), and
+the same scene with libx265 at ~2 Mbit/s for the H.265 figures (skipped without libx265).
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from porchlight_edge.recorder.storage import ClipStore, StoreSettings
 from tests.helpers.footage import make_h264
 
 FPS = 15
+HAS_X265 = "libx265" in av.codecs_available
 W, H = 1920, 1080
 MB = 1024 * 1024
 
@@ -47,7 +50,7 @@ class Source:
         with av.open(str(path)) as c:
             s = c.streams.video[0]
             self.info = StreamInfo(
-                "h264",
+                str(s.codec_context.name),
                 W,
                 H,
                 float(FPS),
@@ -190,6 +193,27 @@ async def ring_latency(src: Source, root: Path, trials: int) -> list[float]:
     return out
 
 
+async def hevc_costs(root: Path, seconds: float, loops: int) -> tuple[float, float]:
+    """(passthrough, convert-to-H.264) % of one core for a 1080p 15 fps H.265 camera."""
+    video = make_h264(
+        root / "cam_hevc.mp4",
+        seconds=seconds,
+        fps=FPS,
+        width=W,
+        height=H,
+        gop=2 * FPS,
+        bitrate=2_000_000,
+        preset="ultrafast",
+        codec="libx265",
+    )
+    src = Source(video)
+    assert src.info.codec == "hevc"
+    base, used = await passthrough_cpu(src, root / "hpt", loops)
+    pt_pct = max(0.0, used - base) / (src.seconds * loops) * 100
+    vid_s, dec, enc, _ = await reencode_cpu(video, root / "hre", masked=False)
+    return pt_pct, max(0.0, enc - dec) / vid_s * 100
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=float, default=10.0, help="length of the test video")
@@ -227,6 +251,8 @@ async def main() -> None:
         peak5, _ = await preroll_memory(src, root / "pm5", 5.0)
         lat = await ring_latency(src, root / "lat", 5)
 
+        hevc = await hevc_costs(root, args.seconds, args.loops) if HAS_X265 else None
+
     rows = [
         (
             "passthrough (remux, recording all the time)",
@@ -252,6 +278,17 @@ async def main() -> None:
             "trials: " + ", ".join(f"{x:.0f}" for x in lat),
         ),
     ]
+    if hevc is not None:
+        h_pt, h_conv = hevc
+        rows += [
+            ("H.265 passthrough (hvc1 remux)", f"{h_pt:.2f} % of one core", ""),
+            (
+                "H.265 converted to H.264 (recording.hevc: convert)",
+                f"{h_conv:.1f} % of one core",
+                "decode subtracted (motion decodes anyway)",
+            ),
+            ("ratio H.265 convert / passthrough", f"{h_conv / max(h_pt, 1e-3):.0f}x", ""),
+        ]
     width = max(len(r[0]) for r in rows)
     print("\nCPU = process CPU s per s of video, fed as fast as possible, baseline subtracted")
     for name, value, note in rows:
@@ -260,6 +297,11 @@ async def main() -> None:
         f"RESULT passthrough_cpu_percent={pt_pct:.2f} reencode_cpu_percent={re_pct:.1f} "
         f"masked_reencode_cpu_percent={rm_pct:.1f} preroll_mb_30s_1080p={peak30:.1f} "
         f"ring_to_clip_file_ms={statistics.median(lat):.1f} video_kbps={kbps:.0f}"
+        + (
+            f" hevc_passthrough_cpu_percent={hevc[0]:.2f} hevc_convert_cpu_percent={hevc[1]:.1f}"
+            if hevc is not None
+            else ""
+        )
     )
 
 

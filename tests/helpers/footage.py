@@ -8,7 +8,7 @@ packets exactly like the capture sources do.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import av
 import cv2
@@ -52,7 +52,7 @@ def make_h264(
     chroma = np.full((height // 2, width), 128, np.uint8)
     with av.open(str(path), "w") as out:
         out.metadata.update(metadata or {})
-        stream = out.add_stream(codec, rate=fps)
+        stream = cast("av.VideoStream", out.add_stream(codec, rate=fps))
         stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
         stream.gop_size = gop or fps * 2
         opts: dict[str, object] = {"preset": preset, "bf": str(bframes), "sc_threshold": "0"}
