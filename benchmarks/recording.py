@@ -104,6 +104,7 @@ async def passthrough_cpu(src: Source, root: Path, loops: int) -> tuple[float, f
         rec.on_frame(frame, 1.0)  # motion all along: one continuous clip
         if i % 15 == 0:
             await asyncio.sleep(0)
+    assert rec.mode == "passthrough", f"{src.info.codec} was not passed through"
     await rec.stop()
     used = time.process_time() - t
     await store.close()
@@ -193,19 +194,24 @@ async def ring_latency(src: Source, root: Path, trials: int) -> list[float]:
     return out
 
 
-async def hevc_costs(root: Path, seconds: float, loops: int) -> tuple[float, float]:
-    """(passthrough, convert-to-H.264) % of one core for a 1080p 15 fps H.265 camera."""
-    video = make_h264(
-        root / "cam_hevc.mp4",
+def camera_video(path: Path, seconds: float, bitrate: int, preset: str, codec: str) -> Path:
+    """A 1080p 15 fps main stream with a 2 s GOP at `bitrate` bit/s, made with `codec`."""
+    return make_h264(
+        path,
         seconds=seconds,
         fps=FPS,
         width=W,
         height=H,
         gop=2 * FPS,
-        bitrate=2_000_000,
-        preset="ultrafast",
-        codec="libx265",
+        bitrate=bitrate,
+        preset=preset,
+        codec=codec,
     )
+
+
+async def hevc_costs(root: Path, seconds: float, loops: int) -> tuple[float, float]:
+    """(passthrough, convert-to-H.264) % of one core for a 1080p 15 fps H.265 camera."""
+    video = camera_video(root / "cam_hevc.mp4", seconds, 2_000_000, "ultrafast", "libx265")
     src = Source(video)
     assert src.info.codec == "hevc"
     base, used = await passthrough_cpu(src, root / "hpt", loops)
@@ -222,16 +228,7 @@ async def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-rec-") as tmp:
         root = Path(tmp)
         t = time.perf_counter()
-        video = make_h264(
-            root / "cam.mp4",
-            seconds=args.seconds,
-            fps=FPS,
-            width=W,
-            height=H,
-            gop=2 * FPS,
-            bitrate=3_000_000,
-            preset="veryfast",
-        )
+        video = camera_video(root / "cam.mp4", args.seconds, 3_000_000, "veryfast", "libx264")
         made = time.perf_counter() - t
         src = Source(video)
         kbps = sum(len(p[0]) for p in src.packets) * 8 / src.seconds / 1000

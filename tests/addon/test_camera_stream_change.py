@@ -11,6 +11,7 @@ import av
 import pytest
 
 from porchlight_edge.privacy import PrivacyMasker
+from porchlight_edge.recorder.codecs import VideoCodec
 from porchlight_edge.recorder.recorder import Recorder, RecorderSettings
 from porchlight_edge.recorder.storage import ClipStore
 from tests.helpers.camera_session import camera_config, first_frames
@@ -21,10 +22,14 @@ SMALL, LARGE = (320, 240), (480, 360)
 CHANGE_AT = 45  # frame index of the first picture with the new SPS
 
 
+def changing_units(codec: VideoCodec) -> list[Unit]:
+    before = encode_units(CHANGE_AT, size=SMALL, fps=FPS, gop=FPS, codec=codec)
+    return before + encode_units(45, size=LARGE, fps=FPS, gop=FPS, first=CHANGE_AT, codec=codec)
+
+
 @pytest.fixture(scope="module")
 def units() -> list[Unit]:
-    before = encode_units(CHANGE_AT, size=SMALL, fps=FPS, gop=FPS)
-    return before + encode_units(45, size=LARGE, fps=FPS, gop=FPS, first=CHANGE_AT)
+    return changing_units(VideoCodec.H264)
 
 
 def sizes_in(path: Path) -> tuple[tuple[int, int], set[tuple[int, int]], int]:
@@ -36,15 +41,23 @@ def sizes_in(path: Path) -> tuple[tuple[int, int], set[tuple[int, int]], int]:
     return header, set(decoded), len(decoded)
 
 
-@pytest.mark.parametrize("masked", [False, True], ids=["passthrough", "masked"])
+@pytest.mark.parametrize(
+    ("masked", "codec"),
+    [(False, VideoCodec.H264), (True, VideoCodec.H264), (False, VideoCodec.HEVC)],
+    ids=["passthrough", "masked", "hevc-passthrough"],
+)
 async def test_recording_continues_across_an_sps_change(
-    units: list[Unit], clip_store: ClipStore, masked: bool
+    units: list[Unit], clip_store: ClipStore, masked: bool, codec: VideoCodec
 ) -> None:
+    if codec is VideoCodec.HEVC:
+        if "libx265" not in av.codecs_available:
+            pytest.skip("this PyAV has no libx265 to make H.265 footage")
+        units = changing_units(codec)
     masker = PrivacyMasker([[(0.0, 0.0), (0.3, 0.0), (0.3, 0.3), (0.0, 0.3)]] if masked else [])
     rec = Recorder("front", clip_store, RecorderSettings(preroll=0.0, postroll=1.0))
     rec.start()
     first_clip = None
-    with RtpCamera(units, fps=FPS) as camera:
+    with RtpCamera(units, fps=FPS, codec=codec) as camera:
         frames = first_frames(camera_config("rtsp", url=camera.url), len(units))
         async with contextlib.aclosing(frames):
             async for frame in frames:

@@ -151,6 +151,33 @@ async def test_hevc_file_is_passed_through_as_hvc1(clip_store: ClipStore, hevc_m
     assert max(int(p.max()) for p in pictures) >= 200  # the bright block: real pictures
 
 
+async def test_hevc_from_the_file_source_is_decoded_and_passed_through(
+    clip_store: ClipStore, hevc_mp4: Path
+) -> None:
+    """The add-on's own file source (`source: file`) decodes H.265 for motion and hands its
+    packets on: the clip is the camera's H.265, as hvc1."""
+    rec = Recorder("front", clip_store, RecorderSettings(preroll=1.0, postroll=2.0))
+    rec.start()
+    ring: Ring | None = None
+    frames = first_frames(camera_config("file", path=str(hevc_mp4), realtime=False), 8 * FPS)
+    brightest = 0
+    async with contextlib.aclosing(frames):
+        async for frame in frames:
+            brightest = max(brightest, int(frame.luma(SIZE[1]).max()))
+            ring = ring or Ring(frame.wallclock)  # the file source stamps arrival time
+            ring.feed(rec, frame)
+    await rec.stop()
+    assert brightest >= 200
+    clip = one_clip(clip_store)
+    path = clip_store.clip_path(clip.id)
+    assert clip.mode == "passthrough"
+    assert (sample_entry(path), clip_packets(path)[0]) == ("hvc1", "hevc")
+    _, samples = clip_packets(path)
+    _, source = clip_packets(hevc_mp4)
+    assert samples == source[: len(samples)]  # from the first keyframe on, byte for byte
+    assert len(decoded_frames(path)) == len(samples) >= FPS
+
+
 async def test_hevc_convert_option_records_h264(clip_store: ClipStore, hevc_mp4: Path) -> None:
     frames = play(hevc_mp4, wallclock0=W0)
     settings = RecorderSettings(
