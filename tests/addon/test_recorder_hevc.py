@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 
 from porchlight_edge.capture.frame import Frame
+from porchlight_edge.config import parse_options
 from porchlight_edge.privacy import PrivacyMasker
 from porchlight_edge.recorder.codecs import (
     HevcRecording,
@@ -30,9 +31,11 @@ from porchlight_edge.recorder.index import ClipRecord
 from porchlight_edge.recorder.packets import split_annexb
 from porchlight_edge.recorder.recorder import Recorder, RecorderSettings
 from porchlight_edge.recorder.storage import ClipStore
+from porchlight_edge.service import Service
 from tests.helpers.camera_session import camera_config, first_frames
 from tests.helpers.footage import make_h264, play
 from tests.helpers.rtp_camera import RtpCamera, Unit, encode_units
+from tests.helpers.waiting import wait_until
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -247,3 +250,51 @@ async def test_hevc_over_rtsp_is_decoded_and_passed_through(
         for u in hevc_units
     }
     assert all(tuple(length_prefixed_nals(s)) in sent for s in samples)
+
+
+@pytest.mark.parametrize(
+    ("option", "expected"),
+    [
+        ({}, ("hvc1", "hevc", "passthrough")),
+        ({"hevc": "passthrough"}, ("hvc1", "hevc", "passthrough")),
+        ({"hevc": "convert"}, ("avc1", "h264", "encode")),
+    ],
+    ids=["default", "passthrough", "convert"],
+)
+async def test_the_recording_hevc_option_in_the_running_addon(
+    tmp_path: Path, hevc_mp4: Path, option: dict[str, str], expected: tuple[str, str, str]
+) -> None:
+    """`recording.hevc` as the owner writes it, through the real service and its H.265 camera."""
+    raw = {
+        "host": "127.0.0.1",
+        "port": 0,
+        "token": "hevc-test-token-0123",
+        "zeroconf": False,
+        "cameras": [
+            {
+                "name": "porch",
+                "source": "file",
+                "path": str(hevc_mp4),
+                "realtime": True,  # 8 s, played once: no loop splits the clip
+                "motion": {"enabled": False},  # the moving block would extend the clip
+                "recording": {"pre_roll": 2, **option},
+            }
+        ],
+    }
+    service = Service(parse_options(raw, tmp_path / "data"))
+    await service.start()
+    try:
+        recorder = service.cameras["porch"].recorder
+        camera = service.cameras["porch"]
+        # 2.5 s in: the pre-roll holds a keyframe (2 s GOP), the clip ends before the file.
+        await wait_until(
+            lambda: camera.last_frame is not None and camera.last_frame.pts >= 2.5,
+            15,
+            "2.5 s from the file camera",
+        )
+        clip = await asyncio.wait_for(recorder.record_manual(1.5), 15)
+        path = recorder.store.clip_path(clip.id)
+        assert (sample_entry(path), clip_packets(path)[0], clip.mode) == expected
+        assert len(decoded_frames(path)) >= FPS
+    finally:
+        await service.stop()
