@@ -590,7 +590,7 @@ def maximal_options(schema: dict[str, Any]) -> dict[str, Any]:
                 "read_timeout": 5,
                 "stall_seconds": 8,
                 "privacy_masks": ["0,0 0.3,0 0.3,0.25"],
-                "recording": {"enabled": True, "pre_roll": 3, "post_roll": 20},
+                "recording": {"enabled": True, "pre_roll": 3, "post_roll": 20, "hevc": "convert"},
                 "motion": {
                     "enabled": True,
                     "threshold": 25,
