@@ -30,6 +30,7 @@ from porchlight_edge.recorder.encoder import EncodeSettings
 from porchlight_edge.recorder.index import ClipRecord
 from porchlight_edge.recorder.packets import split_annexb
 from porchlight_edge.recorder.recorder import Recorder, RecorderSettings
+from porchlight_edge.recorder.recover import salvage
 from porchlight_edge.recorder.storage import ClipStore
 from porchlight_edge.service import Service
 from tests.helpers.camera_session import camera_config, first_frames
@@ -298,3 +299,22 @@ async def test_the_recording_hevc_option_in_the_running_addon(
         assert len(decoded_frames(path)) >= FPS
     finally:
         await service.stop()
+
+
+async def test_a_salvaged_hevc_clip_stays_hvc1(
+    clip_store: ClipStore, hevc_mp4: Path, tmp_path: Path
+) -> None:
+    """A clip cut short (power loss) is salvaged by remuxing: the copy keeps `hvc1`."""
+    _, clip = await record(
+        clip_store, play(hevc_mp4, wallclock0=W0), RecorderSettings(preroll=1.0), W0 + 3.0
+    )
+    data = clip_store.clip_path(clip.id).read_bytes()
+    part = tmp_path / "cut.mp4.part"
+    part.write_bytes(data[: len(data) * 2 // 3])  # the last fragment torn
+    facts = salvage(part, tmp_path / "cut.mp4")
+    assert facts is not None
+    assert facts.frames >= FPS
+    assert (sample_entry(tmp_path / "cut.mp4"), clip_packets(tmp_path / "cut.mp4")[0]) == (
+        "hvc1",
+        "hevc",
+    )

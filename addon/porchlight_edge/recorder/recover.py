@@ -7,6 +7,7 @@ the index lists plays from start to end.
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 import json
 import logging
@@ -16,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import av
 
+from .codecs import SAMPLE_ENTRY, VideoCodec
 from .writer import MOVFLAGS, WriteError, is_enospc
 
 if TYPE_CHECKING:
@@ -161,6 +163,9 @@ def salvage(src: Path, dst: Path) -> ClipFacts | None:
                     out.metadata["title"] = str(meta.get("camera", ""))
                     out.metadata["comment"] = inp.metadata.get("comment", "")
                     outs = out.add_stream_from_template(ins)
+                    # The template's tag is not kept: without this, hvc1 comes back as hev1.
+                    with contextlib.suppress(ValueError):
+                        outs.codec_tag = SAMPLE_ENTRY[VideoCodec(decoder.name)]
                     try:
                         for packet in inp.demux(ins):
                             if not packet.size or packet.is_corrupt or packet.pts is None:
