@@ -247,7 +247,8 @@ async def test_hevc_over_rtsp_is_decoded_and_passed_through(
 ) -> None:
     """RFC 7798 RTP from a camera; without sprop-vps/sps/pps the demuxer has no extradata,
     so the clip's hvcC comes from the first keyframe's in-band parameter sets."""
-    rec = Recorder("front", clip_store, RecorderSettings(preroll=0.0, postroll=1.5))
+    # Pre-roll back to the stream's first keyframe: the clip does not wait for the next GOP.
+    rec = Recorder("front", clip_store, RecorderSettings(preroll=1.0, postroll=1.5))
     rec.start()
     frames: list[Frame] = []
     ring: Ring | None = None
