@@ -13,9 +13,11 @@ prove the token within milliseconds. Trusted connections count only against
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from dataclasses import dataclass, replace
 import logging
 import resource
+import socket
 from typing import Any
 
 from aiohttp import web
@@ -50,7 +52,7 @@ class ConnectionLimits:
     session (a half-open connection otherwise lingers for TCP's minutes)."""
     stall_timeout: float = 10.0
     """Seconds a client may take nothing of what is sent to it (an MJPEG part, websocket
-    results) before it counts as gone."""
+    results, a clip download) before it counts as gone."""
     outbox_bytes: int = 4 * 1024 * 1024
     """Bytes of results and events one websocket client may have waiting; past it the
     client is dropped (it reconnects and replays). A replay of the whole event buffer
@@ -227,6 +229,22 @@ def _peer(transport: asyncio.BaseTransport) -> str:
     return str(peername or "?")
 
 
+def _drop_when_stalled(transport: asyncio.Transport, seconds: float) -> None:
+    """Have the kernel abort the connection when what is sent stays unacknowledged, or the
+    client's window stays shut, for `seconds` (TCP_USER_TIMEOUT, Linux).
+
+    Every response gets this, whoever writes it: a clip or snapshot download (sent with
+    sendfile, out of reach of any timeout in our code), an MJPEG part, pipelined answers,
+    websocket frames. A client that stops reading then frees its connection and open file
+    instead of holding them until the add-on stops."""
+    option = getattr(socket, "TCP_USER_TIMEOUT", None)
+    sock = transport.get_extra_info("socket")
+    if option is None or sock is None or sock.family not in (socket.AF_INET, socket.AF_INET6):
+        return
+    with contextlib.suppress(OSError):
+        sock.setsockopt(socket.IPPROTO_TCP, option, max(1, round(seconds * 1000)))
+
+
 class GuardedRequestHandler(SafeRequestHandler):
     """aiohttp's request handler, admitted and released by the guard."""
 
@@ -244,6 +262,7 @@ class GuardedRequestHandler(SafeRequestHandler):
             transport.abort()
             return
         self._admitted = transport
+        _drop_when_stalled(transport, self._guard.limits.stall_timeout)
         super().connection_made(transport)
 
     def connection_lost(self, exc: BaseException | None) -> None:
