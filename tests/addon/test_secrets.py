@@ -33,6 +33,20 @@ LEAKY = [
     "rtsp://192.168.1.9:554/user=admin&password=s3cr3t&channel=1&stream=0.sdp",
     "rtsp://cam.lan/live?rtsp_pass=p4ss&PASS=p4ss&Pwd=hunter2",
     "Server returned 401 Unauthorized for 'rtsp://admin:Sunny/Day42@cam.lan/live' (retrying)",
+    # Parameter names that only contain a secret word, or are its one-letter form.
+    "http://cam.lan/videostream.cgi?loginuse=admin&loginpas=p4ss",
+    "http://cam.lan/snapshot.cgi?user=admin&psw=p4ss&passwort=s3cr3t",
+    "http://cam.lan/cgi-bin/snapshot.cgi?u=admin&p=p4ss",
+    # Quotes in a password, bare and inside a quoted error message.
+    'rtsp://admin:p4ss"s3cr3t@cam.lan/live',
+    "Error opening 'rtsp://admin:it's-p4ss@cam.lan/live': refused",
+]
+
+REFUSED = [
+    "rtsp://admin:Sunny Day42@cam.lan/live",
+    "rtsp://admin:hunter2\tDay42@cam.lan/live",
+    "rtsp://admin:s3cr3t|p4ss@cam.lan/live",
+    "rtsp://admin:Sunny\x7fDay42@cam.lan/live",
 ]
 
 
@@ -57,6 +71,14 @@ def test_an_ambiguous_password_is_refused_with_the_percent_encoding_hint() -> No
     assert "Day42" not in str(err.value)
     # Percent-encoded, the same password is fine.
     assert validate_url("rtsp://admin:Sunny%2FDay42@cam.lan/live", "rtsp")
+
+
+@pytest.mark.parametrize("url", REFUSED)
+def test_a_refused_url_is_shown_without_its_password(url: str) -> None:
+    with pytest.raises(ValueError, match=r"whitespace|control|not allowed") as err:
+        validate_url(url, "rtsp")
+    for secret in SECRETS:
+        assert secret not in str(err.value), err.value
 
 
 def test_the_log_filter_redacts_messages_tracebacks_and_the_token() -> None:
@@ -149,9 +171,12 @@ async def test_credentials_never_reach_log_status_or_events(leaky_addon: AddonPr
     assert leaky_addon.token not in log
 
 
-def test_a_start_up_error_never_prints_the_password(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "url",
+    ["rtsp://admin:Sunny/Day42@cam.lan/live?pwd=hunter2", "rtsp://admin:Sunny Day42@cam.lan/"],
+)
+def test_a_start_up_error_never_prints_the_password(tmp_path: Path, url: str) -> None:
     config = tmp_path / "options.json"
-    url = "rtsp://admin:Sunny/Day42@cam.lan/live?pwd=hunter2"
     config.write_text(json.dumps({"cameras": [{"name": "a", "source": "rtsp", "url": url}]}))
     result = subprocess.run(
         [
@@ -171,6 +196,6 @@ def test_a_start_up_error_never_prints_the_password(tmp_path: Path) -> None:
         check=False,
     )
     assert result.returncode == 2, result.stderr
-    assert "percent-encode" in result.stderr
+    assert "percent-encode" in result.stderr or "whitespace" in result.stderr
     for secret in SECRETS:
         assert secret not in result.stderr + result.stdout

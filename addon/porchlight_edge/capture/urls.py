@@ -15,7 +15,7 @@ from pathlib import Path
 import re
 from urllib.parse import SplitResult, urlsplit
 
-from porchlight_edge.protocol import redact_secrets
+from porchlight_edge.protocol import REDACTED, redact_secrets
 
 SCHEMES_BY_KIND: dict[str, frozenset[str]] = {
     "rtsp": frozenset({"rtsp", "rtsps"}),
@@ -31,6 +31,7 @@ _DEVICE_RE = re.compile(r"^/dev/video[0-9]{1,3}$")
 # What FFmpeg reads as a protocol prefix: scheme characters (and `,` for `subfile,,`) then `:`.
 _PROTOCOL_PREFIX_RE = re.compile(r"^([A-Za-z0-9+.,-]+):")
 _MAX_URL_LEN = 2048
+_SCHEME_RE = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*")
 
 
 def redact_url(url: str) -> str:
@@ -39,6 +40,11 @@ def redact_url(url: str) -> str:
     Works on malformed input and on text that merely contains URLs (error messages);
     see `protocol.redact_secrets`.
     """
+    scheme, slashes, rest = url.partition("://")
+    if _SCHEME_RE.fullmatch(scheme) and "://" not in rest and "@" in rest:
+        # One whole URL: its userinfo ends at the last `@`, whatever it holds (a password
+        # with a space or a quote is refused, and the refusal must not show it).
+        url = f"{scheme}{slashes}{REDACTED}@{rest.rpartition('@')[2]}"
     return redact_secrets(url)
 
 

@@ -295,14 +295,17 @@ class ServerState(TypedDict):
 
 
 # Credentials in URLs and in text that embeds URLs (FFmpeg errors). Userinfo runs from `//`
-# to the LAST `@` before the next whitespace or quote, so a raw `/` or `@` in a password is
-# covered (at worst the host is hidden too). Parameters whose name says secret are blanked
-# in the query, the fragment and the path (`/user=admin&password=…` of some DVRs).
-_USERINFO_RE: Final = re.compile(r"(?P<lead>//)[^\s'\"<>]*@")
+# to the LAST `@` before the next whitespace, so a raw `/`, `@` or quote in a password is
+# covered (at worst the host is hidden too). Parameters whose name contains a password word
+# (`loginpas`, `psw`, `rtsp_pass`), ends in a user or key word (`api_key`, not `monkey`), or
+# is the one-letter `u`/`p`, are blanked in the query, the fragment and the path
+# (`/user=admin&password=…` of some DVRs).
+_USERINFO_RE: Final = re.compile(r"(?P<lead>//)[^\s<>]*@")
+_PARAM_NAME: Final = r"[^=&;#/?\s'\"<>]*"
 _SECRET_PARAM_RE: Final = re.compile(
-    r"(?P<lead>[?&;#/](?:[^=&;#\s'\"]*[_.-])?"
-    r"(?:pwd|pass|passwd|password|passphrase|user|usr|username|login|token|auth|authorization"
-    r"|key|apikey|api_key|secret|sig|signature|credentials?|session|sid)=)[^&;#\s'\"<>]*",
+    rf"(?P<lead>[?&;#/](?:{_PARAM_NAME}?(?:pw|psw|pas|secret|token|cred|auth){_PARAM_NAME}"
+    rf"|(?:{_PARAM_NAME}[_.-])?(?:user|usr|username|login|loginuse|key|apikey|sig|signature"
+    r"|session|sid)|u|p)=)[^&;#\s'\"<>]*",
     re.IGNORECASE,
 )
 REDACTED: Final = "***"
