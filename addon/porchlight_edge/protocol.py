@@ -295,11 +295,9 @@ class ServerState(TypedDict):
 
 
 # Credentials in URLs and in text that embeds URLs (FFmpeg errors). Userinfo runs from `//`
-# to the LAST `@` before the next whitespace, so a raw `/`, `@` or quote in a password is
-# covered (at worst the host is hidden too). Parameters whose name contains a password word
-# (`loginpas`, `psw`, `rtsp_pass`), ends in a user or key word (`api_key`, not `monkey`), or
-# is the one-letter `u`/`p`, are blanked in the query, the fragment and the path
-# (`/user=admin&password=…` of some DVRs).
+# to the LAST `@` before whitespace (a raw `/`, `@` or quote in a password is covered). Blanked
+# in query, fragment and path (`/user=admin&password=…`): names holding a password word
+# (`loginpas`, `psw`), ending in a user or key word (`api_key`, not `monkey`), or `u`/`p`.
 _USERINFO_RE: Final = re.compile(r"(?P<lead>//)[^\s<>]*@")
 _PARAM_NAME: Final = r"[^=&;#/?\s'\"<>]*"
 _SECRET_PARAM_RE: Final = re.compile(
