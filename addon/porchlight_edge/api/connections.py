@@ -23,6 +23,7 @@ from typing import Any
 from aiohttp import web
 
 from porchlight_edge.api.safe_errors import RateLimitedLog, SafeRequestHandler, request_log
+from porchlight_edge.protocol import MAX_MESSAGE_BYTES
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -53,6 +54,10 @@ class ConnectionLimits:
     stall_timeout: float = 10.0
     """Seconds a client may take nothing of what is sent to it (an MJPEG part, websocket
     results, a clip download) before it counts as gone."""
+    preauth_bytes: int = 2 * MAX_MESSAGE_BYTES
+    """Bytes a websocket may send before its auth message proves the token; past it the
+    connection is dropped. aiohttp buffers a message up to its own, larger limit, so
+    without this each connection without the token could hold a megabyte."""
     outbox_bytes: int = 4 * 1024 * 1024
     """Bytes of results and events one websocket client may have waiting; past it the
     client is dropped (it reconnects and replays). A replay of the whole event buffer
@@ -64,7 +69,12 @@ class ConnectionLimits:
     def __post_init__(self) -> None:
         if not 0 <= self.reserved < self.max_connections:
             raise ValueError("reserved must be 0 or more and less than max_connections")
-        counts = (self.max_pending_per_peer, self.outbox_bytes, self.command_pause_bytes)
+        counts = (
+            self.max_pending_per_peer,
+            self.preauth_bytes,
+            self.outbox_bytes,
+            self.command_pause_bytes,
+        )
         seconds = (self.header_timeout, self.idle_timeout, self.heartbeat, self.stall_timeout)
         if min(counts) <= 0 or min(seconds) <= 0:
             raise ValueError("the caps and timeouts must be positive")
@@ -105,6 +115,8 @@ class ConnectionGuard:
         self._pending_count = 0
         self._trusted: set[asyncio.Transport] = set()
         self._deadlines: dict[asyncio.Transport, asyncio.TimerHandle] = {}
+        # Websockets awaiting their auth message: the bytes each may still send.
+        self._preauth: dict[asyncio.Transport, int] = {}
         self._log = RateLimitedLog(_LOGGER)
         self.request_log = request_log()
 
@@ -166,10 +178,34 @@ class ConnectionGuard:
             if handle is not None:
                 handle.cancel()
 
+    def awaiting_auth(self, transport: asyncio.BaseTransport | None) -> None:
+        """A websocket upgraded without the token: bound what it may send until `trust`."""
+        if isinstance(transport, asyncio.Transport) and transport not in self._trusted:
+            self._preauth[transport] = self.limits.preauth_bytes
+
+    def received(self, transport: asyncio.Transport, size: int) -> bool:
+        """`size` bytes arrived; False when the connection must be dropped for them."""
+        left = self._preauth.get(transport)
+        if left is None:
+            return True
+        self._preauth[transport] = left - size
+        if left - size >= 0:
+            return True
+        self._log.log(
+            logging.WARNING,
+            "preauth",
+            "Dropped a websocket from %s: it sent over %d bytes without the token",
+            _peer(transport),
+            self.limits.preauth_bytes,
+        )
+        self.release(transport)
+        return False
+
     def trust(self, transport: asyncio.BaseTransport | None) -> None:
         """A request on this connection proved the token."""
         if not isinstance(transport, asyncio.Transport) or transport in self._trusted:
             return
+        self._preauth.pop(transport, None)
         self.request_started(transport)
         if self._forget_pending(transport):
             self._trusted.add(transport)
@@ -177,6 +213,7 @@ class ConnectionGuard:
     def release(self, transport: asyncio.Transport) -> None:
         """The connection is gone (idempotent)."""
         self.request_started(transport)
+        self._preauth.pop(transport, None)
         self._trusted.discard(transport)
         self._forget_pending(transport)
 
@@ -264,6 +301,12 @@ class GuardedRequestHandler(SafeRequestHandler):
         self._admitted = transport
         _drop_when_stalled(transport, self._guard.limits.stall_timeout)
         super().connection_made(transport)
+
+    def data_received(self, data: bytes) -> None:
+        if self._admitted is not None and not self._guard.received(self._admitted, len(data)):
+            self._admitted.abort()
+            return
+        super().data_received(data)
 
     def connection_lost(self, exc: BaseException | None) -> None:
         if self._admitted is None:

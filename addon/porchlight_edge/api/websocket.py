@@ -153,6 +153,7 @@ async def websocket_handler(request: web.Request) -> web.WebSocketResponse:
         max_msg_size=MAX_MESSAGE_BYTES * 16, heartbeat=service.connections.limits.heartbeat
     )
     await ws.prepare(request)
+    service.connections.awaiting_auth(request.transport)
     service.websockets.add(ws)
     try:
         return await _serve(service, ws, request)
