@@ -1,14 +1,19 @@
 """A client without the token cannot make the add-on hold much of what it sends: a
 websocket that has not authenticated is dropped once it sends more than an auth message
 could need, instead of having up to aiohttp's message limit (16 x MAX_MESSAGE_BYTES)
-buffered per connection, hundreds of connections at once. Real service, real socket."""
+buffered per connection, hundreds of connections at once; nor fill the log, however often it
+is refused. Real service, real socket."""
 
 from __future__ import annotations
 
 import asyncio
 import base64
+import logging
 import os
 import struct
+
+import aiohttp
+import pytest
 
 from porchlight_edge.api.connections import ConnectionLimits
 from porchlight_edge.protocol import MAX_MESSAGE_BYTES
@@ -19,6 +24,8 @@ __all__ = ["start"]  # the fixture, shared
 
 DECLARED = 16 * MAX_MESSAGE_BYTES - 1
 """A text frame just under aiohttp's limit for this server's messages."""
+FLOOD = 30
+"""Wrong-token sessions in a row, well within one rate-limit interval."""
 
 
 async def test_an_unauthenticated_websocket_cannot_buffer_a_large_message(
@@ -52,3 +59,19 @@ async def test_an_unauthenticated_websocket_cannot_buffer_a_large_message(
         await wait_until(lambda: service.connections.pending == 0, 10, "the connection freed")
     finally:
         sock.close()
+
+
+async def test_a_flood_of_wrong_tokens_is_logged_once(
+    start: Starter, caplog: pytest.LogCaptureFixture
+) -> None:
+    service = await start(limits=ConnectionLimits())
+    url = f"http://127.0.0.1:{service.port}/api/websocket"
+    caplog.set_level(logging.INFO)
+    async with aiohttp.ClientSession() as session:
+        for _ in range(FLOOD):
+            async with session.ws_connect(url) as ws:
+                await ws.receive_json()
+                await ws.send_json({"type": "auth", "token": "wrong-token-0123456789"})
+                assert (await ws.receive_json())["type"] == "auth_invalid"
+    lines = [r for r in caplog.records if "Rejected websocket client" in r.getMessage()]
+    assert 1 <= len(lines) <= 2, len(lines)

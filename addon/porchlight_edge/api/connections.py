@@ -201,6 +201,10 @@ class ConnectionGuard:
         self.release(transport)
         return False
 
+    def auth_failed(self, peer: str) -> None:
+        """Log a wrong token; clients without it choose how often, so rate-limited."""
+        self._log.log(logging.WARNING, "auth", "Rejected websocket client %s: invalid token", peer)
+
     def trust(self, transport: asyncio.BaseTransport | None) -> None:
         """A request on this connection proved the token."""
         if not isinstance(transport, asyncio.Transport) or transport in self._trusted:

@@ -173,7 +173,7 @@ async def _serve(
     await ws.send_json(server_info(service))
     client = await _authenticate(service, ws)
     if client is None:
-        _LOGGER.warning("Rejected websocket client %s: invalid token", peer)
+        service.connections.auth_failed(peer)
         await ws.send_json(
             {
                 "type": MessageType.AUTH_INVALID,
