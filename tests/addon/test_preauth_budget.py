@@ -29,7 +29,7 @@ FLOOD = 30
 
 
 async def test_an_unauthenticated_websocket_cannot_buffer_a_large_message(
-    start: Starter,
+    start: Starter, caplog: pytest.LogCaptureFixture
 ) -> None:
     service = await start(limits=ConnectionLimits())
     loop = asyncio.get_running_loop()
@@ -57,6 +57,8 @@ async def test_an_unauthenticated_websocket_cannot_buffer_a_large_message(
         assert b"auth_invalid" not in received, received[-200:]
         assert b"server_info" in received
         await wait_until(lambda: service.connections.pending == 0, 10, "the connection freed")
+        # A client that is gone is no error of the add-on's.
+        assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
     finally:
         sock.close()
 

@@ -157,6 +157,8 @@ async def websocket_handler(request: web.Request) -> web.WebSocketResponse:
     service.websockets.add(ws)
     try:
         return await _serve(service, ws, request)
+    except ConnectionError:
+        return ws  # the client is gone (reset, or dropped by the guard): nothing to answer
     finally:
         service.websockets.discard(ws)
         transport = request.transport
