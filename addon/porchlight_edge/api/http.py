@@ -168,8 +168,13 @@ async def clip(request: web.Request) -> web.StreamResponse:
     if (response := _no_bytes(request, size)) is not None:
         return response
     playbacks: PlaybackAudit = request.app[PLAYBACKS]
-    if playbacks.starts(clip_id, request.remote, request.headers.get(USER_HEADER)):
-        audit(request, AuditAction.CLIP_DOWNLOAD, camera=record.camera, target=clip_id)
+    key = (clip_id, request.remote, request.headers.get(USER_HEADER))
+    if playbacks.starts(*key):
+        try:
+            audit(request, AuditAction.CLIP_DOWNLOAD, camera=record.camera, target=clip_id)
+        except BaseException:
+            playbacks.forget(*key)  # not audited (disk full): a retry must try again
+            raise
     return web.FileResponse(path, headers={"Content-Type": "video/mp4"})
 
 
@@ -194,6 +199,10 @@ class PlaybackAudit:
             # Forgetting one only means an extra audit entry later, never a missing one.
             del self._last[next(iter(self._last))]
         return last is None or now - last > self.gap
+
+    def forget(self, clip_id: str, address: str | None, user: str | None) -> None:
+        """Undo `starts`: the playback's audit entry could not be written."""
+        self._last.pop((clip_id, address, user), None)
 
 
 PLAYBACKS: Final = web.AppKey("playbacks", PlaybackAudit)
