@@ -18,6 +18,7 @@ from porchlight_edge.button import ButtonWatcher, open_button
 from porchlight_edge.camera import CameraPipeline
 from porchlight_edge.discovery import Discovery
 from porchlight_edge.events import EventBus
+from porchlight_edge.filemodes import make_private
 from porchlight_edge.identity import Identity, load_identity, redact_token
 from porchlight_edge.protocol import (
     PROTOCOL_VERSION,
@@ -51,6 +52,7 @@ class Service:
         self.identity = identity or load_identity(options.data_dir, options.token)
         self.bus = EventBus()
         media = options.media_dir or options.data_dir / "recordings"
+        make_private(options.data_dir, media)
         self.store = ClipStore(
             media, StoreSettings(retention=options.retention), listener=self._on_recording
         )
