@@ -1,4 +1,4 @@
-"""Porchlight protocol v1: the single source of the wire contract.
+"""Porchlight protocol 1.1 ("v2"): the single source of the wire contract.
 
 This file is the one definition shared by both halves. The add-on imports it as
 `porchlight_edge.protocol`; the integration ships a byte-identical copy as
@@ -14,10 +14,14 @@ from __future__ import annotations
 from enum import StrEnum
 import json
 import re
-from typing import Any, Final, NotRequired, TypedDict
+from typing import Any, Final, NamedTuple, NotRequired, TypedDict
 
 PROTOCOL_VERSION: Final = 1
-"""Bumped on any incompatible change. Both sides refuse a different major version."""
+"""Major version, sent as the integer `protocol_version`: bumped only on an incompatible
+change. Protocol 1.0 peers compare it exactly, so it stays 1 while changes are additive."""
+PROTOCOL_MINOR: Final = 1
+"""Minor version (`protocol_minor`): bumped when fields, events or commands are added.
+Within a major, fields are only added; a peer ignores fields and events it does not know."""
 
 WS_PATH: Final = "/api/websocket"
 MAX_MESSAGE_BYTES: Final = 64 * 1024
@@ -50,12 +54,22 @@ MIN_TOKEN_LENGTH: Final = 16
 """Shortest access token the add-on accepts (a generated one has 43 characters)."""
 
 
+SNAPSHOT_ROUTE: Final = "/api/cameras/{camera}/snapshot.jpg"
+"""HTTP routes, as aiohttp route templates: the server registers these, the client fills
+them in with the functions below."""
+MJPEG_ROUTE: Final = "/api/cameras/{camera}/stream.mjpeg"
+CLIP_ROUTE: Final = "/api/clips/{clip_id}.mp4"
+EVENT_SNAPSHOT_ROUTE: Final = "/api/events/{event_id}/snapshot.jpg"
+
+
 def snapshot_path(camera: str) -> str:
-    return f"/api/cameras/{camera}/snapshot.jpg"
+    """The URL path of a camera's current JPEG picture."""
+    return SNAPSHOT_ROUTE.format(camera=camera)
 
 
 def mjpeg_path(camera: str) -> str:
-    return f"/api/cameras/{camera}/stream.mjpeg"
+    """The URL path of a camera's MJPEG stream."""
+    return MJPEG_ROUTE.format(camera=camera)
 
 
 def live_stream_path(camera: str) -> str:
@@ -64,15 +78,22 @@ def live_stream_path(camera: str) -> str:
 
 
 def clip_path(clip_id: str) -> str:
-    return f"/api/clips/{clip_id}.mp4"
+    """The URL path of a recorded clip (MP4)."""
+    return CLIP_ROUTE.format(clip_id=clip_id)
 
 
 def event_snapshot_path(event_id: str) -> str:
-    return f"/api/events/{event_id}/snapshot.jpg"
+    """The URL path of an event's snapshot (JPEG)."""
+    return EVENT_SNAPSHOT_ROUTE.format(event_id=event_id)
 
 
 USER_HEADER: Final = "X-Porchlight-User"
 """Optional: the person on whose behalf a client fetches footage, for the audit log."""
+STALE_HEADER: Final = "X-Porchlight-Stale"
+"""`1` on a snapshot response when the picture is the last one of a camera that is not
+online (the client shows it but knows it is old)."""
+STALE_YES: Final = "1"
+"""The value of `STALE_HEADER` that marks a stale picture."""
 
 
 class MessageType(StrEnum):
@@ -137,6 +158,15 @@ class ErrorCode(StrEnum):
     INTERNAL_ERROR = "internal_error"
 
 
+class Peer(StrEnum):
+    """One side of a connection: the one a version mismatch says to update."""
+
+    SERVER = "server"
+    """The add-on."""
+    CLIENT = "client"
+    """The integration (or another client)."""
+
+
 class CameraStatus(StrEnum):
     ONLINE = "online"
     STALLED = "stalled"
@@ -169,6 +199,95 @@ class EventKind(StrEnum):
     MANUAL = "manual"
 
 
+# --- versions -------------------------------------------------------------------------------
+
+
+class ProtocolVersion(NamedTuple):
+    """A protocol version `major.minor`; tuples order versions."""
+
+    major: int
+    minor: int
+
+    def __str__(self) -> str:
+        return f"{self.major}.{self.minor}"
+
+    @classmethod
+    def parse(cls, text: object) -> ProtocolVersion:
+        """`"1.1"` -> ProtocolVersion(1, 1); ProtocolError(INVALID_FORMAT) for anything else."""
+        match = re.fullmatch(r"(\d{1,6})\.(\d{1,6})", text) if isinstance(text, str) else None
+        if match is None:
+            raise ProtocolError(ErrorCode.INVALID_FORMAT, f"{text!r} is not a version major.minor")
+        return cls(int(match[1]), int(match[2]))
+
+
+CURRENT_VERSION: Final = ProtocolVersion(PROTOCOL_VERSION, PROTOCOL_MINOR)
+MIN_SUPPORTED_VERSION: Final = ProtocolVersion(1, 0)
+"""Oldest peer version this side still serves: one minor back (the upgrade rule)."""
+
+
+class VersionInfo(TypedDict):
+    """The version fields of `server_info` and of `auth` (one shape for both peers)."""
+
+    protocol_version: int
+    protocol_minor: NotRequired[int]
+    """Absent from protocol 1.0 peers: minor 0."""
+    min_supported_version: NotRequired[str]
+    """`major.minor`; absent from protocol 1.0 peers: `<major>.0`."""
+
+
+def version_info() -> VersionInfo:
+    """This side's version fields, to merge into `server_info` or `auth`."""
+    return {
+        "protocol_version": PROTOCOL_VERSION,
+        "protocol_minor": PROTOCOL_MINOR,
+        "min_supported_version": str(MIN_SUPPORTED_VERSION),
+    }
+
+
+def peer_version(message: object) -> tuple[ProtocolVersion, ProtocolVersion]:
+    """(version, oldest version it serves) that a peer's `server_info` or `auth` announces.
+
+    Fields a protocol 1.0 peer leaves out take its values: a missing `protocol_version`
+    (a 1.0 client's auth) is 1, a missing minor 0, a missing minimum `<major>.0`.
+    Raises ProtocolError(INVALID_FORMAT) when a field is there but malformed.
+    """
+    fields = message if isinstance(message, dict) else {}
+    major = fields.get("protocol_version", 1)
+    minor = fields.get("protocol_minor", 0)
+    for name, value in (("protocol_version", major), ("protocol_minor", minor)):
+        if type(value) is not int or value < 0:
+            raise ProtocolError(ErrorCode.INVALID_FORMAT, f"{name} must be an integer >= 0")
+    version = ProtocolVersion(major, minor)
+    minimum = fields.get("min_supported_version")
+    return version, (
+        ProtocolVersion(major, 0) if minimum is None else ProtocolVersion.parse(minimum)
+    )
+
+
+def outdated_peer(
+    server: tuple[ProtocolVersion, ProtocolVersion], client: tuple[ProtocolVersion, ProtocolVersion]
+) -> Peer | None:
+    """Which side must be updated for the pair to talk, or None when they can.
+
+    Each argument is (version, oldest version served). The pair talks when each side's
+    version is at least the other's minimum; both sides run this same rule, so they agree.
+    """
+    (server_version, server_min), (client_version, client_min) = server, client
+    if client_version < server_min:
+        return Peer.CLIENT
+    if server_version < client_min:
+        return Peer.SERVER
+    return None
+
+
+def unsupported_version_message(
+    outdated: Peer, server: ProtocolVersion, client: ProtocolVersion
+) -> str:
+    """The `unsupported_version` error text: both versions and which side to update."""
+    side = "add-on" if outdated is Peer.SERVER else "integration"
+    return f"add-on speaks protocol {server}, client speaks {client}: update the {side}"
+
+
 # --- message shapes -------------------------------------------------------------------------
 
 
@@ -177,9 +296,8 @@ class ErrorInfo(TypedDict):
     message: str
 
 
-class ServerInfo(TypedDict):
+class ServerInfo(VersionInfo):
     type: str
-    protocol_version: int
     server_version: str
     instance_id: str
     boot_id: str
@@ -190,6 +308,10 @@ class AuthMessage(TypedDict):
     type: str
     token: str
     client: NotRequired[str]
+    protocol_version: NotRequired[int]
+    """Absent from protocol 1.0 clients (they speak 1.0)."""
+    protocol_minor: NotRequired[int]
+    min_supported_version: NotRequired[str]
 
 
 class CommandMessage(TypedDict):

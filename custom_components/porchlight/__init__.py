@@ -42,7 +42,7 @@ from .pyporchlight.exceptions import (
     PorchlightError,
     PorchlightUnsupportedVersion,
 )
-from .pyporchlight.protocol import EventMessage, EventType
+from .pyporchlight.protocol import EventMessage, EventType, Peer
 from .services import async_setup_services
 from .views import ClipView, SnapshotView, clip_url
 from .voice import async_setup_voice
@@ -82,8 +82,13 @@ def version_issue_id(entry: PorchlightConfigEntry) -> str:
 def async_report_version_mismatch(
     hass: HomeAssistant, entry: PorchlightConfigEntry, err: PorchlightUnsupportedVersion
 ) -> None:
-    """A repair issue that says which side is behind and needs the update."""
-    addon_older = err.server_version < err.client_version
+    """Raise a repair issue that says which side to update.
+
+    The side is the one whose version falls below the other side's oldest supported
+    version (`err.outdated`), not simply the older one: an older add-on within the
+    integration's supported range needs nothing.
+    """
+    addon_older = err.outdated is Peer.SERVER
     ir.async_create_issue(
         hass,
         DOMAIN,
@@ -93,8 +98,8 @@ def async_report_version_mismatch(
         translation_key="addon_outdated" if addon_older else "integration_outdated",
         translation_placeholders={
             "title": entry.title,
-            "server_version": str(err.server_version),
-            "client_version": str(err.client_version),
+            "server_version": err.server_version,
+            "client_version": err.client_version,
         },
     )
 
@@ -124,8 +129,9 @@ async def async_setup_entry(hass: HomeAssistant, entry: PorchlightConfigEntry) -
             translation_domain=DOMAIN,
             translation_key="unsupported_version",
             translation_placeholders={
-                "server_version": str(err.server_version),
-                "client_version": str(err.client_version),
+                "server_version": err.server_version,
+                "client_version": err.client_version,
+                "side": "add-on" if err.outdated is Peer.SERVER else "integration",
             },
         ) from err
     except PorchlightError as err:

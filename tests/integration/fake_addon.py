@@ -25,7 +25,6 @@ import numpy as np
 
 from custom_components.porchlight.pyporchlight.protocol import (
     EVENT_BUFFER_SIZE,
-    PROTOCOL_VERSION,
     WS_PATH,
     CameraState,
     Command,
@@ -39,6 +38,7 @@ from custom_components.porchlight.pyporchlight.protocol import (
     ServerState,
     StorageStatus,
     StreamFormat,
+    VersionInfo,
     clip_path,
     event_snapshot_path,
     live_stream_path,
@@ -47,6 +47,7 @@ from custom_components.porchlight.pyporchlight.protocol import (
     result_error,
     result_ok,
     snapshot_path,
+    version_info,
 )
 
 BASE_TIME = 1_764_270_000.0
@@ -128,13 +129,16 @@ class FakeAddon:
         instance_id: str = "0123456789abcdef",
         name: str = "Porchlight",
         cameras: tuple[tuple[str, str], ...] = (("front_door", "Front door"),),
-        protocol_version: int = PROTOCOL_VERSION,
         buffer_size: int = EVENT_BUFFER_SIZE,
     ) -> None:
         self.token = token
         self.instance_id = instance_id
         self.name = name
-        self.protocol_version = protocol_version
+        self.version: VersionInfo = version_info()
+        """The version fields of `server_info` (a test sets another add-on's)."""
+        self.refuse_client_version = False
+        """Answer a correct auth with `unsupported_version` (a server whose check of the
+        client's version is stricter than its `server_info` says)."""
         self.boots = 1
         self.boot_id = "boot-1"
         self.seq = 0
@@ -415,7 +419,7 @@ class FakeAddon:
         await ws.send_json(
             {
                 "type": MessageType.SERVER_INFO,
-                "protocol_version": self.protocol_version,
+                **self.version,
                 "server_version": "0.1.0",
                 "instance_id": self.instance_id,
                 "boot_id": self.boot_id,
@@ -434,6 +438,15 @@ class FakeAddon:
                 {
                     "type": MessageType.AUTH_INVALID,
                     "error": {"code": ErrorCode.INVALID_AUTH, "message": "invalid token"},
+                }
+            )
+            await ws.close()
+            return ws
+        if self.refuse_client_version:
+            await ws.send_json(
+                {
+                    "type": MessageType.AUTH_INVALID,
+                    "error": {"code": ErrorCode.UNSUPPORTED_VERSION, "message": "update"},
                 }
             )
             await ws.close()

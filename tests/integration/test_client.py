@@ -18,10 +18,13 @@ from custom_components.porchlight.pyporchlight.exceptions import (
     PorchlightUnsupportedVersion,
 )
 from custom_components.porchlight.pyporchlight.protocol import (
+    CURRENT_VERSION,
     PROTOCOL_VERSION,
     EventMessage,
     EventType,
+    Peer,
     ServerState,
+    VersionInfo,
 )
 from custom_components.porchlight.pyporchlight.reconnect import ReconnectState
 
@@ -127,17 +130,78 @@ async def test_wrong_token_raises_auth_error(
     assert fake_addon.auth_attempts == 1
 
 
-async def test_version_mismatch_names_both_versions(
-    session: aiohttp.ClientSession, fake_addon: FakeAddon
+@pytest.mark.parametrize(
+    ("announced", "server_version", "outdated"),
+    [
+        ({"protocol_version": 0, "protocol_minor": 9}, "0.9", Peer.SERVER),
+        ({"protocol_version": 2, "min_supported_version": "2.0"}, "2.0", Peer.CLIENT),
+        # Same major, but the add-on no longer serves this client's minor.
+        (
+            {"protocol_version": 1, "protocol_minor": 9, "min_supported_version": "1.8"},
+            "1.9",
+            Peer.CLIENT,
+        ),
+    ],
+)
+async def test_version_mismatch_names_both_versions_and_the_side_to_update(
+    session: aiohttp.ClientSession,
+    fake_addon: FakeAddon,
+    announced: VersionInfo,
+    server_version: str,
+    outdated: Peer,
 ) -> None:
-    fake_addon.protocol_version = PROTOCOL_VERSION + 1
+    fake_addon.version = announced
     client = make_client(session, fake_addon)
     with pytest.raises(PorchlightUnsupportedVersion) as raised:
         await client.connect()
-    assert raised.value.server_version == PROTOCOL_VERSION + 1
-    assert raised.value.client_version == PROTOCOL_VERSION
+    assert raised.value.server_version == server_version
+    assert raised.value.client_version == str(CURRENT_VERSION)
+    assert raised.value.outdated is outdated
     # The client must not authenticate with a server it cannot understand.
     assert fake_addon.auth_attempts == 0
+
+
+@pytest.mark.parametrize(
+    "announced",
+    [
+        {"protocol_version": 1},  # a protocol 1.0 add-on: no minor, no minimum
+        {"protocol_version": 1, "protocol_minor": 2, "min_supported_version": "1.1"},
+    ],
+)
+async def test_add_on_one_minor_apart_is_served(
+    session: aiohttp.ClientSession, fake_addon: FakeAddon, announced: VersionInfo
+) -> None:
+    fake_addon.version = announced
+    client = make_client(session, fake_addon)
+    await client.connect()
+    assert (await client.get_state())["cameras"]
+    await client.disconnect()
+
+
+@pytest.mark.parametrize(
+    "announced",
+    [
+        {"protocol_version": "1"},
+        {"protocol_version": 1, "protocol_minor": -1},
+        {"protocol_version": 1, "min_supported_version": "one"},
+    ],
+)
+async def test_malformed_version_is_a_connection_error(
+    session: aiohttp.ClientSession, fake_addon: FakeAddon, announced: VersionInfo
+) -> None:
+    fake_addon.version = announced
+    with pytest.raises(PorchlightConnectionError, match="server_info"):
+        await make_client(session, fake_addon).connect()
+
+
+async def test_auth_refused_for_version_raises_unsupported_version(
+    session: aiohttp.ClientSession, fake_addon: FakeAddon
+) -> None:
+    fake_addon.refuse_client_version = True
+    with pytest.raises(PorchlightUnsupportedVersion) as raised:
+        await make_client(session, fake_addon).connect()
+    assert raised.value.outdated is Peer.CLIENT
+    assert fake_addon.auth_attempts == 1
 
 
 async def test_nothing_listening_raises_connection_error(

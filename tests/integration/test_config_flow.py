@@ -15,7 +15,7 @@ from pytest_homeassistant_custom_component.common import (
 )
 
 from custom_components.porchlight.const import CONF_TOKEN, DOMAIN
-from custom_components.porchlight.pyporchlight.protocol import PROTOCOL_VERSION
+from custom_components.porchlight.pyporchlight.protocol import version_info
 
 from .conftest import setup_integration
 from .fake_addon import FakeAddon
@@ -56,12 +56,12 @@ async def test_user_flow_errors_then_recovers(hass: HomeAssistant, fake_addon: F
     assert result["type"] is FlowResultType.FORM
     assert result["errors"] == {"base": "invalid_auth"}
 
-    fake_addon.protocol_version = PROTOCOL_VERSION + 1
+    fake_addon.version = {"protocol_version": 2, "min_supported_version": "2.0"}
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], user_input(fake_addon)
     )
     assert result["errors"] == {"base": "unsupported_version"}
-    fake_addon.protocol_version = PROTOCOL_VERSION
+    fake_addon.version = version_info()
 
     await fake_addon.stop()
     result = await hass.config_entries.flow.async_configure(

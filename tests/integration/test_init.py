@@ -12,7 +12,7 @@ from pytest_homeassistant_custom_component.common import (
 )
 
 from custom_components.porchlight.const import DOMAIN
-from custom_components.porchlight.pyporchlight.protocol import PROTOCOL_VERSION
+from custom_components.porchlight.pyporchlight.protocol import CURRENT_VERSION
 
 from .conftest import setup_integration, wait_for_state as wait_for
 from .fake_addon import FakeAddon
@@ -51,10 +51,13 @@ async def test_setup_retries_when_addon_is_down(
 async def test_setup_retries_on_version_mismatch(
     hass: HomeAssistant, fake_addon: FakeAddon, mock_config_entry: MockConfigEntry
 ) -> None:
-    fake_addon.protocol_version = PROTOCOL_VERSION + 1
+    fake_addon.version = {"protocol_version": 2, "min_supported_version": "2.0"}
     await setup_integration(hass, mock_config_entry)
     assert mock_config_entry.state is ConfigEntryState.SETUP_RETRY
-    assert str(PROTOCOL_VERSION + 1) in (mock_config_entry.reason or "")
+    reason = mock_config_entry.reason or ""
+    assert "2.0" in reason
+    assert str(CURRENT_VERSION) in reason
+    assert "Update the integration" in reason
 
 
 async def test_setup_with_bad_token_starts_reauth(

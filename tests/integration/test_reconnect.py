@@ -19,6 +19,7 @@ from custom_components.porchlight.pyporchlight import (
     ReconnectLogic,
     ReconnectState,
 )
+from custom_components.porchlight.pyporchlight.protocol import Peer
 
 
 def test_backoff_doubles_to_the_cap_resets_and_waits_longest_on_auth() -> None:
@@ -129,11 +130,11 @@ async def test_auth_failures_wait_longest_and_are_told_once_per_streak(
 async def test_version_mismatch_is_told_every_attempt_and_bugs_are_retried(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    version = PorchlightUnsupportedVersion(2, 1)
+    version = PorchlightUnsupportedVersion("2.0", "1.1", Peer.CLIENT)
     script, delays, connection, told, _ = await run_script(
         [version, RuntimeError("a bug"), version], monkeypatch
     )
-    assert told == ["version 2", "version 2"]
+    assert told == ["version 2.0", "version 2.0"]
     assert delays == [1.0, 2.0, 4.0]
     assert connection == [False]
     assert script.disconnects >= 3  # every failed attempt is cleaned up

@@ -25,7 +25,12 @@ from pytest_homeassistant_custom_component.common import (
 from custom_components.porchlight import async_remove_config_entry_device
 from custom_components.porchlight.const import DOMAIN, EVENT_PORCHLIGHT
 from custom_components.porchlight.device_trigger import async_validate_trigger_config
-from custom_components.porchlight.pyporchlight.protocol import PROTOCOL_VERSION, EventType
+from custom_components.porchlight.pyporchlight.protocol import (
+    CURRENT_VERSION,
+    EventType,
+    VersionInfo,
+    version_info,
+)
 
 from .conftest import setup_integration, wait_for_state
 from .fake_addon import BASE_TIME, FakeAddon, decode_jpeg, make_camera
@@ -56,6 +61,14 @@ def bus_events(hass: HomeAssistant) -> list[dict[str, Any]]:
 
     hass.bus.async_listen(EVENT_PORCHLIGHT, listen)
     return fired
+
+
+TOO_OLD_ADDON: VersionInfo = {"protocol_version": 0, "protocol_minor": 9}
+DROPPED_US_ADDON: VersionInfo = {
+    "protocol_version": 1,
+    "protocol_minor": 9,
+    "min_supported_version": "1.8",
+}
 
 
 async def test_ring_and_motion_fire_bus_events(hass: HomeAssistant, loaded: FakeAddon) -> None:
@@ -340,18 +353,27 @@ async def test_stale_device_removed_at_setup(
 
 
 @pytest.mark.parametrize(
-    ("server_version", "issue"),
-    [(PROTOCOL_VERSION - 1, "addon_outdated"), (PROTOCOL_VERSION + 1, "integration_outdated")],
+    ("announced", "server_version", "issue"),
+    [
+        # An add-on older than the integration's oldest supported version.
+        (TOO_OLD_ADDON, "0.9", "addon_outdated"),
+        # A newer major.
+        ({"protocol_version": 2, "min_supported_version": "2.0"}, "2.0", "integration_outdated"),
+        # Same major, but the add-on dropped this integration's minor: the integration is
+        # the side to update although the majors match.
+        (DROPPED_US_ADDON, "1.9", "integration_outdated"),
+    ],
 )
 async def test_version_mismatch_at_setup_raises_repair_issue(
     hass: HomeAssistant,
     fake_addon: FakeAddon,
     mock_config_entry: MockConfigEntry,
     issue_registry: ir.IssueRegistry,
-    server_version: int,
+    announced: VersionInfo,
+    server_version: str,
     issue: str,
 ) -> None:
-    fake_addon.protocol_version = server_version
+    fake_addon.version = announced
     await setup_integration(hass, mock_config_entry)
     assert mock_config_entry.state is ConfigEntryState.SETUP_RETRY
     issue_id = f"unsupported_version_{mock_config_entry.entry_id}"
@@ -360,12 +382,12 @@ async def test_version_mismatch_at_setup_raises_repair_issue(
     assert found.translation_key == issue
     assert found.translation_placeholders == {
         "title": "Porchlight",
-        "server_version": str(server_version),
-        "client_version": str(PROTOCOL_VERSION),
+        "server_version": server_version,
+        "client_version": str(CURRENT_VERSION),
     }
 
     # The add-on (or the integration) was updated: the retry succeeds, the issue goes.
-    fake_addon.protocol_version = PROTOCOL_VERSION
+    fake_addon.version = version_info()
     await hass.config_entries.async_reload(mock_config_entry.entry_id)
     await hass.async_block_till_done()
     assert entry_state(mock_config_entry) is ConfigEntryState.LOADED
@@ -379,13 +401,13 @@ async def test_version_mismatch_on_reconnect_raises_then_clears_issue(
     issue_registry: ir.IssueRegistry,
 ) -> None:
     issue_id = f"unsupported_version_{mock_config_entry.entry_id}"
-    loaded.protocol_version = PROTOCOL_VERSION + 1  # the add-on was updated past us
+    loaded.version = DROPPED_US_ADDON  # the add-on was updated past us
     await loaded.drop_connections()
     await wait_for_state(hass, lambda: issue_registry.async_get_issue(DOMAIN, issue_id) is not None)
     found = issue_registry.async_get_issue(DOMAIN, issue_id)
     assert found is not None
     assert found.translation_key == "integration_outdated"
-    loaded.protocol_version = PROTOCOL_VERSION
+    loaded.version = version_info()
     await wait_for_state(hass, lambda: issue_registry.async_get_issue(DOMAIN, issue_id) is None)
     assert mock_config_entry.runtime_data.connected
 

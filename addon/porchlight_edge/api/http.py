@@ -12,7 +12,7 @@ from aiohttp import web
 from porchlight_edge.api.auth import error_response
 from porchlight_edge.audit import AuditAction
 from porchlight_edge.live import TooManyViewers
-from porchlight_edge.protocol import USER_HEADER, CameraStatus, ErrorCode
+from porchlight_edge.protocol import STALE_HEADER, STALE_YES, USER_HEADER, CameraStatus, ErrorCode
 from porchlight_edge.recorder.ids import is_clip_id, validate_event_id
 
 if TYPE_CHECKING:
@@ -56,7 +56,7 @@ async def snapshot(request: web.Request) -> web.StreamResponse:
         return error_response(503, ErrorCode.UNAVAILABLE, f"no picture: {reason}")
     headers = {"Cache-Control": "no-store"}
     if camera.status is not CameraStatus.ONLINE:
-        headers["X-Porchlight-Stale"] = "1"
+        headers[STALE_HEADER] = STALE_YES
     return web.Response(body=data, content_type="image/jpeg", headers=headers)
 
 

@@ -13,7 +13,15 @@ from porchlight_edge.api import http
 from porchlight_edge.api.auth import bearer_token, error_response, token_matches
 from porchlight_edge.api.errors import protocol_errors
 from porchlight_edge.api.websocket import websocket_handler
-from porchlight_edge.protocol import WS_PATH, ErrorCode, live_stream_path
+from porchlight_edge.protocol import (
+    CLIP_ROUTE,
+    EVENT_SNAPSHOT_ROUTE,
+    MJPEG_ROUTE,
+    SNAPSHOT_ROUTE,
+    WS_PATH,
+    ErrorCode,
+    live_stream_path,
+)
 from porchlight_edge.stream import http as stream_http
 
 if TYPE_CHECKING:
@@ -62,11 +70,11 @@ def create_app(service: Service) -> web.Application:
     app.on_shutdown.append(_close_websockets)
     app.router.add_get(WS_PATH, websocket_handler)
     app.router.add_get(HEALTH_PATH, _health)
-    app.router.add_get("/api/cameras/{camera}/snapshot.jpg", http.snapshot)
-    app.router.add_get("/api/cameras/{camera}/stream.mjpeg", http.mjpeg)
+    app.router.add_get(SNAPSHOT_ROUTE, http.snapshot)
+    app.router.add_get(MJPEG_ROUTE, http.mjpeg)
     app.router.add_get(
         live_stream_path("{camera}"), stream_http.live_stream, name=stream_http.ROUTE_NAME
     )
-    app.router.add_get("/api/clips/{clip_id}.mp4", http.clip)
-    app.router.add_get("/api/events/{event_id}/snapshot.jpg", http.event_snapshot)
+    app.router.add_get(CLIP_ROUTE, http.clip)
+    app.router.add_get(EVENT_SNAPSHOT_ROUTE, http.event_snapshot)
     return app

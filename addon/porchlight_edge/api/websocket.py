@@ -14,19 +14,25 @@ from porchlight_edge.api.auth import token_matches
 from porchlight_edge.api.commands import COMMANDS, CommandContext, Deferred
 from porchlight_edge.api.safe_errors import describe
 from porchlight_edge.protocol import (
+    CURRENT_VERSION,
     MAX_MESSAGE_BYTES,
+    MIN_SUPPORTED_VERSION,
     NO_MESSAGE_ID,
-    PROTOCOL_VERSION,
     ErrorCode,
+    ErrorInfo,
     EventMessage,
     MessageType,
     ProtocolError,
     ServerInfo,
     decode_message,
     message_id_of,
+    outdated_peer,
     parse_command,
+    peer_version,
     result_error,
     result_ok,
+    unsupported_version_message,
+    version_info,
 )
 
 if TYPE_CHECKING:
@@ -117,7 +123,7 @@ class Session(CommandContext):
 def server_info(service: Service) -> ServerInfo:
     return {
         "type": MessageType.SERVER_INFO,
-        "protocol_version": PROTOCOL_VERSION,
+        **version_info(),
         "server_version": service.version,
         "instance_id": service.identity.instance_id,
         "boot_id": service.bus.boot_id,
@@ -125,24 +131,42 @@ def server_info(service: Service) -> ServerInfo:
     }
 
 
-async def _authenticate(service: Service, ws: web.WebSocketResponse) -> str | None:
-    """The client's name when its token is right, else None."""
+_INVALID_TOKEN: ErrorInfo = {"code": ErrorCode.INVALID_AUTH, "message": "invalid access token"}
+
+
+async def _authenticate(service: Service, ws: web.WebSocketResponse) -> str | ErrorInfo:
+    """The client's name when its token is right and it speaks a version this server
+    serves; else the error of the `auth_invalid` answer (`invalid_auth`, or
+    `unsupported_version` naming the side to update). The token is checked first, so
+    an unauthenticated peer learns nothing beyond `server_info`."""
     try:
         msg = await ws.receive(timeout=AUTH_TIMEOUT)
     except TimeoutError:
-        return None
+        return _INVALID_TOKEN
     if msg.type is not WSMsgType.TEXT or len(msg.data) > MAX_MESSAGE_BYTES:
-        return None
-    with contextlib.suppress(ProtocolError):
+        return _INVALID_TOKEN
+    try:
         data = decode_message(msg.data)
-        if (
-            isinstance(data, dict)
-            and data.get("type") == MessageType.AUTH
-            and token_matches(service.identity.token, data.get("token"))
-        ):
-            client = data.get("client")
-            return client if isinstance(client, str) and client else "unnamed"
-    return None
+    except ProtocolError:
+        return _INVALID_TOKEN
+    if not (
+        isinstance(data, dict)
+        and data.get("type") == MessageType.AUTH
+        and token_matches(service.identity.token, data.get("token"))
+    ):
+        return _INVALID_TOKEN
+    try:
+        client_version, client_min = peer_version(data)
+    except ProtocolError as err:
+        return {"code": ErrorCode.UNSUPPORTED_VERSION, "message": err.message}
+    outdated = outdated_peer((CURRENT_VERSION, MIN_SUPPORTED_VERSION), (client_version, client_min))
+    if outdated is not None:
+        return {
+            "code": ErrorCode.UNSUPPORTED_VERSION,
+            "message": unsupported_version_message(outdated, CURRENT_VERSION, client_version),
+        }
+    client = data.get("client")
+    return client if isinstance(client, str) and client else "unnamed"
 
 
 async def websocket_handler(request: web.Request) -> web.WebSocketResponse:
@@ -174,14 +198,12 @@ async def _serve(
     peer = request.remote or "?"
     await ws.send_json(server_info(service))
     client = await _authenticate(service, ws)
-    if client is None:
-        service.connections.auth_failed(peer)
-        await ws.send_json(
-            {
-                "type": MessageType.AUTH_INVALID,
-                "error": {"code": ErrorCode.INVALID_AUTH, "message": "invalid access token"},
-            }
-        )
+    if not isinstance(client, str):
+        if client["code"] == ErrorCode.INVALID_AUTH:
+            service.connections.auth_failed(peer)  # rate-limited: the peer chooses how often
+        else:  # a token holder with a version this server cannot serve
+            _LOGGER.warning("Refused websocket client %s: %s", peer, client["message"])
+        await ws.send_json({"type": MessageType.AUTH_INVALID, "error": client})
         await ws.close()
         return ws
     service.connections.trust(request.transport)

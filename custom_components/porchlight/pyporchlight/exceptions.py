@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from .protocol import Peer
+
 
 class PorchlightError(Exception):
     """Base class for everything the client raises."""
@@ -16,15 +18,24 @@ class PorchlightAuthError(PorchlightError):
 
 
 class PorchlightUnsupportedVersion(PorchlightError):
-    """The add-on speaks a protocol version this client does not."""
+    """The add-on and this client cannot serve each other's protocol versions.
 
-    def __init__(self, server_version: int, client_version: int) -> None:
+    Attributes:
+        server_version: The add-on's version, `major.minor` (as it announced it).
+        client_version: This client's version, `major.minor`.
+        outdated: The side to update (`Peer.SERVER`: the add-on; `Peer.CLIENT`: this
+            client), decided by whichever side's minimum the other falls below.
+    """
+
+    def __init__(self, server_version: str, client_version: str, outdated: Peer) -> None:
+        side = "add-on" if outdated is Peer.SERVER else "integration"
         super().__init__(
             f"add-on speaks protocol version {server_version}, "
-            f"this integration speaks version {client_version}"
+            f"this integration speaks version {client_version}: update the {side}"
         )
         self.server_version = server_version
         self.client_version = client_version
+        self.outdated = outdated
 
 
 class PorchlightCommandError(PorchlightError):

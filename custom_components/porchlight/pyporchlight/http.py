@@ -18,6 +18,8 @@ from aiohttp import hdrs
 from .exceptions import PorchlightAuthError, PorchlightCommandError, PorchlightConnectionError
 from .protocol import (
     CAMERA_NAME_RE,
+    STALE_HEADER,
+    STALE_YES,
     USER_HEADER,
     ErrorCode,
     clip_path,
@@ -37,7 +39,6 @@ CLIP_ID_RE: Final = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4
 # Statuses of a clip download that carry the clip (whole, or the requested range) or a
 # range the file cannot satisfy (passed through so the player can recover).
 _CLIP_STATUSES: Final = frozenset({200, 206, 416})
-_STALE_HEADER: Final = "X-Porchlight-Stale"
 _MAX_USER_CHARS: Final = 64
 
 
@@ -135,7 +136,7 @@ class HttpApi:
                 timeout=aiohttp.ClientTimeout(total=self.request_timeout),
             ) as response:
                 await _raise_for_status(response)
-                stale = response.headers.get(_STALE_HEADER) == "1"
+                stale = response.headers.get(STALE_HEADER) == STALE_YES
                 return await response.read(), stale
         except TimeoutError as err:
             raise PorchlightConnectionError(f"{what} timed out") from err

@@ -23,15 +23,21 @@ from .exceptions import (
     PorchlightUnsupportedVersion,
 )
 from .protocol import (
-    PROTOCOL_VERSION,
+    CURRENT_VERSION,
+    MIN_SUPPORTED_VERSION,
     AuthMessage,
     CommandMessage,
     ErrorCode,
+    ErrorInfo,
     EventMessage,
     MessageType,
+    Peer,
     ProtocolError,
     ServerInfo,
+    outdated_peer,
     parse_event,
+    peer_version,
+    version_info,
 )
 
 _LOGGER = logging.getLogger(__name__)
@@ -225,19 +231,32 @@ async def _handshake(
     hello = await _receive_json(ws)
     if hello.get("type") != MessageType.SERVER_INFO:
         raise PorchlightConnectionError(f"expected server_info, got {hello.get('type')!r}")
-    version = hello.get("protocol_version")
-    if version != PROTOCOL_VERSION:
-        raise PorchlightUnsupportedVersion(
-            version if isinstance(version, int) else -1, PROTOCOL_VERSION
-        )
+    try:
+        server_version, server_min = peer_version(hello)
+    except ProtocolError as err:
+        raise PorchlightConnectionError(f"server_info: {err.message}") from err
+    outdated = outdated_peer((server_version, server_min), (CURRENT_VERSION, MIN_SUPPORTED_VERSION))
+    if outdated is not None:
+        raise PorchlightUnsupportedVersion(str(server_version), str(CURRENT_VERSION), outdated)
     for key in ("instance_id", "boot_id"):
         if not isinstance(hello.get(key), str):
             raise PorchlightConnectionError(f"server_info has no {key}")
-    auth: AuthMessage = {"type": MessageType.AUTH, "token": token, "client": client_name}
+    auth: AuthMessage = {
+        "type": MessageType.AUTH,
+        "token": token,
+        "client": client_name,
+        **version_info(),
+    }
     await ws.send_json(auth)
     reply = await _receive_json(ws)
     if reply.get("type") == MessageType.AUTH_INVALID:
-        error = reply.get("error") or {}
+        error: ErrorInfo | dict[str, Any] = reply.get("error") or {}
+        if error.get("code") == ErrorCode.UNSUPPORTED_VERSION:
+            # The add-on refused this client's version (only a server that raised its
+            # minimum after sending server_info would, or one that reads it differently).
+            raise PorchlightUnsupportedVersion(
+                str(server_version), str(CURRENT_VERSION), Peer.CLIENT
+            )
         raise PorchlightAuthError(str(error.get("message", "invalid access token")))
     if reply.get("type") != MessageType.AUTH_OK:
         raise PorchlightConnectionError(f"expected auth_ok, got {reply.get('type')!r}")
