@@ -281,7 +281,7 @@ def outdated_peer(
 
 
 def unsupported_version_message(
-    outdated: Peer, server: ProtocolVersion, client: ProtocolVersion
+    outdated: Peer, server: ProtocolVersion | str, client: ProtocolVersion | str
 ) -> str:
     """The `unsupported_version` error text: both versions and which side to update."""
     side = "add-on" if outdated is Peer.SERVER else "integration"

@@ -19,8 +19,9 @@ from custom_components.porchlight.pyporchlight.protocol import (
     MIN_SUPPORTED_VERSION,
     EventMessage,
 )
+from tests.helpers.waiting import wait_until as wait_for
 
-from .conftest import setup_integration, wait_for, wait_for_state
+from .conftest import setup_integration, wait_for_state
 from .recorded_addon import RecordedAddon, recorded
 
 

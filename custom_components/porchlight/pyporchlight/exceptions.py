@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .protocol import Peer
+from .protocol import Peer, unsupported_version_message
 
 
 class PorchlightError(Exception):
@@ -28,11 +28,7 @@ class PorchlightUnsupportedVersion(PorchlightError):
     """
 
     def __init__(self, server_version: str, client_version: str, outdated: Peer) -> None:
-        side = "add-on" if outdated is Peer.SERVER else "integration"
-        super().__init__(
-            f"add-on speaks protocol version {server_version}, "
-            f"this integration speaks version {client_version}: update the {side}"
-        )
+        super().__init__(unsupported_version_message(outdated, server_version, client_version))
         self.server_version = server_version
         self.client_version = client_version
         self.outdated = outdated
