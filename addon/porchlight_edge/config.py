@@ -22,11 +22,9 @@ from porchlight_edge.motion.zones import Polygon, Zone, validate_polygon
 from porchlight_edge.protocol import (
     CAMERA_NAME_RE,
     DEFAULT_PORT,
-    MIN_AREA_RANGE,
+    LIMITS,
     MIN_TOKEN_LENGTH,
-    POST_ROLL_RANGE,
-    PRE_ROLL_RANGE,
-    THRESHOLD_RANGE,
+    Setting,
 )
 from porchlight_edge.recorder.codecs import HevcRecording
 from porchlight_edge.recorder.retention import RetentionPolicy
@@ -46,6 +44,10 @@ _HOST_RE: Final = re.compile(r"^[A-Za-z0-9_.:%\[\]-]{1,253}$")
 _ZONE_NAME_RE: Final = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
 _CHIP_RE: Final = re.compile(r"^/dev/gpiochip[0-9]{1,3}$")
 
+# The protocol's limits that are also options (record_clip.seconds is only an argument).
+_OPTIONS: Final = frozenset(
+    {Setting.THRESHOLD, Setting.MIN_AREA, Setting.PRE_ROLL, Setting.POST_ROLL}
+)
 # Ranges of the numeric options, as config.yaml's schema states them (a test compares).
 RANGES: Final[dict[str, tuple[float, float]]] = {
     "audit_retention_days": (1, 3650),
@@ -57,10 +59,7 @@ RANGES: Final[dict[str, tuple[float, float]]] = {
     "retention.min_free_gb": (0, 1000),
     "button.line": (0, 1023),
     "button.debounce_ms": (0, 1000),
-    "recording.pre_roll": PRE_ROLL_RANGE,
-    "recording.post_roll": POST_ROLL_RANGE,
-    "motion.threshold": THRESHOLD_RANGE,
-    "motion.min_area": MIN_AREA_RANGE,
+    **{setting: limit.range for setting, limit in LIMITS.items() if setting in _OPTIONS},
     "motion.detect_height": (16, 1080),
     "motion.on_frames": (1, 30),
     "motion.off_seconds": (0, 600),

@@ -14,20 +14,15 @@ import logging
 import os
 from typing import TYPE_CHECKING, Any
 
-from porchlight_edge.protocol import (
-    MIN_AREA_RANGE,
-    POST_ROLL_RANGE,
-    PRE_ROLL_RANGE,
-    THRESHOLD_RANGE,
-)
+from porchlight_edge.protocol import LIMITS, Setting
 
 if TYPE_CHECKING:
     from pathlib import Path
 
 _LOGGER = logging.getLogger(__name__)
 
-MAX_PRE_ROLL = PRE_ROLL_RANGE[1]
-MAX_POST_ROLL = POST_ROLL_RANGE[1]
+MAX_PRE_ROLL = LIMITS[Setting.PRE_ROLL].high
+MAX_POST_ROLL = LIMITS[Setting.POST_ROLL].high
 
 
 @dataclass(slots=True)
@@ -49,10 +44,10 @@ class CameraSettings:
 
 
 _RANGES: dict[str, tuple[float, float]] = {
-    "threshold": THRESHOLD_RANGE,
-    "min_area": MIN_AREA_RANGE,
-    "pre_roll": PRE_ROLL_RANGE,
-    "post_roll": POST_ROLL_RANGE,
+    "threshold": LIMITS[Setting.THRESHOLD].range,
+    "min_area": LIMITS[Setting.MIN_AREA].range,
+    "pre_roll": LIMITS[Setting.PRE_ROLL].range,
+    "post_roll": LIMITS[Setting.POST_ROLL].range,
 }
 
 

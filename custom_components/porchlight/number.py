@@ -14,7 +14,7 @@ from homeassistant.components.number import (
 from homeassistant.const import PERCENTAGE, EntityCategory, UnitOfTime
 
 from .entity import PorchlightEntity, add_camera_entities
-from .pyporchlight.protocol import Command
+from .pyporchlight.protocol import LIMITS, Command, Setting
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
@@ -72,15 +72,15 @@ class PorchlightNumberEntityDescription(NumberEntityDescription):
     set_fn: SetFn
 
 
-# Ranges are the protocol's (docs/protocol.md): the add-on rejects anything outside them.
+# Ranges are the protocol's table (LIMITS): the add-on rejects anything outside them.
 DESCRIPTIONS = (
     PorchlightNumberEntityDescription(
         key="motion_threshold",
         translation_key="motion_threshold",
         entity_category=EntityCategory.CONFIG,
-        native_min_value=1,
-        native_max_value=255,
-        native_step=1,
+        native_min_value=LIMITS[Setting.THRESHOLD].low,
+        native_max_value=LIMITS[Setting.THRESHOLD].high,
+        native_step=LIMITS[Setting.THRESHOLD].step,
         mode=NumberMode.BOX,
         command=Command.SET_MOTION_SETTINGS,
         value_fn=lambda camera: camera["motion_settings"]["threshold"],
@@ -90,9 +90,9 @@ DESCRIPTIONS = (
         key="motion_min_area",
         translation_key="motion_min_area",
         entity_category=EntityCategory.CONFIG,
-        native_min_value=0,
-        native_max_value=100,
-        native_step=0.5,
+        native_min_value=LIMITS[Setting.MIN_AREA].low,
+        native_max_value=LIMITS[Setting.MIN_AREA].high,
+        native_step=LIMITS[Setting.MIN_AREA].step,
         native_unit_of_measurement=PERCENTAGE,
         mode=NumberMode.BOX,
         command=Command.SET_MOTION_SETTINGS,
@@ -105,9 +105,9 @@ DESCRIPTIONS = (
         entity_category=EntityCategory.CONFIG,
         device_class=NumberDeviceClass.DURATION,
         native_unit_of_measurement=UnitOfTime.SECONDS,
-        native_min_value=0,
-        native_max_value=30,
-        native_step=1,
+        native_min_value=LIMITS[Setting.PRE_ROLL].low,
+        native_max_value=LIMITS[Setting.PRE_ROLL].high,
+        native_step=LIMITS[Setting.PRE_ROLL].step,
         command=Command.SET_RECORDING_SETTINGS,
         value_fn=_recording_value("pre_roll"),
         set_fn=_recording("pre_roll"),
@@ -118,9 +118,9 @@ DESCRIPTIONS = (
         entity_category=EntityCategory.CONFIG,
         device_class=NumberDeviceClass.DURATION,
         native_unit_of_measurement=UnitOfTime.SECONDS,
-        native_min_value=1,
-        native_max_value=300,
-        native_step=1,
+        native_min_value=LIMITS[Setting.POST_ROLL].low,
+        native_max_value=LIMITS[Setting.POST_ROLL].high,
+        native_step=LIMITS[Setting.POST_ROLL].step,
         mode=NumberMode.BOX,
         command=Command.SET_RECORDING_SETTINGS,
         value_fn=_recording_value("post_roll"),

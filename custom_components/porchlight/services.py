@@ -23,6 +23,7 @@ from .const import DOMAIN
 from .entity import camera_identifier
 from .errors import translate_errors
 from .pyporchlight.http import CLIP_ID_RE
+from .pyporchlight.protocol import LIMITS, Setting
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable
@@ -52,11 +53,13 @@ _TARGET: Final = {
 }
 SNAPSHOT_SCHEMA: Final = probatio.Schema({**_TARGET, probatio.Required(ATTR_FILENAME): cv.string})
 TARGET_SCHEMA: Final = probatio.Schema(_TARGET)
+_RECORD_SECONDS: Final = LIMITS[Setting.RECORD_SECONDS]
 RECORD_CLIP_SCHEMA: Final = probatio.Schema(
     {
         **_TARGET,
         probatio.Required(ATTR_SECONDS): probatio.All(
-            probatio.Coerce(int), probatio.Range(min=1, max=300)
+            probatio.Coerce(int),
+            probatio.Range(min=_RECORD_SECONDS.low, max=_RECORD_SECONDS.high),
         ),
     }
 )

@@ -25,6 +25,7 @@ import numpy as np
 
 from custom_components.porchlight.pyporchlight.protocol import (
     EVENT_BUFFER_SIZE,
+    LIMITS,
     WS_PATH,
     CameraState,
     Command,
@@ -36,6 +37,7 @@ from custom_components.porchlight.pyporchlight.protocol import (
     ProtocolError,
     ResultMessage,
     ServerState,
+    Setting,
     StorageStatus,
     StreamFormat,
     VersionInfo,
@@ -516,7 +518,10 @@ class FakeAddon:
                 case Command.SET_RECORDING_SETTINGS:
                     camera = self._camera_arg(args)
                     recording = self.cameras[camera]["recording"]
-                    limits = {"pre_roll": (0, 30), "post_roll": (1, 300)}
+                    limits = {
+                        "pre_roll": LIMITS[Setting.PRE_ROLL].range,
+                        "post_roll": LIMITS[Setting.POST_ROLL].range,
+                    }
                     for key, (low, high) in limits.items():
                         if key in args and not low <= args[key] <= high:
                             raise ProtocolError(ErrorCode.INVALID_ARGS, f"{key} out of range")
@@ -546,8 +551,9 @@ class FakeAddon:
                 case Command.RECORD_CLIP:
                     camera = self._camera_arg(args)
                     seconds = args.get("seconds")
-                    if not isinstance(seconds, int | float) or not 1 <= seconds <= 300:
-                        raise ProtocolError(ErrorCode.INVALID_ARGS, "'seconds' must be 1-300")
+                    low, high = LIMITS[Setting.RECORD_SECONDS].range
+                    if not isinstance(seconds, int | float) or not low <= seconds <= high:
+                        raise ProtocolError(ErrorCode.INVALID_ARGS, "'seconds' out of range")
                     record = self.add_recording(
                         "manual", BASE_TIME + self.seq, camera=camera, clip=b"\0" * 64
                     )

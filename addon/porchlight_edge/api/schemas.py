@@ -17,17 +17,14 @@ import voluptuous as vol
 from porchlight_edge.audit import AuditAction
 from porchlight_edge.protocol import (
     CAMERA_NAME_RE,
+    LIMITS,
     MAX_MESSAGE_ID,
     MAX_PAGE_SIZE,
-    MIN_AREA_RANGE,
-    POST_ROLL_RANGE,
-    PRE_ROLL_RANGE,
-    RECORD_SECONDS,
-    THRESHOLD_RANGE,
     Command,
     ErrorCode,
     EventKind,
     ProtocolError,
+    Setting,
 )
 from porchlight_edge.recorder.ids import validate_clip_id, validate_event_id
 
@@ -75,6 +72,14 @@ def integer(low: int, high: int) -> Callable[[object], int]:
         return value
 
     return check
+
+
+def limited(setting: Setting) -> Callable[[object], float] | Callable[[object], int]:
+    """The check of a setting's value: its protocol limit, as integer or number."""
+    limit = LIMITS[setting]
+    if limit.integer:
+        return integer(int(limit.low), int(limit.high))
+    return number(limit.low, limit.high)
 
 
 def boolean(value: object) -> bool:
@@ -166,22 +171,22 @@ SCHEMAS: Final[dict[Command, vol.Schema]] = {
         {
             **CAMERA,
             vol.Optional("enabled"): nullable(boolean),
-            vol.Optional("threshold"): nullable(integer(*THRESHOLD_RANGE)),
-            vol.Optional("min_area"): nullable(number(*MIN_AREA_RANGE)),
+            vol.Optional("threshold"): nullable(limited(Setting.THRESHOLD)),
+            vol.Optional("min_area"): nullable(limited(Setting.MIN_AREA)),
         }
     ),
     Command.SET_RECORDING_SETTINGS: vol.Schema(
         {
             **CAMERA,
             vol.Optional("enabled"): nullable(boolean),
-            vol.Optional("pre_roll"): nullable(number(*PRE_ROLL_RANGE)),
-            vol.Optional("post_roll"): nullable(number(*POST_ROLL_RANGE)),
+            vol.Optional("pre_roll"): nullable(limited(Setting.PRE_ROLL)),
+            vol.Optional("post_roll"): nullable(limited(Setting.POST_ROLL)),
         }
     ),
     Command.SET_PRIVACY_MODE: vol.Schema({**CAMERA, vol.Required("enabled"): boolean}),
     Command.TAKE_SNAPSHOT: vol.Schema(CAMERA),
     Command.RECORD_CLIP: vol.Schema(
-        {**CAMERA, vol.Required("seconds"): number(*map(float, RECORD_SECONDS))}
+        {**CAMERA, vol.Required("seconds"): limited(Setting.RECORD_SECONDS)}
     ),
     Command.LIST_EVENTS: vol.Schema({**PAGING, vol.Optional("kind"): nullable(one_of(EventKind))}),
     Command.LIST_CLIPS: vol.Schema({**PAGING, vol.Optional("protected"): nullable(boolean)}),

@@ -16,7 +16,9 @@ import logging
 import sqlite3
 import threading
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
+
+from porchlight_edge.protocol import LIMITS, Setting
 
 from .buffer import PrerollBuffer
 from .codecs import PASSTHROUGH_DEFAULT
@@ -45,7 +47,8 @@ if TYPE_CHECKING:
     from .storage import ClipStore
 
 _LOGGER = logging.getLogger(__name__)
-MAX_PREROLL = 30.0
+MAX_PREROLL: Final = LIMITS[Setting.PRE_ROLL].high
+_POSTROLL: Final = LIMITS[Setting.POST_ROLL]
 
 
 class RecordingError(Exception):
@@ -71,8 +74,9 @@ class RecorderSettings:
     def __post_init__(self) -> None:
         if not 0.0 <= self.preroll <= MAX_PREROLL:
             raise ValueError(f"preroll must be 0-{MAX_PREROLL:g} seconds")
-        if not 0.0 <= self.postroll <= 600.0:
-            raise ValueError("postroll must be 0-600 seconds")
+        # One limit for post-roll and for record_clip's seconds, both of which end here.
+        if not _POSTROLL.low <= self.postroll <= _POSTROLL.high:
+            raise ValueError(f"postroll must be {_POSTROLL.low:g}-{_POSTROLL.high:g} seconds")
         if self.max_clip_seconds <= 0:
             raise ValueError("max_clip_seconds must be positive")
 

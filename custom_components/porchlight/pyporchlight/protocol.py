@@ -40,16 +40,56 @@ MAX_MESSAGE_ID: Final = 2**53 - 1
 """Largest `message_id`: the largest integer every JSON implementation keeps exact."""
 MAX_PAGE_SIZE: Final = 200
 """Largest `limit` of the list commands."""
-RECORD_SECONDS: Final = (1, 300)
-"""`record_clip` length range, seconds."""
-THRESHOLD_RANGE: Final = (1, 255)
-"""Motion `threshold` range (luma difference)."""
-MIN_AREA_RANGE: Final = (0.0, 100.0)
-"""Motion `min_area` range, percent of the zone area."""
-PRE_ROLL_RANGE: Final = (0.0, 30.0)
-"""Recording `pre_roll` range, seconds."""
-POST_ROLL_RANGE: Final = (1.0, 300.0)
-"""Recording `post_roll` range, seconds."""
+
+
+class Limit(NamedTuple):
+    """The inclusive range of one numeric setting, the step a UI offers, and whether the
+    wire carries an integer. Every check and every UI control of the setting reads it."""
+
+    low: float
+    high: float
+    step: float = 1
+    integer: bool = False
+
+    @property
+    def range(self) -> tuple[float, float]:
+        """(low, high)."""
+        return (self.low, self.high)
+
+
+class Setting(StrEnum):
+    """The numeric settings with a range; values are `section.key` as in config.yaml
+    (`record_clip.seconds` is a command argument, not an option)."""
+
+    THRESHOLD = "motion.threshold"
+    """Motion threshold (luma difference 1-255)."""
+    MIN_AREA = "motion.min_area"
+    """Motion minimum area, percent of the zone area."""
+    PRE_ROLL = "recording.pre_roll"
+    """Seconds recorded before the trigger."""
+    POST_ROLL = "recording.post_roll"
+    """Seconds recorded after the last trigger."""
+    RECORD_SECONDS = "record_clip.seconds"
+    """Length of a manual clip (`record_clip`), seconds."""
+
+
+LIMITS: Final[dict[Setting, Limit]] = {
+    Setting.THRESHOLD: Limit(1, 255, integer=True),
+    Setting.MIN_AREA: Limit(0.0, 100.0, step=0.5),
+    Setting.PRE_ROLL: Limit(0.0, 30.0),
+    Setting.POST_ROLL: Limit(1.0, 300.0),
+    Setting.RECORD_SECONDS: Limit(1.0, 300.0),
+}
+"""The one table of setting limits: the add-on's option parser, settings, command schemas
+and recorder, and the integration's number entities and action schemas read it;
+tests compare config.yaml's schema with it."""
+
+# Views of LIMITS under their older names.
+RECORD_SECONDS: Final = LIMITS[Setting.RECORD_SECONDS].range
+THRESHOLD_RANGE: Final = LIMITS[Setting.THRESHOLD].range
+MIN_AREA_RANGE: Final = LIMITS[Setting.MIN_AREA].range
+PRE_ROLL_RANGE: Final = LIMITS[Setting.PRE_ROLL].range
+POST_ROLL_RANGE: Final = LIMITS[Setting.POST_ROLL].range
 MIN_TOKEN_LENGTH: Final = 16
 """Shortest access token the add-on accepts (a generated one has 43 characters)."""
 
