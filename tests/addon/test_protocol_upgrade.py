@@ -14,15 +14,20 @@ import pytest
 
 from porchlight_edge.config import parse_options
 from porchlight_edge.protocol import (
+    COMMAND_RESULTS,
     CURRENT_VERSION,
+    EVENT_DATA,
     MIN_SUPPORTED_VERSION,
     PROTOCOL_VERSION,
+    Command,
     ErrorCode,
+    EventType,
     MessageType,
     ProtocolVersion,
     peer_version,
 )
 from porchlight_edge.service import Service
+from tests.helpers.payloads import problems
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "protocol_v1"
 TOKEN = "fixture-token-0123456789"  # the token the fixtures were recorded with
@@ -158,10 +163,15 @@ async def test_recorded_1_0_client_is_served_with_every_field_it_read(
         )
         while (got := await ws.receive_json(timeout=30)).get("message_id") != message_id:
             assert got["type"] == MessageType.EVENT
+            # Every event this add-on sends is typed completely by the protocol.
+            shape = EVENT_DATA[EventType(got["event"])]
+            assert problems(shape, got["data"], complete=True) == [], got
         recorded = step["reply"]
         assert got["success"] == recorded["success"], (step["command"], got)
         if recorded["success"]:
             _covers(_shape(got["result"]), _shape(recorded["result"]), step["command"])
+            shape = COMMAND_RESULTS[Command(step["command"])]
+            assert problems(shape, got["result"], complete=True) == [], step["command"]
         else:
             assert got["error"]["code"] == recorded["error"]["code"]
     await ws.close()

@@ -6,7 +6,12 @@ This file is the one definition shared by both halves. The add-on imports it as
 checked by `tests/test_protocol_contract.py`), because the Supervisor builds the
 add-on alone and HACS ships only the integration. Standard library only.
 
-See docs/protocol.md for the prose contract.
+See docs/protocol.md for the prose contract and the upgrade rules: within a major
+version fields, events and commands are only added; a payload field an older peer leaves
+out is `NotRequired` here; every peer ignores fields and events it does not know.
+
+Over 400 lines: the whole contract (versions, limits, routes, message and payload shapes)
+must be this one file, which the integration copies byte for byte.
 """
 
 from __future__ import annotations
@@ -409,6 +414,8 @@ class ZoneState(TypedDict):
 
 
 class CameraState(TypedDict):
+    """One camera's full state (`get_state`, the `camera_state` event)."""
+
     name: str
     title: str
     status: str
@@ -423,7 +430,8 @@ class CameraState(TypedDict):
     dropped: int
     latency_ms: float | None
     privacy_mode: bool
-    recording: RecordingSettings
+    recording: NotRequired[RecordingSettings]
+    """Absent from add-ons before recording settings (clients fall back to defaults)."""
     last_ring: float | None
     last_motion: float | None
     preroll_bytes: int
@@ -450,7 +458,217 @@ class ServerState(TypedDict):
     boot_id: str
     seq: int
     cameras: list[CameraState]
-    storage: StorageStatus
+    storage: NotRequired[StorageStatus]
+    """Absent from add-ons before storage status (clients ask `get_storage`)."""
+
+
+# --- event payloads (`EventMessage.data`) ---------------------------------------------------
+
+
+class RingData(TypedDict):
+    source: str
+    """A `RingSource`."""
+
+
+class MotionData(TypedDict):
+    active: bool
+    pts: float
+    """Stream seconds."""
+    boxes: list[list[float]]
+    """`[x, y, w, h]`, relative 0-1."""
+    area: float
+    """Percent of the zone area in motion."""
+    zones: list[str]
+    """Names of the zones hit."""
+
+
+class CameraStatusData(TypedDict):
+    status: str
+    """A `CameraStatus`."""
+    reason: str | None
+    """Credentials redacted (`redact_secrets`)."""
+
+
+class OccupancyData(TypedDict):
+    zone: str
+    occupied: bool
+    pts: float | None
+    """Stream seconds; null when the camera went offline or motion was turned off."""
+
+
+class SnapshotReadyData(TypedDict):
+    event_id: str
+    kind: str
+    """An `EventKind`."""
+    path: str
+    """HTTP path of the JPEG (`event_snapshot_path`)."""
+
+
+class ClipStartedData(TypedDict):
+    clip_id: str
+    events: list[str]
+
+
+class ClipFinishedData(TypedDict):
+    clip_id: str
+    start: float
+    end: float
+    size: int
+    events: list[str]
+    state: str
+
+
+class ClipDeletedData(TypedDict):
+    clip_id: str
+    reason: str
+    """`max_age`, `max_size`, `min_free` or `user`."""
+
+
+class RetentionWarningData(TypedDict):
+    clip_id: str
+    reason: str
+    delete_after: float
+    """Epoch seconds."""
+
+
+EVENT_DATA: Final[dict[EventType, type]] = {
+    EventType.RING: RingData,
+    EventType.MOTION: MotionData,
+    EventType.CAMERA_STATUS: CameraStatusData,
+    EventType.CAMERA_STATE: CameraState,
+    EventType.OCCUPANCY: OccupancyData,
+    EventType.SNAPSHOT_READY: SnapshotReadyData,
+    EventType.CLIP_STARTED: ClipStartedData,
+    EventType.CLIP_FINISHED: ClipFinishedData,
+    EventType.CLIP_DELETED: ClipDeletedData,
+    EventType.RETENTION_WARNING: RetentionWarningData,
+    EventType.STORAGE_STATUS: StorageStatus,
+}
+"""The `data` shape of every event type."""
+
+
+# --- command results (`ResultMessage.result`) -----------------------------------------------
+
+
+class PongResult(TypedDict):
+    pong: bool
+
+
+class SubscribeResult(TypedDict):
+    boot_id: str
+    seq: int
+    replayed: int
+    gap: bool
+
+
+class RingResult(TypedDict):
+    seq: int
+
+
+class PrivacyResult(TypedDict):
+    privacy_mode: bool
+
+
+class SnapshotResult(TypedDict):
+    event_id: str
+
+
+class RecordClipResult(TypedDict):
+    event_id: str
+    clip_id: str
+
+
+class EventRecord(TypedDict):
+    """An indexed (recorded) event."""
+
+    id: str
+    seq: int | None
+    kind: str
+    """An `EventKind`."""
+    camera: str
+    time: float
+    snapshot: str | None
+    clip_id: str | None
+
+
+class EventPage(TypedDict):
+    events: list[EventRecord]
+    next_offset: int | None
+
+
+class ClipRecord(TypedDict):
+    id: str
+    camera: str
+    start: float
+    end: float | None
+    duration: float | None
+    size: int
+    protected: bool
+    state: str
+    mode: str | None
+    reason: str | None
+    events: list[EventRecord]
+
+
+class ClipPage(TypedDict):
+    clips: list[ClipRecord]
+    next_offset: int | None
+
+
+class DeleteResult(TypedDict):
+    deleted: list[str]
+
+
+class ExportManifest(TypedDict):
+    sha256: str
+    start: float
+    end: float
+    camera: str
+    clip_id: str
+    exported_at: float
+
+
+class ExportResult(TypedDict):
+    path: str
+    manifest: ExportManifest
+
+
+class AuditEntry(TypedDict):
+    id: int
+    time: float
+    action: str
+    client_id: str
+    address: str | None
+    camera: str | None
+    target: str | None
+    detail: dict[str, Any] | None
+    """For HTTP requests `{"user": ...}`; for changes, the new value (free-form JSON)."""
+
+
+class AuditPage(TypedDict):
+    entries: list[AuditEntry]
+    next_offset: int | None
+
+
+COMMAND_RESULTS: Final[dict[Command, type]] = {
+    Command.PING: PongResult,
+    Command.GET_STATE: ServerState,
+    Command.SUBSCRIBE: SubscribeResult,
+    Command.RING: RingResult,
+    Command.SET_MOTION_SETTINGS: MotionSettings,
+    Command.SET_RECORDING_SETTINGS: RecordingSettings,
+    Command.SET_PRIVACY_MODE: PrivacyResult,
+    Command.TAKE_SNAPSHOT: SnapshotResult,
+    Command.RECORD_CLIP: RecordClipResult,
+    Command.LIST_EVENTS: EventPage,
+    Command.LIST_CLIPS: ClipPage,
+    Command.PROTECT_CLIP: ClipRecord,
+    Command.DELETE_CLIPS: DeleteResult,
+    Command.EXPORT_CLIP: ExportResult,
+    Command.GET_STORAGE: StorageStatus,
+    Command.GET_AUDIT_LOG: AuditPage,
+}
+"""The `result` shape of every command."""
 
 
 # --- builders and parsers (used by both sides) -------------------------------------------------
