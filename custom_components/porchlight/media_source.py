@@ -32,7 +32,7 @@ from homeassistant.util import dt as dt_util
 from .const import DOMAIN
 from .pyporchlight.exceptions import PorchlightError
 from .pyporchlight.http import CLIP_ID_RE
-from .pyporchlight.protocol import CAMERA_NAME_RE, EventKind
+from .pyporchlight.protocol import CAMERA_NAME_RE, EventKind, EventRecord
 from .views import clip_url, snapshot_url
 
 if TYPE_CHECKING:
@@ -60,9 +60,9 @@ async def async_get_media_source(hass: HomeAssistant) -> MediaSource:
     return PorchlightMediaSource(hass)
 
 
-async def fetch_events(client: PorchlightClient, **query: Any) -> list[dict[str, Any]]:
+async def fetch_events(client: PorchlightClient, **query: Any) -> list[EventRecord]:
     """Every event matching `query`, newest first, up to MAX_EVENTS (page by page)."""
-    events: list[dict[str, Any]] = []
+    events: list[EventRecord] = []
     offset: int | None = 0
     while offset is not None and len(events) < MAX_EVENTS:
         page = await client.list_events(limit=PAGE, offset=offset, **query)
@@ -230,7 +230,7 @@ class PorchlightMediaSource(MediaSource):
         ]
         return folder
 
-    def _leaf(self, entry_id: str, event: dict[str, Any]) -> BrowseMediaSource | None:
+    def _leaf(self, entry_id: str, event: EventRecord) -> BrowseMediaSource | None:
         """A clip (with its snapshot as thumbnail) or, without a clip, the snapshot."""
         title = local_time(event["time"]).strftime("%H:%M:%S")
         thumbnail = snapshot_url(entry_id, event["id"]) if event.get("snapshot") else None

@@ -20,14 +20,20 @@ from .exceptions import PorchlightConnectionError, PorchlightError
 from .http import HttpApi
 from .protocol import (
     WS_PATH,
+    AuditPage,
+    ClipRecord,
     Command,
     EventMessage,
+    EventPage,
+    ExportResult,
     MotionSettings,
+    RecordClipResult,
     RecordingSettings,
     ServerInfo,
     ServerState,
     StorageStatus,
     StreamUrl,
+    SubscribeResult,
 )
 from .reconnect import (
     AuthFailedCallback,
@@ -178,7 +184,7 @@ class PorchlightClient(HttpApi):
             self.last_event = (state["boot_id"], state["seq"])
         return state
 
-    async def subscribe(self, since: tuple[str, int] | None = None) -> dict[str, Any]:
+    async def subscribe(self, since: tuple[str, int] | None = None) -> SubscribeResult:
         """Start the event feed; events after `since` (boot_id, seq) are replayed first.
 
         Returns:
@@ -186,9 +192,9 @@ class PorchlightClient(HttpApi):
             no longer held everything after `since`).
         """
         if since is None:
-            return cast(dict[str, Any], await self.command(Command.SUBSCRIBE))
+            return cast(SubscribeResult, await self.command(Command.SUBSCRIBE))
         return cast(
-            dict[str, Any],
+            SubscribeResult,
             await self.command(Command.SUBSCRIBE, since={"boot_id": since[0], "seq": since[1]}),
         )
 
@@ -237,12 +243,12 @@ class PorchlightClient(HttpApi):
         """The add-on's disk usage (bytes used and free, clip count)."""
         return cast(StorageStatus, await self.command(Command.GET_STORAGE))
 
-    async def record_clip(self, camera: str, seconds: float) -> dict[str, str]:
+    async def record_clip(self, camera: str, seconds: float) -> RecordClipResult:
         """Start a manual clip of `seconds` (1-300); returns `event_id` and `clip_id`."""
         result = await self.command(Command.RECORD_CLIP, camera=camera, seconds=seconds)
         return {"event_id": str(result["event_id"]), "clip_id": str(result["clip_id"])}
 
-    async def list_events(self, **query: Any) -> dict[str, Any]:
+    async def list_events(self, **query: Any) -> EventPage:
         """One page of indexed events, newest first.
 
         Args:
@@ -253,12 +259,12 @@ class PorchlightClient(HttpApi):
             `events` (event records) and `next_offset` (None on the last page).
         """
         args = {key: value for key, value in query.items() if value is not None}
-        return cast(dict[str, Any], await self.command(Command.LIST_EVENTS, **args))
+        return cast(EventPage, await self.command(Command.LIST_EVENTS, **args))
 
-    async def protect_clip(self, clip_id: str, protected: bool) -> dict[str, Any]:
+    async def protect_clip(self, clip_id: str, protected: bool) -> ClipRecord:
         """Keep a clip from retention (or release it); returns the clip record."""
         return cast(
-            dict[str, Any],
+            ClipRecord,
             await self.command(Command.PROTECT_CLIP, clip_id=clip_id, protected=protected),
         )
 
@@ -272,9 +278,9 @@ class PorchlightClient(HttpApi):
         result = await self.command(Command.DELETE_CLIPS, **args)
         return [str(clip_id) for clip_id in result["deleted"]]
 
-    async def export_clip(self, clip_id: str) -> dict[str, Any]:
+    async def export_clip(self, clip_id: str) -> ExportResult:
         """Export a finished clip; returns the add-on's `path` and the `manifest`."""
-        return cast(dict[str, Any], await self.command(Command.EXPORT_CLIP, clip_id=clip_id))
+        return cast(ExportResult, await self.command(Command.EXPORT_CLIP, clip_id=clip_id))
 
     async def get_stream_url(self, camera: str) -> str:
         """The URL of the camera's live stream (MPEG-TS over HTTP) for HA's `stream`.
@@ -291,14 +297,14 @@ class PorchlightClient(HttpApi):
         """Revoke every live stream URL (open streams end); fetch new ones after this."""
         await self.command(Command.ROTATE_STREAM_CREDENTIAL)
 
-    async def get_audit_log(self, **query: Any) -> dict[str, Any]:
+    async def get_audit_log(self, **query: Any) -> AuditPage:
         """One page of the add-on's audit log (`limit`, `offset`), newest first.
 
         Returns:
             `entries` and `next_offset` (None on the last page).
         """
         args = {key: value for key, value in query.items() if value is not None}
-        return cast(dict[str, Any], await self.command(Command.GET_AUDIT_LOG, **args))
+        return cast(AuditPage, await self.command(Command.GET_AUDIT_LOG, **args))
 
     # --- staying connected ------------------------------------------------------------------
 
