@@ -103,6 +103,7 @@ SNAPSHOT_ROUTE: Final = "/api/cameras/{camera}/snapshot.jpg"
 """HTTP routes, as aiohttp route templates: the server registers these, the client fills
 them in with the functions below."""
 MJPEG_ROUTE: Final = "/api/cameras/{camera}/stream.mjpeg"
+LIVE_STREAM_ROUTE: Final = "/api/cameras/{camera}/stream.ts"
 CLIP_ROUTE: Final = "/api/clips/{clip_id}.mp4"
 EVENT_SNAPSHOT_ROUTE: Final = "/api/events/{event_id}/snapshot.jpg"
 
@@ -119,7 +120,7 @@ def mjpeg_path(camera: str) -> str:
 
 def live_stream_path(camera: str) -> str:
     """The live MPEG-TS stream for HA's `stream` integration (auth: `STREAM_CREDENTIAL_PARAM`)."""
-    return f"/api/cameras/{camera}/stream.ts"
+    return LIVE_STREAM_ROUTE.format(camera=camera)
 
 
 def clip_path(clip_id: str) -> str:
@@ -645,6 +646,10 @@ class AuditEntry(TypedDict):
     """For HTTP requests `{"user": ...}`; for changes, the new value (free-form JSON)."""
 
 
+class RotatedResult(TypedDict):
+    rotated: bool
+
+
 class AuditPage(TypedDict):
     entries: list[AuditEntry]
     next_offset: int | None
@@ -667,6 +672,8 @@ COMMAND_RESULTS: Final[dict[Command, type]] = {
     Command.EXPORT_CLIP: ExportResult,
     Command.GET_STORAGE: StorageStatus,
     Command.GET_AUDIT_LOG: AuditPage,
+    Command.GET_STREAM_URL: StreamUrl,
+    Command.ROTATE_STREAM_CREDENTIAL: RotatedResult,
 }
 """The `result` shape of every command."""
 

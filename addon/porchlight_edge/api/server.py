@@ -16,11 +16,11 @@ from porchlight_edge.api.websocket import websocket_handler
 from porchlight_edge.protocol import (
     CLIP_ROUTE,
     EVENT_SNAPSHOT_ROUTE,
+    LIVE_STREAM_ROUTE,
     MJPEG_ROUTE,
     SNAPSHOT_ROUTE,
     WS_PATH,
     ErrorCode,
-    live_stream_path,
 )
 from porchlight_edge.stream import http as stream_http
 
@@ -72,9 +72,7 @@ def create_app(service: Service) -> web.Application:
     app.router.add_get(HEALTH_PATH, _health)
     app.router.add_get(SNAPSHOT_ROUTE, http.snapshot)
     app.router.add_get(MJPEG_ROUTE, http.mjpeg)
-    app.router.add_get(
-        live_stream_path("{camera}"), stream_http.live_stream, name=stream_http.ROUTE_NAME
-    )
+    app.router.add_get(LIVE_STREAM_ROUTE, stream_http.live_stream, name=stream_http.ROUTE_NAME)
     app.router.add_get(CLIP_ROUTE, http.clip)
     app.router.add_get(EVENT_SNAPSHOT_ROUTE, http.event_snapshot)
     return app
