@@ -191,12 +191,8 @@ class PorchlightClient(HttpApi):
             `boot_id`, `seq`, `replayed` (count) and `gap` (True when the replay buffer
             no longer held everything after `since`).
         """
-        if since is None:
-            return cast(SubscribeResult, await self.command(Command.SUBSCRIBE))
-        return cast(
-            SubscribeResult,
-            await self.command(Command.SUBSCRIBE, since={"boot_id": since[0], "seq": since[1]}),
-        )
+        args = {} if since is None else {"since": {"boot_id": since[0], "seq": since[1]}}
+        return cast(SubscribeResult, await self.command(Command.SUBSCRIBE, **args))
 
     async def ring(self, camera: str | None = None) -> int:
         """Ring the doorbell as if the button was pressed; returns the ring event's seq."""
@@ -246,7 +242,7 @@ class PorchlightClient(HttpApi):
     async def record_clip(self, camera: str, seconds: float) -> RecordClipResult:
         """Start a manual clip of `seconds` (1-300); returns `event_id` and `clip_id`."""
         result = await self.command(Command.RECORD_CLIP, camera=camera, seconds=seconds)
-        return {"event_id": str(result["event_id"]), "clip_id": str(result["clip_id"])}
+        return cast(RecordClipResult, result)
 
     async def list_events(self, **query: Any) -> EventPage:
         """One page of indexed events, newest first.
@@ -263,10 +259,8 @@ class PorchlightClient(HttpApi):
 
     async def protect_clip(self, clip_id: str, protected: bool) -> ClipRecord:
         """Keep a clip from retention (or release it); returns the clip record."""
-        return cast(
-            ClipRecord,
-            await self.command(Command.PROTECT_CLIP, clip_id=clip_id, protected=protected),
-        )
+        result = await self.command(Command.PROTECT_CLIP, clip_id=clip_id, protected=protected)
+        return cast(ClipRecord, result)
 
     async def delete_clips(self, **target: Any) -> list[str]:
         """Delete by `clip_ids`, `event_ids`, or `start` + `end` (+ `camera`).
