@@ -27,6 +27,7 @@ from custom_components.porchlight.pyporchlight.protocol import (
     EVENT_BUFFER_SIZE,
     LIMITS,
     WS_PATH,
+    AuditEntry,
     CameraState,
     Command,
     CommandMessage,
@@ -45,7 +46,9 @@ from custom_components.porchlight.pyporchlight.protocol import (
     event_snapshot_path,
     live_stream_path,
     mjpeg_path,
+    outdated_peer,
     parse_command,
+    peer_version,
     result_error,
     result_ok,
     snapshot_path,
@@ -123,6 +126,22 @@ class _Connection:
                 await self.ws.send_json(message)
 
 
+def _check_limits(args: dict[str, Any], **settings: Setting) -> None:
+    """invalid_args for an argument outside its protocol limit (as the add-on's schemas)."""
+    for key, setting in settings.items():
+        low, high = LIMITS[setting].range
+        if key in args and not low <= args[key] <= high:
+            raise ProtocolError(ErrorCode.INVALID_ARGS, f"{key} out of range")
+
+
+def _versions_valid(message: dict[str, Any]) -> bool:
+    try:
+        peer_version(message)
+    except ProtocolError:
+        return False
+    return True
+
+
 class FakeAddon:
     def __init__(
         self,
@@ -164,7 +183,7 @@ class FakeAddon:
         # The recordings index: EventRecord / ClipRecord dicts as the real add-on returns.
         self.index: list[dict[str, Any]] = []
         self.clips: dict[str, dict[str, Any]] = {}
-        self.audit: list[dict[str, Any]] = []
+        self.audit: list[AuditEntry] = []
         self.stream_secret = 1
         """Bumped by `rotate_stream_credential`; part of every stream URL."""
         self.clip_ranges: list[str | None] = []
@@ -233,7 +252,7 @@ class FakeAddon:
             "storage": dict(self.storage) if self.storage else None,  # type: ignore[typeddict-item]
         }
         if self.storage is None:
-            del state["storage"]  # type: ignore[misc]
+            del state["storage"]
         return state
 
     def publish(self, event: EventType, camera: str | None, data: dict[str, Any]) -> EventMessage:
@@ -298,6 +317,23 @@ class FakeAddon:
                 state["occupied"] = occupied
         return self.publish(
             EventType.OCCUPANCY, camera, {"zone": zone, "occupied": occupied, "pts": 1.0}
+        )
+
+    def log(
+        self, action: str, *, target: str | None = None, detail: dict[str, Any] | None = None
+    ) -> None:
+        """Append an audit entry shaped as the add-on's (`AuditEntry`)."""
+        self.audit.append(
+            {
+                "id": len(self.audit) + 1,
+                "time": BASE_TIME + len(self.audit),
+                "action": action,
+                "client_id": "home-assistant",
+                "address": "127.0.0.1",
+                "camera": None,
+                "target": target,
+                "detail": detail,
+            }
         )
 
     # --- recordings -----------------------------------------------------------------------
@@ -394,7 +430,7 @@ class FakeAddon:
             for event in self.index:
                 if event["clip_id"] == clip_id:
                     event["clip_id"] = None
-            self.audit.append({"action": "clip_delete", "target": clip_id})
+            self.log("clip_delete", target=clip_id)
         return {"deleted": deleted}
 
     def _export(self, clip_id: str) -> dict[str, Any]:
@@ -410,7 +446,7 @@ class FakeAddon:
             "clip_id": clip_id,
             "exported_at": BASE_TIME,
         }
-        self.audit.append({"action": "clip_export", "target": clip_id})
+        self.log("clip_export", target=clip_id)
         return {"path": str(exported), "manifest": manifest}
 
     # --- websocket ------------------------------------------------------------------------
@@ -444,7 +480,9 @@ class FakeAddon:
             )
             await ws.close()
             return ws
-        if self.refuse_client_version:
+        client = peer_version(auth) if _versions_valid(auth) else None
+        own = peer_version(self.version)
+        if self.refuse_client_version or client is None or outdated_peer(own, client) is not None:
             await ws.send_json(
                 {
                     "type": MessageType.AUTH_INVALID,
@@ -510,6 +548,7 @@ class FakeAddon:
                 case Command.SET_MOTION_SETTINGS:
                     camera = self._camera_arg(args)
                     settings = self.cameras[camera]["motion_settings"]
+                    _check_limits(args, threshold=Setting.THRESHOLD, min_area=Setting.MIN_AREA)
                     for key in ("enabled", "threshold", "min_area"):
                         if key in args:
                             settings[key] = args[key]  # type: ignore[literal-required,unused-ignore]
@@ -518,13 +557,7 @@ class FakeAddon:
                 case Command.SET_RECORDING_SETTINGS:
                     camera = self._camera_arg(args)
                     recording = self.cameras[camera]["recording"]
-                    limits = {
-                        "pre_roll": LIMITS[Setting.PRE_ROLL].range,
-                        "post_roll": LIMITS[Setting.POST_ROLL].range,
-                    }
-                    for key, (low, high) in limits.items():
-                        if key in args and not low <= args[key] <= high:
-                            raise ProtocolError(ErrorCode.INVALID_ARGS, f"{key} out of range")
+                    _check_limits(args, pre_roll=Setting.PRE_ROLL, post_roll=Setting.POST_ROLL)
                     for key in ("enabled", "pre_roll", "post_roll"):
                         if key in args:
                             recording[key] = args[key]  # type: ignore[literal-required]
@@ -539,13 +572,17 @@ class FakeAddon:
                     self.camera_state_changed(camera)
                 case Command.TAKE_SNAPSHOT:
                     camera = self._camera_arg(args)
-                    # The manual event is the snapshot_ready itself here (seq of its own).
-                    event_id = f"{self.boot_id}:{self.seq + 1}"
+                    # As the add-on: a manual event of its own id (no bus event causes it).
+                    event_id = f"manual-{uuid.uuid4().hex}"
                     self.event_snapshots[event_id] = make_jpeg(99)
                     self.publish(
                         EventType.SNAPSHOT_READY,
                         camera,
-                        {"event_id": event_id, "kind": "manual", "path": ""},
+                        {
+                            "event_id": event_id,
+                            "kind": "manual",
+                            "path": event_snapshot_path(event_id),
+                        },
                     )
                     result = result_ok(message_id, {"event_id": event_id})
                 case Command.RECORD_CLIP:
@@ -561,10 +598,13 @@ class FakeAddon:
                     result = result_ok(message_id, body)
                 case Command.LIST_EVENTS:
                     result = result_ok(message_id, self._list_events(args))
+                case Command.LIST_CLIPS:
+                    clips = sorted(self.clips.values(), key=lambda c: c["start"], reverse=True)
+                    result = result_ok(message_id, {"clips": clips, "next_offset": None})
                 case Command.PROTECT_CLIP:
                     clip_id = self._clip_arg(args)
                     self.clips[clip_id]["protected"] = bool(args.get("protected"))
-                    self.audit.append({"action": "clip_protect", "target": clip_id})
+                    self.log("clip_protect", target=clip_id)
                     result = result_ok(message_id, dict(self.clips[clip_id]))
                 case Command.DELETE_CLIPS:
                     result = result_ok(message_id, self._delete(args))
@@ -580,7 +620,7 @@ class FakeAddon:
                     result = result_ok(message_id, {"path": path, "format": StreamFormat.MPEGTS})
                 case Command.ROTATE_STREAM_CREDENTIAL:
                     self.stream_secret += 1
-                    self.audit.append({"action": "stream_credential"})
+                    self.log("stream_credential")
                     result = result_ok(message_id, {"rotated": True})
                 case Command.GET_STORAGE:
                     if self.storage is None:
@@ -658,7 +698,7 @@ class FakeAddon:
             )
         self.last_user = request.headers.get("X-Porchlight-User")
         self.clip_ranges.append(request.headers.get("Range"))
-        self.audit.append({"action": "clip_download", "target": clip_id, "user": self.last_user})
+        self.log("clip_download", target=clip_id, detail={"user": self.last_user})
         # aiohttp's FileResponse answers Range requests (206) the way the real add-on does.
         return web.FileResponse(path, headers={"Content-Type": "video/mp4"})
 

@@ -106,7 +106,7 @@ async def test_rotate_action_revokes_and_moves_open_streams(
     stream = await _open_ha_stream(hass)
     assert stream.source == _url(loaded, 1)  # type: ignore[attr-defined]
     await hass.services.async_call(DOMAIN, "rotate_stream_credential", {}, blocking=True)
-    assert loaded.audit == [{"action": "stream_credential"}]
+    assert [entry["action"] for entry in loaded.audit] == ["stream_credential"]
     assert stream.source == _url(loaded, 2)  # type: ignore[attr-defined]
 
 
