@@ -537,6 +537,7 @@ async def test_audit_log_and_stream_credential_rotation(
     assert before != after
     assert after.startswith(f"http://127.0.0.1:{fake_addon.port}/api/cameras/front_door/")
     page = await client.get_audit_log(limit=10, offset=None)
-    assert page == {"entries": [{"action": "stream_credential"}], "next_offset": None}
+    assert [entry["action"] for entry in page["entries"]] == ["stream_credential"]
+    assert page["next_offset"] is None
     assert fake_addon.commands[-1]["args"] == {"limit": 10}  # None values left out
     await client.disconnect()
