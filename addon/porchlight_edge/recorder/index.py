@@ -23,6 +23,8 @@ if TYPE_CHECKING:
     from collections.abc import Iterator, Sequence
     from pathlib import Path
 
+    from porchlight_edge.protocol import ClipRecord as ClipPayload, EventRecord as EventPayload
+
 _LOGGER = logging.getLogger(__name__)
 UNKNOWN_CAMERA = "unknown"
 """Camera of an adopted clip whose file names none (or no valid one)."""
@@ -88,7 +90,8 @@ class EventRecord:
     """Snapshot file name (inside the store's snapshot folder), None until written."""
     clip_id: str | None
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> EventPayload:
+        """The wire shape (`protocol.EventRecord`)."""
         return {
             "id": self.id,
             "seq": self.seq,
@@ -120,7 +123,8 @@ class ClipRecord:
     def duration(self) -> float | None:
         return None if self.end is None else max(0.0, self.end - self.start)
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> ClipPayload:
+        """The wire shape (`protocol.ClipRecord`)."""
         return {
             "id": self.id,
             "camera": self.camera,
