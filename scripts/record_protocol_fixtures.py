@@ -84,7 +84,7 @@ async def _session(service: Service, out: Path) -> None:
             await ws.send_json({"message_id": message_id, "command": command, "args": args})
             async with asyncio.timeout(30):
                 while True:
-                    msg = await ws.receive_json()
+                    msg: dict[str, Any] = await ws.receive_json()
                     if msg.get("type") == "event":
                         events.setdefault(msg["event"], msg)
                     elif msg.get("message_id") == message_id:
