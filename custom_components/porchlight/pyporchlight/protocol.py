@@ -382,6 +382,8 @@ class EventMessage(TypedDict):
     time: float
     camera: str | None
     data: dict[str, Any]
+    """Shaped as `EVENT_DATA[event]` (checked by the contract tests); a dict here because
+    a reader must keep working with events and fields it does not know."""
 
 
 class MotionSettings(TypedDict):
