@@ -8,10 +8,12 @@ so a saved privacy mode survives a broken neighbour.
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import asdict, dataclass
 import json
 import logging
 import os
+import time
 from typing import TYPE_CHECKING, Any
 
 from porchlight_edge.protocol import LIMITS, Setting
@@ -78,24 +80,60 @@ def updated(current: CameraSettings, changes: dict[str, Any]) -> CameraSettings:
 
 
 class SettingsStore:
-    """Per-camera overrides in one JSON file."""
+    """Per-camera overrides in one JSON file.
+
+    A file that cannot be read as a whole (not JSON, not an object, unreadable) may have
+    held a privacy mode the owner switched on, and nothing says which camera: the store
+    then fails closed. The file is moved aside (`settings.json.unreadable-<UTC time>`,
+    never overwritten) and every camera starts in privacy mode until the owner turns it
+    off, with a warning saying so.
+    """
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self._saved: dict[str, dict[str, Any]] = {}
+        self.failed_closed = False
         try:
-            raw = json.loads(path.read_text())
-            if isinstance(raw, dict):
-                self._saved = {k: v for k, v in raw.items() if isinstance(v, dict)}
+            raw = json.loads(path.read_bytes())
+            if not isinstance(raw, dict):
+                raise ValueError("not a JSON object")
         except FileNotFoundError:
-            pass
+            return
         except (OSError, ValueError) as err:
-            _LOGGER.warning("Ignoring unreadable settings file %s: %s", path, err)
+            self.failed_closed = True
+            aside = path.with_name(
+                f"{path.name}.unreadable-{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}"
+            )
+            try:
+                os.replace(path, aside)
+            except OSError:
+                aside = path
+            _LOGGER.warning(
+                "Settings file %s is unreadable (%s); kept as %s. Every camera starts in "
+                "privacy mode until you turn it off",
+                path,
+                type(err).__name__,
+                aside.name,
+            )
+            return
+        self._saved = {k: v for k, v in raw.items() if isinstance(v, dict)}
+        for camera, values in self._saved.items():
+            if not _privacy_readable(values):
+                # This camera's entry is damaged where privacy lives: fail closed for it.
+                values["privacy_mode"] = True
+                _LOGGER.warning(
+                    "Saved privacy mode of %s is unreadable; it starts in privacy mode", camera
+                )
 
     def load(self, camera: str, defaults: CameraSettings) -> CameraSettings:
         """`defaults` with each valid saved value applied; an invalid or unknown one is
-        logged and dropped on its own."""
+        logged and dropped on its own. After an unreadable file, privacy mode is on."""
         settings = defaults
+        if self.failed_closed and camera not in self._saved:
+            # Saved at once, so a restart before the owner acts still starts closed.
+            with contextlib.suppress(OSError):
+                self._write({**self._saved, camera: {"privacy_mode": True}})
+            self._saved.setdefault(camera, {"privacy_mode": True})
         for key, value in self._saved.get(camera, {}).items():
             if key not in _KINDS:
                 _LOGGER.warning("Ignoring unknown saved setting %r of %s", key, camera)
@@ -110,6 +148,11 @@ class SettingsStore:
         """Write the file atomically; OSError (disk full, ...) leaves it and this store's
         view of it as they were."""
         saved = {**self._saved, camera: asdict(settings)}
+        self._write(saved)
+        self._saved = saved
+
+    def _write(self, saved: dict[str, dict[str, Any]]) -> None:
+        """Replace the file with `saved` atomically (fsynced); raises OSError, file intact."""
         tmp = self.path.with_name(self.path.name + ".tmp")
         try:
             with tmp.open("w") as handle:
@@ -120,4 +163,8 @@ class SettingsStore:
         except OSError:
             tmp.unlink(missing_ok=True)
             raise
-        self._saved = saved
+
+
+def _privacy_readable(values: dict[str, Any]) -> bool:
+    """Whether a saved camera entry's privacy mode is absent or a real boolean."""
+    return "privacy_mode" not in values or isinstance(values["privacy_mode"], bool)

@@ -105,6 +105,41 @@ async def test_saved_privacy_mode_survives_a_restart_next_to_a_bad_value(tmp_pat
         assert service.cameras["porch"].frames == 0
 
 
+@pytest.mark.parametrize(
+    "content",
+    [
+        b'{"porch": {"privacy_mode": true, "thresh',  # cut mid-write
+        b"\xff\xfe not text",
+        b'["porch"]',  # JSON, not an object
+        b"",
+    ],
+    ids=["truncated", "not-utf8", "not-an-object", "empty"],
+)
+async def test_an_unreadable_settings_file_fails_closed_and_is_kept(
+    tmp_path: Path, content: bytes
+) -> None:
+    """Whether privacy was on cannot be read: every camera starts in privacy mode, across
+    restarts too, until the owner turns it off; the damaged file is kept aside."""
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "settings.json").write_bytes(content)
+    for _ in range(2):  # the second start reads what the first one saved
+        async with running(data, tmp_path / "media") as service, client(service) as api:
+            camera = (await api.call("get_state"))["result"]["cameras"][0]
+            assert camera["privacy_mode"] is True
+            assert service.cameras["porch"].frames == 0
+    kept = list(data.glob("settings.json.unreadable-*"))
+    assert [path.read_bytes() for path in kept] == [content]
+
+
+async def test_a_damaged_privacy_value_fails_closed_for_its_camera(tmp_path: Path) -> None:
+    path = tmp_path / "settings.json"
+    path.write_text(json.dumps({"porch": {"privacy_mode": "yes"}, "yard": {"threshold": 30}}))
+    store = SettingsStore(path)
+    assert store.load("porch", CameraSettings()).privacy_mode is True
+    assert store.load("yard", CameraSettings()).privacy_mode is False
+
+
 # --- C8: record_clip obeys the recording switch ---------------------------------------------
 
 
