@@ -116,6 +116,7 @@ class CameraPipeline:
             preroll=self.settings.pre_roll,
             postroll=self.settings.post_roll,
             passthrough_codecs=passthrough_codecs(self._hevc),
+            audio=self.config.audio,
         )
 
     # --- lifecycle -------------------------------------------------------------------------

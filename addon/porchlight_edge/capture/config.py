@@ -74,6 +74,9 @@ class CameraConfig:
     loop: bool = False
     """`file`/`images`: start over at the end instead of ending."""
     stall_seconds: float = 5.0
+    audio: bool = False
+    """`rtsp`/`file`: also take the first audio track (AAC, G.711, Opus) for clips. Off by
+    default: recording passers-by's voices is especially intrusive (UK ICO guidance)."""
     rtsp_transport: Literal["tcp", "udp"] = "tcp"
     open_timeout: float = 10.0
     read_timeout: float = 10.0
@@ -152,7 +155,7 @@ class CameraConfig:
             if key not in data:
                 raise ValueError(f"camera {label}: '{key}' is required")
         kwargs = dict(data)
-        for key in ("realtime", "loop"):
+        for key in ("realtime", "loop", "audio"):
             if key in kwargs and not isinstance(kwargs[key], bool):
                 raise ValueError(f"camera {label}: {key} must be true or false")
         for key in ("fps", "stall_seconds", "open_timeout", "read_timeout"):

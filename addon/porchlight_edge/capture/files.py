@@ -40,6 +40,7 @@ class VideoFileSource(ThreadedSource):
         self._path = Path(cfg.path).expanduser().resolve()
         self._realtime = cfg.realtime
         self._loop = cfg.loop
+        self._audio = cfg.audio
         self._fallback_fps = cfg.fps or 10.0
         # Evaluation must see every frame; a paced "live" file behaves like a camera.
         self._drop = cfg.realtime
@@ -60,7 +61,7 @@ class VideoFileSource(ThreadedSource):
                     info = stream_info(container.streams.video[0])
                     self.stream_info = info
                     step = 1.0 / (info.fps or self._fallback_fps)
-                for frame in decode_video(container, stop, pts_offset=offset):
+                for frame in decode_video(container, stop, pts_offset=offset, audio=self._audio):
                     pacer.wait(frame.pts)
                     frame.wallclock = time.time()
                     yield frame

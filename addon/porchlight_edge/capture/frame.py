@@ -63,6 +63,8 @@ class Frame:
 
     Usually exactly one; more while a decoder holds frames back (B-frames, threading).
     """
+    audio: tuple[Any, ...] = ()
+    """Audio packets (PyAV) demuxed since the previous frame, when the source takes audio."""
     full_range: bool = False
     """`i420` uses full-range levels (0-255, `yuvj420p`, `color_range=pc`) instead of
     video range (16-235). Conversions and the re-encoder keep the source's levels."""

@@ -14,6 +14,7 @@ import av
 
 from porchlight_edge.capture.base import CaptureError, StreamInfo
 from porchlight_edge.capture.frame import Frame
+from porchlight_edge.capture.timeline import Timeline
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -21,7 +22,6 @@ if TYPE_CHECKING:
 
     import numpy as np
 
-    from porchlight_edge.capture.timeline import Timeline
 
 # Formats whose planes already are I420 (yuvj = full range; the luma is what matters).
 _I420_FORMATS = frozenset({"yuv420p", "yuvj420p"})
@@ -83,6 +83,7 @@ def decode_video(
     keep_packets: bool = True,
     timeline: Timeline | None = None,
     on_packet: Callable[[], None] | None = None,
+    audio: bool = False,
 ) -> Iterator[Frame]:
     """Demux and decode the first video stream into Frames with `pts` in seconds.
 
@@ -91,16 +92,26 @@ def decode_video(
     when the decoder holds some back. With a `timeline` (live cameras), packet
     timestamps are made continuous before decoding, so frames and packets agree.
     `on_packet` is called for every packet demuxed (progress while the decoder waits
-    for a keyframe).
+    for a keyframe). With `audio`, the first audio track is demuxed too and its packets
+    ride on the next frame (`Frame.audio`), with their own continuous timeline.
     """
     if not container.streams.video:
         raise CaptureError("no video stream")
     stream = container.streams.video[0]
+    sound = container.streams.audio[0] if audio and container.streams.audio else None
+    sound_timeline = Timeline() if timeline is not None and sound is not None else None
     pending: list[Any] = []
+    pending_audio: list[Any] = []
     last_pts = pts_offset
-    for packet in container.demux(stream):
+    for packet in container.demux(*(s for s in (stream, sound) if s is not None)):
         if stop.is_set():
             return
+        if sound is not None and packet.stream is sound:
+            if sound_timeline is not None:
+                sound_timeline.correct(packet, time.monotonic())
+            if packet.size:
+                pending_audio.append(packet)
+            continue
         if on_packet is not None:
             on_packet()
         if timeline is not None:
@@ -111,8 +122,9 @@ def decode_video(
             when = vframe.time
             pts = pts_offset + (float(when) if when is not None else last_pts - pts_offset)
             last_pts = pts
-            carried = tuple(pending)
+            carried, heard = tuple(pending), tuple(pending_audio)
             pending.clear()
+            pending_audio.clear()
             yield Frame.from_i420(
                 to_i420(vframe),
                 pts,
@@ -121,4 +133,5 @@ def decode_video(
                 packets=carried,
                 keyframe=bool(carried[0].is_keyframe if carried else vframe.key_frame),
                 full_range=is_full_range(vframe),
+                audio=heard,
             )

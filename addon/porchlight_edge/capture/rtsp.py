@@ -32,6 +32,7 @@ class RtspSource(ThreadedSource):
         self._url = validate_url(url, "rtsp")
         self._transport = cfg.rtsp_transport
         self._timeouts = (cfg.open_timeout, cfg.read_timeout)
+        self._audio = cfg.audio
         self.packets_received = 0
         """Video packets demuxed (written by the worker thread): shows a connected camera
         whose decoder still waits for its first keyframe."""
@@ -45,7 +46,8 @@ class RtspSource(ThreadedSource):
             "rtsp_transport": self._transport,
             # FFmpeg's socket timeout in microseconds (covers connect and each read).
             "timeout": str(int(self._timeouts[1] * 1_000_000)),
-            "allowed_media_types": "video",
+            # Audio off: FFmpeg does not even set up the audio track.
+            "allowed_media_types": "video+audio" if self._audio else "video",
             # Start with live frames instead of a burst of probe-time ones, and probe for 0.5 s
             # (not FFmpeg's 5 s): the SDP normally carries the codec parameters anyway.
             "fflags": "nobuffer",
@@ -74,7 +76,11 @@ class RtspSource(ThreadedSource):
             stream.codec_context.thread_type = "SLICE"  # frame threading would add latency
             self.stream_info = stream_info(stream)
             yield from decode_video(
-                container, stop, timeline=Timeline(), on_packet=self._count_packet
+                container,
+                stop,
+                timeline=Timeline(),
+                on_packet=self._count_packet,
+                audio=self._audio,
             )
         except av.FFmpegError as err:
             raise CaptureError(f"{self.name}: {shown} failed: {_describe(err)}") from None

@@ -11,14 +11,17 @@ from collections import deque
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from .audio import AudioPacket
     from .packets import EncodedPacket
+
+    Packet = EncodedPacket | AudioPacket
 
 
 class PrerollBuffer:
     def __init__(self, seconds: float, max_bytes: int) -> None:
         self.seconds = seconds
         self.max_bytes = max_bytes
-        self._packets: deque[EncodedPacket] = deque()
+        self._packets: deque[Packet] = deque()
         self._gops: deque[int] = deque()  # packet count of each GOP, oldest first
         self._bytes = 0
         self.peak_bytes = 0
@@ -35,7 +38,7 @@ class PrerollBuffer:
         self._gops.clear()
         self._bytes = 0
 
-    def append(self, packet: EncodedPacket) -> None:
+    def append(self, packet: Packet) -> None:
         if not self._packets and not packet.keyframe:
             return  # undecodable without its keyframe
         self._packets.append(packet)
@@ -69,7 +72,7 @@ class PrerollBuffer:
             # One GOP larger than the budget: nothing decodable can be kept.
             self.clear()
 
-    def since(self, start: float) -> list[EncodedPacket]:
+    def since(self, start: float) -> list[Packet]:
         """Packets from the last keyframe at or before `start` (or the oldest keyframe)."""
         begin = 0
         for i, pkt in enumerate(self._packets):

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from porchlight_edge.protocol import LIMITS, Setting
 
+from .audio import copy_audio
 from .buffer import PrerollBuffer
 from .codecs import PASSTHROUGH_DEFAULT
 from .encoder import EncodeSettings, FrameEncoder
@@ -43,6 +44,7 @@ if TYPE_CHECKING:
     from porchlight_edge.capture.base import StreamInfo
     from porchlight_edge.capture.frame import Frame
 
+    from .audio import AudioPacket, AudioParams
     from .packets import EncodedPacket, StreamParams
     from .storage import ClipStore
 
@@ -70,6 +72,8 @@ class RecorderSettings:
     encode: EncodeSettings = field(default_factory=EncodeSettings)
     passthrough_codecs: frozenset[str] = PASSTHROUGH_DEFAULT
     """Codecs whose packets clips keep (others are re-encoded to H.264)."""
+    audio: bool = False
+    """Clips carry the camera's audio (AAC; other codecs converted). Off by default."""
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.preroll <= MAX_PREROLL:
@@ -97,6 +101,8 @@ class _Clip:
     done: asyncio.Future[ClipRecord] | None = None
     started: float = field(default_factory=time.monotonic)
     announced: bool = False
+    audio: AudioParams | None = None
+    """The audio track the clip's header gets (audio on and heard by the trigger)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,6 +143,7 @@ class Recorder:
             self.settings.preroll_max_bytes,
         )
         self._params: StreamParams | None = None
+        self._audio_params: AudioParams | None = None
         self._last_dts: int | None = None
         self._last_wallclock: float | None = None
         self._last_mono = 0.0
@@ -234,6 +241,15 @@ class Recorder:
             )
         if self._snapshots:
             self._consider_snapshot(frame, motion_area)
+        if self.settings.audio and frame.audio:
+            self._on_audio(copy_audio(frame))
+
+    def _on_audio(self, packets: list[AudioPacket]) -> None:
+        """Audio joins the pre-roll beside the video it arrived with, and the open clip."""
+        for pkt in packets:
+            self._audio_params = pkt.params
+            self._buffer.append(pkt)
+        self._write(list(packets))
 
     def _set_mode(self, mode: str) -> None:
         if mode == self.mode:
@@ -254,7 +270,7 @@ class Recorder:
             self.on_encoded(packets)
 
     def _on_packets(self, packets: list[EncodedPacket]) -> None:
-        batch: list[EncodedPacket] = []
+        batch: list[EncodedPacket | AudioPacket] = []
         for pkt in packets:
             new_stream = self._params is not None and pkt.params != self._params
             if new_stream or (self._last_dts is not None and pkt.dts < self._last_dts):
@@ -397,6 +413,7 @@ class Recorder:
             limit_at=at + self.settings.max_clip_seconds,
             events=[event],
             done=loop.create_future(),
+            audio=self._audio_params if self.settings.audio else None,
         )
         self._clip = clip
         self.store.register_active(clip.id)
@@ -406,7 +423,7 @@ class Recorder:
         self._submit(self._open_clip, clip, preroll_packets)
         return clip.id
 
-    def _write(self, packets: list[EncodedPacket]) -> None:
+    def _write(self, packets: list[EncodedPacket | AudioPacket]) -> None:
         if packets and self._clip is not None:
             self._submit(self._write_packets, self._clip, packets)
 
@@ -430,6 +447,7 @@ class Recorder:
             limit_at=old.limit_at,
             events=[],
             done=loop.create_future(),
+            audio=self._audio_params if self.settings.audio else None,
         )
         self._clip = clip
         self.store.register_active(clip.id)
@@ -492,7 +510,7 @@ class Recorder:
             if "full" in str(err):
                 self.store.report_disk_full()
 
-    def _open_clip(self, clip: _Clip, packets: list[EncodedPacket]) -> None:
+    def _open_clip(self, clip: _Clip, packets: list[EncodedPacket | AudioPacket]) -> None:
         store = self.store
         try:
             store.index.add_clip(
@@ -503,7 +521,7 @@ class Recorder:
             # The events go into the file too: a lost index is rebuilt from the clips.
             meta = {"clip_id": clip.id, "camera": self.camera, "mode": clip.mode}
             clip.writer = ClipWriter(
-                store.part_path(clip.id), {**meta, "events": list(clip.events)}
+                store.part_path(clip.id), {**meta, "events": list(clip.events)}, clip.audio
             )
             for pkt in packets:
                 clip.writer.write(pkt)
@@ -525,7 +543,7 @@ class Recorder:
         }
         self.store.emit(RecordingEventType.CLIP_STARTED, self.camera, data)
 
-    def _write_packets(self, clip: _Clip, packets: list[EncodedPacket]) -> None:
+    def _write_packets(self, clip: _Clip, packets: list[EncodedPacket | AudioPacket]) -> None:
         if clip.failed is not None or clip.writer is None:
             return
         try:

@@ -19,12 +19,14 @@ from typing import TYPE_CHECKING, Any
 import av
 import numpy as np
 
+from .audio import AudioPacket, AudioTrack
 from .codecs import SAMPLE_ENTRY, VideoCodec
 from .packets import annexb_parameter_sets
 
 if TYPE_CHECKING:
     from pathlib import Path
 
+    from .audio import AudioParams
     from .packets import EncodedPacket, StreamParams
 
 MOVFLAGS = "frag_keyframe+empty_moov+default_base_moof"
@@ -108,8 +110,13 @@ def replace_durably(src: Path, dst: Path) -> None:
 class ClipWriter:
     """One clip being written. Not thread-safe: use it from one worker thread."""
 
-    def __init__(self, part: Path, metadata: dict[str, Any]) -> None:
+    def __init__(
+        self, part: Path, metadata: dict[str, Any], audio: AudioParams | None = None
+    ) -> None:
         self.part = part
+        self.audio = audio
+        """The camera's audio track, muxed as AAC beside the video; None for video only."""
+        self._audio_track: AudioTrack | None = None
         self.params: StreamParams | None = None
         self._metadata = metadata
         self._out: Any = None
@@ -145,13 +152,18 @@ class ClipWriter:
             ctx.extradata = extradata
             ctx.width, ctx.height = params.width, params.height
             stream.time_base = params.time_base
+            if self.audio is not None:
+                self._audio_track = AudioTrack(out, self.audio)
             out.start_encoding()  # write the header now: the file is decodable from here on
         except (av.FFmpegError, OSError) as err:
             self._close_file()
             raise WriteError(f"cannot create {self.part.name}: {err}", is_enospc(err)) from err
         self._out, self._stream = out, stream
 
-    def write(self, packet: EncodedPacket) -> None:
+    def write(self, packet: EncodedPacket | AudioPacket) -> None:
+        if isinstance(packet, AudioPacket):
+            self._write_audio(packet)
+            return
         if self._out is None:
             if not packet.keyframe:
                 return
@@ -182,6 +194,17 @@ class ClipWriter:
         self.bytes += len(packet.data)
         self.last_wallclock = packet.wallclock
 
+    def _write_audio(self, packet: AudioPacket) -> None:
+        track = self._audio_track
+        if track is None or self._base is None or self.params is None:
+            return  # audio off, or no keyframe yet: nothing to align it with
+        try:
+            track.write(packet, float(self._base * self.params.time_base))
+        except (av.FFmpegError, OSError, ValueError) as err:
+            raise WriteError(
+                f"writing audio to {self.part.name} failed: {err}", is_enospc(err)
+            ) from err
+
     @property
     def started(self) -> bool:
         return self._out is not None
@@ -196,6 +219,8 @@ class ClipWriter:
         if out is None:
             return
         try:
+            if self._audio_track is not None:
+                self._audio_track.flush()
             out.close()
             os.fsync(self._file.fileno())
         except (av.FFmpegError, OSError) as err:

@@ -23,11 +23,12 @@ from typing import TYPE_CHECKING
 from porchlight_edge.live import TooManyViewers
 from porchlight_edge.recorder.buffer import PrerollBuffer
 from porchlight_edge.recorder.encoder import EncodeSettings, FrameEncoder
+from porchlight_edge.recorder.packets import EncodedPacket
 from porchlight_edge.recorder.tap import PacketTap
 
 if TYPE_CHECKING:
     from porchlight_edge.capture.frame import Frame
-    from porchlight_edge.recorder.packets import EncodedPacket
+
 
 _LOGGER = logging.getLogger(__name__)
 MAILBOX_PACKETS = 300
@@ -157,7 +158,8 @@ class LiveStream:
             raise TooManyViewers(f"at most {self.max_viewers} stream viewers per camera")
         viewer = StreamViewer()
         for packet in self._gop.since(float("-inf")):  # -inf: the whole kept GOP
-            viewer.offer(packet)
+            if isinstance(packet, EncodedPacket):  # the live GOP holds video only
+                viewer.offer(packet)
         self._viewers.add(viewer)
         return viewer
 
