@@ -5,7 +5,8 @@ send them with) in real time, one unit per frame interval of wall time, whatever
 RTP timestamps say. So a test can build cameras that misbehave the way real ones do:
 clocks that jump, an SPS that changes mid-stream, a long GOP joined in its middle
 (`start`), or a URL that has no video track at all (`media="audio"` or
-`"application"`, ONVIF metadata).
+`"application"`, ONVIF metadata). `audio` adds a sound track (`AudioTrack`) before the
+video one in the SDP, as many doorbells order them.
 
 Binds 127.0.0.1 only; every client gets its own sender thread; `close()` ends all.
 Only what FFmpeg's RTSP client needs is implemented: OPTIONS, DESCRIBE, SETUP
@@ -136,6 +137,66 @@ def rtp_packets(unit: Unit, seq: int, codec: VideoCodec = VideoCodec.H264) -> li
     return packets
 
 
+@dataclass(frozen=True, slots=True)
+class AudioTrack:
+    """A tone as RTP payloads: G.711 (RFC 3551), AAC (RFC 3640 AAC-hbr) or Opus (RFC 7587)."""
+
+    sdp: list[str]
+    """The `m=audio` section (without `a=control`)."""
+    clock: int
+    payload_type: int
+    payloads: list[tuple[int, bytes]]
+    """(RTP timestamp, payload) in sending order."""
+
+
+_RTP_AUDIO = {
+    # codec: (payload type, rtpmap, sample rate, RTP clock)
+    "pcm_mulaw": (0, "PCMU/8000", 8000, 8000),
+    "pcm_alaw": (8, "PCMA/8000", 8000, 8000),
+    "aac": (97, "MPEG4-GENERIC/16000/1", 16000, 16000),
+    "libopus": (97, "opus/48000/2", 48000, 48000),
+}
+
+
+def audio_track(codec: str, seconds: float, tone_hz: float = 700.0) -> AudioTrack:
+    """`seconds` of a `tone_hz` sine encoded with PyAV's `codec`, packetized for RTP."""
+    pt, rtpmap, rate, clock = _RTP_AUDIO[codec]
+    ctx = av.CodecContext.create(codec, "w")
+    ctx.sample_rate, ctx.layout = rate, "mono"
+    ctx.format = "s16" if codec.startswith("pcm") else ctx.codec.audio_formats[0].name
+    ctx.time_base = Fraction(1, rate)
+    ctx.open()
+    chunk = ctx.frame_size or rate // 50  # G.711: 20 ms packets
+    total = int(seconds * rate)
+    resampler = av.AudioResampler(
+        format=ctx.format.name, layout="mono", rate=rate, frame_size=chunk
+    )
+    t = np.arange(total) / rate
+    pcm = av.AudioFrame.from_ndarray(
+        (0.5 * np.sin(2 * np.pi * tone_hz * t)).astype(np.float32)[None, :], "flt", "mono"
+    )
+    pcm.sample_rate, pcm.pts = rate, 0
+    packets = [
+        p for f in [*resampler.resample(pcm), *resampler.resample(None)] for p in ctx.encode(f)
+    ]
+    packets += ctx.encode(None)
+    sdp = [f"m=audio 0 RTP/AVP {pt}", "c=IN IP4 0.0.0.0", f"a=rtpmap:{pt} {rtpmap}"]
+    if codec == "aac":
+        config = bytes(ctx.extradata or b"").hex()
+        sdp.append(
+            f"a=fmtp:{pt} streamtype=5;profile-level-id=15;mode=AAC-hbr;config={config};"
+            "sizelength=13;indexlength=3;indexdeltalength=3"
+        )
+    payloads = []
+    for packet in packets:
+        data = bytes(packet)
+        if codec == "aac":  # one AU: AU-headers-length (16 bits) + 13-bit size, 3-bit index
+            data = struct.pack("!HH", 16, len(data) << 3) + data
+        ts = max(0, int(packet.pts or 0)) * clock // rate
+        payloads.append((ts, data))
+    return AudioTrack(sdp, clock, pt, payloads)
+
+
 class RtpCamera:
     """Serves `units` at `fps` to every client, from index `start`; see the module doc.
 
@@ -152,9 +213,11 @@ class RtpCamera:
         media: str = "video",
         codec: VideoCodec = VideoCodec.H264,
         sprop: bool = True,
+        audio: AudioTrack | None = None,
     ) -> None:
         self.units, self.fps, self.start, self.media = units, fps, start, media
         self.codec, self.sprop = codec, sprop
+        self.audio = audio
         self._sock = socket.socket()
         self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self._sock.bind(("127.0.0.1", 0))
@@ -194,6 +257,8 @@ class RtpCamera:
 
     def _sdp(self) -> bytes:
         lines = ["v=0", "o=- 1 1 IN IP4 127.0.0.1", "s=porchlight test", "t=0 0"]
+        if self.audio is not None:  # first, before the video
+            lines += [*self.audio.sdp, "a=control:trackID=1"]
         if self.media == "video":
             sets = [base64.b64encode(x).decode() for x in parameter_sets(self.units, self.codec)]
             if self.codec is VideoCodec.HEVC:
@@ -234,6 +299,7 @@ class RtpCamera:
         lock = threading.Lock()
         reader = conn.makefile("rb")
         session: str | None = None
+        channels: dict[str, int] = {}  # track control -> interleaved RTP channel
         try:
             for _ in range(10_000):
                 first = reader.read(1)
@@ -262,7 +328,13 @@ class RtpCamera:
                     extra = f"Content-Type: application/sdp\r\nContent-Base: {url}/\r\n"
                 elif method == "SETUP":
                     session = "5EC7104"
-                    extra = "Transport: RTP/AVP/TCP;unicast;interleaved=0-1\r\n"
+                    # The channels the client asked for, per track (audio may come first).
+                    wanted = headers.get("transport", "").partition("interleaved=")[2]
+                    channel = int(wanted.split("-")[0] or 2 * len(channels))
+                    channels[url.rsplit("/", 1)[-1]] = channel
+                    extra = (
+                        f"Transport: RTP/AVP/TCP;unicast;interleaved={channel}-{channel + 1}\r\n"
+                    )
                 elif method == "PLAY" and "session" not in headers:
                     status = "454 Session Not Found"
                 if session is not None and status.startswith("200"):
@@ -272,7 +344,7 @@ class RtpCamera:
                 with lock:
                     conn.sendall(head.encode() + body)
                 if method == "PLAY" and status.startswith("200"):
-                    self._spawn(self._send, conn, lock)
+                    self._spawn(self._send, conn, lock, channels)
                 if method == "TEARDOWN":
                     return
         except (OSError, ValueError, struct.error):
@@ -280,15 +352,28 @@ class RtpCamera:
         finally:
             conn.close()
 
-    def _send(self, conn: socket.socket, lock: threading.Lock) -> None:
-        t0, seq = time.monotonic(), 0
+    def _send(self, conn: socket.socket, lock: threading.Lock, channels: dict[str, int]) -> None:
+        t0, seq, heard = time.monotonic(), 0, 0
+        video = channels.get("trackID=0", 0)
+        audio = self.audio
         for k, unit in enumerate(self.units[self.start :]):
             delay = t0 + k / self.fps - time.monotonic()
             if self._closed.wait(max(0.0, delay)):
                 return
             packets = rtp_packets(unit, seq, self.codec)
             seq += len(packets)
-            data = b"".join(b"$\x00" + struct.pack("!H", len(p)) + p for p in packets)
+            data = b"".join(b"$" + struct.pack("!BH", video, len(p)) + p for p in packets)
+            if audio is not None and "trackID=1" in channels:
+                # The sound of this frame interval, on the audio track's channel.
+                until = (k + 1) / self.fps * audio.clock
+                while heard < len(audio.payloads) and audio.payloads[heard][0] < until:
+                    ts, payload = audio.payloads[heard]
+                    rtp = struct.pack(
+                        "!BBHII", 0x80, 0x80 | audio.payload_type, heard & 0xFFFF, ts, _SSRC + 1
+                    )
+                    chunk = rtp + payload
+                    data += b"$" + struct.pack("!BH", channels["trackID=1"], len(chunk)) + chunk
+                    heard += 1
             try:
                 with lock:
                     conn.sendall(data)
