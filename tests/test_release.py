@@ -158,6 +158,17 @@ def test_docs_state_the_code_defaults(tmp_path: Path) -> None:
     assert {k: code[k] for k in docs} == docs
 
 
+def test_audio_is_off_by_default(tmp_path: Path) -> None:
+    """Sound is opt-in everywhere: capture, run-time settings, the shipped options."""
+    assert CameraConfig("x", "demo").audio is False
+    assert CameraSettings().audio is False
+    [camera] = parse_options(CONFIG["options"], tmp_path).cameras
+    assert camera.defaults.audio is False
+    assert camera.capture.audio is False
+    assert "audio" in CONFIG["schema"]["cameras"][0]  # yet it can be turned on
+    assert "off by default" in (ADDON / "DOCS.md").read_text()
+
+
 def test_config_yaml_ships_the_code_defaults(tmp_path: Path) -> None:
     shipped, code = config_defaults(), code_defaults(tmp_path)
     assert set(shipped) <= set(code), set(shipped) - set(code)

@@ -45,6 +45,7 @@ class AuditAction(StrEnum):
     CLIP_DELETE = "clip_delete"
     CLIP_PROTECT = "clip_protect"
     PRIVACY_MODE = "privacy_mode"
+    AUDIO = "audio"
     PRIVACY_MASKS = "privacy_masks"
     RETENTION_CHANGE = "retention_change"
     STREAM_CREDENTIAL = "stream_credential"

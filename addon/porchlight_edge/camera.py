@@ -68,9 +68,10 @@ class CameraPipeline:
         self._hevc = options.hevc
         self.title = options.title
         self.bus = bus
-        self.config = options.capture
         self._settings_store = settings_store
         self.settings = settings_store.load(options.name, options.defaults)
+        # Audio is switched at run time: the saved setting decides what capture takes.
+        self.config = replace(options.capture, audio=self.settings.audio)
         self.engine = MotionEngine(options.motion)
         self.engine.set_sensitivity(
             threshold=self.settings.threshold, min_area_pct=self.settings.min_area
@@ -90,6 +91,7 @@ class CameraPipeline:
         self._frame_times: deque[float] = deque(maxlen=30)
         self._latencies: deque[float] = deque(maxlen=30)
         # The demo visitor's press reaches `on_button`, the same path as a real button.
+        self._on_button = on_button
         self._runner = CameraRunner.for_config(
             self.config, self.on_frame, self.on_status, on_ring=on_button
         )
@@ -116,7 +118,7 @@ class CameraPipeline:
             preroll=self.settings.pre_roll,
             postroll=self.settings.post_roll,
             passthrough_codecs=passthrough_codecs(self._hevc),
-            audio=self.config.audio,
+            audio=self.settings.audio,
         )
 
     # --- lifecycle -------------------------------------------------------------------------
@@ -284,10 +286,26 @@ class CameraPipeline:
             self.recorder.set_settings(self._recorder_settings())
         if old.motion_enabled and not new.motion_enabled and self._busy():
             self._end_motion()
+        if new.audio != old.audio:
+            await self._apply_audio(new.audio)
         if new.privacy_mode != old.privacy_mode:
             await self._apply_privacy_mode(new.privacy_mode)
         self.bus.publish(EventType.CAMERA_STATE, self.name, dict(self.state()))
         return new
+
+    async def _apply_audio(self, enabled: bool) -> None:
+        """Reopen the camera with or without its audio track (FFmpeg sets up only what
+        is asked for), and tell the recorder whether clips carry sound."""
+        self.recorder.set_settings(self._recorder_settings())
+        self.config = replace(self.config, audio=enabled)
+        running = bool(self._tasks)
+        if running:
+            await self._stop_capture()
+        self._runner = CameraRunner.for_config(
+            self.config, self.on_frame, self.on_status, on_ring=self._on_button
+        )
+        if running and not self.settings.privacy_mode:
+            self._start_capture()
 
     async def _apply_privacy_mode(self, enabled: bool) -> None:
         if enabled:
@@ -325,6 +343,7 @@ class CameraPipeline:
                 round(1000 * statistics.median(self._latencies), 2) if self._latencies else None
             ),
             "privacy_mode": self.settings.privacy_mode,
+            "audio": self.settings.audio,
             "recording": self.recording_settings(),
             "last_ring": self.last_ring,
             "last_motion": self.last_motion,

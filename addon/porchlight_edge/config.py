@@ -258,6 +258,7 @@ def parse_camera(raw: object, index: int) -> CameraOptions:
         recording_enabled=_take(recording, "enabled", bool, rwhere, True),
         pre_roll=_number(recording, "pre_roll", rwhere, base.pre_roll),
         post_roll=_number(recording, "post_roll", rwhere, base.post_roll),
+        audio=capture.audio,
     )
     hevc = _take(recording, "hevc", str, rwhere, HevcRecording.PASSTHROUGH)
     if hevc not in set(HevcRecording):

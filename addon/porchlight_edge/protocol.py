@@ -163,6 +163,7 @@ class Command(StrEnum):
     SET_MOTION_SETTINGS = "set_motion_settings"
     SET_RECORDING_SETTINGS = "set_recording_settings"
     SET_PRIVACY_MODE = "set_privacy_mode"
+    SET_AUDIO = "set_audio"
     TAKE_SNAPSHOT = "take_snapshot"
     RECORD_CLIP = "record_clip"
     LIST_EVENTS = "list_events"
@@ -441,6 +442,8 @@ class CameraState(TypedDict):
     zones: NotRequired[list[ZoneState]]
     """The configured motion zones in order (absent from add-ons before zone occupancy)."""
     live_stream: NotRequired[bool]
+    audio: NotRequired[bool]
+    """Clips and the live stream carry the camera's sound (`set_audio`); absent: never."""
     """The add-on serves this camera's live stream (`get_stream_url`); absent: MJPEG only."""
 
 

@@ -36,6 +36,8 @@ class CameraSettings:
     pre_roll: float = 5.0
     post_roll: float = 10.0
     privacy_mode: bool = False
+    audio: bool = False
+    """Take the camera's sound into clips and the live stream. Off unless turned on."""
 
     def check(self) -> None:
         """Raise ValueError naming the first out-of-range value (NaN is out of every range)."""
@@ -61,6 +63,7 @@ _KINDS: dict[str, tuple[type, ...]] = {
     "pre_roll": (int, float),
     "post_roll": (int, float),
     "privacy_mode": (bool,),
+    "audio": (bool,),
 }
 
 

@@ -193,6 +193,30 @@ async def set_privacy_mode(ctx: CommandContext, args: dict[str, Any]) -> Any:
     return {"privacy_mode": camera.settings.privacy_mode}
 
 
+@command(Command.SET_AUDIO)
+async def set_audio(ctx: CommandContext, args: dict[str, Any]) -> Any:
+    """Audio on is audited before it applies (no trace, no sound); off always applies."""
+    camera = camera_arg(ctx.service, args)
+    enabled = args["enabled"]
+    if enabled == camera.settings.audio:
+        return {"audio": enabled}
+    if enabled:
+        try:
+            audit_command(ctx, AuditAction.AUDIO, camera=camera.name, detail={"enabled": True})
+        except (sqlite3.Error, OSError) as err:
+            raise ProtocolError(
+                ErrorCode.UNAVAILABLE, f"the audit log cannot be written ({err}): nothing changed"
+            ) from err
+        await _update(camera, audio=True)
+        return {"audio": camera.settings.audio}
+    await _update(camera, audio=False)
+    try:
+        audit_command(ctx, AuditAction.AUDIO, camera=camera.name, detail={"enabled": False})
+    except (sqlite3.Error, OSError) as err:
+        _LOGGER.error("%s: audio is off, but the audit log cannot be written: %s", camera.name, err)
+    return {"audio": camera.settings.audio}
+
+
 @command(Command.TAKE_SNAPSHOT)
 async def take_snapshot(ctx: CommandContext, args: dict[str, Any]) -> Any:
     camera = camera_arg(ctx.service, args)

@@ -184,6 +184,7 @@ SCHEMAS: Final[dict[Command, vol.Schema]] = {
         }
     ),
     Command.SET_PRIVACY_MODE: vol.Schema({**CAMERA, vol.Required("enabled"): boolean}),
+    Command.SET_AUDIO: vol.Schema({**CAMERA, vol.Required("enabled"): boolean}),
     Command.TAKE_SNAPSHOT: vol.Schema(CAMERA),
     Command.RECORD_CLIP: vol.Schema(
         {**CAMERA, vol.Required("seconds"): limited(Setting.RECORD_SECONDS)}
