@@ -1,4 +1,4 @@
-"""Switches per camera: motion detection, recording and privacy mode."""
+"""Switches per camera: motion detection, recording, audio and privacy mode."""
 
 from __future__ import annotations
 
@@ -35,6 +35,10 @@ async def _set_recording(client: PorchlightClient, camera: str, on: bool) -> Non
 
 async def _set_privacy(client: PorchlightClient, camera: str, on: bool) -> None:
     await client.set_privacy_mode(camera, on)
+
+
+async def _set_audio(client: PorchlightClient, camera: str, on: bool) -> None:
+    await client.set_audio(camera, on)
 
 
 def _recording_enabled(camera: CameraState) -> bool | None:
@@ -75,6 +79,15 @@ DESCRIPTIONS = (
         is_on_fn=_recording_enabled,
         set_fn=_set_recording,
     ),
+    # Off by default in the add-on: recording passers-by's voices is especially intrusive.
+    PorchlightSwitchEntityDescription(
+        key="audio",
+        translation_key="audio",
+        entity_category=EntityCategory.CONFIG,
+        command=Command.SET_AUDIO,
+        is_on_fn=lambda camera: camera.get("audio"),
+        set_fn=_set_audio,
+    ),
     # Not a config switch: turning the lens off is an everyday control.
     PorchlightSwitchEntityDescription(
         key="privacy_mode",
@@ -91,7 +104,7 @@ async def async_setup_entry(
     entry: PorchlightConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """Add the motion, recording and privacy switches of every camera, now and later."""
+    """Add the motion, recording, audio and privacy switches of every camera, now and later."""
     add_camera_entities(
         entry,
         async_add_entities,

@@ -29,14 +29,15 @@ def camera_server() -> Any:
 
 
 @contextlib.asynccontextmanager
-async def running(tmp_path: Path, url: str) -> AsyncIterator[Service]:
+async def running(tmp_path: Path, url: str, **camera: Any) -> AsyncIterator[Service]:
+    """The add-on on a real socket with one RTSP camera "porch" (`camera`: more options)."""
     options = {
         "host": "127.0.0.1",
         "port": 0,
         "token": TOKEN,
         "zeroconf": False,
         "media_dir": str(tmp_path / "media"),
-        "cameras": [{"name": "porch", "source": "rtsp", "url": url, "read_timeout": 5}],
+        "cameras": [{"name": "porch", "source": "rtsp", "url": url, "read_timeout": 5, **camera}],
     }
     service = Service(parse_options(options, tmp_path / "data"))
     await service.start()
@@ -91,17 +92,7 @@ async def test_audio_switch_is_runtime_audited_and_stopped_by_privacy(
 async def test_audio_set_in_the_options_is_on_at_start(
     tmp_path: Path, camera_server: RtpCamera
 ) -> None:
-    options: dict[str, Any] = {
-        "host": "127.0.0.1",
-        "port": 0,
-        "token": TOKEN,
-        "zeroconf": False,
-        "media_dir": str(tmp_path / "media"),
-        "cameras": [{"name": "porch", "source": "rtsp", "url": camera_server.url, "audio": True}],
-    }
-    service = Service(parse_options(options, tmp_path / "data"))
-    await service.start()
-    try:
+    async with running(tmp_path, camera_server.url, audio=True) as service:
         camera = service.cameras["porch"]
         await wait_until(
             lambda: camera.last_frame is not None and len(camera.last_frame.audio) > 0,
@@ -109,5 +100,3 @@ async def test_audio_set_in_the_options_is_on_at_start(
             "frames carrying sound",
         )
         assert camera.state()["audio"] is True
-    finally:
-        await service.stop()

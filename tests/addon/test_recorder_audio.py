@@ -7,7 +7,6 @@ capture path (`decode_video`) into the real recorder; the clips are decoded with
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from pathlib import Path
 import threading
 
@@ -43,11 +42,8 @@ def footage(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
 
 
 @pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[ClipStore]:
-    s = ClipStore(tmp_path / "rec")
-    await s.open()
-    yield s
-    await s.close()
+def store(clip_store: ClipStore) -> ClipStore:
+    return clip_store
 
 
 async def record(

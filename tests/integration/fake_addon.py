@@ -80,6 +80,7 @@ def make_camera(name: str, title: str) -> CameraState:
         "preroll_bytes": 0,
         "zones": [{"name": "doorstep", "occupied": False}],
         "live_stream": True,
+        "audio": False,
     }
 
 
@@ -569,6 +570,13 @@ class FakeAddon:
                         raise ProtocolError(ErrorCode.INVALID_ARGS, "enabled is required")
                     self.cameras[camera]["privacy_mode"] = args["enabled"]
                     result = result_ok(message_id, {"privacy_mode": args["enabled"]})
+                    self.camera_state_changed(camera)
+                case Command.SET_AUDIO:
+                    camera = self._camera_arg(args)
+                    if not isinstance(args.get("enabled"), bool):
+                        raise ProtocolError(ErrorCode.INVALID_ARGS, "enabled is required")
+                    self.cameras[camera]["audio"] = args["enabled"]
+                    result = result_ok(message_id, {"audio": args["enabled"]})
                     self.camera_state_changed(camera)
                 case Command.TAKE_SNAPSHOT:
                     camera = self._camera_arg(args)

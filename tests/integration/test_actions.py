@@ -68,6 +68,12 @@ def last_command(addon: FakeAddon) -> tuple[str, dict[str, Any]]:
             {"enabled": True},
             lambda camera: camera["privacy_mode"],
         ),
+        (
+            "switch.front_door_audio",
+            "set_audio",
+            {"enabled": True},
+            lambda camera: camera["audio"],
+        ),
     ],
 )
 async def test_switches(

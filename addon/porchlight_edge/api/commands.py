@@ -167,54 +167,52 @@ async def set_recording_settings(ctx: CommandContext, args: dict[str, Any]) -> A
     return camera.recording_settings()
 
 
+async def _set_audited(
+    ctx: CommandContext, camera: Any, action: AuditAction, setting: str, value: bool, *, safe: bool
+) -> dict[str, bool]:
+    """Set a privacy switch and audit it. The less private way (`safe` False: the lens back
+    on, sound on) must leave a trace first: no audit entry, no change. The more private way
+    always works: it applies first, the paperwork may fail after it."""
+    detail = {"enabled": value}
+    if not safe:
+        try:
+            audit_command(ctx, action, camera=camera.name, detail=detail)
+        except (sqlite3.Error, OSError) as err:
+            raise ProtocolError(
+                ErrorCode.UNAVAILABLE, f"the audit log cannot be written ({err}): nothing changed"
+            ) from err
+    await _update(camera, **{setting: value})
+    if safe:
+        try:
+            audit_command(ctx, action, camera=camera.name, detail=detail)
+        except (sqlite3.Error, OSError) as err:
+            _LOGGER.error(
+                "%s: %s is %s, but the audit log cannot be written: %s",
+                camera.name,
+                setting.replace("_", " "),
+                "on" if value else "off",
+                err,
+            )
+    return {setting: bool(getattr(camera.settings, setting))}
+
+
 @command(Command.SET_PRIVACY_MODE)
 async def set_privacy_mode(ctx: CommandContext, args: dict[str, Any]) -> Any:
     camera = camera_arg(ctx.service, args)
     enabled = args["enabled"]
-    detail = {"enabled": enabled}
-    if not enabled:
-        # Turning the camera back on must leave a trace: no audit entry, no change.
-        try:
-            audit_command(ctx, AuditAction.PRIVACY_MODE, camera=camera.name, detail=detail)
-        except (sqlite3.Error, OSError) as err:
-            raise ProtocolError(
-                ErrorCode.UNAVAILABLE, f"the audit log cannot be written ({err}): nothing changed"
-            ) from err
-        await _update(camera, privacy_mode=False)
-        return {"privacy_mode": camera.settings.privacy_mode}
-    # Privacy on always works: the lens goes off first, the paperwork may fail after it.
-    await _update(camera, privacy_mode=True)
-    try:
-        audit_command(ctx, AuditAction.PRIVACY_MODE, camera=camera.name, detail=detail)
-    except (sqlite3.Error, OSError) as err:
-        _LOGGER.error(
-            "%s: privacy mode is on, but the audit log cannot be written: %s", camera.name, err
-        )
-    return {"privacy_mode": camera.settings.privacy_mode}
+    return await _set_audited(
+        ctx, camera, AuditAction.PRIVACY_MODE, "privacy_mode", enabled, safe=enabled
+    )
 
 
 @command(Command.SET_AUDIO)
 async def set_audio(ctx: CommandContext, args: dict[str, Any]) -> Any:
-    """Audio on is audited before it applies (no trace, no sound); off always applies."""
+    """Sound on is audited before it applies; off always applies. No change, no entry."""
     camera = camera_arg(ctx.service, args)
     enabled = args["enabled"]
     if enabled == camera.settings.audio:
         return {"audio": enabled}
-    if enabled:
-        try:
-            audit_command(ctx, AuditAction.AUDIO, camera=camera.name, detail={"enabled": True})
-        except (sqlite3.Error, OSError) as err:
-            raise ProtocolError(
-                ErrorCode.UNAVAILABLE, f"the audit log cannot be written ({err}): nothing changed"
-            ) from err
-        await _update(camera, audio=True)
-        return {"audio": camera.settings.audio}
-    await _update(camera, audio=False)
-    try:
-        audit_command(ctx, AuditAction.AUDIO, camera=camera.name, detail={"enabled": False})
-    except (sqlite3.Error, OSError) as err:
-        _LOGGER.error("%s: audio is off, but the audit log cannot be written: %s", camera.name, err)
-    return {"audio": camera.settings.audio}
+    return await _set_audited(ctx, camera, AuditAction.AUDIO, "audio", enabled, safe=not enabled)
 
 
 @command(Command.TAKE_SNAPSHOT)

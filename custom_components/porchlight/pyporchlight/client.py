@@ -230,6 +230,11 @@ class PorchlightClient(HttpApi):
         result = await self.command(Command.SET_PRIVACY_MODE, camera=camera, enabled=enabled)
         return bool(result["privacy_mode"])
 
+    async def set_audio(self, camera: str, enabled: bool) -> bool:
+        """Record the camera's sound (True) or not; returns the new audio setting."""
+        result = await self.command(Command.SET_AUDIO, camera=camera, enabled=enabled)
+        return bool(result["audio"])
+
     async def take_snapshot(self, camera: str) -> str:
         """Record a `manual` event with a snapshot; returns its event id."""
         result = await self.command(Command.TAKE_SNAPSHOT, camera=camera)
