@@ -12,11 +12,14 @@ from typing import Any
 import pytest
 
 from porchlight_edge.config import parse_options
+from porchlight_edge.protocol import ErrorCode
 from porchlight_edge.service import Service
-from tests.addon.test_settings_faults import TOKEN, client
+from tests.addon.test_settings_faults import TOKEN, client, running as demo_running, small_disk
+from tests.helpers.disk import fill
 from tests.helpers.rtp_camera import RtpCamera, audio_track, encode_units
 from tests.helpers.waiting import wait_until
 
+__all__ = ["small_disk"]  # the fixture, shared with the settings fault tests
 FPS = 15
 SECONDS = 60  # served at most; the test ends long before
 
@@ -100,3 +103,28 @@ async def test_audio_set_in_the_options_is_on_at_start(
             "frames carrying sound",
         )
         assert camera.state()["audio"] is True
+
+
+async def test_sound_on_is_refused_without_an_audit_entry_off_always_works(
+    small_disk: Path, tmp_path: Path
+) -> None:
+    data, media = small_disk / "data", tmp_path / "media"
+    async with demo_running(data, media) as service, client(service) as api:
+        camera = service.cameras["porch"]
+        assert (await api.call("set_audio", enabled=True))["result"] == {"audio": True}
+        fill(small_disk, leave=0)
+        # Off works on a full disk (nothing to save it in: it lasts until a restart)...
+        reply = await api.call("set_audio", enabled=False)
+        if reply["success"]:
+            assert camera.settings.audio is False
+        else:  # ... or the settings file could not be written: then nothing changed
+            assert reply["error"]["code"] == ErrorCode.UNAVAILABLE
+            assert camera.settings.audio is True
+        (small_disk / "filler").unlink()
+        assert (await api.call("set_audio", enabled=False))["result"] == {"audio": False}
+        fill(small_disk, leave=0)
+        # On must be audited first: refused, the microphone stays off.
+        reply = await api.call("set_audio", enabled=True)
+        assert reply["error"]["code"] == ErrorCode.UNAVAILABLE, reply
+        assert camera.settings.audio is False
+        assert camera.recorder.settings.audio is False
