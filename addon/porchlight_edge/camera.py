@@ -84,6 +84,7 @@ class CameraPipeline:
         self.live = LiveView(live.width, live.quality, live.max_viewers)
         self.stream = LiveStream(options.name, live.max_viewers)
         self.recorder.on_encoded = self.stream.on_encoded
+        self.stream.audio = self.settings.audio
         self.status = CameraStatus.OFFLINE
         self.status_reason: str | None = "starting"
         self.last_frame: Frame | None = None
@@ -297,6 +298,8 @@ class CameraPipeline:
         """Reopen the camera with or without its audio track (FFmpeg sets up only what
         is asked for), and tell the recorder whether clips carry sound."""
         self.recorder.set_settings(self._recorder_settings())
+        self.stream.end_all()  # a stream's tracks are fixed at its start: viewers reconnect
+        self.stream.audio = enabled
         self.config = replace(self.config, audio=enabled)
         running = bool(self._tasks)
         if running:

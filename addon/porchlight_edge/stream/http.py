@@ -18,6 +18,8 @@ from porchlight_edge.api.http import audit, next_or_gone
 from porchlight_edge.audit import AuditAction
 from porchlight_edge.live import TooManyViewers
 from porchlight_edge.protocol import STREAM_CREDENTIAL_PARAM, ErrorCode
+from porchlight_edge.recorder.audio import AudioPacket
+from porchlight_edge.recorder.packets import EncodedPacket
 
 from .mpegts import StreamChanged, TsMuxer
 
@@ -72,9 +74,13 @@ async def _send(
     muxer: TsMuxer | None = None
     try:
         while (packet := await next_or_gone(request, viewer)) is not None:
-            if muxer is None:
-                muxer = TsMuxer(packet.params)
-            data = muxer.mux(packet)
+            if isinstance(packet, AudioPacket):
+                data = muxer.mux_audio(packet) if muxer is not None else b""
+            else:
+                assert isinstance(packet, EncodedPacket)
+                if muxer is None:
+                    muxer = TsMuxer(packet.params, viewer.audio)
+                data = muxer.mux(packet)
             if data:
                 async with asyncio.timeout(stall):
                     await response.write(data)

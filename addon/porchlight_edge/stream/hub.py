@@ -21,6 +21,7 @@ import threading
 from typing import TYPE_CHECKING
 
 from porchlight_edge.live import TooManyViewers
+from porchlight_edge.recorder.audio import AudioPacket, AudioParams, copy_audio
 from porchlight_edge.recorder.buffer import PrerollBuffer
 from porchlight_edge.recorder.encoder import EncodeSettings, FrameEncoder
 from porchlight_edge.recorder.packets import EncodedPacket
@@ -41,10 +42,19 @@ PASSTHROUGH_CODECS = frozenset({"h264"})
 class StreamViewer:
     """One open live stream: packets from its first keyframe on, None at the end."""
 
-    def __init__(self) -> None:
-        self.mailbox: asyncio.Queue[EncodedPacket | None] = asyncio.Queue(MAILBOX_PACKETS)
+    def __init__(self, audio: AudioParams | None = None) -> None:
+        self.mailbox: asyncio.Queue[EncodedPacket | AudioPacket | None] = asyncio.Queue(
+            MAILBOX_PACKETS
+        )
+        self.audio = audio
+        """The sound track this viewer's stream carries (fixed at open), or None."""
         self.started = False
         self.skipped = 0
+
+    def offer_audio(self, packet: AudioPacket) -> None:
+        """Sound once the picture started, never at the cost of video (dropped when full)."""
+        if self.audio is not None and self.started and not self.mailbox.full():
+            self.mailbox.put_nowait(packet)
 
     def offer(self, packet: EncodedPacket) -> None:
         if not self.started:
@@ -66,7 +76,7 @@ class StreamViewer:
             self.mailbox.get_nowait()
         self.mailbox.put_nowait(None)
 
-    async def next(self) -> EncodedPacket | None:
+    async def next(self) -> EncodedPacket | AudioPacket | None:
         """The next packet, None once the stream ended. Safe to cancel (loses nothing)."""
         return await self.mailbox.get()
 
@@ -89,6 +99,9 @@ class LiveStream:
         self.packets_out = 0
         self._closing: list[threading.Thread] = []
         self._shared = False
+        self.audio = False
+        """Streams carry the camera's sound (the camera's audio setting)."""
+        self._audio_params: AudioParams | None = None
 
     @property
     def viewers(self) -> int:
@@ -101,8 +114,16 @@ class LiveStream:
         `recorder_encodes`: the recorder gets this frame and encodes it if it has no
         packets; its packets then come through `on_encoded`.
         """
+        if self.audio and frame.audio:
+            sound = copy_audio(frame)
+            if sound:
+                self._audio_params = sound[0].params
         if not self._viewers:
             return
+        if self.audio and frame.audio:
+            for viewer in self._viewers:
+                for packet in sound:
+                    viewer.offer_audio(packet)
         packets = self._tap.packets(frame)
         if packets is not None:
             self.mode = "passthrough"
@@ -156,7 +177,7 @@ class LiveStream:
         """A new viewer, primed with the current GOP. Raises `TooManyViewers`."""
         if len(self._viewers) >= self.max_viewers:
             raise TooManyViewers(f"at most {self.max_viewers} stream viewers per camera")
-        viewer = StreamViewer()
+        viewer = StreamViewer(self._audio_params if self.audio else None)
         for packet in self._gop.since(float("-inf")):  # -inf: the whole kept GOP
             if isinstance(packet, EncodedPacket):  # the live GOP holds video only
                 viewer.offer(packet)

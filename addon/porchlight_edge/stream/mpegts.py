@@ -9,9 +9,9 @@ carries H.264 parameter sets in-band, so a size change within Annex-B H.264
 continues in the same stream; a change of codec or bitstream format ends it
 (`StreamChanged`) and the reader reconnects.
 
-One output stream per track: today video only. Audio is added as a second track
-before the header is written (`TsMuxer(video, audio=...)` later), so its packets
-are interleaved in the same transport stream.
+One output stream per track: video, and with `audio` an AAC track added before the
+header is written (G.711 and Opus converted, see `recorder.audio.AudioTrack`), placed
+on the video's timeline so sound and picture stay together.
 """
 
 from __future__ import annotations
@@ -22,9 +22,11 @@ from typing import TYPE_CHECKING, Any
 
 import av
 
+from porchlight_edge.recorder.audio import AudioTrack
 from porchlight_edge.recorder.writer import h264_template
 
 if TYPE_CHECKING:
+    from porchlight_edge.recorder.audio import AudioPacket, AudioParams
     from porchlight_edge.recorder.packets import EncodedPacket, StreamParams
 
 TS_TIME_BASE = Fraction(1, 90000)
@@ -57,7 +59,7 @@ class _Sink:
 class TsMuxer:
     """One viewer's transport stream. The first packet must be a keyframe."""
 
-    def __init__(self, video: StreamParams) -> None:
+    def __init__(self, video: StreamParams, audio: AudioParams | None = None) -> None:
         self._sink = _Sink()
         self._out: Any = av.open(self._sink, "w", format="mpegts")
         stream = self._out.add_stream_from_template(h264_template())
@@ -68,6 +70,7 @@ class TsMuxer:
         ctx.extradata = video.extradata
         stream.time_base = TS_TIME_BASE
         self._stream = stream
+        self._audio = AudioTrack(self._out, audio) if audio is not None else None
         self._format = (video.codec, video.annexb)
         self._params: StreamParams | None = None
         self._origin_in = Fraction(0)
@@ -111,6 +114,16 @@ class TsMuxer:
         out.stream = self._stream
         self._out.mux(out)
         self.packets += 1
+        return self._sink.take()
+
+    def mux_audio(self, packet: AudioPacket) -> bytes:
+        """Write one audio packet at its place on the video's timeline; returns TS bytes.
+
+        Dropped before the first video packet and when the muxer has no audio track.
+        """
+        if self._audio is None or self._params is None:
+            return b""
+        self._audio.write(packet, float(self._origin_in - self._origin_out))
         return self._sink.take()
 
     def close(self) -> bytes:
