@@ -575,6 +575,10 @@ class PrivacyResult(TypedDict):
     privacy_mode: bool
 
 
+class AudioResult(TypedDict):
+    audio: bool
+
+
 class SnapshotResult(TypedDict):
     event_id: str
 
@@ -668,6 +672,7 @@ COMMAND_RESULTS: Final[dict[Command, type]] = {
     Command.SET_MOTION_SETTINGS: MotionSettings,
     Command.SET_RECORDING_SETTINGS: RecordingSettings,
     Command.SET_PRIVACY_MODE: PrivacyResult,
+    Command.SET_AUDIO: AudioResult,
     Command.TAKE_SNAPSHOT: SnapshotResult,
     Command.RECORD_CLIP: RecordClipResult,
     Command.LIST_EVENTS: EventPage,
