@@ -4,7 +4,8 @@ The real `stream` integration opens the camera entity's `stream_source()` (the
 add-on's MPEG-TS stream with its scoped credential) and serves HLS; the test
 fetches the master and variant playlists and segments through HA's HTTP server,
 decodes them with PyAV, and checks that the privacy mask is black, that the URL
-carries no API token and opens nothing else, and that the opening was audited.
+carries no API token and opens nothing else, and that the opening was audited; and that a
+camera's sound is in the HLS media only while its audio is on.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ import numpy as np
 import pytest
 
 from custom_components.porchlight.const import DOMAIN
+from tests.helpers.rtp_camera import RtpCamera, audio_track, encode_units
+from tests.helpers.sound import TONE_HZ, dominant_frequency
 
 from .addon_process import AddonProcess
 from .entries import entry_for, setup_entry, unload_entry
@@ -164,3 +167,66 @@ async def test_hls_from_the_real_addon_with_privacy_mask(
             assert resp.status == 200
             assert resp.content_type == "video/mp2t"
     await unload_entry(hass, entry)
+
+
+@pytest.fixture
+async def sound_camera() -> AsyncIterator[RtpCamera]:
+    """An RTSP camera sending G.711 μ-law (listed first in its SDP) beside H.264."""
+    units = await asyncio.to_thread(encode_units, 60 * 15, fps=15, gop=15)
+    with RtpCamera(units, fps=15, audio=audio_track("pcm_mulaw", 60)) as server:
+        yield server
+
+
+@pytest.mark.parametrize("expected_lingering_timers", [True])
+async def test_hls_carries_the_camera_sound_when_audio_is_on(
+    hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
+    hass_ws_client: WebSocketGenerator,
+    tmp_path: Path,
+    sound_camera: RtpCamera,
+) -> None:
+    options = {
+        "cameras": [
+            {"name": "front_door", "source": "rtsp", "url": sound_camera.url, "audio": True}
+        ]
+    }
+    addon = AddonProcess(tmp_path / "addon", options)
+    await asyncio.to_thread(addon.start)
+    try:
+        assert await async_setup_component(hass, "stream", {})
+        entry = entry_for(addon)
+        await setup_entry(hass, entry)
+        client_api = entry.runtime_data.client
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 30
+        # Sound must have reached the add-on before the stream opens (its tracks are fixed).
+        while (await client_api.get_state())["cameras"][0]["frames"] < 30:
+            assert loop.time() < deadline, "the camera never delivered frames"
+            await asyncio.sleep(0.25)  # poll interval of a condition with a deadline
+        ws = await hass_ws_client(hass)
+        await ws.send_json({"id": 1, "type": "camera/stream", "entity_id": CAMERA, "format": "hls"})
+        reply = await ws.receive_json()
+        assert reply["success"], reply
+        master_url: str = reply["result"]["url"]
+        client = await hass_client()
+        camera = hass.data[DATA_COMPONENT].get_entity(CAMERA)
+        try:
+            master = (await _get(client, master_url)).decode()
+            variant = next(line for line in master.splitlines() if line.endswith(".m3u8"))
+            base = master_url.rsplit("/", 1)[0]
+            segments = await _segments(client, f"{base}/{variant}", 2)
+            init = await _get(client, f"{base}/init.mp4")
+            data = [await _get(client, f"{base}/{segment}") for segment in segments[:2]]
+            with av.open(io.BytesIO(init + b"".join(data)), format="mp4") as media:
+                assert media.streams.video
+                [track] = media.streams.audio
+                assert track.codec_context.name == "aac"
+                pcm = [f.to_ndarray().mean(axis=0) for f in media.decode(track)]
+            samples = np.concatenate(pcm)
+            assert dominant_frequency(samples, 8000) == pytest.approx(TONE_HZ, abs=15)
+        finally:
+            if camera is not None and camera.stream is not None:
+                await camera.stream.stop()
+        await unload_entry(hass, entry)
+    finally:
+        await asyncio.to_thread(addon.stop)
