@@ -90,6 +90,16 @@ async def _segments(client: Any, playlist: str, count: int) -> list[str]:
     return found
 
 
+async def _hls_media(client: Any, master_url: str) -> tuple[bytes, list[bytes]]:
+    """The init segment and the first two media segments HA's HLS output lists."""
+    master = (await _get(client, master_url)).decode()
+    variant = next(line for line in master.splitlines() if line.endswith(".m3u8"))
+    base = master_url.rsplit("/", 1)[0]
+    segments = await _segments(client, f"{base}/{variant}", 2)
+    init = await _get(client, f"{base}/init.mp4")
+    return init, [await _get(client, f"{base}/{segment}") for segment in segments[:2]]
+
+
 def _decode(init: bytes, segments: list[bytes]) -> list[np.ndarray[Any, Any]]:
     with av.open(io.BytesIO(init + b"".join(segments)), format="mp4") as media:
         assert media.streams.video, "the HLS media has a video track"
@@ -121,12 +131,7 @@ async def test_hls_from_the_real_addon_with_privacy_mask(
     master_url: str = reply["result"]["url"]
     client = await hass_client()
     try:
-        master = (await _get(client, master_url)).decode()
-        variant = next(line for line in master.splitlines() if line.endswith(".m3u8"))
-        base = master_url.rsplit("/", 1)[0]
-        segments = await _segments(client, f"{base}/{variant}", 2)
-        init = await _get(client, f"{base}/init.mp4")
-        data = [await _get(client, f"{base}/{segment}") for segment in segments[:2]]
+        init, data = await _hls_media(client, master_url)
         frames = await asyncio.to_thread(_decode, init, data)
         assert len(frames) >= 10
         for luma in frames:
@@ -211,12 +216,7 @@ async def test_hls_carries_the_camera_sound_when_audio_is_on(
         client = await hass_client()
         camera = hass.data[DATA_COMPONENT].get_entity(CAMERA)
         try:
-            master = (await _get(client, master_url)).decode()
-            variant = next(line for line in master.splitlines() if line.endswith(".m3u8"))
-            base = master_url.rsplit("/", 1)[0]
-            segments = await _segments(client, f"{base}/{variant}", 2)
-            init = await _get(client, f"{base}/init.mp4")
-            data = [await _get(client, f"{base}/{segment}") for segment in segments[:2]]
+            init, data = await _hls_media(client, master_url)
             with av.open(io.BytesIO(init + b"".join(data)), format="mp4") as media:
                 assert media.streams.video
                 [track] = media.streams.audio
