@@ -25,7 +25,8 @@ import logging
 import time
 from typing import TYPE_CHECKING, Any
 
-from porchlight_edge.capture.base import CameraSource, CaptureError, open_source
+from porchlight_edge.capture.base import CameraSource, CaptureError
+from porchlight_edge.capture.factory import open_source
 from porchlight_edge.capture.urls import redact_url
 from porchlight_edge.protocol import CameraStatus
 
