@@ -38,12 +38,11 @@ from porchlight_edge.settings import CameraSettings, SettingsStore, updated
 from porchlight_edge.stream.hub import LiveStream
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
     from porchlight_edge.capture.frame import Frame
     from porchlight_edge.config import CameraOptions, LiveOptions
     from porchlight_edge.events import EventBus
     from porchlight_edge.recorder.storage import ClipStore
+    from porchlight_edge.rings import RingPublisher
 
 _LOGGER = logging.getLogger(__name__)
 PRIVACY_REASON = "privacy mode"
@@ -62,7 +61,7 @@ class CameraPipeline:
         bus: EventBus,
         store: ClipStore,
         settings_store: SettingsStore,
-        on_button: Callable[[], None],
+        rings: RingPublisher,
     ) -> None:
         self.name = options.name
         self._hevc = options.hevc
@@ -89,9 +88,9 @@ class CameraPipeline:
         self.frames = 0
         self._frame_times: deque[float] = deque(maxlen=30)
         self._latencies: deque[float] = deque(maxlen=30)
-        # The demo visitor's press reaches `on_button`, the same path as a real button.
+        # The demo visitor's press is published to `rings`, the same queue as a real button.
         self._runner = CameraRunner.for_config(
-            self.config, self.on_frame, self.on_status, on_ring=on_button
+            self.config, self.on_frame, self.on_status, rings=rings
         )
         # Optional low-resolution sub-stream: motion reads it, live view and clips the main one.
         self._detect_runner: CameraRunner | None = None

@@ -14,7 +14,7 @@ from porchlight_edge.api.connections import ConnectionGuard, GuardedSite, fit_to
 from porchlight_edge.api.safe_errors import RateLimitedLog, exception_handler
 from porchlight_edge.api.server import create_app
 from porchlight_edge.audit import AuditLog
-from porchlight_edge.button import ButtonWatcher, open_button
+from porchlight_edge.button import ButtonConfig, ButtonWatcher, open_button
 from porchlight_edge.camera import CameraPipeline
 from porchlight_edge.discovery import Discovery
 from porchlight_edge.events import EventBus
@@ -31,6 +31,7 @@ from porchlight_edge.protocol import (
 )
 from porchlight_edge.recorder.events import RecordingEvent, RecordingEventType
 from porchlight_edge.recorder.storage import ClipStore, StoreSettings
+from porchlight_edge.rings import RingQueue
 from porchlight_edge.settings import SettingsStore
 from porchlight_edge.stream.credential import StreamCredential
 
@@ -51,6 +52,8 @@ class Service:
         self.name = options.name
         self.identity = identity or load_identity(options.data_dir, options.token)
         self.bus = EventBus()
+        self.rings = RingQueue(self._ring_pressed)
+        self._ring_task: asyncio.Task[None] | None = None
         media = options.media_dir or options.data_dir / "recordings"
         make_private(options.data_dir, media)
         self.store = ClipStore(
@@ -66,7 +69,7 @@ class Service:
                 self.bus,
                 self.store,
                 settings,
-                on_button=self._button_pressed(cam.name),
+                self.rings,
             )
             for cam in options.cameras
         }
@@ -79,11 +82,8 @@ class Service:
         self._housekeeping: asyncio.Task[None] | None = None
         self.port: int | None = None
 
-    def _button_pressed(self, camera: str) -> Callable[[], None]:
-        def pressed() -> None:
-            self.ring(camera, RingSource.DEMO)
-
-        return pressed
+    def _ring_pressed(self, camera: str, source: RingSource) -> None:
+        self.ring(camera, source)
 
     def ring(self, camera: str, source: RingSource) -> EventMessage:
         """Publish the ring first: snapshot and recording work only starts after it is out."""
@@ -175,10 +175,12 @@ class Service:
         await site.start()
         self.port = site.port
         bound = site.addresses
+        self.rings.attach(asyncio.get_running_loop())
+        self._ring_task = asyncio.create_task(self.rings.run(), name="rings")
         for camera in self.cameras.values():
             camera.start()
         if self.options.button is not None:
-            self._button = open_button(self.options.button, self._gpio_pressed())
+            self._button = open_button(self.options.button, self.button_press(self.options.button))
         self._discovery = Discovery(
             port=self.port,
             token=self.identity.token,
@@ -200,13 +202,13 @@ class Service:
             len(self.cameras),
         )
 
-    def _gpio_pressed(self) -> Callable[[], None]:
-        loop = asyncio.get_running_loop()
-        button = self.options.button
-        camera = button.camera if button and button.camera else next(iter(self.cameras))
+    def button_press(self, button: ButtonConfig) -> Callable[[], None]:
+        """The press callback for `button` (called from its watcher thread): a
+        `RingSource.BUTTON` ring at `button.camera`, or the first camera when unset."""
+        camera = button.camera or next(iter(self.cameras))
 
-        def pressed() -> None:  # runs in the button thread
-            loop.call_soon_threadsafe(self.ring, camera, RingSource.BUTTON)
+        def pressed() -> None:
+            self.rings.publish_ring(camera, RingSource.BUTTON)
 
         return pressed
 
@@ -219,10 +221,11 @@ class Service:
             await asyncio.sleep(AUDIT_PRUNE_INTERVAL)
 
     async def stop(self) -> None:
-        if self._housekeeping is not None:
-            self._housekeeping.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._housekeeping
+        for task in (self._ring_task, self._housekeeping):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         if self._discovery is not None:
             await self._discovery.stop()
         if self._button is not None:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, fields, replace
-import inspect
 import logging
 import math
 import time
@@ -21,6 +20,7 @@ import cv2
 import numpy as np
 
 from porchlight_edge.capture.frame import Frame, as_u8
+from porchlight_edge.protocol import RingSource
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable
@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 
     from porchlight_edge.capture.base import StreamInfo
     from porchlight_edge.capture.config import CameraConfig
+    from porchlight_edge.rings import RingPublisher
 
 _LOGGER = logging.getLogger(__name__)
 Color = tuple[int, int, int]  # BGR
@@ -427,22 +428,33 @@ def _noise_bank(
 
 
 class DemoSource:
-    """The demo scene as a camera. Set `on_ring` to receive the visitor's button press."""
+    """The demo scene as a camera; the visitor's press is published to `rings` (if given)
+    as a `RingSource.DEMO` ring at camera `name`."""
 
     stream_info: StreamInfo | None = None
 
-    def __init__(self, name: str, scene: DemoScene, *, realtime: bool = True) -> None:
+    def __init__(
+        self,
+        name: str,
+        scene: DemoScene,
+        *,
+        realtime: bool = True,
+        rings: RingPublisher | None = None,
+    ) -> None:
         self.name = name
+        self.camera = name
+        """The camera the visitor's press rings at (`name` may gain a suffix, e.g. ':detect')."""
         self.scene = scene
         self.realtime = realtime
-        self.on_ring: Callable[[], Any] | None = None
-        self._tasks: set[asyncio.Future[Any]] = set()
+        self.rings = rings
         self._closed = False
         self.frames_dropped = 0
         """Frames skipped to catch up after falling more than a second behind."""
 
     @classmethod
-    def from_config(cls, cfg: CameraConfig) -> DemoSource:
+    def from_config(cls, cfg: CameraConfig, rings: RingPublisher | None = None) -> DemoSource:
+        """The scene `cfg.demo` describes (a VARIANTS preset plus overrides); ValueError
+        for an unknown variant or option. Presses go to `rings` when given."""
         options = dict(cfg.demo)
         variant = options.pop("variant", "default")
         if variant not in VARIANTS:
@@ -457,7 +469,7 @@ class DemoSource:
         phases = {**preset.get("phases", {}), **options.pop("phases", {})}
         options = {**preset, **options, "phases": phases}
         scene = DemoScene(fps=cfg.effective_fps or 12.0, **options)
-        return cls(cfg.name, scene, realtime=cfg.realtime)
+        return cls(cfg.name, scene, realtime=cfg.realtime, rings=rings)
 
     async def frames(self) -> AsyncIterator[Frame]:
         self._closed = False
@@ -483,18 +495,8 @@ class DemoSource:
             index += 1
 
     def _ring(self) -> None:
-        callback = self.on_ring
-        if callback is None:
-            return
-        try:
-            result = callback()
-        except Exception:
-            _LOGGER.exception("%s: on_ring callback failed", self.name)
-            return
-        if inspect.isawaitable(result):
-            task = asyncio.ensure_future(result)
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+        if self.rings is not None:
+            self.rings.publish_ring(self.camera, RingSource.DEMO)
 
     async def close(self) -> None:
         self._closed = True

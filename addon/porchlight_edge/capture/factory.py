@@ -12,11 +12,13 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from porchlight_edge.capture.base import CameraSource
     from porchlight_edge.capture.config import CameraConfig
+    from porchlight_edge.rings import RingPublisher
 
 
-def open_source(cfg: CameraConfig) -> CameraSource:
+def open_source(cfg: CameraConfig, rings: RingPublisher | None = None) -> CameraSource:
     """The source for `cfg.source` (one of capture.config.SOURCE_KINDS).
 
+    `rings` receives the presses of sources that have a doorbell (the demo visitor).
     Nothing is opened until the source's `frames()` is iterated. Raises ValueError
     for an unknown kind (CameraConfig validation normally rejects it first).
     """
@@ -24,7 +26,7 @@ def open_source(cfg: CameraConfig) -> CameraSource:
         case "demo":
             from porchlight_edge.capture.demo import DemoSource
 
-            return DemoSource.from_config(cfg)
+            return DemoSource.from_config(cfg, rings)
         case "rtsp":
             from porchlight_edge.capture.rtsp import RtspSource
 

@@ -33,6 +33,7 @@ from porchlight_edge.protocol import CameraStatus
 if TYPE_CHECKING:
     from porchlight_edge.capture.config import CameraConfig
     from porchlight_edge.capture.frame import Frame
+    from porchlight_edge.rings import RingPublisher
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -148,16 +149,13 @@ class CameraRunner:
         on_frame: Callable[[Frame], Awaitable[None] | None],
         on_status: StatusCallback | None = None,
         *,
-        on_ring: Callable[[], Any] | None = None,
+        rings: RingPublisher | None = None,
         **kwargs: Any,
     ) -> CameraRunner:
-        """A runner for `cfg`'s main source; `on_ring` is wired into the demo source."""
+        """A runner for `cfg`'s main source; a source with a doorbell publishes to `rings`."""
 
         def factory() -> CameraSource:
-            source = open_source(cfg)
-            if on_ring is not None and hasattr(source, "on_ring"):
-                source.on_ring = on_ring
-            return source
+            return open_source(cfg, rings)
 
         kwargs.setdefault("stall_seconds", cfg.stall_seconds)
         kwargs.setdefault("connect_timeout", cfg.open_timeout + cfg.stall_seconds)
