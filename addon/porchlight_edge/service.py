@@ -31,6 +31,7 @@ from porchlight_edge.protocol import (
 )
 from porchlight_edge.recorder.events import RecordingEvent, RecordingEventType
 from porchlight_edge.recorder.storage import ClipStore, StoreSettings
+from porchlight_edge.recordings import Recordings
 from porchlight_edge.rings import RingQueue
 from porchlight_edge.settings import SettingsStore
 from porchlight_edge.stream.credential import StreamCredential
@@ -73,6 +74,7 @@ class Service:
             )
             for cam in options.cameras
         }
+        self.recordings = Recordings(self.store, self.cameras)
         self._button: ButtonWatcher | None = None
         self._runner: web.AppRunner | None = None
         self.connections = ConnectionGuard(options.connections)
@@ -122,7 +124,7 @@ class Service:
     def storage_status(self) -> StorageStatus:
         usage = self.store.usage()
         policy = self.options.retention
-        clips, oldest = self.store.index.summary()
+        clips, oldest = self.recordings.summary()
         return {
             "used_bytes": int(usage["clips_bytes"] or 0),
             "free_bytes": int(usage["free_bytes"] or 0),

@@ -10,7 +10,6 @@ import json
 import logging
 import sqlite3
 from typing import TYPE_CHECKING, Any, Protocol
-import uuid
 
 from porchlight_edge.api.errors import storage_fault
 from porchlight_edge.api.schemas import validate_args
@@ -18,12 +17,12 @@ from porchlight_edge.audit import CLIENT_RE, AuditAction
 from porchlight_edge.protocol import (
     Command,
     ErrorCode,
-    EventKind,
     EventMessage,
     ProtocolError,
     RingSource,
 )
-from porchlight_edge.recorder.export import ExportError, export_clip
+from porchlight_edge.recorder.export import ExportError
+from porchlight_edge.recordings import TimeQuery
 
 if TYPE_CHECKING:
     from porchlight_edge.camera import CameraPipeline
@@ -196,8 +195,8 @@ async def set_privacy_mode(ctx: CommandContext, args: dict[str, Any]) -> Any:
 @command(Command.TAKE_SNAPSHOT)
 async def take_snapshot(ctx: CommandContext, args: dict[str, Any]) -> Any:
     camera = camera_arg(ctx.service, args)
-    eid = f"manual-{uuid.uuid4().hex}"
-    if camera.settings.privacy_mode or not camera.recorder.snapshot(eid, EventKind.MANUAL):
+    eid = None if camera.settings.privacy_mode else ctx.service.recordings.snapshot(camera.name)
+    if eid is None:
         raise ProtocolError(
             ErrorCode.UNAVAILABLE, "no picture to save (no frame yet, privacy mode or disk full)"
         )
@@ -213,78 +212,64 @@ async def record_clip(ctx: CommandContext, args: dict[str, Any]) -> Any:
         raise ProtocolError(
             ErrorCode.UNAVAILABLE, "recording is switched off for this camera: switch it on first"
         )
-    eid = f"manual-{uuid.uuid4().hex}"
-    clip_id = camera.recorder.trigger(EventKind.MANUAL, eid, postroll=args["seconds"])
-    if clip_id is None:
+    started = ctx.service.recordings.trigger(camera.name, args["seconds"])
+    if started.clip_id is None:
         raise ProtocolError(ErrorCode.UNAVAILABLE, "recording is paused: the disk is full")
-    return {"event_id": eid, "clip_id": clip_id}
+    return {"event_id": started.event_id, "clip_id": started.clip_id}
 
 
-def _query(ctx: CommandContext, args: dict[str, Any]) -> dict[str, Any]:
+def _query(ctx: CommandContext, args: dict[str, Any]) -> TimeQuery:
     """Common filters of the list commands (checked by the schema): camera, start/end,
-    limit/offset, as the index's keyword arguments."""
-    query: dict[str, Any] = {
-        "limit": args.get("limit", 50),
-        "offset": args.get("offset", 0),
-        "camera": None,
-        "since": args.get("start"),
-        "until": args.get("end"),
-    }
-    if args.get("camera") is not None:
-        query["camera"] = camera_arg(ctx.service, {"camera": args["camera"]}).name
-    return query
+    limit/offset."""
+    camera = args.get("camera")
+    if camera is not None:
+        camera = camera_arg(ctx.service, {"camera": camera}).name
+    return TimeQuery(
+        camera=camera,
+        since=args.get("start"),
+        until=args.get("end"),
+        limit=args.get("limit", 50),
+        offset=args.get("offset", 0),
+    )
 
 
 @command(Command.LIST_EVENTS)
 async def list_events(ctx: CommandContext, args: dict[str, Any]) -> Any:
-    query = _query(ctx, args)
-    kind = args.get("kind")
-    page = await asyncio.to_thread(ctx.service.store.index.list_events, kind=kind, **query)
+    page = await ctx.service.recordings.list_events(_query(ctx, args), kind=args.get("kind"))
     return {"events": [e.as_dict() for e in page.items], "next_offset": page.next_offset}
 
 
 @command(Command.LIST_CLIPS)
 async def list_clips(ctx: CommandContext, args: dict[str, Any]) -> Any:
-    query = _query(ctx, args)
-    protected = args.get("protected")
-    index = ctx.service.store.index
-    page = await asyncio.to_thread(index.list_clips, protected=protected, **query)
+    recordings = ctx.service.recordings
+    page = await recordings.list_clips(_query(ctx, args), protected=args.get("protected"))
     return {"clips": [c.as_dict() for c in page.items], "next_offset": page.next_offset}
 
 
 @command(Command.PROTECT_CLIP)
 async def protect_clip(ctx: CommandContext, args: dict[str, Any]) -> Any:
     clip_id, protected = args["clip_id"], args["protected"]
-    store = ctx.service.store
-    if not await store.set_protected(clip_id, protected):
+    record = await ctx.service.recordings.protect(clip_id, protected)
+    if record is None:
         raise ProtocolError(ErrorCode.NOT_FOUND, f"unknown clip {clip_id}")
     audit_command(ctx, AuditAction.CLIP_PROTECT, target=clip_id, detail={"protected": protected})
-    record = store.index.get_clip(clip_id)
-    return record.as_dict() if record else None
+    return record.as_dict()
 
 
 async def _clips_to_delete(ctx: CommandContext, args: dict[str, Any]) -> list[str]:
-    index = ctx.service.store.index
+    recordings = ctx.service.recordings
     if "clip_ids" in args:
         return list(dict.fromkeys(args["clip_ids"]))
     if "event_ids" in args:
-        found = [index.get_event(e) for e in args["event_ids"]]
-        return sorted({e.clip_id for e in found if e is not None and e.clip_id})
-    query = _query(ctx, {**args, "limit": 200, "offset": 0})
-    targets: list[str] = []
-    while True:
-        query["offset"] = len(targets)
-        page = await asyncio.to_thread(index.list_clips, **query)
-        targets += [c.id for c in page.items]
-        if page.next_offset is None:
-            return targets
+        return await recordings.clips_of_events(args["event_ids"])
+    return await recordings.matching_clips(_query(ctx, {**args, "limit": 1, "offset": 0}))
 
 
 @command(Command.DELETE_CLIPS)
 async def delete_clips(ctx: CommandContext, args: dict[str, Any]) -> Any:
     deleted = []
     for clip_id in await _clips_to_delete(ctx, args):
-        if await ctx.service.store.delete_clip(clip_id):
+        if await ctx.service.recordings.delete(clip_id):
             audit_command(ctx, AuditAction.CLIP_DELETE, target=clip_id)
             deleted.append(clip_id)
     return {"deleted": deleted}
@@ -294,7 +279,7 @@ async def delete_clips(ctx: CommandContext, args: dict[str, Any]) -> Any:
 async def export_clip_command(ctx: CommandContext, args: dict[str, Any]) -> Any:
     clip_id = args["clip_id"]
     try:
-        video, manifest = await asyncio.to_thread(export_clip, ctx.service.store, clip_id)
+        video, manifest = await ctx.service.recordings.export(clip_id)
     except KeyError as err:
         raise ProtocolError(ErrorCode.NOT_FOUND, f"unknown or unfinished clip {clip_id}") from err
     except FileNotFoundError as err:
@@ -314,7 +299,15 @@ async def get_storage(ctx: CommandContext, args: dict[str, Any]) -> Any:
 async def get_audit_log(ctx: CommandContext, args: dict[str, Any]) -> Any:
     query = _query(ctx, args)
     action = args.get("action")
-    page = await asyncio.to_thread(ctx.service.audit.query, action=action, **query)
+    page = await asyncio.to_thread(
+        ctx.service.audit.query,
+        action=action,
+        camera=query.camera,
+        since=query.since,
+        until=query.until,
+        limit=query.limit,
+        offset=query.offset,
+    )
     return {"entries": [e.as_dict() for e in page.items], "next_offset": page.next_offset}
 
 

@@ -161,7 +161,7 @@ async def clip(request: web.Request) -> web.StreamResponse:
     if not is_clip_id(clip_id):
         return error_response(400, ErrorCode.INVALID_ARGS, "malformed clip id")
     try:
-        record, path = service.store.clip_file(clip_id)
+        record, path = service.recordings.clip_file(clip_id)
         size = path.stat().st_size
     except KeyError, FileNotFoundError:
         return error_response(404, ErrorCode.NOT_FOUND, "unknown clip")
@@ -215,10 +215,10 @@ async def event_snapshot(request: web.Request) -> web.StreamResponse:
         validate_event_id(event_id)
     except ValueError:
         return error_response(400, ErrorCode.INVALID_ARGS, "malformed event id")
-    event = service.store.index.get_event(event_id)
-    path = service.store.snapshot_path(event.snapshot) if event and event.snapshot else None
-    if event is None or path is None or not path.is_file():
+    found = service.recordings.event_snapshot(event_id)
+    if found is None or not found[1].is_file():
         return error_response(404, ErrorCode.NOT_FOUND, "no snapshot for this event")
+    event, path = found
     if (response := _no_bytes(request, path.stat().st_size)) is not None:
         return response
     audit(request, AuditAction.SNAPSHOT, camera=event.camera, target=event_id)
