@@ -28,10 +28,10 @@ from porchlight_edge.capture.base import StreamInfo
 from porchlight_edge.capture.frame import Frame
 from porchlight_edge.privacy import PrivacyMasker
 from porchlight_edge.recorder.encoder import EncodeSettings
-from porchlight_edge.recorder.events import (
-    RecordingEvent,
-    RecordingEventType,
-    RecordingListener,
+from porchlight_edge.recorder.notices import (
+    NoticeListener,
+    NoticeType,
+    RecordingNotice,
 )
 from porchlight_edge.recorder.recorder import Recorder, RecorderSettings
 from porchlight_edge.recorder.storage import ClipStore, StoreSettings
@@ -80,7 +80,7 @@ class Source:
                 )
 
 
-async def _store(root: Path, listener: RecordingListener | None = None) -> ClipStore:
+async def _store(root: Path, listener: NoticeListener | None = None) -> ClipStore:
     settings = StoreSettings(monitor=False)
     store = ClipStore(root, settings, listener=listener)
     await store.open()
@@ -168,8 +168,8 @@ async def ring_latency(src: Source, root: Path, trials: int) -> list[float]:
     for n in range(trials):
         started = asyncio.Event()
 
-        def listen(event: RecordingEvent, started: asyncio.Event = started) -> None:
-            if event.type is RecordingEventType.CLIP_STARTED:
+        def listen(event: RecordingNotice, started: asyncio.Event = started) -> None:
+            if event.type is NoticeType.CLIP_STARTED:
                 started.set()
 
         store = await _store(root / f"t{n}", listen)

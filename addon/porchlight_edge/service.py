@@ -29,7 +29,16 @@ from porchlight_edge.protocol import (
     StorageStatus,
     event_snapshot_path,
 )
-from porchlight_edge.recorder.events import RecordingEvent, RecordingEventType
+from porchlight_edge.recorder.notices import (
+    ClipDeleted,
+    ClipFailed,
+    ClipFinished,
+    ClipStarted,
+    RecordingNotice,
+    RetentionWarning,
+    SnapshotReady,
+    StorageChanged,
+)
 from porchlight_edge.recorder.storage import ClipStore, StoreSettings
 from porchlight_edge.recordings import Recordings
 from porchlight_edge.rings import RingQueue
@@ -37,7 +46,7 @@ from porchlight_edge.settings import SettingsStore
 from porchlight_edge.stream.credential import StreamCredential
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping
+    from collections.abc import Callable
 
     from porchlight_edge.config import ServiceOptions
 
@@ -95,31 +104,49 @@ class Service:
         return event
 
     # --- recordings → protocol events ------------------------------------------------------
-    def _on_recording(self, event: RecordingEvent) -> None:
-        data = event.data
-        match event.type:
-            case RecordingEventType.CLIP_STARTED:
-                payload = {"clip_id": data["clip_id"], "events": _event_ids(data)}
-                self.bus.publish(EventType.CLIP_STARTED, event.camera, payload)
-            case RecordingEventType.CLIP_FINISHED:
-                keys = ("clip_id", "start", "end", "size", "state", "events")
-                payload = {k: data[k] for k in keys}
-                self.bus.publish(EventType.CLIP_FINISHED, event.camera, payload)
-            case RecordingEventType.CLIP_FAILED:
-                _LOGGER.warning("Clip on %s failed: %s", event.camera, data.get("reason"))
-            case RecordingEventType.SNAPSHOT_READY:
-                eid = str(data["event_id"])
-                path = event_snapshot_path(eid)
-                payload = {"event_id": eid, "kind": data["kind"], "path": path}
-                self.bus.publish(EventType.SNAPSHOT_READY, event.camera, payload)
-            case RecordingEventType.STORAGE_STATUS:
-                self.bus.publish(EventType.STORAGE_STATUS, None, dict(self.storage_status()))
-            case RecordingEventType.RETENTION_WARNING:
-                payload = {k: data[k] for k in ("clip_id", "reason", "delete_after")}
-                self.bus.publish(EventType.RETENTION_WARNING, event.camera, payload)
-            case RecordingEventType.CLIP_DELETED:
-                payload = {"clip_id": data["clip_id"], "reason": data.get("reason")}
-                self.bus.publish(EventType.CLIP_DELETED, event.camera, payload)
+    def _on_recording(self, notice: RecordingNotice) -> None:
+        """Translate a recorder/store notice into its protocol event (on the loop).
+
+        Field by field and typed on both sides: a renamed notice field fails mypy here
+        instead of silently changing the wire.
+        """
+        bus = self.bus
+        match notice:
+            case ClipStarted(camera, started):
+                events = [e["id"] for e in started["events"]]
+                bus.publish(
+                    EventType.CLIP_STARTED,
+                    camera,
+                    {"clip_id": started["clip_id"], "events": events},
+                )
+            case ClipFinished(camera, done):
+                payload = {
+                    "clip_id": done["clip_id"],
+                    "start": done["start"],
+                    "end": done["end"],
+                    "size": done["size"],
+                    "state": done["state"],
+                    "events": done["events"],
+                }
+                bus.publish(EventType.CLIP_FINISHED, camera, payload)
+            case ClipFailed(camera, failed):
+                _LOGGER.warning("Clip on %s failed: %s", camera, failed["reason"])
+            case SnapshotReady(camera, snap):
+                eid = snap["event_id"]
+                payload = {"event_id": eid, "kind": snap["kind"], "path": event_snapshot_path(eid)}
+                bus.publish(EventType.SNAPSHOT_READY, camera, payload)
+            case StorageChanged():
+                bus.publish(EventType.STORAGE_STATUS, None, dict(self.storage_status()))
+            case RetentionWarning(camera, warning):
+                payload = {
+                    "clip_id": warning["clip_id"],
+                    "reason": warning["reason"],
+                    "delete_after": warning["delete_after"],
+                }
+                bus.publish(EventType.RETENTION_WARNING, camera, payload)
+            case ClipDeleted(camera, deleted):
+                payload = {"clip_id": deleted["clip_id"], "reason": deleted["reason"]}
+                bus.publish(EventType.CLIP_DELETED, camera, payload)
 
     def storage_status(self) -> StorageStatus:
         usage = self.store.usage()
@@ -238,7 +265,3 @@ class Service:
         await self.store.close()
         self.audit.close()
         asyncio.get_running_loop().set_exception_handler(self._loop_handler)
-
-
-def _event_ids(data: Mapping[str, Any]) -> list[str]:
-    return [str(e["id"]) if isinstance(e, dict) else str(e) for e in data.get("events", [])]

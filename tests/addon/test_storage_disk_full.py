@@ -16,8 +16,8 @@ from pathlib import Path
 import av
 import pytest
 
-from porchlight_edge.recorder.events import RecordingEvent, RecordingEventType as T
 from porchlight_edge.recorder.index import ClipState
+from porchlight_edge.recorder.notices import NoticeType as T, RecordingNotice
 from porchlight_edge.recorder.packets import EncodedPacket
 from porchlight_edge.recorder.recorder import RecorderSettings
 from porchlight_edge.recorder.storage import ClipStore
@@ -72,7 +72,7 @@ async def test_disk_full_pauses_and_resumes(
     video = make_h264(
         tmp_path / "cam.mp4", seconds=20, width=480, height=360, fps=15, gop=15, bitrate=1_500_000
     )
-    events: list[RecordingEvent] = []
+    events: list[RecordingNotice] = []
     with small_disk(how, tmp_path, monkeypatch) as (disk, fill_up, unfill):
         async with recording(disk / "rec", events, RecorderSettings(preroll=1.0, postroll=4.0)) as (
             store,
@@ -132,7 +132,7 @@ async def test_a_clip_the_full_disk_broke_ends_at_once(
     video = make_h264(
         tmp_path / "cam.mp4", seconds=24, width=480, height=360, fps=15, gop=15, bitrate=1_000_000
     )
-    events: list[RecordingEvent] = []
+    events: list[RecordingNotice] = []
     with small_disk(how, tmp_path, monkeypatch, fail_after=40) as (disk, fill_up, unfill):
         async with recording(disk / "rec", events, RecorderSettings(preroll=1.0, postroll=4.0)) as (
             store,

@@ -23,16 +23,19 @@ from porchlight_edge.protocol import LIMITS, Setting
 from .buffer import PrerollBuffer
 from .codecs import PASSTHROUGH_DEFAULT
 from .encoder import EncodeSettings, FrameEncoder
-from .events import (
+from .ids import new_id, validate_camera, validate_event_id
+from .index import ClipRecord, ClipState
+from .notices import (
+    ClipFailed,
     ClipFailedData,
+    ClipFinished,
     ClipFinishedData,
+    ClipStarted,
     ClipStartedData,
-    RecordingEventType,
+    SnapshotReady,
     SnapshotReadyData,
     TriggerEvent,
 )
-from .ids import new_id, validate_camera, validate_event_id
-from .index import ClipRecord, ClipState
 from .snapshot import encode_jpeg, with_comment, write_atomic
 from .tap import PacketTap
 from .writer import ClipWriter, WriteError, replace_durably
@@ -318,7 +321,7 @@ class Recorder:
                 "reason": f"recording paused: {self.store.pause_reason}",
                 "events": [event],
             }
-            self.store.emit(RecordingEventType.CLIP_FAILED, self.camera, failed)
+            self.store.emit(ClipFailed(self.camera, failed))
             return None
         if clip is not None:
             clip.events.append(event)
@@ -523,7 +526,7 @@ class Recorder:
             "mode": clip.mode,
             "events": list(clip.events),
         }
-        self.store.emit(RecordingEventType.CLIP_STARTED, self.camera, data)
+        self.store.emit(ClipStarted(self.camera, data))
 
     def _write_packets(self, clip: _Clip, packets: list[EncodedPacket]) -> None:
         if clip.failed is not None or clip.writer is None:
@@ -574,7 +577,7 @@ class Recorder:
                 "state": str(record.state),
                 "events": [e.id for e in record.events],
             }
-            store.emit(RecordingEventType.CLIP_FINISHED, self.camera, finished)
+            store.emit(ClipFinished(self.camera, finished))
             self._resolve(clip, record, None)
         finally:
             store.unregister_active(clip.id)
@@ -600,7 +603,7 @@ class Recorder:
             loop.call_soon_threadsafe(self._drop_failed, clip)
         reason = "disk full" if enospc else str(err)
         data: ClipFailedData = {"clip_id": clip.id, "reason": reason, "events": list(clip.events)}
-        self.store.emit(RecordingEventType.CLIP_FAILED, self.camera, data)
+        self.store.emit(ClipFailed(self.camera, data))
         self._resolve(clip, None, RecordingError(reason))
 
     def _drop_failed(self, clip: _Clip) -> None:
@@ -672,7 +675,7 @@ class Recorder:
             "time": event.at,
             "clip_id": event.clip_id,
         }
-        self.store.emit(RecordingEventType.SNAPSHOT_READY, self.camera, data)
+        self.store.emit(SnapshotReady(self.camera, data))
 
     # --- housekeeping ----------------------------------------------------------------------
     async def _ticker(self) -> None:

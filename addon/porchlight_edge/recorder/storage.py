@@ -15,28 +15,29 @@ import shutil
 import sqlite3
 import threading
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from porchlight_edge.protocol import StorageReason
 
-from .events import (
-    ClipDeletedData,
-    RecordingEvent,
-    RecordingEventType,
-    RetentionWarningData,
-    StorageStatusData,
-)
 from .ids import media_file, validate_clip_id
 from .index import ClipIndex, ClipRecord, ClipState
+from .notices import (
+    ClipDeleted,
+    ClipDeletedData,
+    RecordingNotice,
+    RetentionWarning,
+    RetentionWarningData,
+    StorageChanged,
+    StorageStatusData,
+)
 from .reconcile import ReconcileReport, reconcile
 from .retention import DeletionReason, RetentionPolicy, plan_retention
 from .writer import PART_SUFFIX
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
     from pathlib import Path
 
-    from .events import RecordingListener
+    from .notices import NoticeListener
 
 _LOGGER = logging.getLogger(__name__)
 MB = 1024 * 1024
@@ -67,7 +68,7 @@ class ClipStore:
         self,
         root: Path,
         settings: StoreSettings | None = None,
-        listener: RecordingListener | None = None,
+        listener: NoticeListener | None = None,
     ) -> None:
         self.root = root
         self.settings = settings or StoreSettings()
@@ -157,11 +158,10 @@ class ClipStore:
             return clip_id in self._active
 
     # --- events to the service --------------------------------------------------------------
-    def emit(self, kind: RecordingEventType, camera: str | None, data: Mapping[str, Any]) -> None:
-        """Deliver an event to the listener on the loop thread (callable from any thread)."""
+    def emit(self, event: RecordingNotice) -> None:
+        """Deliver a notice to the listener on the loop thread (callable from any thread)."""
         if self._listener is None:
             return
-        event = RecordingEvent(kind, camera, data)
         loop = self._loop
         if loop is None:
             self._listener(event)
@@ -195,7 +195,7 @@ class ClipStore:
                 path.unlink(missing_ok=True)
                 _LOGGER.info("removed export %s with its clip", path.name)
         data: ClipDeletedData = {"clip_id": clip_id, "reason": reason}
-        self.emit(RecordingEventType.CLIP_DELETED, record.camera, data)
+        self.emit(ClipDeleted(record.camera, data))
         return True
 
     async def delete_clip(self, clip_id: str) -> bool:
@@ -268,7 +268,7 @@ class ClipStore:
             "reason": reason,
             "delete_after": now + self.settings.protected_grace,
         }
-        self.emit(RecordingEventType.RETENTION_WARNING, clip.camera, data)
+        self.emit(RetentionWarning(clip.camera, data))
         return False  # never in the pass that warns: the warning always comes first
 
     async def apply_retention(self, now: float | None = None) -> list[str]:
@@ -323,7 +323,7 @@ class ClipStore:
         else:
             _LOGGER.info("recording resumed (%d bytes free)", free)
         data: StorageStatusData = {"recording": not paused, "reason": reason, "free_bytes": free}
-        self.emit(RecordingEventType.STORAGE_STATUS, None, data)
+        self.emit(StorageChanged(None, data))
 
     def check_space_sync(self) -> None:
         """One monitor step: retention when due or short of space, then pause/resume."""
