@@ -11,7 +11,7 @@ import contextlib
 import logging
 from typing import TYPE_CHECKING
 
-import cv2
+from porchlight_edge.capture.frame import encode_jpeg
 
 if TYPE_CHECKING:
     from collections.abc import AsyncGenerator
@@ -23,13 +23,6 @@ _LOGGER = logging.getLogger(__name__)
 
 class TooManyViewers(Exception):
     """The per-camera viewer limit is reached."""
-
-
-def encode_jpeg(frame: Frame, width: int, quality: int) -> bytes:
-    ok, buf = cv2.imencode(".jpg", frame.to_bgr(width), [cv2.IMWRITE_JPEG_QUALITY, quality])
-    if not ok:
-        raise RuntimeError("JPEG encoding failed")
-    return bytes(buf)
 
 
 class Viewer:
@@ -97,7 +90,7 @@ class LiveView:
             return await asyncio.shield(self._encoding)
         self._encoding_frame = frame
         self._encoding = asyncio.create_task(
-            asyncio.to_thread(encode_jpeg, frame, self.width, self.quality)
+            asyncio.to_thread(encode_jpeg, frame, self.quality, self.width)
         )
         data = await asyncio.shield(self._encoding)
         self._jpeg = (frame, data)

@@ -137,6 +137,18 @@ class Frame:
         return out
 
 
+def encode_jpeg(frame: Frame, quality: int = 85, max_width: int | None = None) -> bytes:
+    """`frame` as a baseline JPEG (OpenCV), no wider than `max_width` pixels (full size
+    when None), at `quality` 1-100. The one encoder of snapshots and the live view.
+    ValueError when OpenCV cannot encode it."""
+    ok, data = cv2.imencode(
+        ".jpg", frame.to_bgr(max_width), [cv2.IMWRITE_JPEG_QUALITY, int(quality)]
+    )
+    if not ok:
+        raise ValueError("JPEG encoding failed")
+    return bytes(data)
+
+
 def _nearest(img: NDArray[np.uint8], width: int, height: int) -> NDArray[np.uint8]:
     """`img` at (width, height) by nearest neighbour; contiguous, a copy only if needed."""
     if img.shape[1] == width and img.shape[0] == height:

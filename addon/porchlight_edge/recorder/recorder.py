@@ -20,6 +20,9 @@ from typing import TYPE_CHECKING, Any, Final
 
 from porchlight_edge.protocol import LIMITS, Setting
 
+from porchlight_edge.capture.frame import encode_jpeg
+from porchlight_edge.diskfull import is_disk_full
+
 from .buffer import PrerollBuffer
 from .codecs import PASSTHROUGH_DEFAULT
 from .encoder import EncodeSettings, FrameEncoder
@@ -36,7 +39,7 @@ from .notices import (
     SnapshotReadyData,
     TriggerEvent,
 )
-from .snapshot import encode_jpeg, with_comment, write_atomic
+from .snapshot import with_comment, write_atomic
 from .tap import PacketTap
 from .writer import ClipWriter, WriteError, replace_durably
 
@@ -492,7 +495,7 @@ class Recorder:
             )
         except sqlite3.Error as err:
             _LOGGER.warning("%s: cannot index event %s: %s", self.camera, event["id"], err)
-            if "full" in str(err):
+            if is_disk_full(err):
                 self.store.report_disk_full()
 
     def _open_clip(self, clip: _Clip, packets: list[EncodedPacket]) -> None:
@@ -584,7 +587,7 @@ class Recorder:
 
     def _fail(self, clip: _Clip, err: BaseException) -> None:
         clip.failed = str(err)
-        enospc = (isinstance(err, WriteError) and err.enospc) or "full" in str(err).lower()
+        enospc = (isinstance(err, WriteError) and err.enospc) or is_disk_full(err)
         if clip.writer is not None:
             clip.writer.abort()
         _LOGGER.warning("%s: clip %s failed: %s", self.camera, clip.id, err)
@@ -647,7 +650,7 @@ class Recorder:
             self.store.index.set_snapshot(pick.event_id, name)
         except (OSError, ValueError, sqlite3.Error) as err:
             _LOGGER.warning("%s: snapshot for %s failed: %s", self.camera, pick.event_id, err)
-            if "space" in str(err) or "full" in str(err):
+            if is_disk_full(err):
                 self.store.report_disk_full()
             return
         finally:

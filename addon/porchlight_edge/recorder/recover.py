@@ -17,8 +17,10 @@ from typing import TYPE_CHECKING, Any
 
 import av
 
+from porchlight_edge.diskfull import is_disk_full
+
 from .codecs import SAMPLE_ENTRY, VideoCodec
-from .writer import MOVFLAGS, WriteError, is_enospc
+from .writer import MOVFLAGS, WriteError
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -188,7 +190,7 @@ def salvage(src: Path, dst: Path) -> ClipFacts | None:
         dst.unlink(missing_ok=True)
         raise
     except (av.FFmpegError, OSError) as err:
-        if is_enospc(err):
+        if is_disk_full(err):
             dst.unlink(missing_ok=True)
             raise WriteError(f"cannot salvage {src.name}: {err}", enospc=True) from err
         _LOGGER.info("cannot salvage %s: %s", src.name, err)
@@ -202,11 +204,11 @@ def _mux(out: Any, packet: Any, dst: Path) -> None:
     try:
         out.mux(packet)
     except OSError as err:  # the output file; FFmpeg's own errors end the salvage instead
-        raise WriteError(f"writing {dst.name} failed: {err}", is_enospc(err)) from err
+        raise WriteError(f"writing {dst.name} failed: {err}", is_disk_full(err)) from err
 
 
 def _close(out: Any, dst: Path) -> None:
     try:
         out.close()
     except OSError as err:
-        raise WriteError(f"closing {dst.name} failed: {err}", is_enospc(err)) from err
+        raise WriteError(f"closing {dst.name} failed: {err}", is_disk_full(err)) from err

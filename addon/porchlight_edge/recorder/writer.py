@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING, Any
 import av
 import numpy as np
 
+from porchlight_edge.diskfull import is_disk_full
+
 from .codecs import SAMPLE_ENTRY, VideoCodec
 from .packets import annexb_parameter_sets
 
@@ -39,10 +41,6 @@ class WriteError(Exception):
     def __init__(self, message: str, enospc: bool = False) -> None:
         super().__init__(message)
         self.enospc = enospc
-
-
-def is_enospc(err: BaseException) -> bool:
-    return getattr(err, "errno", None) == 28 or "No space left" in str(err)
 
 
 def _template(codec: VideoCodec) -> Any:
@@ -148,7 +146,7 @@ class ClipWriter:
             out.start_encoding()  # write the header now: the file is decodable from here on
         except (av.FFmpegError, OSError) as err:
             self._close_file()
-            raise WriteError(f"cannot create {self.part.name}: {err}", is_enospc(err)) from err
+            raise WriteError(f"cannot create {self.part.name}: {err}", is_disk_full(err)) from err
         self._out, self._stream = out, stream
 
     def write(self, packet: EncodedPacket) -> None:
@@ -176,7 +174,7 @@ class ClipWriter:
         try:
             self._out.mux(pkt)
         except (av.FFmpegError, OSError) as err:
-            raise WriteError(f"writing {self.part.name} failed: {err}", is_enospc(err)) from err
+            raise WriteError(f"writing {self.part.name} failed: {err}", is_disk_full(err)) from err
         self._last_dts = dts
         self.packets += 1
         self.bytes += len(packet.data)
@@ -199,7 +197,7 @@ class ClipWriter:
             out.close()
             os.fsync(self._file.fileno())
         except (av.FFmpegError, OSError) as err:
-            raise WriteError(f"closing {self.part.name} failed: {err}", is_enospc(err)) from err
+            raise WriteError(f"closing {self.part.name} failed: {err}", is_disk_full(err)) from err
         finally:
             self._close_file()
 
