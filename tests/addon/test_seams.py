@@ -31,3 +31,25 @@ def test_api_goes_through_the_recordings_facade() -> None:
         assert storage <= {"porchlight_edge.recorder.ids", "porchlight_edge.recorder.export"}, (
             f"{path.name} imports {sorted(storage)}"
         )
+
+
+def test_recorder_thread_boundary_is_a_queue_of_immutable_jobs() -> None:
+    """Loop side (recorder, snapshots) and worker share nothing mutable: jobs are frozen
+    dataclasses, only the worker touches writers and the index, only the loop the clip
+    state machine."""
+    import dataclasses
+    import typing
+
+    from porchlight_edge.recorder import worker
+
+    jobs = typing.get_args(worker.Job.__value__)
+    assert len(jobs) >= 6
+    for job in jobs:
+        assert dataclasses.is_dataclass(job), job
+        assert job.__dataclass_params__.frozen, f"{job.__name__} must be frozen"  # type: ignore[attr-defined]
+    loop_side = [PACKAGE / "recorder" / "recorder.py", PACKAGE / "recorder" / "snapshots.py"]
+    for path in loop_side:
+        touched = _attributes(path) & {"writer", "index", "add_event", "set_snapshot", "write"}
+        assert not touched, f"{path.name} does worker work: {sorted(touched)}"
+    worker_side = _attributes(PACKAGE / "recorder" / "worker.py")
+    assert not worker_side & {"end_at", "limit_at", "_clip", "_picks", "_burst"}

@@ -176,8 +176,13 @@ async def test_a_clip_the_full_disk_broke_ends_at_once(
                 await asyncio.sleep(0)
                 if frame.pts > 15.0:
                     break
-            started = [e.data["clip_id"] for e in events if e.type is T.CLIP_STARTED]
-            assert after in started
+            # The worker announces it once its first keyframe is on disk (a loaded machine
+            # may take longer than the frames above).
+            await wait_until(
+                lambda: after in [e.data["clip_id"] for e in events if e.type is T.CLIP_STARTED],
+                5,
+                "clip_started of the next clip",
+            )
             # ... and so does record_clip (a manual clip), also while frames keep coming.
             manual = asyncio.ensure_future(rec.record_manual(1.0))
             for frame in frames:
