@@ -27,6 +27,7 @@ import numpy as np
 from porchlight_edge.capture.base import StreamInfo
 from porchlight_edge.capture.frame import Frame
 from porchlight_edge.privacy import PrivacyMasker
+from porchlight_edge.protocol import EventKind
 from porchlight_edge.recorder.encoder import EncodeSettings
 from porchlight_edge.recorder.notices import (
     NoticeListener,
@@ -100,7 +101,7 @@ async def passthrough_cpu(src: Source, root: Path, loops: int) -> tuple[float, f
     t = time.process_time()
     for i, frame in enumerate(src.frames(loops, 1e6)):
         if i == FPS * 6:
-            rec.trigger("motion", "bench-1", frame.wallclock)
+            rec.trigger(EventKind.MOTION, "bench-1", frame.wallclock)
         rec.on_frame(frame, 1.0)  # motion all along: one continuous clip
         if i % 15 == 0:
             await asyncio.sleep(0)
@@ -140,7 +141,7 @@ async def reencode_cpu(
             frame = masker.apply(raw)
             mask_ms.append((time.perf_counter() - m0) * 1000)
         if i == FPS * 2:
-            rec.trigger("motion", "bench-2", frame.wallclock)
+            rec.trigger(EventKind.MOTION, "bench-2", frame.wallclock)
         rec.on_frame(frame, 1.0)
         await asyncio.sleep(0)
     await rec.stop()
@@ -182,7 +183,7 @@ async def ring_latency(src: Source, root: Path, trials: int) -> list[float]:
             if i >= FPS * 8:
                 break
         t0 = time.perf_counter()
-        clip_id = rec.trigger("ring", f"ring-{n}")
+        clip_id = rec.trigger(EventKind.RING, f"ring-{n}")
         assert clip_id is not None
         await started.wait()
         elapsed = (time.perf_counter() - t0) * 1000
