@@ -17,7 +17,7 @@ from typing import Any, Final
 from porchlight_edge.api.connections import ConnectionLimits
 from porchlight_edge.button import ButtonConfig
 from porchlight_edge.capture.config import CameraConfig
-from porchlight_edge.motion.engine import MotionConfig
+from porchlight_edge.motion.config import MotionConfig
 from porchlight_edge.motion.zones import Polygon, Zone, validate_polygon
 from porchlight_edge.protocol import (
     CAMERA_NAME_RE,

@@ -8,8 +8,6 @@ All writes are single short transactions, so readers (the API) are never blocked
 from __future__ import annotations
 
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from enum import StrEnum
 import logging
 import sqlite3
 import threading
@@ -19,11 +17,20 @@ from porchlight_edge.dbfile import open_database
 from porchlight_edge.paging import Page, check_paging, where
 from porchlight_edge.protocol import CAMERA_NAME_RE
 
+from .records import ClipRecord, ClipState, EventRecord, clip_from_row, event_from_row
+
 if TYPE_CHECKING:
     from collections.abc import Iterator, Sequence
     from pathlib import Path
 
-    from porchlight_edge.protocol import ClipRecord as ClipPayload, EventRecord as EventPayload
+__all__ = [
+    "UNKNOWN_CAMERA",
+    "ClipIndex",
+    "ClipRecord",
+    "ClipState",
+    "EventRecord",
+    "trusted_camera",
+]
 
 _LOGGER = logging.getLogger(__name__)
 UNKNOWN_CAMERA = "unknown"
@@ -69,75 +76,6 @@ CREATE INDEX IF NOT EXISTS events_time ON events(time);
 CREATE INDEX IF NOT EXISTS events_camera ON events(camera, time);
 CREATE INDEX IF NOT EXISTS events_clip ON events(clip_id);
 """
-
-
-class ClipState(StrEnum):
-    RECORDING = "recording"
-    """Being written as `<id>.mp4.part` (or the process died while it was)."""
-    COMPLETE = "complete"
-    PARTIAL = "partial"
-    """Recovered after a crash or cut short by a full disk: shorter than planned."""
-
-
-@dataclass(frozen=True, slots=True)
-class EventRecord:
-    id: str
-    seq: int | None
-    kind: str
-    camera: str
-    time: float
-    snapshot: str | None
-    """Snapshot file name (inside the store's snapshot folder), None until written."""
-    clip_id: str | None
-
-    def as_dict(self) -> EventPayload:
-        """The wire shape (`protocol.EventRecord`)."""
-        return {
-            "id": self.id,
-            "seq": self.seq,
-            "kind": self.kind,
-            "camera": self.camera,
-            "time": self.time,
-            "snapshot": self.snapshot,
-            "clip_id": self.clip_id,
-        }
-
-
-@dataclass(frozen=True, slots=True)
-class ClipRecord:
-    id: str
-    camera: str
-    start: float
-    end: float | None
-    path: str
-    """File name inside the store's clip folder."""
-    size: int
-    protected: bool
-    state: ClipState
-    mode: str
-    """"passthrough" or "encode" (how the footage was produced)."""
-    reason: str | None
-    events: tuple[EventRecord, ...] = field(default=())
-
-    @property
-    def duration(self) -> float | None:
-        return None if self.end is None else max(0.0, self.end - self.start)
-
-    def as_dict(self) -> ClipPayload:
-        """The wire shape (`protocol.ClipRecord`)."""
-        return {
-            "id": self.id,
-            "camera": self.camera,
-            "start": self.start,
-            "end": self.end,
-            "duration": self.duration,
-            "size": self.size,
-            "protected": self.protected,
-            "state": str(self.state),
-            "mode": self.mode,
-            "reason": self.reason,
-            "events": [e.as_dict() for e in self.events],
-        }
 
 
 class ClipIndex:
@@ -237,7 +175,7 @@ class ClipIndex:
 
     def all_clips(self) -> list[ClipRecord]:
         """Every clip, oldest first, without events (for retention and reconciliation)."""
-        return [_clip(r, ()) for r in self._query("SELECT * FROM clips ORDER BY start, id")]
+        return [clip_from_row(r, ()) for r in self._query("SELECT * FROM clips ORDER BY start, id")]
 
     def list_clips(
         self,
@@ -288,8 +226,8 @@ class ClipIndex:
         for e in self._query(
             f"SELECT * FROM events WHERE clip_id IN ({marks}) ORDER BY time, seq", ids
         ):
-            events.setdefault(e["clip_id"], []).append(_event(e))
-        return [_clip(r, tuple(events.get(r["id"], ()))) for r in rows]
+            events.setdefault(e["clip_id"], []).append(event_from_row(e))
+        return [clip_from_row(r, tuple(events.get(r["id"], ()))) for r in rows]
 
     def summary(self) -> tuple[int, float | None]:
         """Number of clips and the start of the oldest one."""
@@ -331,7 +269,7 @@ class ClipIndex:
 
     def get_event(self, event_id: str) -> EventRecord | None:
         rows = self._query("SELECT * FROM events WHERE id=?", (event_id,))
-        return _event(rows[0]) if rows else None
+        return event_from_row(rows[0]) if rows else None
 
     def snapshot_names(self) -> set[str]:
         rows = self._query("SELECT snapshot FROM events WHERE snapshot IS NOT NULL")
@@ -347,10 +285,12 @@ class ClipIndex:
             " ORDER BY time, id LIMIT ?",
             (limit,),
         )
-        return [_event(r) for r in rows]
+        return [event_from_row(r) for r in rows]
 
     def events_before(self, when: float) -> list[EventRecord]:
-        return [_event(r) for r in self._query("SELECT * FROM events WHERE time < ?", (when,))]
+        return [
+            event_from_row(r) for r in self._query("SELECT * FROM events WHERE time < ?", (when,))
+        ]
 
     def remove_event(self, event_id: str) -> None:
         with self._tx() as db:
@@ -379,32 +319,4 @@ class ClipIndex:
             f"SELECT * FROM events WHERE {cond} ORDER BY time DESC, id LIMIT ? OFFSET ?",
             [*args, limit, offset],
         )
-        return Page([_event(r) for r in rows], total, offset, limit)
-
-
-def _event(row: sqlite3.Row) -> EventRecord:
-    return EventRecord(
-        id=row["id"],
-        seq=row["seq"],
-        kind=row["kind"],
-        camera=row["camera"],
-        time=row["time"],
-        snapshot=row["snapshot"],
-        clip_id=row["clip_id"],
-    )
-
-
-def _clip(row: sqlite3.Row, events: tuple[EventRecord, ...]) -> ClipRecord:
-    return ClipRecord(
-        id=row["id"],
-        camera=row["camera"],
-        start=row["start"],
-        end=row["end"],
-        path=row["path"],
-        size=row["size"],
-        protected=bool(row["protected"]),
-        state=ClipState(row["state"]),
-        mode=row["mode"],
-        reason=row["reason"],
-        events=events,
-    )
+        return Page([event_from_row(r) for r in rows], total, offset, limit)
