@@ -261,7 +261,8 @@ class CameraPipeline:
         """Save, then apply and announce a change. ValueError names a bad value; OSError
         means it could not be saved and nothing changed. One exception, the fail-safe:
         privacy mode on is applied even when it cannot be saved (it then lasts until
-        a restart, and is written with the next change that saves)."""
+        a restart, and is written with the next change that saves).
+        """
         old, new = self.settings, updated(self.settings, changes)
         if new == old:
             return new

@@ -133,7 +133,8 @@ def _take(
 
 def _number(d: dict[str, Any], key: str, where: str, default: Any, *, integer: bool = False) -> Any:
     """Pop a bounded number: an int (or also a float unless `integer`), never a bool, inside
-    RANGES[<section>.<key>] (the section is `where` without its `options.`/`cameras[i].`)."""
+    RANGES[<section>.<key>] (the section is `where` without its `options.`/`cameras[i].`).
+    """
     value = d.pop(key, default)
     if value is default:
         return value
@@ -168,7 +169,8 @@ def _no_leftovers(d: dict[str, Any], where: str) -> None:
 
 def parse_polygon(value: object, what: str) -> Any:
     """A polygon as the add-on UI writes it, "x1,y1 x2,y2 x3,y3" (relative 0..1), as a
-    list of [x, y]; any other value is returned as given (JSON lists of pairs)."""
+    list of [x, y]; any other value is returned as given (JSON lists of pairs).
+    """
     if not isinstance(value, str):
         return value
     try:

@@ -32,8 +32,11 @@ DELETE_PAGE: int = 200
 
 @dataclass(frozen=True, slots=True)
 class TimeQuery:
-    """The list commands' common filters: camera name, time range [since, until] in Unix
-    seconds, and paging (limit 1-MAX_PAGE, offset >= 0; the index checks them)."""
+    """The list commands' common filters.
+
+    Camera name, time range [since, until] in Unix seconds, and paging (limit 1-MAX_PAGE,
+    offset >= 0; the index checks them).
+    """
 
     camera: str | None = None
     since: float | None = None
@@ -91,8 +94,10 @@ class Recordings:
         return self._store.clip_file(clip_id)
 
     def event_snapshot(self, event_id: str) -> tuple[EventRecord, Path] | None:
-        """An event and its snapshot JPEG's path, or None when it has no snapshot (the
-        file may still be missing on disk: check before serving)."""
+        """An event and its snapshot JPEG's path, or None when it has no snapshot.
+
+        The file may still be missing on disk: check before serving it.
+        """
         event = self._store.index.get_event(event_id)
         if event is None or not event.snapshot:
             return None
@@ -136,16 +141,21 @@ class Recordings:
 
     # --- on a camera -----------------------------------------------------------------------
     def trigger(self, camera: str, seconds: float) -> ManualRecording:
-        """Start (or extend) a manual clip of `seconds` post-roll on `camera` (a
-        configured name; KeyError otherwise). The caller checks privacy/recording first."""
+        """Start (or extend) a manual clip of `seconds` post-roll on `camera`.
+
+        `camera` is a configured name (KeyError otherwise). The caller checks privacy
+        mode and whether recording is on first.
+        """
         event_id = f"manual-{uuid.uuid4().hex}"
         recorder = self._cameras[camera].recorder
         clip_id = recorder.trigger(EventKind.MANUAL, event_id, postroll=seconds)
         return ManualRecording(event_id, clip_id)
 
     def snapshot(self, camera: str) -> str | None:
-        """Save `camera`'s current frame as a manual event's snapshot; its event id, or
-        None when there is no frame yet or recording is paused for lack of space."""
+        """Save `camera`'s current frame as a manual event's snapshot; its event id.
+
+        None when there is no frame yet or recording is paused for lack of space.
+        """
         event_id = f"manual-{uuid.uuid4().hex}"
         if not self._cameras[camera].recorder.snapshot(event_id, EventKind.MANUAL):
             return None

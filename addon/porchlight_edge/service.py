@@ -55,6 +55,12 @@ AUDIT_PRUNE_INTERVAL = 3600.0
 
 
 class Service:
+    """The edge service: cameras, the clip store, the event bus, the API server and discovery.
+
+    Built from parsed `ServiceOptions`; `start()` opens storage, binds the API and starts
+    the cameras, `stop()` undoes it all. API handlers reach recordings through `recordings`.
+    """
+
     version = __version__
 
     def __init__(self, options: ServiceOptions, identity: Identity | None = None) -> None:
@@ -149,6 +155,7 @@ class Service:
                 bus.publish(EventType.CLIP_DELETED, camera, payload)
 
     def storage_status(self) -> StorageStatus:
+        """The storage part of the state: bytes used and free, clips, pause state and limits."""
         usage = self.store.usage()
         policy = self.options.retention
         clips, oldest = self.recordings.summary()
@@ -165,6 +172,7 @@ class Service:
         }
 
     def state(self) -> ServerState:
+        """The full state the API sends (`get_state`): cameras, storage and the event position."""
         return {
             "instance_id": self.identity.instance_id,
             "boot_id": self.bus.boot_id,
@@ -175,6 +183,10 @@ class Service:
 
     # --- lifecycle -------------------------------------------------------------------------
     async def start(self) -> None:
+        """Open and reconcile storage, start the API server, cameras, button and discovery.
+
+        OSError when the port cannot be bound.
+        """
         report = await self.store.open()
         if report.recovered or report.dropped or report.adopted or report.missing:
             _LOGGER.warning(
@@ -232,8 +244,11 @@ class Service:
         )
 
     def button_press(self, button: ButtonConfig) -> Callable[[], None]:
-        """The press callback for `button` (called from its watcher thread): a
-        `RingSource.BUTTON` ring at `button.camera`, or the first camera when unset."""
+        """The press callback for `button`, called from its watcher thread.
+
+        Each press is a `RingSource.BUTTON` ring at `button.camera` (the first camera
+        when unset).
+        """
         camera = button.camera or next(iter(self.cameras))
 
         def pressed() -> None:
@@ -250,6 +265,7 @@ class Service:
             await asyncio.sleep(AUDIT_PRUNE_INTERVAL)
 
     async def stop(self) -> None:
+        """Stop everything `start` started, finishing clips; safe after a failed start."""
         for task in (self._ring_task, self._housekeeping):
             if task is not None:
                 task.cancel()

@@ -94,7 +94,8 @@ class SettingsStore:
 
     def load(self, camera: str, defaults: CameraSettings) -> CameraSettings:
         """`defaults` with each valid saved value applied; an invalid or unknown one is
-        logged and dropped on its own."""
+        logged and dropped on its own.
+        """
         settings = defaults
         for key, value in self._saved.get(camera, {}).items():
             if key not in _KINDS:
@@ -108,7 +109,8 @@ class SettingsStore:
 
     def save(self, camera: str, settings: CameraSettings) -> None:
         """Write the file atomically; OSError (disk full, ...) leaves it and this store's
-        view of it as they were."""
+        view of it as they were.
+        """
         saved = {**self._saved, camera: asdict(settings)}
         tmp = self.path.with_name(self.path.name + ".tmp")
         try:

@@ -1,5 +1,6 @@
 """Websocket command handlers. Each takes the session and its `args`, already checked
-against the command's schema (api/schemas.py): handlers only look up state."""
+against the command's schema (api/schemas.py): handlers only look up state.
+"""
 
 from __future__ import annotations
 
@@ -220,7 +221,8 @@ async def record_clip(ctx: CommandContext, args: dict[str, Any]) -> Any:
 
 def _query(ctx: CommandContext, args: dict[str, Any]) -> TimeQuery:
     """Common filters of the list commands (checked by the schema): camera, start/end,
-    limit/offset."""
+    limit/offset.
+    """
     camera = args.get("camera")
     if camera is not None:
         camera = camera_arg(ctx.service, {"camera": camera}).name

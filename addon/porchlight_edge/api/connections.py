@@ -83,7 +83,8 @@ class ConnectionLimits:
 def fit_to_file_limit(limits: ConnectionLimits) -> ConnectionLimits:
     """Raise the soft RLIMIT_NOFILE (within the hard one) so `max_connections` sockets
     fit beside FD_HEADROOM other files; lower `max_connections` if they still do not.
-    Accepting past the file limit fails with EMFILE and stalls every client."""
+    Accepting past the file limit fails with EMFILE and stalls every client.
+    """
     needed = limits.max_connections + FD_HEADROOM
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if soft != resource.RLIM_INFINITY and soft < needed:
@@ -131,7 +132,8 @@ class ConnectionGuard:
     @property
     def backlogged(self) -> int:
         """Trusted connections whose client is not taking what is sent (the kernel's
-        socket buffer is full and data waits in ours)."""
+        socket buffer is full and data waits in ours).
+        """
         return sum(1 for t in self._trusted if t.get_write_buffer_size())
 
     def pending_from(self, peer: str) -> int:

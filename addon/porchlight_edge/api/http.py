@@ -107,7 +107,8 @@ class Mailbox[T](Protocol):
 
 async def next_or_gone[T](request: web.Request, viewer: Mailbox[T]) -> T | None:
     """The viewer's next item (JPEG, packet); None once the stream is over or the viewer
-    has gone away."""
+    has gone away.
+    """
     while True:
         try:
             async with asyncio.timeout(IDLE_CHECK):
@@ -182,7 +183,8 @@ class PlaybackAudit:
     """Which clip downloads are one playback: the same clip, address and user, each
     request within PLAYBACK_GAP seconds of the last. A player's seeks are many range
     requests; they make one audit entry, and whatever range forms they use, no bytes
-    leave without one."""
+    leave without one.
+    """
 
     def __init__(self, gap: float = PLAYBACK_GAP, size: int = 1024) -> None:
         self.gap = gap

@@ -37,7 +37,8 @@ class RateLimitedLog:
 
     def allow(self, key: str) -> int | None:
         """None when a line of `key` went out within `interval` (this one is held back);
-        else how many were held back since the last one."""
+        else how many were held back since the last one.
+        """
         now = time.monotonic()
         last = self._last.get(key)
         if last is not None and now - last < self.interval:
@@ -61,7 +62,8 @@ def exception_handler(
     """A loop exception handler passing each kind of error on at most once per interval.
 
     At the file limit asyncio reports the same accept failure for every waiting
-    connection, many times a second (python/cpython#151615)."""
+    connection, many times a second (python/cpython#151615).
+    """
 
     def handle(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
         exc = context.get("exception")
@@ -87,7 +89,8 @@ def request_log() -> RateLimitedLog:
 
 def describe(exc: BaseException | None) -> str:
     """An exception's kind and where it was raised, without its message (which may
-    quote request values), with the kinds and places of the exceptions it chains."""
+    quote request values), with the kinds and places of the exceptions it chains.
+    """
     if exc is None:
         return "no exception"
     lines: list[str] = []

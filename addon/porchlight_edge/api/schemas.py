@@ -83,7 +83,7 @@ def limited(setting: Setting) -> Callable[[object], float] | Callable[[object], 
 
 
 def boolean(value: object) -> bool:
-    """true or false only (no 0/1, no "yes")."""
+    """True or false only (no 0/1, no "yes")."""
     if not isinstance(value, bool):
         raise vol.Invalid("expected true or false")
     return value
@@ -123,7 +123,8 @@ def one_of(values: type[Any]) -> Callable[[object], str]:
 
 def nullable(check: Callable[[object], Any]) -> Callable[[object], Any]:
     """null, or a value `check` accepts (its message, not voluptuous' "not a valid value").
-    For settings, null leaves the value as it is; for filters, it means "any"."""
+    For settings, null leaves the value as it is; for filters, it means "any".
+    """
 
     def run(value: object) -> Any:
         return None if value is None else check(value)
@@ -220,7 +221,8 @@ def _where(err: vol.Invalid) -> str:
 
 def validate_args(command: Command, args: dict[str, Any]) -> dict[str, Any]:
     """`args` checked and with defaults filled in; ProtocolError(INVALID_ARGS) naming the
-    argument and what it must be."""
+    argument and what it must be.
+    """
     try:
         result: dict[str, Any] = SCHEMAS[command](args)
     except vol.MultipleInvalid as err:

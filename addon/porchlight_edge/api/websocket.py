@@ -45,7 +45,8 @@ AUTH_TIMEOUT = 10.0
 
 class _WebSocket(web.WebSocketResponse):
     """aiohttp 3.14 re-arms the heartbeat timer when data (the client's close reply)
-    arrives after close, leaving a ping timer behind every closed session."""
+    arrives after close, leaving a ping timer behind every closed session.
+    """
 
     def _reset_heartbeat(self) -> None:
         if not self.closed:
@@ -55,7 +56,8 @@ class _WebSocket(web.WebSocketResponse):
 class Session(CommandContext):
     """One authenticated client. Results and events leave through one ordered outbox,
     bounded in bytes (ConnectionLimits.outbox_bytes): a client that overflows it is
-    disconnected at once and replays what it missed when it reconnects."""
+    disconnected at once and replays what it missed when it reconnects.
+    """
 
     def __init__(
         self, service: Service, ws: web.WebSocketResponse, request: web.Request, client: str
@@ -85,7 +87,8 @@ class Session(CommandContext):
 
     def drop(self, why: str) -> None:
         """Disconnect now: the socket is aborted, so the handler ends even when the client
-        neither reads nor closes (a polite close would wait on it)."""
+        neither reads nor closes (a polite close would wait on it).
+        """
         _LOGGER.warning("Client %s %s; disconnecting it", self.peer, why)
         self.dropped = True
         self.service.bus.unsubscribe(self.on_event)
@@ -101,7 +104,8 @@ class Session(CommandContext):
     async def wait_for_room(self) -> None:
         """Hold the next command while more than `command_pause_bytes` wait (or half the
         outbox): a client that does not read gets no more work done for it, and one that
-        stays behind for `stall_timeout` is dropped."""
+        stays behind for `stall_timeout` is dropped.
+        """
         limits = self.service.connections.limits
         pause = min(limits.command_pause_bytes, limits.outbox_bytes // 2)
         try:

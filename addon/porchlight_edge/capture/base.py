@@ -42,6 +42,11 @@ class StreamInfo:
 
 @runtime_checkable
 class CameraSource(Protocol):
+    """A camera: opens on `frames()` and yields decoded `Frame`s.
+
+    Raises CaptureError when it fails or ends.
+    """
+
     name: str
     stream_info: StreamInfo | None
 
@@ -49,7 +54,9 @@ class CameraSource(Protocol):
         """Open the camera and yield decoded frames; raise CaptureError on failure or end."""
         ...
 
-    async def close(self) -> None: ...
+    async def close(self) -> None:
+        """Stop the source and release its device, connection or thread; safe to call twice."""
+        ...
 
 
 class _End:
@@ -89,6 +96,7 @@ class ThreadedReader:
         """Frames evicted unseen because the consumer was slower than the camera."""
 
     def start(self) -> None:
+        """Start the worker thread (once)."""
         self._thread.start()
 
     def _put_drop_oldest(self, item: Frame | _End) -> None:
@@ -185,6 +193,7 @@ class ThreadedSource:
         raise NotImplementedError
 
     async def frames(self) -> AsyncIterator[Frame]:
+        """Start the reader thread and yield its frames; CaptureError when the source ends."""
         await self._stop_reader()
         reader = ThreadedReader(self._produce, name=self.name, drop=self._drop)
         self._reader = reader
@@ -199,4 +208,5 @@ class ThreadedSource:
                 await reader.stop()
 
     async def close(self) -> None:
+        """Stop the reader thread (waits up to a second for it)."""
         await self._stop_reader()

@@ -1,5 +1,8 @@
-"""The demo camera: plays the demo scene (capture/demo_scene.py) in real time or as fast
-as possible, and publishes the visitor's press as a ring."""
+"""The demo camera: plays the demo scene and publishes the visitor's press as a ring.
+
+The scene itself (drawing, ground truth) is capture/demo_scene.py; it plays in real
+time or as fast as possible.
+"""
 
 from __future__ import annotations
 
@@ -25,8 +28,11 @@ _LOGGER = logging.getLogger(__name__)
 
 
 class DemoSource:
-    """The demo scene as a camera; the visitor's press is published to `rings` (if given)
-    as a `RingSource.DEMO` ring at camera `name`."""
+    """The demo scene as a camera.
+
+    The visitor's press is published to `rings` (if given) as a `RingSource.DEMO` ring
+    at camera `name`.
+    """
 
     stream_info: StreamInfo | None = None
 
@@ -50,8 +56,10 @@ class DemoSource:
 
     @classmethod
     def from_config(cls, cfg: CameraConfig, rings: RingPublisher | None = None) -> DemoSource:
-        """The scene `cfg.demo` describes (a VARIANTS preset plus overrides); ValueError
-        for an unknown variant or option. Presses go to `rings` when given."""
+        """The camera `cfg.demo` describes: a VARIANTS preset plus overrides.
+
+        Presses go to `rings` when given. ValueError for an unknown variant or option.
+        """
         options = dict(cfg.demo)
         variant = options.pop("variant", "default")
         if variant not in VARIANTS:
@@ -69,6 +77,11 @@ class DemoSource:
         return cls(cfg.name, scene, realtime=cfg.realtime, rings=rings)
 
     async def frames(self) -> AsyncIterator[Frame]:
+        """Render the scene frame by frame (paced to its fps when `realtime`), until `close()`.
+
+        Frames are I420 at the scene's size; `pts` in seconds of scene time, `wallclock` Unix
+        seconds. The visitor's press is published as the frame after it is rendered.
+        """
         self._closed = False
         fps = self.scene.fps
         start = time.monotonic()
@@ -96,4 +109,5 @@ class DemoSource:
             self.rings.publish_ring(self.camera, RingSource.DEMO)
 
     async def close(self) -> None:
+        """Stop after the current frame."""
         self._closed = True

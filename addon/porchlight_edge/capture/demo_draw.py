@@ -19,6 +19,8 @@ Color = tuple[int, int, int]
 
 @dataclass(frozen=True, slots=True)
 class Pose:
+    """The visitor at one instant (pixels, radians, 0-1 arm reach)."""
+
     x: float  # centre of the body, pixels
     walk_phase: float  # radians of the leg swing; only meaningful while walking
     walking: bool
@@ -36,6 +38,7 @@ class Shape:
     color: Color
 
     def extent(self) -> tuple[float, float, float, float]:
+        """Bounding box (x0, y0, x1, y1) in pixels, with line width and 1 px of anti-aliasing."""
         g = self.geom
         if self.kind in ("line", "rect"):
             pad = self.width / 2 + 1
@@ -49,6 +52,7 @@ class Shape:
         return g[0] - ax - 1, g[1] - ay - 1, g[0] + ax + 1, g[1] + ay + 1
 
     def draw(self, planes: Planes) -> None:
+        """Draw the shape onto `planes`."""
         g = self.geom
         if self.kind == "line":
             planes.line((g[0], g[1]), (g[2], g[3]), self.width, self.color)
@@ -70,6 +74,7 @@ class Planes:
 
     @staticmethod
     def yuv(color: Color) -> tuple[int, int, int]:
+        """The (Y, U, V) values of a BGR colour."""
         px = cv2.cvtColor(np.full((2, 2, 3), color, np.uint8), cv2.COLOR_BGR2YUV_I420)
         return int(px[0, 0]), int(px[2, 0]), int(px[2, 1])
 
@@ -80,6 +85,8 @@ class Planes:
         draw(self.v, v, 2)
 
     def rect(self, x0: float, y0: float, x1: float, y1: float, color: Color) -> None:
+        """Fill the rectangle (x0, y0)-(x1, y1), in luma pixels."""
+
         def draw(plane: NDArray[np.uint8], value: int, div: int) -> None:
             cv2.rectangle(
                 plane, (int(x0) // div, int(y0) // div), (int(x1) // div, int(y1) // div), value, -1
@@ -88,12 +95,16 @@ class Planes:
         self._each(color, draw)
 
     def circle(self, cx: float, cy: float, r: float, color: Color) -> None:
+        """Fill a circle of radius `r` luma pixels."""
+
         def draw(plane: NDArray[np.uint8], value: int, div: int) -> None:
             cv2.circle(plane, (int(cx) // div, int(cy) // div), max(1, int(r) // div), value, -1)
 
         self._each(color, draw)
 
     def ellipse(self, cx: float, cy: float, ax: float, ay: float, color: Color) -> None:
+        """Fill an axis-aligned ellipse with half-axes `ax`, `ay` luma pixels."""
+
         def draw(plane: NDArray[np.uint8], value: int, div: int) -> None:
             centre = (int(cx) // div, int(cy) // div)
             axes = (max(1, int(ax) // div), max(1, int(ay) // div))
@@ -102,6 +113,8 @@ class Planes:
         self._each(color, draw)
 
     def line(self, p0: tuple[float, float], p1: tuple[float, float], w: float, c: Color) -> None:
+        """Draw a line `w` luma pixels wide (anti-aliased on the luma plane)."""
+
         def draw(plane: NDArray[np.uint8], value: int, div: int) -> None:
             a = (int(p0[0]) // div, int(p0[1]) // div)
             b = (int(p1[0]) // div, int(p1[1]) // div)
@@ -119,8 +132,11 @@ def ease(k: float) -> float:
 def noise_bank(
     width: int, height: int, sigma: float, rng: np.random.Generator, banks: int = 3
 ) -> tuple[list[NDArray[np.uint8]], list[NDArray[np.uint8]], int]:
-    """Positive and negative halves of Gaussian luma noise, taller than the frame so a
-    per-frame row offset makes many distinct noise fields out of a few arrays."""
+    """Positive and negative halves of Gaussian luma noise, and their extra rows.
+
+    The arrays are taller than the frame, so a per-frame row offset makes many distinct
+    noise fields out of a few arrays.
+    """
     extra = 61
     pos, neg = [], []
     for _ in range(banks):

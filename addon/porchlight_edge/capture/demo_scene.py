@@ -41,9 +41,11 @@ class DemoPhases:
 
     @property
     def total(self) -> float:
+        """Seconds of one whole loop."""
         return float(sum(getattr(self, f.name) for f in fields(self)))
 
     def scaled_to(self, loop_seconds: float) -> DemoPhases:
+        """The same phases stretched or shrunk to last `loop_seconds` in total."""
         factor = loop_seconds / self.total
         return replace(self, **{f.name: getattr(self, f.name) * factor for f in fields(self)})
 
@@ -122,8 +124,10 @@ class DemoScene:
         return cx0, cy0, cx1, cy1
 
     def visitor_visible(self, t: float, min_size: int = 4) -> bool:
-        """True when at least `min_size` x `min_size` pixels of the visitor's box are in view
-        (a sliver of a pixel or two at the frame edge is not a visitor yet)."""
+        """True when at least `min_size` x `min_size` pixels of the visitor's box are in view.
+
+        A sliver of a pixel or two at the frame edge is not a visitor yet.
+        """
         box = self.visitor_bbox(t)
         return box is not None and box[2] - box[0] >= min_size and box[3] - box[1] >= min_size
 

@@ -140,7 +140,8 @@ class Frame:
 def encode_jpeg(frame: Frame, quality: int = 85, max_width: int | None = None) -> bytes:
     """`frame` as a baseline JPEG (OpenCV), no wider than `max_width` pixels (full size
     when None), at `quality` 1-100. The one encoder of snapshots and the live view.
-    ValueError when OpenCV cannot encode it."""
+    ValueError when OpenCV cannot encode it.
+    """
     ok, data = cv2.imencode(
         ".jpg", frame.to_bgr(max_width), [cv2.IMWRITE_JPEG_QUALITY, int(quality)]
     )

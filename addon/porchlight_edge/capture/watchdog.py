@@ -305,7 +305,8 @@ class CameraRunner:
         notify: bool = False,
     ) -> None:
         """Record the status; events and `on_status` only on a change (or with `notify`,
-        a change of reason alone)."""
+        a change of reason alone).
+        """
         changed = status != self.status or (notify and reason != self.reason)
         self.status, self.reason = status, reason
         if not changed:

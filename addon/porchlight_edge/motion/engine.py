@@ -121,7 +121,8 @@ class MotionEngine:
 
     def reset(self) -> dict[str, bool]:
         """Forget the background (the next frame starts a new one); returns the zones
-        that were occupied (now clear)."""
+        that were occupied (now clear).
+        """
         self._bg = None
         self._last_pts = None
         self.hysteresis.reset()
@@ -370,7 +371,8 @@ class MotionEngine:
 
     def _unclip(self, cur: NDArray[np.float32], fg: NDArray[np.uint8]) -> None:
         """Raise lower-bound background pixels to what the camera now sees; once a
-        pixel reads below saturation again its true value is known."""
+        pixel reads below saturation again its true value is known.
+        """
         bg = self._bg
         assert bg is not None
         ok = cv2.bitwise_and(self._clipped, cv2.bitwise_not(fg))

@@ -29,7 +29,8 @@ class ZoneOccupancy:
 
     def set_zones(self, names: tuple[str, ...]) -> dict[str, bool]:
         """Track these zones from now on; returns the removed zones that were occupied
-        (now reported clear)."""
+        (now reported clear).
+        """
         gone = {n: False for n, h in self._zones.items() if n not in names and h.active}
         kept = {n: h for n, h in self._zones.items() if n in names}
         self._zones = {n: kept.get(n) or MotionHysteresis(self._on_frames, self._off_seconds)
@@ -38,7 +39,8 @@ class ZoneOccupancy:
 
     def update(self, pts: float, present: set[str]) -> dict[str, bool]:
         """Feed one frame (`present`: zones with enough foreground); returns the zones
-        whose occupancy changed, with their new state."""
+        whose occupancy changed, with their new state.
+        """
         changes = {}
         for name, h in self._zones.items():
             changed = h.update(pts, name in present)

@@ -27,7 +27,8 @@ _NEVER = 256.0
 
 def outline_size(width: int, height: int, rows: int) -> tuple[int, int]:
     """(width, height) of a `width` x `height` picture scaled to `rows` rows (aspect
-    kept, never upscaled): the size `refine_outline` draws at."""
+    kept, never upscaled): the size `refine_outline` draws at.
+    """
     out_h = max(1, min(height, rows))
     return max(1, round(width * out_h / height)), out_h
 

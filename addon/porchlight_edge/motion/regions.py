@@ -114,7 +114,8 @@ def classify(
 
 def _edges(img: NDArray[np.float32]) -> NDArray[np.float32]:
     """L1 central-difference gradient summed over an `EDGE_BAND` square (zero on the
-    outer ring of pixels): edge strength near each pixel."""
+    outer ring of pixels): edge strength near each pixel.
+    """
     out = np.zeros_like(img)
     gx = cv2.absdiff(img[1:-1, 2:], img[1:-1, :-2])
     gy = cv2.absdiff(img[2:, 1:-1], img[:-2, 1:-1])

@@ -38,8 +38,10 @@ UNKNOWN_CAMERA = "unknown"
 
 
 def trusted_camera(name: object, clip_id: str) -> str:
-    """A camera name read from a file's metadata, which is not trusted: one that breaks the
-    camera-name rule (names end up in paths) becomes `unknown`, with a log line."""
+    """A camera name read from a file's metadata, or `unknown` when it breaks the rule.
+
+    The metadata is not trusted (names end up in paths); a rejected name is logged.
+    """
     if isinstance(name, str) and CAMERA_NAME_RE.fullmatch(name):
         return name
     _LOGGER.warning(
@@ -79,6 +81,11 @@ CREATE INDEX IF NOT EXISTS events_clip ON events(clip_id);
 
 
 class ClipIndex:
+    """The clip and event index of one store (SQLite at `path`, WAL mode, thread-safe).
+
+    sqlite3.Error from any method when the database cannot be read or written.
+    """
+
     def __init__(self, path: Path) -> None:
         self.path = path
         self._lock = threading.RLock()
@@ -89,6 +96,7 @@ class ClipIndex:
         self._db.row_factory = sqlite3.Row
 
     def close(self) -> None:
+        """Close the database."""
         with self._lock:
             self._db.close()
 
@@ -109,6 +117,7 @@ class ClipIndex:
 
     # --- clips -----------------------------------------------------------------------------
     def add_clip(self, clip_id: str, camera: str, start: float, path: str, mode: str) -> None:
+        """Add a clip being recorded (RECORDING); `start` in Unix seconds, `path` its file name."""
         with self._tx() as db:
             db.execute(
                 "INSERT INTO clips(id, camera, start, path, state, mode) VALUES (?,?,?,?,?,?)",
@@ -147,6 +156,7 @@ class ClipIndex:
         state: ClipState,
         reason: str | None = None,
     ) -> None:
+        """Record a clip's final times (Unix seconds), file name, size (bytes), state and reason."""
         with self._tx() as db:
             db.execute(
                 "UPDATE clips SET start=?, end=?, path=?, size=?, state=?, reason=? WHERE id=?",
@@ -154,6 +164,7 @@ class ClipIndex:
             )
 
     def set_protected(self, clip_id: str, protected: bool) -> bool:
+        """Set a clip's protection; False when the clip is unknown."""
         with self._tx() as db:
             cur = db.execute("UPDATE clips SET protected=? WHERE id=?", (int(protected), clip_id))
             return cur.rowcount > 0
@@ -165,10 +176,12 @@ class ClipIndex:
             db.execute("DELETE FROM clips WHERE id=?", (clip_id,))
 
     def get_clip(self, clip_id: str) -> ClipRecord | None:
+        """The clip with its events, or None."""
         rows = self._query("SELECT * FROM clips WHERE id=?", (clip_id,))
         return self._clips_with_events(rows)[0] if rows else None
 
     def clips_in_state(self, state: ClipState) -> list[ClipRecord]:
+        """Clips in `state`, oldest first, with their events."""
         return self._clips_with_events(
             self._query("SELECT * FROM clips WHERE state=? ORDER BY start", (str(state),))
         )
@@ -235,6 +248,7 @@ class ClipIndex:
         return int(row[0]), row[1]
 
     def total_size(self) -> int:
+        """Bytes of all clips together."""
         return int(self._query("SELECT COALESCE(SUM(size), 0) FROM clips")[0][0])
 
     # --- events ----------------------------------------------------------------------------
@@ -248,6 +262,7 @@ class ClipIndex:
         time: float,
         clip_id: str | None,
     ) -> None:
+        """Add (or replace) an event; `time` in Unix seconds (camera clock)."""
         with self._tx() as db:
             db.execute(
                 "INSERT OR REPLACE INTO events(id, seq, kind, camera, time, clip_id)"
@@ -256,26 +271,32 @@ class ClipIndex:
             )
 
     def set_event_clip(self, event_id: str, clip_id: str | None) -> None:
+        """Link an event to a clip (None: unlink)."""
         with self._tx() as db:
             db.execute("UPDATE events SET clip_id=? WHERE id=?", (clip_id, event_id))
 
     def set_snapshot(self, event_id: str, snapshot: str | None) -> None:
+        """Set (or clear with None) an event's snapshot file name."""
         with self._tx() as db:
             db.execute("UPDATE events SET snapshot=? WHERE id=?", (snapshot, event_id))
 
     def clear_snapshot(self, name: str) -> None:
+        """Clear the snapshot file `name` from every event that uses it."""
         with self._tx() as db:
             db.execute("UPDATE events SET snapshot=NULL WHERE snapshot=?", (name,))
 
     def get_event(self, event_id: str) -> EventRecord | None:
+        """The event, or None."""
         rows = self._query("SELECT * FROM events WHERE id=?", (event_id,))
         return event_from_row(rows[0]) if rows else None
 
     def snapshot_names(self) -> set[str]:
+        """File names of every snapshot an event uses."""
         rows = self._query("SELECT snapshot FROM events WHERE snapshot IS NOT NULL")
         return {r[0] for r in rows}
 
     def snapshot_in_use(self, name: str) -> bool:
+        """True when some event uses the snapshot file `name`."""
         return bool(self._query("SELECT 1 FROM events WHERE snapshot=? LIMIT 1", (name,)))
 
     def snapshot_events(self, limit: int) -> list[EventRecord]:
@@ -288,11 +309,13 @@ class ClipIndex:
         return [event_from_row(r) for r in rows]
 
     def events_before(self, when: float) -> list[EventRecord]:
+        """Events older than `when` (Unix seconds)."""
         return [
             event_from_row(r) for r in self._query("SELECT * FROM events WHERE time < ?", (when,))
         ]
 
     def remove_event(self, event_id: str) -> None:
+        """Forget an event."""
         with self._tx() as db:
             db.execute("DELETE FROM events WHERE id=?", (event_id,))
 

@@ -48,6 +48,8 @@ class TriggerEvent(TypedDict):
 
 
 class ClipStartedData(TypedDict):
+    """Data of `ClipStarted`; `start` in Unix seconds (camera clock), `mode` a RecordingMode."""
+
     clip_id: str
     start: float | None
     """Wallclock of the clip's first frame (its pre-roll)."""
@@ -56,6 +58,8 @@ class ClipStartedData(TypedDict):
 
 
 class ClipFinishedData(TypedDict):
+    """Data of `ClipFinished`; times in Unix seconds (camera clock)."""
+
     clip_id: str
     start: float
     end: float | None
@@ -68,6 +72,8 @@ class ClipFinishedData(TypedDict):
 
 
 class ClipFailedData(TypedDict):
+    """Data of `ClipFailed`: why, and the events that wanted the clip."""
+
     clip_id: str | None
     """None when recording was paused and no clip started."""
     reason: str
@@ -75,6 +81,8 @@ class ClipFailedData(TypedDict):
 
 
 class SnapshotReadyData(TypedDict):
+    """Data of `SnapshotReady`; `time` in Unix seconds (camera clock)."""
+
     event_id: str
     kind: str
     snapshot: str
@@ -84,6 +92,8 @@ class SnapshotReadyData(TypedDict):
 
 
 class StorageStatusData(TypedDict):
+    """Data of `StorageChanged`: whether clips are recorded, and why not."""
+
     recording: bool
     reason: StorageReason | None
     free_bytes: int
@@ -91,6 +101,8 @@ class StorageStatusData(TypedDict):
 
 
 class RetentionWarningData(TypedDict):
+    """Data of `RetentionWarning`."""
+
     clip_id: str
     reason: DeletionReason
     delete_after: float
@@ -98,6 +110,8 @@ class RetentionWarningData(TypedDict):
 
 
 class ClipDeletedData(TypedDict):
+    """Data of `ClipDeleted`."""
+
     clip_id: str
     reason: DeletionReason
 

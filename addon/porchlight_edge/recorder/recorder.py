@@ -364,8 +364,11 @@ class Recorder:
             loop.call_soon_threadsafe(self._settle, outcome)
 
     def _settle(self, outcome: ClipOutcome) -> None:
-        """On the loop: a clip ended. A failed clip is forgotten so the next trigger
-        starts a new one; whoever waits for it (record_manual) gets the result."""
+        """On the loop: a clip ended.
+
+        A failed clip is forgotten so the next trigger starts a new one; whoever waits
+        for it (record_manual) gets the result.
+        """
         current = self._clip
         if outcome.error is not None and current is not None and current.id == outcome.clip_id:
             self._clip = None

@@ -68,6 +68,7 @@ class ClipRecord:
 
     @property
     def duration(self) -> float | None:
+        """Seconds from start to end; None while the end is unknown."""
         return None if self.end is None else max(0.0, self.end - self.start)
 
     def as_dict(self) -> ClipPayload:

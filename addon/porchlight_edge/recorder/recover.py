@@ -30,6 +30,8 @@ _LOGGER = logging.getLogger(__name__)
 
 @dataclass(frozen=True, slots=True)
 class ClipFacts:
+    """What a clip file holds: decodable frames, duration and the writer's metadata."""
+
     frames: int
     duration: float
     """Seconds from the first to the last packet (plus one frame)."""
@@ -37,8 +39,11 @@ class ClipFacts:
     """What the writer stored in the file: clip_id, camera, start, mode."""
 
     def start(self, path: Path) -> float:
-        """Epoch seconds of the first frame: the writer's `start` when it is a finite
-        positive number (the file is not trusted), else the file's mtime minus its length."""
+        """Epoch seconds of the first frame.
+
+        The writer's `start` when it is a finite positive number (the file is not trusted),
+        else the file's mtime minus its length.
+        """
         value = self.metadata.get("start")
         # Comparisons are false for NaN; 1e11 s is beyond the year 5000.
         if isinstance(value, int | float) and not isinstance(value, bool) and 0 < value < 1e11:

@@ -89,6 +89,7 @@ def _build_template(codec: VideoCodec) -> Any:
 
 
 def fsync_path(path: Path) -> None:
+    """Flush the file or directory at `path` to disk (OSError if it cannot be opened)."""
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
@@ -97,7 +98,7 @@ def fsync_path(path: Path) -> None:
 
 
 def replace_durably(src: Path, dst: Path) -> None:
-    """fsync `src`, rename it to `dst` atomically, fsync the directory entry."""
+    """Fsync `src`, rename it to `dst` atomically, fsync the directory entry."""
     fsync_path(src)
     os.replace(src, dst)
     fsync_path(dst.parent)
@@ -150,6 +151,7 @@ class ClipWriter:
         self._out, self._stream = out, stream
 
     def write(self, packet: EncodedPacket) -> None:
+        """Mux one packet (skipped before the first keyframe); WriteError when writing fails."""
         if self._out is None:
             if not packet.keyframe:
                 return
@@ -182,10 +184,12 @@ class ClipWriter:
 
     @property
     def started(self) -> bool:
+        """True once the first keyframe is written (the file exists)."""
         return self._out is not None
 
     @property
     def first_wallclock(self) -> float | None:
+        """Unix seconds (camera clock) of the first written packet, or None before it."""
         return self._first_wallclock
 
     def close(self) -> None:
