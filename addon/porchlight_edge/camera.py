@@ -258,10 +258,11 @@ class CameraPipeline:
         return {"enabled": s.recording_enabled, "pre_roll": s.pre_roll, "post_roll": s.post_roll}
 
     async def update_settings(self, **changes: Any) -> CameraSettings:
-        """Save, then apply and announce a change. ValueError names a bad value; OSError
-        means it could not be saved and nothing changed. One exception, the fail-safe:
-        privacy mode on is applied even when it cannot be saved (it then lasts until
-        a restart, and is written with the next change that saves).
+        """Save, then apply and announce a change. ValueError names a bad value.
+
+        OSError means it could not be saved and nothing changed. One exception, the fail-safe:
+        privacy mode on is applied even when it cannot be saved (it then lasts until a restart, and
+        is written with the next change that saves).
         """
         old, new = self.settings, updated(self.settings, changes)
         if new == old:

@@ -37,6 +37,7 @@ class Viewer:
 
     async def next(self) -> bytes | None:
         """The next JPEG, or None when the view closed or went dark (privacy mode).
+
         Safe to cancel (a timeout loses nothing).
         """
         if self._view.closed:

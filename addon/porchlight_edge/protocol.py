@@ -450,8 +450,7 @@ class StreamFormat(StrEnum):
 
 class StreamUrl(TypedDict):
     """`get_stream_url`: `path` (HTTP path with the stream credential as query parameter;
-    the client adds scheme and host) and `format` (the container) of a live stream.
-    """
+    the client adds scheme and host) and `format` (the container) of a live stream."""
 
     path: str
     format: StreamFormat
@@ -738,16 +737,14 @@ def _usable_id(value: object) -> bool:
 
 def message_id_of(raw: object) -> int:
     """The id an answer to `raw` carries: its own `message_id` when that is an integer
-    0..MAX_MESSAGE_ID, else NO_MESSAGE_ID. Other values are never echoed back.
-    """
+    0..MAX_MESSAGE_ID, else NO_MESSAGE_ID. Other values are never echoed back."""
     value = raw.get("message_id") if isinstance(raw, dict) else None
     return value if isinstance(value, int) and _usable_id(value) else NO_MESSAGE_ID
 
 
 def decode_message(text: str) -> object:
     """JSON-decode a client message; ProtocolError(INVALID_FORMAT) when it is not JSON
-    (including JSON nested too deeply to decode).
-    """
+    (including JSON nested too deeply to decode)."""
     try:
         return json.loads(text)
     except (ValueError, RecursionError):

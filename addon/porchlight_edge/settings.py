@@ -108,8 +108,9 @@ class SettingsStore:
         return settings
 
     def save(self, camera: str, settings: CameraSettings) -> None:
-        """Write the file atomically; OSError (disk full, ...) leaves it and this store's
-        view of it as they were.
+        """Write the file atomically.
+
+        OSError (disk full, ...) leaves it and this store's view of it as they were.
         """
         saved = {**self._saved, camera: asdict(settings)}
         tmp = self.path.with_name(self.path.name + ".tmp")

@@ -12,8 +12,10 @@ if TYPE_CHECKING:
 
 
 def token_matches(expected: str, given: object) -> bool:
-    """True only for a string equal to the token. Anything else a client sends (a number,
-    null, a list, text that is not UTF-8) is simply a wrong token, never an error.
+    """True only for a string equal to the token.
+
+    Anything else a client sends (a number, null, a list, text that is not UTF-8) is simply a wrong
+    token, never an error.
     """
     if not isinstance(given, str):
         return False

@@ -1,5 +1,7 @@
-"""Websocket command handlers. Each takes the session and its `args`, already checked
-against the command's schema (api/schemas.py): handlers only look up state.
+"""Websocket command handlers.
+
+Each takes the session and its `args`, already checked against the command's schema
+(api/schemas.py): handlers only look up state.
 """
 
 from __future__ import annotations

@@ -106,8 +106,9 @@ class Mailbox[T](Protocol):
 
 
 async def next_or_gone[T](request: web.Request, viewer: Mailbox[T]) -> T | None:
-    """The viewer's next item (JPEG, packet); None once the stream is over or the viewer
-    has gone away.
+    """The viewer's next item (JPEG, packet).
+
+    None once the stream is over or the viewer has gone away.
     """
     while True:
         try:

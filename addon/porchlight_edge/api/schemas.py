@@ -123,6 +123,7 @@ def one_of(values: type[Any]) -> Callable[[object], str]:
 
 def nullable(check: Callable[[object], Any]) -> Callable[[object], Any]:
     """null, or a value `check` accepts (its message, not voluptuous' "not a valid value").
+
     For settings, null leaves the value as it is; for filters, it means "any".
     """
 
@@ -220,8 +221,9 @@ def _where(err: vol.Invalid) -> str:
 
 
 def validate_args(command: Command, args: dict[str, Any]) -> dict[str, Any]:
-    """`args` checked and with defaults filled in; ProtocolError(INVALID_ARGS) naming the
-    argument and what it must be.
+    """`args` checked and with defaults filled in.
+
+    ProtocolError(INVALID_ARGS) naming the argument and what it must be.
     """
     try:
         result: dict[str, Any] = SCHEMAS[command](args)

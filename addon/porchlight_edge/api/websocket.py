@@ -54,9 +54,11 @@ class _WebSocket(web.WebSocketResponse):
 
 
 class Session(CommandContext):
-    """One authenticated client. Results and events leave through one ordered outbox,
-    bounded in bytes (ConnectionLimits.outbox_bytes): a client that overflows it is
-    disconnected at once and replays what it missed when it reconnects.
+    """One authenticated client.
+
+    Results and events leave through one ordered outbox, bounded in bytes
+    (ConnectionLimits.outbox_bytes): a client that overflows it is disconnected at once and replays
+    what it missed when it reconnects.
     """
 
     def __init__(
