@@ -27,6 +27,8 @@ MAX_POST_ROLL = LIMITS[Setting.POST_ROLL].high
 
 @dataclass(slots=True)
 class CameraSettings:
+    """A camera's user settings: motion (threshold 1-255 luma steps, min_area %), roll times (s)."""
+
     motion_enabled: bool = True
     threshold: int = 20  # the motion engine's defaults (MotionConfig.threshold, min_area_pct)
     min_area: float = 0.1
@@ -93,8 +95,9 @@ class SettingsStore:
             _LOGGER.warning("Ignoring unreadable settings file %s: %s", path, err)
 
     def load(self, camera: str, defaults: CameraSettings) -> CameraSettings:
-        """`defaults` with each valid saved value applied; an invalid or unknown one is
-        logged and dropped on its own.
+        """`defaults` with each valid saved value applied.
+
+        An invalid or unknown saved value is logged and dropped on its own.
         """
         settings = defaults
         for key, value in self._saved.get(camera, {}).items():

@@ -44,6 +44,8 @@ about 60 s (some 'smart codec' modes); beyond twice that the stream is broken.""
 
 @dataclass(frozen=True, slots=True)
 class StatusEvent:
+    """A camera's status change, as kept in `CameraRunner.events`."""
+
     camera: str
     status: CameraStatus
     reason: str
@@ -60,11 +62,13 @@ class Backoff:
         self._next = base
 
     def next(self) -> float:
+        """The next delay in seconds (doubling up to `cap`)."""
         delay = self._next
         self._next = min(self.cap, self._next * self.factor)
         return delay
 
     def reset(self) -> None:
+        """Start over at `base` (after a success)."""
         self._next = self.base
 
 
@@ -169,6 +173,7 @@ class CameraRunner:
 
     @property
     def stopping(self) -> bool:
+        """True once `stop()` was called."""
         return self._stopping
 
     @property
@@ -196,6 +201,7 @@ class CameraRunner:
                     await self._task
 
     async def stop(self) -> None:
+        """Stop the runner and close its source; waits for the task to end."""
         self._stopping = True
         task = self._task
         if task is not None and not task.done():
@@ -304,8 +310,9 @@ class CameraRunner:
         *,
         notify: bool = False,
     ) -> None:
-        """Record the status; events and `on_status` only on a change (or with `notify`,
-        a change of reason alone).
+        """Record the status.
+
+        Events and `on_status` only on a change (or with `notify`, a change of reason alone).
         """
         changed = status != self.status or (notify and reason != self.reason)
         self.status, self.reason = status, reason

@@ -115,13 +115,15 @@ class MotionEngine:
         return gone
 
     def set_hysteresis(self, on_frames: int, off_seconds: float) -> None:
+        """Set motion debounce: on after `on_frames` motion frames, off after `off_seconds` (s)."""
         self.hysteresis.configure(on_frames, off_seconds)
         self.occupancy.configure(on_frames, off_seconds)
         self.config.on_frames, self.config.off_seconds = on_frames, off_seconds
 
     def reset(self) -> dict[str, bool]:
-        """Forget the background (the next frame starts a new one); returns the zones
-        that were occupied (now clear).
+        """Forget the background: the next frame starts a new one.
+
+        Returns the zones that were occupied (now clear).
         """
         self._bg = None
         self._last_pts = None
@@ -370,8 +372,9 @@ class MotionEngine:
         self._prev = cur
 
     def _unclip(self, cur: NDArray[np.float32], fg: NDArray[np.uint8]) -> None:
-        """Raise lower-bound background pixels to what the camera now sees; once a
-        pixel reads below saturation again its true value is known.
+        """Raise lower-bound background pixels to what the camera now sees.
+
+        Once a pixel reads below saturation again its true value is known.
         """
         bg = self._bg
         assert bg is not None
