@@ -54,6 +54,12 @@ def event_id(event: EventMessage) -> str:
 
 
 class CameraPipeline:
+    """One camera: capture, privacy masks, motion, recording, live view and its settings.
+
+    Events go to `bus`; rings from a source with a doorbell go to `rings`; settings
+    persist in `settings_store`.
+    """
+
     def __init__(
         self,
         options: CameraOptions,
@@ -119,6 +125,7 @@ class CameraPipeline:
 
     # --- lifecycle -------------------------------------------------------------------------
     def start(self) -> None:
+        """Start the recorder and capture (capture stays off in privacy mode)."""
         self.recorder.start()
         if self.settings.privacy_mode:
             self.on_status(CameraStatus.OFFLINE, PRIVACY_REASON)
@@ -142,6 +149,7 @@ class CameraPipeline:
         self._tasks = []
 
     async def stop(self) -> None:
+        """Stop capture and finish the recorder's clip."""
         await self._stop_capture()
         await self.recorder.stop()
         await self.live.close()
@@ -149,6 +157,7 @@ class CameraPipeline:
 
     # --- data path -------------------------------------------------------------------------
     def on_frame(self, frame: Frame) -> None:
+        """A frame of the main stream (on the loop): mask, detect, record, feed the live view."""
         if self.masker.active:
             frame = self.masker.apply(frame)
         self.last_frame = frame
@@ -162,6 +171,7 @@ class CameraPipeline:
             self.recorder.on_frame(frame, area)
 
     def on_detect_frame(self, frame: Frame) -> None:
+        """A frame of the detection sub-stream: motion is measured on it."""
         self._detect_area = self._detect(frame)
 
     def _on_detect_status(self, status: CameraStatus, reason: str | None) -> None:
@@ -208,6 +218,7 @@ class CameraPipeline:
             )
 
     def zone_states(self) -> list[ZoneState]:
+        """Occupancy of each motion zone."""
         return [
             {"name": name, "occupied": occupied}
             for name, occupied in self.engine.occupancy.occupied.items()
@@ -224,6 +235,7 @@ class CameraPipeline:
         return self.recorder.trigger(kind, event_id(event), at=event["time"], seq=event["seq"])
 
     def on_status(self, status: CameraStatus, reason: str | None) -> None:
+        """The capture watchdog's status callback: redact, record and announce a change."""
         # The one way into status_reason and camera_status events: no credential passes.
         reason = redact_secrets(reason) if reason else reason
         if status is self.status and reason == self.status_reason:
@@ -250,10 +262,12 @@ class CameraPipeline:
 
     # --- settings and state ----------------------------------------------------------------
     def motion_settings(self) -> MotionSettings:
+        """The motion settings as the protocol shows them (threshold 1-255, min_area %)."""
         s = self.settings
         return {"enabled": s.motion_enabled, "threshold": s.threshold, "min_area": s.min_area}
 
     def recording_settings(self) -> RecordingSettings:
+        """The recording settings as the protocol shows them (pre/post roll in seconds)."""
         s = self.settings
         return {"enabled": s.recording_enabled, "pre_roll": s.pre_roll, "post_roll": s.post_roll}
 
@@ -301,12 +315,14 @@ class CameraPipeline:
             self._start_capture()
 
     def fps(self) -> float | None:
+        """Frames per second over the last 30 frames, or None before two have arrived."""
         times = self._frame_times
         if len(times) < 2 or times[-1] == times[0]:
             return None
         return round((len(times) - 1) / (times[-1] - times[0]), 2)
 
     def state(self) -> CameraState:
+        """The camera's part of the state (`CameraState`): status, settings, motion, zones, fps."""
         frame = self.last_frame
         return {
             "name": self.name,

@@ -45,6 +45,7 @@ class Viewer:
         return await self.mailbox.get()
 
     def close(self) -> None:
+        """Give up this viewer's place."""
         self._view._viewers.discard(self.mailbox)
 
     def __enter__(self) -> Viewer:
@@ -55,6 +56,11 @@ class Viewer:
 
 
 class LiveView:
+    """One camera's live view: JPEG snapshots and MJPEG viewers sharing one encode per frame.
+
+    `width` in pixels, `quality` 1-100; TooManyViewers past `max_viewers`.
+    """
+
     def __init__(self, width: int = 960, quality: int = 80, max_viewers: int = 8) -> None:
         self.width = width
         self.quality = quality
@@ -69,10 +75,12 @@ class LiveView:
 
     @property
     def closed(self) -> bool:
+        """True once `close()` was called."""
         return self._closed
 
     @property
     def viewers(self) -> int:
+        """Viewers connected now."""
         return len(self._viewers)
 
     def update(self, frame: Frame) -> None:
@@ -148,6 +156,7 @@ class LiveView:
             mailbox.put_nowait(None)
 
     async def close(self) -> None:
+        """End every viewer's stream and refuse new ones."""
         self._closed = True
         self._end_viewers()
         for task in (self._pump, self._encoding):
