@@ -1,5 +1,6 @@
-"""Who may hold a connection: caps per peer and in total, room kept for token holders,
-and a deadline for a new connection's first request headers.
+"""Who may hold a connection: caps per peer and in total, room kept for token holders.
+
+Also a deadline for a new connection's first request headers.
 
 A connection is *pending* from accept until one of its requests proves the token
 (HTTP bearer or websocket auth); then it is *trusted*. A peer address at its cap of
@@ -81,9 +82,10 @@ class ConnectionLimits:
 
 
 def fit_to_file_limit(limits: ConnectionLimits) -> ConnectionLimits:
-    """Raise the soft RLIMIT_NOFILE (within the hard one) so `max_connections` sockets
-    fit beside FD_HEADROOM other files; lower `max_connections` if they still do not.
-    Accepting past the file limit fails with EMFILE and stalls every client.
+    """Fit `max_connections` sockets beside FD_HEADROOM other files.
+
+    Raises the soft RLIMIT_NOFILE (within the hard one); lowers `max_connections` if they
+    still do not fit. Accepting past the file limit fails with EMFILE and stalls every client.
     """
     needed = limits.max_connections + FD_HEADROOM
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
@@ -123,20 +125,24 @@ class ConnectionGuard:
 
     @property
     def pending(self) -> int:
+        """Pending connections now (not yet proved the token)."""
         return self._pending_count
 
     @property
     def trusted(self) -> int:
+        """Trusted connections now."""
         return len(self._trusted)
 
     @property
     def backlogged(self) -> int:
-        """Trusted connections whose client is not taking what is sent (the kernel's
-        socket buffer is full and data waits in ours).
+        """Trusted connections whose client is not taking what is sent.
+
+        The kernel's socket buffer is full and data waits in ours.
         """
         return sum(1 for t in self._trusted if t.get_write_buffer_size())
 
     def pending_from(self, peer: str) -> int:
+        """Pending connections from `peer`."""
         return len(self._pending.get(peer, ()))
 
     def admit(self, transport: asyncio.Transport) -> bool:
@@ -300,6 +306,7 @@ class GuardedRequestHandler(SafeRequestHandler):
         self._admitted: asyncio.Transport | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        """Admit the connection, or close it at once when the guard refuses it."""
         assert isinstance(transport, asyncio.Transport)
         if not self._guard.admit(transport):
             transport.abort()
@@ -315,6 +322,7 @@ class GuardedRequestHandler(SafeRequestHandler):
         super().data_received(data)
 
     def connection_lost(self, exc: BaseException | None) -> None:
+        """Release the connection's place in the guard."""
         if self._admitted is None:
             return
         self._guard.release(self._admitted)
@@ -341,6 +349,7 @@ class GuardedSite(web.BaseSite):
 
     @property
     def name(self) -> str:
+        """The site's URL (http://host:port as configured)."""
         return f"http://{self._host}:{self._port}"
 
     @property
@@ -356,6 +365,7 @@ class GuardedSite(web.BaseSite):
         return [str(sock.getsockname()[0]) for sock in sockets]
 
     async def start(self) -> None:
+        """Start listening; OSError when the address cannot be bound."""
         await super().start()
         loop = asyncio.get_running_loop()
         server = self._runner.server

@@ -48,6 +48,7 @@ def audit(request: web.Request, action: AuditAction, **fields: Any) -> None:
 
 
 async def snapshot(request: web.Request) -> web.StreamResponse:
+    """GET the camera's current picture as JPEG (audited); 404 for an unknown camera."""
     camera = _camera(request)
     audit(request, AuditAction.SNAPSHOT, camera=camera.name)
     data = await camera.live.jpeg()
@@ -102,7 +103,9 @@ async def mjpeg(request: web.Request) -> web.StreamResponse:
 class Mailbox[T](Protocol):
     """A live viewer's feed: `next()` is the next item, None once the stream is over."""
 
-    async def next(self) -> T | None: ...
+    async def next(self) -> T | None:
+        """The next item, None once the stream is over."""
+        ...
 
 
 async def next_or_gone[T](request: web.Request, viewer: Mailbox[T]) -> T | None:
@@ -181,10 +184,11 @@ async def clip(request: web.Request) -> web.StreamResponse:
 
 
 class PlaybackAudit:
-    """Which clip downloads are one playback: the same clip, address and user, each
-    request within PLAYBACK_GAP seconds of the last. A player's seeks are many range
-    requests; they make one audit entry, and whatever range forms they use, no bytes
-    leave without one.
+    """Which clip downloads are one playback.
+
+    The same clip, address and user, each request within PLAYBACK_GAP seconds of the
+    last. A player's seeks are many range requests; they make one audit entry, and
+    whatever range forms they use, no bytes leave without one.
     """
 
     def __init__(self, gap: float = PLAYBACK_GAP, size: int = 1024) -> None:
@@ -212,6 +216,7 @@ PLAYBACKS: Final = web.AppKey("playbacks", PlaybackAudit)
 
 
 async def event_snapshot(request: web.Request) -> web.StreamResponse:
+    """GET an event's snapshot JPEG (audited); 400 for a malformed id, 404 when there is none."""
     service: Service = request.app["service"]
     event_id = request.match_info["event_id"]
     try:
