@@ -35,13 +35,20 @@ _LOGGER = logging.getLogger(__name__)
 
 
 class CommandContext(Protocol):
+    """What a handler sees of the session: the service, client name and address, outbox."""
+
     service: Service
     client: str
     """Client name from the auth message (audit log)."""
     peer: str
 
-    def send(self, message: Any) -> None: ...
-    def on_event(self, event: EventMessage) -> None: ...
+    def send(self, message: Any) -> None:
+        """Queue a message (result or event) for this client."""
+        ...
+
+    def on_event(self, event: EventMessage) -> None:
+        """Deliver an event to this client."""
+        ...
 
 
 @dataclass(slots=True)
@@ -89,16 +96,19 @@ def camera_arg(service: Service, args: dict[str, Any]) -> CameraPipeline:
 
 @command(Command.PING)
 async def ping(ctx: CommandContext, args: dict[str, Any]) -> Any:
+    """`ping`: {"pong": true}."""
     return {"pong": True}
 
 
 @command(Command.GET_STATE)
 async def get_state(ctx: CommandContext, args: dict[str, Any]) -> Any:
+    """`get_state`: the full `ServerState`."""
     return ctx.service.state()
 
 
 @command(Command.SUBSCRIBE)
 async def subscribe(ctx: CommandContext, args: dict[str, Any]) -> Any:
+    """`subscribe`: start events, after replaying those missed since `since` (boot_id, seq)."""
     since = args.get("since")
     marker = (since["boot_id"], since["seq"]) if since is not None else None
     bus = ctx.service.bus
@@ -122,6 +132,7 @@ async def subscribe(ctx: CommandContext, args: dict[str, Any]) -> Any:
 
 @command(Command.RING)
 async def ring(ctx: CommandContext, args: dict[str, Any]) -> Any:
+    """`ring`: ring the bell at the camera (source `api`); the ring event's seq."""
     camera = camera_arg(ctx.service, args)
     event = ctx.service.ring(camera.name, RingSource.API)
     return {"seq": event["seq"]}
@@ -147,6 +158,7 @@ def audit_command(ctx: CommandContext, action: AuditAction, **fields: Any) -> No
 
 @command(Command.SET_MOTION_SETTINGS)
 async def set_motion_settings(ctx: CommandContext, args: dict[str, Any]) -> Any:
+    """`set_motion_settings`: switch motion, set threshold/min_area; the new settings."""
     camera = camera_arg(ctx.service, args)
     await _update(
         camera,
@@ -159,6 +171,7 @@ async def set_motion_settings(ctx: CommandContext, args: dict[str, Any]) -> Any:
 
 @command(Command.SET_RECORDING_SETTINGS)
 async def set_recording_settings(ctx: CommandContext, args: dict[str, Any]) -> Any:
+    """`set_recording_settings`: recording on/off, pre-/post-roll (s); the new settings."""
     camera = camera_arg(ctx.service, args)
     await _update(
         camera,
@@ -171,6 +184,7 @@ async def set_recording_settings(ctx: CommandContext, args: dict[str, Any]) -> A
 
 @command(Command.SET_PRIVACY_MODE)
 async def set_privacy_mode(ctx: CommandContext, args: dict[str, Any]) -> Any:
+    """`set_privacy_mode`: switch the camera off (always works) or back on (audited first)."""
     camera = camera_arg(ctx.service, args)
     enabled = args["enabled"]
     detail = {"enabled": enabled}
@@ -197,6 +211,10 @@ async def set_privacy_mode(ctx: CommandContext, args: dict[str, Any]) -> Any:
 
 @command(Command.TAKE_SNAPSHOT)
 async def take_snapshot(ctx: CommandContext, args: dict[str, Any]) -> Any:
+    """`take_snapshot`: save the current picture as a manual event; its event id.
+
+    UNAVAILABLE without a frame, in privacy mode or while storage is paused.
+    """
     camera = camera_arg(ctx.service, args)
     eid = None if camera.settings.privacy_mode else ctx.service.recordings.snapshot(camera.name)
     if eid is None:
@@ -208,6 +226,10 @@ async def take_snapshot(ctx: CommandContext, args: dict[str, Any]) -> Any:
 
 @command(Command.RECORD_CLIP)
 async def record_clip(ctx: CommandContext, args: dict[str, Any]) -> Any:
+    """`record_clip`: start (or extend) a manual clip of `seconds`; its event and clip ids.
+
+    UNAVAILABLE in privacy mode, with recording off, or while storage is paused.
+    """
     camera = camera_arg(ctx.service, args)
     if camera.settings.privacy_mode:
         raise ProtocolError(ErrorCode.UNAVAILABLE, "the camera is in privacy mode")
@@ -222,8 +244,9 @@ async def record_clip(ctx: CommandContext, args: dict[str, Any]) -> Any:
 
 
 def _query(ctx: CommandContext, args: dict[str, Any]) -> TimeQuery:
-    """Common filters of the list commands (checked by the schema): camera, start/end,
-    limit/offset.
+    """The list commands' common filters (checked by the schema) as a `TimeQuery`.
+
+    Camera, start/end and limit/offset; NOT_FOUND for an unknown camera.
     """
     camera = args.get("camera")
     if camera is not None:
@@ -239,12 +262,14 @@ def _query(ctx: CommandContext, args: dict[str, Any]) -> TimeQuery:
 
 @command(Command.LIST_EVENTS)
 async def list_events(ctx: CommandContext, args: dict[str, Any]) -> Any:
+    """`list_events`: a page of events, newest first, filtered by camera/kind/time."""
     page = await ctx.service.recordings.list_events(_query(ctx, args), kind=args.get("kind"))
     return {"events": [e.as_dict() for e in page.items], "next_offset": page.next_offset}
 
 
 @command(Command.LIST_CLIPS)
 async def list_clips(ctx: CommandContext, args: dict[str, Any]) -> Any:
+    """`list_clips`: a page of clips, newest first, filtered by camera/time/protection."""
     recordings = ctx.service.recordings
     page = await recordings.list_clips(_query(ctx, args), protected=args.get("protected"))
     return {"clips": [c.as_dict() for c in page.items], "next_offset": page.next_offset}
@@ -252,6 +277,7 @@ async def list_clips(ctx: CommandContext, args: dict[str, Any]) -> Any:
 
 @command(Command.PROTECT_CLIP)
 async def protect_clip(ctx: CommandContext, args: dict[str, Any]) -> Any:
+    """`protect_clip`: set a clip's protection; the clip record. NOT_FOUND when unknown."""
     clip_id, protected = args["clip_id"], args["protected"]
     record = await ctx.service.recordings.protect(clip_id, protected)
     if record is None:
@@ -271,6 +297,7 @@ async def _clips_to_delete(ctx: CommandContext, args: dict[str, Any]) -> list[st
 
 @command(Command.DELETE_CLIPS)
 async def delete_clips(ctx: CommandContext, args: dict[str, Any]) -> Any:
+    """`delete_clips`: delete by ids, by event ids or by filter; the ids deleted (audited)."""
     deleted = []
     for clip_id in await _clips_to_delete(ctx, args):
         if await ctx.service.recordings.delete(clip_id):
@@ -281,6 +308,10 @@ async def delete_clips(ctx: CommandContext, args: dict[str, Any]) -> Any:
 
 @command(Command.EXPORT_CLIP)
 async def export_clip_command(ctx: CommandContext, args: dict[str, Any]) -> Any:
+    """`export_clip`: copy a finished clip to the exports folder; its path and manifest.
+
+    NOT_FOUND for an unknown, unfinished or missing clip; UNAVAILABLE when the copy fails.
+    """
     clip_id = args["clip_id"]
     try:
         video, manifest = await ctx.service.recordings.export(clip_id)
@@ -296,11 +327,13 @@ async def export_clip_command(ctx: CommandContext, args: dict[str, Any]) -> Any:
 
 @command(Command.GET_STORAGE)
 async def get_storage(ctx: CommandContext, args: dict[str, Any]) -> Any:
+    """`get_storage`: the `StorageStatus` (bytes used and free, clips, pause state, limits)."""
     return await asyncio.to_thread(ctx.service.storage_status)
 
 
 @command(Command.GET_AUDIT_LOG)
 async def get_audit_log(ctx: CommandContext, args: dict[str, Any]) -> Any:
+    """`get_audit_log`: a page of audit entries, newest first, filtered by action/camera/time."""
     query = _query(ctx, args)
     action = args.get("action")
     page = await asyncio.to_thread(
