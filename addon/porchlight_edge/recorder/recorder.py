@@ -98,8 +98,7 @@ class Recorder:
         self._picker = SnapshotPicker(self.settings, self._worker.submit, lambda: store.paused)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._tick_task: asyncio.Task[None] | None = None
-        self.mode: RecordingMode | None = None
-        """From the last frame."""
+        self.mode: RecordingMode | None = None  # from the last frame
         self.on_encoded: Callable[[list[EncodedPacket]], None] | None = None
         """Also called (on the loop) with every batch of the recorder's own encoder, so the
         live stream shares it instead of encoding the same masked frames again."""
@@ -357,8 +356,7 @@ class Recorder:
             self._worker.submit(CloseClip(clip.id, reason))
 
     # --- worker outcomes -------------------------------------------------------------------
-    def _post(self, outcome: ClipOutcome) -> None:
-        """Worker thread: hand `outcome` to the loop."""
+    def _post(self, outcome: ClipOutcome) -> None:  # worker thread: hand it to the loop
         loop = self._loop
         if loop is not None and not loop.is_closed():
             loop.call_soon_threadsafe(self._settle, outcome)
