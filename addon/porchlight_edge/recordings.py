@@ -10,8 +10,8 @@ OSError for the API's storage-fault translation (api/errors.py).
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING, Any
 import uuid
 
 from porchlight_edge.protocol import EventKind
@@ -44,6 +44,10 @@ class TimeQuery:
     limit: int = 50
     offset: int = 0
 
+    def filters(self) -> dict[str, Any]:
+        """The query as the index's and the audit log's keyword arguments."""
+        return asdict(self)
+
 
 @dataclass(frozen=True, slots=True)
 class ManualRecording:
@@ -66,11 +70,7 @@ class Recordings:
         return await asyncio.to_thread(
             self._store.index.list_events,
             kind=kind,
-            camera=query.camera,
-            since=query.since,
-            until=query.until,
-            limit=query.limit,
-            offset=query.offset,
+            **query.filters(),
         )
 
     async def list_clips(self, query: TimeQuery, protected: bool | None = None) -> Page[ClipRecord]:
@@ -78,11 +78,7 @@ class Recordings:
         return await asyncio.to_thread(
             self._store.index.list_clips,
             protected=protected,
-            camera=query.camera,
-            since=query.since,
-            until=query.until,
-            limit=query.limit,
-            offset=query.offset,
+            **query.filters(),
         )
 
     def summary(self) -> tuple[int, float | None]:

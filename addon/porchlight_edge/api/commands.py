@@ -336,15 +336,7 @@ async def get_audit_log(ctx: CommandContext, args: dict[str, Any]) -> Any:
     """`get_audit_log`: a page of audit entries, newest first, filtered by action/camera/time."""
     query = _query(ctx, args)
     action = args.get("action")
-    page = await asyncio.to_thread(
-        ctx.service.audit.query,
-        action=action,
-        camera=query.camera,
-        since=query.since,
-        until=query.until,
-        limit=query.limit,
-        offset=query.offset,
-    )
+    page = await asyncio.to_thread(ctx.service.audit.query, action=action, **query.filters())
     return {"entries": [e.as_dict() for e in page.items], "next_offset": page.next_offset}
 
 
