@@ -279,13 +279,14 @@ def _peer(transport: asyncio.BaseTransport) -> str:
 
 
 def _drop_when_stalled(transport: asyncio.Transport, seconds: float) -> None:
-    """Have the kernel abort the connection when what is sent stays unacknowledged, or the
-    client's window stays shut, for `seconds` (TCP_USER_TIMEOUT, Linux).
+    """Have the kernel abort a stalled connection after `seconds` (TCP_USER_TIMEOUT, Linux).
 
+    Stalled: what is sent stays unacknowledged, or the client's window stays shut.
     Every response gets this, whoever writes it: a clip or snapshot download (sent with
     sendfile, out of reach of any timeout in our code), an MJPEG part, pipelined answers,
     websocket frames. A client that stops reading then frees its connection and open file
-    instead of holding them until the add-on stops."""
+    instead of holding them until the add-on stops.
+    """
     option = getattr(socket, "TCP_USER_TIMEOUT", None)
     sock = transport.get_extra_info("socket")
     if option is None or sock is None or sock.family not in (socket.AF_INET, socket.AF_INET6):
@@ -316,6 +317,7 @@ class GuardedRequestHandler(SafeRequestHandler):
         super().connection_made(transport)
 
     def data_received(self, data: bytes) -> None:
+        """Count received bytes against the pre-auth budget; abort a connection past it."""
         if self._admitted is not None and not self._guard.received(self._admitted, len(data)):
             self._admitted.abort()
             return

@@ -33,7 +33,7 @@ class RecordingError(Exception):
 class RecorderSettings:
     """One camera's recording settings; ValueError when out of range.
 
-    Seconds for every time, bytes for sizes. `preroll` 0-MAX_PREROLL, `postroll` 0-600.
+    Seconds for every time, bytes for sizes; `preroll` and `postroll` within protocol.LIMITS.
     """
 
     preroll: float = 5.0
