@@ -97,20 +97,24 @@ def _pattern(value: object, check: Callable[[object], str]) -> str:
 
 
 def camera_name(value: object) -> str:
+    """`value` if it is a camera name (1-32 of a-z, 0-9, _), else vol.Invalid."""
     if not isinstance(value, str) or not CAMERA_NAME_RE.fullmatch(value):
         raise vol.Invalid("expected a camera name (1-32 characters of a-z, 0-9 and _)")
     return value
 
 
 def clip_id(value: object) -> str:
+    """`value` if it is a well-formed clip id, else vol.Invalid."""
     return _pattern(value, validate_clip_id)
 
 
 def event_id(value: object) -> str:
+    """`value` if it is a well-formed event id, else vol.Invalid."""
     return _pattern(value, validate_event_id)
 
 
 def one_of(values: type[Any]) -> Callable[[object], str]:
+    """A validator accepting the string values of the enum `values` (vol.Invalid otherwise)."""
     allowed = {str(v) for v in values}
 
     def check(value: object) -> str:
