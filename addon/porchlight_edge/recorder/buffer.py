@@ -15,6 +15,12 @@ if TYPE_CHECKING:
 
 
 class PrerollBuffer:
+    """The last `seconds` of packets, whole GOPs only, within `max_bytes`.
+
+    Starts at a keyframe; drops the oldest GOP when the next keyframe makes it
+    unneeded or the byte budget (packet data plus overhead) is exceeded.
+    """
+
     def __init__(self, seconds: float, max_bytes: int) -> None:
         self.seconds = seconds
         self.max_bytes = max_bytes
@@ -25,17 +31,20 @@ class PrerollBuffer:
 
     @property
     def bytes(self) -> int:
+        """Bytes held now (data plus per-packet overhead)."""
         return self._bytes
 
     def __len__(self) -> int:
         return len(self._packets)
 
     def clear(self) -> None:
+        """Drop everything (a new stream starts)."""
         self._packets.clear()
         self._gops.clear()
         self._bytes = 0
 
     def append(self, packet: EncodedPacket) -> None:
+        """Add a packet; ignored until the first keyframe (nothing before it can be decoded)."""
         if not self._packets and not packet.keyframe:
             return  # undecodable without its keyframe
         self._packets.append(packet)
