@@ -27,11 +27,12 @@ import numpy as np
 from porchlight_edge.capture.base import StreamInfo
 from porchlight_edge.capture.frame import Frame
 from porchlight_edge.privacy import PrivacyMasker
+from porchlight_edge.protocol import EventKind
 from porchlight_edge.recorder.encoder import EncodeSettings
-from porchlight_edge.recorder.events import (
-    RecordingEvent,
-    RecordingEventType,
-    RecordingListener,
+from porchlight_edge.recorder.notices import (
+    NoticeListener,
+    NoticeType,
+    RecordingNotice,
 )
 from porchlight_edge.recorder.recorder import Recorder, RecorderSettings
 from porchlight_edge.recorder.storage import ClipStore, StoreSettings
@@ -80,7 +81,7 @@ class Source:
                 )
 
 
-async def _store(root: Path, listener: RecordingListener | None = None) -> ClipStore:
+async def _store(root: Path, listener: NoticeListener | None = None) -> ClipStore:
     settings = StoreSettings(monitor=False)
     store = ClipStore(root, settings, listener=listener)
     await store.open()
@@ -100,7 +101,7 @@ async def passthrough_cpu(src: Source, root: Path, loops: int) -> tuple[float, f
     t = time.process_time()
     for i, frame in enumerate(src.frames(loops, 1e6)):
         if i == FPS * 6:
-            rec.trigger("motion", "bench-1", frame.wallclock)
+            rec.trigger(EventKind.MOTION, "bench-1", frame.wallclock)
         rec.on_frame(frame, 1.0)  # motion all along: one continuous clip
         if i % 15 == 0:
             await asyncio.sleep(0)
@@ -140,7 +141,7 @@ async def reencode_cpu(
             frame = masker.apply(raw)
             mask_ms.append((time.perf_counter() - m0) * 1000)
         if i == FPS * 2:
-            rec.trigger("motion", "bench-2", frame.wallclock)
+            rec.trigger(EventKind.MOTION, "bench-2", frame.wallclock)
         rec.on_frame(frame, 1.0)
         await asyncio.sleep(0)
     await rec.stop()
@@ -168,8 +169,8 @@ async def ring_latency(src: Source, root: Path, trials: int) -> list[float]:
     for n in range(trials):
         started = asyncio.Event()
 
-        def listen(event: RecordingEvent, started: asyncio.Event = started) -> None:
-            if event.type is RecordingEventType.CLIP_STARTED:
+        def listen(event: RecordingNotice, started: asyncio.Event = started) -> None:
+            if event.type is NoticeType.CLIP_STARTED:
                 started.set()
 
         store = await _store(root / f"t{n}", listen)
@@ -182,7 +183,7 @@ async def ring_latency(src: Source, root: Path, trials: int) -> list[float]:
             if i >= FPS * 8:
                 break
         t0 = time.perf_counter()
-        clip_id = rec.trigger("ring", f"ring-{n}")
+        clip_id = rec.trigger(EventKind.RING, f"ring-{n}")
         assert clip_id is not None
         await started.wait()
         elapsed = (time.perf_counter() - t0) * 1000

@@ -20,7 +20,7 @@ from porchlight_edge import __main__ as cli
 from porchlight_edge.button import ButtonConfig
 from porchlight_edge.capture.config import CameraConfig
 from porchlight_edge.config import ADDON_MEDIA_DIR, GB, CameraOptions, parse_options
-from porchlight_edge.motion.engine import MotionConfig
+from porchlight_edge.motion.config import MotionConfig
 from porchlight_edge.settings import CameraSettings
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -34,6 +34,7 @@ _LOGGER = logging.getLogger("porchlight_edge")
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The command-line parser (`--config`, `--data-dir`, `--demo`, ...)."""
     parser = argparse.ArgumentParser(prog="porchlight-edge", description=__doc__)
     parser.add_argument("--config", type=Path, help="options file (JSON, add-on options format)")
     parser.add_argument("--data-dir", type=Path, help="where the token, index and clips live")
@@ -52,6 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def load(args: argparse.Namespace) -> ServiceOptions:
+    """The service options from `--config`, the add-on's options or `--demo` (ValueError)."""
     config = args.config
     if config is None and not args.demo and ADDON_OPTIONS.exists():
         config = ADDON_OPTIONS  # running as a Home Assistant add-on
@@ -73,6 +75,7 @@ def load(args: argparse.Namespace) -> ServiceOptions:
 async def run(
     options: ServiceOptions, ready_file: Path | None, redactor: RedactSecrets | None = None
 ) -> None:
+    """Run the service until SIGINT/SIGTERM; touch `ready_file` once it listens."""
     service = Service(options)
     if redactor is not None:
         redactor.secrets = (service.identity.token,)
@@ -101,6 +104,7 @@ file the service creates is 0600 and every folder 0700, whatever the caller's um
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the add-on (command line `argv`); the process exit code (0 after a clean stop)."""
     os.umask(PRIVATE_UMASK)  # process-wide, before anything is created, for every thread
     args = build_parser().parse_args(argv)
     try:

@@ -38,6 +38,8 @@ CLIENT_RE = re.compile(r"^[A-Za-z0-9_.:@-]{1,64}$")
 
 
 class AuditAction(StrEnum):
+    """What an audit entry records: access to footage and changes to privacy or retention."""
+
     LIVE_STREAM = "live_stream"
     SNAPSHOT = "snapshot"
     CLIP_DOWNLOAD = "clip_download"
@@ -53,6 +55,8 @@ class AuditAction(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class AuditEntry:
+    """One audit entry; `time` in Unix seconds."""
+
     id: int
     time: float
     action: str
@@ -63,6 +67,7 @@ class AuditEntry:
     detail: dict[str, Any] | None
 
     def as_dict(self) -> dict[str, Any]:
+        """The entry as the `get_audit_log` result item (JSON-ready dict)."""
         return {
             "id": self.id,
             "time": self.time,
@@ -76,6 +81,11 @@ class AuditEntry:
 
 
 class AuditLog:
+    """The audit log (SQLite at `path`), entries kept `retention_days` days.
+
+    ValueError for a non-positive retention; sqlite3.Error when the file cannot be used.
+    """
+
     def __init__(self, path: Path, retention_days: float = 90.0) -> None:
         if retention_days <= 0:
             raise ValueError("retention_days must be positive")
@@ -85,6 +95,7 @@ class AuditLog:
         self._db = open_database(path, _SCHEMA, ("audit",)).connection
 
     def close(self) -> None:
+        """Close the database."""
         with self._lock:
             self._db.close()
 

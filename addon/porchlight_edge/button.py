@@ -23,6 +23,11 @@ _LOGGER = logging.getLogger(__name__)
 
 @dataclass(frozen=True, slots=True)
 class ButtonConfig:
+    """The doorbell's GPIO line: chip path, line 0-1023, polarity, debounce 0-1000 ms, camera.
+
+    ValueError for a value out of range; `camera` None means the first camera.
+    """
+
     chip: str = "/dev/gpiochip0"
     line: int = 17
     active_low: bool = True
@@ -68,14 +73,20 @@ class Debouncer:
 
     @property
     def waiting(self) -> bool:
+        """True while a level change waits out its debounce period."""
         return self._pending is not None
 
 
 class LineSource(Protocol):
     """Raw edges from one input line; `wait` returns [] on timeout."""
 
-    def wait(self, timeout: float) -> list[tuple[float, bool]]: ...
-    def close(self) -> None: ...
+    def wait(self, timeout: float) -> list[tuple[float, bool]]:
+        """Wait up to `timeout` seconds for edges: (time in s, active) pairs, [] on timeout."""
+        ...
+
+    def close(self) -> None:
+        """Release the line."""
+        ...
 
 
 class GpiodLine:
@@ -98,6 +109,7 @@ class GpiodLine:
         self._rising = gpiod.EdgeEvent.Type.RISING_EDGE
 
     def wait(self, timeout: float) -> list[tuple[float, bool]]:
+        """Edges within `timeout` seconds as (kernel time in s, rising); [] on timeout."""
         if not self._request.wait_edge_events(timedelta(seconds=timeout)):
             return []
         return [
@@ -106,6 +118,7 @@ class GpiodLine:
         ]
 
     def close(self) -> None:
+        """Release the line."""
         self._request.release()
 
 
@@ -127,9 +140,11 @@ class ButtonWatcher:
         self._thread = threading.Thread(target=self._run, name="porchlight-button", daemon=True)
 
     def start(self) -> None:
+        """Start watching in a new thread."""
         self._thread.start()
 
     def stop(self) -> None:
+        """Stop the thread (waits up to 2 s) and release the line."""
         self._stop.set()
         self._thread.join(timeout=2)
         self._source.close()

@@ -38,12 +38,11 @@ from porchlight_edge.settings import CameraSettings, SettingsStore, updated
 from porchlight_edge.stream.hub import LiveStream
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
     from porchlight_edge.capture.frame import Frame
     from porchlight_edge.config import CameraOptions, LiveOptions
     from porchlight_edge.events import EventBus
     from porchlight_edge.recorder.storage import ClipStore
+    from porchlight_edge.rings import RingPublisher
 
 _LOGGER = logging.getLogger(__name__)
 PRIVACY_REASON = "privacy mode"
@@ -55,6 +54,12 @@ def event_id(event: EventMessage) -> str:
 
 
 class CameraPipeline:
+    """One camera: capture, privacy masks, motion, recording, live view and its settings.
+
+    Events go to `bus`; rings from a source with a doorbell go to `rings`; settings
+    persist in `settings_store`.
+    """
+
     def __init__(
         self,
         options: CameraOptions,
@@ -62,7 +67,7 @@ class CameraPipeline:
         bus: EventBus,
         store: ClipStore,
         settings_store: SettingsStore,
-        on_button: Callable[[], None],
+        rings: RingPublisher,
     ) -> None:
         self.name = options.name
         self._hevc = options.hevc
@@ -91,10 +96,10 @@ class CameraPipeline:
         self.frames = 0
         self._frame_times: deque[float] = deque(maxlen=30)
         self._latencies: deque[float] = deque(maxlen=30)
-        # The demo visitor's press reaches `on_button`, the same path as a real button.
-        self._on_button = on_button
+        # The demo visitor's press is published to `rings`, the same queue as a real button.
+        self._rings = rings
         self._runner = CameraRunner.for_config(
-            self.config, self.on_frame, self.on_status, on_ring=on_button
+            self.config, self.on_frame, self.on_status, rings=rings
         )
         # Optional low-resolution sub-stream: motion reads it, live view and clips the main one.
         self._detect_runner: CameraRunner | None = None
@@ -124,6 +129,7 @@ class CameraPipeline:
 
     # --- lifecycle -------------------------------------------------------------------------
     def start(self) -> None:
+        """Start the recorder and capture (capture stays off in privacy mode)."""
         self.recorder.start()
         if self.settings.privacy_mode:
             self.on_status(CameraStatus.OFFLINE, PRIVACY_REASON)
@@ -147,6 +153,7 @@ class CameraPipeline:
         self._tasks = []
 
     async def stop(self) -> None:
+        """Stop capture and finish the recorder's clip."""
         await self._stop_capture()
         await self.recorder.stop()
         await self.live.close()
@@ -154,6 +161,7 @@ class CameraPipeline:
 
     # --- data path -------------------------------------------------------------------------
     def on_frame(self, frame: Frame) -> None:
+        """A frame of the main stream (on the loop): mask, detect, record, feed the live view."""
         if self.masker.active:
             frame = self.masker.apply(frame)
         self.last_frame = frame
@@ -167,6 +175,7 @@ class CameraPipeline:
             self.recorder.on_frame(frame, area)
 
     def on_detect_frame(self, frame: Frame) -> None:
+        """A frame of the detection sub-stream: motion is measured on it."""
         self._detect_area = self._detect(frame)
 
     def _on_detect_status(self, status: CameraStatus, reason: str | None) -> None:
@@ -213,6 +222,7 @@ class CameraPipeline:
             )
 
     def zone_states(self) -> list[ZoneState]:
+        """Occupancy of each motion zone."""
         return [
             {"name": name, "occupied": occupied}
             for name, occupied in self.engine.occupancy.occupied.items()
@@ -229,6 +239,7 @@ class CameraPipeline:
         return self.recorder.trigger(kind, event_id(event), at=event["time"], seq=event["seq"])
 
     def on_status(self, status: CameraStatus, reason: str | None) -> None:
+        """The capture watchdog's status callback: redact, record and announce a change."""
         # The one way into status_reason and camera_status events: no credential passes.
         reason = redact_secrets(reason) if reason else reason
         if status is self.status and reason == self.status_reason:
@@ -255,18 +266,22 @@ class CameraPipeline:
 
     # --- settings and state ----------------------------------------------------------------
     def motion_settings(self) -> MotionSettings:
+        """The motion settings as the protocol shows them (threshold 1-255, min_area %)."""
         s = self.settings
         return {"enabled": s.motion_enabled, "threshold": s.threshold, "min_area": s.min_area}
 
     def recording_settings(self) -> RecordingSettings:
+        """The recording settings as the protocol shows them (pre/post roll in seconds)."""
         s = self.settings
         return {"enabled": s.recording_enabled, "pre_roll": s.pre_roll, "post_roll": s.post_roll}
 
     async def update_settings(self, **changes: Any) -> CameraSettings:
-        """Save, then apply and announce a change. ValueError names a bad value; OSError
-        means it could not be saved and nothing changed. One exception, the fail-safe:
-        privacy mode on is applied even when it cannot be saved (it then lasts until
-        a restart, and is written with the next change that saves)."""
+        """Save, then apply and announce a change. ValueError names a bad value.
+
+        OSError means it could not be saved and nothing changed. One exception, the fail-safe:
+        privacy mode on is applied even when it cannot be saved (it then lasts until a restart, and
+        is written with the next change that saves).
+        """
         old, new = self.settings, updated(self.settings, changes)
         if new == old:
             return new
@@ -295,8 +310,12 @@ class CameraPipeline:
         return new
 
     async def _apply_audio(self, enabled: bool) -> None:
-        """Reopen the camera with or without its audio track (FFmpeg sets up only what
-        is asked for), and tell the recorder whether clips carry sound."""
+        """Reopen the camera with or without its audio track; clips and stream follow.
+
+        FFmpeg sets up only what is asked for, so capture restarts (unless in privacy
+        mode); the recorder learns whether clips carry sound, and open live streams end
+        because a stream's tracks are fixed at its start.
+        """
         self.recorder.set_settings(self._recorder_settings())
         self.stream.end_all()  # a stream's tracks are fixed at its start: viewers reconnect
         self.stream.audio = enabled
@@ -305,7 +324,7 @@ class CameraPipeline:
         if running:
             await self._stop_capture()
         self._runner = CameraRunner.for_config(
-            self.config, self.on_frame, self.on_status, on_ring=self._on_button
+            self.config, self.on_frame, self.on_status, rings=self._rings
         )
         if running and not self.settings.privacy_mode:
             self._start_capture()
@@ -322,12 +341,14 @@ class CameraPipeline:
             self._start_capture()
 
     def fps(self) -> float | None:
+        """Frames per second over the last 30 frames, or None before two have arrived."""
         times = self._frame_times
         if len(times) < 2 or times[-1] == times[0]:
             return None
         return round((len(times) - 1) / (times[-1] - times[0]), 2)
 
     def state(self) -> CameraState:
+        """The camera's part of the state (`CameraState`): status, settings, motion, zones, fps."""
         frame = self.last_frame
         return {
             "name": self.name,

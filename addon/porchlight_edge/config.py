@@ -17,7 +17,7 @@ from typing import Any, Final
 from porchlight_edge.api.connections import ConnectionLimits
 from porchlight_edge.button import ButtonConfig
 from porchlight_edge.capture.config import CameraConfig
-from porchlight_edge.motion.engine import MotionConfig
+from porchlight_edge.motion.config import MotionConfig
 from porchlight_edge.motion.zones import Polygon, Zone, validate_polygon
 from porchlight_edge.protocol import (
     CAMERA_NAME_RE,
@@ -77,6 +77,8 @@ DEFAULT_LIVE_WIDTH = 960
 
 @dataclass(slots=True)
 class LiveOptions:
+    """Live view options: width in pixels, JPEG quality 1-100, viewers per camera."""
+
     width: int = DEFAULT_LIVE_WIDTH
     quality: int = 80
     max_viewers: int = 8
@@ -84,6 +86,8 @@ class LiveOptions:
 
 @dataclass(slots=True)
 class CameraOptions:
+    """One camera's options: capture, motion, default settings and privacy masks."""
+
     name: str
     title: str
     capture: CameraConfig
@@ -98,6 +102,8 @@ class CameraOptions:
 
 @dataclass(slots=True)
 class ServiceOptions:
+    """The whole service's options, parsed from the add-on options (or --demo)."""
+
     data_dir: Path
     host: str = "0.0.0.0"
     port: int = DEFAULT_PORT
@@ -132,8 +138,11 @@ def _take(
 
 
 def _number(d: dict[str, Any], key: str, where: str, default: Any, *, integer: bool = False) -> Any:
-    """Pop a bounded number: an int (or also a float unless `integer`), never a bool, inside
-    RANGES[<section>.<key>] (the section is `where` without its `options.`/`cameras[i].`)."""
+    """Pop a bounded number from `d` (ValueError when it is out of range or not a number).
+
+    An int (or also a float unless `integer`), never a bool, inside RANGES[<section>.<key>]
+    (the section is `where` without its `options.`/`cameras[i].`).
+    """
     value = d.pop(key, default)
     if value is default:
         return value
@@ -167,8 +176,10 @@ def _no_leftovers(d: dict[str, Any], where: str) -> None:
 
 
 def parse_polygon(value: object, what: str) -> Any:
-    """A polygon as the add-on UI writes it, "x1,y1 x2,y2 x3,y3" (relative 0..1), as a
-    list of [x, y]; any other value is returned as given (JSON lists of pairs)."""
+    """A polygon as the add-on UI writes it, "x1,y1 x2,y2 x3,y3" (relative 0..1), as [x, y] pairs.
+
+    Any other value is returned as given (JSON lists of pairs).
+    """
     if not isinstance(value, str):
         return value
     try:
@@ -199,6 +210,7 @@ def _zone_name(name: object) -> str:
 
 
 def parse_motion(raw: dict[str, Any], where: str) -> tuple[MotionConfig, bool]:
+    """A camera's motion options: the engine config and whether motion is on; ValueError if bad."""
     d = dict(raw)
     enabled = _take(d, "enabled", bool, where, True)
     defaults = MotionConfig()
@@ -222,6 +234,7 @@ def parse_motion(raw: dict[str, Any], where: str) -> tuple[MotionConfig, bool]:
 
 
 def parse_camera(raw: object, index: int) -> CameraOptions:
+    """The camera at `index` of `cameras`; ValueError naming the bad field."""
     where = f"cameras[{index}]"
     if not isinstance(raw, dict):
         raise ConfigError(f"{where}: expected an object")
@@ -273,6 +286,7 @@ def parse_camera(raw: object, index: int) -> CameraOptions:
 
 
 def parse_options(raw: dict[str, Any], data_dir: Path) -> ServiceOptions:
+    """All options (the add-on's options.json shape); ValueError naming the bad field."""
     d = dict(raw)
     where = "options"
     options = ServiceOptions(data_dir=data_dir)
@@ -326,6 +340,7 @@ GB = 1024**3
 
 
 def parse_retention(raw: dict[str, Any]) -> RetentionPolicy:
+    """The `retention` options (days, bytes); ValueError for a value out of range."""
     where, default = "options.retention", RetentionPolicy()
     age = _number(raw, "max_age_days", where, default.max_age_days)
     size = _number(raw, "max_size_gb", where, None)
@@ -342,6 +357,7 @@ def parse_retention(raw: dict[str, Any]) -> RetentionPolicy:
 
 
 def parse_button(raw: dict[str, Any], cameras: list[str]) -> ButtonConfig:
+    """The `button` options for `cameras`; ValueError for a bad value or an unknown camera."""
     d, where = dict(raw), "options.button"
     defaults = ButtonConfig()
     kwargs: dict[str, Any] = {
@@ -373,6 +389,7 @@ def parse_token(token: str | None) -> str | None:
 
 
 def load_options_file(path: Path, data_dir: Path) -> ServiceOptions:
+    """Read and parse the options file at `path` (JSON); ValueError naming what is wrong."""
     try:
         raw = json.loads(path.read_text())
     except (OSError, ValueError) as err:

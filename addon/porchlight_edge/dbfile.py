@@ -39,6 +39,8 @@ class DatabaseState(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class OpenedDatabase:
+    """An open SQLite database and how it was opened (created, opened or rebuilt)."""
+
     connection: sqlite3.Connection
     state: DatabaseState
     moved_to: Path | None = None

@@ -66,12 +66,14 @@ class Discovery:
         self._zeroconf: AsyncZeroconf | None = None
 
     async def start(self) -> None:
+        """Announce the add-on: to the Supervisor when it runs as an add-on, else by zeroconf."""
         if self.supervisor_token:
             await self._supervisor_publish()
         elif self.use_zeroconf:
             await self._zeroconf_register()
 
     async def stop(self) -> None:
+        """Withdraw the announcement (Supervisor discovery or zeroconf)."""
         if self.discovery_uuid is not None:
             await self._supervisor_call("DELETE", f"/discovery/{self.discovery_uuid}")
             self.discovery_uuid = None

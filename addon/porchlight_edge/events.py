@@ -28,6 +28,11 @@ class Replay:
 
 
 class EventBus:
+    """Numbers events (`seq`, per boot) and fans them out to subscribers on the loop.
+
+    Keeps the last `buffer_size` events so a reconnecting client can replay what it missed.
+    """
+
     def __init__(self, buffer_size: int = EVENT_BUFFER_SIZE, boot_id: str | None = None) -> None:
         self.boot_id = boot_id or uuid.uuid4().hex
         self.seq = 0
@@ -73,8 +78,10 @@ class EventBus:
         return Replay(missed, gap)
 
     def unsubscribe(self, listener: Listener) -> None:
+        """Stop calling `listener` (nothing when it is not subscribed)."""
         if listener in self._listeners:
             self._listeners.remove(listener)
 
     def history(self) -> list[EventMessage]:
+        """The buffered events, oldest first."""
         return list(self._buffer)

@@ -1,7 +1,10 @@
-"""Footage and secrets left readable by others (by a version before files were created
-private, or copied in) are made private at start, standalone as under the Supervisor
-(where run.sh also does it): folders 0700, files 0600 at most. Only what the service
-owns by name is touched; foreign files in the media folder stay as they are."""
+"""Footage and secrets left readable by others are made private at start.
+
+Left so by a version before files were created private, or copied in; standalone as
+under the Supervisor (where run.sh also does it): folders 0700, files 0600 at most.
+Only what the service owns by name is touched; foreign files in the media folder stay
+as they are.
+"""
 
 from __future__ import annotations
 
@@ -35,8 +38,10 @@ def _tighten(path: Path) -> int:
 
 
 def make_private(data_dir: Path, media_root: Path) -> int:
-    """Tighten the service's own files and folders; returns how many changed. OSError
-    (a read-only or foreign-owned file) is logged, never fatal."""
+    """Tighten the service's own files and folders; returns how many changed.
+
+    OSError (a read-only or foreign-owned file) is logged, never fatal.
+    """
     changed = 0
     try:
         for name in DATA_FILES:

@@ -20,11 +20,14 @@ INSTANCE_FILE = "instance_id"
 
 @dataclass(frozen=True, slots=True)
 class Identity:
+    """This add-on's stable instance id and its API token (both from the data folder)."""
+
     instance_id: str
     token: str
 
 
 def redact_token(token: str) -> str:
+    """The first four characters of `token` and an ellipsis, for logs; `<none>` when empty."""
     return f"{token[:4]}…" if token else "<none>"
 
 

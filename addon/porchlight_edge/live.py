@@ -11,7 +11,7 @@ import contextlib
 import logging
 from typing import TYPE_CHECKING
 
-import cv2
+from porchlight_edge.capture.frame import encode_jpeg
 
 if TYPE_CHECKING:
     from collections.abc import AsyncGenerator
@@ -23,13 +23,6 @@ _LOGGER = logging.getLogger(__name__)
 
 class TooManyViewers(Exception):
     """The per-camera viewer limit is reached."""
-
-
-def encode_jpeg(frame: Frame, width: int, quality: int) -> bytes:
-    ok, buf = cv2.imencode(".jpg", frame.to_bgr(width), [cv2.IMWRITE_JPEG_QUALITY, quality])
-    if not ok:
-        raise RuntimeError("JPEG encoding failed")
-    return bytes(buf)
 
 
 class Viewer:
@@ -44,12 +37,15 @@ class Viewer:
 
     async def next(self) -> bytes | None:
         """The next JPEG, or None when the view closed or went dark (privacy mode).
-        Safe to cancel (a timeout loses nothing)."""
+
+        Safe to cancel (a timeout loses nothing).
+        """
         if self._view.closed:
             return None
         return await self.mailbox.get()
 
     def close(self) -> None:
+        """Give up this viewer's place."""
         self._view._viewers.discard(self.mailbox)
 
     def __enter__(self) -> Viewer:
@@ -60,6 +56,11 @@ class Viewer:
 
 
 class LiveView:
+    """One camera's live view: JPEG snapshots and MJPEG viewers sharing one encode per frame.
+
+    `width` in pixels, `quality` 1-100; TooManyViewers past `max_viewers`.
+    """
+
     def __init__(self, width: int = 960, quality: int = 80, max_viewers: int = 8) -> None:
         self.width = width
         self.quality = quality
@@ -74,10 +75,12 @@ class LiveView:
 
     @property
     def closed(self) -> bool:
+        """True once `close()` was called."""
         return self._closed
 
     @property
     def viewers(self) -> int:
+        """Viewers connected now."""
         return len(self._viewers)
 
     def update(self, frame: Frame) -> None:
@@ -97,7 +100,7 @@ class LiveView:
             return await asyncio.shield(self._encoding)
         self._encoding_frame = frame
         self._encoding = asyncio.create_task(
-            asyncio.to_thread(encode_jpeg, frame, self.width, self.quality)
+            asyncio.to_thread(encode_jpeg, frame, self.quality, self.width)
         )
         data = await asyncio.shield(self._encoding)
         self._jpeg = (frame, data)
@@ -153,6 +156,7 @@ class LiveView:
             mailbox.put_nowait(None)
 
     async def close(self) -> None:
+        """End every viewer's stream and refuse new ones."""
         self._closed = True
         self._end_viewers()
         for task in (self._pump, self._encoding):

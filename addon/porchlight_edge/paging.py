@@ -10,6 +10,8 @@ MAX_PAGE = 500
 
 @dataclass(frozen=True, slots=True)
 class Page[T]:
+    """One page of a list: `items`, the `total` matching, and the `offset`/`limit` asked for."""
+
     items: list[T]
     total: int
     offset: int
@@ -17,6 +19,7 @@ class Page[T]:
 
     @property
     def next_offset(self) -> int | None:
+        """Offset of the next page, or None when this is the last."""
         end = self.offset + len(self.items)
         return end if end < self.total else None
 

@@ -70,6 +70,7 @@ class PrivacyMasker:
 
     @property
     def active(self) -> bool:
+        """True when there is any mask to paint."""
         return bool(self.polygons)
 
     def _planes(self, width: int, height: int) -> tuple[list[_Region], list[_Region]]:
@@ -149,6 +150,7 @@ class PrivacyState:
         os.replace(tmp, self.path)
 
     def subscribe(self, listener: Callable[[PrivacyState], None]) -> None:
+        """Call `listener` with the new state after every change (in the changing thread)."""
         self._listeners.append(listener)
 
     def _changed(self) -> None:
@@ -166,6 +168,7 @@ class PrivacyState:
         return True
 
     def masks(self, camera: str) -> tuple[Polygon, ...]:
+        """A camera's privacy masks (normalised polygons), empty when it has none."""
         return self._masks.get(camera, ())
 
     def set_masks(self, camera: str, polygons: Iterable[Sequence[Sequence[float]]]) -> None:
@@ -179,4 +182,5 @@ class PrivacyState:
             self._changed()
 
     def masker(self, camera: str) -> PrivacyMasker:
+        """A masker for a camera's current masks."""
         return PrivacyMasker(self.masks(camera))

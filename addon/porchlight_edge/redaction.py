@@ -26,6 +26,7 @@ class RedactSecrets(logging.Filter):
         return redact_secrets(text)
 
     def filter(self, record: logging.LogRecord) -> bool:
+        """Rewrite `record`'s message with secrets redacted; always True (the record is kept)."""
         try:
             message = record.getMessage()
         except (TypeError, ValueError):  # a bad format string: keep the raw template

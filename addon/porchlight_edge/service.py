@@ -14,7 +14,7 @@ from porchlight_edge.api.connections import ConnectionGuard, GuardedSite, fit_to
 from porchlight_edge.api.safe_errors import RateLimitedLog, exception_handler
 from porchlight_edge.api.server import create_app
 from porchlight_edge.audit import AuditLog
-from porchlight_edge.button import ButtonWatcher, open_button
+from porchlight_edge.button import ButtonConfig, ButtonWatcher, open_button
 from porchlight_edge.camera import CameraPipeline
 from porchlight_edge.discovery import Discovery
 from porchlight_edge.events import EventBus
@@ -29,13 +29,24 @@ from porchlight_edge.protocol import (
     StorageStatus,
     event_snapshot_path,
 )
-from porchlight_edge.recorder.events import RecordingEvent, RecordingEventType
+from porchlight_edge.recorder.notices import (
+    ClipDeleted,
+    ClipFailed,
+    ClipFinished,
+    ClipStarted,
+    RecordingNotice,
+    RetentionWarning,
+    SnapshotReady,
+    StorageChanged,
+)
 from porchlight_edge.recorder.storage import ClipStore, StoreSettings
+from porchlight_edge.recordings import Recordings
+from porchlight_edge.rings import RingQueue
 from porchlight_edge.settings import SettingsStore
 from porchlight_edge.stream.credential import StreamCredential
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping
+    from collections.abc import Callable
 
     from porchlight_edge.config import ServiceOptions
 
@@ -44,6 +55,12 @@ AUDIT_PRUNE_INTERVAL = 3600.0
 
 
 class Service:
+    """The edge service: cameras, the clip store, the event bus, the API server and discovery.
+
+    Built from parsed `ServiceOptions`; `start()` opens storage, binds the API and starts
+    the cameras, `stop()` undoes it all. API handlers reach recordings through `recordings`.
+    """
+
     version = __version__
 
     def __init__(self, options: ServiceOptions, identity: Identity | None = None) -> None:
@@ -51,6 +68,8 @@ class Service:
         self.name = options.name
         self.identity = identity or load_identity(options.data_dir, options.token)
         self.bus = EventBus()
+        self.rings = RingQueue(self._ring_pressed)
+        self._ring_task: asyncio.Task[None] | None = None
         media = options.media_dir or options.data_dir / "recordings"
         make_private(options.data_dir, media)
         self.store = ClipStore(
@@ -66,10 +85,11 @@ class Service:
                 self.bus,
                 self.store,
                 settings,
-                on_button=self._button_pressed(cam.name),
+                self.rings,
             )
             for cam in options.cameras
         }
+        self.recordings = Recordings(self.store, self.cameras)
         self._button: ButtonWatcher | None = None
         self._runner: web.AppRunner | None = None
         self.connections = ConnectionGuard(options.connections)
@@ -79,11 +99,8 @@ class Service:
         self._housekeeping: asyncio.Task[None] | None = None
         self.port: int | None = None
 
-    def _button_pressed(self, camera: str) -> Callable[[], None]:
-        def pressed() -> None:
-            self.ring(camera, RingSource.DEMO)
-
-        return pressed
+    def _ring_pressed(self, camera: str, source: RingSource) -> None:
+        self.ring(camera, source)
 
     def ring(self, camera: str, source: RingSource) -> EventMessage:
         """Publish the ring first: snapshot and recording work only starts after it is out."""
@@ -93,36 +110,55 @@ class Service:
         return event
 
     # --- recordings → protocol events ------------------------------------------------------
-    def _on_recording(self, event: RecordingEvent) -> None:
-        data = event.data
-        match event.type:
-            case RecordingEventType.CLIP_STARTED:
-                payload = {"clip_id": data["clip_id"], "events": _event_ids(data)}
-                self.bus.publish(EventType.CLIP_STARTED, event.camera, payload)
-            case RecordingEventType.CLIP_FINISHED:
-                keys = ("clip_id", "start", "end", "size", "state", "events")
-                payload = {k: data[k] for k in keys}
-                self.bus.publish(EventType.CLIP_FINISHED, event.camera, payload)
-            case RecordingEventType.CLIP_FAILED:
-                _LOGGER.warning("Clip on %s failed: %s", event.camera, data.get("reason"))
-            case RecordingEventType.SNAPSHOT_READY:
-                eid = str(data["event_id"])
-                path = event_snapshot_path(eid)
-                payload = {"event_id": eid, "kind": data["kind"], "path": path}
-                self.bus.publish(EventType.SNAPSHOT_READY, event.camera, payload)
-            case RecordingEventType.STORAGE_STATUS:
-                self.bus.publish(EventType.STORAGE_STATUS, None, dict(self.storage_status()))
-            case RecordingEventType.RETENTION_WARNING:
-                payload = {k: data[k] for k in ("clip_id", "reason", "delete_after")}
-                self.bus.publish(EventType.RETENTION_WARNING, event.camera, payload)
-            case RecordingEventType.CLIP_DELETED:
-                payload = {"clip_id": data["clip_id"], "reason": data.get("reason")}
-                self.bus.publish(EventType.CLIP_DELETED, event.camera, payload)
+    def _on_recording(self, notice: RecordingNotice) -> None:
+        """Translate a recorder/store notice into its protocol event (on the loop).
+
+        Field by field and typed on both sides: a renamed notice field fails mypy here
+        instead of silently changing the wire.
+        """
+        bus = self.bus
+        match notice:
+            case ClipStarted(camera, started):
+                events = [e["id"] for e in started["events"]]
+                bus.publish(
+                    EventType.CLIP_STARTED,
+                    camera,
+                    {"clip_id": started["clip_id"], "events": events},
+                )
+            case ClipFinished(camera, done):
+                payload = {
+                    "clip_id": done["clip_id"],
+                    "start": done["start"],
+                    "end": done["end"],
+                    "size": done["size"],
+                    "state": done["state"],
+                    "events": done["events"],
+                }
+                bus.publish(EventType.CLIP_FINISHED, camera, payload)
+            case ClipFailed(camera, failed):
+                _LOGGER.warning("Clip on %s failed: %s", camera, failed["reason"])
+            case SnapshotReady(camera, snap):
+                eid = snap["event_id"]
+                payload = {"event_id": eid, "kind": snap["kind"], "path": event_snapshot_path(eid)}
+                bus.publish(EventType.SNAPSHOT_READY, camera, payload)
+            case StorageChanged():
+                bus.publish(EventType.STORAGE_STATUS, None, dict(self.storage_status()))
+            case RetentionWarning(camera, warning):
+                payload = {
+                    "clip_id": warning["clip_id"],
+                    "reason": warning["reason"],
+                    "delete_after": warning["delete_after"],
+                }
+                bus.publish(EventType.RETENTION_WARNING, camera, payload)
+            case ClipDeleted(camera, deleted):
+                payload = {"clip_id": deleted["clip_id"], "reason": deleted["reason"]}
+                bus.publish(EventType.CLIP_DELETED, camera, payload)
 
     def storage_status(self) -> StorageStatus:
+        """The storage part of the state: bytes used and free, clips, pause state and limits."""
         usage = self.store.usage()
         policy = self.options.retention
-        clips, oldest = self.store.index.summary()
+        clips, oldest = self.recordings.summary()
         return {
             "used_bytes": int(usage["clips_bytes"] or 0),
             "free_bytes": int(usage["free_bytes"] or 0),
@@ -136,6 +172,7 @@ class Service:
         }
 
     def state(self) -> ServerState:
+        """The full state the API sends (`get_state`): cameras, storage and the event position."""
         return {
             "instance_id": self.identity.instance_id,
             "boot_id": self.bus.boot_id,
@@ -146,6 +183,10 @@ class Service:
 
     # --- lifecycle -------------------------------------------------------------------------
     async def start(self) -> None:
+        """Open and reconcile storage, start the API server, cameras, button and discovery.
+
+        OSError when the port cannot be bound.
+        """
         report = await self.store.open()
         if report.recovered or report.dropped or report.adopted or report.missing:
             _LOGGER.warning(
@@ -175,10 +216,12 @@ class Service:
         await site.start()
         self.port = site.port
         bound = site.addresses
+        self.rings.attach(asyncio.get_running_loop())
+        self._ring_task = asyncio.create_task(self.rings.run(), name="rings")
         for camera in self.cameras.values():
             camera.start()
         if self.options.button is not None:
-            self._button = open_button(self.options.button, self._gpio_pressed())
+            self._button = open_button(self.options.button, self.button_press(self.options.button))
         self._discovery = Discovery(
             port=self.port,
             token=self.identity.token,
@@ -200,13 +243,16 @@ class Service:
             len(self.cameras),
         )
 
-    def _gpio_pressed(self) -> Callable[[], None]:
-        loop = asyncio.get_running_loop()
-        button = self.options.button
-        camera = button.camera if button and button.camera else next(iter(self.cameras))
+    def button_press(self, button: ButtonConfig) -> Callable[[], None]:
+        """The press callback for `button`, called from its watcher thread.
 
-        def pressed() -> None:  # runs in the button thread
-            loop.call_soon_threadsafe(self.ring, camera, RingSource.BUTTON)
+        Each press is a `RingSource.BUTTON` ring at `button.camera` (the first camera
+        when unset).
+        """
+        camera = button.camera or next(iter(self.cameras))
+
+        def pressed() -> None:
+            self.rings.publish_ring(camera, RingSource.BUTTON)
 
         return pressed
 
@@ -219,10 +265,12 @@ class Service:
             await asyncio.sleep(AUDIT_PRUNE_INTERVAL)
 
     async def stop(self) -> None:
-        if self._housekeeping is not None:
-            self._housekeeping.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._housekeeping
+        """Stop everything `start` started, finishing clips; safe after a failed start."""
+        for task in (self._ring_task, self._housekeeping):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         if self._discovery is not None:
             await self._discovery.stop()
         if self._button is not None:
@@ -233,7 +281,3 @@ class Service:
         await self.store.close()
         self.audit.close()
         asyncio.get_running_loop().set_exception_handler(self._loop_handler)
-
-
-def _event_ids(data: Mapping[str, Any]) -> list[str]:
-    return [str(e["id"]) if isinstance(e, dict) else str(e) for e in data.get("events", [])]

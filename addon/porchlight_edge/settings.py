@@ -29,6 +29,8 @@ MAX_POST_ROLL = LIMITS[Setting.POST_ROLL].high
 
 @dataclass(slots=True)
 class CameraSettings:
+    """A camera's user settings: motion (threshold 1-255 luma steps, min_area %), roll times (s)."""
+
     motion_enabled: bool = True
     threshold: int = 20  # the motion engine's defaults (MotionConfig.threshold, min_area_pct)
     min_area: float = 0.1
@@ -129,8 +131,11 @@ class SettingsStore:
                 )
 
     def load(self, camera: str, defaults: CameraSettings) -> CameraSettings:
-        """`defaults` with each valid saved value applied; an invalid or unknown one is
-        logged and dropped on its own. After an unreadable file, privacy mode is on."""
+        """`defaults` with each valid saved value applied.
+
+        An invalid or unknown saved value is logged and dropped on its own. After an
+        unreadable file, privacy mode is on.
+        """
         settings = defaults
         if self.failed_closed and camera not in self._saved:
             # Saved at once, so a restart before the owner acts still starts closed.
@@ -148,8 +153,10 @@ class SettingsStore:
         return settings
 
     def save(self, camera: str, settings: CameraSettings) -> None:
-        """Write the file atomically; OSError (disk full, ...) leaves it and this store's
-        view of it as they were."""
+        """Write the file atomically.
+
+        OSError (disk full, ...) leaves it and this store's view of it as they were.
+        """
         saved = {**self._saved, camera: asdict(settings)}
         self._write(saved)
         self._saved = saved

@@ -1,12 +1,18 @@
 """Doorbell button: debounce and edge logic, with a fake line source."""
 
+import asyncio
 from collections import deque
 import logging
+from pathlib import Path
 import threading
 
 import pytest
 
 from porchlight_edge.button import ButtonConfig, ButtonWatcher, Debouncer, open_button
+from porchlight_edge.config import parse_options
+from porchlight_edge.protocol import EventMessage, EventType, RingSource
+from porchlight_edge.service import Service
+from tests.helpers.waiting import wait_until
 
 
 def presses(debouncer: Debouncer, edges: list[tuple[float, bool]], end: float) -> list[float]:
@@ -111,3 +117,37 @@ def test_missing_gpio_chip_is_a_clear_message(caplog: pytest.LogCaptureFixture) 
 def test_bad_button_config(kwargs: dict[str, object], message: str) -> None:
     with pytest.raises(ValueError, match=message):
         ButtonConfig(**kwargs)  # type: ignore[arg-type]
+
+
+async def test_button_press_is_a_button_ring_on_the_bus(tmp_path: Path) -> None:
+    """A press from the watcher thread reaches the bus as RingSource.BUTTON at its camera."""
+    options = parse_options(
+        {
+            "token": "t" * 32,
+            "port": 0,
+            "host": "127.0.0.1",
+            "zeroconf": False,
+            "cameras": [
+                {"name": "front_door", "source": "demo", "demo": {"width": 160, "height": 96}},
+                {"name": "side", "source": "demo", "demo": {"width": 160, "height": 96}},
+            ],
+        },
+        tmp_path,
+    )
+    service = Service(options)
+    await service.start()
+    try:
+        rings: list[EventMessage] = []
+        service.bus.subscribe(
+            lambda e: rings.append(e) if e["event"] == EventType.RING else None, None
+        )
+        line = FakeLine([(1.0, True), (1.4, False)])
+        press = service.button_press(ButtonConfig(camera="side"))
+        watcher = ButtonWatcher(line, 50, press, clock=line.clock)
+        watcher.start()
+        await wait_until(lambda: any(e["data"]["source"] == RingSource.BUTTON for e in rings))
+        await asyncio.to_thread(watcher.stop)
+        button = [e for e in rings if e["data"]["source"] == RingSource.BUTTON]
+        assert [e["camera"] for e in button] == ["side"]
+    finally:
+        await service.stop()

@@ -199,3 +199,20 @@ def test_detect_source_uses_detect_url() -> None:
     assert detect.name == "cam:detect"
     assert getattr(detect, "redacted_url", None) == "rtsp://cam/sub"
     assert open_detect_source(rtsp("rtsp://cam/main")) is None
+
+
+def test_base_imports_no_source_module() -> None:
+    """The factory lives outside capture/base.py: base imports no source (no import cycle)."""
+    import ast
+    from pathlib import Path
+
+    from porchlight_edge.capture import base
+
+    tree = ast.parse(Path(base.__file__).read_text())
+    imported = {
+        node.module
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom) and node.module is not None
+    }
+    sources = {f"porchlight_edge.capture.{m}" for m in ("demo", "rtsp", "mjpeg", "v4l2", "files")}
+    assert not imported & sources, imported & sources

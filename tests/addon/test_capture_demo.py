@@ -11,6 +11,8 @@ import pytest
 
 from porchlight_edge.capture import CameraConfig, open_source
 from porchlight_edge.capture.demo import DemoPhases, DemoScene, DemoSource
+from porchlight_edge.protocol import RingSource
+from porchlight_edge.rings import RingQueue
 
 FAST = {"empty_before": 1.0, "walk_in": 1.0, "press": 0.4, "wait": 1.0, "leave": 1.0,
         "empty_after": 1.6}  # fmt: skip
@@ -99,7 +101,13 @@ async def test_visitor_comes_and_goes_and_rings_once_per_loop() -> None:
     source = DemoSource("demo", scene, realtime=False)
     rings: list[float] = []
     frame_pts: list[float] = []
-    source.on_ring = lambda: rings.append(frame_pts[-1] + 1 / 10 if frame_pts else 0.0)
+
+    class AtFrame:
+        def publish_ring(self, camera: str, ring_source: RingSource) -> None:
+            assert (camera, ring_source) == ("demo", RingSource.DEMO)
+            rings.append(frame_pts[-1] + 1 / 10 if frame_pts else 0.0)
+
+    source.rings = AtFrame()
     empty = scene.render(0.5).astype(np.int16)[:180]
     changed: list[bool] = []
     async for frame in source.frames():
@@ -120,15 +128,20 @@ async def test_visitor_comes_and_goes_and_rings_once_per_loop() -> None:
     assert rings == pytest.approx([2.2, 8.2], abs=0.11)
 
 
-async def test_realtime_pacing_and_async_ring_callback() -> None:
+async def test_realtime_pacing_and_ring_through_the_queue() -> None:
+    """The demo press reaches the deliverer through a RingQueue, as in the service."""
     scene = DemoScene(width=320, height=180, fps=20, loop_seconds=1.0)
-    source = DemoSource("demo", scene, realtime=True)
     rung = asyncio.Event()
+    delivered: list[tuple[str, RingSource]] = []
 
-    async def ring() -> None:
+    def deliver(camera: str, ring_source: RingSource) -> None:
+        delivered.append((camera, ring_source))
         rung.set()
 
-    source.on_ring = ring
+    queue = RingQueue(deliver)
+    queue.attach(asyncio.get_running_loop())
+    drain = asyncio.create_task(queue.run())
+    source = DemoSource("demo", scene, realtime=True, rings=queue)
     start = time.monotonic()
     count = 0
     async for _ in source.frames():
@@ -139,6 +152,8 @@ async def test_realtime_pacing_and_async_ring_callback() -> None:
     await source.close()
     assert 0.85 < elapsed < 1.6  # 20 frames at 20 fps ≈ 0.95 s
     await asyncio.wait_for(rung.wait(), 1.0)
+    drain.cancel()
+    assert delivered[0] == ("demo", RingSource.DEMO)
 
 
 def test_waiting_variant_has_a_still_visitor_for_a_minute() -> None:

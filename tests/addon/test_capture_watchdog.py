@@ -10,7 +10,8 @@ import pytest
 
 from porchlight_edge.capture import Backoff, CameraConfig, CameraRunner, CaptureError, Frame
 from porchlight_edge.capture.demo import DemoSource
-from porchlight_edge.protocol import CameraStatus
+from porchlight_edge.protocol import CameraStatus, RingSource
+from tests.helpers.rings import RecordedRings
 from tests.helpers.waiting import wait_until
 
 if TYPE_CHECKING:
@@ -158,7 +159,7 @@ async def test_stop_during_backoff_sleep_is_prompt() -> None:
 
 
 async def test_for_config_wires_the_demo_ring() -> None:
-    rings: list[str] = []
+    rings = RecordedRings()
     cfg = CameraConfig.from_dict(
         {
             "name": "porch",
@@ -169,7 +170,7 @@ async def test_for_config_wires_the_demo_ring() -> None:
         }
     )
     frames: list[Frame] = []
-    runner = CameraRunner.for_config(cfg, frames.append, on_ring=lambda: rings.append("ring"))
+    runner = CameraRunner.for_config(cfg, frames.append, rings=rings)
     task = asyncio.create_task(runner.run())
     await wait_until(lambda: len(frames) >= 25)
     await runner.stop()
@@ -184,5 +185,6 @@ async def test_for_config_wires_the_demo_ring() -> None:
     delivered = source.scene.rings_between(-0.05, last)
     rendered = source.scene.rings_between(-0.05, last + 1 / source.scene.fps)
     assert delivered >= 1
-    assert len(rings) in {delivered, rendered}
+    assert len(rings.presses) in {delivered, rendered}
+    assert set(rings.presses) == {("porch", RingSource.DEMO)}
     assert runner.events[0].status == ONLINE

@@ -27,8 +27,8 @@ import av
 import pytest
 
 from porchlight_edge.config import parse_options
-from porchlight_edge.recorder.events import RecordingEvent, RecordingEventType as T
 from porchlight_edge.recorder.index import ClipState
+from porchlight_edge.recorder.notices import NoticeType as T, RecordingNotice
 from porchlight_edge.recorder.recorder import Recorder, RecorderSettings
 from porchlight_edge.recorder.storage import ClipStore, StoreSettings
 from porchlight_edge.service import Service
@@ -94,7 +94,7 @@ async def test_disk_full_at_a_random_point(seed: int, tmp_path: Path, video: Pat
     rng = random.Random(seed)
     fill_at = round(rng.uniform(1.5, 4.5) * 15) / 15  # a frame time inside the clip
     leave = rng.randrange(0, 200 * KB)
-    events: list[RecordingEvent] = []
+    events: list[RecordingNotice] = []
     with tmpfs(tmp_path / "disk", "4m") as disk:
         async with recording(
             disk / "rec",

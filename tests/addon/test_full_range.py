@@ -13,10 +13,9 @@ import numpy as np
 import pytest
 
 from porchlight_edge.capture import Frame
-from porchlight_edge.live import encode_jpeg as live_jpeg
+from porchlight_edge.capture.frame import encode_jpeg
 from porchlight_edge.privacy import PrivacyMasker
 from porchlight_edge.recorder.recorder import Recorder, RecorderSettings
-from porchlight_edge.recorder.snapshot import encode_jpeg as snapshot_jpeg
 from porchlight_edge.recorder.storage import ClipStore
 from tests.helpers.camera_session import camera_config, first_frames
 
@@ -75,9 +74,9 @@ async def test_snapshots_and_live_view_keep_full_range_levels(full_range_clip: P
     [frame] = [f async for f in decoded_frames(full_range_clip, 1)]
     assert frame.full_range
     for data in (
-        snapshot_jpeg(frame, 95),
-        snapshot_jpeg(frame, 95, 192),
-        live_jpeg(frame, 256, 95),
+        encode_jpeg(frame, 95),
+        encode_jpeg(frame, 95, 192),
+        encode_jpeg(frame, 95, 256),
     ):
         means = bar_means(jpeg_gray(data))
         assert means == pytest.approx(LEVELS, abs=TOLERANCE), means

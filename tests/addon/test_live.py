@@ -23,9 +23,9 @@ def encodes(monkeypatch: pytest.MonkeyPatch) -> list[Frame]:
     seen: list[Frame] = []
     real = live_module.encode_jpeg
 
-    def counting(f: Frame, width: int, quality: int) -> bytes:
+    def counting(f: Frame, quality: int, max_width: int | None) -> bytes:
         seen.append(f)
-        return real(f, width, quality)
+        return real(f, quality, max_width)
 
     monkeypatch.setattr(live_module, "encode_jpeg", counting)
     return seen

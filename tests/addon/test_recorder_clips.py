@@ -14,8 +14,8 @@ import pytest
 from porchlight_edge.capture.frame import Frame
 from porchlight_edge.privacy import PrivacyMasker
 from porchlight_edge.recorder.encoder import EncodeSettings
-from porchlight_edge.recorder.events import RecordingEvent, RecordingEventType
 from porchlight_edge.recorder.index import ClipRecord, ClipState
+from porchlight_edge.recorder.notices import NoticeType, RecordingNotice
 from porchlight_edge.recorder.recorder import Recorder, RecorderSettings
 from porchlight_edge.recorder.storage import ClipStore
 from tests.helpers.footage import make_h264, play
@@ -64,7 +64,7 @@ async def run(
 
 @pytest.fixture
 async def store(tmp_path: Path) -> AsyncIterator[ClipStore]:
-    events: list[RecordingEvent] = []
+    events: list[RecordingNotice] = []
     s = ClipStore(tmp_path / "rec", listener=events.append)
     await s.open()
     s.test_events = events  # type: ignore[attr-defined]
@@ -100,9 +100,9 @@ async def test_ring_clip_has_preroll_and_postroll(store: ClipStore, video: Path)
     assert img is not None
     assert img.shape == (240, 320, 3)
     kinds = [e.type for e in store.test_events]  # type: ignore[attr-defined]
-    assert RecordingEventType.CLIP_STARTED in kinds
-    assert RecordingEventType.CLIP_FINISHED in kinds
-    assert RecordingEventType.SNAPSHOT_READY in kinds
+    assert NoticeType.CLIP_STARTED in kinds
+    assert NoticeType.CLIP_FINISHED in kinds
+    assert NoticeType.SNAPSHOT_READY in kinds
 
 
 async def test_overlapping_triggers_merge_into_one_clip(store: ClipStore, video: Path) -> None:
@@ -234,7 +234,7 @@ async def test_ring_snapshot_is_the_next_frame_not_the_fallback(
     events = store.test_events  # type: ignore[attr-defined]
     # Well before the no-more-frames fallback (deadline + stall_seconds = 4 s of camera time).
     await wait_until(
-        lambda: RecordingEventType.SNAPSHOT_READY in [e.type for e in events], 1.0, "the snapshot"
+        lambda: NoticeType.SNAPSHOT_READY in [e.type for e in events], 1.0, "the snapshot"
     )
     await rec.stop()
     event = store.index.get_event("ev-next")

@@ -16,8 +16,8 @@ from pathlib import Path
 import av
 import pytest
 
-from porchlight_edge.recorder.events import RecordingEvent, RecordingEventType as T
 from porchlight_edge.recorder.index import ClipState
+from porchlight_edge.recorder.notices import NoticeType as T, RecordingNotice
 from porchlight_edge.recorder.packets import EncodedPacket
 from porchlight_edge.recorder.recorder import RecorderSettings
 from porchlight_edge.recorder.storage import ClipStore
@@ -72,7 +72,7 @@ async def test_disk_full_pauses_and_resumes(
     video = make_h264(
         tmp_path / "cam.mp4", seconds=20, width=480, height=360, fps=15, gop=15, bitrate=1_500_000
     )
-    events: list[RecordingEvent] = []
+    events: list[RecordingNotice] = []
     with small_disk(how, tmp_path, monkeypatch) as (disk, fill_up, unfill):
         async with recording(disk / "rec", events, RecorderSettings(preroll=1.0, postroll=4.0)) as (
             store,
@@ -132,7 +132,7 @@ async def test_a_clip_the_full_disk_broke_ends_at_once(
     video = make_h264(
         tmp_path / "cam.mp4", seconds=24, width=480, height=360, fps=15, gop=15, bitrate=1_000_000
     )
-    events: list[RecordingEvent] = []
+    events: list[RecordingNotice] = []
     with small_disk(how, tmp_path, monkeypatch, fail_after=40) as (disk, fill_up, unfill):
         async with recording(disk / "rec", events, RecorderSettings(preroll=1.0, postroll=4.0)) as (
             store,
@@ -176,8 +176,13 @@ async def test_a_clip_the_full_disk_broke_ends_at_once(
                 await asyncio.sleep(0)
                 if frame.pts > 15.0:
                     break
-            started = [e.data["clip_id"] for e in events if e.type is T.CLIP_STARTED]
-            assert after in started
+            # The worker announces it once its first keyframe is on disk (a loaded machine
+            # may take longer than the frames above).
+            await wait_until(
+                lambda: after in [e.data["clip_id"] for e in events if e.type is T.CLIP_STARTED],
+                5,
+                "clip_started of the next clip",
+            )
             # ... and so does record_clip (a manual clip), also while frames keep coming.
             manual = asyncio.ensure_future(rec.record_manual(1.0))
             for frame in frames:

@@ -11,9 +11,9 @@ import pytest
 
 from porchlight_edge.config import parse_options
 from porchlight_edge.protocol import EventType, StorageReason
-from porchlight_edge.recorder.events import RecordingEvent, RecordingEventType as T
 from porchlight_edge.recorder.ids import new_id
 from porchlight_edge.recorder.index import ClipRecord, ClipState
+from porchlight_edge.recorder.notices import NoticeType as T, RecordingNotice
 from porchlight_edge.recorder.retention import DAY, RetentionPolicy, plan_retention
 from porchlight_edge.recorder.storage import ClipStore, StoreSettings
 from porchlight_edge.service import Service
@@ -89,7 +89,7 @@ def test_invalid_policy_rejected() -> None:
 
 
 async def test_store_warns_before_deleting_a_protected_clip(tmp_path: Path) -> None:
-    events: list[RecordingEvent] = []
+    events: list[RecordingNotice] = []
     settings = StoreSettings(
         retention=RetentionPolicy(max_age_days=30, max_total_bytes=1500, min_free_bytes=0),
         monitor=False,
@@ -139,7 +139,7 @@ async def test_small_disk_keeps_every_clip_and_says_so(
 ) -> None:
     """min_free_bytes larger than the disk: old code deleted every clip, protected too,
     while reporting recording as fine."""
-    events: list[RecordingEvent] = []
+    events: list[RecordingNotice] = []
     monkeypatch.setattr(ClipStore, "free_bytes", lambda self: 100 * 1024 * 1024)
     settings = StoreSettings(
         retention=RetentionPolicy(min_free_bytes=512 * 1024 * 1024),

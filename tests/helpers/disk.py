@@ -17,7 +17,7 @@ from porchlight_edge.recorder.storage import ClipStore, StoreSettings
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from porchlight_edge.recorder.events import RecordingEvent
+    from porchlight_edge.recorder.notices import RecordingNotice
 
 KB = 1024
 
@@ -50,7 +50,7 @@ def fill(disk: Path, leave: int) -> None:
 @contextlib.asynccontextmanager
 async def recording(
     root: Path,
-    events: list[RecordingEvent],
+    events: list[RecordingNotice],
     recorder: RecorderSettings,
     *,
     pause_free_bytes: int = 20 * KB,

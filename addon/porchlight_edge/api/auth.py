@@ -12,8 +12,11 @@ if TYPE_CHECKING:
 
 
 def token_matches(expected: str, given: object) -> bool:
-    """True only for a string equal to the token. Anything else a client sends (a number,
-    null, a list, text that is not UTF-8) is simply a wrong token, never an error."""
+    """True only for a string equal to the token.
+
+    Anything else a client sends (a number, null, a list, text that is not UTF-8) is simply a wrong
+    token, never an error.
+    """
     if not isinstance(given, str):
         return False
     try:
@@ -25,10 +28,12 @@ def token_matches(expected: str, given: object) -> bool:
 
 
 def bearer_token(request: web.Request) -> str | None:
+    """The token of an `Authorization: Bearer <token>` header, or None."""
     header = request.headers.get("Authorization", "")
     scheme, _, value = header.partition(" ")
     return value.strip() if scheme.lower() == "bearer" and value.strip() else None
 
 
 def error_response(status: int, code: ErrorCode, message: str) -> web.Response:
+    """A JSON error response: {"error": {"code", "message"}} with HTTP `status`."""
     return web.json_response({"error": {"code": code, "message": message}}, status=status)

@@ -1,5 +1,8 @@
-"""Websocket command handlers. Each takes the session and its `args`, already checked
-against the command's schema (api/schemas.py): handlers only look up state."""
+"""Websocket command handlers.
+
+Each takes the session and its `args`, already checked against the command's schema
+(api/schemas.py): handlers only look up state.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +13,6 @@ import json
 import logging
 import sqlite3
 from typing import TYPE_CHECKING, Any, Protocol
-import uuid
 
 from porchlight_edge.api.errors import storage_fault
 from porchlight_edge.api.schemas import validate_args
@@ -18,12 +20,12 @@ from porchlight_edge.audit import CLIENT_RE, AuditAction
 from porchlight_edge.protocol import (
     Command,
     ErrorCode,
-    EventKind,
     EventMessage,
     ProtocolError,
     RingSource,
 )
-from porchlight_edge.recorder.export import ExportError, export_clip
+from porchlight_edge.recorder.export import ExportError
+from porchlight_edge.recordings import TimeQuery
 
 if TYPE_CHECKING:
     from porchlight_edge.camera import CameraPipeline
@@ -33,13 +35,20 @@ _LOGGER = logging.getLogger(__name__)
 
 
 class CommandContext(Protocol):
+    """What a handler sees of the session: the service, client name and address, outbox."""
+
     service: Service
     client: str
     """Client name from the auth message (audit log)."""
     peer: str
 
-    def send(self, message: Any) -> None: ...
-    def on_event(self, event: EventMessage) -> None: ...
+    def send(self, message: Any) -> None:
+        """Queue a message (result or event) for this client."""
+        ...
+
+    def on_event(self, event: EventMessage) -> None:
+        """Deliver an event to this client."""
+        ...
 
 
 @dataclass(slots=True)
@@ -87,16 +96,19 @@ def camera_arg(service: Service, args: dict[str, Any]) -> CameraPipeline:
 
 @command(Command.PING)
 async def ping(ctx: CommandContext, args: dict[str, Any]) -> Any:
+    """`ping`: {"pong": true}."""
     return {"pong": True}
 
 
 @command(Command.GET_STATE)
 async def get_state(ctx: CommandContext, args: dict[str, Any]) -> Any:
+    """`get_state`: the full `ServerState`."""
     return ctx.service.state()
 
 
 @command(Command.SUBSCRIBE)
 async def subscribe(ctx: CommandContext, args: dict[str, Any]) -> Any:
+    """`subscribe`: start events, after replaying those missed since `since` (boot_id, seq)."""
     since = args.get("since")
     marker = (since["boot_id"], since["seq"]) if since is not None else None
     bus = ctx.service.bus
@@ -120,6 +132,7 @@ async def subscribe(ctx: CommandContext, args: dict[str, Any]) -> Any:
 
 @command(Command.RING)
 async def ring(ctx: CommandContext, args: dict[str, Any]) -> Any:
+    """`ring`: ring the bell at the camera (source `api`); the ring event's seq."""
     camera = camera_arg(ctx.service, args)
     event = ctx.service.ring(camera.name, RingSource.API)
     return {"seq": event["seq"]}
@@ -145,6 +158,7 @@ def audit_command(ctx: CommandContext, action: AuditAction, **fields: Any) -> No
 
 @command(Command.SET_MOTION_SETTINGS)
 async def set_motion_settings(ctx: CommandContext, args: dict[str, Any]) -> Any:
+    """`set_motion_settings`: switch motion, set threshold/min_area; the new settings."""
     camera = camera_arg(ctx.service, args)
     await _update(
         camera,
@@ -157,6 +171,7 @@ async def set_motion_settings(ctx: CommandContext, args: dict[str, Any]) -> Any:
 
 @command(Command.SET_RECORDING_SETTINGS)
 async def set_recording_settings(ctx: CommandContext, args: dict[str, Any]) -> Any:
+    """`set_recording_settings`: recording on/off, pre-/post-roll (s); the new settings."""
     camera = camera_arg(ctx.service, args)
     await _update(
         camera,
@@ -170,9 +185,12 @@ async def set_recording_settings(ctx: CommandContext, args: dict[str, Any]) -> A
 async def _set_audited(
     ctx: CommandContext, camera: Any, action: AuditAction, setting: str, value: bool, *, safe: bool
 ) -> dict[str, bool]:
-    """Set a privacy switch and audit it. The less private way (`safe` False: the lens back
-    on, sound on) must leave a trace first: no audit entry, no change. The more private way
-    always works: it applies first, the paperwork may fail after it."""
+    """Set a privacy switch (`setting`, a bool) to `value` and audit it; `{setting: value}`.
+
+    The less private way (`safe` False: the lens back on, sound on) must leave a trace
+    first: no audit entry, no change (UNAVAILABLE). The more private way always works: it
+    applies first, the paperwork may fail after it (logged).
+    """
     detail = {"enabled": value}
     if not safe:
         try:
@@ -198,6 +216,7 @@ async def _set_audited(
 
 @command(Command.SET_PRIVACY_MODE)
 async def set_privacy_mode(ctx: CommandContext, args: dict[str, Any]) -> Any:
+    """`set_privacy_mode`: switch the camera off (always works) or back on (audited first)."""
     camera = camera_arg(ctx.service, args)
     enabled = args["enabled"]
     return await _set_audited(
@@ -207,7 +226,10 @@ async def set_privacy_mode(ctx: CommandContext, args: dict[str, Any]) -> Any:
 
 @command(Command.SET_AUDIO)
 async def set_audio(ctx: CommandContext, args: dict[str, Any]) -> Any:
-    """Sound on is audited before it applies; off always applies. No change, no entry."""
+    """`set_audio`: sound on is audited before it applies; off always applies.
+
+    Setting the value it already has changes nothing and writes no audit entry.
+    """
     camera = camera_arg(ctx.service, args)
     enabled = args["enabled"]
     if enabled == camera.settings.audio:
@@ -217,9 +239,13 @@ async def set_audio(ctx: CommandContext, args: dict[str, Any]) -> Any:
 
 @command(Command.TAKE_SNAPSHOT)
 async def take_snapshot(ctx: CommandContext, args: dict[str, Any]) -> Any:
+    """`take_snapshot`: save the current picture as a manual event; its event id.
+
+    UNAVAILABLE without a frame, in privacy mode or while storage is paused.
+    """
     camera = camera_arg(ctx.service, args)
-    eid = f"manual-{uuid.uuid4().hex}"
-    if camera.settings.privacy_mode or not camera.recorder.snapshot(eid, EventKind.MANUAL):
+    eid = None if camera.settings.privacy_mode else ctx.service.recordings.snapshot(camera.name)
+    if eid is None:
         raise ProtocolError(
             ErrorCode.UNAVAILABLE, "no picture to save (no frame yet, privacy mode or disk full)"
         )
@@ -228,6 +254,10 @@ async def take_snapshot(ctx: CommandContext, args: dict[str, Any]) -> Any:
 
 @command(Command.RECORD_CLIP)
 async def record_clip(ctx: CommandContext, args: dict[str, Any]) -> Any:
+    """`record_clip`: start (or extend) a manual clip of `seconds`; its event and clip ids.
+
+    UNAVAILABLE in privacy mode, with recording off, or while storage is paused.
+    """
     camera = camera_arg(ctx.service, args)
     if camera.settings.privacy_mode:
         raise ProtocolError(ErrorCode.UNAVAILABLE, "the camera is in privacy mode")
@@ -235,78 +265,70 @@ async def record_clip(ctx: CommandContext, args: dict[str, Any]) -> Any:
         raise ProtocolError(
             ErrorCode.UNAVAILABLE, "recording is switched off for this camera: switch it on first"
         )
-    eid = f"manual-{uuid.uuid4().hex}"
-    clip_id = camera.recorder.trigger(EventKind.MANUAL, eid, postroll=args["seconds"])
-    if clip_id is None:
+    started = ctx.service.recordings.trigger(camera.name, args["seconds"])
+    if started.clip_id is None:
         raise ProtocolError(ErrorCode.UNAVAILABLE, "recording is paused: the disk is full")
-    return {"event_id": eid, "clip_id": clip_id}
+    return {"event_id": started.event_id, "clip_id": started.clip_id}
 
 
-def _query(ctx: CommandContext, args: dict[str, Any]) -> dict[str, Any]:
-    """Common filters of the list commands (checked by the schema): camera, start/end,
-    limit/offset, as the index's keyword arguments."""
-    query: dict[str, Any] = {
-        "limit": args.get("limit", 50),
-        "offset": args.get("offset", 0),
-        "camera": None,
-        "since": args.get("start"),
-        "until": args.get("end"),
-    }
-    if args.get("camera") is not None:
-        query["camera"] = camera_arg(ctx.service, {"camera": args["camera"]}).name
-    return query
+def _query(ctx: CommandContext, args: dict[str, Any]) -> TimeQuery:
+    """The list commands' common filters (checked by the schema) as a `TimeQuery`.
+
+    Camera, start/end and limit/offset; NOT_FOUND for an unknown camera.
+    """
+    camera = args.get("camera")
+    if camera is not None:
+        camera = camera_arg(ctx.service, {"camera": camera}).name
+    return TimeQuery(
+        camera=camera,
+        since=args.get("start"),
+        until=args.get("end"),
+        limit=args.get("limit", 50),
+        offset=args.get("offset", 0),
+    )
 
 
 @command(Command.LIST_EVENTS)
 async def list_events(ctx: CommandContext, args: dict[str, Any]) -> Any:
-    query = _query(ctx, args)
-    kind = args.get("kind")
-    page = await asyncio.to_thread(ctx.service.store.index.list_events, kind=kind, **query)
+    """`list_events`: a page of events, newest first, filtered by camera/kind/time."""
+    page = await ctx.service.recordings.list_events(_query(ctx, args), kind=args.get("kind"))
     return {"events": [e.as_dict() for e in page.items], "next_offset": page.next_offset}
 
 
 @command(Command.LIST_CLIPS)
 async def list_clips(ctx: CommandContext, args: dict[str, Any]) -> Any:
-    query = _query(ctx, args)
-    protected = args.get("protected")
-    index = ctx.service.store.index
-    page = await asyncio.to_thread(index.list_clips, protected=protected, **query)
+    """`list_clips`: a page of clips, newest first, filtered by camera/time/protection."""
+    recordings = ctx.service.recordings
+    page = await recordings.list_clips(_query(ctx, args), protected=args.get("protected"))
     return {"clips": [c.as_dict() for c in page.items], "next_offset": page.next_offset}
 
 
 @command(Command.PROTECT_CLIP)
 async def protect_clip(ctx: CommandContext, args: dict[str, Any]) -> Any:
+    """`protect_clip`: set a clip's protection; the clip record. NOT_FOUND when unknown."""
     clip_id, protected = args["clip_id"], args["protected"]
-    store = ctx.service.store
-    if not await store.set_protected(clip_id, protected):
+    record = await ctx.service.recordings.protect(clip_id, protected)
+    if record is None:
         raise ProtocolError(ErrorCode.NOT_FOUND, f"unknown clip {clip_id}")
     audit_command(ctx, AuditAction.CLIP_PROTECT, target=clip_id, detail={"protected": protected})
-    record = store.index.get_clip(clip_id)
-    return record.as_dict() if record else None
+    return record.as_dict()
 
 
 async def _clips_to_delete(ctx: CommandContext, args: dict[str, Any]) -> list[str]:
-    index = ctx.service.store.index
+    recordings = ctx.service.recordings
     if "clip_ids" in args:
         return list(dict.fromkeys(args["clip_ids"]))
     if "event_ids" in args:
-        found = [index.get_event(e) for e in args["event_ids"]]
-        return sorted({e.clip_id for e in found if e is not None and e.clip_id})
-    query = _query(ctx, {**args, "limit": 200, "offset": 0})
-    targets: list[str] = []
-    while True:
-        query["offset"] = len(targets)
-        page = await asyncio.to_thread(index.list_clips, **query)
-        targets += [c.id for c in page.items]
-        if page.next_offset is None:
-            return targets
+        return await recordings.clips_of_events(args["event_ids"])
+    return await recordings.matching_clips(_query(ctx, {**args, "limit": 1, "offset": 0}))
 
 
 @command(Command.DELETE_CLIPS)
 async def delete_clips(ctx: CommandContext, args: dict[str, Any]) -> Any:
+    """`delete_clips`: delete by ids, by event ids or by filter; the ids deleted (audited)."""
     deleted = []
     for clip_id in await _clips_to_delete(ctx, args):
-        if await ctx.service.store.delete_clip(clip_id):
+        if await ctx.service.recordings.delete(clip_id):
             audit_command(ctx, AuditAction.CLIP_DELETE, target=clip_id)
             deleted.append(clip_id)
     return {"deleted": deleted}
@@ -314,9 +336,13 @@ async def delete_clips(ctx: CommandContext, args: dict[str, Any]) -> Any:
 
 @command(Command.EXPORT_CLIP)
 async def export_clip_command(ctx: CommandContext, args: dict[str, Any]) -> Any:
+    """`export_clip`: copy a finished clip to the exports folder; its path and manifest.
+
+    NOT_FOUND for an unknown, unfinished or missing clip; UNAVAILABLE when the copy fails.
+    """
     clip_id = args["clip_id"]
     try:
-        video, manifest = await asyncio.to_thread(export_clip, ctx.service.store, clip_id)
+        video, manifest = await ctx.service.recordings.export(clip_id)
     except KeyError as err:
         raise ProtocolError(ErrorCode.NOT_FOUND, f"unknown or unfinished clip {clip_id}") from err
     except FileNotFoundError as err:
@@ -329,14 +355,16 @@ async def export_clip_command(ctx: CommandContext, args: dict[str, Any]) -> Any:
 
 @command(Command.GET_STORAGE)
 async def get_storage(ctx: CommandContext, args: dict[str, Any]) -> Any:
+    """`get_storage`: the `StorageStatus` (bytes used and free, clips, pause state, limits)."""
     return await asyncio.to_thread(ctx.service.storage_status)
 
 
 @command(Command.GET_AUDIT_LOG)
 async def get_audit_log(ctx: CommandContext, args: dict[str, Any]) -> Any:
+    """`get_audit_log`: a page of audit entries, newest first, filtered by action/camera/time."""
     query = _query(ctx, args)
     action = args.get("action")
-    page = await asyncio.to_thread(ctx.service.audit.query, action=action, **query)
+    page = await asyncio.to_thread(ctx.service.audit.query, action=action, **query.filters())
     return {"entries": [e.as_dict() for e in page.items], "next_offset": page.next_offset}
 
 

@@ -1,5 +1,6 @@
-"""Who may hold a connection: caps per peer and in total, room kept for token holders,
-and a deadline for a new connection's first request headers.
+"""Who may hold a connection: caps per peer and in total, room kept for token holders.
+
+Also a deadline for a new connection's first request headers.
 
 A connection is *pending* from accept until one of its requests proves the token
 (HTTP bearer or websocket auth); then it is *trusted*. A peer address at its cap of
@@ -81,9 +82,11 @@ class ConnectionLimits:
 
 
 def fit_to_file_limit(limits: ConnectionLimits) -> ConnectionLimits:
-    """Raise the soft RLIMIT_NOFILE (within the hard one) so `max_connections` sockets
-    fit beside FD_HEADROOM other files; lower `max_connections` if they still do not.
-    Accepting past the file limit fails with EMFILE and stalls every client."""
+    """Fit `max_connections` sockets beside FD_HEADROOM other files.
+
+    Raises the soft RLIMIT_NOFILE (within the hard one); lowers `max_connections` if they
+    still do not fit. Accepting past the file limit fails with EMFILE and stalls every client.
+    """
     needed = limits.max_connections + FD_HEADROOM
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if soft != resource.RLIM_INFINITY and soft < needed:
@@ -122,19 +125,24 @@ class ConnectionGuard:
 
     @property
     def pending(self) -> int:
+        """Pending connections now (not yet proved the token)."""
         return self._pending_count
 
     @property
     def trusted(self) -> int:
+        """Trusted connections now."""
         return len(self._trusted)
 
     @property
     def backlogged(self) -> int:
-        """Trusted connections whose client is not taking what is sent (the kernel's
-        socket buffer is full and data waits in ours)."""
+        """Trusted connections whose client is not taking what is sent.
+
+        The kernel's socket buffer is full and data waits in ours.
+        """
         return sum(1 for t in self._trusted if t.get_write_buffer_size())
 
     def pending_from(self, peer: str) -> int:
+        """Pending connections from `peer`."""
         return len(self._pending.get(peer, ()))
 
     def admit(self, transport: asyncio.Transport) -> bool:
@@ -271,13 +279,14 @@ def _peer(transport: asyncio.BaseTransport) -> str:
 
 
 def _drop_when_stalled(transport: asyncio.Transport, seconds: float) -> None:
-    """Have the kernel abort the connection when what is sent stays unacknowledged, or the
-    client's window stays shut, for `seconds` (TCP_USER_TIMEOUT, Linux).
+    """Have the kernel abort a stalled connection after `seconds` (TCP_USER_TIMEOUT, Linux).
 
+    Stalled: what is sent stays unacknowledged, or the client's window stays shut.
     Every response gets this, whoever writes it: a clip or snapshot download (sent with
     sendfile, out of reach of any timeout in our code), an MJPEG part, pipelined answers,
     websocket frames. A client that stops reading then frees its connection and open file
-    instead of holding them until the add-on stops."""
+    instead of holding them until the add-on stops.
+    """
     option = getattr(socket, "TCP_USER_TIMEOUT", None)
     sock = transport.get_extra_info("socket")
     if option is None or sock is None or sock.family not in (socket.AF_INET, socket.AF_INET6):
@@ -298,6 +307,7 @@ class GuardedRequestHandler(SafeRequestHandler):
         self._admitted: asyncio.Transport | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        """Admit the connection, or close it at once when the guard refuses it."""
         assert isinstance(transport, asyncio.Transport)
         if not self._guard.admit(transport):
             transport.abort()
@@ -307,12 +317,14 @@ class GuardedRequestHandler(SafeRequestHandler):
         super().connection_made(transport)
 
     def data_received(self, data: bytes) -> None:
+        """Count received bytes against the pre-auth budget; abort a connection past it."""
         if self._admitted is not None and not self._guard.received(self._admitted, len(data)):
             self._admitted.abort()
             return
         super().data_received(data)
 
     def connection_lost(self, exc: BaseException | None) -> None:
+        """Release the connection's place in the guard."""
         if self._admitted is None:
             return
         self._guard.release(self._admitted)
@@ -339,6 +351,7 @@ class GuardedSite(web.BaseSite):
 
     @property
     def name(self) -> str:
+        """The site's URL (http://host:port as configured)."""
         return f"http://{self._host}:{self._port}"
 
     @property
@@ -354,6 +367,7 @@ class GuardedSite(web.BaseSite):
         return [str(sock.getsockname()[0]) for sock in sockets]
 
     async def start(self) -> None:
+        """Start listening; OSError when the address cannot be bound."""
         await super().start()
         loop = asyncio.get_running_loop()
         server = self._runner.server

@@ -43,8 +43,11 @@ _DISK_ERRNOS: Final = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.
 
 
 def storage_fault(err: BaseException) -> str | None:
-    """What to tell the client when `err` is the disk failing (full, read-only, a database
-    that cannot be written): a fault of the moment, `unavailable`, not a server bug."""
+    """What to tell the client when `err` is the disk failing, else None.
+
+    Full, read-only, a database that cannot be written: a fault of the moment,
+    `unavailable`, not a server bug.
+    """
     if isinstance(err, sqlite3.OperationalError):
         return f"storage is unavailable: {err}"
     if isinstance(err, OSError) and err.errno in _DISK_ERRNOS:

@@ -48,6 +48,7 @@ def audit(request: web.Request, action: AuditAction, **fields: Any) -> None:
 
 
 async def snapshot(request: web.Request) -> web.StreamResponse:
+    """GET the camera's current picture as JPEG (audited); 404 for an unknown camera."""
     camera = _camera(request)
     audit(request, AuditAction.SNAPSHOT, camera=camera.name)
     data = await camera.live.jpeg()
@@ -102,12 +103,16 @@ async def mjpeg(request: web.Request) -> web.StreamResponse:
 class Mailbox[T](Protocol):
     """A live viewer's feed: `next()` is the next item, None once the stream is over."""
 
-    async def next(self) -> T | None: ...
+    async def next(self) -> T | None:
+        """The next item, None once the stream is over."""
+        ...
 
 
 async def next_or_gone[T](request: web.Request, viewer: Mailbox[T]) -> T | None:
-    """The viewer's next item (JPEG, packet); None once the stream is over or the viewer
-    has gone away."""
+    """The viewer's next item (JPEG, packet).
+
+    None once the stream is over or the viewer has gone away.
+    """
     while True:
         try:
             async with asyncio.timeout(IDLE_CHECK):
@@ -161,7 +166,7 @@ async def clip(request: web.Request) -> web.StreamResponse:
     if not is_clip_id(clip_id):
         return error_response(400, ErrorCode.INVALID_ARGS, "malformed clip id")
     try:
-        record, path = service.store.clip_file(clip_id)
+        record, path = service.recordings.clip_file(clip_id)
         size = path.stat().st_size
     except KeyError, FileNotFoundError:
         return error_response(404, ErrorCode.NOT_FOUND, "unknown clip")
@@ -179,10 +184,12 @@ async def clip(request: web.Request) -> web.StreamResponse:
 
 
 class PlaybackAudit:
-    """Which clip downloads are one playback: the same clip, address and user, each
-    request within PLAYBACK_GAP seconds of the last. A player's seeks are many range
-    requests; they make one audit entry, and whatever range forms they use, no bytes
-    leave without one."""
+    """Which clip downloads are one playback.
+
+    The same clip, address and user, each request within PLAYBACK_GAP seconds of the
+    last. A player's seeks are many range requests; they make one audit entry, and
+    whatever range forms they use, no bytes leave without one.
+    """
 
     def __init__(self, gap: float = PLAYBACK_GAP, size: int = 1024) -> None:
         self.gap = gap
@@ -209,16 +216,17 @@ PLAYBACKS: Final = web.AppKey("playbacks", PlaybackAudit)
 
 
 async def event_snapshot(request: web.Request) -> web.StreamResponse:
+    """GET an event's snapshot JPEG (audited); 400 for a malformed id, 404 when there is none."""
     service: Service = request.app["service"]
     event_id = request.match_info["event_id"]
     try:
         validate_event_id(event_id)
     except ValueError:
         return error_response(400, ErrorCode.INVALID_ARGS, "malformed event id")
-    event = service.store.index.get_event(event_id)
-    path = service.store.snapshot_path(event.snapshot) if event and event.snapshot else None
-    if event is None or path is None or not path.is_file():
+    found = service.recordings.event_snapshot(event_id)
+    if found is None or not found[1].is_file():
         return error_response(404, ErrorCode.NOT_FOUND, "no snapshot for this event")
+    event, path = found
     if (response := _no_bytes(request, path.stat().st_size)) is not None:
         return response
     audit(request, AuditAction.SNAPSHOT, camera=event.camera, target=event_id)

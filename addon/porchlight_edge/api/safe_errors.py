@@ -36,8 +36,10 @@ class RateLimitedLog:
         self._held: dict[str, int] = {}
 
     def allow(self, key: str) -> int | None:
-        """None when a line of `key` went out within `interval` (this one is held back);
-        else how many were held back since the last one."""
+        """None when a line of `key` went out within `interval` (this one is held back).
+
+        Otherwise how many were held back since the last one.
+        """
         now = time.monotonic()
         last = self._last.get(key)
         if last is not None and now - last < self.interval:
@@ -47,6 +49,7 @@ class RateLimitedLog:
         return self._held.pop(key, 0)
 
     def log(self, level: int, key: str, message: str, *args: Any) -> None:
+        """Log `message % args` at `level` unless held back; says how many lines were held."""
         held = self.allow(key)
         if held is None:
             return
@@ -61,7 +64,8 @@ def exception_handler(
     """A loop exception handler passing each kind of error on at most once per interval.
 
     At the file limit asyncio reports the same accept failure for every waiting
-    connection, many times a second (python/cpython#151615)."""
+    connection, many times a second (python/cpython#151615).
+    """
 
     def handle(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
         exc = context.get("exception")
@@ -86,8 +90,11 @@ def request_log() -> RateLimitedLog:
 
 
 def describe(exc: BaseException | None) -> str:
-    """An exception's kind and where it was raised, without its message (which may
-    quote request values), with the kinds and places of the exceptions it chains."""
+    """An exception's kind and where it was raised, without its message.
+
+    The message may quote request values; the kinds and places of chained exceptions
+    are included.
+    """
     if exc is None:
         return "no exception"
     lines: list[str] = []
@@ -113,6 +120,7 @@ class SafeRequestHandler(web.RequestHandler):
         self._request_log = request_log
 
     def log_exception(self, *args: Any, **kw: Any) -> None:
+        """Log an exception by kind and place only (never its message)."""
         exc = kw.get("exc_info")
         error = exc if isinstance(exc, BaseException) else None
         message = args[0] if args and isinstance(args[0], str) else "Server error"
@@ -125,6 +133,7 @@ class SafeRequestHandler(web.RequestHandler):
         exc: BaseException | None = None,
         message: str | None = None,
     ) -> web.StreamResponse:
+        """Answer a failed request with the protocol's JSON error, logging only its kind."""
         if isinstance(exc, HttpProcessingError) or status < 500:
             # The client's fault: its kind is enough, the raw line is what must not leak.
             kind = type(exc).__name__ if exc is not None else "bad request"

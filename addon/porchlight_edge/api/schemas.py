@@ -83,7 +83,7 @@ def limited(setting: Setting) -> Callable[[object], float] | Callable[[object], 
 
 
 def boolean(value: object) -> bool:
-    """true or false only (no 0/1, no "yes")."""
+    """True or false only (no 0/1, no "yes")."""
     if not isinstance(value, bool):
         raise vol.Invalid("expected true or false")
     return value
@@ -97,20 +97,24 @@ def _pattern(value: object, check: Callable[[object], str]) -> str:
 
 
 def camera_name(value: object) -> str:
+    """`value` if it is a camera name (1-32 of a-z, 0-9, _), else vol.Invalid."""
     if not isinstance(value, str) or not CAMERA_NAME_RE.fullmatch(value):
         raise vol.Invalid("expected a camera name (1-32 characters of a-z, 0-9 and _)")
     return value
 
 
 def clip_id(value: object) -> str:
+    """`value` if it is a well-formed clip id, else vol.Invalid."""
     return _pattern(value, validate_clip_id)
 
 
 def event_id(value: object) -> str:
+    """`value` if it is a well-formed event id, else vol.Invalid."""
     return _pattern(value, validate_event_id)
 
 
 def one_of(values: type[Any]) -> Callable[[object], str]:
+    """A validator accepting the string values of the enum `values` (vol.Invalid otherwise)."""
     allowed = {str(v) for v in values}
 
     def check(value: object) -> str:
@@ -123,7 +127,9 @@ def one_of(values: type[Any]) -> Callable[[object], str]:
 
 def nullable(check: Callable[[object], Any]) -> Callable[[object], Any]:
     """null, or a value `check` accepts (its message, not voluptuous' "not a valid value").
-    For settings, null leaves the value as it is; for filters, it means "any"."""
+
+    For settings, null leaves the value as it is; for filters, it means "any".
+    """
 
     def run(value: object) -> Any:
         return None if value is None else check(value)
@@ -220,8 +226,10 @@ def _where(err: vol.Invalid) -> str:
 
 
 def validate_args(command: Command, args: dict[str, Any]) -> dict[str, Any]:
-    """`args` checked and with defaults filled in; ProtocolError(INVALID_ARGS) naming the
-    argument and what it must be."""
+    """`args` checked and with defaults filled in.
+
+    ProtocolError(INVALID_ARGS) naming the argument and what it must be.
+    """
     try:
         result: dict[str, Any] = SCHEMAS[command](args)
     except vol.MultipleInvalid as err:

@@ -36,6 +36,7 @@ type _Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 @web.middleware
 async def require_token(request: web.Request, handler: _Handler) -> web.StreamResponse:
+    """Middleware: HTTP routes need the bearer token (401 with the protocol's JSON otherwise)."""
     service: Service = request.app["service"]
     service.connections.request_started(request.transport)
     # The websocket authenticates in-band (its first message), like HA's own API.
@@ -64,6 +65,7 @@ async def _close_websockets(app: web.Application) -> None:
 
 
 def create_app(service: Service) -> web.Application:
+    """The aiohttp application: the websocket and HTTP routes, token check and JSON errors."""
     app = web.Application(middlewares=[protocol_errors, require_token], client_max_size=64 * 1024)
     app["service"] = service
     app[http.PLAYBACKS] = http.PlaybackAudit()

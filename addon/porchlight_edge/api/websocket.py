@@ -44,8 +44,11 @@ AUTH_TIMEOUT = 10.0
 
 
 class _WebSocket(web.WebSocketResponse):
-    """aiohttp 3.14 re-arms the heartbeat timer when data (the client's close reply)
-    arrives after close, leaving a ping timer behind every closed session."""
+    """A websocket response that leaves no heartbeat timer behind after close.
+
+    aiohttp 3.14 re-arms the heartbeat timer when data (the client's close reply) arrives
+    after close, leaving a ping timer behind every closed session.
+    """
 
     def _reset_heartbeat(self) -> None:
         if not self.closed:
@@ -53,9 +56,12 @@ class _WebSocket(web.WebSocketResponse):
 
 
 class Session(CommandContext):
-    """One authenticated client. Results and events leave through one ordered outbox,
-    bounded in bytes (ConnectionLimits.outbox_bytes): a client that overflows it is
-    disconnected at once and replays what it missed when it reconnects."""
+    """One authenticated client.
+
+    Results and events leave through one ordered outbox, bounded in bytes
+    (ConnectionLimits.outbox_bytes): a client that overflows it is disconnected at once and replays
+    what it missed when it reconnects.
+    """
 
     def __init__(
         self, service: Service, ws: web.WebSocketResponse, request: web.Request, client: str
@@ -73,6 +79,7 @@ class Session(CommandContext):
         self.subscribed = False
 
     def send(self, message: Any) -> None:
+        """Queue `message` as JSON; a client whose outbox overflows is dropped instead."""
         if self.dropped:
             return
         data = json.dumps(message)
@@ -84,8 +91,11 @@ class Session(CommandContext):
         self.outbox.put_nowait(data)
 
     def drop(self, why: str) -> None:
-        """Disconnect now: the socket is aborted, so the handler ends even when the client
-        neither reads nor closes (a polite close would wait on it)."""
+        """Disconnect now: the socket is aborted.
+
+        The handler ends even when the client neither reads nor closes (a polite close would
+        wait on it).
+        """
         _LOGGER.warning("Client %s %s; disconnecting it", self.peer, why)
         self.dropped = True
         self.service.bus.unsubscribe(self.on_event)
@@ -96,12 +106,15 @@ class Session(CommandContext):
             self._transport.abort()
 
     def on_event(self, event: EventMessage) -> None:
+        """Send an event to this client."""
         self.send(event)
 
     async def wait_for_room(self) -> None:
-        """Hold the next command while more than `command_pause_bytes` wait (or half the
-        outbox): a client that does not read gets no more work done for it, and one that
-        stays behind for `stall_timeout` is dropped."""
+        """Hold the next command while more than `command_pause_bytes` wait (or half the outbox).
+
+        A client that does not read gets no more work done for it, and one that stays behind
+        for `stall_timeout` is dropped.
+        """
         limits = self.service.connections.limits
         pause = min(limits.command_pause_bytes, limits.outbox_bytes // 2)
         try:
@@ -113,6 +126,7 @@ class Session(CommandContext):
             self.drop(f"read nothing for {limits.stall_timeout} s")
 
     async def writer(self) -> None:
+        """Send the outbox in order until the socket closes."""
         while True:
             data = await self.outbox.get()
             self.outbox_bytes -= len(data)
@@ -121,6 +135,7 @@ class Session(CommandContext):
 
 
 def server_info(service: Service) -> ServerInfo:
+    """The `server_info` message: versions, server version, instance and boot ids, name."""
     return {
         "type": MessageType.SERVER_INFO,
         **version_info(),
@@ -135,10 +150,12 @@ _INVALID_TOKEN: ErrorInfo = {"code": ErrorCode.INVALID_AUTH, "message": "invalid
 
 
 async def _authenticate(service: Service, ws: web.WebSocketResponse) -> str | ErrorInfo:
-    """The client's name when its token is right and it speaks a version this server
-    serves; else the error of the `auth_invalid` answer (`invalid_auth`, or
-    `unsupported_version` naming the side to update). The token is checked first, so
-    an unauthenticated peer learns nothing beyond `server_info`."""
+    """The client's name when its token is right and it speaks a version this server serves.
+
+    Else the error of the `auth_invalid` answer (`invalid_auth`, or `unsupported_version`
+    naming the side to update). The token is checked first, so an unauthenticated peer
+    learns nothing beyond `server_info`.
+    """
     try:
         msg = await ws.receive(timeout=AUTH_TIMEOUT)
     except TimeoutError:
@@ -170,6 +187,7 @@ async def _authenticate(service: Service, ws: web.WebSocketResponse) -> str | Er
 
 
 async def websocket_handler(request: web.Request) -> web.WebSocketResponse:
+    """GET the websocket: `server_info`, auth (token and version), then commands and events."""
     service: Service = request.app["service"]
     # aiohttp's own limit is set higher than ours so an oversized message gets a clear
     # error result instead of a bare close. The heartbeat ends half-open sessions.

@@ -15,10 +15,9 @@ from porchlight_edge.capture.base import (
     CameraSource,
     CaptureError,
     StreamInfo,
-    open_detect_source,
-    open_source,
 )
 from porchlight_edge.capture.config import SOURCE_KINDS, CameraConfig
+from porchlight_edge.capture.factory import open_detect_source, open_source
 from porchlight_edge.capture.frame import Frame
 from porchlight_edge.capture.urls import redact_url
 from porchlight_edge.capture.watchdog import Backoff, CameraRunner, StatusEvent

@@ -1,4 +1,7 @@
-"""The camera source protocol, shared helpers, and the factory that picks a source.
+"""The camera source protocol and the threaded reader every blocking source shares.
+
+The factory that picks a source for a configuration is capture/factory.py: this
+module imports no source, so sources can import it without a cycle.
 
 Blocking decoders (PyAV, OpenCV) run in one worker thread per camera; frames reach
 the event loop through a small queue so the loop never blocks on a camera.
@@ -7,7 +10,7 @@ the event loop through a small queue so the loop never blocks on a camera.
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 import logging
 import threading
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
@@ -16,7 +19,6 @@ if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable, Iterator
     from fractions import Fraction
 
-    from porchlight_edge.capture.config import CameraConfig
     from porchlight_edge.capture.frame import Frame
 
 _LOGGER = logging.getLogger(__name__)
@@ -40,6 +42,11 @@ class StreamInfo:
 
 @runtime_checkable
 class CameraSource(Protocol):
+    """A camera: opens on `frames()` and yields decoded `Frame`s.
+
+    Raises CaptureError when it fails or ends.
+    """
+
     name: str
     stream_info: StreamInfo | None
 
@@ -47,7 +54,9 @@ class CameraSource(Protocol):
         """Open the camera and yield decoded frames; raise CaptureError on failure or end."""
         ...
 
-    async def close(self) -> None: ...
+    async def close(self) -> None:
+        """Stop the source and release its device, connection or thread; safe to call twice."""
+        ...
 
 
 class _End:
@@ -87,6 +96,7 @@ class ThreadedReader:
         """Frames evicted unseen because the consumer was slower than the camera."""
 
     def start(self) -> None:
+        """Start the worker thread (once)."""
         self._thread.start()
 
     def _put_drop_oldest(self, item: Frame | _End) -> None:
@@ -183,6 +193,7 @@ class ThreadedSource:
         raise NotImplementedError
 
     async def frames(self) -> AsyncIterator[Frame]:
+        """Start the reader thread and yield its frames; CaptureError when the source ends."""
         await self._stop_reader()
         reader = ThreadedReader(self._produce, name=self.name, drop=self._drop)
         self._reader = reader
@@ -197,49 +208,5 @@ class ThreadedSource:
                 await reader.stop()
 
     async def close(self) -> None:
+        """Stop the reader thread (waits up to a second for it)."""
         await self._stop_reader()
-
-
-def open_source(cfg: CameraConfig) -> CameraSource:
-    """The source for `cfg.source`. Nothing is opened until `frames()` is iterated."""
-    match cfg.source:
-        case "demo":
-            from porchlight_edge.capture.demo import DemoSource
-
-            return DemoSource.from_config(cfg)
-        case "rtsp":
-            from porchlight_edge.capture.rtsp import RtspSource
-
-            assert cfg.url is not None
-            return RtspSource(cfg, cfg.url)
-        case "mjpeg":
-            from porchlight_edge.capture.mjpeg import MjpegSource
-
-            assert cfg.url is not None
-            return MjpegSource(cfg, cfg.url)
-        case "v4l2":
-            from porchlight_edge.capture.v4l2 import V4l2Source
-
-            return V4l2Source(cfg)
-        case "file":
-            from porchlight_edge.capture.files import VideoFileSource
-
-            return VideoFileSource(cfg)
-        case "images":
-            from porchlight_edge.capture.files import ImageFolderSource
-
-            return ImageFolderSource(cfg)
-    raise ValueError(f"unknown source kind {cfg.source!r}")
-
-
-def open_detect_source(cfg: CameraConfig) -> CameraSource | None:
-    """The low-resolution detection stream when `cfg.detect_url` is set, else None.
-
-    The service runs it beside the main source (each under its own CameraRunner):
-    motion reads the detect source's frames, recording and live view the main one's.
-    """
-    if cfg.detect_url is None:
-        return None
-    source = open_source(replace(cfg, url=cfg.detect_url, detect_url=None))
-    source.name = f"{cfg.name}:detect"
-    return source

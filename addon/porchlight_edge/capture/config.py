@@ -139,6 +139,7 @@ class CameraConfig:
 
     @property
     def effective_fps(self) -> float | None:
+        """Frames per second to ask for: `fps`, else the kind's default (None: the source's)."""
         return self.fps if self.fps is not None else DEFAULT_FPS.get(self.source)
 
     @classmethod

@@ -1,448 +1,65 @@
-"""A synthetic doorstep camera: a visitor walks up, rings, waits and leaves, on a loop.
+"""The demo camera: plays the demo scene and publishes the visitor's press as a ring.
 
-Cheap enough for a Raspberry Pi: the porch is rendered once into an I420 buffer;
-each frame copies it, draws the visitor (a few primitives on the three planes),
-applies a slow lighting drift through a 256-entry LUT and adds sensor noise sliced
-from a small precomputed bank. Deterministic for a given seed, so tests can rely on
-the ground truth (`visitor_visible`, `ring_times`).
+The scene itself (drawing, ground truth) is capture/demo_scene.py; it plays in real
+time or as fast as possible.
 """
 
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass, fields, replace
-import inspect
 import logging
-import math
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-import cv2
-import numpy as np
-
-from porchlight_edge.capture.frame import Frame, as_u8
+from porchlight_edge.capture.demo_scene import VARIANTS, DemoPhases, DemoScene
+from porchlight_edge.capture.frame import Frame
+from porchlight_edge.protocol import RingSource
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Callable
-
-    from numpy.typing import NDArray
+    from collections.abc import AsyncIterator
 
     from porchlight_edge.capture.base import StreamInfo
     from porchlight_edge.capture.config import CameraConfig
+    from porchlight_edge.rings import RingPublisher
+
+__all__ = ["VARIANTS", "DemoPhases", "DemoScene", "DemoSource"]
 
 _LOGGER = logging.getLogger(__name__)
-Color = tuple[int, int, int]  # BGR
-
-
-@dataclass(frozen=True, slots=True)
-class DemoPhases:
-    """Seconds spent in each part of one loop (defaults add up to 40 s)."""
-
-    empty_before: float = 8.0
-    walk_in: float = 6.0
-    press: float = 1.0
-    wait: float = 8.0
-    leave: float = 6.0
-    empty_after: float = 11.0
-
-    @property
-    def total(self) -> float:
-        return float(sum(getattr(self, f.name) for f in fields(self)))
-
-    def scaled_to(self, loop_seconds: float) -> DemoPhases:
-        factor = loop_seconds / self.total
-        return replace(self, **{f.name: getattr(self, f.name) * factor for f in fields(self)})
-
-
-VARIANTS: dict[str, dict[str, Any]] = {
-    "default": {},
-    # The doorbell's most common moment: the visitor rings, then stands still for a minute.
-    "waiting": {"phases": {"wait": 60.0}, "sway": 0.0},
-}
-"""Named demo scenes (`demo: {variant: waiting}`); explicit options override them."""
-
-
-@dataclass(frozen=True, slots=True)
-class _Pose:
-    x: float  # centre of the body, pixels
-    walk_phase: float  # radians of the leg swing; only meaningful while walking
-    walking: bool
-    arm_reach: float  # 0 = arm down, 1 = finger on the button
-
-
-@dataclass(frozen=True, slots=True)
-class _Shape:
-    """One primitive of the visitor, so drawing and ground-truth extent cannot disagree."""
-
-    kind: str  # "line" (x0, y0, x1, y1), "rect" (x0, y0, x1, y1), "circle" (cx, cy, r),
-    # "ellipse" (cx, cy, ax, ay)
-    geom: tuple[float, ...]
-    width: float  # line thickness
-    color: Color
-
-    def extent(self) -> tuple[float, float, float, float]:
-        g = self.geom
-        if self.kind in ("line", "rect"):
-            pad = self.width / 2 + 1
-            return (
-                min(g[0], g[2]) - pad,
-                min(g[1], g[3]) - pad,
-                max(g[0], g[2]) + pad,
-                max(g[1], g[3]) + pad,
-            )
-        ax, ay = (g[2], g[2]) if self.kind == "circle" else (g[2], g[3])
-        return g[0] - ax - 1, g[1] - ay - 1, g[0] + ax + 1, g[1] + ay + 1
-
-    def draw(self, planes: _Planes) -> None:
-        g = self.geom
-        if self.kind == "line":
-            planes.line((g[0], g[1]), (g[2], g[3]), self.width, self.color)
-        elif self.kind == "rect":
-            planes.rect(g[0], g[1], g[2], g[3], self.color)
-        elif self.kind == "circle":
-            planes.circle(g[0], g[1], g[2], self.color)
-        else:
-            planes.ellipse(g[0], g[1], g[2], g[3], self.color)
-
-
-class _Planes:
-    """Draws BGR-coloured primitives onto the Y, U and V planes of an I420 buffer."""
-
-    def __init__(self, buf: NDArray[np.uint8], width: int, height: int) -> None:
-        self.y = buf[:height]
-        chroma = buf[height:].reshape(2, height // 2, width // 2)
-        self.u, self.v = chroma[0], chroma[1]
-
-    @staticmethod
-    def yuv(color: Color) -> tuple[int, int, int]:
-        px = cv2.cvtColor(np.full((2, 2, 3), color, np.uint8), cv2.COLOR_BGR2YUV_I420)
-        return int(px[0, 0]), int(px[2, 0]), int(px[2, 1])
-
-    def _each(self, color: Color, draw: Callable[[NDArray[np.uint8], int, int], None]) -> None:
-        y, u, v = self.yuv(color)
-        draw(self.y, y, 1)
-        draw(self.u, u, 2)
-        draw(self.v, v, 2)
-
-    def rect(self, x0: float, y0: float, x1: float, y1: float, color: Color) -> None:
-        def draw(plane: NDArray[np.uint8], value: int, div: int) -> None:
-            cv2.rectangle(
-                plane, (int(x0) // div, int(y0) // div), (int(x1) // div, int(y1) // div), value, -1
-            )
-
-        self._each(color, draw)
-
-    def circle(self, cx: float, cy: float, r: float, color: Color) -> None:
-        def draw(plane: NDArray[np.uint8], value: int, div: int) -> None:
-            cv2.circle(plane, (int(cx) // div, int(cy) // div), max(1, int(r) // div), value, -1)
-
-        self._each(color, draw)
-
-    def ellipse(self, cx: float, cy: float, ax: float, ay: float, color: Color) -> None:
-        def draw(plane: NDArray[np.uint8], value: int, div: int) -> None:
-            centre = (int(cx) // div, int(cy) // div)
-            axes = (max(1, int(ax) // div), max(1, int(ay) // div))
-            cv2.ellipse(plane, centre, axes, 0, 0, 360, value, -1)
-
-        self._each(color, draw)
-
-    def line(self, p0: tuple[float, float], p1: tuple[float, float], w: float, c: Color) -> None:
-        def draw(plane: NDArray[np.uint8], value: int, div: int) -> None:
-            a = (int(p0[0]) // div, int(p0[1]) // div)
-            b = (int(p1[0]) // div, int(p1[1]) // div)
-            cv2.line(plane, a, b, value, max(1, int(w) // div), cv2.LINE_AA if div == 1 else 8)
-
-        self._each(color=c, draw=draw)
-
-
-class DemoScene:
-    """The doorstep scene and its ground truth; `render(t)` gives the I420 frame at time t."""
-
-    def __init__(
-        self,
-        width: int = 1280,
-        height: int = 720,
-        fps: float = 12.0,
-        *,
-        loop_seconds: float | None = None,
-        phases: DemoPhases | dict[str, float] | None = None,
-        seed: int = 0,
-        noise_sigma: float = 3.0,
-        drift: float = 0.05,
-        sway: float = 0.01,
-    ) -> None:
-        """`sway`: how far the waiting visitor sways, as a share of their height (0 = still)."""
-        if width % 4 or height % 4 or width < 64 or height < 64:
-            raise ValueError("demo size must be at least 64x64 and a multiple of 4")
-        self.width, self.height, self.fps = width, height, fps
-        base = phases if isinstance(phases, DemoPhases) else DemoPhases(**(phases or {}))
-        self.phases = base.scaled_to(loop_seconds) if loop_seconds else base
-        self.loop_seconds = self.phases.total
-        self._drift = drift
-        self._sway = sway
-        w, h = width, height
-        self.person_height = 0.62 * h
-        self._feet_y = 0.96 * h
-        self._x_off = -0.25 * self.person_height  # fully left of the frame
-        self.button = (0.665 * w, 0.47 * h)
-        self._x_stand = self.button[0] - 0.30 * self.person_height
-        self._bg = self._render_background()
-        self._noise_pos, self._noise_neg, self._noise_rows = _noise_bank(
-            w, h, noise_sigma, np.random.default_rng(seed)
-        )
-
-    # ---- ground truth -------------------------------------------------------------------
-    @property
-    def ring_time(self) -> float:
-        """Loop time of the press: halfway through the press phase, finger on the button."""
-        p = self.phases
-        return p.empty_before + p.walk_in + 0.5 * p.press
-
-    @property
-    def ring_times(self) -> list[float]:
-        """Ring moments within one loop (one)."""
-        return [self.ring_time]
-
-    def rings_between(self, t0: float, t1: float) -> int:
-        """How many presses happen in the time interval (t0, t1]."""
-        loop, r = self.loop_seconds, self.ring_time
-        return math.floor((t1 - r) / loop) - math.floor((t0 - r) / loop)
-
-    def visitor_bbox(self, t: float) -> tuple[int, int, int, int] | None:
-        """(x0, y0, x1, y1) of the visitor clipped to the frame, None when not in view."""
-        pose = self._pose(t)
-        if pose is None:
-            return None
-        x0, y0, x1, y1 = self._person_extent(pose)
-        cx0, cy0 = max(0, int(x0)), max(0, int(y0))
-        cx1, cy1 = min(self.width, math.ceil(x1)), min(self.height, math.ceil(y1))
-        if cx1 <= cx0 or cy1 <= cy0:
-            return None
-        return cx0, cy0, cx1, cy1
-
-    def visitor_visible(self, t: float, min_size: int = 4) -> bool:
-        """True when at least `min_size` x `min_size` pixels of the visitor's box are in view
-        (a sliver of a pixel or two at the frame edge is not a visitor yet)."""
-        box = self.visitor_bbox(t)
-        return box is not None and box[2] - box[0] >= min_size and box[3] - box[1] >= min_size
-
-    # ---- animation ----------------------------------------------------------------------
-    def _pose(self, t: float) -> _Pose | None:
-        p = self.phases
-        tau = t % self.loop_seconds
-        walk_in_end = p.empty_before + p.walk_in
-        press_end = walk_in_end + p.press
-        leave_start = press_end + p.wait
-        leave_end = leave_start + p.leave
-        stride = 2 * math.pi * 1.8  # leg swing, radians per second
-        if tau < p.empty_before or tau >= leave_end:
-            return None
-        if tau < walk_in_end:
-            k = (tau - p.empty_before) / p.walk_in
-            x = self._x_off + (self._x_stand - self._x_off) * _ease(k)
-            return _Pose(x, stride * tau, True, 0.0)
-        if tau < press_end:
-            k = (tau - walk_in_end) / p.press  # reach up, touch at 0.5, come back
-            return _Pose(self._x_stand, 0.0, False, min(1.0, 4.0 * min(k, 1.0 - k)))
-        if tau < leave_start:
-            sway = self._sway * self.person_height * math.sin(2 * math.pi * 0.4 * (tau - press_end))
-            return _Pose(self._x_stand + sway, 0.0, False, 0.0)
-        k = (tau - leave_start) / p.leave
-        x = self._x_stand + (self._x_off - self._x_stand) * _ease(k)
-        return _Pose(x, stride * tau, True, 0.0)
-
-    def _person_extent(self, pose: _Pose) -> tuple[float, float, float, float]:
-        """Bounding box of exactly the shapes `_draw_person` draws."""
-        boxes = [shape.extent() for shape in self._person_shapes(pose)]
-        return (
-            min(b[0] for b in boxes),
-            min(b[1] for b in boxes),
-            max(b[2] for b in boxes),
-            max(b[3] for b in boxes),
-        )
-
-    def _hand(self, pose: _Pose) -> tuple[float, float]:
-        ph = self.person_height
-        rest = (pose.x + 0.16 * ph, self._feet_y - 0.45 * ph)
-        k = pose.arm_reach
-        return rest[0] + (self.button[0] - rest[0]) * k, rest[1] + (self.button[1] - rest[1]) * k
-
-    def _person_shapes(self, pose: _Pose) -> list[_Shape]:
-        ph, x, feet = self.person_height, pose.x, self._feet_y
-        hip_y, shoulder_y = feet - 0.48 * ph, feet - 0.80 * ph
-        swing = math.sin(pose.walk_phase) * 0.35 if pose.walking else 0.0
-        leg_len = 0.47 * ph
-        trousers, shoe, shirt = (60, 45, 40), (25, 25, 30), (50, 60, 170)
-        skin, hair = (120, 160, 215), (30, 35, 45)
-        shapes: list[_Shape] = []
-        for sign in (1.0, -1.0):  # two legs, swinging in opposition
-            hip = (x + sign * 0.05 * ph, hip_y)
-            foot = (hip[0] + math.sin(sign * swing) * leg_len, hip_y + math.cos(swing) * leg_len)
-            shapes.append(_Shape("line", (*hip, *foot), 0.09 * ph, trousers))
-            shapes.append(
-                _Shape("ellipse", (foot[0] + 0.03 * ph, foot[1], 0.06 * ph, 0.025 * ph), 0, shoe)
-            )
-        mid_y = (hip_y + shoulder_y) / 2
-        shapes.append(_Shape("ellipse", (x, mid_y, 0.14 * ph, 0.19 * ph), 0, shirt))
-        shapes.append(
-            _Shape(
-                "rect",
-                (x - 0.13 * ph, hip_y - 0.1 * ph, x + 0.13 * ph, hip_y + 0.02 * ph),
-                0,
-                trousers,
-            )
-        )
-        # Left arm hangs (swinging while walking); the right one reaches for the button.
-        back_hand = (x - 0.14 * ph - swing * 0.25 * ph, feet - 0.45 * ph)
-        shoulder_l, shoulder_r = (
-            (x - 0.12 * ph, shoulder_y + 0.03 * ph),
-            (x + 0.12 * ph, shoulder_y + 0.03 * ph),
-        )
-        shapes.append(_Shape("line", (*shoulder_l, *back_hand), 0.06 * ph, shirt))
-        hand = self._hand(pose)
-        shapes.append(_Shape("line", (*shoulder_r, *hand), 0.06 * ph, shirt))
-        shapes.append(_Shape("circle", (*hand, 0.03 * ph), 0, skin))
-        shapes.append(
-            _Shape(
-                "rect",
-                (x - 0.035 * ph, shoulder_y - 0.06 * ph, x + 0.035 * ph, shoulder_y),
-                0,
-                skin,
-            )
-        )
-        head_y = feet - 0.91 * ph
-        shapes.append(_Shape("circle", (x, head_y, 0.075 * ph), 0, skin))
-        shapes.append(_Shape("ellipse", (x, head_y - 0.035 * ph, 0.078 * ph, 0.045 * ph), 0, hair))
-        return shapes
-
-    def _draw_person(self, planes: _Planes, pose: _Pose) -> None:
-        for shape in self._person_shapes(pose):
-            shape.draw(planes)
-
-    # ---- rendering ----------------------------------------------------------------------
-    def _render_background(self) -> NDArray[np.uint8]:
-        w, h = self.width, self.height
-        img = np.empty((h, w, 3), np.uint8)
-        img[:] = (165, 190, 205)  # painted siding
-        floor_y = int(0.78 * h)
-        for row in range(int(0.03 * h), floor_y, max(4, int(0.045 * h))):  # siding boards
-            cv2.line(img, (0, row), (w, row), (140, 165, 180), max(1, h // 360))
-        # Window with a blue sky reflection on the left.
-        cv2.rectangle(img, (int(0.06 * w), int(0.18 * h)), (int(0.24 * w), int(0.52 * h)),
-                      (235, 235, 235), -1)  # fmt: skip
-        cv2.rectangle(img, (int(0.075 * w), int(0.205 * h)), (int(0.225 * w), int(0.495 * h)),
-                      (190, 150, 110), -1)  # fmt: skip
-        cv2.line(img, (int(0.15 * w), int(0.2 * h)), (int(0.15 * w), int(0.5 * h)),
-                 (235, 235, 235), max(2, w // 200))  # fmt: skip
-        # Porch floor with boards, and the door step.
-        img[floor_y:] = (105, 110, 118)
-        for col in range(0, w, max(8, int(0.07 * w))):
-            cv2.line(img, (col, floor_y), (col - int(0.1 * w), h), (90, 94, 100), 1)
-        cv2.rectangle(img, (int(0.35 * w), int(0.78 * h)), (int(0.67 * w), int(0.86 * h)),
-                      (170, 172, 175), -1)  # fmt: skip
-        # Door: white trim, brown leaf with four panels, brass knob.
-        dx0, dx1, dy0, dy1 = int(0.40 * w), int(0.62 * w), int(0.10 * h), int(0.78 * h)
-        cv2.rectangle(
-            img, (dx0 - w // 90, dy0 - h // 60), (dx1 + w // 90, dy1), (235, 238, 240), -1
-        )
-        cv2.rectangle(img, (dx0, dy0), (dx1, dy1), (45, 75, 125), -1)
-        pw, ph_ = (dx1 - dx0) // 2, (dy1 - dy0) // 2
-        for i in range(2):
-            for j in range(2):
-                x0 = dx0 + i * pw + pw // 6
-                y0 = dy0 + j * ph_ + ph_ // 10
-                cv2.rectangle(
-                    img, (x0, y0), (x0 + pw * 2 // 3, y0 + ph_ * 4 // 5), (35, 60, 105), -1
-                )
-        cv2.circle(img, (int(0.595 * w), int(0.47 * h)), max(2, w // 110), (60, 170, 215), -1)
-        # Doorbell: dark plate, lit button; a lamp above it.
-        bx, by = int(self.button[0]), int(self.button[1])
-        cv2.rectangle(img, (bx - w // 110, by - h // 30), (bx + w // 110, by + h // 30),
-                      (50, 50, 55), -1)  # fmt: skip
-        cv2.circle(img, (bx, by), max(2, w // 220), (200, 230, 255), -1)
-        cv2.rectangle(img, (int(0.68 * w), int(0.22 * h)), (int(0.70 * w), int(0.30 * h)),
-                      (120, 210, 240), -1)  # fmt: skip
-        # Potted plant left of the door.
-        px = int(0.29 * w)
-        for k, (ox, oy, ax, ay) in enumerate(
-            [
-                (-0.03, -0.20, 0.025, 0.09),
-                (0.03, -0.21, 0.025, 0.09),
-                (0.0, -0.27, 0.022, 0.1),
-                (-0.05, -0.15, 0.03, 0.05),
-                (0.05, -0.15, 0.03, 0.05),
-            ]
-        ):
-            colour = (40, 120 + 15 * (k % 3), 45)
-            cv2.ellipse(img, (px + int(ox * w), int((0.78 + oy) * h)), (int(ax * w), int(ay * h)),
-                        10 * (k - 2), 0, 360, colour, -1)  # fmt: skip
-        top, bottom = int(0.67 * h), int(0.80 * h)
-        pot = np.array([[px - w // 28, top], [px + w // 28, top],
-                        [px + w // 40, bottom], [px - w // 40, bottom]], np.int32)  # fmt: skip
-        cv2.fillPoly(img, [pot], (50, 90, 170))
-        img = as_u8(cv2.GaussianBlur(img, (3, 3), 0))  # soften aliasing like a real lens
-        return as_u8(cv2.cvtColor(img, cv2.COLOR_BGR2YUV_I420))
-
-    def _lighting_lut(self, t: float) -> NDArray[np.uint8]:
-        # Two slow incommensurate waves: clouds passing, never repeating with the loop.
-        gain = 1.0 + self._drift * (0.7 * math.sin(t / 23.0) + 0.3 * math.sin(t / 7.3 + 1.0))
-        lut = np.clip(np.rint(np.arange(256, dtype=np.float32) * gain), 0, 255)
-        return as_u8(lut.astype(np.uint8))
-
-    def render(self, t: float, index: int | None = None) -> NDArray[np.uint8]:
-        """The I420 frame at scene time `t` seconds; `index` picks the noise (default t*fps)."""
-        n = round(t * self.fps) if index is None else index
-        buf = self._bg.copy()
-        pose = self._pose(t)
-        if pose is not None:
-            self._draw_person(_Planes(buf, self.width, self.height), pose)
-        y = buf[: self.height]
-        cv2.LUT(y, self._lighting_lut(t), dst=y)
-        bank = n % len(self._noise_pos)
-        off = (n * 37) % self._noise_rows
-        rows = slice(off, off + self.height)
-        cv2.add(y, self._noise_pos[bank][rows], dst=y)
-        cv2.subtract(y, self._noise_neg[bank][rows], dst=y)
-        return buf
-
-
-def _ease(k: float) -> float:
-    """Smooth start and stop of a walk (no instant jumps in speed)."""
-    k = min(1.0, max(0.0, k))
-    return k * k * (3 - 2 * k)
-
-
-def _noise_bank(
-    width: int, height: int, sigma: float, rng: np.random.Generator, banks: int = 3
-) -> tuple[list[NDArray[np.uint8]], list[NDArray[np.uint8]], int]:
-    """Positive and negative halves of Gaussian luma noise, taller than the frame so a
-    per-frame row offset makes many distinct noise fields out of a few arrays."""
-    extra = 61
-    pos, neg = [], []
-    for _ in range(banks):
-        noise = np.rint(rng.normal(0.0, sigma, (height + extra, width))).clip(-40, 40)
-        pos.append(np.maximum(noise, 0).astype(np.uint8))
-        neg.append(np.maximum(-noise, 0).astype(np.uint8))
-    return pos, neg, extra
 
 
 class DemoSource:
-    """The demo scene as a camera. Set `on_ring` to receive the visitor's button press."""
+    """The demo scene as a camera.
+
+    The visitor's press is published to `rings` (if given) as a `RingSource.DEMO` ring
+    at camera `name`.
+    """
 
     stream_info: StreamInfo | None = None
 
-    def __init__(self, name: str, scene: DemoScene, *, realtime: bool = True) -> None:
+    def __init__(
+        self,
+        name: str,
+        scene: DemoScene,
+        *,
+        realtime: bool = True,
+        rings: RingPublisher | None = None,
+    ) -> None:
         self.name = name
+        self.camera = name
+        """The camera the visitor's press rings at (`name` may gain a suffix, e.g. ':detect')."""
         self.scene = scene
         self.realtime = realtime
-        self.on_ring: Callable[[], Any] | None = None
-        self._tasks: set[asyncio.Future[Any]] = set()
+        self.rings = rings
         self._closed = False
         self.frames_dropped = 0
         """Frames skipped to catch up after falling more than a second behind."""
 
     @classmethod
-    def from_config(cls, cfg: CameraConfig) -> DemoSource:
+    def from_config(cls, cfg: CameraConfig, rings: RingPublisher | None = None) -> DemoSource:
+        """The camera `cfg.demo` describes: a VARIANTS preset plus overrides.
+
+        Presses go to `rings` when given. ValueError for an unknown variant or option.
+        """
         options = dict(cfg.demo)
         variant = options.pop("variant", "default")
         if variant not in VARIANTS:
@@ -457,9 +74,14 @@ class DemoSource:
         phases = {**preset.get("phases", {}), **options.pop("phases", {})}
         options = {**preset, **options, "phases": phases}
         scene = DemoScene(fps=cfg.effective_fps or 12.0, **options)
-        return cls(cfg.name, scene, realtime=cfg.realtime)
+        return cls(cfg.name, scene, realtime=cfg.realtime, rings=rings)
 
     async def frames(self) -> AsyncIterator[Frame]:
+        """Render the scene frame by frame (paced to its fps when `realtime`), until `close()`.
+
+        Frames are I420 at the scene's size; `pts` in seconds of scene time, `wallclock` Unix
+        seconds. The visitor's press is published as the frame after it is rendered.
+        """
         self._closed = False
         fps = self.scene.fps
         start = time.monotonic()
@@ -483,18 +105,9 @@ class DemoSource:
             index += 1
 
     def _ring(self) -> None:
-        callback = self.on_ring
-        if callback is None:
-            return
-        try:
-            result = callback()
-        except Exception:
-            _LOGGER.exception("%s: on_ring callback failed", self.name)
-            return
-        if inspect.isawaitable(result):
-            task = asyncio.ensure_future(result)
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+        if self.rings is not None:
+            self.rings.publish_ring(self.camera, RingSource.DEMO)
 
     async def close(self) -> None:
+        """Stop after the current frame."""
         self._closed = True

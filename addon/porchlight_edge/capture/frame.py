@@ -72,11 +72,16 @@ class Frame:
 
     @classmethod
     def from_i420(cls, buf: NDArray[np.uint8], pts: float, wallclock: float, **kw: Any) -> Frame:
+        """A frame over an I420 buffer (1.5 x height rows, width columns).
+
+        `pts` in seconds of stream time, `wallclock` in Unix seconds.
+        """
         height = buf.shape[0] * 2 // 3
         return cls(pts, wallclock, buf.shape[1], height, i420=buf, **kw)
 
     @classmethod
     def from_bgr(cls, img: NDArray[np.uint8], pts: float, wallclock: float, **kw: Any) -> Frame:
+        """A frame over a BGR picture (height x width x 3); `pts` s, `wallclock` Unix s."""
         return cls(pts, wallclock, img.shape[1], img.shape[0], bgr=img, **kw)
 
     def luma(self, target_height: int) -> NDArray[np.uint8]:
@@ -137,6 +142,20 @@ class Frame:
                 out = as_u8(cv2.resize(src, (width, height), interpolation=cv2.INTER_AREA))
         self._cache[key] = out
         return out
+
+
+def encode_jpeg(frame: Frame, quality: int = 85, max_width: int | None = None) -> bytes:
+    """`frame` as a baseline JPEG (OpenCV): the one encoder of snapshots and the live view.
+
+    No wider than `max_width` pixels (full size when None), at `quality` 1-100.
+    ValueError when OpenCV cannot encode it.
+    """
+    ok, data = cv2.imencode(
+        ".jpg", frame.to_bgr(max_width), [cv2.IMWRITE_JPEG_QUALITY, int(quality)]
+    )
+    if not ok:
+        raise ValueError("JPEG encoding failed")
+    return bytes(data)
 
 
 def _nearest(img: NDArray[np.uint8], width: int, height: int) -> NDArray[np.uint8]:

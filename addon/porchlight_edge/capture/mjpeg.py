@@ -71,6 +71,7 @@ class JpegScanner:
         """JPEGs dropped because they were cut short by the next one."""
 
     def feed(self, data: bytes) -> list[bytes]:
+        """Add received bytes; returns the complete JPEGs found so far (oldest first)."""
         buf = self._buf
         buf.extend(data)
         out: list[bytes] = []
@@ -162,6 +163,7 @@ async def iter_jpegs(content: aiohttp.StreamReader, *, tail: bool = False) -> As
 
 
 def decode_jpeg(data: bytes) -> np.ndarray[Any, np.dtype[np.uint8]] | None:
+    """Decode JPEG bytes to a BGR picture (height x width x 3), or None when it is not one."""
     img = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
     return None if img is None else as_u8(img)
 
@@ -181,6 +183,10 @@ class MjpegSource:
         self._session: aiohttp.ClientSession | None = None
 
     async def frames(self) -> AsyncIterator[Frame]:
+        """Read the stream (or poll the snapshot URL) and yield decoded BGR frames.
+
+        CaptureError when the camera cannot be reached, answers with an error or stalls.
+        """
         shown = redact_url(self._url)
         await self.close()
         self._session = session = aiohttp.ClientSession(timeout=self._timeout)
@@ -228,6 +234,7 @@ class MjpegSource:
         return Frame.from_bgr(img, pts, time.time())
 
     async def close(self) -> None:
+        """Stop reading and close the HTTP session."""
         if self._session is not None:
             await self._session.close()
             self._session = None

@@ -22,6 +22,7 @@ class Pacer:
         self._base: tuple[float, float] | None = None  # (monotonic, pts) at schedule start
 
     def wait(self, pts: float) -> None:
+        """Sleep until the frame at `pts` (seconds) is due in real time (no wait otherwise)."""
         if not self._realtime:
             return
         now = time.monotonic()

@@ -41,6 +41,7 @@ def open_container(
 
 
 def stream_info(stream: Any) -> StreamInfo:
+    """A PyAV video stream's `StreamInfo` (codec, size, fps, time base, extradata)."""
     ctx = stream.codec_context
     rate = stream.average_rate or stream.guessed_rate
     time_base = stream.time_base

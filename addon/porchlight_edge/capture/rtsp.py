@@ -39,6 +39,7 @@ class RtspSource(ThreadedSource):
 
     @property
     def redacted_url(self) -> str:
+        """The camera URL with its credentials replaced, for logs and status reasons."""
         return redact_url(self._url)
 
     def _options(self) -> dict[str, str]:

@@ -52,8 +52,10 @@ _ENCODE_HINT = "percent-encode them in the password (/ → %2F, ? → %3F, # →
 
 
 def _check_userinfo(url: str, parts: SplitResult, field: str, shown: str) -> None:
-    """Refuse a URL whose credentials hold a raw `/`, `?` or `#`: the host would be read
-    from the middle of the password (and the password sent to it)."""
+    """Refuse a URL whose credentials hold a raw `/`, `?` or `#` (ValueError).
+
+    The host would be read from the middle of the password (and the password sent to it).
+    """
     _, slashes, rest = url.partition("//")
     if slashes and "@" in rest[len(parts.netloc) :]:
         raise ValueError(

@@ -25,13 +25,15 @@ import logging
 import time
 from typing import TYPE_CHECKING, Any
 
-from porchlight_edge.capture.base import CameraSource, CaptureError, open_source
+from porchlight_edge.capture.base import CameraSource, CaptureError
+from porchlight_edge.capture.factory import open_source
 from porchlight_edge.capture.urls import redact_url
 from porchlight_edge.protocol import CameraStatus
 
 if TYPE_CHECKING:
     from porchlight_edge.capture.config import CameraConfig
     from porchlight_edge.capture.frame import Frame
+    from porchlight_edge.rings import RingPublisher
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -42,6 +44,8 @@ about 60 s (some 'smart codec' modes); beyond twice that the stream is broken.""
 
 @dataclass(frozen=True, slots=True)
 class StatusEvent:
+    """A camera's status change, as kept in `CameraRunner.events`."""
+
     camera: str
     status: CameraStatus
     reason: str
@@ -58,11 +62,13 @@ class Backoff:
         self._next = base
 
     def next(self) -> float:
+        """The next delay in seconds (doubling up to `cap`)."""
         delay = self._next
         self._next = min(self.cap, self._next * self.factor)
         return delay
 
     def reset(self) -> None:
+        """Start over at `base` (after a success)."""
         self._next = self.base
 
 
@@ -147,16 +153,13 @@ class CameraRunner:
         on_frame: Callable[[Frame], Awaitable[None] | None],
         on_status: StatusCallback | None = None,
         *,
-        on_ring: Callable[[], Any] | None = None,
+        rings: RingPublisher | None = None,
         **kwargs: Any,
     ) -> CameraRunner:
-        """A runner for `cfg`'s main source; `on_ring` is wired into the demo source."""
+        """A runner for `cfg`'s main source; a source with a doorbell publishes to `rings`."""
 
         def factory() -> CameraSource:
-            source = open_source(cfg)
-            if on_ring is not None and hasattr(source, "on_ring"):
-                source.on_ring = on_ring
-            return source
+            return open_source(cfg, rings)
 
         kwargs.setdefault("stall_seconds", cfg.stall_seconds)
         kwargs.setdefault("connect_timeout", cfg.open_timeout + cfg.stall_seconds)
@@ -170,6 +173,7 @@ class CameraRunner:
 
     @property
     def stopping(self) -> bool:
+        """True once `stop()` was called."""
         return self._stopping
 
     @property
@@ -197,6 +201,7 @@ class CameraRunner:
                     await self._task
 
     async def stop(self) -> None:
+        """Stop the runner and close its source; waits for the task to end."""
         self._stopping = True
         task = self._task
         if task is not None and not task.done():
@@ -305,8 +310,10 @@ class CameraRunner:
         *,
         notify: bool = False,
     ) -> None:
-        """Record the status; events and `on_status` only on a change (or with `notify`,
-        a change of reason alone)."""
+        """Record the status.
+
+        Events and `on_status` only on a change (or with `notify`, a change of reason alone).
+        """
         changed = status != self.status or (notify and reason != self.reason)
         self.status, self.reason = status, reason
         if not changed:

@@ -1,6 +1,7 @@
 """Motion detection on decimated luma: engine, zones and hysteresis."""
 
-from .engine import Box, MotionConfig, MotionEngine, MotionResult
+from .config import Box, MotionConfig, MotionResult
+from .engine import MotionEngine
 from .hysteresis import MotionHysteresis
 from .zones import Point, Polygon, Zone, rasterise, validate_polygon
 

@@ -3,17 +3,22 @@
 Per frame: compensate global illumination (gain of frame over background), take
 the difference to a running background, threshold it against a per-pixel noise
 floor, clean it up morphologically, keep connected regions that are large enough,
-and report boxes, a mask and which zones they touch.
+and report boxes, a mask and which zones they touch. Configuration and result
+shapes are in motion/config.py.
+
+Over 400 lines: one algorithm, `MotionEngine`'s per-frame pipeline, whose steps share
+the background model, noise floor and ghost/still state; its constants are documented
+here beside the steps that use them.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import cv2 as _cv2
 import numpy as np
 
+from .config import Box, MotionConfig, MotionResult, check_sensitivity
 from .hysteresis import MotionHysteresis
 from .occupancy import ZoneOccupancy
 from .outline import refine_outline
@@ -28,86 +33,6 @@ if TYPE_CHECKING:
 # OpenCV's stubs reject scalar operands (cv2.compare(img, 20.0, ...)) that the library
 # accepts and that save a full-size temporary per call; untyped here on purpose.
 cv2: Any = _cv2
-
-type Box = tuple[float, float, float, float]
-type Rect = tuple[int, int, int, int]
-
-
-@dataclass(slots=True)
-class MotionConfig:
-    threshold: int = 20
-    """Minimum luma difference (0..255) for a pixel to count as changed."""
-    min_area_pct: float = 0.1
-    """Smallest region that counts, in percent of the working frame area."""
-    detect_height: int = 100
-    """Rows of the luma plane the engine works on (Frame.luma(detect_height)); smaller
-    pictures are used at their own size."""
-    outline_height: int = 240
-    """Rows `MotionEngine.outline` redraws the mask at (optional, see there): the
-    outline of a small camera's own pixels instead of the working height's blocks.
-    Never fewer rows than the working height, never more than the picture has."""
-    on_frames: int = 2
-    off_seconds: float = 5.0
-    zones: tuple[Zone, ...] = ()
-    """Where motion counts; empty = the whole frame."""
-    masks: tuple[Polygon, ...] = ()
-    """Areas ignored entirely (trees, a road, a timestamp overlay)."""
-    noise_factor: float = 3.0
-    """A pixel also needs a difference above this many standard deviations of its own noise."""
-    background_seconds: float = 1.3
-    """Time constant of the background's adaptation where nothing changed."""
-    warmup_frames: int = 3
-    """Frames after start (or a reset) that learn the background at `warmup_rate`."""
-    warmup_rate: float = 0.1
-    ghost_seconds: float = 1.0
-    """A change that stopped moving and is not an object (the place something left, a
-    local lighting change, noise) joins the background after this long."""
-    still_hold_seconds: float = 300.0
-    """A still object (a visitor waiting at the door) stays foreground this long before
-    it joins the background."""
-    fill_holes: bool = True
-    """Report whole objects: a uniform shirt matches the background inside its outline."""
-
-    def __post_init__(self) -> None:
-        self.zones = tuple(self.zones)
-        self.masks = tuple(validate_polygon(m, f"mask {i}") for i, m in enumerate(self.masks))
-        _check_sensitivity(self.threshold, self.min_area_pct)
-        if self.detect_height < 16:
-            raise ValueError(f"detect_height must be at least 16, got {self.detect_height}")
-        if self.outline_height < 16:
-            raise ValueError(f"outline_height must be at least 16, got {self.outline_height}")
-        for name in ("background_seconds", "ghost_seconds", "still_hold_seconds"):
-            if not getattr(self, name) > 0:
-                raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
-
-
-def _check_sensitivity(threshold: int, min_area_pct: float) -> None:
-    if not 1 <= threshold <= 255:
-        raise ValueError(f"threshold must be in 1..255, got {threshold}")
-    if not 0.0 <= min_area_pct <= 100.0:
-        raise ValueError(f"min_area_pct must be in 0..100, got {min_area_pct}")
-
-
-@dataclass(slots=True)
-class MotionResult:
-    pts: float
-    mask: NDArray[np.uint8]
-    """255 where motion counts (inside zones, outside masks), at working resolution."""
-    boxes: list[Box] = field(default_factory=list)
-    """Moving regions as (x, y, w, h) relative to the frame (0..1)."""
-    motion_pct: float = 0.0
-    """Percent of the zone area (or the unmasked frame) in motion."""
-    zones_hit: list[str] = field(default_factory=list)
-    occupancy_changed: dict[str, bool] = field(default_factory=dict)
-    """Zones whose debounced occupancy (foreground, moving or still, in the zone) changed
-    with this frame, and their new state."""
-    has_motion: bool = False
-    """This frame has motion (before hysteresis)."""
-    active: bool = False
-    """Debounced motion state after this frame."""
-    changed: bool | None = None
-    """The new debounced state when this frame changed it, else None."""
-
 
 _KERNEL3 = np.ones((3, 3), np.uint8)
 _GHOST_RADIUS = 0.1
@@ -175,7 +100,7 @@ class MotionEngine:
         """Change sensitivity between frames; the background model is kept."""
         t = self.config.threshold if threshold is None else threshold
         a = self.config.min_area_pct if min_area_pct is None else min_area_pct
-        _check_sensitivity(t, a)
+        check_sensitivity(t, a)
         self.config.threshold, self.config.min_area_pct = t, a
 
     def set_zones(
@@ -190,13 +115,16 @@ class MotionEngine:
         return gone
 
     def set_hysteresis(self, on_frames: int, off_seconds: float) -> None:
+        """Set motion debounce: on after `on_frames` motion frames, off after `off_seconds` (s)."""
         self.hysteresis.configure(on_frames, off_seconds)
         self.occupancy.configure(on_frames, off_seconds)
         self.config.on_frames, self.config.off_seconds = on_frames, off_seconds
 
     def reset(self) -> dict[str, bool]:
-        """Forget the background (the next frame starts a new one); returns the zones
-        that were occupied (now clear)."""
+        """Forget the background: the next frame starts a new one.
+
+        Returns the zones that were occupied (now clear).
+        """
         self._bg = None
         self._last_pts = None
         self.hysteresis.reset()
@@ -444,8 +372,10 @@ class MotionEngine:
         self._prev = cur
 
     def _unclip(self, cur: NDArray[np.float32], fg: NDArray[np.uint8]) -> None:
-        """Raise lower-bound background pixels to what the camera now sees; once a
-        pixel reads below saturation again its true value is known."""
+        """Raise lower-bound background pixels to what the camera now sees.
+
+        Once a pixel reads below saturation again its true value is known.
+        """
         bg = self._bg
         assert bg is not None
         ok = cv2.bitwise_and(self._clipped, cv2.bitwise_not(fg))

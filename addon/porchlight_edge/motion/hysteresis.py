@@ -4,8 +4,7 @@ from __future__ import annotations
 
 
 class MotionHysteresis:
-    """Motion turns on after `on_frames` consecutive motion frames and off after
-    `off_seconds` without any motion frame.
+    """Debounced motion: on after `on_frames` motion frames, off after `off_seconds` without.
 
     Driven only by (pts, has_motion) so it works the same live and offline.
     """
@@ -17,6 +16,7 @@ class MotionHysteresis:
         self._last_motion_pts: float | None = None
 
     def configure(self, on_frames: int, off_seconds: float) -> None:
+        """Set the debounce; ValueError for on_frames < 1 or negative off_seconds."""
         if on_frames < 1:
             raise ValueError(f"on_frames must be at least 1, got {on_frames}")
         if off_seconds < 0:
@@ -44,6 +44,7 @@ class MotionHysteresis:
         return None
 
     def reset(self) -> None:
+        """Back to no motion (nothing counted)."""
         self.active = False
         self._streak = 0
         self._last_motion_pts = None

@@ -23,13 +23,16 @@ class ZoneOccupancy:
         return {name: h.active for name, h in self._zones.items()}
 
     def configure(self, on_frames: int, off_seconds: float) -> None:
+        """Set every zone's debounce: on after `on_frames` frames, off after `off_seconds` (s)."""
         self._on_frames, self._off_seconds = on_frames, off_seconds
         for h in self._zones.values():
             h.configure(on_frames, off_seconds)
 
     def set_zones(self, names: tuple[str, ...]) -> dict[str, bool]:
-        """Track these zones from now on; returns the removed zones that were occupied
-        (now reported clear)."""
+        """Track these zones from now on.
+
+        Returns the removed zones that were occupied (now reported clear).
+        """
         gone = {n: False for n, h in self._zones.items() if n not in names and h.active}
         kept = {n: h for n, h in self._zones.items() if n in names}
         self._zones = {n: kept.get(n) or MotionHysteresis(self._on_frames, self._off_seconds)
@@ -37,8 +40,10 @@ class ZoneOccupancy:
         return gone
 
     def update(self, pts: float, present: set[str]) -> dict[str, bool]:
-        """Feed one frame (`present`: zones with enough foreground); returns the zones
-        whose occupancy changed, with their new state."""
+        """Feed one frame (`present`: zones with enough foreground).
+
+        Returns the zones whose occupancy changed, with their new state.
+        """
         changes = {}
         for name, h in self._zones.items():
             changed = h.update(pts, name in present)

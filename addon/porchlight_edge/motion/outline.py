@@ -26,8 +26,10 @@ _NEVER = 256.0
 
 
 def outline_size(width: int, height: int, rows: int) -> tuple[int, int]:
-    """(width, height) of a `width` x `height` picture scaled to `rows` rows (aspect
-    kept, never upscaled): the size `refine_outline` draws at."""
+    """(width, height) of the picture scaled to `rows` rows: the size `refine_outline` draws at.
+
+    The aspect is kept and the picture never upscaled.
+    """
     out_h = max(1, min(height, rows))
     return max(1, round(width * out_h / height)), out_h
 

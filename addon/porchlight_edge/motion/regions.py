@@ -1,5 +1,7 @@
-"""What a changed region physically is: an object (moving or still), the place
-something left (a ghost), or a lighting change.
+"""What a changed region physically is.
+
+An object (moving or still), the place something left (a ghost), or a lighting
+change.
 
 All tests compare the current frame with the background along the region's outline
 or inside it.
@@ -40,6 +42,8 @@ their few still pixels sit next to moving ones and are not absorbed anyway."""
 
 
 class RegionKind(Enum):
+    """What a changed region physically is (see `classify`)."""
+
     OBJECT = "object"
     """Its outline is in the frame and it is not the background re-lit: held while still."""
     MOVING = "moving"
@@ -59,12 +63,12 @@ def classify(
     static: NDArray[np.uint8],
     threshold: int,
 ) -> list[RegionKind]:
-    """Kind of each region (`contours` with bounding `rects`, working-size pixels) in
-    the frame `cur` against the background `bg` (float32, H x W, luma).
+    """Kind of each region of the frame `cur` against the background `bg`.
 
-    Only regions with enough `static` pixels (changed, nothing moving near them) are tested:
-    one that moves all over is a moving object, and what it is matters only once it
-    stops (a ghost or a lighting change never moves).
+    `contours` with bounding `rects` are in working-size pixels; `bg` is float32 luma,
+    H x W. Only regions with enough `static` pixels (changed, nothing moving near them)
+    are tested: one that moves all over is a moving object, and what it is matters only
+    once it stops (a ghost or a lighting change never moves).
     """
     tested = [
         cv2.countNonZero(static[y : y + h, x : x + w]) >= STATIC_SHARE * w * h
@@ -113,8 +117,10 @@ def classify(
 
 
 def _edges(img: NDArray[np.float32]) -> NDArray[np.float32]:
-    """L1 central-difference gradient summed over an `EDGE_BAND` square (zero on the
-    outer ring of pixels): edge strength near each pixel."""
+    """Edge strength near each pixel: L1 central-difference gradient over an `EDGE_BAND` square.
+
+    Zero on the outer ring of pixels.
+    """
     out = np.zeros_like(img)
     gx = cv2.absdiff(img[1:-1, 2:], img[1:-1, :-2])
     gy = cv2.absdiff(img[2:, 1:-1], img[:-2, 1:-1])

@@ -44,9 +44,11 @@ def validate_polygon(points: Iterable[Sequence[float]], what: str = "polygon") -
 
 
 def _spans_area(points: Sequence[Point]) -> bool:
-    """True unless every point lies on one line. Not the signed (shoelace) area: the two
-    lobes of a valid self-crossing polygon (a bow tie) cancel out there, while
-    cv2.fillPoly fills both."""
+    """True unless every point lies on one line.
+
+    Not the signed (shoelace) area: the two lobes of a valid self-crossing polygon (a bow tie)
+    cancel out there, while cv2.fillPoly fills both.
+    """
     offsets = np.asarray(points, np.float64) - np.asarray(points[0], np.float64)
     return bool(np.linalg.matrix_rank(offsets, tol=1e-9) == 2)
 

@@ -1,0 +1,1 @@
+"""Recording: pre-roll, clips, snapshots, the clip index and its storage on disk."""

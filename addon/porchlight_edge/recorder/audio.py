@@ -62,6 +62,7 @@ class AudioPacket:
 
     @property
     def seconds(self) -> float:
+        """The packet's presentation time in seconds (the camera's clock)."""
         return float(self.pts * self.params.time_base)
 
 

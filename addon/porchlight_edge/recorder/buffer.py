@@ -18,6 +18,12 @@ if TYPE_CHECKING:
 
 
 class PrerollBuffer:
+    """The last `seconds` of packets, whole GOPs only, within `max_bytes`.
+
+    Starts at a keyframe; drops the oldest GOP when the next keyframe makes it
+    unneeded or the byte budget (packet data plus overhead) is exceeded.
+    """
+
     def __init__(self, seconds: float, max_bytes: int) -> None:
         self.seconds = seconds
         self.max_bytes = max_bytes
@@ -28,17 +34,24 @@ class PrerollBuffer:
 
     @property
     def bytes(self) -> int:
+        """Bytes held now (data plus per-packet overhead)."""
         return self._bytes
 
     def __len__(self) -> int:
         return len(self._packets)
 
     def clear(self) -> None:
+        """Drop everything (a new stream starts)."""
         self._packets.clear()
         self._gops.clear()
         self._bytes = 0
 
     def append(self, packet: Packet) -> None:
+        """Add a video or audio packet; ignored until the first video keyframe.
+
+        Nothing before the keyframe can be decoded. Audio packets are never keyframes:
+        they join the GOP they arrived in and are dropped with it.
+        """
         if not self._packets and not packet.keyframe:
             return  # undecodable without its keyframe
         self._packets.append(packet)

@@ -33,6 +33,8 @@ _RANGE_MPEG, _RANGE_JPEG = 1, 2  # AVColorRange: video (limited) and full range
 
 @dataclass(frozen=True, slots=True)
 class EncodeSettings:
+    """x264 settings of the re-encoder (masked frames, sources without H.264 packets)."""
+
     preset: str = "ultrafast"
     """x264 preset: `ultrafast` costs ~20 % of one core for 1080p 15 fps."""
     crf: int = 26
@@ -50,6 +52,12 @@ def _even(value: int) -> int:
 
 
 class FrameEncoder:
+    """Encodes frames to H.264 in its own thread; `deliver` gets each batch of packets.
+
+    `deliver` runs in the encoder thread and must hand the packets on itself. A full
+    queue drops frames (`dropped`) instead of blocking capture.
+    """
+
     def __init__(
         self,
         settings: EncodeSettings,
@@ -78,6 +86,7 @@ class FrameEncoder:
         return True
 
     def close(self, timeout: float = 5.0) -> None:
+        """Flush and stop the thread, waiting up to `timeout` seconds."""
         if not self._started:
             return
         while True:

@@ -27,8 +27,11 @@ class ExportError(ValueError):
 
 
 def export_name(camera: str, clip_id: str) -> str:
-    """`porchlight-<camera>-<clip id>.mp4`; a camera name that breaks the camera-name rule
-    (an adopted clip's metadata is not trusted) is replaced by `unknown`."""
+    """`porchlight-<camera>-<clip id>.mp4`, the file name of an export.
+
+    A camera name that breaks the camera-name rule (an adopted clip's metadata is not
+    trusted) is replaced by `unknown`.
+    """
     label = camera if CAMERA_NAME_RE.fullmatch(camera) else UNKNOWN_CAMERA
     return f"porchlight-{label}-{clip_id}.mp4"
 
@@ -43,6 +46,7 @@ def _inside(folder: Path, name: str) -> Path:
 
 
 def sha256_file(path: Path) -> str:
+    """Hex SHA-256 of the file at `path`, read in 1 MiB blocks; OSError if unreadable."""
     digest = hashlib.sha256()
     with open(path, "rb") as f:
         while chunk := f.read(1 << 20):

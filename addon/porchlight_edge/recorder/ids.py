@@ -29,16 +29,19 @@ def validate_clip_id(value: object) -> str:
 
 
 def is_clip_id(value: object) -> bool:
+    """True when `value` is a well-formed clip id (a lowercase UUID)."""
     return isinstance(value, str) and _UUID_RE.fullmatch(value) is not None
 
 
 def validate_event_id(value: object) -> str:
+    """Return `value` if it is an event id (1-80 of letters, digits, `_.:-`), else ValueError."""
     if not isinstance(value, str) or not _EVENT_ID_RE.fullmatch(value):
         raise ValueError("invalid event id: 1-80 characters of letters, digits and _.:-")
     return value
 
 
 def validate_camera(value: object) -> str:
+    """Return `value` if it is a camera name (1-64 of letters, digits, `_.-`), else ValueError."""
     if not isinstance(value, str) or not _CAMERA_RE.fullmatch(value) or value in {".", ".."}:
         raise ValueError("invalid camera name: 1-64 characters of letters, digits and _.-")
     return value

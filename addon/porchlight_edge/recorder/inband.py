@@ -27,10 +27,10 @@ class InbandParameterSets:
     def params(
         self, base: StreamParams, packets: tuple[Any, ...], size: tuple[int, int]
     ) -> StreamParams:
-        """`base` (the demuxer's description), or a copy carrying the in-band parameter
-        sets of the latest keyframe among `packets` when they differ from `base`'s.
+        """`base` (the demuxer's description), or a copy with the latest in-band parameter sets.
 
-        `size` is (width, height) of the pictures decoded with these packets.
+        The copy carries the SPS/PPS of the latest keyframe among `packets` when they
+        differ from `base`'s. `size` is (width, height) of the pictures decoded with them.
         """
         if base != self._base:  # a new demuxer session: forget the old camera's sets
             self._base, self._current = base, base

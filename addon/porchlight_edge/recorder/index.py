@@ -8,8 +8,6 @@ All writes are single short transactions, so readers (the API) are never blocked
 from __future__ import annotations
 
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from enum import StrEnum
 import logging
 import sqlite3
 import threading
@@ -19,11 +17,20 @@ from porchlight_edge.dbfile import open_database
 from porchlight_edge.paging import Page, check_paging, where
 from porchlight_edge.protocol import CAMERA_NAME_RE
 
+from .records import ClipRecord, ClipState, EventRecord, clip_from_row, event_from_row
+
 if TYPE_CHECKING:
     from collections.abc import Iterator, Sequence
     from pathlib import Path
 
-    from porchlight_edge.protocol import ClipRecord as ClipPayload, EventRecord as EventPayload
+__all__ = [
+    "UNKNOWN_CAMERA",
+    "ClipIndex",
+    "ClipRecord",
+    "ClipState",
+    "EventRecord",
+    "trusted_camera",
+]
 
 _LOGGER = logging.getLogger(__name__)
 UNKNOWN_CAMERA = "unknown"
@@ -31,8 +38,10 @@ UNKNOWN_CAMERA = "unknown"
 
 
 def trusted_camera(name: object, clip_id: str) -> str:
-    """A camera name read from a file's metadata, which is not trusted: one that breaks the
-    camera-name rule (names end up in paths) becomes `unknown`, with a log line."""
+    """A camera name read from a file's metadata, or `unknown` when it breaks the rule.
+
+    The metadata is not trusted (names end up in paths); a rejected name is logged.
+    """
     if isinstance(name, str) and CAMERA_NAME_RE.fullmatch(name):
         return name
     _LOGGER.warning(
@@ -71,76 +80,12 @@ CREATE INDEX IF NOT EXISTS events_clip ON events(clip_id);
 """
 
 
-class ClipState(StrEnum):
-    RECORDING = "recording"
-    """Being written as `<id>.mp4.part` (or the process died while it was)."""
-    COMPLETE = "complete"
-    PARTIAL = "partial"
-    """Recovered after a crash or cut short by a full disk: shorter than planned."""
-
-
-@dataclass(frozen=True, slots=True)
-class EventRecord:
-    id: str
-    seq: int | None
-    kind: str
-    camera: str
-    time: float
-    snapshot: str | None
-    """Snapshot file name (inside the store's snapshot folder), None until written."""
-    clip_id: str | None
-
-    def as_dict(self) -> EventPayload:
-        """The wire shape (`protocol.EventRecord`)."""
-        return {
-            "id": self.id,
-            "seq": self.seq,
-            "kind": self.kind,
-            "camera": self.camera,
-            "time": self.time,
-            "snapshot": self.snapshot,
-            "clip_id": self.clip_id,
-        }
-
-
-@dataclass(frozen=True, slots=True)
-class ClipRecord:
-    id: str
-    camera: str
-    start: float
-    end: float | None
-    path: str
-    """File name inside the store's clip folder."""
-    size: int
-    protected: bool
-    state: ClipState
-    mode: str
-    """"passthrough" or "encode" (how the footage was produced)."""
-    reason: str | None
-    events: tuple[EventRecord, ...] = field(default=())
-
-    @property
-    def duration(self) -> float | None:
-        return None if self.end is None else max(0.0, self.end - self.start)
-
-    def as_dict(self) -> ClipPayload:
-        """The wire shape (`protocol.ClipRecord`)."""
-        return {
-            "id": self.id,
-            "camera": self.camera,
-            "start": self.start,
-            "end": self.end,
-            "duration": self.duration,
-            "size": self.size,
-            "protected": self.protected,
-            "state": str(self.state),
-            "mode": self.mode,
-            "reason": self.reason,
-            "events": [e.as_dict() for e in self.events],
-        }
-
-
 class ClipIndex:
+    """The clip and event index of one store (SQLite at `path`, WAL mode, thread-safe).
+
+    sqlite3.Error from any method when the database cannot be read or written.
+    """
+
     def __init__(self, path: Path) -> None:
         self.path = path
         self._lock = threading.RLock()
@@ -151,6 +96,7 @@ class ClipIndex:
         self._db.row_factory = sqlite3.Row
 
     def close(self) -> None:
+        """Close the database."""
         with self._lock:
             self._db.close()
 
@@ -171,6 +117,7 @@ class ClipIndex:
 
     # --- clips -----------------------------------------------------------------------------
     def add_clip(self, clip_id: str, camera: str, start: float, path: str, mode: str) -> None:
+        """Add a clip being recorded (RECORDING); `start` in Unix seconds, `path` its file name."""
         with self._tx() as db:
             db.execute(
                 "INSERT INTO clips(id, camera, start, path, state, mode) VALUES (?,?,?,?,?,?)",
@@ -209,6 +156,7 @@ class ClipIndex:
         state: ClipState,
         reason: str | None = None,
     ) -> None:
+        """Record a clip's final times (Unix seconds), file name, size (bytes), state and reason."""
         with self._tx() as db:
             db.execute(
                 "UPDATE clips SET start=?, end=?, path=?, size=?, state=?, reason=? WHERE id=?",
@@ -216,6 +164,7 @@ class ClipIndex:
             )
 
     def set_protected(self, clip_id: str, protected: bool) -> bool:
+        """Set a clip's protection; False when the clip is unknown."""
         with self._tx() as db:
             cur = db.execute("UPDATE clips SET protected=? WHERE id=?", (int(protected), clip_id))
             return cur.rowcount > 0
@@ -227,17 +176,19 @@ class ClipIndex:
             db.execute("DELETE FROM clips WHERE id=?", (clip_id,))
 
     def get_clip(self, clip_id: str) -> ClipRecord | None:
+        """The clip with its events, or None."""
         rows = self._query("SELECT * FROM clips WHERE id=?", (clip_id,))
         return self._clips_with_events(rows)[0] if rows else None
 
     def clips_in_state(self, state: ClipState) -> list[ClipRecord]:
+        """Clips in `state`, oldest first, with their events."""
         return self._clips_with_events(
             self._query("SELECT * FROM clips WHERE state=? ORDER BY start", (str(state),))
         )
 
     def all_clips(self) -> list[ClipRecord]:
         """Every clip, oldest first, without events (for retention and reconciliation)."""
-        return [_clip(r, ()) for r in self._query("SELECT * FROM clips ORDER BY start, id")]
+        return [clip_from_row(r, ()) for r in self._query("SELECT * FROM clips ORDER BY start, id")]
 
     def list_clips(
         self,
@@ -288,8 +239,8 @@ class ClipIndex:
         for e in self._query(
             f"SELECT * FROM events WHERE clip_id IN ({marks}) ORDER BY time, seq", ids
         ):
-            events.setdefault(e["clip_id"], []).append(_event(e))
-        return [_clip(r, tuple(events.get(r["id"], ()))) for r in rows]
+            events.setdefault(e["clip_id"], []).append(event_from_row(e))
+        return [clip_from_row(r, tuple(events.get(r["id"], ()))) for r in rows]
 
     def summary(self) -> tuple[int, float | None]:
         """Number of clips and the start of the oldest one."""
@@ -297,6 +248,7 @@ class ClipIndex:
         return int(row[0]), row[1]
 
     def total_size(self) -> int:
+        """Bytes of all clips together."""
         return int(self._query("SELECT COALESCE(SUM(size), 0) FROM clips")[0][0])
 
     # --- events ----------------------------------------------------------------------------
@@ -310,6 +262,7 @@ class ClipIndex:
         time: float,
         clip_id: str | None,
     ) -> None:
+        """Add (or replace) an event; `time` in Unix seconds (camera clock)."""
         with self._tx() as db:
             db.execute(
                 "INSERT OR REPLACE INTO events(id, seq, kind, camera, time, clip_id)"
@@ -318,26 +271,32 @@ class ClipIndex:
             )
 
     def set_event_clip(self, event_id: str, clip_id: str | None) -> None:
+        """Link an event to a clip (None: unlink)."""
         with self._tx() as db:
             db.execute("UPDATE events SET clip_id=? WHERE id=?", (clip_id, event_id))
 
     def set_snapshot(self, event_id: str, snapshot: str | None) -> None:
+        """Set (or clear with None) an event's snapshot file name."""
         with self._tx() as db:
             db.execute("UPDATE events SET snapshot=? WHERE id=?", (snapshot, event_id))
 
     def clear_snapshot(self, name: str) -> None:
+        """Clear the snapshot file `name` from every event that uses it."""
         with self._tx() as db:
             db.execute("UPDATE events SET snapshot=NULL WHERE snapshot=?", (name,))
 
     def get_event(self, event_id: str) -> EventRecord | None:
+        """The event, or None."""
         rows = self._query("SELECT * FROM events WHERE id=?", (event_id,))
-        return _event(rows[0]) if rows else None
+        return event_from_row(rows[0]) if rows else None
 
     def snapshot_names(self) -> set[str]:
+        """File names of every snapshot an event uses."""
         rows = self._query("SELECT snapshot FROM events WHERE snapshot IS NOT NULL")
         return {r[0] for r in rows}
 
     def snapshot_in_use(self, name: str) -> bool:
+        """True when some event uses the snapshot file `name`."""
         return bool(self._query("SELECT 1 FROM events WHERE snapshot=? LIMIT 1", (name,)))
 
     def snapshot_events(self, limit: int) -> list[EventRecord]:
@@ -347,12 +306,16 @@ class ClipIndex:
             " ORDER BY time, id LIMIT ?",
             (limit,),
         )
-        return [_event(r) for r in rows]
+        return [event_from_row(r) for r in rows]
 
     def events_before(self, when: float) -> list[EventRecord]:
-        return [_event(r) for r in self._query("SELECT * FROM events WHERE time < ?", (when,))]
+        """Events older than `when` (Unix seconds)."""
+        return [
+            event_from_row(r) for r in self._query("SELECT * FROM events WHERE time < ?", (when,))
+        ]
 
     def remove_event(self, event_id: str) -> None:
+        """Forget an event."""
         with self._tx() as db:
             db.execute("DELETE FROM events WHERE id=?", (event_id,))
 
@@ -379,32 +342,4 @@ class ClipIndex:
             f"SELECT * FROM events WHERE {cond} ORDER BY time DESC, id LIMIT ? OFFSET ?",
             [*args, limit, offset],
         )
-        return Page([_event(r) for r in rows], total, offset, limit)
-
-
-def _event(row: sqlite3.Row) -> EventRecord:
-    return EventRecord(
-        id=row["id"],
-        seq=row["seq"],
-        kind=row["kind"],
-        camera=row["camera"],
-        time=row["time"],
-        snapshot=row["snapshot"],
-        clip_id=row["clip_id"],
-    )
-
-
-def _clip(row: sqlite3.Row, events: tuple[EventRecord, ...]) -> ClipRecord:
-    return ClipRecord(
-        id=row["id"],
-        camera=row["camera"],
-        start=row["start"],
-        end=row["end"],
-        path=row["path"],
-        size=row["size"],
-        protected=bool(row["protected"]),
-        state=ClipState(row["state"]),
-        mode=row["mode"],
-        reason=row["reason"],
-        events=events,
-    )
+        return Page([event_from_row(r) for r in rows], total, offset, limit)

@@ -37,6 +37,11 @@ class StreamParams:
 
 @dataclass(frozen=True, slots=True)
 class EncodedPacket:
+    """One compressed video packet, owned (bytes), with its stream's parameters.
+
+    `pts`/`dts` in `params.time_base` units.
+    """
+
     data: bytes
     pts: int
     dts: int
@@ -57,6 +62,7 @@ def fraction(value: Any) -> Fraction:
 
 
 def params_from_stream(stream: Any) -> StreamParams:
+    """The `StreamParams` of a PyAV video stream (codec, size, time base, extradata)."""
     ctx = stream.codec_context
     extradata = bytes(ctx.extradata) if ctx.extradata else None
     return StreamParams(

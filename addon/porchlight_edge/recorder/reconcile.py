@@ -37,6 +37,8 @@ also runs while recording resumes): no snapshot or export write takes this long.
 
 @dataclass(slots=True)
 class ReconcileReport:
+    """What reconciliation did, by clip id (or file name for foreign files)."""
+
     recovered: list[str] = field(default_factory=list)
     """Clips cut short by a crash, salvaged and kept as `partial`."""
     adopted: list[str] = field(default_factory=list)

@@ -17,8 +17,10 @@ from typing import TYPE_CHECKING, Any
 
 import av
 
+from porchlight_edge.diskfull import is_disk_full
+
 from .codecs import SAMPLE_ENTRY, VideoCodec
-from .writer import MOVFLAGS, WriteError, is_enospc
+from .writer import MOVFLAGS, WriteError
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -28,6 +30,8 @@ _LOGGER = logging.getLogger(__name__)
 
 @dataclass(frozen=True, slots=True)
 class ClipFacts:
+    """What a clip file holds: decodable frames, duration and the writer's metadata."""
+
     frames: int
     duration: float
     """Seconds from the first to the last packet (plus one frame)."""
@@ -35,8 +39,11 @@ class ClipFacts:
     """What the writer stored in the file: clip_id, camera, start, mode."""
 
     def start(self, path: Path) -> float:
-        """Epoch seconds of the first frame: the writer's `start` when it is a finite
-        positive number (the file is not trusted), else the file's mtime minus its length."""
+        """Epoch seconds of the first frame.
+
+        The writer's `start` when it is a finite positive number (the file is not trusted),
+        else the file's mtime minus its length.
+        """
         value = self.metadata.get("start")
         # Comparisons are false for NaN; 1e11 s is beyond the year 5000.
         if isinstance(value, int | float) and not isinstance(value, bool) and 0 < value < 1e11:
@@ -188,7 +195,7 @@ def salvage(src: Path, dst: Path) -> ClipFacts | None:
         dst.unlink(missing_ok=True)
         raise
     except (av.FFmpegError, OSError) as err:
-        if is_enospc(err):
+        if is_disk_full(err):
             dst.unlink(missing_ok=True)
             raise WriteError(f"cannot salvage {src.name}: {err}", enospc=True) from err
         _LOGGER.info("cannot salvage %s: %s", src.name, err)
@@ -202,11 +209,11 @@ def _mux(out: Any, packet: Any, dst: Path) -> None:
     try:
         out.mux(packet)
     except OSError as err:  # the output file; FFmpeg's own errors end the salvage instead
-        raise WriteError(f"writing {dst.name} failed: {err}", is_enospc(err)) from err
+        raise WriteError(f"writing {dst.name} failed: {err}", is_disk_full(err)) from err
 
 
 def _close(out: Any, dst: Path) -> None:
     try:
         out.close()
     except OSError as err:
-        raise WriteError(f"closing {dst.name} failed: {err}", is_enospc(err)) from err
+        raise WriteError(f"closing {dst.name} failed: {err}", is_disk_full(err)) from err

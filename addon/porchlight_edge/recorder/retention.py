@@ -23,6 +23,11 @@ DAY = 86400.0
 
 @dataclass(frozen=True, slots=True)
 class RetentionPolicy:
+    """Retention limits: age in days, total clip bytes, free bytes to keep (None: no limit).
+
+    ValueError for a non-positive age or a negative size.
+    """
+
     max_age_days: float | None = 30.0
     max_total_bytes: int | None = None
     """Upper bound for all clips together (None: no limit)."""
@@ -49,12 +54,16 @@ class DeletionReason(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Deletion:
+    """One clip the plan deletes, and why."""
+
     clip: ClipRecord
     reason: DeletionReason
 
 
 @dataclass(frozen=True, slots=True)
 class RetentionPlan:
+    """The clips retention would delete now, in order."""
+
     deletions: list[Deletion]
     """In deletion order; protected clips last (the store warns before deleting them)."""
     unreachable: bool = False

@@ -12,23 +12,10 @@ import os
 import struct
 from typing import TYPE_CHECKING, Any
 
-import cv2
-
 from .writer import replace_durably
 
 if TYPE_CHECKING:
     from pathlib import Path
-
-    from porchlight_edge.capture.frame import Frame
-
-
-def encode_jpeg(frame: Frame, quality: int = 85, max_width: int | None = None) -> bytes:
-    ok, data = cv2.imencode(
-        ".jpg", frame.to_bgr(max_width), [cv2.IMWRITE_JPEG_QUALITY, int(quality)]
-    )
-    if not ok:
-        raise ValueError("JPEG encoding failed")
-    return bytes(data)
 
 
 _SOI = b"\xff\xd8"

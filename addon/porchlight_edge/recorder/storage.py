@@ -15,28 +15,29 @@ import shutil
 import sqlite3
 import threading
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from porchlight_edge.protocol import StorageReason
 
-from .events import (
-    ClipDeletedData,
-    RecordingEvent,
-    RecordingEventType,
-    RetentionWarningData,
-    StorageStatusData,
-)
 from .ids import media_file, validate_clip_id
 from .index import ClipIndex, ClipRecord, ClipState
+from .notices import (
+    ClipDeleted,
+    ClipDeletedData,
+    RecordingNotice,
+    RetentionWarning,
+    RetentionWarningData,
+    StorageChanged,
+    StorageStatusData,
+)
 from .reconcile import ReconcileReport, reconcile
 from .retention import DeletionReason, RetentionPolicy, plan_retention
 from .writer import PART_SUFFIX
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
     from pathlib import Path
 
-    from .events import RecordingListener
+    from .notices import NoticeListener
 
 _LOGGER = logging.getLogger(__name__)
 MB = 1024 * 1024
@@ -44,6 +45,8 @@ MB = 1024 * 1024
 
 @dataclass(frozen=True, slots=True)
 class StoreSettings:
+    """How a `ClipStore` keeps space: retention, pause/resume bytes, intervals in seconds."""
+
     retention: RetentionPolicy = field(default_factory=RetentionPolicy)
     pause_free_bytes: int = 64 * MB
     """Recording pauses when free space falls below this (after retention tried)."""
@@ -63,11 +66,17 @@ class StoreSettings:
 
 
 class ClipStore:
+    """The clip store: clips, snapshots and exports under `root`, the index, and free-space care.
+
+    Notices (`RecordingNotice`) go to `listener` on the loop. Paths only come from ids
+    (`clip_path`, `snapshot_path`), never from client input.
+    """
+
     def __init__(
         self,
         root: Path,
         settings: StoreSettings | None = None,
-        listener: RecordingListener | None = None,
+        listener: NoticeListener | None = None,
     ) -> None:
         self.root = root
         self.settings = settings or StoreSettings()
@@ -108,6 +117,7 @@ class ClipStore:
         return report
 
     async def close(self) -> None:
+        """Stop the monitor and close the index."""
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -118,15 +128,18 @@ class ClipStore:
 
     @property
     def index(self) -> ClipIndex:
+        """The open index; RuntimeError before `open()`."""
         if self._index is None:
             raise RuntimeError("ClipStore.open() was not called")
         return self._index
 
     # --- paths (the only way from an id to a file) ------------------------------------------
     def clip_path(self, clip_id: str) -> Path:
+        """Path of a finished clip's file; ValueError for a malformed id."""
         return self.clips_dir / f"{validate_clip_id(clip_id)}.mp4"
 
     def part_path(self, clip_id: str) -> Path:
+        """Path of a clip being written (`.mp4.part`); ValueError for a malformed id."""
         return self.clips_dir / f"{validate_clip_id(clip_id)}{PART_SUFFIX}"
 
     def snapshot_path(self, name: str) -> Path:
@@ -145,23 +158,25 @@ class ClipStore:
 
     # --- active clips (reconciliation must not touch them) ----------------------------------
     def register_active(self, clip_id: str) -> None:
+        """Mark a clip as being written (reconciliation leaves it alone); any thread."""
         with self._lock:
             self._active.add(clip_id)
 
     def unregister_active(self, clip_id: str) -> None:
+        """The clip is no longer being written; any thread."""
         with self._lock:
             self._active.discard(clip_id)
 
     def is_active(self, clip_id: str) -> bool:
+        """True while the clip is being written; any thread."""
         with self._lock:
             return clip_id in self._active
 
     # --- events to the service --------------------------------------------------------------
-    def emit(self, kind: RecordingEventType, camera: str | None, data: Mapping[str, Any]) -> None:
-        """Deliver an event to the listener on the loop thread (callable from any thread)."""
+    def emit(self, event: RecordingNotice) -> None:
+        """Deliver a notice to the listener on the loop thread (callable from any thread)."""
         if self._listener is None:
             return
-        event = RecordingEvent(kind, camera, data)
         loop = self._loop
         if loop is None:
             self._listener(event)
@@ -195,7 +210,7 @@ class ClipStore:
                 path.unlink(missing_ok=True)
                 _LOGGER.info("removed export %s with its clip", path.name)
         data: ClipDeletedData = {"clip_id": clip_id, "reason": reason}
-        self.emit(RecordingEventType.CLIP_DELETED, record.camera, data)
+        self.emit(ClipDeleted(record.camera, data))
         return True
 
     async def delete_clip(self, clip_id: str) -> bool:
@@ -203,17 +218,20 @@ class ClipStore:
         return await asyncio.to_thread(self.delete_clip_sync, clip_id)
 
     async def set_protected(self, clip_id: str, protected: bool) -> bool:
+        """Set a clip's protection; False when unknown, ValueError for a malformed id."""
         return await asyncio.to_thread(
             self.index.set_protected, validate_clip_id(clip_id), protected
         )
 
     def free_bytes(self) -> int:
+        """Free bytes on the store's disk (OSError when it cannot be asked)."""
         return shutil.disk_usage(self.root).free
 
     def media_bytes(self) -> int:
         """Bytes of our snapshots and exports (clips are counted from the index).
 
-        Scans two folders: blocking. `usage()` shows the value of the last scan."""
+        Scans two folders: blocking. `usage()` shows the value of the last scan.
+        """
         total = 0
         for folder in (self.snapshots_dir, self.exports_dir):
             for path in folder.iterdir():
@@ -224,8 +242,10 @@ class ClipStore:
         return total
 
     def apply_retention_sync(self, now: float | None = None) -> list[str]:
-        """Delete what the policy says; a protected clip only a grace period after its
-        `retention_warning`. Blocking. Returns the ids deleted."""
+        """Delete what the policy says; returns the ids deleted. Blocking.
+
+        A protected clip goes only a grace period after its `retention_warning`.
+        """
         now = time.time() if now is None else now
         self._expire_events(now)
         finished = [c for c in self.index.all_clips() if c.state is not ClipState.RECORDING]
@@ -268,10 +288,11 @@ class ClipStore:
             "reason": reason,
             "delete_after": now + self.settings.protected_grace,
         }
-        self.emit(RecordingEventType.RETENTION_WARNING, clip.camera, data)
+        self.emit(RetentionWarning(clip.camera, data))
         return False  # never in the pass that warns: the warning always comes first
 
     async def apply_retention(self, now: float | None = None) -> list[str]:
+        """`apply_retention_sync` in a worker thread."""
         return await asyncio.to_thread(self.apply_retention_sync, now)
 
     def _drop_snapshot(self, name: str) -> None:
@@ -323,7 +344,7 @@ class ClipStore:
         else:
             _LOGGER.info("recording resumed (%d bytes free)", free)
         data: StorageStatusData = {"recording": not paused, "reason": reason, "free_bytes": free}
-        self.emit(RecordingEventType.STORAGE_STATUS, None, data)
+        self.emit(StorageChanged(None, data))
 
     def check_space_sync(self) -> None:
         """One monitor step: retention when due or short of space, then pause/resume."""
@@ -354,6 +375,7 @@ class ClipStore:
             await asyncio.sleep(self.settings.check_interval)
 
     def usage(self) -> dict[str, int | bool | str | None]:
+        """Usage for `storage_status`: clip and media bytes, free bytes, recording, pause reason."""
         return {
             "clips_bytes": self.index.total_size() + self._media_bytes,
             "free_bytes": self.free_bytes(),

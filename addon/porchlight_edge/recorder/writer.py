@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING, Any
 import av
 import numpy as np
 
+from porchlight_edge.diskfull import is_disk_full
+
 from .audio import AudioPacket, AudioTrack
 from .codecs import SAMPLE_ENTRY, VideoCodec
 from .packets import annexb_parameter_sets
@@ -41,10 +43,6 @@ class WriteError(Exception):
     def __init__(self, message: str, enospc: bool = False) -> None:
         super().__init__(message)
         self.enospc = enospc
-
-
-def is_enospc(err: BaseException) -> bool:
-    return getattr(err, "errno", None) == 28 or "No space left" in str(err)
 
 
 def _template(codec: VideoCodec) -> Any:
@@ -93,6 +91,7 @@ def _build_template(codec: VideoCodec) -> Any:
 
 
 def fsync_path(path: Path) -> None:
+    """Flush the file or directory at `path` to disk (OSError if it cannot be opened)."""
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
@@ -101,7 +100,7 @@ def fsync_path(path: Path) -> None:
 
 
 def replace_durably(src: Path, dst: Path) -> None:
-    """fsync `src`, rename it to `dst` atomically, fsync the directory entry."""
+    """Fsync `src`, rename it to `dst` atomically, fsync the directory entry."""
     fsync_path(src)
     os.replace(src, dst)
     fsync_path(dst.parent)
@@ -157,10 +156,15 @@ class ClipWriter:
             out.start_encoding()  # write the header now: the file is decodable from here on
         except (av.FFmpegError, OSError) as err:
             self._close_file()
-            raise WriteError(f"cannot create {self.part.name}: {err}", is_enospc(err)) from err
+            raise WriteError(f"cannot create {self.part.name}: {err}", is_disk_full(err)) from err
         self._out, self._stream = out, stream
 
     def write(self, packet: EncodedPacket | AudioPacket) -> None:
+        """Mux one video or audio packet; WriteError when writing fails.
+
+        Video before the first keyframe is skipped; audio is skipped while the clip has
+        no audio track or no keyframe to align it with.
+        """
         if isinstance(packet, AudioPacket):
             self._write_audio(packet)
             return
@@ -188,7 +192,7 @@ class ClipWriter:
         try:
             self._out.mux(pkt)
         except (av.FFmpegError, OSError) as err:
-            raise WriteError(f"writing {self.part.name} failed: {err}", is_enospc(err)) from err
+            raise WriteError(f"writing {self.part.name} failed: {err}", is_disk_full(err)) from err
         self._last_dts = dts
         self.packets += 1
         self.bytes += len(packet.data)
@@ -202,15 +206,17 @@ class ClipWriter:
             track.write(packet, float(self._base * self.params.time_base))
         except (av.FFmpegError, OSError, ValueError) as err:
             raise WriteError(
-                f"writing audio to {self.part.name} failed: {err}", is_enospc(err)
+                f"writing audio to {self.part.name} failed: {err}", is_disk_full(err)
             ) from err
 
     @property
     def started(self) -> bool:
+        """True once the first keyframe is written (the file exists)."""
         return self._out is not None
 
     @property
     def first_wallclock(self) -> float | None:
+        """Unix seconds (camera clock) of the first written packet, or None before it."""
         return self._first_wallclock
 
     def close(self) -> None:
@@ -224,7 +230,7 @@ class ClipWriter:
             out.close()
             os.fsync(self._file.fileno())
         except (av.FFmpegError, OSError) as err:
-            raise WriteError(f"closing {self.part.name} failed: {err}", is_enospc(err)) from err
+            raise WriteError(f"closing {self.part.name} failed: {err}", is_disk_full(err)) from err
         finally:
             self._close_file()
 

@@ -25,6 +25,7 @@ _LOGGER = logging.getLogger(__name__)
 
 @command(Command.GET_STREAM_URL)
 async def get_stream_url(ctx: CommandContext, args: dict[str, Any]) -> StreamUrl:
+    """`get_stream_url`: the camera's stream path (with its credential) and container format."""
     camera = camera_arg(ctx.service, args)
     credential = quote(ctx.service.stream_credential.for_camera(camera.name), safe="")
     path = f"{live_stream_path(camera.name)}?{STREAM_CREDENTIAL_PARAM}={credential}"

@@ -57,6 +57,10 @@ class StreamViewer:
             self.mailbox.put_nowait(packet)
 
     def offer(self, packet: EncodedPacket) -> None:
+        """Queue `packet`, from the viewer's first keyframe on.
+
+        A viewer that falls behind drops what is queued and skips to the next keyframe.
+        """
         if not self.started:
             if not packet.keyframe:
                 return
@@ -72,6 +76,7 @@ class StreamViewer:
         self.mailbox.put_nowait(packet)
 
     def end(self) -> None:
+        """End this viewer's stream (a None after what is queued)."""
         while self.mailbox.full():
             self.mailbox.get_nowait()
         self.mailbox.put_nowait(None)
@@ -82,6 +87,12 @@ class StreamViewer:
 
 
 class LiveStream:
+    """One camera's live stream: the camera's own H.264 packets, or encoded masked frames.
+
+    Each viewer starts at a keyframe (the newest GOP is kept for that);
+    TooManyViewers past `max_viewers`.
+    """
+
     def __init__(self, camera: str, max_viewers: int, encode: EncodeSettings | None = None) -> None:
         self.camera = camera
         self.max_viewers = max_viewers
@@ -105,6 +116,7 @@ class LiveStream:
 
     @property
     def viewers(self) -> int:
+        """Viewers watching now."""
         return len(self._viewers)
 
     # --- frames in (event loop) --------------------------------------------------------------
@@ -185,6 +197,7 @@ class LiveStream:
         return viewer
 
     def close_viewer(self, viewer: StreamViewer) -> None:
+        """Forget a viewer; the last one stops the hub's encoder and kept packets."""
         self._viewers.discard(viewer)
         if not self._viewers:
             # Nobody watches: no encoder, no kept packets.

@@ -196,12 +196,8 @@ class PorchlightClient(HttpApi):
 
     async def ring(self, camera: str | None = None) -> int:
         """Ring the doorbell as if the button was pressed; returns the ring event's seq."""
-        result = await (
-            self.command(Command.RING)
-            if camera is None
-            else self.command(Command.RING, camera=camera)
-        )
-        return int(result["seq"])
+        args = {} if camera is None else {"camera": camera}
+        return int((await self.command(Command.RING, **args))["seq"])
 
     async def set_motion_settings(self, camera: str, **settings: Any) -> MotionSettings:
         """Change any of `enabled`, `threshold` (1-255), `min_area` (0-100 %).
@@ -209,10 +205,8 @@ class PorchlightClient(HttpApi):
         Returns:
             The camera's new motion settings; a `camera_state` event follows a change.
         """
-        return cast(
-            MotionSettings,
-            await self.command(Command.SET_MOTION_SETTINGS, camera=camera, **settings),
-        )
+        result = await self.command(Command.SET_MOTION_SETTINGS, camera=camera, **settings)
+        return cast(MotionSettings, result)
 
     async def set_recording_settings(self, camera: str, **settings: Any) -> RecordingSettings:
         """Change any of `enabled`, `pre_roll` and `post_roll` (seconds).
@@ -220,10 +214,8 @@ class PorchlightClient(HttpApi):
         Returns:
             The camera's new recording settings; a `camera_state` event follows a change.
         """
-        return cast(
-            RecordingSettings,
-            await self.command(Command.SET_RECORDING_SETTINGS, camera=camera, **settings),
-        )
+        result = await self.command(Command.SET_RECORDING_SETTINGS, camera=camera, **settings)
+        return cast(RecordingSettings, result)
 
     async def set_privacy_mode(self, camera: str, enabled: bool) -> bool:
         """Turn the lens off (True) or on; returns the new privacy mode."""

@@ -48,8 +48,10 @@ MAX_PAGE_SIZE: Final = 200
 
 
 class Limit(NamedTuple):
-    """The inclusive range of one numeric setting, the step a UI offers, and whether the
-    wire carries an integer. Every check and every UI control of the setting reads it."""
+    """The inclusive range of one numeric setting, its UI step, and whether it is an integer.
+
+    Every check and every UI control of the setting reads it.
+    """
 
     low: float
     high: float
@@ -63,8 +65,10 @@ class Limit(NamedTuple):
 
 
 class Setting(StrEnum):
-    """The numeric settings with a range; values are `section.key` as in config.yaml
-    (`record_clip.seconds` is a command argument, not an option)."""
+    """The numeric settings with a range; values are `section.key` as in config.yaml.
+
+    `record_clip.seconds` is a command argument, not an option.
+    """
 
     THRESHOLD = "motion.threshold"
     """Motion threshold (luma difference 1-255)."""
@@ -194,6 +198,8 @@ class EventType(StrEnum):
 
 
 class ErrorCode(StrEnum):
+    """The `code` of an error result or `auth_invalid`."""
+
     INVALID_AUTH = "invalid_auth"
     INVALID_FORMAT = "invalid_format"
     MESSAGE_TOO_LARGE = "message_too_large"
@@ -215,12 +221,16 @@ class Peer(StrEnum):
 
 
 class CameraStatus(StrEnum):
+    """A camera's connection state (`CameraState.status`, `camera_status` events)."""
+
     ONLINE = "online"
     STALLED = "stalled"
     OFFLINE = "offline"
 
 
 class RingSource(StrEnum):
+    """Where a ring came from (`ring` event data): the GPIO button, the API or the demo."""
+
     BUTTON = "button"
     API = "api"
     DEMO = "demo"
@@ -339,11 +349,15 @@ def unsupported_version_message(
 
 
 class ErrorInfo(TypedDict):
+    """An error: `code` (ErrorCode) and a human-readable `message`."""
+
     code: str
     message: str
 
 
 class ServerInfo(VersionInfo):
+    """The first message on a websocket: versions, server version, instance and boot ids."""
+
     type: str
     server_version: str
     instance_id: str
@@ -352,6 +366,8 @@ class ServerInfo(VersionInfo):
 
 
 class AuthMessage(TypedDict):
+    """The client's `auth` message: token, client name and its protocol versions."""
+
     type: str
     token: str
     client: NotRequired[str]
@@ -362,12 +378,16 @@ class AuthMessage(TypedDict):
 
 
 class CommandMessage(TypedDict):
+    """A client command: `message_id` (echoed in the result), name and `args`."""
+
     message_id: int
     command: str
     args: NotRequired[dict[str, Any]]
 
 
 class ResultMessage(TypedDict):
+    """The answer to a command: `result` on success, else `error`."""
+
     type: str
     message_id: int
     success: bool
@@ -376,6 +396,8 @@ class ResultMessage(TypedDict):
 
 
 class EventMessage(TypedDict):
+    """An event: numbered by `seq` within `boot_id`; `time` in Unix seconds."""
+
     type: str
     event: str
     boot_id: str
@@ -388,18 +410,24 @@ class EventMessage(TypedDict):
 
 
 class MotionSettings(TypedDict):
+    """A camera's motion settings: on/off, threshold (luma 1-255), min_area (%)."""
+
     enabled: bool
     threshold: int
     min_area: float
 
 
 class RecordingSettings(TypedDict):
+    """A camera's recording settings: on/off, pre-/post-roll in seconds."""
+
     enabled: bool
     pre_roll: float
     post_roll: float
 
 
 class StorageStatus(TypedDict):
+    """Storage: bytes used and free, clips, pause state and the retention limits."""
+
     used_bytes: int
     free_bytes: int
     clips: int
@@ -412,6 +440,8 @@ class StorageStatus(TypedDict):
 
 
 class ZoneState(TypedDict):
+    """A motion zone's debounced occupancy."""
+
     name: str
     occupied: bool
     """Foreground (someone moving or standing still) is in the zone, debounced like motion."""
@@ -448,18 +478,25 @@ class CameraState(TypedDict):
 
 
 class StreamFormat(StrEnum):
+    """The container of a live stream."""
+
     MPEGTS = "mpegts"
 
 
 class StreamUrl(TypedDict):
-    """`get_stream_url`: `path` (HTTP path with the stream credential as query parameter;
-    the client adds scheme and host) and `format` (the container) of a live stream."""
+    """`get_stream_url` result: where a live stream is and its container.
+
+    `path` is the HTTP path with the stream credential as query parameter (the client
+    adds scheme and host); `format` the container.
+    """
 
     path: str
     format: StreamFormat
 
 
 class ServerState(TypedDict):
+    """`get_state`: every camera, storage, and the bus position (boot id, seq)."""
+
     instance_id: str
     boot_id: str
     seq: int
@@ -472,11 +509,15 @@ class ServerState(TypedDict):
 
 
 class RingData(TypedDict):
+    """`ring` event data."""
+
     source: str
     """A `RingSource`."""
 
 
 class MotionData(TypedDict):
+    """`motion` event data: state, stream time (s), boxes (relative 0-1), area (%), zones."""
+
     active: bool
     pts: float
     """Stream seconds."""
@@ -489,6 +530,8 @@ class MotionData(TypedDict):
 
 
 class CameraStatusData(TypedDict):
+    """`camera_status` event data."""
+
     status: str
     """A `CameraStatus`."""
     reason: str | None
@@ -496,6 +539,8 @@ class CameraStatusData(TypedDict):
 
 
 class OccupancyData(TypedDict):
+    """`occupancy` event data: a zone's new state at stream time `pts` (s)."""
+
     zone: str
     occupied: bool
     pts: float | None
@@ -503,6 +548,8 @@ class OccupancyData(TypedDict):
 
 
 class SnapshotReadyData(TypedDict):
+    """`snapshot_ready` event data: the event and the HTTP path of its JPEG."""
+
     event_id: str
     kind: str
     """An `EventKind`."""
@@ -511,11 +558,15 @@ class SnapshotReadyData(TypedDict):
 
 
 class ClipStartedData(TypedDict):
+    """`clip_started` event data: the clip and its event ids."""
+
     clip_id: str
     events: list[str]
 
 
 class ClipFinishedData(TypedDict):
+    """`clip_finished` event data; times in Unix seconds, size in bytes."""
+
     clip_id: str
     start: float
     end: float
@@ -525,12 +576,16 @@ class ClipFinishedData(TypedDict):
 
 
 class ClipDeletedData(TypedDict):
+    """`clip_deleted` event data: the clip and why it went."""
+
     clip_id: str
     reason: str
     """`max_age`, `max_size`, `min_free` or `user`."""
 
 
 class RetentionWarningData(TypedDict):
+    """`retention_warning` event data: a protected clip deleted after `delete_after` (Unix s)."""
+
     clip_id: str
     reason: str
     delete_after: float
@@ -557,10 +612,14 @@ EVENT_DATA: Final[dict[EventType, type]] = {
 
 
 class PongResult(TypedDict):
+    """`ping` result."""
+
     pong: bool
 
 
 class SubscribeResult(TypedDict):
+    """`subscribe` result: bus position, events replayed, and whether some were lost."""
+
     boot_id: str
     seq: int
     replayed: int
@@ -568,22 +627,32 @@ class SubscribeResult(TypedDict):
 
 
 class RingResult(TypedDict):
+    """`ring` result: the ring event's seq."""
+
     seq: int
 
 
 class PrivacyResult(TypedDict):
+    """`set_privacy_mode` result."""
+
     privacy_mode: bool
 
 
 class AudioResult(TypedDict):
+    """`set_audio` result: whether the camera's sound is now on."""
+
     audio: bool
 
 
 class SnapshotResult(TypedDict):
+    """`take_snapshot` result: the manual event's id."""
+
     event_id: str
 
 
 class RecordClipResult(TypedDict):
+    """`record_clip` result: the manual event's and the clip's ids."""
+
     event_id: str
     clip_id: str
 
@@ -602,11 +671,15 @@ class EventRecord(TypedDict):
 
 
 class EventPage(TypedDict):
+    """`list_events` result: a page of events, newest first."""
+
     events: list[EventRecord]
     next_offset: int | None
 
 
 class ClipRecord(TypedDict):
+    """A clip as list_clips/protect_clip return it; times in Unix seconds, size in bytes."""
+
     id: str
     camera: str
     start: float
@@ -621,15 +694,21 @@ class ClipRecord(TypedDict):
 
 
 class ClipPage(TypedDict):
+    """`list_clips` result: a page of clips, newest first."""
+
     clips: list[ClipRecord]
     next_offset: int | None
 
 
 class DeleteResult(TypedDict):
+    """`delete_clips` result: the ids deleted."""
+
     deleted: list[str]
 
 
 class ExportManifest(TypedDict):
+    """The manifest written beside an export (times in Unix seconds)."""
+
     sha256: str
     start: float
     end: float
@@ -639,11 +718,15 @@ class ExportManifest(TypedDict):
 
 
 class ExportResult(TypedDict):
+    """`export_clip` result: the export's path and its manifest."""
+
     path: str
     manifest: ExportManifest
 
 
 class AuditEntry(TypedDict):
+    """One audit log entry (`time` in Unix seconds)."""
+
     id: int
     time: float
     action: str
@@ -656,10 +739,14 @@ class AuditEntry(TypedDict):
 
 
 class RotatedResult(TypedDict):
+    """`rotate_stream_credential` result: old stream URLs stop working."""
+
     rotated: bool
 
 
 class AuditPage(TypedDict):
+    """`get_audit_log` result: a page of entries, newest first."""
+
     entries: list[AuditEntry]
     next_offset: int | None
 
@@ -727,10 +814,12 @@ class ProtocolError(Exception):
 
 
 def result_ok(message_id: int, result: Any = None) -> ResultMessage:
+    """A success result for command `message_id`."""
     return {"type": MessageType.RESULT, "message_id": message_id, "success": True, "result": result}
 
 
 def result_error(message_id: int, code: ErrorCode, message: str) -> ResultMessage:
+    """An error result for command `message_id`."""
     return {
         "type": MessageType.RESULT,
         "message_id": message_id,
@@ -744,15 +833,20 @@ def _usable_id(value: object) -> bool:
 
 
 def message_id_of(raw: object) -> int:
-    """The id an answer to `raw` carries: its own `message_id` when that is an integer
-    0..MAX_MESSAGE_ID, else NO_MESSAGE_ID. Other values are never echoed back."""
+    """The id an answer to `raw` carries.
+
+    Its own `message_id` when that is an integer 0..MAX_MESSAGE_ID, else NO_MESSAGE_ID.
+    Other values are never echoed back.
+    """
     value = raw.get("message_id") if isinstance(raw, dict) else None
     return value if isinstance(value, int) and _usable_id(value) else NO_MESSAGE_ID
 
 
 def decode_message(text: str) -> object:
-    """JSON-decode a client message; ProtocolError(INVALID_FORMAT) when it is not JSON
-    (including JSON nested too deeply to decode)."""
+    """JSON-decode a client message.
+
+    ProtocolError(INVALID_FORMAT) when it is not JSON (including JSON nested too deeply).
+    """
     try:
         return json.loads(text)
     except (ValueError, RecursionError):

@@ -1,0 +1,390 @@
+"""The recorder's worker thread: clip files, the index and snapshot JPEGs, in order.
+
+The thread boundary is one explicit queue. The loop side (recorder.py, snapshots.py)
+only `submit`s immutable jobs; the worker owns every `ClipWriter` and all it learns
+about a clip (started, announced, failed, its events). What the loop needs back is
+posted to it as a `ClipOutcome` (via `loop.call_soon_threadsafe`, by `post`). The one
+other signal is each clip's `failed` threading.Event: set here, only read on the loop.
+Notices to the service go through `ClipStore.emit`, which is thread-safe.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass, field
+import logging
+import queue
+import sqlite3
+import threading
+from typing import TYPE_CHECKING, Final
+
+from porchlight_edge.capture.frame import encode_jpeg
+from porchlight_edge.diskfull import is_disk_full
+
+from .index import ClipRecord, ClipState
+from .notices import (
+    ClipFailed,
+    ClipFailedData,
+    ClipFinished,
+    ClipFinishedData,
+    ClipStarted,
+    ClipStartedData,
+    SnapshotReady,
+    SnapshotReadyData,
+    TriggerEvent,
+)
+from .settings import RecordingError
+from .snapshot import with_comment, write_atomic
+from .writer import ClipWriter, WriteError, replace_durably
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from porchlight_edge.capture.frame import Frame
+
+    from .audio import AudioPacket, AudioParams
+    from .packets import EncodedPacket
+    from .storage import ClipStore
+
+_LOGGER = logging.getLogger(__name__)
+
+
+# --- jobs (loop -> worker) -------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class IndexEvent:
+    """Index an event (with its clip, or none)."""
+
+    event: TriggerEvent
+    clip_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class OpenClip:
+    """Index a new clip, open its .part file and write its pre-roll."""
+
+    clip_id: str
+    trigger_at: float
+    """Unix seconds (camera clock) of the trigger."""
+    mode: str
+    events: tuple[TriggerEvent, ...]
+    packets: list[EncodedPacket | AudioPacket]
+    failed: threading.Event
+    audio: AudioParams | None = None
+    """The audio track the clip's header gets; None for video only."""
+
+
+@dataclass(frozen=True, slots=True)
+class JoinClip:
+    """An event joins a clip being recorded: index it with the clip."""
+
+    clip_id: str
+    event: TriggerEvent
+
+
+@dataclass(frozen=True, slots=True)
+class WritePackets:
+    """Append packets to a clip."""
+
+    clip_id: str
+    packets: list[EncodedPacket | AudioPacket]
+
+
+@dataclass(frozen=True, slots=True)
+class CloseClip:
+    """Finish a clip: complete when `reason` is None, else partial with `reason`."""
+
+    clip_id: str
+    reason: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class SnapshotEvent:
+    """An event that gets a snapshot (its own JPEG, or its burst's)."""
+
+    event_id: str
+    kind: str
+    at: float
+    clip_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class WriteSnapshot:
+    """Encode `frame` as `name` in the snapshot folder, for `event` and its followers."""
+
+    name: str
+    event: SnapshotEvent
+    seq: int | None
+    frame: Frame
+    followers: tuple[SnapshotEvent, ...]
+    quality: int
+    max_width: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class LinkSnapshot:
+    """Give `event` the JPEG `name` its burst already wrote (nothing if that failed)."""
+
+    name: str
+    event: SnapshotEvent
+
+
+type Job = (
+    IndexEvent | OpenClip | JoinClip | WritePackets | CloseClip | WriteSnapshot | LinkSnapshot
+)
+
+
+# --- results (worker -> loop) ----------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class ClipOutcome:
+    """How a clip ended: its record, or the error that ended it."""
+
+    clip_id: str
+    record: ClipRecord | None
+    error: RecordingError | None
+
+
+@dataclass(slots=True)
+class _Segment:
+    """A clip as the worker knows it (worker thread only)."""
+
+    id: str
+    trigger_at: float
+    mode: str
+    failed: threading.Event
+    events: list[TriggerEvent] = field(default_factory=list)
+    writer: ClipWriter | None = None
+    announced: bool = False
+
+
+_STOP: Final = None
+
+
+class RecorderWorker:
+    """One thread per camera running `Job`s in submission order.
+
+    `post(outcome)` is called from the worker thread for every finished or failed clip;
+    it must hand the outcome to the loop itself.
+    """
+
+    def __init__(self, camera: str, store: ClipStore, post: Callable[[ClipOutcome], None]) -> None:
+        self.camera = camera
+        self.store = store
+        self._post = post
+        self._queue: queue.SimpleQueue[Job | None] = queue.SimpleQueue()
+        self._segments: dict[str, _Segment] = {}
+        self._thread = threading.Thread(target=self._run, name=f"recorder-{camera}", daemon=True)
+
+    def submit(self, job: Job) -> None:
+        """Queue `job` (loop thread); the thread starts with the first job."""
+        if not self._thread.is_alive() and self._thread.ident is None:
+            self._thread.start()
+        self._queue.put(job)
+
+    def close(self) -> None:
+        """Run every queued job, then end the thread. Blocking: call it in a thread."""
+        if self._thread.ident is None:
+            return
+        self._queue.put(_STOP)
+        self._thread.join()
+
+    def _run(self) -> None:
+        while (job := self._queue.get()) is not _STOP:
+            try:
+                self._do(job)
+            except Exception:
+                _LOGGER.exception("%s: recorder job failed", self.camera)
+
+    def _do(self, job: Job) -> None:
+        match job:
+            case IndexEvent(event, clip_id):
+                self._index_event(event, clip_id)
+            case OpenClip():
+                self._open_clip(job)
+            case JoinClip(clip_id, event):
+                segment = self._segments.get(clip_id)
+                if segment is not None:
+                    segment.events.append(event)
+                self._index_event(event, clip_id)
+            case WritePackets(clip_id, packets):
+                self._write_packets(clip_id, packets)
+            case CloseClip(clip_id, reason):
+                self._close_clip(clip_id, reason)
+            case WriteSnapshot():
+                self._write_snapshot(job)
+            case LinkSnapshot(name, event):
+                self._link_snapshot(name, event)
+
+    # --- clips -----------------------------------------------------------------------------
+    def _index_event(self, event: TriggerEvent, clip_id: str | None) -> None:
+        try:
+            self.store.index.add_event(
+                event["id"],
+                seq=event["seq"],
+                kind=event["kind"],
+                camera=self.camera,
+                time=event["time"],
+                clip_id=clip_id,
+            )
+        except sqlite3.Error as err:
+            _LOGGER.warning("%s: cannot index event %s: %s", self.camera, event["id"], err)
+            if is_disk_full(err):
+                self.store.report_disk_full()
+
+    def _open_clip(self, job: OpenClip) -> None:
+        store = self.store
+        clip = _Segment(job.clip_id, job.trigger_at, job.mode, job.failed, list(job.events))
+        self._segments[clip.id] = clip
+        try:
+            store.index.add_clip(
+                clip.id, self.camera, clip.trigger_at, store.clip_path(clip.id).name, clip.mode
+            )
+            for event in clip.events:
+                self._index_event(event, clip.id)
+            # The events go into the file too: a lost index is rebuilt from the clips.
+            meta = {"clip_id": clip.id, "camera": self.camera, "mode": clip.mode}
+            clip.writer = ClipWriter(
+                store.part_path(clip.id), {**meta, "events": list(clip.events)}, job.audio
+            )
+            for pkt in job.packets:
+                clip.writer.write(pkt)
+        except (WriteError, sqlite3.Error, OSError) as err:
+            self._fail(clip, err)
+            return
+        self._announce(clip)
+
+    def _announce(self, clip: _Segment) -> None:
+        """clip_started, once the file exists with its first keyframe (and pre-roll) in it."""
+        if clip.announced or clip.writer is None or not clip.writer.started:
+            return
+        clip.announced = True
+        data: ClipStartedData = {
+            "clip_id": clip.id,
+            "start": clip.writer.first_wallclock,
+            "mode": clip.mode,
+            "events": list(clip.events),
+        }
+        self.store.emit(ClipStarted(self.camera, data))
+
+    def _write_packets(self, clip_id: str, packets: list[EncodedPacket | AudioPacket]) -> None:
+        clip = self._segments.get(clip_id)
+        if clip is None or clip.failed.is_set() or clip.writer is None:
+            return
+        try:
+            for pkt in packets:
+                clip.writer.write(pkt)
+        except WriteError as err:
+            self._fail(clip, err)
+            return
+        self._announce(clip)
+
+    def _close_clip(self, clip_id: str, reason: str | None) -> None:
+        store = self.store
+        clip = self._segments.pop(clip_id, None)
+        if clip is None:
+            return
+        try:
+            if clip.failed.is_set() or clip.writer is None:
+                return
+            writer = clip.writer
+            if not writer.started:
+                self._fail(clip, RecordingError("no video arrived for the clip"))
+                return
+            try:
+                writer.close()
+                final = store.clip_path(clip.id)
+                replace_durably(writer.part, final)
+                start = writer.first_wallclock or clip.trigger_at
+                end = writer.last_wallclock or start
+                state = ClipState.COMPLETE if reason is None else ClipState.PARTIAL
+                store.index.finish_clip(
+                    clip.id,
+                    start=start,
+                    end=end,
+                    path=final.name,
+                    size=final.stat().st_size,
+                    state=state,
+                    reason=reason,
+                )
+                record = store.index.get_clip(clip.id)
+            except (WriteError, sqlite3.Error, OSError) as err:
+                self._fail(clip, err)
+                return
+            assert record is not None
+            finished: ClipFinishedData = {
+                "clip_id": record.id,
+                "start": record.start,
+                "end": record.end,
+                "size": record.size,
+                "state": str(record.state),
+                "events": [e.id for e in record.events],
+            }
+            store.emit(ClipFinished(self.camera, finished))
+            self._post(ClipOutcome(clip.id, record, None))
+        finally:
+            store.unregister_active(clip.id)
+
+    def _fail(self, clip: _Segment, err: BaseException) -> None:
+        clip.failed.set()
+        self._segments.pop(clip.id, None)
+        enospc = (isinstance(err, WriteError) and err.enospc) or is_disk_full(err)
+        if clip.writer is not None:
+            clip.writer.abort()
+        _LOGGER.warning("%s: clip %s failed: %s", self.camera, clip.id, err)
+        if enospc:
+            # Keep the .part: once space is back, reconciliation salvages what was written
+            # (so the clip stops being active now: nothing writes to it any more).
+            self.store.report_disk_full()
+        else:
+            self.store.part_path(clip.id).unlink(missing_ok=True)
+            with contextlib.suppress(sqlite3.Error):  # reconciliation tidies it later
+                self.store.index.remove_clip(clip.id)
+        self.store.unregister_active(clip.id)
+        reason = "disk full" if enospc else str(err)
+        data: ClipFailedData = {"clip_id": clip.id, "reason": reason, "events": list(clip.events)}
+        self.store.emit(ClipFailed(self.camera, data))
+        # The clip ends now: the loop forgets it, so the next trigger starts a new one.
+        self._post(ClipOutcome(clip.id, None, RecordingError(reason)))
+
+    # --- snapshots -------------------------------------------------------------------------
+    def _write_snapshot(self, job: WriteSnapshot) -> None:
+        event = job.event
+        meta = {
+            "event_id": event.event_id,
+            "seq": job.seq,
+            "kind": event.kind,
+            "camera": self.camera,
+            "time": event.at,
+            "clip_id": event.clip_id,
+        }
+        try:
+            data = encode_jpeg(job.frame, job.quality, job.max_width)
+            write_atomic(self.store.snapshot_path(job.name), with_comment(data, meta))
+            self.store.index.set_snapshot(event.event_id, job.name)
+        except (OSError, ValueError, sqlite3.Error) as err:
+            _LOGGER.warning("%s: snapshot for %s failed: %s", self.camera, event.event_id, err)
+            if is_disk_full(err):
+                self.store.report_disk_full()
+            return
+        self._snapshot_ready(job.name, event)
+        for follower in job.followers:
+            self._link_snapshot(job.name, follower)
+
+    def _link_snapshot(self, name: str, event: SnapshotEvent) -> None:
+        try:
+            if not self.store.snapshot_path(name).exists():
+                return
+            self.store.index.set_snapshot(event.event_id, name)
+        except sqlite3.Error as err:
+            _LOGGER.warning("%s: snapshot for %s failed: %s", self.camera, event.event_id, err)
+            return
+        self._snapshot_ready(name, event)
+
+    def _snapshot_ready(self, name: str, event: SnapshotEvent) -> None:
+        data: SnapshotReadyData = {
+            "event_id": event.event_id,
+            "kind": event.kind,
+            "snapshot": name,
+            "time": event.at,
+            "clip_id": event.clip_id,
+        }
+        self.store.emit(SnapshotReady(self.camera, data))
