@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 
     import numpy as np
 
+    from porchlight_edge.capture.demand import DecodeDemand
     from porchlight_edge.capture.timeline import Timeline
 
 # Formats whose planes already are I420 (yuvj = full range; the luma is what matters).
@@ -84,6 +85,7 @@ def decode_video(
     keep_packets: bool = True,
     timeline: Timeline | None = None,
     on_packet: Callable[[], None] | None = None,
+    demand: DecodeDemand | None = None,
 ) -> Iterator[Frame]:
     """Demux and decode the first video stream into Frames with `pts` in seconds.
 
@@ -93,12 +95,19 @@ def decode_video(
     timestamps are made continuous before decoding, so frames and packets agree.
     `on_packet` is called for every packet demuxed (progress while the decoder waits
     for a keyframe).
+
+    With a `demand` (a camera with a detect sub-stream), packets are decoded only while
+    `demand.active()`; otherwise each packet is yielded in a Frame without a picture
+    (`has_picture` False). When demand starts, the packets since the last keyframe are
+    decoded first (pictures discarded), so the next frame shows the current picture.
     """
     if not container.streams.video:
         raise CaptureError("no video stream")
     stream = container.streams.video[0]
     pending: list[Any] = []
     last_pts = pts_offset
+    gop = _Gop()
+    decoding = True
     for packet in container.demux(stream):
         if stop.is_set():
             return
@@ -108,10 +117,27 @@ def decode_video(
             timeline.correct(packet, time.monotonic())
         if keep_packets and packet.size:
             pending.append(packet)
+        if demand is not None and stream.codec_context.name in demand.codecs:
+            gop.add(packet)
+            if not demand.active():
+                if decoding:
+                    decoding = False
+                    stream.codec_context.flush_buffers()
+                if pending:
+                    demand.frames_skipped += 1
+                    carried = tuple(pending)
+                    pending.clear()
+                    yield _undecoded(stream, carried, pts_offset, last_pts)
+                continue
+            if not decoding:
+                decoding = True
+                gop.catch_up()
         for vframe in packet.decode():
             when = vframe.time
             pts = pts_offset + (float(when) if when is not None else last_pts - pts_offset)
             last_pts = pts
+            if demand is not None:
+                demand.frames_decoded += 1
             carried = tuple(pending)
             pending.clear()
             yield Frame.from_i420(
@@ -123,3 +149,48 @@ def decode_video(
                 keyframe=bool(carried[0].is_keyframe if carried else vframe.key_frame),
                 full_range=is_full_range(vframe),
             )
+
+
+GOP_MAX_PACKETS = 1800
+"""Packets kept since the last keyframe for a catch-up decode (a 60 s GOP at 30 fps);
+a longer GOP waits for its next keyframe instead."""
+
+
+class _Gop:
+    """The demuxed packets since the last keyframe, for decoding on demand."""
+
+    def __init__(self) -> None:
+        self.packets: list[Any] = []
+
+    def add(self, packet: Any) -> None:
+        if packet.is_keyframe:
+            self.packets = []
+        elif not self.packets or len(self.packets) >= GOP_MAX_PACKETS:
+            self.packets = []
+            return  # undecodable without its keyframe
+        if packet.size:
+            self.packets.append(packet)
+
+    def catch_up(self) -> None:
+        """Decode the kept packets but the newest (the caller decodes that one), unseen."""
+        for old in self.packets[:-1]:
+            for _ in old.decode():
+                pass
+
+
+def _undecoded(stream: Any, carried: tuple[Any, ...], offset: float, last: float) -> Frame:
+    """A Frame carrying `carried` packets and no picture (decoding is off)."""
+    newest = carried[-1]
+    when = newest.pts if newest.pts is not None else newest.dts
+    tb = newest.time_base or stream.time_base
+    pts = offset + float(when * tb) if when is not None and tb is not None else last
+    ctx = stream.codec_context
+    return Frame(
+        pts,
+        time.time(),
+        int(ctx.width),
+        int(ctx.height),
+        packet=newest,
+        packets=carried,
+        keyframe=bool(carried[0].is_keyframe),
+    )

@@ -75,7 +75,11 @@ class RtspSource(ThreadedSource):
             stream.codec_context.thread_type = "SLICE"  # frame threading would add latency
             self.stream_info = stream_info(stream)
             yield from decode_video(
-                container, stop, timeline=Timeline(), on_packet=self._count_packet
+                container,
+                stop,
+                timeline=Timeline(),
+                on_packet=self._count_packet,
+                demand=self.demand,
             )
         except av.FFmpegError as err:
             raise CaptureError(f"{self.name}: {shown} failed: {_describe(err)}") from None
