@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-from collections.abc import AsyncIterator, Callable
 import contextlib
 import json
 import os
@@ -29,9 +28,8 @@ import struct
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
 import av
@@ -39,6 +37,10 @@ import av
 from tests.e2e.addon_process import AddonProcess
 from tests.helpers.footage import make_h264
 from tests.helpers.rtp_camera import RtpCamera, Unit, rtp_packets
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator, Callable
+    import threading
 
 FPS = 15
 MAIN, DETECT = (1920, 1080), (640, 360)
@@ -152,7 +154,7 @@ async def window(pids: dict[str, int], seconds: float) -> dict[str, float]:
     return {k: 100 * (cpu_seconds(p) - before[k]) / elapsed for k, p in pids.items()}
 
 
-def cameras_options(pairs: list[list[str]], masked: bool) -> dict[str, Any]:
+def cameras_options(pairs: list[list[str | None]], masked: bool) -> dict[str, Any]:
     cams = []
     for i, (url, detect) in enumerate(pairs):
         cam: dict[str, Any] = {
@@ -167,8 +169,8 @@ def cameras_options(pairs: list[list[str]], masked: bool) -> dict[str, Any]:
     return {"cameras": cams, "live": {"max_viewers": 4}}
 
 
-async def wait_online(client: Client, count: int, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
+async def wait_online(client: Client, count: int, within: float = 60.0) -> None:
+    deadline = time.monotonic() + within
     while time.monotonic() < deadline:
         cams = (await client.command("get_state"))["cameras"]
         if sum(1 for c in cams if c["status"] == "online") == count:
@@ -178,9 +180,10 @@ async def wait_online(client: Client, count: int, timeout: float = 60.0) -> None
 
 
 async def run_addon(
-    tmp: Path, pairs: list[list[str]], masked: bool, body: Callable[[Client], Any]
+    tmp: Path, pairs: list[list[str | None]], masked: bool, body: Callable[[Client], Any]
 ) -> Any:
-    addon = AddonProcess(tmp / ("masked" if masked else "plain"), cameras_options(pairs, masked))
+    folder = tmp / f"addon{len(list(tmp.glob('addon*')))}"
+    addon = AddonProcess(folder, cameras_options(pairs, masked))
     addon.start(60)
     try:
         async with aiohttp.ClientSession() as session:
@@ -197,7 +200,7 @@ def fmt(values: list[float]) -> str:
 
 async def measure(args: argparse.Namespace, tmp: Path, gen: subprocess.Popen[str]) -> None:
     assert gen.stdout is not None
-    pairs: list[list[str]] = json.loads(await asyncio.to_thread(gen.stdout.readline))
+    pairs: list[list[str | None]] = json.loads(await asyncio.to_thread(gen.stdout.readline))
     gen_pid, seconds, warm = gen.pid, args.seconds, args.warmup
     idle, viewer, gen_cpu = [], [], []
 
@@ -230,8 +233,17 @@ async def measure(args: argparse.Namespace, tmp: Path, gen: subprocess.Popen[str
                     await asyncio.sleep(warm)
                     two.append((await window(pids, seconds))["addon"])
 
+    baseline = []
+
+    async def always(client: Client) -> None:
+        assert client.addon.proc is not None
+        await asyncio.sleep(warm)
+        for _ in range(args.repeats):
+            baseline.append((await window({"addon": client.addon.proc.pid}, seconds))["addon"])
+
     await run_addon(tmp, pairs, False, plain)
     await run_addon(tmp, pairs[:1], True, masked)
+    await run_addon(tmp, [[pairs[0][0], None]], False, always)
 
     n = len(pairs)
     per_camera = [v / n for v in idle]
@@ -249,9 +261,10 @@ async def measure(args: argparse.Namespace, tmp: Path, gen: subprocess.Popen[str
         "addon cpu % (1 masked camera, 2 stream viewers)": two,
         "2 masked viewers / 1": ratio,
         f"load generator cpu % ({n} cameras, excluded)": gen_cpu,
+        "for comparison: 1 camera without detect stream (main decoded)": baseline,
     }
     for name, values in rows.items():
-        print(f"{name:<50}{fmt(values)}")
+        print(f"{name:<62}{fmt(values)}")
     cpc = statistics.median(per_camera)
     print(
         f"RESULT cpu_percent_per_camera={cpc:.2f} "
