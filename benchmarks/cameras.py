@@ -287,10 +287,13 @@ def main() -> None:
         return
     with tempfile.TemporaryDirectory() as name:
         tmp = Path(name)
-        make_h264(tmp / "main.ts", seconds=SOURCE_SECONDS, fps=FPS, width=MAIN[0],
-                  height=MAIN[1], gop=2 * FPS, bitrate=MAIN_BITRATE)  # fmt: skip
-        make_h264(tmp / "detect.ts", seconds=SOURCE_SECONDS, fps=FPS, width=DETECT[0],
-                  height=DETECT[1], gop=2 * FPS, bitrate=DETECT_BITRATE)  # fmt: skip
+        for kind, (width, height), bitrate in (
+            ("main", MAIN, MAIN_BITRATE),
+            ("detect", DETECT, DETECT_BITRATE),
+        ):
+            # veryfast, like pipeline.py: CABAC and deblocking, as cameras encode.
+            make_h264(tmp / f"{kind}.ts", seconds=SOURCE_SECONDS, fps=FPS, width=width,
+                      height=height, gop=2 * FPS, bitrate=bitrate, preset="veryfast")  # fmt: skip
         gen = subprocess.Popen(
             [sys.executable, __file__, "--serve", str(tmp), "--cameras", str(args.cameras)],
             stdin=subprocess.PIPE,

@@ -124,8 +124,8 @@ class LiveView:
             return frame
         if frame is not None and time.time() - frame.wallclock <= STALE_SECONDS:
             return frame
-        self.demand.request(STALE_SECONDS)
         self._updated.clear()
+        self.demand.request_picture()
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(FRESH_WAIT):
                 await self._updated.wait()

@@ -3,7 +3,8 @@
 With a detect sub-stream, motion reads the sub-stream and recording and the live
 stream pass the main stream's packets through, so the main stream is decoded only
 while somebody needs its pictures: a privacy mask (masked video is re-encoded), an
-MJPEG viewer (`hold`/`release`), or a snapshot (`request`, a short window). The
+MJPEG viewer (`hold`/`release`), a snapshot (`request_picture`: one picture) or a
+ring's or motion event's snapshot (`request`: a short window). The
 demuxer keeps running either way; only the decode step is skipped.
 
 Shared by the event loop (consumers) and the capture worker thread (`active`), so
@@ -28,6 +29,7 @@ class DecodeDemand:
         self._lock = threading.Lock()
         self._holds = 0
         self._until = 0.0
+        self._pictures = 0
         self.frames_decoded = 0
         """Pictures the main stream's decoder produced (written by the worker thread)."""
         self.frames_skipped = 0
@@ -48,6 +50,17 @@ class DecodeDemand:
         with self._lock:
             self._until = max(self._until, time.monotonic() + seconds)
 
+    def request_picture(self) -> None:
+        """Decode until the next picture (a snapshot), then stop."""
+        with self._lock:
+            self._pictures = 1
+
+    def decoded(self) -> None:
+        """The worker thread decoded a picture."""
+        with self._lock:
+            self.frames_decoded += 1
+            self._pictures = 0
+
     @property
     def holds(self) -> int:
         """Current holds (masks and MJPEG viewers)."""
@@ -57,4 +70,4 @@ class DecodeDemand:
     def active(self) -> bool:
         """True while pictures are needed."""
         with self._lock:
-            return self._holds > 0 or time.monotonic() < self._until
+            return self._holds > 0 or self._pictures > 0 or time.monotonic() < self._until

@@ -137,7 +137,7 @@ def decode_video(
             pts = pts_offset + (float(when) if when is not None else last_pts - pts_offset)
             last_pts = pts
             if demand is not None:
-                demand.frames_decoded += 1
+                demand.decoded()
             carried = tuple(pending)
             pending.clear()
             yield Frame.from_i420(
