@@ -156,13 +156,11 @@ class Recorder:
     def on_frame(self, frame: Frame, motion_area: float | None = None) -> None:
         """Every frame, on the loop. `motion_area`: motion inside the zones (0 = none).
 
-        Frames that carry packets of a passthrough codec (H.264, H.265) are recorded by
-        passthrough; others (masked frames, which never carry packets, and other
-        sources) are encoded to H.264.
+        Frames with packets of a passthrough codec (H.264, H.265) are recorded by passthrough;
+        others (masked frames carry no packets; other sources) are encoded to H.264.
         """
         self._last_frame = frame
-        if frame.has_picture:
-            self._last_picture = frame
+        self._last_picture = frame if frame.has_picture else self._last_picture
         packets = self._tap.packets(frame)
         if packets is not None:
             self._set_mode(RecordingMode.PASSTHROUGH)
