@@ -18,6 +18,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from porchlight_edge.capture import CameraRunner, CameraSource, open_detect_source
+from porchlight_edge.capture.demand import DecodeDemand
 from porchlight_edge.live import LiveView
 from porchlight_edge.motion.engine import MotionEngine
 from porchlight_edge.privacy import PrivacyMasker
@@ -46,6 +47,9 @@ if TYPE_CHECKING:
 
 _LOGGER = logging.getLogger(__name__)
 PRIVACY_REASON = "privacy mode"
+RING_PICTURE_SECONDS = 2.0
+"""With decoding on demand, the main stream is decoded this long after a ring, so its
+snapshot is a full-size picture of the press instant (decoded from the last keyframe)."""
 
 
 def event_id(event: EventMessage) -> str:
@@ -86,7 +90,11 @@ class CameraPipeline:
         self.motion = False
         self.last_ring: float | None = None
         self.last_motion: float | None = None
-        self.live = LiveView(live.width, live.quality, live.max_viewers)
+        # With a detect stream, the main one is decoded only while its pictures are needed.
+        self.demand = DecodeDemand() if self.config.detect_url is not None else None
+        if self.demand is not None and self.masker.active:
+            self.demand.hold()  # masked video is re-encoded from pictures
+        self.live = LiveView(live.width, live.quality, live.max_viewers, self.demand)
         self.stream = LiveStream(options.name, live.max_viewers)
         self.recorder.on_encoded = self.stream.on_encoded
         self.stream.audio = self.settings.audio
@@ -99,7 +107,7 @@ class CameraPipeline:
         # The demo visitor's press is published to `rings`, the same queue as a real button.
         self._rings = rings
         self._runner = CameraRunner.for_config(
-            self.config, self.on_frame, self.on_status, rings=rings
+            self.config, self.on_frame, self.on_status, rings=rings, demand=self.demand
         )
         # Optional low-resolution sub-stream: motion reads it, live view and clips the main one.
         self._detect_runner: CameraRunner | None = None
@@ -163,11 +171,14 @@ class CameraPipeline:
     def on_frame(self, frame: Frame) -> None:
         """A frame of the main stream (on the loop): mask, detect, record, feed the live view."""
         if self.masker.active:
+            if not frame.has_picture:
+                return  # its packets show what the masks hide: never passed on
             frame = self.masker.apply(frame)
         self.last_frame = frame
         self.frames += 1
         self._frame_times.append(time.monotonic())
-        self.live.update(frame)
+        if frame.has_picture:
+            self.live.update(frame)
         recording = self.settings.recording_enabled
         self.stream.on_frame(frame, recorder_encodes=recording)
         area = self._detect_area if self._detect_runner is not None else self._detect(frame)
@@ -210,6 +221,8 @@ class CameraPipeline:
         )
         if active:
             self.last_motion = frame.wallclock
+            if self.demand is not None:  # main-stream pictures for the motion snapshot
+                self.demand.request(self.recorder.settings.snapshot_window + 1.0)
             self._record(EventKind.MOTION, event)
 
     def _occupancy_changed(self, changes: dict[str, bool], frame: Frame | None) -> None:
@@ -231,6 +244,8 @@ class CameraPipeline:
     def on_ring(self, event: EventMessage) -> None:
         """Called after the ring event is out: now start the clip and the snapshot."""
         self.last_ring = event["time"]
+        if self.demand is not None:
+            self.demand.request(RING_PICTURE_SECONDS)
         self._record(EventKind.RING, event)
 
     def _record(self, kind: EventKind, event: EventMessage) -> str | None:
@@ -324,7 +339,7 @@ class CameraPipeline:
         if running:
             await self._stop_capture()
         self._runner = CameraRunner.for_config(
-            self.config, self.on_frame, self.on_status, rings=self._rings
+            self.config, self.on_frame, self.on_status, rings=self._rings, demand=self.demand
         )
         if running and not self.settings.privacy_mode:
             self._start_capture()

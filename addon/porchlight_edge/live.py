@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from typing import TYPE_CHECKING
 
 from porchlight_edge.capture.frame import encode_jpeg
@@ -16,9 +17,15 @@ from porchlight_edge.capture.frame import encode_jpeg
 if TYPE_CHECKING:
     from collections.abc import AsyncGenerator
 
+    from porchlight_edge.capture.demand import DecodeDemand
     from porchlight_edge.capture.frame import Frame
 
 _LOGGER = logging.getLogger(__name__)
+STALE_SECONDS = 1.0
+"""A picture older than this is not current: with decoding on demand, ask for a new one."""
+FRESH_WAIT = 5.0
+"""Seconds a snapshot waits for the decoder to give a current picture (from the last
+keyframe, so about one frame) before it answers with the latest one it has."""
 
 
 class TooManyViewers(Exception):
@@ -34,6 +41,7 @@ class Viewer:
     def __init__(self, view: LiveView) -> None:
         self._view = view
         self.mailbox: asyncio.Queue[bytes | None] = asyncio.Queue(maxsize=1)
+        self._open = True
 
     async def next(self) -> bytes | None:
         """The next JPEG, or None when the view closed or went dark (privacy mode).
@@ -47,6 +55,9 @@ class Viewer:
     def close(self) -> None:
         """Give up this viewer's place."""
         self._view._viewers.discard(self.mailbox)
+        if self._open and self._view.demand is not None:
+            self._view.demand.release()
+        self._open = False
 
     def __enter__(self) -> Viewer:
         return self
@@ -61,7 +72,17 @@ class LiveView:
     `width` in pixels, `quality` 1-100; TooManyViewers past `max_viewers`.
     """
 
-    def __init__(self, width: int = 960, quality: int = 80, max_viewers: int = 8) -> None:
+    def __init__(
+        self,
+        width: int = 960,
+        quality: int = 80,
+        max_viewers: int = 8,
+        demand: DecodeDemand | None = None,
+    ) -> None:
+        self.demand = demand
+        """Decoding on demand: every viewer holds it, a snapshot requests a picture."""
+        self._dark = False
+        self._updated = asyncio.Event()
         self.width = width
         self.quality = quality
         self.max_viewers = max_viewers
@@ -86,14 +107,36 @@ class LiveView:
     def update(self, frame: Frame) -> None:
         """Take the newest frame; start an encode for viewers unless one is running."""
         self.frame = frame
+        self._dark = False
+        self._updated.set()
         if self._viewers and (self._pump is None or self._pump.done()):
             self._pump = asyncio.create_task(self._feed_viewers())
 
-    async def jpeg(self) -> bytes | None:
-        """JPEG of the latest frame, encoded on demand and cached for that frame."""
+    async def fresh_frame(self) -> Frame | None:
+        """The current picture, or None.
+
+        While the camera decodes on demand and the latest picture is older than
+        STALE_SECONDS, decoding is asked for and the next picture awaited (up to
+        FRESH_WAIT s; then the latest one, or None).
+        """
         frame = self.frame
-        if frame is None:
-            return None
+        if self.demand is None or self._closed or self._dark:
+            return frame
+        if frame is not None and time.time() - frame.wallclock <= STALE_SECONDS:
+            return frame
+        self._updated.clear()
+        self.demand.request_picture()
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(FRESH_WAIT):
+                await self._updated.wait()
+        return self.frame
+
+    async def jpeg(self) -> bytes | None:
+        """JPEG of the current picture (see `fresh_frame`), encoded once per frame."""
+        frame = await self.fresh_frame()
+        return None if frame is None else await self._jpeg_of(frame)
+
+    async def _jpeg_of(self, frame: Frame) -> bytes:
         if self._jpeg is not None and self._jpeg[0] is frame:
             return self._jpeg[1]
         if self._encoding is not None and self._encoding_frame is frame:
@@ -112,11 +155,9 @@ class LiveView:
         while self._viewers and self.frame is not None and self.frame is not sent:
             sent = self.frame
             try:
-                data = await self.jpeg()
+                data = await self._jpeg_of(sent)
             except RuntimeError:
                 _LOGGER.exception("Live view encode failed")
-                return
-            if data is None:
                 return
             for mailbox in self._viewers:
                 if mailbox.full():
@@ -132,6 +173,8 @@ class LiveView:
             raise TooManyViewers(f"at most {self.max_viewers} live viewers per camera")
         viewer = Viewer(self)
         self._viewers.add(viewer.mailbox)
+        if self.demand is not None:
+            self.demand.hold()
         return viewer
 
     async def stream(self) -> AsyncGenerator[bytes]:
@@ -147,6 +190,7 @@ class LiveView:
         """Privacy mode: forget the picture and end every viewer (they must not wait on)."""
         self.frame = None
         self._jpeg = None
+        self._dark = True
         self._end_viewers()
 
     def _end_viewers(self) -> None:

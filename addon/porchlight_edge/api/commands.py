@@ -244,6 +244,8 @@ async def take_snapshot(ctx: CommandContext, args: dict[str, Any]) -> Any:
     UNAVAILABLE without a frame, in privacy mode or while storage is paused.
     """
     camera = camera_arg(ctx.service, args)
+    if not camera.settings.privacy_mode:
+        await camera.live.fresh_frame()  # decoding on demand: a current picture first
     eid = None if camera.settings.privacy_mode else ctx.service.recordings.snapshot(camera.name)
     if eid is None:
         raise ProtocolError(

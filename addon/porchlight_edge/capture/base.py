@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable, Iterator
     from fractions import Fraction
 
+    from porchlight_edge.capture.demand import DecodeDemand
     from porchlight_edge.capture.frame import Frame
 
 _LOGGER = logging.getLogger(__name__)
@@ -171,6 +172,8 @@ class ThreadedSource:
 
     name: str
     stream_info: StreamInfo | None = None
+    demand: DecodeDemand | None = None
+    """Set (before `frames()`) to decode only on demand; sources that cannot skip ignore it."""
     _drop: bool = True
 
     def __init__(self, name: str) -> None:

@@ -61,7 +61,9 @@ class VideoFileSource(ThreadedSource):
                     info = stream_info(container.streams.video[0])
                     self.stream_info = info
                     step = 1.0 / (info.fps or self._fallback_fps)
-                for frame in decode_video(container, stop, pts_offset=offset, audio=self._audio):
+                for frame in decode_video(
+                    container, stop, pts_offset=offset, audio=self._audio, demand=self.demand
+                ):
                     pacer.wait(frame.pts)
                     frame.wallclock = time.time()
                     yield frame

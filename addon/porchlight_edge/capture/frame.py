@@ -43,7 +43,8 @@ class Frame:
 
     `i420` is the planar YUV 4:2:0 buffer of shape (H * 3 // 2, W) as PyAV and
     most cameras deliver it; `bgr` is an (H, W, 3) array as OpenCV sources give.
-    Exactly one of them is set by the source.
+    At most one of them is set by the source: neither when the source passed the
+    packets on without decoding them (`has_picture` False, see `capture.demand`).
     """
 
     pts: float
@@ -69,6 +70,11 @@ class Frame:
     """`i420` uses full-range levels (0-255, `yuvj420p`, `color_range=pc`) instead of
     video range (16-235). Conversions and the re-encoder keep the source's levels."""
     _cache: dict[tuple[str, int], NDArray[np.uint8]] = field(default_factory=dict, repr=False)
+
+    @property
+    def has_picture(self) -> bool:
+        """False for a frame that carries only compressed packets (decoding was off)."""
+        return self.i420 is not None or self.bgr is not None
 
     @classmethod
     def from_i420(cls, buf: NDArray[np.uint8], pts: float, wallclock: float, **kw: Any) -> Frame:

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
     import numpy as np
 
+    from porchlight_edge.capture.demand import DecodeDemand
 
 # Formats whose planes already are I420 (yuvj = full range; the luma is what matters).
 _I420_FORMATS = frozenset({"yuv420p", "yuvj420p"})
@@ -85,6 +86,7 @@ def decode_video(
     timeline: Timeline | None = None,
     on_packet: Callable[[], None] | None = None,
     audio: bool = False,
+    demand: DecodeDemand | None = None,
 ) -> Iterator[Frame]:
     """Demux and decode the first video stream into Frames with `pts` in seconds.
 
@@ -95,6 +97,11 @@ def decode_video(
     `on_packet` is called for every packet demuxed (progress while the decoder waits
     for a keyframe). With `audio`, the first audio track is demuxed too and its packets
     ride on the next frame (`Frame.audio`), with their own continuous timeline.
+
+    With a `demand` (a camera with a detect sub-stream), packets are decoded only while
+    `demand.active()`; otherwise each packet is yielded in a Frame without a picture
+    (`has_picture` False). When demand starts, the packets since the last keyframe are
+    decoded first (pictures discarded), so the next frame shows the current picture.
     """
     if not container.streams.video:
         raise CaptureError("no video stream")
@@ -104,6 +111,8 @@ def decode_video(
     pending: list[Any] = []
     pending_audio: list[Any] = []
     last_pts = pts_offset
+    gop = _Gop()
+    decoding = True
     for packet in container.demux(*(s for s in (stream, sound) if s is not None)):
         if stop.is_set():
             return
@@ -119,10 +128,28 @@ def decode_video(
             timeline.correct(packet, time.monotonic())
         if keep_packets and packet.size:
             pending.append(packet)
+        if demand is not None and stream.codec_context.name in demand.codecs:
+            gop.add(packet)
+            if not demand.active():
+                if decoding:
+                    decoding = False
+                    stream.codec_context.flush_buffers()
+                if pending:
+                    demand.frames_skipped += 1
+                    carried, heard = tuple(pending), tuple(pending_audio)
+                    pending.clear()
+                    pending_audio.clear()
+                    yield _undecoded(stream, carried, pts_offset, last_pts, heard)
+                continue
+            if not decoding:
+                decoding = True
+                gop.catch_up()
         for vframe in packet.decode():
             when = vframe.time
             pts = pts_offset + (float(when) if when is not None else last_pts - pts_offset)
             last_pts = pts
+            if demand is not None:
+                demand.decoded()
             carried, heard = tuple(pending), tuple(pending_audio)
             pending.clear()
             pending_audio.clear()
@@ -136,3 +163,51 @@ def decode_video(
                 full_range=is_full_range(vframe),
                 audio=heard,
             )
+
+
+GOP_MAX_PACKETS = 1800
+"""Packets kept since the last keyframe for a catch-up decode (a 60 s GOP at 30 fps);
+a longer GOP waits for its next keyframe instead."""
+
+
+class _Gop:
+    """The demuxed packets since the last keyframe, for decoding on demand."""
+
+    def __init__(self) -> None:
+        self.packets: list[Any] = []
+
+    def add(self, packet: Any) -> None:
+        if packet.is_keyframe:
+            self.packets = []
+        elif not self.packets or len(self.packets) >= GOP_MAX_PACKETS:
+            self.packets = []
+            return  # undecodable without its keyframe
+        if packet.size:
+            self.packets.append(packet)
+
+    def catch_up(self) -> None:
+        """Decode the kept packets but the newest (the caller decodes that one), unseen."""
+        for old in self.packets[:-1]:
+            for _ in old.decode():
+                pass
+
+
+def _undecoded(
+    stream: Any, carried: tuple[Any, ...], offset: float, last: float, heard: tuple[Any, ...]
+) -> Frame:
+    """A Frame carrying `carried` video and `heard` audio packets, no picture (decoding off)."""
+    newest = carried[-1]
+    when = newest.pts if newest.pts is not None else newest.dts
+    tb = newest.time_base or stream.time_base
+    pts = offset + float(when * tb) if when is not None and tb is not None else last
+    ctx = stream.codec_context
+    return Frame(
+        pts,
+        time.time(),
+        int(ctx.width),
+        int(ctx.height),
+        packet=newest,
+        packets=carried,
+        keyframe=bool(carried[0].is_keyframe),
+        audio=heard,
+    )

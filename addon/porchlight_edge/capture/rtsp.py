@@ -82,6 +82,7 @@ class RtspSource(ThreadedSource):
                 timeline=Timeline(),
                 on_packet=self._count_packet,
                 audio=self._audio,
+                demand=self.demand,
             )
         except av.FFmpegError as err:
             raise CaptureError(f"{self.name}: {shown} failed: {_describe(err)}") from None

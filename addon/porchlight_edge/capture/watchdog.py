@@ -32,6 +32,7 @@ from porchlight_edge.protocol import CameraStatus
 
 if TYPE_CHECKING:
     from porchlight_edge.capture.config import CameraConfig
+    from porchlight_edge.capture.demand import DecodeDemand
     from porchlight_edge.capture.frame import Frame
     from porchlight_edge.rings import RingPublisher
 
@@ -154,12 +155,20 @@ class CameraRunner:
         on_status: StatusCallback | None = None,
         *,
         rings: RingPublisher | None = None,
+        demand: DecodeDemand | None = None,
         **kwargs: Any,
     ) -> CameraRunner:
-        """A runner for `cfg`'s main source; a source with a doorbell publishes to `rings`."""
+        """A runner for `cfg`'s main source.
+
+        A source with a doorbell publishes to `rings`; one that can skip decoding
+        follows `demand` (decode on demand).
+        """
 
         def factory() -> CameraSource:
-            return open_source(cfg, rings)
+            source = open_source(cfg, rings)
+            if demand is not None and hasattr(source, "demand"):
+                source.demand = demand
+            return source
 
         kwargs.setdefault("stall_seconds", cfg.stall_seconds)
         kwargs.setdefault("connect_timeout", cfg.open_timeout + cfg.stall_seconds)

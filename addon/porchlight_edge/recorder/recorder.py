@@ -102,6 +102,7 @@ class Recorder:
         self._done: dict[str, asyncio.Future[ClipRecord]] = {}
         """Clips whose outcome the worker has not reported yet."""
         self._last_frame: Frame | None = None
+        self._last_picture: Frame | None = None
         self._worker = RecorderWorker(camera, store, self._post)
         self._picker = SnapshotPicker(self.settings, self._worker.submit, lambda: store.paused)
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -163,16 +164,16 @@ class Recorder:
     def on_frame(self, frame: Frame, motion_area: float | None = None) -> None:
         """Every frame, on the loop. `motion_area`: motion inside the zones (0 = none).
 
-        Frames that carry packets of a passthrough codec (H.264, H.265) are recorded by
-        passthrough; others (masked frames, which never carry packets, and other
-        sources) are encoded to H.264.
+        Frames with packets of a passthrough codec (H.264, H.265) are recorded by passthrough;
+        others (masked frames carry no packets; other sources) are encoded to H.264.
         """
         self._last_frame = frame
+        self._last_picture = frame if frame.has_picture else self._last_picture
         packets = self._tap.packets(frame)
         if packets is not None:
             self._set_mode(RecordingMode.PASSTHROUGH)
             self._on_packets(packets)
-        else:
+        elif frame.has_picture:
             self._set_mode(RecordingMode.ENCODE)
             if self._encoder is None:
                 self._encoder = FrameEncoder(
@@ -184,7 +185,7 @@ class Recorder:
             clip.end_at = min(
                 clip.limit_at, max(clip.end_at, frame.wallclock + self.settings.postroll)
             )
-        if self._picker.waiting:
+        if self._picker.waiting and frame.has_picture:
             self._picker.consider(frame, motion_area)
         if self.settings.audio and frame.audio:
             self._on_audio(copy_audio(frame))
@@ -289,7 +290,7 @@ class Recorder:
         else:
             clip_id = self._start(kind, event, at, pre, post)
         if snapshot:
-            self._picker.want(SnapshotEvent(event_id, kind, at, clip_id), seq, self._last_frame)
+            self._picker.want(SnapshotEvent(event_id, kind, at, clip_id), seq, self._last_picture)
         return clip_id
 
     def snapshot(
@@ -300,7 +301,7 @@ class Recorder:
         False when there is no frame yet or recording is paused for lack of space.
         """
         validate_event_id(event_id)
-        last = self._last_frame
+        last = self._last_picture
         if last is None or self.store.paused:
             return False
         at = last.wallclock if at is None else at
