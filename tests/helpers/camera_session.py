@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from porchlight_edge.capture import CameraConfig, CameraRunner, Frame, open_source
+from porchlight_edge.capture.demand import DecodeDemand
 from tests.helpers.waiting import wait_until
 
 
@@ -17,9 +18,16 @@ def camera_config(source: str, **fields: Any) -> CameraConfig:
     )
 
 
-async def first_frames(cfg: CameraConfig, count: int) -> AsyncIterator[Frame]:
-    """The source's first `count` frames as they arrive; the source is closed after."""
+async def first_frames(
+    cfg: CameraConfig, count: int, demand: DecodeDemand | None = None
+) -> AsyncIterator[Frame]:
+    """The source's first `count` frames as they arrive; the source is closed after.
+
+    With `demand`, the source decodes only on demand (as beside a detect sub-stream).
+    """
     source = open_source(cfg)
+    if demand is not None:
+        source.demand = demand
     seen = 0
     try:
         async for frame in source.frames():
