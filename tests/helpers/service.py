@@ -70,3 +70,8 @@ async def connect_ws(
     reply = await ws.receive_json(timeout=timeout)
     assert reply["type"] == "auth_ok", reply
     return ws, info
+
+
+def file_camera(name: str, path: Path) -> dict[str, Any]:
+    """A camera that plays the video file at `path` in real time, looping."""
+    return {"name": name, "source": "file", "path": str(path), "loop": True, "realtime": True}
