@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from porchlight_edge.recorder.storage import ClipStore
+from tests.helpers.footage import mux_all
 from tests.helpers.rtsp_server import RtspServerProcess, free_port, unavailable_reason
 
 ClipMaker = Callable[..., Path]
@@ -32,16 +33,14 @@ def _write_clip(
         stream = out.add_stream("libx264", rate=fps)
         stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
         stream.options = {"preset": "ultrafast", "g": str(gop or fps), "bf": str(bframes)}
-        for i in range(frames):
+
+        def picture(i: int) -> av.VideoFrame:
             img = np.full((height, width, 3), (20 + 4 * i) % 220, np.uint8)
             x = (8 * i) % max(1, width - 32)
             img[height // 2 - 16 : height // 2 + 16, x : x + 32] = 255
-            vframe = av.VideoFrame.from_ndarray(img, format="bgr24")
-            vframe.pts = i
-            for packet in stream.encode(vframe):
-                out.mux(packet)
-        for packet in stream.encode():
-            out.mux(packet)
+            return av.VideoFrame.from_ndarray(img, format="bgr24")
+
+        mux_all(out, stream, (picture(i) for i in range(frames)))
     return path
 
 
