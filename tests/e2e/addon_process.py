@@ -14,6 +14,13 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[2]
 
 
+def addon_argv(config: Path, data_dir: Path, *extra: str) -> list[str]:
+    """The command line that runs the add-on (`python -m porchlight_edge`) with the options
+    file `config` and the data folder `data_dir`; `extra` adds further arguments."""
+    cmd = [sys.executable, "-m", "porchlight_edge", "--config", str(config)]
+    return [*cmd, "--data-dir", str(data_dir), *extra]
+
+
 @dataclass
 class AddonProcess:
     """One add-on service in its own process, with its own data folder."""
@@ -38,14 +45,9 @@ class AddonProcess:
         env = {**os.environ, **self.env, "PYTHONPATH": os.pathsep.join(path)}
         log = (self.data_dir / "addon.log").open("ab")
         self.proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "porchlight_edge",
-                "--config",
-                str(config),
-                "--data-dir",
-                str(self.data_dir),
+            addon_argv(
+                config,
+                self.data_dir,
                 "--host",
                 "127.0.0.1",
                 "--port",
@@ -55,7 +57,7 @@ class AddonProcess:
                 "--ready-file",
                 str(ready),
                 *([] if self.zeroconf else ["--no-zeroconf"]),
-            ],
+            ),
             env=env,
             stdout=log,
             stderr=subprocess.STDOUT,
