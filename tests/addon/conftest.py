@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 import os
 from pathlib import Path
 
 import aiohttp
+from aiohttp import web
 import av
 import numpy as np
 import pytest
@@ -16,6 +17,7 @@ from tests.helpers.footage import mux_all
 from tests.helpers.rtsp_server import RtspServerProcess, free_port, unavailable_reason
 
 ClipMaker = Callable[..., Path]
+HttpHandler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 def _write_clip(
@@ -105,3 +107,24 @@ async def clip_store(tmp_path: Path) -> AsyncIterator[ClipStore]:
     await store.open()
     yield store
     await store.close()
+
+
+@pytest.fixture
+async def capture_http() -> AsyncIterator[Callable[[HttpHandler], Awaitable[str]]]:
+    """`serve(handler) -> base URL` on a real 127.0.0.1 socket."""
+    runners: list[web.AppRunner] = []
+
+    async def serve(handler: HttpHandler) -> str:
+        app = web.Application()
+        app.router.add_get("/{tail:.*}", handler)
+        runner = web.AppRunner(app)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        runners.append(runner)
+        port = runner.addresses[0][1]
+        return f"http://127.0.0.1:{port}"
+
+    yield serve
+    for runner in runners:
+        await runner.cleanup()
