@@ -28,12 +28,6 @@ async def service(tmp_path: Path) -> AsyncIterator[Service]:
         yield svc
 
 
-@pytest.fixture
-async def session() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as s:
-        yield s
-
-
 async def connect(
     session: aiohttp.ClientSession, service: Service, token: str = TOKEN
 ) -> tuple[aiohttp.ClientWebSocketResponse, dict[str, Any]]:

@@ -46,12 +46,6 @@ async def service(tmp_path: Path) -> AsyncIterator[Service]:
         yield svc
 
 
-@pytest.fixture
-async def session() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as s:
-        yield s
-
-
 async def connect(session: aiohttp.ClientSession, service: Service) -> Any:
     ws, _ = await connect_ws(session, service, TOKEN, client="pytest")
     return ws

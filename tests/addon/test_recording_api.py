@@ -94,12 +94,6 @@ class Client:
                 await asyncio.sleep(0.05)
 
 
-@pytest.fixture
-async def session() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as s:
-        yield s
-
-
 async def start(tmp_path: Path, raw: dict[str, Any]) -> Service:
     service = Service(parse_options(raw, tmp_path / "data"))
     await service.start()
