@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+import contextlib
 import os
 from pathlib import Path
 
@@ -12,7 +13,8 @@ import av
 import numpy as np
 import pytest
 
-from porchlight_edge.recorder.storage import ClipStore
+from porchlight_edge.recorder.notices import RecordingNotice
+from porchlight_edge.recorder.storage import ClipStore, StoreSettings
 from tests.helpers.footage import mux_all
 from tests.helpers.rtsp_server import RtspServerProcess, free_port, unavailable_reason
 
@@ -103,10 +105,24 @@ async def session() -> AsyncIterator[aiohttp.ClientSession]:
 @pytest.fixture
 async def clip_store(tmp_path: Path) -> AsyncIterator[ClipStore]:
     """An opened ClipStore in `tmp_path / "rec"`, closed after the test."""
-    store = ClipStore(tmp_path / "rec")
+    async with opened_store(tmp_path / "rec") as store:
+        yield store
+
+
+@contextlib.asynccontextmanager
+async def opened_store(
+    root: Path,
+    settings: StoreSettings | None = None,
+    listener: Callable[[RecordingNotice], None] | None = None,
+) -> AsyncIterator[ClipStore]:
+    """A ClipStore in `root` (settings and listener as ClipStore takes them), opened, and
+    closed on exit."""
+    store = ClipStore(root, settings, listener=listener)
     await store.open()
-    yield store
-    await store.close()
+    try:
+        yield store
+    finally:
+        await store.close()
 
 
 @pytest.fixture
