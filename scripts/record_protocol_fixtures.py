@@ -18,12 +18,14 @@ import json
 from pathlib import Path
 import sys
 import tempfile
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
 
-from porchlight_edge.config import parse_options
-from porchlight_edge.service import Service
+from tests.helpers.service import demo_cameras, loopback_options, running_service, url
+
+if TYPE_CHECKING:
+    from porchlight_edge.service import Service
 
 TOKEN = "fixture-token-0123456789"
 
@@ -49,32 +51,16 @@ SCRIPT: list[tuple[str, dict[str, Any]]] = [
 
 async def record(out: Path) -> None:
     with tempfile.TemporaryDirectory() as tmp:
-        options = parse_options(
-            {
-                "host": "127.0.0.1",
-                "port": 0,
-                "token": TOKEN,
-                "zeroconf": False,
-                "cameras": [
-                    {"name": "front_door", "source": "demo", "demo": {"width": 320, "height": 180}},
-                    {"name": "garage", "source": "demo", "demo": {"width": 320, "height": 180}},
-                ],
-            },
-            Path(tmp),
-        )
-        service = Service(options)
-        await service.start()
-        try:
+        raw = loopback_options(TOKEN, demo_cameras(320, 180, "front_door", "garage"))
+        async with running_service(raw, Path(tmp)) as service:
             await _session(service, out)
-        finally:
-            await service.stop()
 
 
 async def _session(service: Service, out: Path) -> None:
     events: dict[str, dict[str, Any]] = {}
     results: list[dict[str, Any]] = []
     async with aiohttp.ClientSession() as session:
-        ws = await session.ws_connect(f"http://127.0.0.1:{service.port}/api/websocket")
+        ws = await session.ws_connect(url(service, "/api/websocket"))
         server_info = await ws.receive_json(timeout=10)
         auth = {"type": "auth", "token": TOKEN, "client": "home-assistant"}
         await ws.send_json(auth)

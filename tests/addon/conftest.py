@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+import contextlib
 import os
 from pathlib import Path
 
 import aiohttp
+from aiohttp import web
 import av
 import numpy as np
 import pytest
 
-from porchlight_edge.recorder.storage import ClipStore
+from porchlight_edge.recorder.notices import RecordingNotice
+from porchlight_edge.recorder.storage import ClipStore, StoreSettings
+from tests.helpers.footage import mux_all
 from tests.helpers.rtsp_server import RtspServerProcess, free_port, unavailable_reason
 
 ClipMaker = Callable[..., Path]
+HttpHandler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 def _write_clip(
@@ -32,16 +37,14 @@ def _write_clip(
         stream = out.add_stream("libx264", rate=fps)
         stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
         stream.options = {"preset": "ultrafast", "g": str(gop or fps), "bf": str(bframes)}
-        for i in range(frames):
+
+        def picture(i: int) -> av.VideoFrame:
             img = np.full((height, width, 3), (20 + 4 * i) % 220, np.uint8)
             x = (8 * i) % max(1, width - 32)
             img[height // 2 - 16 : height // 2 + 16, x : x + 32] = 255
-            vframe = av.VideoFrame.from_ndarray(img, format="bgr24")
-            vframe.pts = i
-            for packet in stream.encode(vframe):
-                out.mux(packet)
-        for packet in stream.encode():
-            out.mux(packet)
+            return av.VideoFrame.from_ndarray(img, format="bgr24")
+
+        mux_all(out, stream, (picture(i) for i in range(frames)))
     return path
 
 
@@ -102,7 +105,42 @@ async def session() -> AsyncIterator[aiohttp.ClientSession]:
 @pytest.fixture
 async def clip_store(tmp_path: Path) -> AsyncIterator[ClipStore]:
     """An opened ClipStore in `tmp_path / "rec"`, closed after the test."""
-    store = ClipStore(tmp_path / "rec")
+    async with opened_store(tmp_path / "rec") as store:
+        yield store
+
+
+@contextlib.asynccontextmanager
+async def opened_store(
+    root: Path,
+    settings: StoreSettings | None = None,
+    listener: Callable[[RecordingNotice], None] | None = None,
+) -> AsyncIterator[ClipStore]:
+    """A ClipStore in `root` (settings and listener as ClipStore takes them), opened, and
+    closed on exit."""
+    store = ClipStore(root, settings, listener=listener)
     await store.open()
-    yield store
-    await store.close()
+    try:
+        yield store
+    finally:
+        await store.close()
+
+
+@pytest.fixture
+async def capture_http() -> AsyncIterator[Callable[[HttpHandler], Awaitable[str]]]:
+    """`serve(handler) -> base URL` on a real 127.0.0.1 socket."""
+    runners: list[web.AppRunner] = []
+
+    async def serve(handler: HttpHandler) -> str:
+        app = web.Application()
+        app.router.add_get("/{tail:.*}", handler)
+        runner = web.AppRunner(app)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        runners.append(runner)
+        port = runner.addresses[0][1]
+        return f"http://127.0.0.1:{port}"
+
+    yield serve
+    for runner in runners:
+        await runner.cleanup()

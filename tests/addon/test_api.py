@@ -13,9 +13,9 @@ import cv2
 import numpy as np
 import pytest
 
-from porchlight_edge.config import parse_options
 from porchlight_edge.protocol import MAX_MESSAGE_BYTES, PROTOCOL_VERSION, EventType, RingSource
 from porchlight_edge.service import Service
+from tests.helpers.service import connect_ws, demo_cameras, loopback_options, running_service, url
 from tests.helpers.waiting import wait_until
 
 TOKEN = "test-token-0123456789"
@@ -23,44 +23,15 @@ TOKEN = "test-token-0123456789"
 
 @pytest.fixture
 async def service(tmp_path: Path) -> AsyncIterator[Service]:
-    options = parse_options(
-        {
-            "host": "127.0.0.1",
-            "port": 0,
-            "token": TOKEN,
-            "zeroconf": False,
-            "cameras": [
-                {"name": "front_door", "source": "demo", "demo": {"width": 320, "height": 180}},
-                {"name": "garage", "source": "demo", "demo": {"width": 320, "height": 180}},
-            ],
-        },
-        tmp_path,
-    )
-    svc = Service(options)
-    await svc.start()
-    yield svc
-    await svc.stop()
-
-
-@pytest.fixture
-async def session() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as s:
-        yield s
-
-
-def url(service: Service, path: str) -> str:
-    return f"http://127.0.0.1:{service.port}{path}"
+    raw = loopback_options(TOKEN, demo_cameras(320, 180, "front_door", "garage"))
+    async with running_service(raw, tmp_path) as svc:
+        yield svc
 
 
 async def connect(
     session: aiohttp.ClientSession, service: Service, token: str = TOKEN
 ) -> tuple[aiohttp.ClientWebSocketResponse, dict[str, Any]]:
-    ws = await session.ws_connect(url(service, "/api/websocket"))
-    info = await ws.receive_json(timeout=5)
-    await ws.send_json({"type": "auth", "token": token})
-    reply = await ws.receive_json(timeout=5)
-    assert reply["type"] == "auth_ok", reply
-    return ws, info
+    return await connect_ws(session, service, token)
 
 
 async def call(

@@ -9,9 +9,8 @@ import threading
 import pytest
 
 from porchlight_edge.button import ButtonConfig, ButtonWatcher, Debouncer, open_button
-from porchlight_edge.config import parse_options
 from porchlight_edge.protocol import EventMessage, EventType, RingSource
-from porchlight_edge.service import Service
+from tests.helpers.service import demo_cameras, loopback_options, running_service
 from tests.helpers.waiting import wait_until
 
 
@@ -121,22 +120,8 @@ def test_bad_button_config(kwargs: dict[str, object], message: str) -> None:
 
 async def test_button_press_is_a_button_ring_on_the_bus(tmp_path: Path) -> None:
     """A press from the watcher thread reaches the bus as RingSource.BUTTON at its camera."""
-    options = parse_options(
-        {
-            "token": "t" * 32,
-            "port": 0,
-            "host": "127.0.0.1",
-            "zeroconf": False,
-            "cameras": [
-                {"name": "front_door", "source": "demo", "demo": {"width": 160, "height": 96}},
-                {"name": "side", "source": "demo", "demo": {"width": 160, "height": 96}},
-            ],
-        },
-        tmp_path,
-    )
-    service = Service(options)
-    await service.start()
-    try:
+    raw = loopback_options("t" * 32, demo_cameras(160, 96, "front_door", "side"))
+    async with running_service(raw, tmp_path) as service:
         rings: list[EventMessage] = []
         service.bus.subscribe(
             lambda e: rings.append(e) if e["event"] == EventType.RING else None, None
@@ -149,5 +134,3 @@ async def test_button_press_is_a_button_ring_on_the_bus(tmp_path: Path) -> None:
         await asyncio.to_thread(watcher.stop)
         button = [e for e in rings if e["data"]["source"] == RingSource.BUTTON]
         assert [e["camera"] for e in button] == ["side"]
-    finally:
-        await service.stop()

@@ -15,11 +15,10 @@ import pytest
 from porchlight_edge.capture import CameraConfig, CaptureError, Frame, open_source
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Awaitable, Callable
+    from collections.abc import Awaitable, Callable
 
     from porchlight_edge.capture.base import CameraSource
-
-    Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+    from tests.addon.conftest import HttpHandler
 
 SECRET = "hunter2pass"
 COLORS = [(0, 0, 255), (0, 255, 0), (255, 0, 0), (0, 255, 255), (255, 255, 255)]  # BGR
@@ -31,27 +30,6 @@ def jpeg(color: tuple[int, int, int], size: tuple[int, int] = (160, 120)) -> byt
     ok, buf = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, 90])
     assert ok
     return bytes(buf)
-
-
-@pytest.fixture
-async def capture_http() -> AsyncIterator[Callable[[Handler], Awaitable[str]]]:
-    """`serve(handler) -> base URL` on a real 127.0.0.1 socket."""
-    runners: list[web.AppRunner] = []
-
-    async def serve(handler: Callable[[web.Request], Awaitable[web.StreamResponse]]) -> str:
-        app = web.Application()
-        app.router.add_get("/{tail:.*}", handler)
-        runner = web.AppRunner(app)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        runners.append(runner)
-        port = runner.addresses[0][1]
-        return f"http://127.0.0.1:{port}"
-
-    yield serve
-    for runner in runners:
-        await runner.cleanup()
 
 
 def multipart_handler(
@@ -112,7 +90,9 @@ def center_bgr(frame: Frame) -> tuple[int, int, int]:
     ids=["content-length", "no-length", "dashed-boundary", "quoted-boundary"],
 )
 async def test_multipart_stream_decodes_every_jpeg(
-    capture_http: Callable[[Handler], Awaitable[str]], lengths: bool, header_boundary: str | None
+    capture_http: Callable[[HttpHandler], Awaitable[str]],
+    lengths: bool,
+    header_boundary: str | None,
 ) -> None:
     base = await capture_http(multipart_handler(lengths=lengths, header_boundary=header_boundary))
     frames, ended = await take(open_source(mjpeg_cfg(f"{base}/video")), 100)
@@ -126,7 +106,7 @@ async def test_multipart_stream_decodes_every_jpeg(
 
 
 async def test_basic_auth_from_url_and_redacted_errors(
-    capture_http: Callable[[Handler], Awaitable[str]], caplog: pytest.LogCaptureFixture
+    capture_http: Callable[[HttpHandler], Awaitable[str]], caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
     token = "Basic " + base64.b64encode(f"user:{SECRET}".encode()).decode()
@@ -142,7 +122,9 @@ async def test_basic_auth_from_url_and_redacted_errors(
     assert SECRET not in caplog.text
 
 
-async def test_snapshot_url_is_polled(capture_http: Callable[[Handler], Awaitable[str]]) -> None:
+async def test_snapshot_url_is_polled(
+    capture_http: Callable[[HttpHandler], Awaitable[str]],
+) -> None:
     served = 0
 
     async def snapshot(request: web.Request) -> web.Response:
@@ -165,7 +147,9 @@ async def test_connection_refused_is_a_capture_error() -> None:
     assert ended.startswith("mj: http://127.0.0.1:9/video failed")
 
 
-async def test_stalled_server_times_out(capture_http: Callable[[Handler], Awaitable[str]]) -> None:
+async def test_stalled_server_times_out(
+    capture_http: Callable[[HttpHandler], Awaitable[str]],
+) -> None:
     async def silent(request: web.Request) -> web.StreamResponse:
         resp = web.StreamResponse()
         resp.headers["Content-Type"] = "multipart/x-mixed-replace; boundary=frame"

@@ -18,10 +18,10 @@ import numpy as np
 import pytest
 
 from porchlight_edge.camera import CameraPipeline
-from porchlight_edge.config import parse_options
 from porchlight_edge.protocol import RingSource
 from porchlight_edge.service import Service
 from tests.helpers.rtp_camera import RtpCamera, Unit, encode_units
+from tests.helpers.service import loopback_options, running_service, url
 from tests.helpers.waiting import wait_until
 
 FPS = 15
@@ -42,40 +42,24 @@ async def running(
     tmp_path: Path, units: tuple[list[Unit], list[Unit]], **camera: Any
 ) -> AsyncIterator[tuple[Service, CameraPipeline]]:
     with RtpCamera(units[0], fps=FPS) as main, RtpCamera(units[1], fps=FPS) as detect:
-        raw = {
-            "host": "127.0.0.1",
-            "port": 0,
-            "token": TOKEN,
-            "zeroconf": False,
-            "cameras": [
-                {
-                    "name": "door",
-                    "source": "rtsp",
-                    "url": main.url,
-                    "detect_url": detect.url,
-                    # The test picture moves all the time: motion would ask for pictures.
-                    "motion": {"enabled": False},
-                    **camera,
-                }
-            ],
+        door = {
+            "name": "door",
+            "source": "rtsp",
+            "url": main.url,
+            "detect_url": detect.url,
+            # The test picture moves all the time: motion would ask for pictures.
+            "motion": {"enabled": False},
+            **camera,
         }
-        service = Service(parse_options(raw, tmp_path))
-        await service.start()
-        try:
+        async with running_service(loopback_options(TOKEN, [door]), tmp_path) as service:
             pipeline = service.cameras["door"]
             await wait_until(lambda: pipeline.frames >= 5, 20, "main-stream frames")
             yield service, pipeline
-        finally:
-            await service.stop()
 
 
 def _decoded(pipeline: CameraPipeline) -> int:
     assert pipeline.demand is not None
     return pipeline.demand.frames_decoded
-
-
-def _url(service: Service, path: str) -> str:
-    return f"http://127.0.0.1:{service.port}{path}"
 
 
 HEADERS = {"Authorization": f"Bearer {TOKEN}"}
@@ -101,8 +85,8 @@ async def test_mjpeg_viewer_starts_and_stops_decoding(
 ) -> None:
     async with running(tmp_path, units) as (service, pipeline), aiohttp.ClientSession() as http:
         assert _decoded(pipeline) == 0
-        url = _url(service, "/api/cameras/door/stream.mjpeg")
-        async with http.get(url, headers=HEADERS) as resp:
+        stream = url(service, "/api/cameras/door/stream.mjpeg")
+        async with http.get(stream, headers=HEADERS) as resp:
             assert resp.status == 200
             reader = aiohttp.MultipartReader.from_response(resp)
             sizes = []
@@ -127,7 +111,7 @@ async def test_snapshot_is_a_full_size_main_stream_jpeg(
     async with running(tmp_path, units) as (service, pipeline), aiohttp.ClientSession() as http:
         await wait_until(lambda: pipeline.frames >= 20, 20, "packets")
         assert _decoded(pipeline) == 0
-        async with http.get(_url(service, "/api/cameras/door/snapshot.jpg"), headers=HEADERS) as r:
+        async with http.get(url(service, "/api/cameras/door/snapshot.jpg"), headers=HEADERS) as r:
             assert r.status == 200, await r.text()
             data = await r.read()
         img = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)

@@ -18,6 +18,7 @@ from porchlight_edge.privacy import PrivacyMasker
 from porchlight_edge.recorder.recorder import Recorder, RecorderSettings
 from porchlight_edge.recorder.storage import ClipStore
 from tests.helpers.camera_session import camera_config, first_frames
+from tests.helpers.footage import mux_all
 
 LEVELS = (16, 31, 235)
 W, H, FPS = 384, 240, 15
@@ -49,13 +50,8 @@ def full_range_clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
         stream = out.add_stream("libx264", rate=FPS)
         stream.width, stream.height, stream.pix_fmt = W, H, "yuvj420p"
         stream.options = {"preset": "ultrafast", "g": str(FPS), "bf": "0", "qp": "0"}
-        for i in range(3 * FPS):
-            vframe = av.VideoFrame.from_ndarray(buf, format="yuvj420p")
-            vframe.pts = i
-            for packet in stream.encode(vframe):
-                out.mux(packet)
-        for packet in stream.encode():
-            out.mux(packet)
+        frames = (av.VideoFrame.from_ndarray(buf, format="yuvj420p") for _ in range(3 * FPS))
+        mux_all(out, stream, frames)
     return path
 
 

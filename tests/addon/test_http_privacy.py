@@ -13,11 +13,11 @@ from typing import Any
 import aiohttp
 import pytest
 
-from porchlight_edge.config import parse_options
 from porchlight_edge.protocol import EventKind
 from porchlight_edge.recorder.index import ClipState
 from porchlight_edge.service import Service
 from tests.helpers.footage import make_h264
+from tests.helpers.service import connect_ws, file_camera, loopback_options, running_service, url
 from tests.helpers.waiting import wait_until
 
 TOKEN = "http-privacy-token-0123456789"
@@ -32,38 +32,15 @@ def video(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 async def service(tmp_path: Path, video: Path) -> AsyncIterator[Service]:
-    raw = {
-        "host": "127.0.0.1",
-        "port": 0,
-        "token": TOKEN,
-        "zeroconf": False,
-        "cameras": [
-            {
-                "name": "porch",
-                "source": "file",
-                "path": str(video),
-                "loop": True,
-                "realtime": True,
-                "recording": {"pre_roll": 1, "post_roll": 1},
-            }
-        ],
-    }
-    svc = Service(parse_options(raw, tmp_path / "data"))
-    await svc.start()
-    await wait_until(lambda: svc.cameras["porch"].last_frame is not None, 10, "a first frame")
-    yield svc
-    await svc.stop()
-
-
-def url(service: Service, path: str) -> str:
-    return f"http://127.0.0.1:{service.port}{path}"
+    camera = {**file_camera("porch", video), "recording": {"pre_roll": 1, "post_roll": 1}}
+    async with running_service(loopback_options(TOKEN, [camera]), tmp_path / "data") as svc:
+        await wait_until(lambda: svc.cameras["porch"].last_frame is not None, 10, "a first frame")
+        yield svc
 
 
 async def command(session: aiohttp.ClientSession, service: Service, name: str, **args: Any) -> Any:
-    async with session.ws_connect(url(service, "/api/websocket")) as ws:
-        await ws.receive_json(timeout=5)
-        await ws.send_json({"type": "auth", "token": TOKEN, "client": "pytest"})
-        assert (await ws.receive_json(timeout=5))["type"] == "auth_ok"
+    ws, _ = await connect_ws(session, service, TOKEN, client="pytest")
+    async with ws:
         await ws.send_json({"message_id": 1, "command": name, "args": args})
         reply = await ws.receive_json(timeout=10)
     assert reply["success"], reply

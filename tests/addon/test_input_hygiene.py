@@ -19,6 +19,7 @@ from porchlight_edge.config import parse_options
 from porchlight_edge.protocol import NO_MESSAGE_ID, Command, ErrorCode
 from porchlight_edge.service import Service
 from tests.helpers.footage import make_h264
+from tests.helpers.service import connect_ws, demo_cameras, loopback_options, running_service, url
 from tests.helpers.waiting import wait_until
 
 TOKEN = "hygiene-test-token-0123"
@@ -39,41 +40,14 @@ def write_foreign_clip(path: Path, camera: str) -> Path:
 async def service(tmp_path: Path) -> AsyncIterator[Service]:
     # A clip someone left in the media folder, whose metadata names a traversal "camera".
     write_foreign_clip(tmp_path / "media" / "clips" / f"{CLIP_ID}.mp4", "x/../../../escape")
-    options = parse_options(
-        {
-            "host": "127.0.0.1",
-            "port": 0,
-            "token": TOKEN,
-            "zeroconf": False,
-            "media_dir": str(tmp_path / "media"),
-            "cameras": [
-                {"name": "front_door", "source": "demo", "demo": {"width": 64, "height": 64}},
-                {"name": "garage", "source": "demo", "demo": {"width": 64, "height": 64}},
-            ],
-        },
-        tmp_path / "data",
-    )
-    svc = Service(options)
-    await svc.start()
-    yield svc
-    await svc.stop()
-
-
-@pytest.fixture
-async def session() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as s:
-        yield s
-
-
-def url(service: Service, path: str) -> str:
-    return f"http://127.0.0.1:{service.port}{path}"
+    cameras = demo_cameras(64, 64, "front_door", "garage")
+    raw = loopback_options(TOKEN, cameras, media_dir=str(tmp_path / "media"))
+    async with running_service(raw, tmp_path / "data") as svc:
+        yield svc
 
 
 async def connect(session: aiohttp.ClientSession, service: Service) -> Any:
-    ws = await session.ws_connect(url(service, "/api/websocket"))
-    await ws.receive_json(timeout=5)
-    await ws.send_json({"type": "auth", "token": TOKEN, "client": "pytest"})
-    assert (await ws.receive_json(timeout=5))["type"] == "auth_ok"
+    ws, _ = await connect_ws(session, service, TOKEN, client="pytest")
     return ws
 
 

@@ -66,12 +66,6 @@ async def _service(tmp_path: Path, camera: dict[str, Any], max_viewers: int = 8)
     return svc
 
 
-@pytest.fixture
-async def session() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as s:
-        yield s
-
-
 def _masked_demo(recording: bool = True) -> dict[str, Any]:
     return {
         "name": "front_door",

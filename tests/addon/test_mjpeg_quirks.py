@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 import cv2
@@ -12,6 +12,7 @@ import pytest
 
 from porchlight_edge.capture import CameraConfig, CaptureError, Frame, open_source
 from porchlight_edge.capture.mjpeg import JpegScanner
+from tests.addon.conftest import HttpHandler
 
 COLORS = [(0, 0, 255), (0, 255, 0), (255, 0, 0), (0, 255, 255), (255, 255, 255)]  # BGR
 CRLF = b"\r\n"
@@ -78,9 +79,9 @@ QUIRKS: dict[str, tuple[str | None, Part]] = {
 
 
 @pytest.fixture
-async def serve() -> AsyncIterator[Callable[[str | None, Part, bool], Awaitable[str]]]:
-    runners: list[web.AppRunner] = []
-
+async def serve(
+    capture_http: Callable[[HttpHandler], Awaitable[str]],
+) -> Callable[[str | None, Part, bool], Awaitable[str]]:
     async def start(ctype: str | None, build: Part, thumbnail: bool) -> str:
         async def handler(request: web.Request) -> web.StreamResponse:
             resp = web.StreamResponse()
@@ -92,18 +93,9 @@ async def serve() -> AsyncIterator[Callable[[str | None, Part, bool], Awaitable[
                 await resp.write(stream[at : at + 701])
             return resp
 
-        app = web.Application()
-        app.router.add_get("/video", handler)
-        runner = web.AppRunner(app)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        runners.append(runner)
-        return f"http://127.0.0.1:{runner.addresses[0][1]}/video"
+        return await capture_http(handler) + "/video"
 
-    yield start
-    for runner in runners:
-        await runner.cleanup()
+    return start
 
 
 async def take(url: str, limit: int) -> list[Frame]:

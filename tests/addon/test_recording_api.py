@@ -18,6 +18,7 @@ from porchlight_edge.config import parse_options
 from porchlight_edge.protocol import EventType
 from porchlight_edge.service import Service
 from tests.helpers.footage import make_h264
+from tests.helpers.service import file_camera, loopback_options
 from tests.helpers.waiting import wait_until
 
 TOKEN = "recording-test-token"
@@ -31,23 +32,10 @@ def video(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def options(tmp_path: Path, video: Path, **camera: Any) -> dict[str, Any]:
-    return {
-        "host": "127.0.0.1",
-        "port": 0,
-        "token": TOKEN,
-        "zeroconf": False,
-        "cameras": [
-            {
-                "name": "porch",
-                "source": "file",
-                "path": str(video),
-                "loop": True,
-                "realtime": True,
-                "recording": {"pre_roll": 2, "post_roll": 1},
-                **camera,
-            }
-        ],
-    }
+    recording = {"pre_roll": 2, "post_roll": 1}
+    return loopback_options(
+        TOKEN, [{**file_camera("porch", video), "recording": recording, **camera}]
+    )
 
 
 class Client:
@@ -104,12 +92,6 @@ class Client:
                     ):
                         return item
                 await asyncio.sleep(0.05)
-
-
-@pytest.fixture
-async def session() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as s:
-        yield s
 
 
 async def start(tmp_path: Path, raw: dict[str, Any]) -> Service:

@@ -8,7 +8,6 @@ import json
 import logging
 from pathlib import Path
 import subprocess
-import sys
 import time
 
 import aiohttp
@@ -17,7 +16,7 @@ import pytest
 from porchlight_edge.capture.urls import redact_url, validate_url
 from porchlight_edge.protocol import redact_secrets
 from porchlight_edge.redaction import RedactSecrets
-from tests.e2e.addon_process import ROOT, AddonProcess
+from tests.e2e.addon_process import ROOT, AddonProcess, addon_argv
 from tests.helpers.rtsp_server import free_port
 
 SECRETS = ("Sunny", "Day42", "hunter2", "s3cr3t", "tok3n", "k3y", "p4ss", "Alice@Home")
@@ -179,16 +178,7 @@ def test_a_start_up_error_never_prints_the_password(tmp_path: Path, url: str) ->
     config = tmp_path / "options.json"
     config.write_text(json.dumps({"cameras": [{"name": "a", "source": "rtsp", "url": url}]}))
     result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "porchlight_edge",
-            "--config",
-            str(config),
-            "--data-dir",
-            str(tmp_path / "data"),
-            "--no-zeroconf",
-        ],
+        addon_argv(config, tmp_path / "data", "--no-zeroconf"),
         capture_output=True,
         text=True,
         timeout=60,

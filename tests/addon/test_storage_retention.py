@@ -17,6 +17,7 @@ from porchlight_edge.recorder.notices import NoticeType as T, RecordingNotice
 from porchlight_edge.recorder.retention import DAY, RetentionPolicy, plan_retention
 from porchlight_edge.recorder.storage import ClipStore, StoreSettings
 from porchlight_edge.service import Service
+from tests.addon.conftest import opened_store
 from tests.addon.test_recording_api import options
 from tests.helpers.waiting import wait_until
 
@@ -95,9 +96,7 @@ async def test_store_warns_before_deleting_a_protected_clip(tmp_path: Path) -> N
         monitor=False,
         protected_grace=3600.0,
     )
-    store = ClipStore(tmp_path / "rec", settings, listener=events.append)
-    await store.open()
-    try:
+    async with opened_store(tmp_path / "rec", settings, events.append) as store:
         made = []
         for i, protected in enumerate([True, False, False, True]):
             clip = _clip(NOW - (10 - i) * DAY, 1000, protected)
@@ -130,8 +129,6 @@ async def test_store_warns_before_deleting_a_protected_clip(tmp_path: Path) -> N
         assert (T.RETENTION_WARNING, made[1].id) not in kinds
         assert store.clip_path(made[3].id).exists()
         assert [c.id for c in store.index.all_clips()] == [made[3].id]
-    finally:
-        await store.close()
 
 
 async def test_small_disk_keeps_every_clip_and_says_so(
@@ -148,9 +145,7 @@ async def test_small_disk_keeps_every_clip_and_says_so(
         monitor=False,
         protected_grace=0.0,
     )
-    store = ClipStore(tmp_path / "rec", settings, listener=events.append)
-    await store.open()
-    try:
+    async with opened_store(tmp_path / "rec", settings, events.append) as store:
         made = []
         for i, protected in enumerate([False, True, False]):
             clip = _clip(time.time() - (3 - i) * 60, 1000, protected)
@@ -173,8 +168,6 @@ async def test_small_disk_keeps_every_clip_and_says_so(
         )
         await asyncio.to_thread(store.check_space_sync)
         assert not store.paused
-    finally:
-        await store.close()
 
 
 async def test_service_publishes_the_warned_clip_id(tmp_path: Path) -> None:

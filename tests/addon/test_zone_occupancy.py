@@ -10,12 +10,12 @@ import aiohttp
 import numpy as np
 import pytest
 
-from porchlight_edge.config import parse_options
 from porchlight_edge.motion import MotionConfig, MotionEngine, Zone
 from porchlight_edge.protocol import EventType
 from porchlight_edge.service import Service
 from tests.addon.test_api import TOKEN, call, connect
 from tests.addon.test_motion_engine import FPS, visitor_frames
+from tests.helpers.service import loopback_options, running_service
 
 DOORSTEP = Zone("doorstep", [(0.15, 0.2), (0.5, 0.2), (0.5, 1.0), (0.15, 1.0)])
 STREET = Zone("street", [(0.7, 0.0), (1.0, 0.0), (1.0, 0.25), (0.7, 0.25)])
@@ -68,33 +68,20 @@ def test_reset_clears_occupied_zones_and_reports_them() -> None:
 async def service(tmp_path: Path) -> AsyncIterator[Service]:
     demo = {"width": 320, "height": 180, "variant": "waiting",
             "phases": {"empty_before": 2, "walk_in": 3, "empty_after": 3}}  # fmt: skip
-    options = parse_options(
-        {
-            "host": "127.0.0.1",
-            "port": 0,
-            "token": TOKEN,
-            "zeroconf": False,
-            "cameras": [
-                {
-                    "name": "front_door",
-                    "source": "demo",
-                    "realtime": False,
-                    "demo": demo,
-                    "motion": {
-                        "off_seconds": 1.0,
-                        # Where the demo visitor stands, and the sky above the roof.
-                        "zones": ["doorstep=0.45,0.3 0.75,0.3 0.75,1 0.45,1", "sky=0,0 1,0 1,0.12"],
-                    },
-                    "recording": {"enabled": False},
-                }
-            ],
+    camera = {
+        "name": "front_door",
+        "source": "demo",
+        "realtime": False,
+        "demo": demo,
+        "motion": {
+            "off_seconds": 1.0,
+            # Where the demo visitor stands, and the sky above the roof.
+            "zones": ["doorstep=0.45,0.3 0.75,0.3 0.75,1 0.45,1", "sky=0,0 1,0 1,0.12"],
         },
-        tmp_path,
-    )
-    svc = Service(options)
-    await svc.start()
-    yield svc
-    await svc.stop()
+        "recording": {"enabled": False},
+    }
+    async with running_service(loopback_options(TOKEN, [camera]), tmp_path) as svc:
+        yield svc
 
 
 async def test_occupancy_events_and_state_over_the_api(service: Service) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+import contextlib
 from dataclasses import dataclass, field
 import json
 import os
@@ -12,6 +14,35 @@ import time
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
+
+
+def front_door_demo(width: int, height: int, **camera: Any) -> dict[str, Any]:
+    """Add-on options with one demo camera "front_door" (a 14 s loop of `width` x `height`
+    pixels); `camera` adds or replaces keys of the camera."""
+    demo = {"width": width, "height": height, "loop_seconds": 14}
+    return {
+        "cameras": [
+            {"name": "front_door", "title": "Front door", "source": "demo", "demo": demo, **camera}
+        ]
+    }
+
+
+@contextlib.contextmanager
+def running_addon(data_dir: Path, options: dict[str, Any]) -> Iterator[AddonProcess]:
+    """An AddonProcess started on `options` in `data_dir`, stopped on exit."""
+    process = AddonProcess(data_dir, options)
+    process.start()
+    try:
+        yield process
+    finally:
+        process.stop()
+
+
+def addon_argv(config: Path, data_dir: Path, *extra: str) -> list[str]:
+    """The command line that runs the add-on (`python -m porchlight_edge`) with the options
+    file `config` and the data folder `data_dir`; `extra` adds further arguments."""
+    cmd = [sys.executable, "-m", "porchlight_edge", "--config", str(config)]
+    return [*cmd, "--data-dir", str(data_dir), *extra]
 
 
 @dataclass
@@ -38,14 +69,9 @@ class AddonProcess:
         env = {**os.environ, **self.env, "PYTHONPATH": os.pathsep.join(path)}
         log = (self.data_dir / "addon.log").open("ab")
         self.proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "porchlight_edge",
-                "--config",
-                str(config),
-                "--data-dir",
-                str(self.data_dir),
+            addon_argv(
+                config,
+                self.data_dir,
                 "--host",
                 "127.0.0.1",
                 "--port",
@@ -55,7 +81,7 @@ class AddonProcess:
                 "--ready-file",
                 str(ready),
                 *([] if self.zeroconf else ["--no-zeroconf"]),
-            ],
+            ),
             env=env,
             stdout=log,
             stderr=subprocess.STDOUT,

@@ -8,22 +8,12 @@ from pathlib import Path
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from .addon_process import AddonProcess
+from .addon_process import AddonProcess, front_door_demo, running_addon
 from .entries import entry_for
 
 # A short demo loop (visitor in view for a few seconds) and quick motion-off, so a test
 # sees motion start and stop well within its time limit.
-DEMO_OPTIONS = {
-    "cameras": [
-        {
-            "name": "front_door",
-            "title": "Front door",
-            "source": "demo",
-            "demo": {"width": 640, "height": 360, "loop_seconds": 14},
-            "motion": {"off_seconds": 1.5},
-        }
-    ]
-}
+DEMO_OPTIONS = front_door_demo(640, 360, motion={"off_seconds": 1.5})
 
 
 @pytest.fixture(autouse=True)
@@ -33,10 +23,8 @@ def _custom_integrations(enable_custom_integrations: None) -> None:
 
 @pytest.fixture
 def addon(tmp_path: Path) -> Iterator[AddonProcess]:
-    process = AddonProcess(tmp_path / "addon", DEMO_OPTIONS)
-    process.start()
-    yield process
-    process.stop()
+    with running_addon(tmp_path / "addon", DEMO_OPTIONS) as process:
+        yield process
 
 
 @pytest.fixture

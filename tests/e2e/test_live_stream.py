@@ -28,7 +28,7 @@ from custom_components.porchlight.const import DOMAIN
 from tests.helpers.rtp_camera import RtpCamera, audio_track, encode_units
 from tests.helpers.sound import TONE_HZ, dominant_frequency
 
-from .addon_process import AddonProcess
+from .addon_process import AddonProcess, front_door_demo
 from .entries import entry_for, setup_entry, unload_entry
 
 if TYPE_CHECKING:
@@ -43,17 +43,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.enable_socket]
 CAMERA = "camera.front_door"
 # The left half of the picture is private (relative polygon).
 LEFT_HALF = [[0.0, 0.0], [0.5, 0.0], [0.5, 1.0], [0.0, 1.0]]
-MASKED_OPTIONS = {
-    "cameras": [
-        {
-            "name": "front_door",
-            "title": "Front door",
-            "source": "demo",
-            "demo": {"width": 320, "height": 180, "loop_seconds": 14},
-            "privacy_masks": [LEFT_HALF],
-        }
-    ]
-}
+MASKED_OPTIONS = front_door_demo(320, 180, privacy_masks=[LEFT_HALF])
 SEGMENT_RE = re.compile(r"^(?:\./)?(segment/\d+\.m4s)$", re.MULTILINE)
 
 

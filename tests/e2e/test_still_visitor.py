@@ -20,7 +20,7 @@ import pytest
 
 from tests.helpers.waiting import wait_until
 
-from .addon_process import AddonProcess
+from .addon_process import AddonProcess, running_addon
 from .entries import entry_for, setup_entry, unload_entry
 
 pytestmark = [pytest.mark.e2e, pytest.mark.enable_socket]
@@ -58,10 +58,8 @@ OPTIONS = {
 
 @pytest.fixture
 def addon(tmp_path: Path) -> Iterator[AddonProcess]:
-    process = AddonProcess(tmp_path / "addon", OPTIONS)
-    process.start()
-    yield process
-    process.stop()
+    with running_addon(tmp_path / "addon", OPTIONS) as process:
+        yield process
 
 
 async def test_motion_stays_on_while_the_visitor_waits(

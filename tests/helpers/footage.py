@@ -17,7 +17,7 @@ import numpy as np
 from porchlight_edge.capture.frame import Frame
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Iterable, Iterator
     from pathlib import Path
 
 
@@ -72,18 +72,27 @@ def make_h264(
                 opts["crf"] = "28"
         stream.options = opts
         block_w, block_h = max(8, width // 10), max(8, height // 4)
-        for i in range(round(seconds * fps)):
+
+        def picture(i: int) -> av.VideoFrame:
             y = cv2.add(base, noise[i % len(noise)])
             x0 = (i * max(2, width // 60)) % max(1, width - block_w)
             y0 = height // 3
             y[y0 : y0 + block_h, x0 : x0 + block_w] = 235
-            frame = av.VideoFrame.from_ndarray(np.concatenate([y, chroma]), format="yuv420p")
-            frame.pts = i
-            for packet in stream.encode(frame):
-                out.mux(packet)
-        for packet in stream.encode():
-            out.mux(packet)
+            return av.VideoFrame.from_ndarray(np.concatenate([y, chroma]), format="yuv420p")
+
+        mux_all(out, stream, (picture(i) for i in range(round(seconds * fps))))
     return path
+
+
+def mux_all(out: Any, stream: Any, frames: Iterable[av.VideoFrame]) -> None:
+    """Encode `frames` (pts 0, 1, 2, ... in `stream`'s time base) into the open output
+    container `out`, then flush the encoder."""
+    for i, frame in enumerate(frames):
+        frame.pts = i
+        for packet in stream.encode(frame):
+            out.mux(packet)
+    for packet in stream.encode():
+        out.mux(packet)
 
 
 def play(path: Path, *, wallclock0: float = 1_000_000.0, decode: bool = True) -> Iterator[Frame]:

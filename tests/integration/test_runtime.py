@@ -162,32 +162,37 @@ async def test_device_triggers(hass: HomeAssistant, loaded: FakeAddon) -> None:
             hass, {"platform": "device", "domain": DOMAIN, "device_id": hub.id, "type": "ring"}
         )
 
-    calls: list[str] = []
-    hass.services.async_register("test", "record", lambda call: calls.append(call.data["what"]))
-    assert await async_setup_component(
-        hass,
-        "automation",
-        {
-            "automation": [
-                {
-                    "triggers": {
-                        "platform": "device",
-                        "domain": DOMAIN,
-                        "device_id": device.id,
-                        "type": kind,
-                    },
-                    "actions": {"service": "test.record", "data": {"what": kind}},
-                }
-                for kind in ("ring", "motion_started", "motion_stopped")
-            ]
-        },
-    )
+    trigger = {"platform": "device", "domain": DOMAIN, "device_id": device.id}
+    kinds = ("ring", "motion_started", "motion_stopped")
+    calls = await record_triggers(hass, [({**trigger, "type": kind}, kind) for kind in kinds])
     loaded.ring()
     loaded.motion("front_door", True)
     loaded.motion("front_door", False)
     await wait_for_state(hass, lambda: len(calls) == 3)
     # Each automation runs in its own task, so their service calls may interleave.
     assert sorted(calls) == ["motion_started", "motion_stopped", "ring"]
+
+
+async def record_triggers(
+    hass: HomeAssistant, automations: list[tuple[dict[str, Any], str]]
+) -> list[str]:
+    """One automation per (trigger, label), each calling test.record with its label.
+
+    Returns the list the labels are appended to as the automations run."""
+    calls: list[str] = []
+    hass.services.async_register("test", "record", lambda call: calls.append(call.data["what"]))
+    actions = [{"service": "test.record", "data": {"what": what}} for _, what in automations]
+    assert await async_setup_component(
+        hass,
+        "automation",
+        {
+            "automation": [
+                {"triggers": trigger, "actions": action}
+                for (trigger, _), action in zip(automations, actions, strict=True)
+            ]
+        },
+    )
+    return calls
 
 
 async def test_logbook_describes_events(hass: HomeAssistant, loaded: FakeAddon) -> None:

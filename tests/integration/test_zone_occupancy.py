@@ -10,7 +10,6 @@ from homeassistant.components.device_automation.exceptions import (
 )
 from homeassistant.const import STATE_OFF, STATE_ON
 from homeassistant.helpers import entity_registry as er
-from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
@@ -20,7 +19,7 @@ from custom_components.porchlight.pyporchlight.protocol import EventType
 
 from .conftest import setup_integration, wait_for_state
 from .fake_addon import BASE_TIME, FakeAddon
-from .test_runtime import bus_events, camera_device
+from .test_runtime import bus_events, camera_device, record_triggers
 
 if TYPE_CHECKING:
     from homeassistant.core import HomeAssistant
@@ -99,21 +98,13 @@ async def test_zone_device_triggers_run_once_per_change(
     for bad in ({"type": "zone_occupied"}, {"type": "ring", "subtype": "doorstep"}):
         with pytest.raises(InvalidDeviceAutomationConfig):
             await async_validate_trigger_config(hass, {**base, **bad})
-    calls: list[str] = []
-    hass.services.async_register("test", "record", lambda call: calls.append(call.data["what"]))
-    assert await async_setup_component(
+    calls = await record_triggers(
         hass,
-        "automation",
-        {
-            "automation": [
-                {
-                    "triggers": {**base, "type": kind, "subtype": zone},
-                    "actions": {"service": "test.record", "data": {"what": f"{zone} {kind}"}},
-                }
-                for kind in ("zone_occupied", "zone_cleared")
-                for zone in ("doorstep", "path")
-            ]
-        },
+        [
+            ({**base, "type": kind, "subtype": zone}, f"{zone} {kind}")
+            for kind in ("zone_occupied", "zone_cleared")
+            for zone in ("doorstep", "path")
+        ],
     )
     loaded.occupancy("front_door", "doorstep", True)
     loaded.occupancy("front_door", "doorstep", False)
