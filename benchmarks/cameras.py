@@ -65,8 +65,9 @@ class LoopingCamera(RtpCamera):
         self._period = len(units)
         super().__init__(units, fps=fps)
 
-    def _send(self, conn: Any, lock: threading.Lock) -> None:
+    def _send(self, conn: Any, lock: threading.Lock, channels: dict[str, int]) -> None:
         t0, seq, step = time.monotonic(), 0, 90000 // int(self.fps)
+        video = channels.get("trackID=0", 0)
         for k in range(10**9):
             delay = t0 + k / self.fps - time.monotonic()
             if self._closed.wait(max(0.0, delay)):
@@ -76,7 +77,7 @@ class LoopingCamera(RtpCamera):
             for packet in self._prepared[k % self._period]:
                 header = bytearray(packet[:12])
                 struct.pack_into("!HI", header, 2, seq & 0xFFFF, rtp_time)
-                chunks.append(b"$\x00" + struct.pack("!H", len(packet)) + header + packet[12:])
+                chunks.append(b"$" + struct.pack("!BH", video, len(packet)) + header + packet[12:])
                 seq += 1
             try:
                 with lock:

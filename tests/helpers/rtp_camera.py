@@ -162,8 +162,10 @@ def audio_track(codec: str, seconds: float, tone_hz: float = 700.0) -> AudioTrac
     """`seconds` of a `tone_hz` sine encoded with PyAV's `codec`, packetized for RTP."""
     pt, rtpmap, rate, clock = _RTP_AUDIO[codec]
     ctx = av.CodecContext.create(codec, "w")
+    assert isinstance(ctx, av.AudioCodecContext)
+    formats = ctx.codec.audio_formats or []
     ctx.sample_rate, ctx.layout = rate, "mono"
-    ctx.format = "s16" if codec.startswith("pcm") else ctx.codec.audio_formats[0].name
+    ctx.format = "s16" if codec.startswith("pcm") else formats[0].name
     ctx.time_base = Fraction(1, rate)
     ctx.open()
     chunk = ctx.frame_size or rate // 50  # G.711: 20 ms packets
