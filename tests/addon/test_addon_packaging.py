@@ -589,6 +589,7 @@ def maximal_options(schema: dict[str, Any]) -> dict[str, Any]:
                 "open_timeout": 5,
                 "read_timeout": 5,
                 "stall_seconds": 8,
+                "audio": True,
                 "privacy_masks": ["0,0 0.3,0 0.3,0.25"],
                 "recording": {"enabled": True, "pre_roll": 3, "post_roll": 20, "hevc": "convert"},
                 "motion": {
