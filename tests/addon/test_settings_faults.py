@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
 import contextlib
+from contextlib import AbstractAsyncContextManager
 import json
 import logging
 from pathlib import Path
@@ -13,38 +14,29 @@ from typing import Any
 import aiohttp
 import pytest
 
-from porchlight_edge.config import parse_options
 from porchlight_edge.protocol import CameraStatus, ErrorCode
 from porchlight_edge.service import Service
 from porchlight_edge.settings import CameraSettings, SettingsStore
 from tests.helpers.disk import fill, tmpfs
 from tests.helpers.footage import make_h264
+from tests.helpers.service import connect_ws, demo_cameras, loopback_options, running_service
 from tests.helpers.waiting import wait_until
 
 TOKEN = "settings-faults-token-01"
 
 
 def raw_options(data_dir: Path, media_dir: Path, **camera: Any) -> dict[str, Any]:
-    demo = {"name": "porch", "source": "demo", "demo": {"width": 64, "height": 64}}
-    return {
-        "host": "127.0.0.1",
-        "port": 0,
-        "token": TOKEN,
-        "zeroconf": False,
-        "media_dir": str(media_dir),
-        "retention": {"min_free_gb": 0},  # the small disk would otherwise be "too full"
-        "cameras": [{**demo, **camera}],
-    }
+    (demo,) = demo_cameras(64, 64, "porch")
+    return loopback_options(
+        TOKEN,
+        [{**demo, **camera}],
+        media_dir=str(media_dir),
+        retention={"min_free_gb": 0},  # the small disk would otherwise be "too full"
+    )
 
 
-@contextlib.asynccontextmanager
-async def running(data_dir: Path, media_dir: Path, **camera: Any) -> AsyncIterator[Service]:
-    service = Service(parse_options(raw_options(data_dir, media_dir, **camera), data_dir))
-    await service.start()
-    try:
-        yield service
-    finally:
-        await service.stop()
+def running(data_dir: Path, media_dir: Path, **camera: Any) -> AbstractAsyncContextManager[Service]:
+    return running_service(raw_options(data_dir, media_dir, **camera), data_dir)
 
 
 class Client:
@@ -63,10 +55,7 @@ class Client:
 @contextlib.asynccontextmanager
 async def client(service: Service) -> AsyncIterator[Client]:
     async with aiohttp.ClientSession() as session:
-        ws = await session.ws_connect(f"http://127.0.0.1:{service.port}/api/websocket")
-        await ws.receive_json(timeout=5)
-        await ws.send_json({"type": "auth", "token": TOKEN, "client": "pytest"})
-        assert (await ws.receive_json(timeout=5))["type"] == "auth_ok"
+        ws, _ = await connect_ws(session, service, TOKEN, client="pytest")
         yield Client(ws)
         await ws.close()
 
