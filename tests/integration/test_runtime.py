@@ -84,7 +84,7 @@ async def test_ring_and_motion_fire_bus_events(hass: HomeAssistant, loaded: Fake
         {"device_id": device.id, "type": t, "camera": "front_door", "time": BASE_TIME + seq}
         for t, seq in (("ring", ring["seq"]), ("motion_started", 2), ("motion_stopped", 3))
     ]
-    motion_event = hass.states.get("event.front_door_motion")
+    motion_event = hass.states.get("event.front_door_motion_event")
     assert motion_event is not None
     assert motion_event.attributes["event_type"] == "motion"
     assert motion_event.attributes["started_at"] == "2025-11-27T19:00:02+00:00"
