@@ -254,7 +254,7 @@ async def _refresh_storage(data: PorchlightData) -> None:
 
 @callback
 def _fire_bus_event(hass: HomeAssistant, entry: PorchlightConfigEntry, event: EventMessage) -> None:
-    """`porchlight_event` on the bus, for device triggers and the logbook."""
+    """`porchlight_event` on the bus, for device triggers and automations."""
     kind = event["event"]
     extra: dict[str, Any] = {}
     if kind == EventType.RING:

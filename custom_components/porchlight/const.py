@@ -16,7 +16,8 @@ MANUFACTURER: Final = "Porchlight"
 BACKOFF_MIN: Final = 1.0
 BACKOFF_MAX: Final = 60.0
 
-# Fired on the bus for every ring and motion start/stop (device triggers, logbook).
+# Fired on the bus for every ring, motion start/stop, zone change and finished clip (device
+# triggers, automations; the Activity log shows the entities' state changes instead).
 EVENT_PORCHLIGHT: Final = "porchlight_event"
 ATTR_TYPE: Final = "type"
 ATTR_CAMERA: Final = "camera"

@@ -56,16 +56,20 @@ class PorchlightStorageSensorEntityDescription(SensorEntityDescription):
 
 
 CAMERA_SENSORS = (
+    # The doorbell and motion event entities' states are these times already, and every
+    # change of a timestamp sensor is another Activity line: off unless wanted.
     PorchlightSensorEntityDescription(
         key="last_ring",
         translation_key="last_ring",
         device_class=SensorDeviceClass.TIMESTAMP,
+        entity_registry_enabled_default=False,
         value_fn=lambda camera: _timestamp(camera.get("last_ring")),
     ),
     PorchlightSensorEntityDescription(
         key="last_motion",
         translation_key="last_motion",
         device_class=SensorDeviceClass.TIMESTAMP,
+        entity_registry_enabled_default=False,
         value_fn=lambda camera: _timestamp(camera.get("last_motion")),
     ),
     PorchlightSensorEntityDescription(

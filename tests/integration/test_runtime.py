@@ -1,9 +1,11 @@
-"""Runtime behaviour against the fake add-on: bus events, device triggers, logbook, the
+"""Runtime behaviour against the fake add-on: bus events, device triggers, the
 visitor image, storage, cameras coming and going, and the version repair issue."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
+from unittest.mock import patch
 
 from homeassistant.components.device_automation import DeviceAutomationType
 from homeassistant.components.device_automation.exceptions import (
@@ -15,6 +17,7 @@ from homeassistant.const import STATE_UNKNOWN
 from homeassistant.core import Event, callback
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import device_registry as dr, entity_registry as er, issue_registry as ir
+from homeassistant.helpers.entity import Entity
 from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import (
@@ -71,7 +74,16 @@ DROPPED_US_ADDON: VersionInfo = {
 }
 
 
-async def test_ring_and_motion_fire_bus_events(hass: HomeAssistant, loaded: FakeAddon) -> None:
+@pytest.fixture
+def every_entity_enabled() -> Iterator[None]:
+    """Entities that are off by default (the last ring and motion sensors) are added too."""
+    with patch.object(Entity, "entity_registry_enabled_default", property(lambda _: True)):
+        yield
+
+
+async def test_ring_and_motion_fire_bus_events(
+    hass: HomeAssistant, every_entity_enabled: None, loaded: FakeAddon
+) -> None:
     fired = bus_events(hass)
     device = camera_device(hass, loaded, "front_door")
     ring = loaded.ring()
@@ -193,41 +205,6 @@ async def record_triggers(
         },
     )
     return calls
-
-
-async def test_logbook_describes_events(hass: HomeAssistant, loaded: FakeAddon) -> None:
-    from custom_components.porchlight import logbook
-
-    describers: dict[tuple[str, str], Any] = {}
-    logbook.async_describe_events(
-        hass, lambda domain, kind, describe: describers.__setitem__((domain, kind), describe)
-    )
-    describe = describers[(DOMAIN, EVENT_PORCHLIGHT)]
-    device = camera_device(hass, loaded, "front_door")
-    events = [
-        Event(EVENT_PORCHLIGHT, {"device_id": device.id, "type": t, "camera": "front_door"})
-        for t in ("ring", "motion_started", "motion_stopped", "other")
-    ]
-    events.append(
-        Event(EVENT_PORCHLIGHT, {"device_id": "gone", "type": "ring", "camera": "back_door"})
-    )
-    events += [
-        Event(
-            EVENT_PORCHLIGHT,
-            {"device_id": device.id, "type": t, "camera": "front_door", "zone": "doorstep"},
-        )
-        for t in ("zone_occupied", "zone_cleared")
-    ]
-    described = [describe(event) for event in events]
-    assert [(d["name"], d["message"]) for d in described] == [
-        ("Front door", "doorbell pressed"),
-        ("Front door", "motion detected"),
-        ("Front door", "motion cleared"),
-        ("Front door", "other"),
-        ("back_door", "doorbell pressed"),
-        ("Front door", "doorstep occupied"),
-        ("Front door", "doorstep cleared"),
-    ]
 
 
 async def test_last_visitor_image(

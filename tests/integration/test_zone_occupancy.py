@@ -1,5 +1,5 @@
 """Zone occupancy: a binary sensor per zone, bus events and device triggers (the logbook
-lines are in test_runtime)."""
+lines are in test_logbook)."""
 
 from __future__ import annotations
 
