@@ -1,11 +1,15 @@
 """Assist: "when did the doorbell last ring?" and "who was at the door?", answered locally.
 
 Home Assistant does not load sentence files shipped inside a custom integration, so the
-English sentences are registered as conversation sentence triggers (the mechanism behind
-the `conversation` automation trigger); they run before any intent matching, also for
-LLM agents that prefer local handling. Each trigger calls an intent handler, which is
-registered by itself too: custom sentences in other languages can use the intents
-`PorchlightLastRing` and `PorchlightWhoWasAtDoor` (docs/integration.md).
+built-in sentences (English and German) are registered as conversation sentence triggers
+(the mechanism behind the `conversation` automation trigger); they run before any intent
+matching, also for LLM agents that prefer local handling. Each trigger calls an intent
+handler, which is registered by itself too: custom sentences in other languages can use the
+intents `PorchlightLastRing` and `PorchlightWhoWasAtDoor` (docs/integration.md).
+
+Answers are in the conversation's language, from the `conversation` section of the
+integration's translations (English where there is none), and name the camera as Home
+Assistant shows it.
 """
 
 from __future__ import annotations
@@ -13,16 +17,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final, override
 
-from homeassistant.const import EVENT_COMPONENT_LOADED
+from homeassistant.const import EVENT_COMPONENT_LOADED, Platform
 from homeassistant.core import Event, HomeAssistant, callback
-from homeassistant.helpers import intent
-from homeassistant.util import dt as dt_util
+from homeassistant.helpers import entity_registry as er, intent, translation
+from homeassistant.util import dt as dt_util, language as language_util
 
 from .const import DOMAIN, LOGGER
 from .pyporchlight.exceptions import PorchlightError
 from .pyporchlight.protocol import EventKind
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
     from datetime import datetime
 
     from hassil.recognize import RecognizeResult
@@ -34,19 +39,35 @@ INTENT_LAST_RING: Final = "PorchlightLastRing"
 INTENT_WHO_WAS_AT_DOOR: Final = "PorchlightWhoWasAtDoor"
 
 SENTENCES: Final = {
-    INTENT_LAST_RING: [
-        "when did [the] [front] door[ ]bell [last] ring",
-        "when did [the] [front] door[ ]bell ring last",
-        "when did [someone] [last] ring [the] [front] door[ ]bell",
-        "when was [the] [front] door[ ]bell last rung",
-        "when did someone last ring [at] [the] [front] door",
-    ],
-    INTENT_WHO_WAS_AT_DOOR: [
-        "who (was|is|came) [at|to] [the] [front] door",
-        "who rang [the] [front] [door[ ]]bell",
-        "who was [at] [the] [front] door [last]",
-    ],
+    "en": {
+        INTENT_LAST_RING: [
+            "when did [the] [front] door[ ]bell [last] ring",
+            "when did [the] [front] door[ ]bell ring last",
+            "when did [someone] [last] ring [the] [front] door[ ]bell",
+            "when was [the] [front] door[ ]bell last rung",
+            "when did someone last ring [at] [the] [front] door",
+        ],
+        INTENT_WHO_WAS_AT_DOOR: [
+            "who (was|is|came) [at|to] [the] [front] door",
+            "who rang [the] [front] [door[ ]]bell",
+            "who was [at] [the] [front] door [last]",
+        ],
+    },
+    "de": {
+        INTENT_LAST_RING: [
+            "wann hat es [zuletzt] [an der [Haus|Vorder]tür] geklingelt",
+            "wann hat (jemand|wer) [zuletzt] [an der [Haus|Vorder]tür] geklingelt",
+            "wann hat [die] [Tür]klingel [zuletzt] geklingelt",
+        ],
+        INTENT_WHO_WAS_AT_DOOR: [
+            "wer (war|ist) [gerade|zuletzt] an der [Haus|Vorder]tür",
+            "wer hat [gerade|zuletzt] [an der [Haus|Vorder]tür] geklingelt",
+        ],
+    },
 }
+"""Built-in sentences by language; the answer's language is the conversation's, not these."""
+ANSWER_LANGUAGES: Final = tuple(SENTENCES)
+"""Languages with a `conversation` section in translations/ (English is the fallback)."""
 MOTION_WINDOW: Final = 600.0
 """Motion up to this many seconds before a ring counts as the visitor approaching."""
 
@@ -55,7 +76,8 @@ MOTION_WINDOW: Final = 600.0
 class Visit:
     """The latest ring of all cameras, and what the integration knows around it."""
 
-    camera_title: str
+    name: str
+    """The camera as Home Assistant shows it (its camera entity's name)."""
     ring: float
     motion_before: float | None
     snapshot: bool
@@ -85,7 +107,8 @@ def _register_sentences(hass: HomeAssistant) -> None:
     )
 
     manager = get_agent_manager(hass)
-    for intent_type, sentences in SENTENCES.items():
+    for intent_type in (INTENT_LAST_RING, INTENT_WHO_WAS_AT_DOOR):
+        sentences = [s for by_intent in SENTENCES.values() for s in by_intent[intent_type]]
 
         async def answer(
             user_input: ConversationInput, _result: RecognizeResult, intent_type: str = intent_type
@@ -121,11 +144,38 @@ class PorchlightIntentHandler(intent.IntentHandler):
     async def async_handle(self, intent_obj: intent.Intent) -> intent.IntentResponse:
         hass = intent_obj.hass
         visit = await latest_visit(hass)
+        phrases = await async_phrases(hass, intent_obj.language or hass.config.language)
         response = intent_obj.create_response()
         response.async_set_speech(
-            describe(visit, who=self.intent_type == INTENT_WHO_WAS_AT_DOOR, now=now())
+            describe(visit, who=self.intent_type == INTENT_WHO_WAS_AT_DOOR, now=now(), say=phrases)
         )
         return response
+
+
+class Phrases:
+    """The `conversation` translations of one language, filled in by key.
+
+    `say("answer.rang", name=..., when=...)` is the translation of
+    `component.porchlight.conversation.answer.rang` with its placeholders replaced.
+    """
+
+    def __init__(self, translations: Mapping[str, str]) -> None:
+        self._translations = translations
+
+    def __call__(self, key: str, **placeholders: object) -> str:
+        """The phrase `key` with `placeholders` filled in."""
+        return self._translations[f"component.{DOMAIN}.conversation.{key}"].format_map(placeholders)
+
+
+async def async_phrases(hass: HomeAssistant, language: str) -> Phrases:
+    """The answers of `language` (`de-CH` gets German), else English.
+
+    Raises:
+        KeyError: (when used) for a key missing from the English translations.
+    """
+    matches = language_util.matches(language, ANSWER_LANGUAGES)
+    chosen = matches[0] if matches else "en"
+    return Phrases(await translation.async_get_translations(hass, chosen, "conversation", [DOMAIN]))
 
 
 def now() -> datetime:
@@ -169,46 +219,72 @@ async def latest_visit(hass: HomeAssistant) -> Visit | None:
         )
     if motion is not None and ring - motion > MOTION_WINDOW:
         motion = None
-    return Visit(camera["title"] or name, ring, motion, snapshot)
+    return Visit(shown_name(hass, data, name), ring, motion, snapshot)
 
 
-def describe(visit: Visit | None, *, who: bool, now: datetime) -> str:
-    """The spoken answer (English)."""
+def shown_name(hass: HomeAssistant, data: PorchlightData, camera: str) -> str:
+    """The camera as Home Assistant shows it, capitals and all.
+
+    That is its camera entity's name (the device's name, or the user's), else the add-on's
+    title for it.
+    """
+    unique_id = f"{data.instance_id}_{camera}_camera"
+    entity_id = er.async_get(hass).async_get_entity_id(Platform.CAMERA, DOMAIN, unique_id)
+    state = hass.states.get(entity_id) if entity_id is not None else None
+    if state is not None:
+        return state.name
+    return data.cameras[camera]["title"] or camera
+
+
+def describe(visit: Visit | None, *, who: bool, now: datetime, say: Phrases) -> str:
+    """The spoken answer, in the language of `say`."""
     if visit is None:
-        return "Nobody has rung the doorbell yet." if who else "The doorbell has not rung yet."
-    title = visit.camera_title
-    place = title[:1].lower() + title[1:] if not title[:2].isupper() else title
-    when = spoken_time(visit.ring, now)
-    text = f"Someone rang the {place} {when}" if who else f"The {place} rang {when}"
-    if visit.motion_before is not None:
-        text += f"; motion was seen {spoken_gap(visit.ring - visit.motion_before)} before"
-    text += "."
+        return say("answer.nobody_rang") if who else say("answer.never_rang")
+    key = "answer.someone_rang" if who else "answer.rang"
+    when = spoken_time(visit.ring, now, say)
+    if visit.motion_before is None:
+        text = say(key, name=visit.name, when=when)
+    else:
+        gap = spoken_gap(visit.ring - visit.motion_before, say)
+        text = say(f"{key}_after_motion", name=visit.name, when=when, gap=gap)
     if who:
-        text += (
-            " A snapshot of the visitor is available."
-            if visit.snapshot
-            else " There is no snapshot of the visitor."
-        )
+        text += " " + (say("answer.snapshot") if visit.snapshot else say("answer.no_snapshot"))
     return text
 
 
-def spoken_time(timestamp: float, now: datetime) -> str:
-    """A timestamp as Assist says it: `at 3:05 PM`, `yesterday at ...`, `on May 4 at ...`."""
+WEEKDAYS: Final = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+def spoken_time(timestamp: float, now: datetime, say: Phrases) -> str:
+    """A timestamp as Assist says it, e.g. `at 3:05 PM`, `yesterday at ...`, `on May 4 at ...`.
+
+    The words, their order and the 12- or 24-hour clock are the translation's.
+    """
     moment = dt_util.as_local(dt_util.utc_from_timestamp(timestamp))
-    clock = f"{(moment.hour % 12) or 12}:{moment.minute:02d} {'AM' if moment.hour < 12 else 'PM'}"
+    # Every language has the same placeholders (Home Assistant checks): a 24-hour
+    # language's "am"/"pm" are what follows the time, e.g. German "Uhr".
+    twelve = say("time.hour_cycle") == "12"
+    clock = say(
+        "time.clock",
+        hour=(moment.hour % 12 or 12) if twelve else moment.hour,
+        minute=f"{moment.minute:02d}",
+        am_pm=say("time.am" if moment.hour < 12 else "time.pm"),
+    )
     days = (now.date() - moment.date()).days
     if days == 0:
-        return f"at {clock}"
+        return say("time.today", clock=clock)
     if days == 1:
-        return f"yesterday at {clock}"
+        return say("time.yesterday", clock=clock)
     if 1 < days < 7:
-        return f"on {moment:%A} at {clock}"
-    return f"on {moment:%B} {moment.day} at {clock}"
+        weekday = say(f"weekday.{WEEKDAYS[moment.weekday()]}")
+        return say("time.this_week", weekday=weekday, clock=clock)
+    month = say(f"month.{moment.month}")
+    return say("time.earlier", month=month, day=moment.day, clock=clock)
 
 
-def spoken_gap(seconds: float) -> str:
+def spoken_gap(seconds: float, say: Phrases) -> str:
     """A duration in seconds as spoken minutes (`less than a minute`, `1 minute`, `5 minutes`)."""
     minutes = round(seconds / 60)
     if minutes < 1:
-        return "less than a minute"
-    return "1 minute" if minutes == 1 else f"{minutes} minutes"
+        return say("gap.under_a_minute")
+    return say("gap.one_minute") if minutes == 1 else say("gap.minutes", minutes=minutes)
