@@ -7,8 +7,8 @@ matching, also for LLM agents that prefer local handling. Each trigger calls an 
 handler, which is registered by itself too: custom sentences in other languages can use the
 intents `PorchlightLastRing` and `PorchlightWhoWasAtDoor` (docs/integration.md).
 
-Answers are in the conversation's language, from the `conversation` section of the
-integration's translations (English where there is none), and name the camera as Home
+Answers are in the conversation's language, from the `voice_*` phrases in the `common`
+section of the integration's translations (English where there is none), and name the camera as Home
 Assistant shows it.
 """
 
@@ -67,7 +67,7 @@ SENTENCES: Final = {
 }
 """Built-in sentences by language; the answer's language is the conversation's, not these."""
 ANSWER_LANGUAGES: Final = tuple(SENTENCES)
-"""Languages with a `conversation` section in translations/ (English is the fallback)."""
+"""Languages with the `voice_*` phrases in translations/ (English is the fallback)."""
 MOTION_WINDOW: Final = 600.0
 """Motion up to this many seconds before a ring counts as the visitor approaching."""
 
@@ -153,10 +153,11 @@ class PorchlightIntentHandler(intent.IntentHandler):
 
 
 class Phrases:
-    """The `conversation` translations of one language, filled in by key.
+    """The Assist answers of one language, filled in by key.
 
-    `say("answer.rang", name=..., when=...)` is the translation of
-    `component.porchlight.conversation.answer.rang` with its placeholders replaced.
+    `say("rang", name=..., when=...)` is the translation of
+    `component.porchlight.common.voice_rang` with its placeholders replaced (`common`: the
+    one free-form section hassfest allows in strings.json).
     """
 
     def __init__(self, translations: Mapping[str, str]) -> None:
@@ -164,7 +165,7 @@ class Phrases:
 
     def __call__(self, key: str, **placeholders: object) -> str:
         """The phrase `key` with `placeholders` filled in."""
-        return self._translations[f"component.{DOMAIN}.conversation.{key}"].format_map(placeholders)
+        return self._translations[f"component.{DOMAIN}.common.voice_{key}"].format_map(placeholders)
 
 
 async def async_phrases(hass: HomeAssistant, language: str) -> Phrases:
@@ -175,7 +176,7 @@ async def async_phrases(hass: HomeAssistant, language: str) -> Phrases:
     """
     matches = language_util.matches(language, ANSWER_LANGUAGES)
     chosen = matches[0] if matches else "en"
-    return Phrases(await translation.async_get_translations(hass, chosen, "conversation", [DOMAIN]))
+    return Phrases(await translation.async_get_translations(hass, chosen, "common", [DOMAIN]))
 
 
 def now() -> datetime:
@@ -239,8 +240,8 @@ def shown_name(hass: HomeAssistant, data: PorchlightData, camera: str) -> str:
 def describe(visit: Visit | None, *, who: bool, now: datetime, say: Phrases) -> str:
     """The spoken answer, in the language of `say`."""
     if visit is None:
-        return say("answer.nobody_rang") if who else say("answer.never_rang")
-    key = "answer.someone_rang" if who else "answer.rang"
+        return say("nobody_rang") if who else say("never_rang")
+    key = "someone_rang" if who else "rang"
     when = spoken_time(visit.ring, now, say)
     if visit.motion_before is None:
         text = say(key, name=visit.name, when=when)
@@ -248,7 +249,7 @@ def describe(visit: Visit | None, *, who: bool, now: datetime, say: Phrases) -> 
         gap = spoken_gap(visit.ring - visit.motion_before, say)
         text = say(f"{key}_after_motion", name=visit.name, when=when, gap=gap)
     if who:
-        text += " " + (say("answer.snapshot") if visit.snapshot else say("answer.no_snapshot"))
+        text += " " + (say("snapshot") if visit.snapshot else say("no_snapshot"))
     return text
 
 
@@ -263,28 +264,28 @@ def spoken_time(timestamp: float, now: datetime, say: Phrases) -> str:
     moment = dt_util.as_local(dt_util.utc_from_timestamp(timestamp))
     # Every language has the same placeholders (Home Assistant checks): a 24-hour
     # language's "am"/"pm" are what follows the time, e.g. German "Uhr".
-    twelve = say("time.hour_cycle") == "12"
+    twelve = say("hour_cycle") == "12"
     clock = say(
-        "time.clock",
+        "clock",
         hour=(moment.hour % 12 or 12) if twelve else moment.hour,
         minute=f"{moment.minute:02d}",
-        am_pm=say("time.am" if moment.hour < 12 else "time.pm"),
+        am_pm=say("am" if moment.hour < 12 else "pm"),
     )
     days = (now.date() - moment.date()).days
     if days == 0:
-        return say("time.today", clock=clock)
+        return say("today", clock=clock)
     if days == 1:
-        return say("time.yesterday", clock=clock)
+        return say("yesterday", clock=clock)
     if 1 < days < 7:
-        weekday = say(f"weekday.{WEEKDAYS[moment.weekday()]}")
-        return say("time.this_week", weekday=weekday, clock=clock)
-    month = say(f"month.{moment.month}")
-    return say("time.earlier", month=month, day=moment.day, clock=clock)
+        weekday = say(WEEKDAYS[moment.weekday()])
+        return say("this_week", weekday=weekday, clock=clock)
+    month = say(f"month_{moment.month}")
+    return say("earlier", month=month, day=moment.day, clock=clock)
 
 
 def spoken_gap(seconds: float, say: Phrases) -> str:
     """A duration in seconds as spoken minutes (`less than a minute`, `1 minute`, `5 minutes`)."""
     minutes = round(seconds / 60)
     if minutes < 1:
-        return say("gap.under_a_minute")
-    return say("gap.one_minute") if minutes == 1 else say("gap.minutes", minutes=minutes)
+        return say("gap_under_a_minute")
+    return say("gap_one_minute") if minutes == 1 else say("gap_minutes", minutes=minutes)

@@ -7,8 +7,9 @@ from __future__ import annotations
 from datetime import datetime
 import json
 from pathlib import Path
+import re
 from string import Formatter
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from homeassistant.components import conversation
@@ -245,23 +246,20 @@ def test_every_answer_language_has_every_phrase() -> None:
     """The translations of each built-in language have every English key (no English
     words in a German answer), and the same placeholders."""
     folder = Path(voice.__file__).parent / "translations"
-    english = flatten(json.loads((folder / "en.json").read_text())["conversation"])
+    english = voice_phrases(folder / "en.json")
     assert "de" in ANSWER_LANGUAGES
     for language in ANSWER_LANGUAGES:
-        phrases = flatten(json.loads((folder / f"{language}.json").read_text())["conversation"])
+        phrases = voice_phrases(folder / f"{language}.json")
         assert phrases.keys() == english.keys(), language
         for key, text in phrases.items():
             assert placeholders(text) == placeholders(english[key]), (language, key)
 
 
-def flatten(tree: dict[str, Any], prefix: str = "") -> dict[str, str]:
-    flat: dict[str, str] = {}
-    for key, value in tree.items():
-        if isinstance(value, dict):
-            flat.update(flatten(value, f"{prefix}{key}."))
-        else:
-            flat[f"{prefix}{key}"] = value
-    return flat
+def voice_phrases(path: Path) -> dict[str, str]:
+    common: dict[str, str] = json.loads(path.read_text())["common"]
+    # hassfest allows `common` only as slug keys with string values.
+    assert all(re.fullmatch(r"[a-z0-9_]+", key) and isinstance(v, str) for key, v in common.items())
+    return {key: text for key, text in common.items() if key.startswith("voice_")}
 
 
 def placeholders(text: str) -> set[str]:
