@@ -164,15 +164,19 @@ class Phrases:
         self._translations = translations
 
     def __call__(self, key: str, **placeholders: object) -> str:
-        """The phrase `key` with `placeholders` filled in."""
+        """The phrase `key` with `placeholders` filled in.
+
+        Raises:
+            KeyError: `key` is not in the English translations (other languages fall back
+                to English key by key), or the phrase has a placeholder not given.
+        """
         return self._translations[f"component.{DOMAIN}.common.voice_{key}"].format_map(placeholders)
 
 
 async def async_phrases(hass: HomeAssistant, language: str) -> Phrases:
-    """The answers of `language` (`de-CH` gets German), else English.
+    """The answers in the built-in language closest to `language`, else English.
 
-    Raises:
-        KeyError: (when used) for a key missing from the English translations.
+    `language` is a BCP 47 tag; `de-CH` gets German.
     """
     matches = language_util.matches(language, ANSWER_LANGUAGES)
     chosen = matches[0] if matches else "en"
