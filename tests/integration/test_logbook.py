@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from homeassistant.core import Event, callback
 from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
 import pytest
@@ -81,7 +82,12 @@ async def test_one_ring_is_one_line(
     hass_ws_client: WebSocketGenerator,
 ) -> None:
     fired: list[str] = []
-    hass.bus.async_listen(EVENT_PORCHLIGHT, lambda event: fired.append(event.data[ATTR_TYPE]))
+
+    @callback  # in the loop, in order (a plain function would run in the executor)
+    def listen(event: Event) -> None:
+        fired.append(event.data[ATTR_TYPE])
+
+    hass.bus.async_listen(EVENT_PORCHLIGHT, listen)
     since = dt_util.utcnow()
     ring = activity.ring()  # with its snapshot
     clip = {"clip_id": "0b0c4b59-8a38-4d3c-9d0b-3f1d6c2b7a10", "events": [f"b:{ring['seq']}"]}
