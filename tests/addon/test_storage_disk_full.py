@@ -128,7 +128,7 @@ async def test_disk_full_pauses_and_resumes(
 async def test_a_clip_the_full_disk_broke_ends_at_once(
     how: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The failed clip is salvaged when space returns; later triggers start new clips."""
+    """The failed clip is kept as partial at once; later triggers start new clips."""
     video = make_h264(
         tmp_path / "cam.mp4", seconds=24, width=480, height=360, fps=15, gop=15, bitrate=1_000_000
     )
@@ -154,7 +154,7 @@ async def test_a_clip_the_full_disk_broke_ends_at_once(
             failed = [e for e in events if e.type is T.CLIP_FAILED]
             assert [e.data["clip_id"] for e in failed] == [broken]
             await wait_until(lambda: rec.recording is None, 5, "the failed clip to end")
-            # Space comes back: resumed, and the failed clip is salvaged without a restart.
+            # Space comes back: resumed; the failed clip is partial, without a restart.
             unfill()
             await wait_until(lambda: not paused(store), 5, "the resume")
 

@@ -57,10 +57,11 @@ async def recording(
     resume_free_bytes: int = 500 * KB,
     check_interval: float = 0.1,
 ) -> AsyncIterator[tuple[ClipStore, Recorder]]:
-    """An open store at `root` (monitor on, no free-space retention) and a started
+    """An open store at `root` (monitor on, no free-space or age retention) and a started
     camera "front" recorder; both stopped on exit."""
     settings = StoreSettings(
-        retention=RetentionPolicy(min_free_bytes=0),
+        # No age limit: the test footage's camera clock is in 1970.
+        retention=RetentionPolicy(min_free_bytes=0, max_age_days=None),
         pause_free_bytes=pause_free_bytes,
         resume_free_bytes=resume_free_bytes,
         check_interval=check_interval,

@@ -10,7 +10,6 @@ Notices to the service go through `ClipStore.emit`, which is thread-safe.
 
 from __future__ import annotations
 
-import contextlib
 from dataclasses import dataclass, field
 import logging
 import queue
@@ -21,6 +20,7 @@ from typing import TYPE_CHECKING, Final
 from porchlight_edge.capture.frame import encode_jpeg
 from porchlight_edge.diskfull import is_disk_full
 
+from .cut import finish_cut_clip
 from .index import ClipRecord, ClipState
 from .notices import (
     ClipFailed,
@@ -191,8 +191,13 @@ class RecorderWorker:
         while (job := self._queue.get()) is not _STOP:
             try:
                 self._do(job)
-            except Exception:
+            except Exception as err:
                 _LOGGER.exception("%s: recorder job failed", self.camera)
+                # A clip whose job broke ends here, finished in the index like any cut clip.
+                clip_id = getattr(job, "clip_id", None)
+                clip = self._segments.get(clip_id) if isinstance(clip_id, str) else None
+                if clip is not None:
+                    self._fail(clip, err)
 
     def _do(self, job: Job) -> None:
         match job:
@@ -279,7 +284,7 @@ class RecorderWorker:
 
     def _close_clip(self, clip_id: str, reason: str | None) -> None:
         store = self.store
-        clip = self._segments.pop(clip_id, None)
+        clip = self._segments.get(clip_id)
         if clip is None:
             return
         try:
@@ -306,42 +311,46 @@ class RecorderWorker:
                     reason=reason,
                 )
                 record = store.index.get_clip(clip.id)
-            except (WriteError, sqlite3.Error, OSError) as err:
+            except Exception as err:  # whatever broke, the clip ends as a cut one
                 self._fail(clip, err)
                 return
             assert record is not None
-            finished: ClipFinishedData = {
-                "clip_id": record.id,
-                "start": record.start,
-                "end": record.end,
-                "size": record.size,
-                "state": str(record.state),
-                "events": [e.id for e in record.events],
-            }
-            store.emit(ClipFinished(self.camera, finished))
+            self._emit_finished(record)
             self._post(ClipOutcome(clip.id, record, None))
         finally:
+            self._segments.pop(clip.id, None)
             store.unregister_active(clip.id)
 
+    def _emit_finished(self, record: ClipRecord) -> None:
+        finished: ClipFinishedData = {
+            "clip_id": record.id,
+            "start": record.start,
+            "end": record.end,
+            "size": record.size,
+            "state": str(record.state),
+            "events": [e.id for e in record.events],
+        }
+        self.store.emit(ClipFinished(self.camera, finished))
+
     def _fail(self, clip: _Segment, err: BaseException) -> None:
+        """End a clip that cannot go on: its whole fragments are kept as a partial clip now."""
         clip.failed.set()
         self._segments.pop(clip.id, None)
         enospc = (isinstance(err, WriteError) and err.enospc) or is_disk_full(err)
+        start = None
         if clip.writer is not None:
             clip.writer.abort()
+            start = clip.writer.first_wallclock
         _LOGGER.warning("%s: clip %s failed: %s", self.camera, clip.id, err)
         if enospc:
-            # Keep the .part: once space is back, reconciliation salvages what was written
-            # (so the clip stops being active now: nothing writes to it any more).
             self.store.report_disk_full()
-        else:
-            self.store.part_path(clip.id).unlink(missing_ok=True)
-            with contextlib.suppress(sqlite3.Error):  # reconciliation tidies it later
-                self.store.index.remove_clip(clip.id)
-        self.store.unregister_active(clip.id)
         reason = "disk full" if enospc else str(err)
         data: ClipFailedData = {"clip_id": clip.id, "reason": reason, "events": list(clip.events)}
         self.store.emit(ClipFailed(self.camera, data))
+        record = finish_cut_clip(self.store, clip.id, reason, start)
+        self.store.unregister_active(clip.id)
+        if record is not None:
+            self._emit_finished(record)
         # The clip ends now: the loop forgets it, so the next trigger starts a new one.
         self._post(ClipOutcome(clip.id, None, RecordingError(reason)))
 
