@@ -14,8 +14,9 @@ from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 import uuid
 
-from porchlight_edge.protocol import EventKind
+from porchlight_edge.protocol import ClipState, EventKind
 from porchlight_edge.recorder.export import export_clip
+from porchlight_edge.recorder.recover import complete_fragments_end
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -57,6 +58,23 @@ class ManualRecording:
     clip_id: str | None
 
 
+@dataclass(frozen=True, slots=True)
+class ClipMedia:
+    """What of a clip can be played now: its record, its file and how many bytes of it.
+
+    `length` is None for a finished clip (the whole file); for a clip still recording it
+    is the end of the last whole fragment of its growing `.part`, in bytes.
+    """
+
+    record: ClipRecord
+    path: Path
+    length: int | None
+
+
+class NotPlayableYet(Exception):
+    """The clip is recording but holds no whole fragment yet (try again in a second)."""
+
+
 class Recordings:
     """List, protect, delete and export clips; trigger clips and snapshots on a camera."""
 
@@ -74,7 +92,7 @@ class Recordings:
         )
 
     async def list_clips(self, query: TimeQuery, protected: bool | None = None) -> Page[ClipRecord]:
-        """Finished and failed clips newest first (never one still recording)."""
+        """Clips newest first, those still recording too (state `recording`)."""
         return await asyncio.to_thread(
             self._store.index.list_clips,
             protected=protected,
@@ -88,6 +106,28 @@ class Recordings:
     def clip_file(self, clip_id: str) -> tuple[ClipRecord, Path]:
         """A finished clip's record and file; KeyError when unknown or unfinished."""
         return self._store.clip_file(clip_id)
+
+    def clip_media(self, clip_id: str) -> ClipMedia:
+        """A clip to play: the finished file, or the part of a growing one that plays.
+
+        Blocking (reads box headers). KeyError when the clip is unknown, FileNotFoundError
+        when its file is gone, NotPlayableYet for a recording clip with no whole fragment.
+        """
+        for _ in range(2):  # the clip may finish (rename) between the two looks
+            record = self._store.index.get_clip(clip_id)
+            if record is None:
+                raise KeyError(clip_id)
+            if record.state is not ClipState.RECORDING:
+                return ClipMedia(*self._store.clip_file(clip_id), None)
+            part = self._store.part_path(clip_id)
+            try:
+                length = complete_fragments_end(part)
+            except FileNotFoundError:
+                continue
+            if length is None:
+                raise NotPlayableYet(clip_id)
+            return ClipMedia(record, part, length)
+        raise NotPlayableYet(clip_id)
 
     def event_snapshot(self, event_id: str) -> tuple[EventRecord, Path] | None:
         """An event and its snapshot JPEG's path, or None when it has no snapshot.

@@ -10,10 +10,12 @@ from typing import TYPE_CHECKING, Any, Final, Protocol
 from aiohttp import web
 
 from porchlight_edge.api.auth import error_response
+from porchlight_edge.api.growing import serve_growing
 from porchlight_edge.audit import AuditAction
 from porchlight_edge.live import TooManyViewers
 from porchlight_edge.protocol import STALE_HEADER, STALE_YES, USER_HEADER, CameraStatus, ErrorCode
 from porchlight_edge.recorder.ids import is_clip_id, validate_event_id
+from porchlight_edge.recordings import NotPlayableYet
 
 if TYPE_CHECKING:
     from porchlight_edge.camera import CameraPipeline
@@ -158,6 +160,9 @@ def _no_bytes(request: web.Request, size: int) -> web.Response | None:
 async def clip(request: web.Request) -> web.StreamResponse:
     """The clip file; aiohttp's FileResponse answers Range requests (206) for seeking.
 
+    A clip still recording plays too: its whole fragments so far (`serve_growing`); 503
+    `unavailable` (Retry-After: 1) before its first fragment is written.
+
     Every response that serves bytes is audited, one entry per playback session (see
     PlaybackAudit); a range with no bytes of the file gets 416 and the protocol's JSON.
     """
@@ -166,10 +171,15 @@ async def clip(request: web.Request) -> web.StreamResponse:
     if not is_clip_id(clip_id):
         return error_response(400, ErrorCode.INVALID_ARGS, "malformed clip id")
     try:
-        record, path = service.recordings.clip_file(clip_id)
-        size = path.stat().st_size
+        media = await asyncio.to_thread(service.recordings.clip_media, clip_id)
+        record, path = media.record, media.path
+        size = path.stat().st_size if media.length is None else media.length
     except KeyError, FileNotFoundError:
         return error_response(404, ErrorCode.NOT_FOUND, "unknown clip")
+    except NotPlayableYet:
+        busy = error_response(503, ErrorCode.UNAVAILABLE, "the clip is starting to record")
+        busy.headers["Retry-After"] = "1"
+        return busy
     if (response := _no_bytes(request, size)) is not None:
         return response
     playbacks: PlaybackAudit = request.app[PLAYBACKS]
@@ -180,6 +190,14 @@ async def clip(request: web.Request) -> web.StreamResponse:
         except BaseException:
             playbacks.forget(*key)  # not audited (disk full): a retry must try again
             raise
+    if media.length is not None:
+        try:
+            return await serve_growing(request, path, media.length)
+        except FileNotFoundError:  # it finished just now: the whole clip is there
+            try:
+                path = service.recordings.clip_file(clip_id)[1]
+            except KeyError:  # ... and was deleted as fast
+                return error_response(404, ErrorCode.NOT_FOUND, "unknown clip")
     return web.FileResponse(path, headers={"Content-Type": "video/mp4"})
 
 

@@ -15,9 +15,9 @@ from typing import TYPE_CHECKING, Any
 
 from porchlight_edge.dbfile import open_database
 from porchlight_edge.paging import Page, check_paging, where
-from porchlight_edge.protocol import CAMERA_NAME_RE
+from porchlight_edge.protocol import CAMERA_NAME_RE, ClipState
 
-from .records import ClipRecord, ClipState, EventRecord, clip_from_row, event_from_row
+from .records import ClipRecord, EventRecord, clip_from_row, event_from_row
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Sequence
@@ -49,6 +49,12 @@ def trusted_camera(name: object, clip_id: str) -> str:
     )
     return UNKNOWN_CAMERA
 
+
+_EVENTS = (
+    "SELECT *, (SELECT state FROM clips WHERE clips.id = events.clip_id) AS clip_state FROM events"
+)
+"""Events with their clip's state (NULL without a clip): the media browser marks a ring
+whose clip is still recording."""
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS clips (
@@ -201,10 +207,13 @@ class ClipIndex:
         limit: int = 50,
         offset: int = 0,
     ) -> Page[ClipRecord]:
-        """Clips newest first. `kind` keeps clips with at least one event of that kind."""
+        """Clips newest first, those still recording too (state `recording`, no end yet).
+
+        `kind` keeps clips with at least one event of that kind.
+        """
         limit, offset = check_paging(limit, offset)
-        where: list[str] = ["state != ?"]
-        args: list[Any] = [str(ClipState.RECORDING)]
+        where: list[str] = ["1"]
+        args: list[Any] = []
         if camera is not None:
             where.append("camera = ?")
             args.append(camera)
@@ -236,9 +245,7 @@ class ClipIndex:
         ids = [r["id"] for r in rows]
         marks = ",".join("?" * len(ids))
         events: dict[str, list[EventRecord]] = {}
-        for e in self._query(
-            f"SELECT * FROM events WHERE clip_id IN ({marks}) ORDER BY time, seq", ids
-        ):
+        for e in self._query(f"{_EVENTS} WHERE clip_id IN ({marks}) ORDER BY time, seq", ids):
             events.setdefault(e["clip_id"], []).append(event_from_row(e))
         return [clip_from_row(r, tuple(events.get(r["id"], ()))) for r in rows]
 
@@ -287,7 +294,7 @@ class ClipIndex:
 
     def get_event(self, event_id: str) -> EventRecord | None:
         """The event, or None."""
-        rows = self._query("SELECT * FROM events WHERE id=?", (event_id,))
+        rows = self._query(f"{_EVENTS} WHERE id=?", (event_id,))
         return event_from_row(rows[0]) if rows else None
 
     def snapshot_names(self) -> set[str]:
@@ -302,17 +309,14 @@ class ClipIndex:
     def snapshot_events(self, limit: int) -> list[EventRecord]:
         """Events without a clip that have a snapshot, oldest first."""
         rows = self._query(
-            "SELECT * FROM events WHERE snapshot IS NOT NULL AND clip_id IS NULL"
-            " ORDER BY time, id LIMIT ?",
+            f"{_EVENTS} WHERE snapshot IS NOT NULL AND clip_id IS NULL ORDER BY time, id LIMIT ?",
             (limit,),
         )
         return [event_from_row(r) for r in rows]
 
     def events_before(self, when: float) -> list[EventRecord]:
         """Events older than `when` (Unix seconds)."""
-        return [
-            event_from_row(r) for r in self._query("SELECT * FROM events WHERE time < ?", (when,))
-        ]
+        return [event_from_row(r) for r in self._query(f"{_EVENTS} WHERE time < ?", (when,))]
 
     def remove_event(self, event_id: str) -> None:
         """Forget an event."""
@@ -339,7 +343,7 @@ class ClipIndex:
         )
         total = int(self._query(f"SELECT COUNT(*) FROM events WHERE {cond}", args)[0][0])
         rows = self._query(
-            f"SELECT * FROM events WHERE {cond} ORDER BY time DESC, id LIMIT ? OFFSET ?",
+            f"{_EVENTS} WHERE {cond} ORDER BY time DESC, id LIMIT ? OFFSET ?",
             [*args, limit, offset],
         )
         return Page([event_from_row(r) for r in rows], total, offset, limit)

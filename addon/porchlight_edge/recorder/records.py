@@ -3,23 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import StrEnum
 from typing import TYPE_CHECKING
+
+from porchlight_edge.protocol import ClipState
 
 if TYPE_CHECKING:
     import sqlite3
 
     from porchlight_edge.protocol import ClipRecord as ClipPayload, EventRecord as EventPayload
-
-
-class ClipState(StrEnum):
-    """Where a clip is in its life."""
-
-    RECORDING = "recording"
-    """Being written as `<id>.mp4.part` (or the process died while it was)."""
-    COMPLETE = "complete"
-    PARTIAL = "partial"
-    """Recovered after a crash or cut short by a full disk: shorter than planned."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +25,8 @@ class EventRecord:
     snapshot: str | None
     """Snapshot file name (inside the store's snapshot folder), None until written."""
     clip_id: str | None
+    clip_state: ClipState | None = None
+    """The state of its clip (None without one): `recording` while the clip is written."""
 
     def as_dict(self) -> EventPayload:
         """The wire shape (`protocol.EventRecord`)."""
@@ -45,6 +38,7 @@ class EventRecord:
             "time": self.time,
             "snapshot": self.snapshot,
             "clip_id": self.clip_id,
+            "clip_state": None if self.clip_state is None else str(self.clip_state),
         }
 
 
@@ -98,6 +92,7 @@ def event_from_row(row: sqlite3.Row) -> EventRecord:
         time=row["time"],
         snapshot=row["snapshot"],
         clip_id=row["clip_id"],
+        clip_state=ClipState(row["clip_state"]) if row["clip_state"] else None,
     )
 
 

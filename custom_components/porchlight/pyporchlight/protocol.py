@@ -1,4 +1,4 @@
-"""Porchlight protocol 1.1 ("v2"): the single source of the wire contract.
+"""Porchlight protocol 1.2 ("v2"): the single source of the wire contract.
 
 This file is the one definition shared by both halves. The add-on imports it as
 `porchlight_edge.protocol`; the integration ships a byte-identical copy as
@@ -24,7 +24,7 @@ from typing import Any, Final, NamedTuple, NotRequired, TypedDict
 PROTOCOL_VERSION: Final = 1
 """Major version, sent as the integer `protocol_version`: bumped only on an incompatible
 change. Protocol 1.0 peers compare it exactly, so it stays 1 while changes are additive."""
-PROTOCOL_MINOR: Final = 1
+PROTOCOL_MINOR: Final = 2
 """Minor version (`protocol_minor`): bumped when fields, events or commands are added.
 Within a major, fields are only added; a peer ignores fields and events it does not know."""
 
@@ -254,6 +254,16 @@ class EventKind(StrEnum):
     RING = "ring"
     MOTION = "motion"
     MANUAL = "manual"
+
+
+class ClipState(StrEnum):
+    """Where a clip is in its life (`ClipRecord.state`, `EventRecord.clip_state`)."""
+
+    RECORDING = "recording"
+    """Still being written: `GET /api/clips/{id}.mp4` serves its whole fragments so far."""
+    COMPLETE = "complete"
+    PARTIAL = "partial"
+    """Cut short (a crash, a full disk, a write error): shorter than planned."""
 
 
 # --- versions -------------------------------------------------------------------------------
@@ -668,6 +678,8 @@ class EventRecord(TypedDict):
     time: float
     snapshot: str | None
     clip_id: str | None
+    clip_state: NotRequired[str | None]
+    """A `ClipState` of its clip, null without a clip (since 1.2; absent before)."""
 
 
 class EventPage(TypedDict):
@@ -688,6 +700,7 @@ class ClipRecord(TypedDict):
     size: int
     protected: bool
     state: str
+    """A `ClipState`."""
     mode: str | None
     reason: str | None
     events: list[EventRecord]
