@@ -30,9 +30,10 @@ from homeassistant.config_entries import ConfigEntryState
 from homeassistant.util import dt as dt_util
 
 from .const import DOMAIN
+from .media_titles import RECORDING, Titles, user_titles
 from .pyporchlight.exceptions import PorchlightError
 from .pyporchlight.http import CLIP_ID_RE
-from .pyporchlight.protocol import CAMERA_NAME_RE, EventKind, EventRecord
+from .pyporchlight.protocol import CAMERA_NAME_RE, ClipState, EventKind, EventRecord
 from .views import clip_url, snapshot_url
 
 if TYPE_CHECKING:
@@ -189,10 +190,12 @@ class PorchlightMediaSource(MediaSource):
         folder = self._folder(
             f"{entry.entry_id}/{camera}", entry.runtime_data.cameras[camera]["title"] or camera
         )
+        titles, today = await user_titles(self.hass), dt_util.now().date()
         folder.children = [
             self._folder(
                 f"{entry.entry_id}/{camera}/{day.isoformat()}",
-                f"{day.strftime('%a %d %b %Y')} ({count})",
+                # Short: a tile shows one line, and the count must not be cut off.
+                f"{titles.day(day, today)} ({count})",
             )
             for day, count in sorted(days.items(), reverse=True)
         ]
@@ -205,7 +208,7 @@ class PorchlightMediaSource(MediaSource):
         events = await fetch_events(entry.runtime_data.client, camera=camera, start=start, end=end)
         kinds = Counter(event["kind"] for event in events)
         base = f"{entry.entry_id}/{camera}/{day.isoformat()}"
-        folder = self._folder(base, day.strftime("%a %d %b %Y"))
+        folder = self._folder(base, (await user_titles(self.hass)).long_day(day))
         folder.children = [
             self._folder(f"{base}/{kind}", f"{title} ({kinds[kind]})", MediaClass.VIDEO)
             for kind, title in KIND_TITLES.items()
@@ -220,19 +223,27 @@ class PorchlightMediaSource(MediaSource):
         events = await fetch_events(
             entry.runtime_data.client, camera=camera, kind=kind, start=start, end=end
         )
+        titles = await user_titles(self.hass)
         folder = self._folder(
             f"{entry.entry_id}/{camera}/{day.isoformat()}/{kind}",
-            f"{KIND_TITLES[kind]}, {day.strftime('%a %d %b %Y')}",
+            f"{KIND_TITLES[kind]}, {titles.long_day(day)}",
             MediaClass.VIDEO,
         )
         folder.children = [
-            leaf for event in events if (leaf := self._leaf(entry.entry_id, event)) is not None
+            leaf
+            for event in events
+            if (leaf := self._leaf(entry.entry_id, event, titles)) is not None
         ]
         return folder
 
-    def _leaf(self, entry_id: str, event: EventRecord) -> BrowseMediaSource | None:
-        """A clip (with its snapshot as thumbnail) or, without a clip, the snapshot."""
-        title = local_time(event["time"]).strftime("%H:%M:%S")
+    def _leaf(self, entry_id: str, event: EventRecord, titles: Titles) -> BrowseMediaSource | None:
+        """A clip (with its snapshot as thumbnail) or, without a clip, the snapshot.
+
+        A clip still recording is marked so; it plays already (what is recorded so far).
+        """
+        title = titles.time(local_time(event["time"]))
+        if event.get("clip_state") == ClipState.RECORDING:
+            title = f"{title} · {RECORDING}"
         thumbnail = snapshot_url(entry_id, event["id"]) if event.get("snapshot") else None
         if clip_id := event.get("clip_id"):
             return BrowseMediaSource(

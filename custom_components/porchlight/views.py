@@ -34,6 +34,8 @@ _PASSED_HEADERS: Final = (
     hdrs.ACCEPT_RANGES,
     hdrs.LAST_MODIFIED,
     hdrs.ETAG,
+    hdrs.CACHE_CONTROL,  # a clip still recording grows: not cached
+    hdrs.RETRY_AFTER,  # ... and has nothing to play for its first second
 )
 _CHUNK: Final = 64 * 1024
 
@@ -74,7 +76,7 @@ class ClipView(HomeAssistantView):
         self.hass = hass
 
     async def get(self, request: web.Request, entry_id: str, clip_id: str) -> web.StreamResponse:
-        """Stream the clip, passing `Range` on and the add-on's status (200, 206, 416) back.
+        """Stream the clip, passing `Range` on and the add-on's status (200, 206, 416, 503) back.
 
         Raises:
             web.HTTPNotFound: unknown or unloaded entry, or no such clip.

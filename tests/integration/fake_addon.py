@@ -347,8 +347,12 @@ class FakeAddon:
         camera: str = "front_door",
         snapshot: bool = True,
         clip: bytes | None = None,
+        recording: bool = False,
     ) -> dict[str, Any]:
-        """Index an event (with a snapshot and a clip file when asked), as the add-on does."""
+        """Index an event (with a snapshot and a clip file when asked), as the add-on does.
+
+        `recording`: its clip is still being recorded (it plays what is there so far).
+        """
         event_id = f"{self.boot_id}:{len(self.index) + 1000}"
         clip_id = None
         if clip is not None:
@@ -362,6 +366,7 @@ class FakeAddon:
             "time": at,
             "snapshot": f"{event_id}.jpg" if snapshot else None,
             "clip_id": clip_id,
+            "clip_state": None if clip_id is None else "recording" if recording else "complete",
         }
         self.index.append(record)
         if snapshot:
@@ -371,11 +376,11 @@ class FakeAddon:
                 "id": clip_id,
                 "camera": camera,
                 "start": at - 5,
-                "end": at + 10,
-                "duration": 15.0,
+                "end": None if recording else at + 10,
+                "duration": None if recording else 15.0,
                 "size": len(clip or b""),
                 "protected": False,
-                "state": "complete",
+                "state": record["clip_state"],
                 "mode": "passthrough",
                 "reason": None,
                 "events": [record],
@@ -704,11 +709,21 @@ class FakeAddon:
                 text=json.dumps({"error": {"code": "not_found", "message": "unknown clip"}}),
                 content_type="application/json",
             )
+        if self.clips[clip_id]["state"] == "recording" and not path.stat().st_size:
+            return web.Response(  # recording, no whole fragment yet: as the add-on answers
+                status=503,
+                text=json.dumps({"error": {"code": "unavailable", "message": "starting"}}),
+                content_type="application/json",
+                headers={"Retry-After": "1"},
+            )
         self.last_user = request.headers.get("X-Porchlight-User")
         self.clip_ranges.append(request.headers.get("Range"))
         self.log("clip_download", target=clip_id, detail={"user": self.last_user})
         # aiohttp's FileResponse answers Range requests (206) the way the real add-on does.
-        return web.FileResponse(path, headers={"Content-Type": "video/mp4"})
+        headers = {"Content-Type": "video/mp4"}
+        if self.clips[clip_id]["state"] == "recording":
+            headers["Cache-Control"] = "no-store"  # it grows
+        return web.FileResponse(path, headers=headers)
 
     async def _mjpeg(self, request: web.Request) -> web.StreamResponse:
         self._check(request)

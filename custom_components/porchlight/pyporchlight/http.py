@@ -38,7 +38,9 @@ CLIP_ID_RE: Final = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4
 """Clip ids are lowercase UUIDs (the add-on's file names)."""
 # Statuses of a clip download that carry the clip (whole, or the requested range) or a
 # range the file cannot satisfy (passed through so the player can recover).
-_CLIP_STATUSES: Final = frozenset({200, 206, 416})
+_CLIP_STATUSES: Final = frozenset({200, 206, 416, 503})
+"""Clip answers passed on to the player: 503 (`Retry-After`) is a clip still recording
+that has no whole fragment yet."""
 _MAX_USER_CHARS: Final = 64
 
 
@@ -161,7 +163,7 @@ class HttpApi:
             user: Who looks, for the audit log.
 
         Returns:
-            The open response (status 200, 206 or 416); the caller streams `.content`
+            The open response (status 200, 206, 416 or 503); the caller streams `.content`
             and must `close()` it.
 
         Raises:
