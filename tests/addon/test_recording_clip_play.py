@@ -17,9 +17,9 @@ import pytest
 from porchlight_edge.protocol import ClipState, EventType
 from porchlight_edge.recordings import NotPlayableYet
 from porchlight_edge.service import Service
-from tests.addon.test_recording_api import AUTH, TOKEN, Client, start
+from tests.addon.test_recording_api import AUTH, TOKEN, Client
 from tests.helpers.footage import make_h264
-from tests.helpers.service import file_camera, loopback_options
+from tests.helpers.service import file_camera, loopback_options, running_service
 from tests.helpers.waiting import wait_until
 
 
@@ -33,9 +33,8 @@ def video(tmp_path_factory: pytest.TempPathFactory) -> Path:
 async def service(tmp_path: Path, video: Path) -> AsyncIterator[Service]:
     # A long post-roll: the clip is still recording for the whole test.
     camera = {**file_camera("porch", video), "recording": {"pre_roll": 2, "post_roll": 120}}
-    svc = await start(tmp_path, loopback_options(TOKEN, [camera]))
-    yield svc
-    await svc.stop()
+    async with running_service(loopback_options(TOKEN, [camera]), tmp_path / "data") as svc:
+        yield svc
 
 
 async def test_a_clip_still_recording_is_listed_and_plays(
