@@ -16,7 +16,7 @@ import pytest
 from porchlight_edge.recorder.index import ClipState
 from porchlight_edge.recorder.notices import NoticeType as T, RecordingNotice
 from porchlight_edge.recorder.packets import EncodedPacket
-from porchlight_edge.recorder.recorder import RecorderSettings
+from porchlight_edge.recorder.recorder import CAMERA_LOST, RecorderSettings
 from porchlight_edge.recorder.storage import ClipStore
 from porchlight_edge.recorder.writer import ClipWriter, WriteError
 from tests.helpers.disk import KB, recording
@@ -95,3 +95,32 @@ async def test_a_cut_clip_is_finished_at_once(
         finished_data = next(e.data for e in events if e.type is T.CLIP_FINISHED)
         assert finished_data["state"] == "partial"
         assert finished_data["clip_id"] == clip_id
+
+
+async def test_a_clip_the_camera_left_is_finished_as_cut_short(tmp_path: Path) -> None:
+    """The camera falls silent mid-clip: the clip ends on time, as partial with the reason."""
+    video = make_h264(tmp_path / "cam.mp4", seconds=6, width=320, height=240, fps=15, gop=15)
+    events: list[RecordingNotice] = []
+    settings = RecorderSettings(preroll=1.0, postroll=1.5, stall_seconds=0.5)
+    async with recording(tmp_path / "rec", events, settings) as (store, rec):
+        clip_id = None
+        for frame in play(video, wallclock0=W0, decode=False):
+            if frame.pts > 3.0:
+                break  # the camera is gone, 0.5 s before the clip's planned end
+            if clip_id is None and frame.pts >= 2.0:
+                clip_id = rec.trigger("ring", "ring-1", frame.wallclock)
+            rec.on_frame(frame, None)
+            await asyncio.sleep(0)
+        assert clip_id is not None
+
+        def finished() -> bool:
+            record = store.index.get_clip(clip_id)
+            return record is not None and record.state is not ClipState.RECORDING
+
+        await wait_until(finished, 10, "the clip to end without its camera")
+        record = store.index.get_clip(clip_id)
+        assert record is not None
+        assert record.state is ClipState.PARTIAL
+        assert record.reason == CAMERA_LOST
+        with av.open(str(store.clip_path(clip_id))) as c:
+            assert sum(1 for _ in c.decode(video=0)) >= 15

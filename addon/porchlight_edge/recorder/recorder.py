@@ -55,6 +55,8 @@ if TYPE_CHECKING:
 __all__ = ["MAX_PREROLL", "Recorder", "RecorderSettings", "RecordingError", "RecordingMode"]
 
 _LOGGER = logging.getLogger(__name__)
+CAMERA_LOST = "the camera stopped sending"
+"""Reason of a clip the camera's silence cut short (state partial)."""
 
 
 @dataclass(slots=True)
@@ -414,5 +416,7 @@ class Recorder:
                 continue
             now = self._last_wallclock + time.monotonic() - self._last_mono
             if clip is not None and now > clip.end_at + self.settings.stall_seconds:
-                self._finish(None)  # the camera stopped sending: end on time anyway
+                # The camera stopped sending before the clip's end (a packet past it would
+                # have ended it): end on time anyway, as a clip cut short.
+                self._finish(CAMERA_LOST)
             self._picker.overdue(now)
