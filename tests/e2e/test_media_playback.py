@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
+import time
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
@@ -17,6 +18,7 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.porchlight.media_source import local_time
+from custom_components.porchlight.media_titles import RECORDING
 from custom_components.porchlight.pyporchlight.client import PorchlightClient
 from custom_components.porchlight.pyporchlight.protocol import EventMessage, EventType
 from tests.helpers.footage import make_h264
@@ -171,3 +173,60 @@ async def test_browse_play_seek_and_audit(
     assert download["client_id"] == "http"
     assert recording_addon.token not in str(log)
     await unload_entry(hass, entry)
+
+
+async def test_the_newest_ring_plays_while_it_records(
+    hass: HomeAssistant, tmp_path: Path, video: Path, hass_client: ClientSessionGenerator
+) -> None:
+    """Issue 14 item 1: the ring's clip is still recording (a long post-roll); the media
+    browser marks it and it plays through Home Assistant's proxy, never `unknown clip`."""
+    options = recording_options(video)
+    options["cameras"][0]["recording"] = {"pre_roll": 2, "post_roll": 60}
+    addon = AddonProcess(tmp_path / "addon", options)
+    await asyncio.to_thread(addon.start)
+    try:
+        assert await async_setup_component(hass, "media_source", {})
+        entry = entry_for(addon)
+        await setup_entry(hass, entry)
+        data = entry.runtime_data
+        started: list[str] = []
+        remove = data.async_add_event_listener(
+            "front_door",
+            lambda e: started.append(e["data"]["clip_id"])
+            if e["event"] == EventType.CLIP_STARTED
+            else None,
+        )
+        async with asyncio.timeout(10):
+            while (await data.client.get_state())["cameras"][0]["last_frame"] is None:
+                await asyncio.sleep(0.05)
+        await asyncio.sleep(2.2)  # let the 2 s pre-roll fill
+        await data.client.ring("front_door")
+        await wait_until(lambda: bool(started), 15, "clip_started")
+        remove()
+        clip_id = started[0]
+
+        day = local_time(time.time()).date().isoformat()
+        rings = await media_source.async_browse_media(
+            hass, f"media-source://porchlight/{entry.entry_id}/front_door/{day}/ring"
+        )
+        leaf = next(e for e in kids(rings) if e.media_content_id.endswith(clip_id))
+        assert leaf.title.endswith(f" · {RECORDING}")
+        assert leaf.can_play
+        played = await media_source.async_resolve_media(hass, leaf.media_content_id, None)
+        client = await hass_client()
+        for _ in range(10):  # 503 + Retry-After until the first whole fragment is written
+            response = await client.get(played.url.split("?")[0])
+            if response.status != 503:
+                break
+            await asyncio.sleep(float(response.headers["Retry-After"]))
+        assert response.status == 200
+        assert response.headers["Cache-Control"] == "no-store"
+        saved = tmp_path / "growing.mp4"
+        saved.write_bytes(await response.read())
+        with av.open(str(saved)) as container:
+            assert sum(1 for _ in container.decode(video=0)) >= 10  # a whole 1 s fragment
+        events = (await data.client.list_events(camera="front_door", kind="ring"))["events"]
+        assert [(e["clip_id"], e.get("clip_state")) for e in events] == [(clip_id, "recording")]
+        await unload_entry(hass, entry)
+    finally:
+        await asyncio.to_thread(addon.stop)
