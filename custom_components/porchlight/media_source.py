@@ -30,7 +30,7 @@ from homeassistant.config_entries import ConfigEntryState
 from homeassistant.util import dt as dt_util
 
 from .const import DOMAIN
-from .media_titles import RECORDING, Titles, user_titles
+from .media_titles import Titles, user_titles
 from .pyporchlight.exceptions import PorchlightError
 from .pyporchlight.http import CLIP_ID_RE
 from .pyporchlight.protocol import CAMERA_NAME_RE, ClipState, EventKind, EventRecord
@@ -243,7 +243,7 @@ class PorchlightMediaSource(MediaSource):
         """
         title = titles.time(local_time(event["time"]))
         if event.get("clip_state") == ClipState.RECORDING:
-            title = f"{title} · {RECORDING}"
+            title = f"{title} · {titles.recording}"
         thumbnail = snapshot_url(entry_id, event["id"]) if event.get("snapshot") else None
         if clip_id := event.get("clip_id"):
             return BrowseMediaSource(

@@ -18,6 +18,9 @@ from babel import Locale, UnknownLocaleError
 from babel.dates import format_skeleton, format_time, get_timezone_gmt
 from homeassistant.components.frontend.storage import async_user_store
 from homeassistant.components.websocket_api.connection import current_connection
+from homeassistant.helpers import translation
+
+from .const import DOMAIN
 
 if TYPE_CHECKING:
     from datetime import date, datetime
@@ -29,7 +32,8 @@ _LOGGER = logging.getLogger(__name__)
 FALLBACK: Final = "en"
 PROFILE_KEY: Final = "language"
 """The frontend's user data key of a profile's locale settings."""
-RECORDING: Final = "Recording…"
+RECORDING_KEY: Final = f"component.{DOMAIN}.common.media_recording"
+"""The marker of a clip still recording (`Recording…`), in the translations."""
 
 
 class TimeFormat(StrEnum):
@@ -65,6 +69,8 @@ class Titles:
     """How one user reads dates and times."""
 
     locale: Locale
+    recording: str
+    """The marker of a clip still recording, in the user's language (else English)."""
     time_format: TimeFormat = TimeFormat.LANGUAGE
 
     def time(self, moment: datetime) -> str:
@@ -118,4 +124,9 @@ async def user_titles(hass: HomeAssistant) -> Titles:
                 time_format = TimeFormat(profile.get("time_format", TimeFormat.LANGUAGE))
             except ValueError:
                 _LOGGER.debug("unknown time format in %s's profile", user.id)
-    return Titles(parse_locale(language), time_format)
+    locale = parse_locale(language)
+    # Home Assistant's translations fall back to English for a language it lacks.
+    words = await translation.async_get_translations(
+        hass, str(locale).replace("_", "-"), "common", [DOMAIN]
+    )
+    return Titles(locale, words[RECORDING_KEY], time_format)

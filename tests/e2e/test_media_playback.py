@@ -18,7 +18,6 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.porchlight.media_source import local_time
-from custom_components.porchlight.media_titles import RECORDING
 from custom_components.porchlight.pyporchlight.client import PorchlightClient
 from custom_components.porchlight.pyporchlight.protocol import EventMessage, EventType
 from tests.helpers.footage import make_h264
@@ -210,7 +209,7 @@ async def test_the_newest_ring_plays_while_it_records(
             hass, f"media-source://porchlight/{entry.entry_id}/front_door/{day}/ring"
         )
         leaf = next(e for e in kids(rings) if e.media_content_id.endswith(clip_id))
-        assert leaf.title.endswith(f" · {RECORDING}")
+        assert leaf.title.endswith(" · Recording…")
         assert leaf.can_play
         played = await media_source.async_resolve_media(hass, leaf.media_content_id, None)
         client = await hass_client()

@@ -18,8 +18,6 @@ from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
 import pytest
 
-from custom_components.porchlight.media_titles import RECORDING
-
 from .conftest import setup_integration, wait_for_state
 from .test_media_source import NNBSP, ROOT
 
@@ -179,11 +177,15 @@ async def test_a_clip_still_recording_is_marked_and_plays(
     ws = await hass_ws_client()
     rings = await browse(ws, f"{loaded}/front_door/2025-11-27/ring")
     newest, older = rings["children"]
-    assert newest["title"] == f"5:00:53{NNBSP}PM · {RECORDING}"
+    assert newest["title"] == f"5:00:53{NNBSP}PM · Recording…"
     assert older["title"] == f"4:59:53{NNBSP}PM"
     assert newest["can_play"]
     assert newest["media_content_id"].endswith(f"clip~{growing['clip_id']}")
     assert older["media_content_id"].endswith(f"clip~{done['clip_id']}")
+
+    hass.config.language = "de"  # the marker is translated too
+    rings = await browse(ws, f"{loaded}/front_door/2025-11-27/ring")
+    assert rings["children"][0]["title"] == "17:00:53 · Aufnahme läuft…"
 
     played = await media_source.async_resolve_media(hass, newest["media_content_id"], None)
     client = await hass_client()
