@@ -27,6 +27,7 @@ from porchlight_edge.protocol import (
     CameraStatus,
     EventKind,
     EventMessage,
+    PRIVACY_REASON,
     EventType,
     MotionSettings,
     RecordingSettings,
@@ -46,7 +47,6 @@ if TYPE_CHECKING:
     from porchlight_edge.rings import RingPublisher
 
 _LOGGER = logging.getLogger(__name__)
-PRIVACY_REASON = "privacy mode"
 RING_PICTURE_SECONDS = 2.0
 """With decoding on demand, the main stream is decoded this long after a ring, so its
 snapshot is a full-size picture of the press instant (decoded from the last keyframe)."""
@@ -140,7 +140,7 @@ class CameraPipeline:
         """Start the recorder and capture (capture stays off in privacy mode)."""
         self.recorder.start()
         if self.settings.privacy_mode:
-            self.on_status(CameraStatus.OFFLINE, PRIVACY_REASON)
+            self.on_status(CameraStatus.PRIVACY, PRIVACY_REASON)
         else:
             self._start_capture()
 
@@ -351,7 +351,7 @@ class CameraPipeline:
             self.last_frame = None
             self.live.blank()
             self.stream.end_all()
-            self.on_status(CameraStatus.OFFLINE, PRIVACY_REASON)
+            self.on_status(CameraStatus.PRIVACY, PRIVACY_REASON)
         else:
             self._start_capture()
 

@@ -26,6 +26,21 @@ STALE_SECONDS = 1.0
 FRESH_WAIT = 5.0
 """Seconds a snapshot waits for the decoder to give a current picture (from the last
 keyframe, so about one frame) before it answers with the latest one it has."""
+STILL_SIZES = 4
+"""Sizes of one picture's snapshot JPEG kept (full size and the sizes viewers asked for)."""
+
+
+def fit_width(width: int, height: int, max_width: int | None, max_height: int | None) -> int:
+    """The width of a `width`x`height` picture scaled down to fit the box, aspect kept.
+
+    Either bound may be None (no bound); never wider than the picture itself (no upscaling).
+    """
+    fitted = width
+    if max_width is not None:
+        fitted = min(fitted, max_width)
+    if max_height is not None:
+        fitted = min(fitted, max(1, max_height * width // height))
+    return max(1, fitted)
 
 
 class TooManyViewers(Exception):
@@ -88,6 +103,7 @@ class LiveView:
         self.max_viewers = max_viewers
         self.frame: Frame | None = None
         self._jpeg: tuple[Frame, bytes] | None = None
+        self._stills: tuple[Frame | None, dict[int, bytes]] = (None, {})
         self._encoding: asyncio.Task[bytes] | None = None
         self._encoding_frame: Frame | None = None
         self._viewers: set[asyncio.Queue[bytes | None]] = set()
@@ -135,6 +151,31 @@ class LiveView:
         """JPEG of the current picture (see `fresh_frame`), encoded once per frame."""
         frame = await self.fresh_frame()
         return None if frame is None else await self._jpeg_of(frame)
+
+    async def still(
+        self, max_width: int | None = None, max_height: int | None = None
+    ) -> bytes | None:
+        """JPEG of the current picture (see `fresh_frame`) at full size, or scaled down
+        to fit `max_width` x `max_height` pixels (aspect kept, never up); None without one.
+
+        Unlike the live view (`width` wide), a snapshot is the camera's own size unless a
+        size is asked for. Encoded once per picture and size (the last STILL_SIZES kept).
+        """
+        frame = await self.fresh_frame()
+        if frame is None:
+            return None
+        width = fit_width(frame.width, frame.height, max_width, max_height)
+        cached_frame, sizes = self._stills
+        if cached_frame is not frame:
+            sizes = {}
+            self._stills = (frame, sizes)
+        data = sizes.get(width)
+        if data is None:
+            data = await asyncio.to_thread(encode_jpeg, frame, self.quality, width)
+            while len(sizes) >= STILL_SIZES:
+                del sizes[next(iter(sizes))]
+            sizes[width] = data
+        return data
 
     async def _jpeg_of(self, frame: Frame) -> bytes:
         if self._jpeg is not None and self._jpeg[0] is frame:
@@ -190,6 +231,7 @@ class LiveView:
         """Privacy mode: forget the picture and end every viewer (they must not wait on)."""
         self.frame = None
         self._jpeg = None
+        self._stills = (None, {})
         self._dark = True
         self._end_viewers()
 

@@ -80,6 +80,10 @@ class Setting(StrEnum):
     """Seconds recorded after the last trigger."""
     RECORD_SECONDS = "record_clip.seconds"
     """Length of a manual clip (`record_clip`), seconds."""
+    SNAPSHOT_WIDTH = "snapshot.width"
+    """Largest width of a camera snapshot (`SNAPSHOT_ROUTE` query `width`), pixels."""
+    SNAPSHOT_HEIGHT = "snapshot.height"
+    """Largest height of a camera snapshot (`SNAPSHOT_ROUTE` query `height`), pixels."""
 
 
 LIMITS: Final[dict[Setting, Limit]] = {
@@ -88,6 +92,9 @@ LIMITS: Final[dict[Setting, Limit]] = {
     Setting.PRE_ROLL: Limit(0.0, 30.0),
     Setting.POST_ROLL: Limit(1.0, 300.0),
     Setting.RECORD_SECONDS: Limit(1.0, 300.0),
+    # 8K is the largest picture a camera sends; 16 px the smallest a JPEG scaler keeps sane.
+    Setting.SNAPSHOT_WIDTH: Limit(16, 7680, integer=True),
+    Setting.SNAPSHOT_HEIGHT: Limit(16, 7680, integer=True),
 }
 """The one table of setting limits: the add-on's option parser, settings, command schemas
 and recorder, and the integration's number entities and action schemas read it;
@@ -115,6 +122,13 @@ EVENT_SNAPSHOT_ROUTE: Final = "/api/events/{event_id}/snapshot.jpg"
 def snapshot_path(camera: str) -> str:
     """The URL path of a camera's current JPEG picture."""
     return SNAPSHOT_ROUTE.format(camera=camera)
+
+
+SNAPSHOT_SIZE_PARAMS: Final = {"width": Setting.SNAPSHOT_WIDTH, "height": Setting.SNAPSHOT_HEIGHT}
+"""Optional query parameters of `SNAPSHOT_ROUTE` (protocol 1.2) and their limits: the
+picture is scaled down, keeping its aspect ratio, to fit within them (never up). Without
+them a snapshot is full size. A value that is not an integer in range gets
+400 `invalid_args`; an older add-on ignores them and sends its own size."""
 
 
 def mjpeg_path(camera: str) -> str:
@@ -226,6 +240,27 @@ class CameraStatus(StrEnum):
     ONLINE = "online"
     STALLED = "stalled"
     OFFLINE = "offline"
+    PRIVACY = "privacy"
+    """Privacy mode is on: a state the owner chose, not a fault (protocol 1.2; a 1.1
+    add-on says `offline` with the reason `PRIVACY_REASON`)."""
+
+
+PRIVACY_REASON: Final = "privacy mode"
+"""`status_reason` of a camera in privacy mode (with either status)."""
+
+
+def dark_by_choice(camera: CameraState) -> bool:
+    """True when a camera has no picture because its owner switched privacy mode on.
+
+    Status `privacy`, an older add-on's `offline` with reason `PRIVACY_REASON`, or
+    `privacy_mode` itself: none of these is a camera problem.
+    """
+    status, reason = camera["status"], camera["status_reason"]
+    return (
+        camera.get("privacy_mode", False)
+        or status == CameraStatus.PRIVACY
+        or (status == CameraStatus.OFFLINE and reason == PRIVACY_REASON)
+    )
 
 
 class RingSource(StrEnum):

@@ -13,7 +13,15 @@ from porchlight_edge.api.auth import error_response
 from porchlight_edge.api.growing import serve_growing
 from porchlight_edge.audit import AuditAction
 from porchlight_edge.live import TooManyViewers
-from porchlight_edge.protocol import STALE_HEADER, STALE_YES, USER_HEADER, CameraStatus, ErrorCode
+from porchlight_edge.protocol import (
+    LIMITS,
+    SNAPSHOT_SIZE_PARAMS,
+    STALE_HEADER,
+    STALE_YES,
+    USER_HEADER,
+    CameraStatus,
+    ErrorCode,
+)
 from porchlight_edge.recorder.ids import is_clip_id, validate_event_id
 from porchlight_edge.recordings import NotPlayableYet
 
@@ -49,11 +57,38 @@ def audit(request: web.Request, action: AuditAction, **fields: Any) -> None:
     service.audit.record(action, client_id="http", address=request.remote, detail=detail, **fields)
 
 
+def _snapshot_size(request: web.Request) -> dict[str, int | None]:
+    """The `width` and `height` query parameters (None when absent).
+
+    ValueError names one that is not an integer within its `LIMITS` range.
+    """
+    size: dict[str, int | None] = {}
+    for name, setting in SNAPSHOT_SIZE_PARAMS.items():
+        raw = request.query.get(name)
+        if raw is None:
+            size[name] = None
+            continue
+        limit = LIMITS[setting]
+        value = int(raw) if raw.isascii() and raw.isdecimal() and len(raw) <= 6 else None
+        if value is None or not limit.low <= value <= limit.high:
+            raise ValueError(f"{name} must be an integer {limit.low:g}-{limit.high:g}")
+        size[name] = value
+    return size
+
+
 async def snapshot(request: web.Request) -> web.StreamResponse:
-    """GET the camera's current picture as JPEG (audited); 404 for an unknown camera."""
+    """GET the camera's current picture as JPEG (audited): full size, or scaled down to
+    fit the optional `width` x `height` query (aspect kept).
+
+    404 for an unknown camera, 400 for a size outside `LIMITS`, 503 without a picture.
+    """
     camera = _camera(request)
+    try:
+        size = _snapshot_size(request)
+    except ValueError as err:
+        return error_response(400, ErrorCode.INVALID_ARGS, str(err))
     audit(request, AuditAction.SNAPSHOT, camera=camera.name)
-    data = await camera.live.jpeg()
+    data = await camera.live.still(size["width"], size["height"])
     if data is None:
         reason = "privacy mode is on" if camera.settings.privacy_mode else "no frame yet"
         return error_response(503, ErrorCode.UNAVAILABLE, f"no picture: {reason}")
