@@ -23,11 +23,11 @@ from porchlight_edge.live import LiveView
 from porchlight_edge.motion.engine import MotionEngine
 from porchlight_edge.privacy import PrivacyMasker
 from porchlight_edge.protocol import (
+    PRIVACY_REASON,
     CameraState,
     CameraStatus,
     EventKind,
     EventMessage,
-    PRIVACY_REASON,
     EventType,
     MotionSettings,
     RecordingSettings,

@@ -155,11 +155,12 @@ class LiveView:
     async def still(
         self, max_width: int | None = None, max_height: int | None = None
     ) -> bytes | None:
-        """JPEG of the current picture (see `fresh_frame`) at full size, or scaled down
-        to fit `max_width` x `max_height` pixels (aspect kept, never up); None without one.
+        """JPEG of the current picture (see `fresh_frame`), full size or fitted to a box.
 
-        Unlike the live view (`width` wide), a snapshot is the camera's own size unless a
-        size is asked for. Encoded once per picture and size (the last STILL_SIZES kept).
+        Scaled down to fit `max_width` x `max_height` pixels (aspect kept, never up) when
+        given; None without a picture. Unlike the live view (`width` wide), a snapshot is
+        the camera's own size unless a size is asked for. Encoded once per picture and
+        size (the last STILL_SIZES kept).
         """
         frame = await self.fresh_frame()
         if frame is None:

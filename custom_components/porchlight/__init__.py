@@ -36,6 +36,7 @@ from .const import (
 )
 from .data import PorchlightConfigEntry, PorchlightData
 from .entity import camera_identifier, server_device_info
+from .placeholder import PrivacyPlaceholderView
 from .pyporchlight.client import PorchlightClient
 from .pyporchlight.exceptions import (
     PorchlightAuthError,
@@ -69,6 +70,7 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     async_setup_services(hass)
     hass.http.register_view(ClipView(hass))
     hass.http.register_view(SnapshotView(hass))
+    hass.http.register_view(PrivacyPlaceholderView(hass))
     async_setup_voice(hass)
     return True
 

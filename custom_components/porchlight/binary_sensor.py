@@ -1,6 +1,7 @@
 """Binary sensors per camera: motion, camera problem, and zone occupancy.
 
-The problem sensor is on for a stalled or offline feed. There is one occupancy sensor
+The problem sensor is on for a stalled or offline feed, never for privacy mode (a state
+the owner chose: the camera entity is off instead). There is one occupancy sensor
 per motion zone ("someone on the doorstep", as Frigate's zone occupancy sensors), on
 while someone moving or standing still is in the zone.
 """
@@ -18,7 +19,7 @@ from homeassistant.components.binary_sensor import (
 from homeassistant.components.binary_sensor.const import BinarySensorDeviceClass
 
 from .entity import PorchlightEntity, add_camera_entities
-from .pyporchlight.protocol import CameraStatus
+from .pyporchlight.protocol import CameraStatus, dark_by_choice
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -52,7 +53,9 @@ DESCRIPTIONS = (
         key="problem",
         translation_key="camera_problem",
         device_class=BinarySensorDeviceClass.PROBLEM,
-        is_on_fn=lambda camera: camera["status"] != CameraStatus.ONLINE,
+        is_on_fn=lambda camera: (
+            camera["status"] != CameraStatus.ONLINE and not dark_by_choice(camera)
+        ),
         attributes_fn=lambda camera: {
             "status": camera["status"],
             "reason": camera["status_reason"],

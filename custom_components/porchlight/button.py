@@ -1,7 +1,8 @@
 """Buttons per camera: ring the doorbell (to test automations) and take a snapshot.
 
-The add-on's own device has one more: rotate the live stream credential (revokes
-every stream URL; HA's open streams switch to new ones).
+"Take snapshot" is unavailable while privacy mode is on: there is no picture to take,
+and pressing it could only fail. The add-on's own device has one more: rotate the live
+stream credential (revokes every stream URL; HA's open streams switch to new ones).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from homeassistant.const import EntityCategory
 
 from .entity import PorchlightEntity, PorchlightServerEntity, add_camera_entities
 from .errors import translate_errors
-from .pyporchlight.protocol import Command
+from .pyporchlight.protocol import Command, dark_by_choice
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
@@ -36,10 +37,12 @@ class PorchlightButtonEntityDescription(ButtonEntityDescription):
         command: The protocol command (named in errors).
         press_fn: Sends it for (client, camera name); its result is not used (what it
             causes arrives as events).
+        needs_picture: Unavailable while the camera is dark by the owner's choice.
     """
 
     command: Command
     press_fn: Callable[[PorchlightClient, str], Awaitable[Any]]
+    needs_picture: bool = False
 
 
 DESCRIPTIONS = (
@@ -54,6 +57,7 @@ DESCRIPTIONS = (
         translation_key="take_snapshot",
         command=Command.TAKE_SNAPSHOT,
         press_fn=lambda client, camera: client.take_snapshot(camera),
+        needs_picture=True,
     ),
 )
 
@@ -86,6 +90,14 @@ class PorchlightButton(PorchlightEntity, ButtonEntity):
     """Presses a camera's command on the add-on (ring, take a snapshot)."""
 
     entity_description: PorchlightButtonEntityDescription
+
+    @property
+    @override
+    def available(self) -> bool:
+        camera = self.camera_state
+        if camera is not None and self.entity_description.needs_picture:
+            return super().available and not dark_by_choice(camera)
+        return super().available
 
     @override
     async def async_press(self) -> None:

@@ -4,23 +4,30 @@
 credential, never the access token), which HA's `stream` integration serves as HLS
 and go2rtc as WebRTC. MJPEG stays as the fallback, and is all that add-ons without a
 live stream offer. On/off is the add-on's privacy mode (off = the lens is off: no
-capture, no recording, no stream).
+capture, no recording, no stream); while it is on, the picture (`entity_picture` and
+`async_camera_image`) is the "privacy mode on" placeholder, not a broken image.
+
+Every picture and stream fetched through Home Assistant names the Home Assistant user
+for the add-on's audit log (`views.acting_user`).
 """
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING, override
 
 from aiohttp import hdrs, web
 from homeassistant.components.camera import Camera
 from homeassistant.components.camera.const import CameraEntityFeature
 from homeassistant.helpers.aiohttp_client import async_aiohttp_proxy_stream
-from homeassistant.helpers.entity import EntityDescription
+from homeassistant.helpers.entity import CONTEXT_RECENT_TIME_SECONDS, EntityDescription
 
 from .const import MANUFACTURER
 from .entity import PorchlightEntity, add_camera_entities
 from .errors import translate_http_errors
+from .placeholder import PLACEHOLDER_URL, async_privacy_placeholder
 from .pyporchlight.protocol import CameraStatus, Command
+from .views import acting_user
 
 if TYPE_CHECKING:
     from homeassistant.core import HomeAssistant
@@ -83,6 +90,12 @@ class PorchlightCamera(PorchlightEntity, Camera):
 
     @property
     @override
+    def entity_picture(self) -> str:
+        # Home Assistant answers 503 for the picture of a camera that is off: show why.
+        return PLACEHOLDER_URL if not self.is_on else super().entity_picture
+
+    @property
+    @override
     def motion_detection_enabled(self) -> bool:
         camera = self.camera_state
         return camera is not None and camera["motion_settings"]["enabled"]
@@ -136,20 +149,35 @@ class PorchlightCamera(PorchlightEntity, Camera):
             self.data.client.set_motion_settings(self.camera_name, enabled=enabled),
         )
 
+    async def _user(self) -> str | None:
+        # An action's context (camera.snapshot) is set on the entity while it runs.
+        context = self._context
+        if self._context_set is None or time.time() - self._context_set > (
+            CONTEXT_RECENT_TIME_SECONDS
+        ):
+            context = None
+        return await acting_user(self.hass, context, self.entity_id)
+
     @override
     async def async_camera_image(
         self, width: int | None = None, height: int | None = None
     ) -> bytes | None:
-        # The add-on sends its native size; the camera component scales when asked to.
-        return await self.run_command("snapshot", self.data.client.snapshot(self.camera_name))
+        # Full size unless Home Assistant asks for a size: the add-on scales to fit it.
+        if not self.is_on:
+            return await async_privacy_placeholder(self.hass)
+        return await self.run_command(
+            "snapshot",
+            self.data.client.snapshot(
+                self.camera_name, await self._user(), width=width, height=height
+            ),
+        )
 
     @override
     async def handle_async_mjpeg_stream(self, request: web.Request) -> web.StreamResponse | None:
-        user = request.get("hass_user")
+        # Always a request of its own: never an earlier action's context.
+        user = await acting_user(self.hass, None, self.entity_id)
         with translate_http_errors(self.data):
-            upstream = await self.data.client.open_mjpeg(
-                self.camera_name, user=getattr(user, "name", None)
-            )
+            upstream = await self.data.client.open_mjpeg(self.camera_name, user=user)
         try:
             return await async_aiohttp_proxy_stream(
                 self.hass, request, upstream.content, upstream.headers.get(hdrs.CONTENT_TYPE)

@@ -12,7 +12,9 @@ actions, the camera and image entities, the footage proxy views) hands its
 | `invalid`     | `invalid_args` / HTTP 400 from the add-on     | `ServiceValidationError`| 400  |
 | `failed`      | any other refusal or error                    | `HomeAssistantError`    | 502  |
 
-A rejected token also starts reauthentication (`PorchlightData.on_auth_failed`).
+A rejected token also starts reauthentication (`PorchlightData.on_auth_failed`). An
+`unavailable` refusal for a camera in privacy mode is the owner's choice, not a failure:
+a `ServiceValidationError` (`privacy_mode_on`) that tells the user to switch it off.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from .pyporchlight.exceptions import (
     PorchlightConnectionError,
     PorchlightError,
 )
-from .pyporchlight.protocol import ErrorCode
+from .pyporchlight.protocol import ErrorCode, dark_by_choice
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -52,6 +54,9 @@ class ErrorKind(StrEnum):
 # The add-on's HTTP endpoints answer with `http_<status>` codes when the body has none.
 _NOT_FOUND_CODES: Final = frozenset({ErrorCode.NOT_FOUND, "http_404"})
 _INVALID_CODES: Final = frozenset({ErrorCode.INVALID_ARGS, "http_400"})
+_UNAVAILABLE_CODES: Final = frozenset({ErrorCode.UNAVAILABLE, "http_503"})
+PRIVACY_MODE_ON: Final = "privacy_mode_on"
+"""Translation key of a refusal because the camera is in privacy mode."""
 # The caller asked for something the add-on does not have or cannot accept.
 _CALLER_ERRORS: Final = frozenset({ErrorKind.NOT_FOUND, ErrorKind.INVALID})
 _HTTP_ERRORS: Final[dict[ErrorKind, type[web.HTTPException]]] = {
@@ -102,10 +107,22 @@ def ha_error(
 
     Returns:
         `ServiceValidationError` when the add-on refused the caller's input (unknown or
-        invalid), otherwise `HomeAssistantError`; both with `translation_domain`
+        invalid) or because the camera is in privacy mode, otherwise
+        `HomeAssistantError`; both with `translation_domain`
         porchlight, the `ErrorKind` as `translation_key` and the placeholders
         `action`, `target` and `error` (never the token).
     """
+    if (
+        isinstance(err, PorchlightCommandError)
+        and err.code in _UNAVAILABLE_CODES
+        and (camera := data.cameras.get(target)) is not None
+        and dark_by_choice(camera)
+    ):
+        return ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key=PRIVACY_MODE_ON,
+            translation_placeholders={"action": action, "target": target},
+        )
     kind = _classify(data, err)
     exception = ServiceValidationError if kind in _CALLER_ERRORS else HomeAssistantError
     return exception(

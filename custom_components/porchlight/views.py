@@ -13,13 +13,13 @@ from typing import TYPE_CHECKING, Final
 from aiohttp import hdrs, web
 from homeassistant.components.http.const import KEY_HASS_USER
 from homeassistant.config_entries import ConfigEntryState
-from homeassistant.helpers.http import HomeAssistantView
+from homeassistant.helpers.http import KEY_AUTHENTICATED, HomeAssistantView, current_request
 
 from .const import DOMAIN
 from .errors import translate_http_errors
 
 if TYPE_CHECKING:
-    from homeassistant.core import HomeAssistant
+    from homeassistant.core import Context, HomeAssistant
 
     from .data import PorchlightData
 
@@ -55,6 +55,38 @@ def user_name(request: web.Request) -> str | None:
     user = request.get(KEY_HASS_USER)
     name = getattr(user, "name", None)
     return name if isinstance(name, str) else None
+
+
+TOKEN_USER: Final = "{entity_id} access token"
+"""Who a request was, in the audit log, when Home Assistant admitted it by the camera
+entity's own access token (the frontend's `<img>` of the live MJPEG view carries no user)."""
+
+
+async def acting_user(
+    hass: HomeAssistant, context: Context | None = None, entity_id: str | None = None
+) -> str | None:
+    """The Home Assistant user on whose behalf footage is fetched now, for the audit log.
+
+    In order: the user of the HTTP request being served (also for signed paths); for a
+    camera request admitted only by the entity's access token (`?token=`), that token
+    (`TOKEN_USER` with `entity_id`); the user of an action's `context` (a websocket
+    call's context carries its connection's user). None for an automation or other
+    caller without a user.
+    """
+    request = current_request.get()
+    if request is not None:
+        if (name := user_name(request)) is not None:
+            return name
+        if (
+            entity_id is not None
+            and not request.get(KEY_AUTHENTICATED, False)
+            and "token" in request.query
+        ):
+            return TOKEN_USER.format(entity_id=entity_id)
+    if context is None or context.user_id is None:
+        return None
+    user = await hass.auth.async_get_user(context.user_id)
+    return None if user is None else user.name
 
 
 def _data(hass: HomeAssistant, entry_id: str) -> PorchlightData:

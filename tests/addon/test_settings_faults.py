@@ -89,7 +89,7 @@ async def test_saved_privacy_mode_survives_a_restart_next_to_a_bad_value(tmp_pat
         state = (await api.call("get_state"))["result"]
         camera = state["cameras"][0]
         assert camera["privacy_mode"] is True
-        assert camera["status"] == CameraStatus.OFFLINE
+        assert camera["status"] == CameraStatus.PRIVACY
         assert camera["status_reason"] == "privacy mode"
         assert service.cameras["porch"].frames == 0
 
@@ -176,7 +176,7 @@ async def test_privacy_on_works_when_the_data_disk_is_full(
         reply = await api.call("set_privacy_mode", enabled=True)
         assert reply["success"], reply
         assert reply["result"] == {"privacy_mode": True}
-        assert camera.status is CameraStatus.OFFLINE
+        assert camera.status is CameraStatus.PRIVACY
         assert camera.status_reason == "privacy mode"
         assert camera.last_frame is None  # the lens is off, the last picture forgotten
 

@@ -68,7 +68,8 @@ async def test_snapshot_is_full_size_unless_a_size_is_asked(
         status, jpeg = await fetch(session, service, query)
         assert status == 200, query
         width, height = size_of(jpeg)
-        assert width <= expected[0] and height <= expected[1], (query, width, height)
+        assert width <= expected[0], (query, width, height)
+        assert height <= expected[1], (query, width, height)
         assert abs(width / height - WIDTH / HEIGHT) < 0.05, (query, width, height)
         assert width >= expected[0] - 2, (query, width, height)
     audited = service.audit.query(action="snapshot", limit=50).items

@@ -26,9 +26,11 @@ import numpy as np
 from custom_components.porchlight.pyporchlight.protocol import (
     EVENT_BUFFER_SIZE,
     LIMITS,
+    PRIVACY_REASON,
     WS_PATH,
     AuditEntry,
     CameraState,
+    CameraStatus,
     Command,
     CommandMessage,
     ErrorCode,
@@ -180,6 +182,10 @@ class FakeAddon:
         self.snapshots_served = 0
         self.event_snapshots_served = 0
         self.last_user: str | None = None
+        self.snapshot_queries: list[dict[str, str]] = []
+        """The query of every camera snapshot request, in order."""
+        self.privacy_status = CameraStatus.PRIVACY
+        """The status privacy mode sets (`offline`: a 1.1 add-on, which has no `privacy`)."""
         self.auth_attempts = 0
         # The recordings index: EventRecord / ClipRecord dicts as the real add-on returns.
         self.index: list[dict[str, Any]] = []
@@ -575,6 +581,11 @@ class FakeAddon:
                         raise ProtocolError(ErrorCode.INVALID_ARGS, "enabled is required")
                     self.cameras[camera]["privacy_mode"] = args["enabled"]
                     result = result_ok(message_id, {"privacy_mode": args["enabled"]})
+                    # As the add-on: the status first, then the full state.
+                    if args["enabled"]:
+                        self.status(camera, self.privacy_status, PRIVACY_REASON)
+                    else:
+                        self.status(camera, CameraStatus.ONLINE, "receiving frames")
                     self.camera_state_changed(camera)
                 case Command.SET_AUDIO:
                     camera = self._camera_arg(args)
@@ -585,6 +596,8 @@ class FakeAddon:
                     self.camera_state_changed(camera)
                 case Command.TAKE_SNAPSHOT:
                     camera = self._camera_arg(args)
+                    if self.cameras[camera]["privacy_mode"]:
+                        raise ProtocolError(ErrorCode.UNAVAILABLE, "no picture: privacy mode")
                     # As the add-on: a manual event of its own id (no bus event causes it).
                     event_id = f"manual-{uuid.uuid4().hex}"
                     self.event_snapshots[event_id] = make_jpeg(99)
@@ -600,6 +613,8 @@ class FakeAddon:
                     result = result_ok(message_id, {"event_id": event_id})
                 case Command.RECORD_CLIP:
                     camera = self._camera_arg(args)
+                    if self.cameras[camera]["privacy_mode"]:
+                        raise ProtocolError(ErrorCode.UNAVAILABLE, "the camera is in privacy mode")
                     seconds = args.get("seconds")
                     low, high = LIMITS[Setting.RECORD_SECONDS].range
                     if not isinstance(seconds, int | float) or not low <= seconds <= high:
@@ -682,9 +697,25 @@ class FakeAddon:
         return camera
 
     async def _snapshot(self, request: web.Request) -> web.Response:
-        self._check(request)
+        camera = self._check(request)
+        self.snapshot_queries.append(dict(request.query))
+        self.last_user = request.headers.get("X-Porchlight-User")
+        self.log("snapshot", detail={"user": self.last_user} if self.last_user else None)
+        if self.cameras[camera]["privacy_mode"]:
+            raise web.HTTPServiceUnavailable(
+                text=json.dumps({"error": {"code": "unavailable", "message": "privacy mode"}}),
+                content_type="application/json",
+            )
         self.snapshots_served += 1
-        return web.Response(body=make_jpeg(200), content_type="image/jpeg")
+        jpeg = make_jpeg(200)
+        # As the add-on: full size, or scaled down to fit the asked box (aspect kept).
+        width = min(
+            64, int(request.query.get("width", 64)), int(request.query.get("height", 48)) * 4 // 3
+        )
+        if width < 64:
+            image = cv2.resize(decode_jpeg(jpeg), (width, width * 3 // 4))
+            jpeg = bytes(cv2.imencode(".jpg", image)[1].tobytes())
+        return web.Response(body=jpeg, content_type="image/jpeg")
 
     async def _event_snapshot(self, request: web.Request) -> web.Response:
         if request.headers.get("Authorization") != f"Bearer {self.token}":
@@ -728,6 +759,7 @@ class FakeAddon:
     async def _mjpeg(self, request: web.Request) -> web.StreamResponse:
         self._check(request)
         self.last_user = request.headers.get("X-Porchlight-User")
+        self.log("live_stream", detail={"user": self.last_user} if self.last_user else None)
         response = web.StreamResponse(
             headers={"Content-Type": "multipart/x-mixed-replace; boundary=frame"}
         )

@@ -16,9 +16,10 @@ from syrupy.assertion import SnapshotAssertion
 from syrupy.filters import props
 
 from custom_components.porchlight import PLATFORMS
+from custom_components.porchlight.pyporchlight.protocol import Command, ErrorCode
 
 from .conftest import setup_integration, wait_for_state
-from .fake_addon import FakeAddon
+from .fake_addon import BASE_TIME, FakeAddon
 
 if TYPE_CHECKING:
     from homeassistant.core import HomeAssistant
@@ -100,3 +101,34 @@ async def test_camera_credentials_in_status_reasons_are_redacted(
     for secret in ("Sunny", "Day42", "hunter2"):
         assert secret not in str(diagnostics)
         assert all(secret not in str(state.attributes) for state in hass.states.async_all())
+
+
+async def test_diagnostics_fetch_the_current_state(
+    hass: HomeAssistant,
+    fake_addon: FakeAddon,
+    mock_config_entry: MockConfigEntry,
+    hass_client: ClientSessionGenerator,
+) -> None:
+    await setup_integration(hass, mock_config_entry)
+    await wait_for_state(hass, lambda: fake_addon.subscriber_count == 1)
+    # The add-on moves on: frames, the last frame and seq change without any event.
+    camera = fake_addon.cameras["front_door"]
+    camera["frames"], camera["last_frame"] = 4321, BASE_TIME + 600
+    fake_addon.ring()
+    diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, mock_config_entry)
+    assert diagnostics["state_source"] == "add-on"
+    assert diagnostics["state_error"] is None
+    state = diagnostics["state"]
+    assert state["seq"] == fake_addon.seq
+    (front_door,) = state["cameras"]
+    assert (front_door["frames"], front_door["last_frame"]) == (4321, BASE_TIME + 600)
+    assert front_door["last_ring"] is not None
+    assert state["storage"] == fake_addon.storage
+
+    # The add-on cannot answer: the last known state, marked as such.
+    fake_addon.failing_commands[Command.GET_STATE] = ErrorCode.INTERNAL_ERROR
+    diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, mock_config_entry)
+    assert diagnostics["state_source"] == "cached"
+    assert "it failed" in diagnostics["state_error"]
+    assert [c["name"] for c in diagnostics["state"]["cameras"]] == ["front_door"]
+    assert fake_addon.token not in str(diagnostics)

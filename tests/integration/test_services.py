@@ -56,7 +56,7 @@ async def test_snapshot_writes_the_current_picture(
     )
     assert response == {"path": str(target), "size": target.stat().st_size, "camera": "front_door"}
     assert decode_jpeg(target.read_bytes()).mean() == pytest.approx(200, abs=2)
-    assert loaded.last_user is None  # the live snapshot endpoint does not record users here
+    assert loaded.last_user == hass_admin_user.name  # the audit log names who saved it
     assert loaded.snapshots_served == 1
 
 

@@ -77,8 +77,9 @@ def _snapshot_size(request: web.Request) -> dict[str, int | None]:
 
 
 async def snapshot(request: web.Request) -> web.StreamResponse:
-    """GET the camera's current picture as JPEG (audited): full size, or scaled down to
-    fit the optional `width` x `height` query (aspect kept).
+    """GET the camera's current picture as JPEG (audited), full size or fitted to a box.
+
+    The optional `width` x `height` query scales it down to fit (aspect kept).
 
     404 for an unknown camera, 400 for a size outside `LIMITS`, 503 without a picture.
     """

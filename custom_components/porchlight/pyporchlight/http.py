@@ -18,6 +18,8 @@ from aiohttp import hdrs
 from .exceptions import PorchlightAuthError, PorchlightCommandError, PorchlightConnectionError
 from .protocol import (
     CAMERA_NAME_RE,
+    LIMITS,
+    SNAPSHOT_SIZE_PARAMS,
     STALE_HEADER,
     STALE_YES,
     USER_HEADER,
@@ -92,26 +94,42 @@ class HttpApi:
             headers[USER_HEADER] = name
         return headers
 
-    async def snapshot(self, camera: str, user: str | None = None) -> bytes:
-        """The camera's latest frame as JPEG bytes (the camera's native size).
+    async def snapshot(
+        self,
+        camera: str,
+        user: str | None = None,
+        *,
+        width: int | None = None,
+        height: int | None = None,
+    ) -> bytes:
+        """The camera's latest frame as JPEG bytes: full size, or fitted to width x height.
 
         Args:
             camera: The camera's name (`CAMERA_NAME_RE`).
             user: Who looks, for the audit log (printable, cut to 64 characters).
+            width: Largest width in pixels, or None (see `snapshot_query`).
+            height: Largest height in pixels, or None.
 
         Raises:
             PorchlightError: see the module docstring.
         """
-        jpeg, _stale = await self.snapshot_info(camera, user)
+        jpeg, _stale = await self.snapshot_info(camera, user, width=width, height=height)
         return jpeg
 
-    async def snapshot_info(self, camera: str, user: str | None = None) -> tuple[bytes, bool]:
+    async def snapshot_info(
+        self,
+        camera: str,
+        user: str | None = None,
+        *,
+        width: int | None = None,
+        height: int | None = None,
+    ) -> tuple[bytes, bool]:
         """The latest frame as JPEG, and whether it is stale (the camera is not online).
 
         Raises:
             PorchlightError: see the module docstring.
         """
-        url = self._camera_url(camera, snapshot_path)
+        url = self._camera_url(camera, snapshot_path) + snapshot_query(width, height)
         return await self._get_jpeg(url, f"snapshot of {camera!r}", user)
 
     async def event_snapshot(self, event_id: str, user: str | None = None) -> bytes:
@@ -213,6 +231,21 @@ class HttpApi:
             response.close()
             raise
         return response
+
+
+def snapshot_query(width: int | None, height: int | None) -> str:
+    """The snapshot URL's `?width=…&height=…` (pixels), within the protocol's `LIMITS`.
+
+    A size below the lower limit asks for the smallest picture; one above the upper
+    limit, zero or negative, or None, sets no bound (the full size). "" for no bound.
+    """
+    params = []
+    for (name, setting), value in zip(SNAPSHOT_SIZE_PARAMS.items(), (width, height), strict=True):
+        limit = LIMITS[setting]
+        if value is None or value <= 0 or value > limit.high:
+            continue
+        params.append(f"{name}={max(value, int(limit.low))}")
+    return "?" + "&".join(params) if params else ""
 
 
 async def _raise_for_status(response: aiohttp.ClientResponse) -> None:
