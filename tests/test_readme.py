@@ -4,6 +4,7 @@ fixed port 8765 cannot collide with anything else on this machine."""
 
 from __future__ import annotations
 
+import inspect
 import os
 from pathlib import Path
 import re
@@ -13,6 +14,8 @@ import subprocess
 import cv2
 import numpy as np
 import pytest
+
+from porchlight_edge.capture.demo_scene import DemoScene
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -54,6 +57,8 @@ def test_readme_standalone_block_runs_as_pasted(tmp_path: Path) -> None:
         np.frombuffer((tmp_path / "snap.jpg").read_bytes(), np.uint8), cv2.IMREAD_COLOR
     )
     assert picture is not None
-    assert picture.shape[1] == 960, output  # the live width default
+    # A snapshot is the camera's full size (the demo scene's), not the live view's 960.
+    size = inspect.signature(DemoScene).parameters
+    assert picture.shape[:2] == (size["height"].default, size["width"].default), output
     assert "Not advertising over zeroconf" in output
     assert "Stopping" in output  # `kill $!` stopped the service cleanly

@@ -244,8 +244,9 @@ async def async_export_clip(call: ServiceCall) -> ServiceResponse:
         The add-on's `path` of the export and the `manifest`.
     """
     entry, _camera = resolve_target(call.hass, call, need_camera=False)
+    user = await _user_name(call.hass, call)
     result = await run_action(
-        entry, SERVICE_EXPORT_CLIP, entry.runtime_data.client.export_clip(_clip_id(call))
+        entry, SERVICE_EXPORT_CLIP, entry.runtime_data.client.export_clip(_clip_id(call), user)
     )
     # A TypedDict of JSON values is JSON, which mypy cannot see through.
     return {"path": result["path"], "manifest": cast(JsonValueType, result["manifest"])}

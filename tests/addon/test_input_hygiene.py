@@ -94,6 +94,10 @@ BAD_ARGS: list[tuple[str, dict[str, Any]]] = [
     ("delete_clips", {"clip_ids": "all"}),
     ("delete_clips", {"start": 0, "end": 10**30}),
     ("export_clip", {"clip_id": 5}),
+    ("export_clip", {"clip_id": CLIP_ID, "user": "Mallory\r\nX-Injected: 1"}),
+    ("export_clip", {"clip_id": CLIP_ID, "user": "x" * 65}),
+    ("export_clip", {"clip_id": CLIP_ID, "user": ""}),
+    ("export_clip", {"clip_id": CLIP_ID, "user": ["Alice"]}),
     ("get_storage", {"verbose": True}),
 ]
 
@@ -217,6 +221,19 @@ async def test_export_of_a_clip_whose_file_is_gone_is_not_found(
     )
     assert reply["error"]["code"] == ErrorCode.NOT_FOUND, reply
     await still_up(ws)
+
+
+async def test_export_names_the_user_in_the_audit_log(
+    service: Service, session: aiohttp.ClientSession
+) -> None:
+    ws = await connect(session, service)
+    for number, user in enumerate(("Ada Lovelace", None)):
+        args = {"clip_id": CLIP_ID, "user": user}
+        reply = await send(ws, {"message_id": number, "command": "export_clip", "args": args})
+        assert reply["success"], reply
+    newest_first = service.audit.query(action="clip_export").items
+    assert [(e.detail or {}).get("user") for e in newest_first] == [None, "Ada Lovelace"]
+    assert all(e.target == CLIP_ID and e.client_id == "pytest" for e in newest_first)
 
 
 async def test_adopted_clip_camera_cannot_steer_the_export_path(

@@ -445,7 +445,7 @@ class FakeAddon:
             self.log("clip_delete", target=clip_id)
         return {"deleted": deleted}
 
-    def _export(self, clip_id: str) -> dict[str, Any]:
+    def _export(self, clip_id: str, user: str | None = None) -> dict[str, Any]:
         exported = self.files / "exports" / f"{clip_id}.mp4"
         exported.parent.mkdir(exist_ok=True)
         shutil.copyfile(self.files / f"{clip_id}.mp4", exported)
@@ -458,7 +458,7 @@ class FakeAddon:
             "clip_id": clip_id,
             "exported_at": BASE_TIME,
         }
-        self.log("clip_export", target=clip_id)
+        self.log("clip_export", target=clip_id, detail={"user": user} if user else None)
         return {"path": str(exported), "manifest": manifest}
 
     # --- websocket ------------------------------------------------------------------------
@@ -637,7 +637,9 @@ class FakeAddon:
                 case Command.DELETE_CLIPS:
                     result = result_ok(message_id, self._delete(args))
                 case Command.EXPORT_CLIP:
-                    result = result_ok(message_id, self._export(self._clip_arg(args)))
+                    result = result_ok(
+                        message_id, self._export(self._clip_arg(args), args.get("user"))
+                    )
                 case Command.GET_AUDIT_LOG:
                     result = result_ok(
                         message_id, {"entries": self.audit[::-1], "next_offset": None}

@@ -351,7 +351,10 @@ async def export_clip_command(ctx: CommandContext, args: dict[str, Any]) -> Any:
         raise ProtocolError(ErrorCode.NOT_FOUND, f"the file of clip {clip_id} is gone") from err
     except (ExportError, OSError) as err:
         raise ProtocolError(ErrorCode.UNAVAILABLE, f"cannot export clip {clip_id}: {err}") from err
-    audit_command(ctx, AuditAction.CLIP_EXPORT, target=clip_id, detail={"file": video.name})
+    detail = {"file": video.name}
+    if args.get("user"):
+        detail["user"] = args["user"]
+    audit_command(ctx, AuditAction.CLIP_EXPORT, target=clip_id, detail=detail)
     return {"path": str(video), "manifest": json.loads(manifest.read_text())}
 
 

@@ -20,6 +20,7 @@ from porchlight_edge.protocol import (
     LIMITS,
     MAX_MESSAGE_ID,
     MAX_PAGE_SIZE,
+    MAX_USER_CHARS,
     Command,
     ErrorCode,
     EventKind,
@@ -137,6 +138,17 @@ def nullable(check: Callable[[object], Any]) -> Callable[[object], Any]:
     return run
 
 
+def user_name(value: object) -> str:
+    """A user name for the audit log: printable text of 1-`MAX_USER_CHARS` characters."""
+    if (
+        not isinstance(value, str)
+        or not 0 < len(value) <= MAX_USER_CHARS
+        or not value.isprintable()
+    ):
+        raise vol.Invalid(f"must be printable text of 1-{MAX_USER_CHARS} characters")
+    return value
+
+
 EPOCH = nullable(number(0.0, MAX_EPOCH))
 CAMERA: Final[dict[Any, Any]] = {vol.Optional("camera"): nullable(camera_name)}
 PAGING: Final[dict[Any, Any]] = {
@@ -212,7 +224,9 @@ SCHEMAS: Final[dict[Command, vol.Schema]] = {
             _one_target,
         )
     ),
-    Command.EXPORT_CLIP: vol.Schema({vol.Required("clip_id"): clip_id}),
+    Command.EXPORT_CLIP: vol.Schema(
+        {vol.Required("clip_id"): clip_id, vol.Optional("user"): nullable(user_name)}
+    ),
     Command.GET_AUDIT_LOG: vol.Schema(
         {**PAGING, vol.Optional("action"): nullable(one_of(AuditAction))}
     ),

@@ -19,6 +19,7 @@ from .exceptions import PorchlightAuthError, PorchlightCommandError, PorchlightC
 from .protocol import (
     CAMERA_NAME_RE,
     LIMITS,
+    MAX_USER_CHARS,
     SNAPSHOT_SIZE_PARAMS,
     STALE_HEADER,
     STALE_YES,
@@ -43,7 +44,6 @@ CLIP_ID_RE: Final = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4
 _CLIP_STATUSES: Final = frozenset({200, 206, 416, 503})
 """Clip answers passed on to the player: 503 (`Retry-After`) is a clip still recording
 that has no whole fragment yet."""
-_MAX_USER_CHARS: Final = 64
 
 
 class HttpApi:
@@ -87,10 +87,7 @@ class HttpApi:
 
     def _headers(self, user: str | None = None) -> dict[str, str]:
         headers = {"Authorization": f"Bearer {self._token}"}
-        # Who looked, for the add-on's audit log; a header value cannot hold control
-        # characters, and the add-on keeps 64 of them anyway.
-        name = "".join(c for c in user or "" if c.isprintable())[:_MAX_USER_CHARS].strip()
-        if name:
+        if name := clean_user(user):
             headers[USER_HEADER] = name
         return headers
 
@@ -231,6 +228,16 @@ class HttpApi:
             response.close()
             raise
         return response
+
+
+def clean_user(user: str | None) -> str | None:
+    """Who looks, for the add-on's audit log; None when empty.
+
+    Printable only (a header value cannot hold control characters), at most
+    `MAX_USER_CHARS` (the add-on keeps no more).
+    """
+    name = "".join(c for c in user or "" if c.isprintable())[:MAX_USER_CHARS].strip()
+    return name or None
 
 
 def snapshot_query(width: int | None, height: int | None) -> str:

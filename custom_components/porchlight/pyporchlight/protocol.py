@@ -153,6 +153,8 @@ def event_snapshot_path(event_id: str) -> str:
 
 USER_HEADER: Final = "X-Porchlight-User"
 """Optional: the person on whose behalf a client fetches footage, for the audit log."""
+MAX_USER_CHARS: Final = 64
+"""Longest user name kept in the audit log (`USER_HEADER`, `export_clip`'s `user`)."""
 STALE_HEADER: Final = "X-Porchlight-Stale"
 """`1` on a snapshot response when the picture is the last one of a camera that is not
 online (the client shows it but knows it is old)."""
@@ -325,6 +327,8 @@ class ProtocolVersion(NamedTuple):
 CURRENT_VERSION: Final = ProtocolVersion(PROTOCOL_VERSION, PROTOCOL_MINOR)
 MIN_SUPPORTED_VERSION: Final = ProtocolVersion(1, 0)
 """Oldest peer version this side still serves: one minor back (the upgrade rule)."""
+USER_ARG_VERSION: Final = ProtocolVersion(1, 2)
+"""The first version whose `export_clip` takes `user` (older add-ons refuse the argument)."""
 
 
 class VersionInfo(TypedDict):
