@@ -15,7 +15,7 @@ from homeassistant.const import EntityCategory
 
 from .entity import PorchlightEntity, PorchlightServerEntity, add_camera_entities
 from .errors import translate_errors
-from .pyporchlight.protocol import Command, dark_by_choice
+from .pyporchlight.protocol import Command
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
@@ -37,7 +37,7 @@ class PorchlightButtonEntityDescription(ButtonEntityDescription):
         command: The protocol command (named in errors).
         press_fn: Sends it for (client, camera name); its result is not used (what it
             causes arrives as events).
-        needs_picture: Unavailable while the camera is dark by the owner's choice.
+        needs_picture: Unavailable while the camera is in privacy mode.
     """
 
     command: Command
@@ -96,7 +96,7 @@ class PorchlightButton(PorchlightEntity, ButtonEntity):
     def available(self) -> bool:
         camera = self.camera_state
         if camera is not None and self.entity_description.needs_picture:
-            return super().available and not dark_by_choice(camera)
+            return super().available and not camera.get("privacy_mode", False)
         return super().available
 
     @override

@@ -33,7 +33,7 @@ from .pyporchlight.exceptions import (
     PorchlightConnectionError,
     PorchlightError,
 )
-from .pyporchlight.protocol import ErrorCode, dark_by_choice
+from .pyporchlight.protocol import ErrorCode
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -116,7 +116,7 @@ def ha_error(
         isinstance(err, PorchlightCommandError)
         and err.code in _UNAVAILABLE_CODES
         and (camera := data.cameras.get(target)) is not None
-        and dark_by_choice(camera)
+        and camera.get("privacy_mode", False)
     ):
         return ServiceValidationError(
             translation_domain=DOMAIN,

@@ -23,7 +23,9 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.porchlight.const import CONF_TOKEN, DOMAIN, EVENT_PORCHLIGHT
+from custom_components.porchlight.placeholder import PLACEHOLDER_URL
 from custom_components.porchlight.pyporchlight.client import PorchlightClient
+from custom_components.porchlight.pyporchlight.protocol import CameraStatus
 from tests.helpers.waiting import wait_until
 
 from .addon_process import AddonProcess
@@ -201,6 +203,17 @@ async def test_settings_actions_and_visitor_snapshot(
     await call("camera", "turn_off", "camera.front_door")  # privacy on: the lens is off
     assert (await data.client.get_state())["cameras"][0]["privacy_mode"] is True
     assert hass.states.get("switch.front_door_privacy_mode").state == "on"  # type: ignore[union-attr]
+    # A state the owner chose: no camera problem, and the picture says why it is dark.
+    await wait_until(
+        lambda: data.cameras["front_door"]["status"] == CameraStatus.PRIVACY, 10, "privacy"
+    )
+    await hass.async_block_till_done()
+    problem = hass.states.get("binary_sensor.front_door_camera_problem")
+    assert problem is not None
+    assert (problem.state, problem.attributes["status"]) == ("off", CameraStatus.PRIVACY)
+    camera_state = hass.states.get("camera.front_door")
+    assert camera_state is not None
+    assert camera_state.attributes["entity_picture"] == PLACEHOLDER_URL
     await call("camera", "turn_on", "camera.front_door")
     assert (await data.client.get_state())["cameras"][0]["privacy_mode"] is False
 
