@@ -8,6 +8,8 @@ ServiceValidationError. Also for a 1.1 add-on, which reports privacy mode as `of
 
 from __future__ import annotations
 
+import logging
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from homeassistant.components.camera.const import DATA_COMPONENT
@@ -42,6 +44,8 @@ async def test_privacy_mode_is_not_a_camera_problem(
     mock_config_entry: MockConfigEntry,
     hass_client_no_auth: ClientSessionGenerator,
     status: CameraStatus,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     fake_addon.privacy_status = status  # OFFLINE: a 1.1 add-on
     await setup_integration(hass, mock_config_entry)
@@ -94,6 +98,17 @@ async def test_privacy_mode_is_not_a_camera_problem(
         )
     assert raised.value.translation_key == "privacy_mode_on"
     assert raised.value.translation_placeholders["target"] == "front_door"
+    hass.config.allowlist_external_dirs = {str(tmp_path)}
+    with pytest.raises(ServiceValidationError) as raised:
+        await hass.services.async_call(
+            DOMAIN,
+            "snapshot",
+            {"filename": str(tmp_path / "snap.jpg")},
+            blocking=True,
+            return_response=True,
+        )
+    assert raised.value.translation_key == "privacy_mode_on"
+    assert not (tmp_path / "snap.jpg").exists()
 
     await hass.services.async_call("camera", "turn_on", {"entity_id": CAMERA}, blocking=True)
     await wait_for_state(hass, lambda: hass.states.get(PRIVACY).state == STATE_OFF)  # type: ignore[union-attr]
@@ -102,6 +117,8 @@ async def test_privacy_mode_is_not_a_camera_problem(
     assert camera.attributes["entity_picture"].startswith(f"/api/camera_proxy/{CAMERA}?token=")
     assert hass.states.get(TAKE_SNAPSHOT).state != STATE_UNAVAILABLE  # type: ignore[union-attr]
     assert STATE_ON not in problem_states
+    # Expected refusals are the user's to read, not errors in the log.
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR], caplog.text
 
 
 async def test_a_real_fault_is_still_a_problem(hass: HomeAssistant, loaded: FakeAddon) -> None:
