@@ -17,9 +17,8 @@ import logging
 from typing import TYPE_CHECKING, Any, cast
 
 from .exceptions import PorchlightConnectionError, PorchlightError
-from .http import HttpApi, clean_user
+from .http import HttpApi, user_arg
 from .protocol import (
-    USER_ARG_VERSION,
     WS_PATH,
     AuditPage,
     ClipRecord,
@@ -35,7 +34,6 @@ from .protocol import (
     StorageStatus,
     StreamUrl,
     SubscribeResult,
-    peer_version,
 )
 from .reconnect import (
     AuthFailedCallback,
@@ -272,15 +270,8 @@ class PorchlightClient(HttpApi):
         return [str(clip_id) for clip_id in result["deleted"]]
 
     async def export_clip(self, clip_id: str, user: str | None = None) -> ExportResult:
-        """Export a finished clip; returns the add-on's `path` and the `manifest`.
-
-        `user` (who exports, for the audit log) goes to add-ons of `USER_ARG_VERSION` on;
-        older ones refuse the argument, so they are not sent it.
-        """
-        args: dict[str, Any] = {"clip_id": clip_id}
-        name = clean_user(user)
-        if name and self.server_info and peer_version(self.server_info)[0] >= USER_ARG_VERSION:
-            args["user"] = name
+        """Export a finished clip; the add-on's `path` and `manifest` (`user`: `user_arg`)."""
+        args = {"clip_id": clip_id, **user_arg(user, self.server_info)}
         return cast(ExportResult, await self.command(Command.EXPORT_CLIP, **args))
 
     async def get_stream_url(self, camera: str) -> str:

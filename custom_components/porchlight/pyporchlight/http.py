@@ -23,16 +23,20 @@ from .protocol import (
     SNAPSHOT_SIZE_PARAMS,
     STALE_HEADER,
     STALE_YES,
+    USER_ARG_VERSION,
     USER_HEADER,
     ErrorCode,
     clip_path,
     event_snapshot_path,
     mjpeg_path,
+    peer_version,
     snapshot_path,
 )
 
 if TYPE_CHECKING:
     from collections.abc import Callable
+
+    from .protocol import ServerInfo
 
 # Event ids (`<boot_id>:<seq>`, or `manual-<hex>` for manual ones) become part of a URL
 # path: only the add-on's id characters pass, and never a name made of dots only.
@@ -238,6 +242,18 @@ def clean_user(user: str | None) -> str | None:
     """
     name = "".join(c for c in user or "" if c.isprintable())[:MAX_USER_CHARS].strip()
     return name or None
+
+
+def user_arg(user: str | None, server_info: ServerInfo | None) -> dict[str, str]:
+    """`{"user": …}` for a command that names who asks (`export_clip`), or `{}`.
+
+    Only add-ons of `USER_ARG_VERSION` on take the argument (older ones refuse unknown
+    arguments), and only a non-empty `clean_user` name is sent.
+    """
+    name = clean_user(user)
+    if name and server_info and peer_version(server_info)[0] >= USER_ARG_VERSION:
+        return {"user": name}
+    return {}
 
 
 def snapshot_query(width: int | None, height: int | None) -> str:
