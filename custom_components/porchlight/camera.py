@@ -116,6 +116,14 @@ class PorchlightCamera(PorchlightEntity, Camera):
             self.data.async_add_stream_listener(self.camera_name, self._refresh_stream_source)
         )
 
+    @override
+    def _handle_update(self) -> None:
+        super()._handle_update()
+        # Privacy mode ends the add-on's live stream and refuses it: HA's stream would
+        # retry it, logging an error each time, so its viewers are ended here too.
+        if not self.is_on and self.stream is not None and self.stream.outputs():
+            self.hass.async_create_task(self.stream.stop(), "porchlight stream stop")
+
     async def _refresh_stream_source(self) -> None:
         # The credential rotated: an open HA stream would retry a revoked URL forever.
         if self.stream is not None and (source := await self.stream_source()) is not None:

@@ -110,6 +110,18 @@ async def test_rotate_action_revokes_and_moves_open_streams(
     assert stream.source == _url(loaded, 2)  # type: ignore[attr-defined]
 
 
+async def test_privacy_mode_ends_home_assistants_stream(
+    hass: HomeAssistant, loaded: FakeAddon
+) -> None:
+    stream = await _open_ha_stream(hass)
+    stream.add_provider("hls")  # type: ignore[attr-defined]
+    assert stream.outputs()  # type: ignore[attr-defined]
+    await hass.services.async_call("camera", "turn_off", {ATTR_ENTITY_ID: CAMERA}, blocking=True)
+    # Its worker would retry the refused URL, logging an error each time.
+    await wait_for_state(hass, lambda: not stream.outputs())  # type: ignore[attr-defined]
+    assert stream.access_token is None  # type: ignore[attr-defined]
+
+
 async def test_rotate_button(hass: HomeAssistant, loaded: FakeAddon) -> None:
     stream = await _open_ha_stream(hass)
     await hass.services.async_call("button", "press", {ATTR_ENTITY_ID: BUTTON}, blocking=True)
