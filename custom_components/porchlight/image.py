@@ -1,6 +1,8 @@
 """Image entity: the snapshot of the latest visitor (ring), fetched when it is ready.
 
 A ring never waits for it: the add-on publishes the ring first and `snapshot_ready` later.
+It is fetched from the add-on for every view, not kept: each look is audited with the
+Home Assistant user (`views.acting_user`).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from typing import TYPE_CHECKING, override
 from homeassistant.components.image import ImageEntity, ImageEntityDescription
 
 from .entity import PorchlightEntity, add_camera_entities
+from .views import acting_user
 
 if TYPE_CHECKING:
     from homeassistant.core import HomeAssistant
@@ -37,7 +40,7 @@ async def async_setup_entry(
 
 
 class PorchlightVisitorImage(PorchlightEntity, ImageEntity):
-    """The JPEG the add-on took at a camera's latest ring, fetched once per ring."""
+    """The JPEG the add-on took at a camera's latest ring, fetched (and audited) per view."""
 
     _attr_content_type = "image/jpeg"
 
@@ -50,7 +53,6 @@ class PorchlightVisitorImage(PorchlightEntity, ImageEntity):
     ) -> None:
         PorchlightEntity.__init__(self, entry, camera, description)
         ImageEntity.__init__(self, hass)
-        self._cached: tuple[str, bytes] | None = None
 
     @property
     @override
@@ -63,10 +65,7 @@ class PorchlightVisitorImage(PorchlightEntity, ImageEntity):
         visitor = self.data.last_visitor.get(self.camera_name)
         if visitor is None:
             return None
-        if self._cached is not None and self._cached[0] == visitor.event_id:
-            return self._cached[1]
-        jpeg = await self.run_command(
-            "event_snapshot", self.data.client.event_snapshot(visitor.event_id)
+        user = await acting_user(self.hass, None, self.entity_id)
+        return await self.run_command(
+            "event_snapshot", self.data.client.event_snapshot(visitor.event_id, user)
         )
-        self._cached = (visitor.event_id, jpeg)
-        return jpeg

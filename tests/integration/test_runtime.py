@@ -39,7 +39,9 @@ from .conftest import setup_integration, wait_for_state
 from .fake_addon import BASE_TIME, FakeAddon, decode_jpeg, make_camera
 
 if TYPE_CHECKING:
+    from homeassistant.auth.models import User
     from homeassistant.core import HomeAssistant
+    from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 
 def entry_state(entry: MockConfigEntry) -> ConfigEntryState:
@@ -222,7 +224,7 @@ async def test_last_visitor_image(
     expected = 10 + ring["seq"]
     assert abs(float(decode_jpeg(image.content).mean()) - expected) < 3
     await async_get_image(hass, entity_id)
-    assert loaded.event_snapshots_served == 1  # cached for the same event
+    assert loaded.event_snapshots_served == 2  # every look is the add-on's (audited)
 
     # A manual snapshot is not a visitor; the image stays on the ring.
     loaded.snapshot_ready("front_door", ring, "manual")
@@ -237,6 +239,27 @@ async def test_last_visitor_image(
     with pytest.raises(HomeAssistantError) as raised:
         await async_get_image(hass, entity_id)
     assert "not_found" in str(raised.value.__cause__)
+
+
+async def test_every_look_at_the_last_visitor_names_the_user(
+    hass: HomeAssistant,
+    loaded: FakeAddon,
+    hass_client: ClientSessionGenerator,
+    hass_client_no_auth: ClientSessionGenerator,
+    hass_admin_user: User,
+) -> None:
+    entity_id = "image.front_door_last_visitor"
+    loaded.ring_snapshots = True
+    loaded.ring()
+    await wait_for_state(hass, lambda: hass.states.get(entity_id).state != STATE_UNKNOWN)  # type: ignore[union-attr]
+    client = await hass_client()
+    assert (await client.get(f"/api/image_proxy/{entity_id}")).status == 200
+    assert loaded.last_user == hass_admin_user.name
+    # The dashboard's <img> is let in by the entity's access token: it says so.
+    picture = hass.states.get(entity_id).attributes["entity_picture"]  # type: ignore[union-attr]
+    assert (await (await hass_client_no_auth()).get(picture)).status == 200
+    assert loaded.last_user == f"{entity_id} access token"
+    assert loaded.event_snapshots_served == 2
 
 
 async def test_invalid_event_id_is_refused(
