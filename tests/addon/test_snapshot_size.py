@@ -125,3 +125,16 @@ async def test_privacy_mode_is_a_status_of_its_own(
     assert state["privacy_mode"] is True
     status, _ = await fetch(session, service)
     assert status == 503
+    # Off again: `privacy` until the camera reports, then online (never a fault between).
+    camera = service.cameras["porch"]
+    statuses_seq = service.bus.seq
+    await camera.update_settings(privacy_mode=False)
+    await wait_until(lambda: camera.status is CameraStatus.ONLINE, 10, "the camera back online")
+    status, _ = await fetch(session, service)
+    assert status == 200
+    after = [
+        e["data"]["status"]
+        for e in service.bus.history()
+        if e["event"] == EventType.CAMERA_STATUS and e["seq"] > statuses_seq
+    ]
+    assert after == [CameraStatus.ONLINE]
