@@ -25,7 +25,7 @@ from homeassistant.helpers.entity import CONTEXT_RECENT_TIME_SECONDS, EntityDesc
 from .const import MANUFACTURER
 from .entity import PorchlightEntity, add_camera_entities
 from .errors import translate_http_errors
-from .placeholder import PLACEHOLDER_URL, async_privacy_placeholder
+from .placeholder import async_privacy_placeholder, placeholder_url
 from .pyporchlight.protocol import CameraStatus, Command
 from .views import acting_user
 
@@ -92,7 +92,9 @@ class PorchlightCamera(PorchlightEntity, Camera):
     @override
     def entity_picture(self) -> str:
         # Home Assistant answers 503 for the picture of a camera that is off: show why.
-        return PLACEHOLDER_URL if not self.is_on else super().entity_picture
+        if not self.is_on:
+            return placeholder_url(self.entity_id, self.access_tokens[-1])
+        return super().entity_picture
 
     @property
     @override

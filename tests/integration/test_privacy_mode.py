@@ -22,7 +22,11 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.porchlight.const import DOMAIN
-from custom_components.porchlight.placeholder import PLACEHOLDER_SIZE, PLACEHOLDER_URL
+from custom_components.porchlight.placeholder import (
+    PLACEHOLDER_SIZE,
+    PLACEHOLDER_URL,
+    placeholder_url,
+)
 from custom_components.porchlight.pyporchlight.protocol import CameraStatus
 
 from .conftest import setup_integration, wait_for_state
@@ -43,6 +47,7 @@ async def test_privacy_mode_is_not_a_camera_problem(
     fake_addon: FakeAddon,
     mock_config_entry: MockConfigEntry,
     hass_client_no_auth: ClientSessionGenerator,
+    hass_client: ClientSessionGenerator,
     status: CameraStatus,
     tmp_path: Path,
     caplog: pytest.LogCaptureFixture,
@@ -73,7 +78,8 @@ async def test_privacy_mode_is_not_a_camera_problem(
     # The camera is off, and its picture says why instead of a broken image.
     camera = hass.states.get(CAMERA)
     assert camera is not None
-    assert camera.attributes["entity_picture"] == PLACEHOLDER_URL
+    picture = camera.attributes["entity_picture"]
+    assert picture == placeholder_url(CAMERA, camera.attributes["access_token"])
     served = fake_addon.snapshots_served
     # Home Assistant's own views refuse an off camera; whoever asks the entity gets this.
     entity = hass.data[DATA_COMPONENT].get_entity(CAMERA)
@@ -81,13 +87,20 @@ async def test_privacy_mode_is_not_a_camera_problem(
     image = await entity.async_camera_image()
     assert fake_addon.snapshots_served == served  # the add-on has no picture to give
     anonymous = await hass_client_no_auth()
-    response = await anonymous.get(camera.attributes["entity_picture"])
+    response = await anonymous.get(picture)
     assert response.status == 200
     assert response.content_type == "image/jpeg"
     placeholder = await response.read()
     assert placeholder == image
     height, width, _ = decode_jpeg(placeholder).shape
     assert (width, height) == PLACEHOLDER_SIZE
+    # Authenticated as Home Assistant's own camera pictures are.
+    bare = PLACEHOLDER_URL.format(entity_id=CAMERA)
+    for url in (bare, f"{bare}?token=wrong", PLACEHOLDER_URL.format(entity_id="camera.x")):
+        assert (await anonymous.get(url)).status == 403, url
+    client = await hass_client()
+    assert (await client.get(bare)).status == 200
+    assert (await client.get(PLACEHOLDER_URL.format(entity_id="camera.x"))).status == 404
 
     # Nothing to take a snapshot of: the button cannot be pressed (so nothing fails).
     assert hass.states.get(TAKE_SNAPSHOT).state == STATE_UNAVAILABLE  # type: ignore[union-attr]
