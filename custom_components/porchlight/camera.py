@@ -8,7 +8,7 @@ capture, no recording, no stream); while it is on, the picture (`entity_picture`
 `async_camera_image`) is the "privacy mode on" placeholder, not a broken image.
 
 Every picture and stream fetched through Home Assistant names the Home Assistant user
-for the add-on's audit log (`views.acting_user`).
+for the add-on's audit log (`views.acting_user`; live stream viewers: `views.viewer`).
 """
 
 from __future__ import annotations
@@ -27,9 +27,10 @@ from .entity import PorchlightEntity, add_camera_entities
 from .errors import translate_http_errors
 from .placeholder import async_privacy_placeholder, placeholder_url
 from .pyporchlight.protocol import CameraStatus, Command
-from .views import acting_user
+from .views import acting_user, viewer
 
 if TYPE_CHECKING:
+    from homeassistant.components.stream import Stream
     from homeassistant.core import HomeAssistant
     from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
@@ -104,12 +105,25 @@ class PorchlightCamera(PorchlightEntity, Camera):
 
     @override
     async def stream_source(self) -> str | None:
+        # HA asks on a viewer's behalf (HLS, a WebRTC offer): the add-on audits the viewer.
+        return await self._stream_url(viewer())
+
+    async def _stream_url(self, user: str | None) -> str | None:
         # Never the camera's own URL: that would bypass the privacy masks and the audit.
         if not self.is_on or CameraEntityFeature.STREAM not in self.supported_features:
             return None
         return await self.run_command(
-            Command.GET_STREAM_URL, self.data.client.get_stream_url(self.camera_name)
+            Command.GET_STREAM_URL, self.data.client.get_stream_url(self.camera_name, user)
         )
+
+    @override
+    async def async_create_stream(self) -> Stream | None:
+        # HA's one stream serves every HLS viewer: each later viewer is audited here.
+        existed = self.stream is not None
+        stream = await super().async_create_stream()
+        if existed and stream is not None and (user := viewer()) is not None:
+            await self._stream_url(user)
+        return stream
 
     @override
     async def async_added_to_hass(self) -> None:
@@ -128,7 +142,7 @@ class PorchlightCamera(PorchlightEntity, Camera):
 
     async def _refresh_stream_source(self) -> None:
         # The credential rotated: an open HA stream would retry a revoked URL forever.
-        if self.stream is not None and (source := await self.stream_source()) is not None:
+        if self.stream is not None and (source := await self._stream_url(None)) is not None:
             self.stream.update_source(source)
 
     @override

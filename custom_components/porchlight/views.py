@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Final
 
 from aiohttp import hdrs, web
 from homeassistant.components.http.const import KEY_HASS_USER
+from homeassistant.components.websocket_api.connection import current_connection
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.helpers.http import KEY_AUTHENTICATED, HomeAssistantView, current_request
 
@@ -87,6 +88,16 @@ async def acting_user(
         return None
     user = await hass.auth.async_get_user(context.user_id)
     return None if user is None else user.name
+
+
+def viewer() -> str | None:
+    """The user of the websocket connection being served (who opens a live stream), if any.
+
+    Home Assistant asks a camera for its stream source from the frontend's websocket
+    commands (HLS, WebRTC offers), and its stream is shared by all viewers.
+    """
+    connection = current_connection.get()
+    return None if connection is None else connection.user.name
 
 
 def _data(hass: HomeAssistant, entry_id: str) -> PorchlightData:

@@ -98,6 +98,7 @@ BAD_ARGS: list[tuple[str, dict[str, Any]]] = [
     ("export_clip", {"clip_id": CLIP_ID, "user": "x" * 65}),
     ("export_clip", {"clip_id": CLIP_ID, "user": ""}),
     ("export_clip", {"clip_id": CLIP_ID, "user": ["Alice"]}),
+    ("get_stream_url", {"camera": "front_door", "user": "a\x1b[31mred"}),
     ("get_storage", {"verbose": True}),
 ]
 
@@ -234,6 +235,23 @@ async def test_export_names_the_user_in_the_audit_log(
     newest_first = service.audit.query(action="clip_export").items
     assert [(e.detail or {}).get("user") for e in newest_first] == [None, "Ada Lovelace"]
     assert all(e.target == CLIP_ID and e.client_id == "pytest" for e in newest_first)
+
+
+async def test_a_stream_viewer_is_audited_before_the_url(
+    service: Service, session: aiohttp.ClientSession
+) -> None:
+    ws = await connect(session, service)
+    for number, user in enumerate(("Grace Hopper", None)):
+        args = {"camera": "front_door", "user": user}
+        reply = await send(ws, {"message_id": number, "command": "get_stream_url", "args": args})
+        assert reply["success"], reply
+        assert "credential=" in reply["result"]["path"]
+    (entry,) = service.audit.query(action="live_stream").items  # only the named viewer
+    assert (entry.camera, entry.target, entry.detail) == (
+        "front_door",
+        "stream.ts",
+        {"user": "Grace Hopper"},
+    )
 
 
 async def test_adopted_clip_camera_cannot_steer_the_export_path(

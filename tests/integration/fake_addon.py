@@ -646,6 +646,8 @@ class FakeAddon:
                     )
                 case Command.GET_STREAM_URL:
                     camera = self._camera_arg(args)
+                    if user := args.get("user"):  # as the add-on: the viewer is audited
+                        self.log("live_stream", target="stream.ts", detail={"user": user})
                     path = f"{live_stream_path(camera)}?credential=secret{self.stream_secret}"
                     result = result_ok(message_id, {"path": path, "format": StreamFormat.MPEGTS})
                 case Command.ROTATE_STREAM_CREDENTIAL:

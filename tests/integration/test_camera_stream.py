@@ -7,12 +7,14 @@ by action and button (open HA streams switch to the new URL).
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING
 from unittest.mock import patch
 
 from homeassistant.components.camera import CameraEntityFeature, async_get_stream_source
 from homeassistant.components.camera.const import DATA_COMPONENT
 from homeassistant.components.camera.helper import get_camera_from_entity_id
+from homeassistant.components.websocket_api.connection import ActiveConnection, current_connection
 from homeassistant.const import ATTR_ENTITY_ID, ATTR_SUPPORTED_FEATURES, Platform
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.setup import async_setup_component
@@ -24,6 +26,7 @@ from custom_components.porchlight.pyporchlight.protocol import Command, ErrorCod
 from .conftest import setup_integration, wait_for_state
 
 if TYPE_CHECKING:
+    from homeassistant.auth.models import User
     from homeassistant.core import HomeAssistant
     from pytest_homeassistant_custom_component.common import MockConfigEntry
 
@@ -120,6 +123,55 @@ async def test_privacy_mode_ends_home_assistants_stream(
     # Its worker would retry the refused URL, logging an error each time.
     await wait_for_state(hass, lambda: not stream.outputs())  # type: ignore[attr-defined]
     assert stream.access_token is None  # type: ignore[attr-defined]
+
+
+def as_viewer(hass: HomeAssistant, user: User) -> None:
+    """Serve as the frontend's websocket commands (camera/stream, WebRTC offers) are:
+    a connection of `user` (Home Assistant's connection sets `current_connection`)."""
+    logger = logging.getLogger(__name__)
+    ActiveConnection(logger, hass, print, user, None, "127.0.0.1")  # type: ignore[arg-type]
+    assert current_connection.get() is not None
+
+
+async def test_every_live_stream_viewer_is_audited_with_their_user(
+    hass: HomeAssistant, loaded: FakeAddon, hass_admin_user: User, hass_read_only_user: User
+) -> None:
+    camera = get_camera_from_entity_id(hass, CAMERA)
+    assert await async_setup_component(hass, "stream", {})
+
+    def viewers() -> list[str | None]:
+        return [
+            (e["detail"] or {}).get("user") for e in loaded.audit if e["action"] == "live_stream"
+        ]
+
+    as_viewer(hass, hass_admin_user)
+    assert await camera.async_create_stream() is not None  # the first viewer creates it
+    as_viewer(hass, hass_read_only_user)
+    await camera.async_create_stream()  # a second viewer joins HA's one stream
+    assert await camera.stream_source() is not None  # a WebRTC offer (go2rtc)
+    assert viewers() == [hass_admin_user.name, hass_read_only_user.name, hass_read_only_user.name]
+    # Not a viewer: the URL refresh after a rotation, and HA's own start (preload).
+    current_connection.set(None)
+    await hass.services.async_call(DOMAIN, "rotate_stream_credential", {}, blocking=True)
+    assert await camera.stream_source() is not None
+    assert len(viewers()) == 3
+
+
+@pytest.mark.parametrize(("minor", "sent"), [(1, False), (2, True)])
+async def test_stream_viewer_goes_only_to_add_ons_that_take_it(
+    hass: HomeAssistant,
+    fake_addon: FakeAddon,
+    mock_config_entry: MockConfigEntry,
+    hass_admin_user: User,
+    minor: int,
+    sent: bool,
+) -> None:
+    fake_addon.version = {"protocol_version": 1, "protocol_minor": minor}
+    await setup_integration(hass, mock_config_entry)
+    as_viewer(hass, hass_admin_user)
+    assert await get_camera_from_entity_id(hass, CAMERA).stream_source() is not None
+    (command,) = (c for c in fake_addon.commands if c["command"] == Command.GET_STREAM_URL)
+    assert ("user" in command["args"]) is sent
 
 
 async def test_rotate_button(hass: HomeAssistant, loaded: FakeAddon) -> None:

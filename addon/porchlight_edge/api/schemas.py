@@ -230,7 +230,7 @@ SCHEMAS: Final[dict[Command, vol.Schema]] = {
     Command.GET_AUDIT_LOG: vol.Schema(
         {**PAGING, vol.Optional("action"): nullable(one_of(AuditAction))}
     ),
-    Command.GET_STREAM_URL: vol.Schema(CAMERA),
+    Command.GET_STREAM_URL: vol.Schema({**CAMERA, vol.Optional("user"): nullable(user_name)}),
     Command.ROTATE_STREAM_CREDENTIAL: vol.Schema({}),
 }
 

@@ -16,6 +16,7 @@ from porchlight_edge.protocol import (
     StreamUrl,
     live_stream_path,
 )
+from porchlight_edge.stream.http import AUDIT_TARGET
 
 if TYPE_CHECKING:
     from porchlight_edge.api.commands import CommandContext
@@ -25,8 +26,20 @@ _LOGGER = logging.getLogger(__name__)
 
 @command(Command.GET_STREAM_URL)
 async def get_stream_url(ctx: CommandContext, args: dict[str, Any]) -> StreamUrl:
-    """`get_stream_url`: the camera's stream path (with its credential) and container format."""
+    """`get_stream_url`: the camera's stream path (with its credential) and container format.
+
+    With `user` (a client's viewer), that viewer is audited first (`live_stream`): HA's
+    own connection to the stream is shared by all its viewers and names none of them.
+    """
     camera = camera_arg(ctx.service, args)
+    if user := args.get("user"):
+        audit_command(
+            ctx,
+            AuditAction.LIVE_STREAM,
+            camera=camera.name,
+            target=AUDIT_TARGET,
+            detail={"user": user},
+        )
     credential = quote(ctx.service.stream_credential.for_camera(camera.name), safe="")
     path = f"{live_stream_path(camera.name)}?{STREAM_CREDENTIAL_PARAM}={credential}"
     return {"path": path, "format": StreamFormat.MPEGTS}

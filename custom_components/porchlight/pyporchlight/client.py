@@ -274,15 +274,17 @@ class PorchlightClient(HttpApi):
         args = {"clip_id": clip_id, **user_arg(user, self.server_info)}
         return cast(ExportResult, await self.command(Command.EXPORT_CLIP, **args))
 
-    async def get_stream_url(self, camera: str) -> str:
+    async def get_stream_url(self, camera: str, user: str | None = None) -> str:
         """The URL of the camera's live stream (MPEG-TS over HTTP) for HA's `stream`.
 
-        It carries the add-on's scoped stream credential (never the access token).
+        It carries the add-on's scoped stream credential (never the access token). `user`,
+        a viewer, is audited by the add-on (see `user_arg`).
 
         Raises:
             PorchlightCommandError: `unknown_command` from add-ons without a live stream.
         """
-        result = cast(StreamUrl, await self.command(Command.GET_STREAM_URL, camera=camera))
+        args = {"camera": camera, **user_arg(user, self.server_info)}
+        result = cast(StreamUrl, await self.command(Command.GET_STREAM_URL, **args))
         return self.base_url + result["path"]
 
     async def rotate_stream_credential(self) -> None:

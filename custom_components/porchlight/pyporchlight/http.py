@@ -245,7 +245,7 @@ def clean_user(user: str | None) -> str | None:
 
 
 def user_arg(user: str | None, server_info: ServerInfo | None) -> dict[str, str]:
-    """`{"user": …}` for a command that names who asks (`export_clip`), or `{}`.
+    """`{"user": …}` for a command that names who asks (`export_clip`, `get_stream_url`).
 
     Only add-ons of `USER_ARG_VERSION` on take the argument (older ones refuse unknown
     arguments), and only a non-empty `clean_user` name is sent.

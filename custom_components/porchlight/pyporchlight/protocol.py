@@ -328,7 +328,8 @@ CURRENT_VERSION: Final = ProtocolVersion(PROTOCOL_VERSION, PROTOCOL_MINOR)
 MIN_SUPPORTED_VERSION: Final = ProtocolVersion(1, 0)
 """Oldest peer version this side still serves: one minor back (the upgrade rule)."""
 USER_ARG_VERSION: Final = ProtocolVersion(1, 2)
-"""The first version whose `export_clip` takes `user` (older add-ons refuse the argument)."""
+"""The first version whose `export_clip` and `get_stream_url` take `user` (older add-ons
+refuse the argument)."""
 
 
 class VersionInfo(TypedDict):
