@@ -26,6 +26,7 @@ from porchlight_edge.config import (
     load_options_file,
     parse_options,
 )
+from porchlight_edge.panel.ingress import INGRESS_PORT
 from porchlight_edge.protocol import redact_secrets
 from porchlight_edge.redaction import RedactSecrets, install
 from porchlight_edge.service import Service
@@ -49,6 +50,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--ready-file", type=Path, help="write {port, instance_id} as JSON here once listening"
     )
+    # Test hooks, not for users: the ingress port and its one trusted peer outside a
+    # Supervisor (tests run the real process on loopback).
+    parser.add_argument("--ingress-port", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--ingress-peer", action="append", help=argparse.SUPPRESS)
     return parser
 
 
@@ -69,6 +74,12 @@ def load(args: argparse.Namespace) -> ServiceOptions:
         options.zeroconf = False
     if config == ADDON_OPTIONS and options.media_dir is None:
         options.media_dir = ADDON_MEDIA_DIR  # where Home Assistant's media browser looks
+    if config == ADDON_OPTIONS:
+        options.ingress_port = INGRESS_PORT  # config.yaml's ingress_port
+    if args.ingress_port is not None:
+        options.ingress_port = args.ingress_port
+    if args.ingress_peer:
+        options.ingress_peers = frozenset(args.ingress_peer)
     return options
 
 
@@ -88,7 +99,13 @@ async def run(
     if ready_file is not None:
         tmp = ready_file.with_suffix(".tmp")
         tmp.write_text(
-            json.dumps({"port": service.port, "instance_id": service.identity.instance_id})
+            json.dumps(
+                {
+                    "port": service.port,
+                    "instance_id": service.identity.instance_id,
+                    "ingress_port": service.ingress_port,
+                }
+            )
         )
         os.replace(tmp, ready_file)
     try:

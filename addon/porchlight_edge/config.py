@@ -19,6 +19,7 @@ from porchlight_edge.button import ButtonConfig
 from porchlight_edge.capture.config import CameraConfig
 from porchlight_edge.motion.config import MotionConfig
 from porchlight_edge.motion.zones import Polygon, Zone, validate_polygon
+from porchlight_edge.panel.ingress import SUPERVISOR_INGRESS_ADDRESS
 from porchlight_edge.protocol import (
     CAMERA_NAME_RE,
     DEFAULT_PORT,
@@ -121,6 +122,11 @@ class ServiceOptions:
     audit_retention_days: float = 365.0
     connections: ConnectionLimits = field(default_factory=ConnectionLimits)
     """Caps on API client connections (not an add-on option: the defaults suit a home)."""
+    ingress_port: int | None = None
+    """Port of the Home Assistant ingress panel (under the Supervisor INGRESS_PORT), None
+    standalone. Not an option: set by the command line (see __main__)."""
+    ingress_peers: frozenset[str] = frozenset({SUPERVISOR_INGRESS_ADDRESS})
+    """The only addresses let into the ingress port (a test hook may change it)."""
     """Advertise on the LAN when standalone (under the Supervisor, discovery goes through it)."""
 
 

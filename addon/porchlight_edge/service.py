@@ -12,7 +12,7 @@ from aiohttp import web
 from porchlight_edge import __version__
 from porchlight_edge.api.connections import ConnectionGuard, GuardedSite, fit_to_file_limit
 from porchlight_edge.api.safe_errors import RateLimitedLog, exception_handler
-from porchlight_edge.api.server import create_app
+from porchlight_edge.api.server import create_app, create_ingress_app
 from porchlight_edge.audit import AuditLog
 from porchlight_edge.button import ButtonConfig, ButtonWatcher, open_button
 from porchlight_edge.camera import CameraPipeline
@@ -92,6 +92,8 @@ class Service:
         self.recordings = Recordings(self.store, self.cameras)
         self._button: ButtonWatcher | None = None
         self._runner: web.AppRunner | None = None
+        self._ingress_runner: web.AppRunner | None = None
+        self.ingress_port: int | None = None
         self.connections = ConnectionGuard(options.connections)
         self.websockets: set[web.WebSocketResponse] = set()
         self._loop_handler: Any = None
@@ -216,6 +218,8 @@ class Service:
         await site.start()
         self.port = site.port
         bound = site.addresses
+        if self.options.ingress_port is not None:
+            await self._start_ingress(self.options.ingress_port, handler_args)
         self.rings.attach(asyncio.get_running_loop())
         self._ring_task = asyncio.create_task(self.rings.run(), name="rings")
         for camera in self.cameras.values():
@@ -242,6 +246,19 @@ class Service:
             redact_token(self.identity.token),
             len(self.cameras),
         )
+
+    async def _start_ingress(self, port: int, handler_args: dict[str, Any]) -> None:
+        """The Home Assistant panel's port: its own app, only the Supervisor's proxy let in."""
+        app = create_ingress_app(self, self.options.ingress_peers)
+        self._ingress_runner = web.AppRunner(
+            app, handle_signals=False, shutdown_timeout=2.0, **handler_args
+        )
+        await self._ingress_runner.setup()
+        site = GuardedSite(
+            self._ingress_runner, self.options.host, port, self.connections, handler_args
+        )
+        await site.start()
+        self.ingress_port = site.port
 
     def button_press(self, button: ButtonConfig) -> Callable[[], None]:
         """The press callback for `button`, called from its watcher thread.
@@ -276,8 +293,9 @@ class Service:
         if self._button is not None:
             await asyncio.to_thread(self._button.stop)
         await asyncio.gather(*(camera.stop() for camera in self.cameras.values()))
-        if self._runner is not None:
-            await self._runner.cleanup()
+        for runner in (self._ingress_runner, self._runner):
+            if runner is not None:
+                await runner.cleanup()
         await self.store.close()
         self.audit.close()
         asyncio.get_running_loop().set_exception_handler(self._loop_handler)

@@ -41,6 +41,8 @@ class CommandContext(Protocol):
     client: str
     """Client name from the auth message (audit log)."""
     peer: str
+    user: dict[str, str] | None
+    """The Home Assistant user behind an ingress session (audit fields), else None."""
 
     def send(self, message: Any) -> None:
         """Queue a message (result or event) for this client."""
@@ -153,6 +155,8 @@ async def _update(camera: CameraPipeline, **changes: Any) -> None:
 def audit_command(ctx: CommandContext, action: AuditAction, **fields: Any) -> None:
     """Write an audit entry; sqlite3.Error / OSError when the audit log cannot be written."""
     client = ctx.client if CLIENT_RE.fullmatch(ctx.client) else "unknown"
+    if ctx.user:
+        fields["detail"] = {**(fields.get("detail") or {}), **ctx.user}
     ctx.service.audit.record(action, client_id=client, address=ctx.peer, **fields)
 
 

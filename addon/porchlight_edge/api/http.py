@@ -13,6 +13,7 @@ from porchlight_edge.api.auth import error_response
 from porchlight_edge.api.growing import serve_growing
 from porchlight_edge.audit import AuditAction
 from porchlight_edge.live import TooManyViewers
+from porchlight_edge.panel.ingress import ingress_user
 from porchlight_edge.protocol import (
     LIMITS,
     SNAPSHOT_SIZE_PARAMS,
@@ -52,9 +53,14 @@ def _camera(request: web.Request) -> CameraPipeline:
 def audit(request: web.Request, action: AuditAction, **fields: Any) -> None:
     """Log one access to footage: who (client, user header), what, from where."""
     service: Service = request.app["service"]
+    ingress = ingress_user(request)
     user = request.headers.get(USER_HEADER)
-    detail = {"user": user[:64]} if user else None
-    service.audit.record(action, client_id="http", address=request.remote, detail=detail, **fields)
+    if ingress is not None:  # the Supervisor names the user; a client's header cannot
+        detail: dict[str, str] | None = ingress.audit_detail()
+    else:
+        detail = {"user": user[:64]} if user else None
+    client = "ingress" if ingress is not None else "http"
+    service.audit.record(action, client_id=client, address=request.remote, detail=detail, **fields)
 
 
 def _snapshot_size(request: web.Request) -> dict[str, int | None]:

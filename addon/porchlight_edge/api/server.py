@@ -13,6 +13,7 @@ from porchlight_edge.api import http
 from porchlight_edge.api.auth import bearer_token, error_response, token_matches
 from porchlight_edge.api.errors import protocol_errors
 from porchlight_edge.api.websocket import websocket_handler
+from porchlight_edge.panel import ingress, routes as panel_routes
 from porchlight_edge.protocol import (
     CLIP_ROUTE,
     EVENT_SNAPSHOT_ROUTE,
@@ -41,11 +42,24 @@ async def require_token(request: web.Request, handler: _Handler) -> web.StreamRe
     service.connections.request_started(request.transport)
     # The websocket authenticates in-band (its first message), like HA's own API.
     # The live stream authenticates by its own scoped credential (see stream.http).
+    # The panel's own files hold nothing private; its pictures need the token or a session.
     route = request.match_info.route.name
-    if request.path not in (WS_PATH, HEALTH_PATH) and route != stream_http.ROUTE_NAME:
-        if not token_matches(service.identity.token, bearer_token(request)):
+    exempt = request.path in (WS_PATH, HEALTH_PATH) or route == stream_http.ROUTE_NAME
+    if not exempt and not panel_routes.is_public(request):
+        token_ok = token_matches(service.identity.token, bearer_token(request))
+        # The session cookie stands for the token only where the browser loads by itself.
+        if not token_ok and not (request.method == "GET" and panel_routes.session_valid(request)):
             return error_response(401, ErrorCode.INVALID_AUTH, "missing or invalid bearer token")
         service.connections.trust(request.transport)
+    return await handler(request)
+
+
+@web.middleware
+async def trust_ingress(request: web.Request, handler: _Handler) -> web.StreamResponse:
+    """Ingress port middleware, after `only_from`: the Supervisor's proxy is trusted."""
+    service: Service = request.app["service"]
+    service.connections.request_started(request.transport)
+    service.connections.trust(request.transport)
     return await handler(request)
 
 
@@ -65,8 +79,42 @@ async def _close_websockets(app: web.Application) -> None:
 
 
 def create_app(service: Service) -> web.Application:
-    """The aiohttp application: the websocket and HTTP routes, token check and JSON errors."""
-    app = web.Application(middlewares=[protocol_errors, require_token], client_max_size=64 * 1024)
+    """The API port's application: websocket and HTTP routes, token check and JSON errors.
+
+    Also the panel for standalone use (its pictures by token or page session).
+    """
+    app = web.Application(
+        middlewares=[panel_routes.security_headers, protocol_errors, require_token],
+        client_max_size=64 * 1024,
+    )
+    _add_routes(app, service)
+    app.router.add_get(LIVE_STREAM_ROUTE, stream_http.live_stream, name=stream_http.ROUTE_NAME)
+    panel_routes.add_panel_routes(app, sessions=True)
+    return app
+
+
+def create_ingress_app(service: Service, peers: frozenset[str]) -> web.Application:
+    """The ingress port's application: the panel and the routes it uses, for `peers` only.
+
+    Home Assistant has authenticated the user before the Supervisor's proxy (the only
+    peer) forwards a request, so no token is asked for here.
+    """
+    app = web.Application(
+        middlewares=[
+            panel_routes.security_headers,
+            protocol_errors,
+            ingress.only_from(peers),
+            trust_ingress,
+        ],
+        client_max_size=64 * 1024,
+    )
+    _add_routes(app, service)
+    panel_routes.add_panel_routes(app, sessions=False)
+    return app
+
+
+def _add_routes(app: web.Application, service: Service) -> None:
+    """The websocket, health check, pictures and clips (both ports)."""
     app["service"] = service
     app[http.PLAYBACKS] = http.PlaybackAudit()
     app.on_shutdown.append(_close_websockets)
@@ -74,7 +122,5 @@ def create_app(service: Service) -> web.Application:
     app.router.add_get(HEALTH_PATH, _health)
     app.router.add_get(SNAPSHOT_ROUTE, http.snapshot)
     app.router.add_get(MJPEG_ROUTE, http.mjpeg)
-    app.router.add_get(LIVE_STREAM_ROUTE, stream_http.live_stream, name=stream_http.ROUTE_NAME)
     app.router.add_get(CLIP_ROUTE, http.clip)
     app.router.add_get(EVENT_SNAPSHOT_ROUTE, http.event_snapshot)
-    return app

@@ -13,6 +13,7 @@ from aiohttp import WSMsgType, web
 from porchlight_edge.api.auth import token_matches
 from porchlight_edge.api.commands import COMMANDS, CommandContext, Deferred
 from porchlight_edge.api.safe_errors import describe
+from porchlight_edge.panel.ingress import ingress_user
 from porchlight_edge.protocol import (
     CURRENT_VERSION,
     MAX_MESSAGE_BYTES,
@@ -70,6 +71,8 @@ class Session(CommandContext):
         self.ws = ws
         self.peer = request.remote or "?"
         self.client = client
+        ingress = ingress_user(request)
+        self.user: dict[str, str] | None = ingress.audit_detail() if ingress else None
         self._transport = request.transport
         self.outbox: asyncio.Queue[str] = asyncio.Queue()
         self.outbox_bytes = 0
@@ -149,11 +152,15 @@ def server_info(service: Service) -> ServerInfo:
 _INVALID_TOKEN: ErrorInfo = {"code": ErrorCode.INVALID_AUTH, "message": "invalid access token"}
 
 
-async def _authenticate(service: Service, ws: web.WebSocketResponse) -> str | ErrorInfo:
+async def _authenticate(
+    service: Service, ws: web.WebSocketResponse, *, ingress: bool
+) -> str | ErrorInfo:
     """The client's name when its token is right and it speaks a version this server serves.
 
-    Else the error of the `auth_invalid` answer (`invalid_auth`, or `unsupported_version`
-    naming the side to update). The token is checked first, so an unauthenticated peer
+    Through Home Assistant's ingress the user is already authenticated: no token is
+    asked for (the auth message still names the client and its version). Else the error
+    of the `auth_invalid` answer (`invalid_auth`, or `unsupported_version` naming the side
+    to update). The token is checked first, so an unauthenticated peer
     learns nothing beyond `server_info`.
     """
     try:
@@ -169,7 +176,7 @@ async def _authenticate(service: Service, ws: web.WebSocketResponse) -> str | Er
     if not (
         isinstance(data, dict)
         and data.get("type") == MessageType.AUTH
-        and token_matches(service.identity.token, data.get("token"))
+        and (ingress or token_matches(service.identity.token, data.get("token")))
     ):
         return _INVALID_TOKEN
     try:
@@ -215,7 +222,7 @@ async def _serve(
 ) -> web.WebSocketResponse:
     peer = request.remote or "?"
     await ws.send_json(server_info(service))
-    client = await _authenticate(service, ws)
+    client = await _authenticate(service, ws, ingress=ingress_user(request) is not None)
     if not isinstance(client, str):
         if client["code"] == ErrorCode.INVALID_AUTH:
             service.connections.auth_failed(peer)  # rate-limited: the peer chooses how often

@@ -1,0 +1,8 @@
+// Placeholder: the Camera set-up view is coming (issue #15, built on its own branch).
+
+export function mount(root) {
+  const note = document.createElement("p");
+  note.className = "placeholder";
+  note.textContent = "Camera set-up is coming.";
+  root.append(note);
+}
