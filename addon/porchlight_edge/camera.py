@@ -4,6 +4,9 @@ The capture runner delivers frames on the event loop. Privacy masks are burned
 in first, so nothing after this point (live view, snapshots, clips) ever sees
 what they hide. The motion engine works on the decimated luma plane; motion
 changes and camera status go to the bus, and rings and motion start clips.
+
+Over 400 lines: masks, zones and settings change at run time (`set_layout`,
+`update_settings`), and each touches capture, motion, recorder and live view together.
 """
 
 from __future__ import annotations
@@ -278,6 +281,29 @@ class CameraPipeline:
                 {"active": False, "pts": None, "boxes": [], "area": 0.0, "zones": []},
             )
         self._occupancy_changed(cleared, None)
+
+    def set_layout(self, options: CameraOptions) -> None:
+        """New privacy masks, zones and motion masks (from `options`), applied at once.
+
+        Motion and occupancy restart (their end is published first). New privacy masks
+        also drop every picture taken with the old ones: the live view's last picture,
+        the pre-roll and the encoder's queue; a clip being recorded continues in a new
+        segment and live streams end (viewers reconnect to the masked picture).
+        """
+        if self._busy():
+            self._end_motion()
+        self.engine.set_zones(options.motion.zones, options.motion.masks)
+        if options.privacy_masks != self.masker.polygons:
+            was_active = self.masker.active
+            self.masker = PrivacyMasker(options.privacy_masks)
+            self.last_frame = None
+            self.live.forget()
+            self.recorder.forget_pictures("privacy masks changed")
+            self.stream.end_all()
+            if self.demand is not None and was_active != self.masker.active:
+                # Masked video is re-encoded from pictures: decode all the time while masked.
+                self.demand.hold() if self.masker.active else self.demand.release()
+        self.bus.publish(EventType.CAMERA_STATE, self.name, dict(self.state()))
 
     # --- settings and state ----------------------------------------------------------------
     def motion_settings(self) -> MotionSettings:

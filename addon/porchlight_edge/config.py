@@ -8,6 +8,7 @@ string is checked, so no option can end in a traceback later.
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 import json
 from pathlib import Path
@@ -99,6 +100,8 @@ class CameraOptions:
     """Blacked out before anything is stored, streamed or sent; motion there is ignored."""
     hevc: HevcRecording = HevcRecording.PASSTHROUGH
     """What clips do with an H.265 camera stream (`recording.hevc`)."""
+    raw: dict[str, Any] = field(default_factory=dict)
+    """The camera's options as given (the seed of what the panel saves, camera_store)."""
 
 
 @dataclass(slots=True)
@@ -288,7 +291,16 @@ def parse_camera(raw: object, index: int) -> CameraOptions:
         defaults.check()
     except ValueError as err:
         raise ConfigError(f"{rwhere}: {err}") from err
-    return CameraOptions(name, str(title), capture, motion, defaults, privacy, HevcRecording(hevc))
+    return CameraOptions(
+        name,
+        str(title),
+        capture,
+        motion,
+        defaults,
+        privacy,
+        HevcRecording(hevc),
+        copy.deepcopy(raw),
+    )
 
 
 def parse_options(raw: dict[str, Any], data_dir: Path) -> ServiceOptions:

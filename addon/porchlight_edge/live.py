@@ -228,6 +228,14 @@ class LiveView:
             while (data := await viewer.next()) is not None:
                 yield data
 
+    def forget(self) -> None:
+        """New privacy masks: the last picture (masked the old way) is never served again.
+
+        Viewers stay connected and get the next picture.
+        """
+        self.frame = None
+        self._jpeg = None
+
     def blank(self) -> None:
         """Privacy mode: forget the picture and end every viewer (they must not wait on)."""
         self.frame = None

@@ -16,6 +16,7 @@ from porchlight_edge.api.server import create_app, create_ingress_app
 from porchlight_edge.audit import AuditLog
 from porchlight_edge.button import ButtonConfig, ButtonWatcher, open_button
 from porchlight_edge.camera import CameraPipeline
+from porchlight_edge.camera_store import CameraStore
 from porchlight_edge.discovery import Discovery
 from porchlight_edge.events import EventBus
 from porchlight_edge.filemodes import make_private
@@ -48,7 +49,7 @@ from porchlight_edge.stream.credential import StreamCredential
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from porchlight_edge.config import ServiceOptions
+    from porchlight_edge.config import CameraOptions, ServiceOptions
 
 _LOGGER = logging.getLogger(__name__)
 AUDIT_PRUNE_INTERVAL = 3600.0
@@ -78,16 +79,15 @@ class Service:
         self.stream_credential = StreamCredential(options.data_dir)
         self.audit = AuditLog(options.data_dir / "audit.db", options.audit_retention_days)
         settings = SettingsStore(options.data_dir / "settings.json")
+        # What the panel saved over the options' seeds (camera_store: the single source).
+        self.camera_store = CameraStore(options.data_dir / "cameras.json")
+        self.camera_options: dict[str, CameraOptions] = {
+            cam.name: self.camera_store.apply(cam, index)
+            for index, cam in enumerate(options.cameras)
+        }
         self.cameras: dict[str, CameraPipeline] = {
-            cam.name: CameraPipeline(
-                cam,
-                options.live,
-                self.bus,
-                self.store,
-                settings,
-                self.rings,
-            )
-            for cam in options.cameras
+            name: CameraPipeline(cam, options.live, self.bus, self.store, settings, self.rings)
+            for name, cam in self.camera_options.items()
         }
         self.recordings = Recordings(self.store, self.cameras)
         self._button: ButtonWatcher | None = None

@@ -365,7 +365,8 @@ def test_supervisor_port_catches_mistakes(supervisor: SupervisorOptions, config:
 # host/port: the container listens on 8765 (ports, watchdog, HEALTHCHECK); users move the
 # host port in the add-on's Network settings. token: generated into /data on first start.
 # connections: caps against abuse (ConnectionLimits), set for a home, not by users.
-NOT_IN_ADDON_UI = {"host", "port", "token", "connections"}
+# ingress_port/ingress_peers: config.yaml's ingress_port and the Supervisor's address (fixed).
+NOT_IN_ADDON_UI = {"host", "port", "token", "connections", "ingress_port", "ingress_peers"}
 # Camera options left out: `demo` tunes the synthetic scene (development only).
 CAMERA_NOT_IN_UI = {"demo"}
 

@@ -379,4 +379,5 @@ async def get_audit_log(ctx: CommandContext, args: dict[str, Any]) -> Any:
 
 # Commands of other features register themselves with `command` above; import them last so
 # the table is complete wherever COMMANDS is used.
+from porchlight_edge.api import layout as _layout_commands  # noqa: E402, F401
 from porchlight_edge.stream import commands as _stream_commands  # noqa: E402, F401

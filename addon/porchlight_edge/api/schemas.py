@@ -21,6 +21,10 @@ from porchlight_edge.protocol import (
     MAX_MESSAGE_ID,
     MAX_PAGE_SIZE,
     MAX_USER_CHARS,
+    MAX_SHAPE_POINTS,
+    MAX_SHAPES,
+    POLYGON_PATTERN,
+    ZONE_PATTERN,
     Command,
     ErrorCode,
     EventKind,
@@ -168,6 +172,18 @@ def _one_target(args: dict[str, Any]) -> dict[str, Any]:
     return args
 
 
+def _shapes(pattern: str, form: str) -> vol.All:
+    """A list of polygons in the options' string form (the same pattern as config.yaml)."""
+    corners = vol.Match(pattern, msg=f"expected corners '{form}' (0..1, at least three)")
+
+    def small(value: str) -> str:
+        if len(value.split()) > MAX_SHAPE_POINTS:
+            raise vol.Invalid(f"at most {MAX_SHAPE_POINTS} corners")
+        return value
+
+    return vol.All([vol.All(str, corners, small)], vol.Length(max=MAX_SHAPES))
+
+
 SCHEMAS: Final[dict[Command, vol.Schema]] = {
     Command.PING: vol.Schema({}),
     Command.GET_STATE: vol.Schema({}),
@@ -232,6 +248,15 @@ SCHEMAS: Final[dict[Command, vol.Schema]] = {
     ),
     Command.GET_STREAM_URL: vol.Schema({**CAMERA, vol.Optional("user"): nullable(user_name)}),
     Command.ROTATE_STREAM_CREDENTIAL: vol.Schema({}),
+    Command.GET_CAMERA_LAYOUT: vol.Schema(CAMERA),
+    Command.SET_CAMERA_LAYOUT: vol.Schema(
+        {
+            **CAMERA,
+            vol.Optional("privacy_masks"): _shapes(POLYGON_PATTERN, "x1,y1 x2,y2 x3,y3"),
+            vol.Optional("zones"): _shapes(ZONE_PATTERN, "name=x1,y1 x2,y2 x3,y3"),
+            vol.Optional("motion_masks"): _shapes(POLYGON_PATTERN, "x1,y1 x2,y2 x3,y3"),
+        }
+    ),
 }
 
 

@@ -72,6 +72,8 @@ class FrameEncoder:
         self.dropped = 0
         self.encoded = 0
         self.error: str | None = None
+        self.discard = False
+        """Set on the loop: packets it still delivers are thrown away there."""
 
     def submit(self, frame: Frame) -> bool:
         """Queue `frame` for encoding; False (frame dropped) when the encoder is behind."""

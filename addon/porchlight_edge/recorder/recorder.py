@@ -141,6 +141,23 @@ class Recorder:
         self._tap.codecs = settings.passthrough_codecs
         self._buffer.seconds = settings.preroll + settings.encode.keyframe_interval
 
+    def forget_pictures(self, reason: str) -> None:
+        """Privacy masks changed: nothing captured before now reaches a later clip.
+
+        The pre-roll restarts, a clip being recorded continues in a new segment, and what
+        the encoder still holds is dropped.
+        """
+        self._buffer.clear()
+        self._last_picture = None
+        if self._encoder is not None:
+            encoder, self._encoder = self._encoder, None
+            encoder.discard = True
+            threading.Thread(target=encoder.close, daemon=True).start()
+        self._params = None  # the next encoder starts a new stream
+        self._last_dts = None
+        if self._clip is not None:
+            self._continue_clip(reason, self._last_wallclock or time.time())
+
     def set_stream_info(self, info: StreamInfo | None) -> None:
         """Codec parameters of packets that do not say which stream they came from."""
         self._tap.stream_info = info
@@ -178,9 +195,7 @@ class Recorder:
         elif frame.has_picture:
             self._set_mode(RecordingMode.ENCODE)
             if self._encoder is None:
-                self._encoder = FrameEncoder(
-                    self.settings.encode, self._from_encoder, f"encoder-{self.camera}"
-                )
+                self._encoder = self._new_encoder()
             self._encoder.submit(frame)
         clip = self._clip
         if clip is not None and motion_area and motion_area > 0:
@@ -207,12 +222,18 @@ class Recorder:
             encoder, self._encoder = self._encoder, None
             threading.Thread(target=encoder.close, daemon=True).start()
 
-    def _from_encoder(self, packets: list[EncodedPacket]) -> None:
-        loop = self._loop
-        if loop is not None and not loop.is_closed():
-            loop.call_soon_threadsafe(self._encoded, packets)
+    def _new_encoder(self) -> FrameEncoder:
+        def deliver(packets: list[EncodedPacket]) -> None:  # encoder thread
+            loop = self._loop
+            if loop is not None and not loop.is_closed():
+                loop.call_soon_threadsafe(self._encoded, encoder, packets)
 
-    def _encoded(self, packets: list[EncodedPacket]) -> None:
+        encoder = FrameEncoder(self.settings.encode, deliver, f"encoder-{self.camera}")
+        return encoder
+
+    def _encoded(self, encoder: FrameEncoder, packets: list[EncodedPacket]) -> None:
+        if encoder.discard:
+            return  # pictures from before a mask change (forget_pictures)
         self._on_packets(packets)
         if self.on_encoded is not None:
             self.on_encoded(packets)

@@ -45,6 +45,17 @@ MAX_MESSAGE_ID: Final = 2**53 - 1
 """Largest `message_id`: the largest integer every JSON implementation keeps exact."""
 MAX_PAGE_SIZE: Final = 200
 """Largest `limit` of the list commands."""
+MAX_SHAPES: Final = 32
+"""Most privacy masks, zones or motion masks one camera may have (`set_camera_layout`)."""
+MAX_SHAPE_POINTS: Final = 64
+"""Most corners of one polygon (`set_camera_layout`)."""
+_COORD = r"(0(\.[0-9]+)?|1(\.0+)?|\.[0-9]+)"
+_CORNERS = rf"{_COORD},{_COORD}( +{_COORD},{_COORD}){{2,}}"
+POLYGON_PATTERN: Final = rf"^ *{_CORNERS} *$"
+"""A polygon as the add-on options write it: "x1,y1 x2,y2 x3,y3 …", corners relative to the
+picture's width and height (0..1), at least three. config.yaml's schema uses this pattern."""
+ZONE_PATTERN: Final = rf"^ *([A-Za-z0-9_-]{{1,32}}=)?{_CORNERS} *$"
+"""A zone: "name=x1,y1 x2,y2 x3,y3 …" (the name and "=" may be left out)."""
 
 
 class Limit(NamedTuple):
@@ -195,6 +206,8 @@ class Command(StrEnum):
     GET_AUDIT_LOG = "get_audit_log"
     GET_STREAM_URL = "get_stream_url"
     ROTATE_STREAM_CREDENTIAL = "rotate_stream_credential"
+    GET_CAMERA_LAYOUT = "get_camera_layout"
+    SET_CAMERA_LAYOUT = "set_camera_layout"
 
 
 class EventType(StrEnum):
@@ -533,6 +546,21 @@ class StreamFormat(StrEnum):
     MPEGTS = "mpegts"
 
 
+class CameraLayout(TypedDict):
+    """`get_camera_layout` / `set_camera_layout` result: a camera's polygons as saved.
+
+    Each polygon in the options' form (`POLYGON_PATTERN`, zones `ZONE_PATTERN`).
+    """
+
+    camera: str
+    privacy_masks: list[str]
+    """Burned in black before anything is stored, streamed or sent."""
+    zones: list[str]
+    """Named motion zones ("name=x1,y1 …"): where motion counts, each with occupancy."""
+    motion_masks: list[str]
+    """Where motion is ignored (the picture is not changed)."""
+
+
 class StreamUrl(TypedDict):
     """`get_stream_url` result: where a live stream is and its container.
 
@@ -824,6 +852,8 @@ COMMAND_RESULTS: Final[dict[Command, type]] = {
     Command.GET_AUDIT_LOG: AuditPage,
     Command.GET_STREAM_URL: StreamUrl,
     Command.ROTATE_STREAM_CREDENTIAL: RotatedResult,
+    Command.GET_CAMERA_LAYOUT: CameraLayout,
+    Command.SET_CAMERA_LAYOUT: CameraLayout,
 }
 """The `result` shape of every command."""
 
