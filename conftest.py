@@ -13,7 +13,7 @@ import custom_components.porchlight  # noqa: F401
 _ROOT = Path(__file__).parent
 # The HA test plugin blocks socket creation in every test. The add-on and end-to-end tests
 # run real servers and clients, so they may open sockets (still only to 127.0.0.1).
-_SOCKET_SUITES = (_ROOT / "tests" / "addon", _ROOT / "tests" / "e2e")
+_SOCKET_SUITES = (_ROOT / "tests" / "addon", _ROOT / "tests" / "e2e", _ROOT / "tests" / "panel")
 
 
 @pytest.fixture(autouse=True)

@@ -57,6 +57,9 @@ class AddonProcess:
     env: dict[str, str] = field(default_factory=dict)
     pythonpath: list[str] = field(default_factory=list)
     zeroconf: bool = False
+    extra_args: list[str] = field(default_factory=list)
+    ingress_port: int | None = None
+    """The ingress port, when `extra_args` ask for one (`--ingress-port`)."""
     proc: subprocess.Popen[bytes] | None = field(default=None, repr=False)
 
     def start(self, timeout: float = 30.0) -> None:
@@ -81,6 +84,7 @@ class AddonProcess:
                 "--ready-file",
                 str(ready),
                 *([] if self.zeroconf else ["--no-zeroconf"]),
+                *self.extra_args,
             ),
             env=env,
             stdout=log,
@@ -96,6 +100,7 @@ class AddonProcess:
             time.sleep(0.05)
         info = json.loads(ready.read_text())
         self.port, self.instance_id = info["port"], info["instance_id"]
+        self.ingress_port = info.get("ingress_port")
 
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
