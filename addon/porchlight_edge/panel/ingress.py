@@ -30,7 +30,8 @@ INGRESS_PATH_HEADER: Final = "X-Ingress-Path"
 USER_ID_HEADER: Final = "X-Remote-User-Id"
 USER_NAME_HEADER: Final = "X-Remote-User-Name"
 USER_DISPLAY_HEADER: Final = "X-Remote-User-Display-Name"
-_INGRESS_PATH_RE: Final = re.compile(r"^(/[A-Za-z0-9._~-]+)+$")
+_INGRESS_PATH_RE: Final = re.compile(r"^(/[A-Za-z0-9_-]+)+$")
+"""HA's prefix, `/api/hassio_ingress/<url-safe token>`: no dots, so never `..`."""
 _USER_FIELD: Final = 64
 """Longest user id or name kept in the audit log (HA's ids are 32 hex digits)."""
 
