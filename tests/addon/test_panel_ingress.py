@@ -11,13 +11,20 @@ from collections.abc import AsyncIterator
 import contextlib
 from pathlib import Path
 import time
+import tomllib
 
 import aiohttp
 import pytest
+import yaml  # type: ignore[import-untyped]
 
+from porchlight_edge.__main__ import build_parser, load
 from porchlight_edge.config import parse_options
+from porchlight_edge.panel.ingress import INGRESS_PORT, SUPERVISOR_INGRESS_ADDRESS
+from porchlight_edge.panel.routes import STATIC_DIR
 from porchlight_edge.panel.sessions import COOKIE_NAME, PanelSessions
+from porchlight_edge.protocol import POLYGON_PATTERN, ZONE_PATTERN
 from porchlight_edge.service import Service
+from tests.addon.test_addon_packaging import ADDON
 from tests.helpers.service import demo_cameras, loopback_options
 from tests.helpers.waiting import wait_until
 
@@ -202,3 +209,37 @@ def test_sessions_expire_and_are_bounded(monkeypatch: pytest.MonkeyPatch) -> Non
     opened = [sessions.open() for _ in range(4)]
     assert not sessions.valid(opened[0])  # the oldest made room
     assert all(sessions.valid(s) for s in opened[1:])
+
+
+def test_config_yaml_declares_the_panel_and_the_image_ships_it() -> None:
+    config = yaml.safe_load((ADDON / "config.yaml").read_text())
+    assert config["ingress"] is True
+    assert config["ingress_port"] == INGRESS_PORT
+    assert config["panel_title"] == "Porchlight"
+    assert config["panel_icon"].startswith("mdi:")
+    assert f"{INGRESS_PORT}/tcp" not in config["ports"]  # reached through ingress only
+    # The editor's polygons follow the options' own grammar.
+    camera = config["schema"]["cameras"][0]
+    assert camera["privacy_masks"] == [f"match({POLYGON_PATTERN})?"]
+    assert camera["motion"]["zones"] == [f"match({ZONE_PATTERN})?"]
+    assert camera["motion"]["masks"] == [f"match({POLYGON_PATTERN})?"]
+    # Packaged: the image copies the package folder, a wheel takes the static files.
+    assert (
+        "COPY porchlight_edge /opt/porchlight/porchlight_edge" in (ADDON / "Dockerfile").read_text()
+    )
+    project = tomllib.loads((ADDON / "pyproject.toml").read_text())
+    assert project["tool"]["setuptools"]["package-data"]["porchlight_edge.panel"] == ["static/*"]
+    shipped = {p.name for p in STATIC_DIR.iterdir()}
+    assert {"index.html", "app.js", "api.js", "cameras.js", "timeline.js", "setup.js"} <= shipped
+
+
+def test_the_ingress_port_is_set_by_a_hidden_hook_only(tmp_path: Path) -> None:
+    parser = build_parser()
+    assert "--ingress" not in parser.format_help()
+    args = parser.parse_args(["--demo", "--data-dir", str(tmp_path)])
+    assert load(args).ingress_port is None  # standalone: no ingress port
+    hook = ["--ingress-port", "0", "--ingress-peer", "127.0.0.2"]
+    options = load(parser.parse_args(["--demo", "--data-dir", str(tmp_path), *hook]))
+    assert (options.ingress_port, options.ingress_peers) == (0, frozenset({"127.0.0.2"}))
+    assert parse_options({}, tmp_path).ingress_peers == frozenset({SUPERVISOR_INGRESS_ADDRESS})
+    assert SUPERVISOR_INGRESS_ADDRESS == "172.30.32.2"

@@ -231,6 +231,7 @@ QUERIES = [
     Command.GET_AUDIT_LOG,
     Command.GET_STORAGE,
     Command.GET_STREAM_URL,
+    Command.GET_CAMERA_LAYOUT,
 ]
 CONTROLS = [
     Command.PING,
@@ -242,6 +243,7 @@ CONTROLS = [
     Command.SET_PRIVACY_MODE,
     Command.SET_AUDIO,
     Command.ROTATE_STREAM_CREDENTIAL,
+    Command.SET_CAMERA_LAYOUT,
 ]
 FOOTAGE = [
     Command.TAKE_SNAPSHOT,

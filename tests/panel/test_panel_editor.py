@@ -255,9 +255,13 @@ def test_a_zone_drawn_by_mouse_fires_occupancy(
         30,
     )
     assert driver.find_element(By.CSS_SELECTOR, "svg.overlay text.label").text == "zone_1"
+    # The picture for the docs: the zone selected, its corners and edge handles showing.
+    driver.find_element(By.XPATH, "//button[starts-with(normalize-space(), 'Zone zone_1')]").click()
+    driver.set_window_size(820, 1200)
     card = driver.find_element(By.CSS_SELECTOR, "section.camera")
     shot = tmp_path / "panel-editor.png"
     card.screenshot(str(shot))
+    driver.set_window_size(1000, 900)
     assert shot.stat().st_size > 10_000
     if os.environ.get("PORCHLIGHT_DOCS_SCREENSHOTS"):
         shutil.copyfile(shot, SCREENSHOT)

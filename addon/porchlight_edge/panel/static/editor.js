@@ -342,7 +342,7 @@ class Editor {
       );
       if (shape.kind === "zone") {
         const label = svg("text", { x: shape.points[0][0] * w + r, y: shape.points[0][1] * h - r, class: "label" });
-        label.setAttribute("font-size", String(r * 2.2));
+        label.setAttribute("font-size", String(r * 1.6));
         label.textContent = shape.name;
         nodes.push(label);
       }
