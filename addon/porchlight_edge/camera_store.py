@@ -22,6 +22,7 @@ import os
 from typing import TYPE_CHECKING, Any, Final
 
 from porchlight_edge.config import CameraOptions, ConfigError, parse_camera
+from porchlight_edge.jsonfile import write_atomic
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -175,13 +176,4 @@ class CameraStore:
         self._saved = saved
 
     def _write(self, saved: dict[str, Any]) -> None:
-        tmp = self.path.with_name(self.path.name + ".tmp")
-        try:
-            with tmp.open("w") as handle:
-                json.dump(saved, handle, indent=1)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, self.path)
-        except OSError:
-            tmp.unlink(missing_ok=True)
-            raise
+        write_atomic(self.path, saved)

@@ -16,6 +16,7 @@ import os
 import time
 from typing import TYPE_CHECKING, Any
 
+from porchlight_edge.jsonfile import write_atomic
 from porchlight_edge.protocol import LIMITS, Setting
 
 if TYPE_CHECKING:
@@ -163,16 +164,7 @@ class SettingsStore:
 
     def _write(self, saved: dict[str, dict[str, Any]]) -> None:
         """Replace the file with `saved` atomically (fsynced); raises OSError, file intact."""
-        tmp = self.path.with_name(self.path.name + ".tmp")
-        try:
-            with tmp.open("w") as handle:
-                json.dump(saved, handle, indent=1)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, self.path)
-        except OSError:
-            tmp.unlink(missing_ok=True)
-            raise
+        write_atomic(self.path, saved)
 
 
 def _privacy_readable(values: dict[str, Any]) -> bool:
