@@ -12,11 +12,16 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import numpy as np
 import pytest
 
 from porchlight_edge.camera_store import CameraStore
+from porchlight_edge.capture.frame import Frame
 from porchlight_edge.config import parse_options
-from porchlight_edge.protocol import MAX_SHAPES
+from porchlight_edge.protocol import MAX_SHAPES, EventKind
+from porchlight_edge.recorder.settings import RecorderSettings
+from porchlight_edge.recorder.snapshots import SnapshotPicker
+from porchlight_edge.recorder.worker import SnapshotEvent, WriteSnapshot
 from porchlight_edge.service import Service
 from tests.helpers.service import connect_ws, demo_cameras, loopback_options, running_service
 
@@ -169,3 +174,33 @@ def test_a_saved_value_the_parser_refuses_is_ignored(tmp_path: Path, caplog: Any
     with caplog.at_level(logging.WARNING):
         assert CameraStore(path).apply(camera, 0) is camera
     assert "ignoring the saved settings" in caplog.text
+
+
+def _frame(at: float) -> Frame:
+    return Frame.from_bgr(np.zeros((48, 64, 3), np.uint8), at, at)
+
+
+def test_new_masks_drop_the_frame_a_waiting_snapshot_holds() -> None:
+    jobs: list[Any] = []
+    picker = SnapshotPicker(RecorderSettings(), jobs.append, lambda: False)
+    before = _frame(10.1)
+    picker.want(SnapshotEvent("b:1", EventKind.MOTION, 10.0, None), 1, None)
+    picker.consider(before, 0.9)  # the best frame so far: much motion
+    picker.forget_frames()  # masks change here
+    after = [_frame(10.1 + i * 0.1) for i in range(1, 40)]
+    for frame in after:
+        picker.consider(frame, 0.1)
+    written = [job for job in jobs if isinstance(job, WriteSnapshot)]
+    assert len(written) == 1
+    assert written[0].frame in after
+
+
+def test_a_ring_after_new_masks_does_not_share_the_earlier_rings_picture() -> None:
+    jobs: list[Any] = []
+    picker = SnapshotPicker(RecorderSettings(), jobs.append, lambda: False)
+    picker.want(SnapshotEvent("b:1", EventKind.RING, 10.0, None), 1, _frame(9.9))
+    picker.consider(_frame(10.1), None)  # the first ring's picture, taken
+    picker.forget_frames()  # masks change here
+    picker.want(SnapshotEvent("b:2", EventKind.RING, 11.0, None), 2, _frame(10.9))
+    picker.consider(_frame(11.1), None)
+    assert [type(job) for job in jobs] == [WriteSnapshot, WriteSnapshot]

@@ -149,6 +149,7 @@ class Recorder:
         """
         self._buffer.clear()
         self._last_picture = None
+        self._picker.forget_frames()
         if self._encoder is not None:
             encoder, self._encoder = self._encoder, None
             encoder.discard = True

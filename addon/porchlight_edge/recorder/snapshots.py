@@ -109,6 +109,15 @@ class SnapshotPicker:
             if now > pick.deadline + self.settings.stall_seconds:
                 self._take(pick)
 
+    def forget_frames(self) -> None:
+        """Privacy masks changed: no frame from before now is written or linked later.
+
+        Waiting picks wait on for a new frame; a later ring starts a burst of its own.
+        """
+        for pick in self._picks:
+            pick.frame, pick.area = None, -1.0
+        self._burst = None
+
     def flush(self) -> None:
         """Take every waiting pick with the frame it has (at stop)."""
         for pick in list(self._picks):
