@@ -323,6 +323,34 @@ def test_a_corner_dragged_by_touch_moves_and_the_change_is_audited(
     assert entries[0]["client_id"] == "panel"
 
 
+def test_the_privacy_switch_turns_the_camera_off_and_on(driver: Any, addon: AddonProcess) -> None:
+    switch = driver.find_element(By.ID, "privacy-front_door")
+    switch.click()
+    wait(
+        driver,
+        lambda d: "privacy mode" in d.find_element(By.CSS_SELECTOR, ".camera .status").text,
+        "privacy shown",
+    )
+    state = command(addon, "get_state")["cameras"][0]
+    assert state["privacy_mode"] is True
+    assert (
+        driver.execute_script("return document.querySelector('img.live').hasAttribute('src')")
+        is False
+    )
+    switch.click()
+    wait(
+        driver,
+        lambda d: d.execute_script("return document.querySelector('img.live').naturalWidth") == 320,
+        "live again",
+    )
+    assert command(addon, "get_state")["cameras"][0]["privacy_mode"] is False
+    entries = command(addon, "get_audit_log", action="privacy_mode")["entries"]
+    assert [(e["detail"]["enabled"], e["detail"]["user"]) for e in entries[:2]] == [
+        (False, "alice"),
+        (True, "alice"),
+    ]
+
+
 def test_the_page_made_no_request_outside_the_addon(driver: Any, proxy: IngressProxy) -> None:
     origin = f"127.0.0.1:{proxy.port}"
     urls = []
