@@ -103,8 +103,10 @@ class CameraOptions:
     """Blacked out before anything is stored, streamed or sent; motion there is ignored."""
     hevc: HevcRecording = HevcRecording.PASSTHROUGH
     """What clips do with an H.265 camera stream (`recording.hevc`)."""
-    raw: dict[str, Any] = field(default_factory=dict)
-    """The camera's options as given (the seed of what the panel saves, camera_store)."""
+    raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    """The camera's options as given (the seed of what the panel saves, camera_store).
+    Not part of equality (`{}` and a missing section mean the same) nor of the repr (it may
+    hold a camera password)."""
 
 
 @dataclass(slots=True)
