@@ -105,6 +105,8 @@ export async function mount(root, api) {
     api.on("camera_state", (event) => cards.get(event.camera)?.update(event.data)),
     api.on("camera_status", () => refresh()),
     api.on("occupancy", (event) => cards.get(event.camera)?.onOccupancy?.(event.data)),
+    // Back after a lost connection: what changed meanwhile is read afresh.
+    api.onStatus((status) => status === "connected" && refresh().catch(() => {})),
   ];
   await refresh();
   return () => {
