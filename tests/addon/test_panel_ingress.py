@@ -19,7 +19,7 @@ import yaml  # type: ignore[import-untyped]
 
 from porchlight_edge.__main__ import build_parser, load
 from porchlight_edge.config import parse_options
-from porchlight_edge.panel.ingress import INGRESS_PORT, SUPERVISOR_INGRESS_ADDRESS
+from porchlight_edge.panel.ingress import INGRESS_PORT, SUPERVISOR_INGRESS_ADDRESS, same_address
 from porchlight_edge.panel.routes import STATIC_DIR
 from porchlight_edge.panel.sessions import COOKIE_NAME, PanelSessions
 from porchlight_edge.protocol import POLYGON_PATTERN, ZONE_PATTERN
@@ -243,3 +243,19 @@ def test_the_ingress_port_is_set_by_a_hidden_hook_only(tmp_path: Path) -> None:
     assert (options.ingress_port, options.ingress_peers) == (0, frozenset({"127.0.0.2"}))
     assert parse_options({}, tmp_path).ingress_peers == frozenset({SUPERVISOR_INGRESS_ADDRESS})
     assert SUPERVISOR_INGRESS_ADDRESS == "172.30.32.2"
+
+
+@pytest.mark.parametrize(
+    ("peer", "allowed"),
+    [
+        ("172.30.32.2", True),
+        ("::ffff:172.30.32.2", True),  # the same address on a dual-stack socket
+        ("172.30.32.3", False),
+        ("172.30.32.20", False),
+        ("::1", False),
+        ("not an address", False),
+        (None, False),
+    ],
+)
+def test_only_that_very_address_counts(peer: str | None, allowed: bool) -> None:
+    assert same_address(peer, frozenset({SUPERVISOR_INGRESS_ADDRESS})) is allowed
