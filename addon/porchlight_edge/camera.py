@@ -300,9 +300,11 @@ class CameraPipeline:
             self.live.forget()
             self.recorder.forget_pictures("privacy masks changed")
             self.stream.end_all()
-            if self.demand is not None and was_active != self.masker.active:
-                # Masked video is re-encoded from pictures: decode all the time while masked.
-                self.demand.hold() if self.masker.active else self.demand.release()
+            # Masked video is re-encoded from pictures: decode all the time while masked.
+            if self.demand is not None and self.masker.active and not was_active:
+                self.demand.hold()
+            elif self.demand is not None and was_active and not self.masker.active:
+                self.demand.release()
         self.bus.publish(EventType.CAMERA_STATE, self.name, dict(self.state()))
 
     # --- settings and state ----------------------------------------------------------------

@@ -21,7 +21,7 @@ from porchlight_edge.camera import CameraPipeline
 from porchlight_edge.protocol import RingSource
 from porchlight_edge.service import Service
 from tests.helpers.rtp_camera import RtpCamera, Unit, encode_units
-from tests.helpers.service import loopback_options, running_service, url
+from tests.helpers.service import connect_ws, loopback_options, running_service, url
 from tests.helpers.waiting import wait_until
 
 FPS = 15
@@ -179,3 +179,30 @@ async def test_ring_snapshot_is_a_full_size_main_stream_picture(
         assert _pictures(pipeline) == [MAIN]
         assert 0 < _decoded(pipeline) <= 3 * FPS  # the ring's window only
     assert pipeline.last_ring == event["time"]
+
+
+async def test_a_mask_saved_at_run_time_starts_decoding_and_removing_it_stops(
+    tmp_path: Path, units: tuple[list[Unit], list[Unit]]
+) -> None:
+    async with running(tmp_path, units) as (service, pipeline), aiohttp.ClientSession() as session:
+        ws, _ = await connect_ws(session, service, TOKEN)
+        assert pipeline.demand is not None
+        assert not pipeline.demand.active()
+
+        async def layout(*masks: str) -> None:
+            args = {"camera": "door", "privacy_masks": list(masks)}
+            await ws.send_json({"message_id": 1, "command": "set_camera_layout", "args": args})
+            reply = await ws.receive_json(timeout=10)
+            assert reply["success"], reply
+
+        await layout("0,0 0.5,0 0.5,0.5 0,0.5")
+        await wait_until(lambda: _decoded(pipeline) >= 15, 20, "decoded main frames")
+        assert pipeline.recorder.mode == "encode"
+        await wait_until(lambda: pipeline.last_frame is not None, 5, "a masked frame")
+        assert pipeline.last_frame is not None
+        y = pipeline.last_frame.luma(MAIN[1])
+        assert int(y[: MAIN[1] // 2 - 2, : MAIN[0] // 2 - 2].max()) <= 16
+        await layout()
+        await wait_until(lambda: not pipeline.demand.active(), 5, "decoding to stop")
+        await wait_until(lambda: pipeline.recorder.mode == "passthrough", 5, "passthrough")
+        await ws.close()
