@@ -16,13 +16,11 @@ with `<field>` a dotted path into the camera's options (`motion.zones`).
 from __future__ import annotations
 
 import copy
-import json
 import logging
-import os
 from typing import TYPE_CHECKING, Any, Final
 
 from porchlight_edge.config import CameraOptions, ConfigError, parse_camera
-from porchlight_edge.jsonfile import write_atomic
+from porchlight_edge.jsonfile import UnreadableFile, read_object, write_atomic
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -70,7 +68,7 @@ def with_field(raw: dict[str, Any], field: str, value: Any) -> dict[str, Any]:
 class CameraStore:
     """Saved camera fields over the options' seeds; one JSON file, written atomically.
 
-    An unreadable file is moved aside (`cameras.json.unreadable`) and the options apply:
+    An unreadable file is moved aside (`cameras.json.unreadable-<UTC time>`) and the options apply:
     masks are then what the options say, and a warning says which file was kept.
     """
 
@@ -78,22 +76,13 @@ class CameraStore:
         self.path = path
         self._saved: dict[str, dict[str, dict[str, Any]]] = {}
         try:
-            raw = json.loads(path.read_bytes())
-            if not isinstance(raw, dict):
-                raise ValueError("not a JSON object")
-        except FileNotFoundError:
-            return
-        except (OSError, ValueError) as err:
-            aside = path.with_name(path.name + ".unreadable")
-            try:
-                os.replace(path, aside)
-            except OSError:
-                aside = path
+            raw = read_object(path)
+        except UnreadableFile as err:
             _LOGGER.warning(
                 "Saved camera settings %s are unreadable (%s); kept as %s, the options apply",
                 path,
-                type(err).__name__,
-                aside.name,
+                err.reason,
+                err.kept.name,
             )
             return
         for camera, fields in raw.items():

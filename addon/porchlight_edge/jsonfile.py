@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -25,3 +26,37 @@ def write_atomic(path: Path, data: Any) -> None:
     except OSError:
         tmp.unlink(missing_ok=True)
         raise
+
+
+class UnreadableFile(Exception):
+    """The file could not be read as a JSON object; it was kept as `kept`."""
+
+    def __init__(self, kept: Path, reason: str) -> None:
+        super().__init__(f"{kept.name}: {reason}")
+        self.kept = kept
+        self.reason = reason
+
+
+def read_object(path: Path) -> dict[str, Any]:
+    """The JSON object in `path`, {} when there is no file.
+
+    A file that cannot be read as one (not JSON, not an object, an I/O error) is moved aside
+    as `<name>.unreadable-<UTC time>`, never overwriting an earlier one, and UnreadableFile
+    names where it went (the file itself when even the move failed).
+    """
+    try:
+        raw = json.loads(path.read_bytes())
+        if not isinstance(raw, dict):
+            raise ValueError("not a JSON object")
+    except FileNotFoundError:
+        return {}
+    except (OSError, ValueError) as err:
+        aside = path.with_name(
+            f"{path.name}.unreadable-{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}"
+        )
+        try:
+            os.replace(path, aside)
+        except OSError:
+            aside = path
+        raise UnreadableFile(aside, type(err).__name__) from err
+    return raw

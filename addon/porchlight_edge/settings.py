@@ -10,13 +10,10 @@ from __future__ import annotations
 
 import contextlib
 from dataclasses import asdict, dataclass
-import json
 import logging
-import os
-import time
 from typing import TYPE_CHECKING, Any
 
-from porchlight_edge.jsonfile import write_atomic
+from porchlight_edge.jsonfile import UnreadableFile, read_object, write_atomic
 from porchlight_edge.protocol import LIMITS, Setting
 
 if TYPE_CHECKING:
@@ -100,26 +97,15 @@ class SettingsStore:
         self._saved: dict[str, dict[str, Any]] = {}
         self.failed_closed = False
         try:
-            raw = json.loads(path.read_bytes())
-            if not isinstance(raw, dict):
-                raise ValueError("not a JSON object")
-        except FileNotFoundError:
-            return
-        except (OSError, ValueError) as err:
+            raw = read_object(path)
+        except UnreadableFile as err:
             self.failed_closed = True
-            aside = path.with_name(
-                f"{path.name}.unreadable-{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}"
-            )
-            try:
-                os.replace(path, aside)
-            except OSError:
-                aside = path
             _LOGGER.warning(
                 "Settings file %s is unreadable (%s); kept as %s. Every camera starts in "
                 "privacy mode until you turn it off",
                 path,
-                type(err).__name__,
-                aside.name,
+                err.reason,
+                err.kept.name,
             )
             return
         self._saved = {k: v for k, v in raw.items() if isinstance(v, dict)}
