@@ -20,7 +20,7 @@ import yaml  # type: ignore[import-untyped]
 from porchlight_edge.__main__ import build_parser, load
 from porchlight_edge.config import parse_options
 from porchlight_edge.panel.ingress import INGRESS_PORT, SUPERVISOR_INGRESS_ADDRESS, same_address
-from porchlight_edge.panel.routes import STATIC_DIR
+from porchlight_edge.panel.routes import PANEL_PATH, STATIC_DIR
 from porchlight_edge.panel.sessions import COOKIE_NAME, PanelSessions
 from porchlight_edge.protocol import POLYGON_PATTERN, ZONE_PATTERN
 from porchlight_edge.service import Service
@@ -215,6 +215,7 @@ def test_config_yaml_declares_the_panel_and_the_image_ships_it() -> None:
     config = yaml.safe_load((ADDON / "config.yaml").read_text())
     assert config["ingress"] is True
     assert config["ingress_port"] == INGRESS_PORT
+    assert config["ingress_entry"] == PANEL_PATH.lstrip("/")  # HA opens the page itself
     assert config["panel_title"] == "Porchlight"
     assert config["panel_icon"].startswith("mdi:")
     assert f"{INGRESS_PORT}/tcp" not in config["ports"]  # reached through ingress only

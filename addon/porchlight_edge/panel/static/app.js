@@ -33,7 +33,7 @@ function renderTabs(active) {
     ...VIEWS.map((v) => {
       const button = document.createElement("button");
       button.type = "button";
-      button.role = "tab";
+      button.setAttribute("role", "tab");
       button.id = `tab-${v.id}`;
       button.textContent = v.title;
       button.setAttribute("aria-selected", String(v.id === active.id));

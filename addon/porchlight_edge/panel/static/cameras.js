@@ -54,8 +54,14 @@ class CameraCard {
     this.status.textContent = statusText(cam);
     this.status.className = `status ${cam.privacy_mode ? "offline" : cam.status}`;
     this.privacy.checked = cam.privacy_mode;
-    this.live(!cam.privacy_mode);
+    this.refreshLive();
     this.onUpdate?.(cam);
+  }
+
+  // The stream runs only while the picture is on screen and the tab is shown: a phone
+  // with several cameras does not download pictures nobody sees.
+  refreshLive() {
+    this.live(!this.state.privacy_mode && this.visible !== false && !document.hidden);
   }
 
   live(on) {
@@ -86,6 +92,18 @@ class CameraCard {
 
 export async function mount(root, api) {
   const cards = new Map();
+  const seen = new IntersectionObserver((entries) => {
+    for (const entry of entries) {
+      const card = cards.get(entry.target.dataset.camera);
+      if (!card) continue;
+      card.visible = entry.isIntersecting;
+      card.refreshLive();
+    }
+  });
+  const onVisibility = () => {
+    for (const card of cards.values()) card.refreshLive();
+  };
+  document.addEventListener("visibilitychange", onVisibility);
   const refresh = async () => {
     const state = await api.command("get_state");
     for (const cam of state.cameras) {
@@ -94,6 +112,8 @@ export async function mount(root, api) {
         card = new CameraCard(api, cam);
         cards.set(cam.name, card);
         root.append(card.root);
+        card.stage.dataset.camera = cam.name;
+        seen.observe(card.stage);
         const { attachEditor } = await import("./editor.js").catch(() => ({}));
         attachEditor?.(card, api);
       } else {
@@ -110,6 +130,8 @@ export async function mount(root, api) {
   ];
   await refresh();
   return () => {
+    seen.disconnect();
+    document.removeEventListener("visibilitychange", onVisibility);
     for (const off of offs) off();
     for (const card of cards.values()) card.close();
   };
