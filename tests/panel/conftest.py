@@ -49,4 +49,5 @@ def driver() -> Iterator[object]:
     try:
         yield browser
     finally:
+        enable_socket()  # the last test's socket permission has ended by now
         browser.quit()
