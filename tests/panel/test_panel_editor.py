@@ -33,6 +33,9 @@ pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOT = ROOT / "docs" / "panel-editor.png"
 WAIT = 20.0
+EVENT_WAIT = 60.0
+"""Clips and snapshots are written by the add-on's worker threads: slow when the machine
+is busy (the suite may run twice at once on two cores)."""
 OPTIONS = front_door_demo(
     320, 240, recording={"pre_roll": 1, "post_roll": 1}, motion={"off_seconds": 1.5}
 )
@@ -138,12 +141,38 @@ def button(driver: Any, text: str) -> Any:
 
 def click_at(driver: Any, points: list[tuple[float, float]]) -> None:
     """Mouse clicks on the live picture at relative positions (0..1)."""
-    overlay = driver.find_element(By.CSS_SELECTOR, "svg.overlay")
+    overlay = overlay_in_view(driver)
     rect = overlay.rect
     for x, y in points:
         ActionChains(driver).move_to_element_with_offset(
             overlay, round((x - 0.5) * rect["width"]), round((y - 0.5) * rect["height"])
         ).click().perform()
+
+
+def overlay_in_view(driver: Any) -> Any:
+    """The picture's overlay, scrolled wholly into view: ActionChains offsets count from
+    the centre of an element's visible part."""
+    overlay = driver.find_element(By.CSS_SELECTOR, "svg.overlay")
+    driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", overlay)
+    return overlay
+
+
+def centre_of(driver: Any, css: str) -> list[float]:
+    """The viewport position of the centre of the element `css` selects (read in the
+    page, so a redraw between finding and acting cannot leave a stale reference)."""
+    centre: list[float] = driver.execute_script(
+        "const r = document.querySelector(arguments[0]).getBoundingClientRect();"
+        " return [r.x + r.width / 2, r.y + r.height / 2]",
+        css,
+    )
+    return centre
+
+
+def offset_of(driver: Any, css: str) -> tuple[int, int]:
+    """Where the element `css` selects is, from the overlay's centre (for ActionChains)."""
+    x, y = centre_of(driver, css)
+    ox, oy = centre_of(driver, "svg.overlay")  # the same (viewport) coordinates
+    return round(x - ox), round(y - oy)
 
 
 def saved(driver: Any) -> None:
@@ -207,7 +236,7 @@ def test_a_mask_drawn_by_mouse_is_black_in_the_next_clip_and_snapshot(
         return event["event"] == "clip_finished" and event["data"]["clip_id"] == result["clip_id"]
 
     clip = ("record_clip", {"camera": "front_door", "seconds": 2})
-    started, _ = wait_for_event(addon, clip, finished, timeout=WAIT)
+    started, _ = wait_for_event(addon, clip, finished, timeout=EVENT_WAIT)
     frames = 0
     with av.open(io.BytesIO(fetch(addon, f"/api/clips/{started['clip_id']}.mp4"))) as video:
         for frame in video.decode(video=0):
@@ -224,7 +253,7 @@ def test_a_mask_drawn_by_mouse_is_black_in_the_next_clip_and_snapshot(
         )
 
     snapshot = ("take_snapshot", {"camera": "front_door"})
-    _, done = wait_for_event(addon, snapshot, ready, timeout=WAIT)
+    _, done = wait_for_event(addon, snapshot, ready, timeout=EVENT_WAIT)
     for path in (done["data"]["path"], "/api/cameras/front_door/snapshot.jpg"):
         picture = cv2.imdecode(np.frombuffer(fetch(addon, path), np.uint8), cv2.IMREAD_GRAYSCALE)
         inner, outer = inside_and_outside(picture, mask)
@@ -246,7 +275,7 @@ def test_a_zone_drawn_by_mouse_fires_occupancy(
         data = event["data"]
         return event["event"] == "occupancy" and data["zone"] == "zone_1" and data["occupied"]
 
-    wait_for_event(addon, None, occupied, timeout=30)
+    wait_for_event(addon, None, occupied, timeout=EVENT_WAIT)
     # The page shows the zone occupied, outlined, with its name.
     wait(
         driver,
@@ -291,18 +320,38 @@ def test_the_keyboard_alone_draws_moves_adds_and_deletes_corners(
     assert layout["motion_masks"] == ["0.38,0.35 0.65,0.37 0.65,0.65 0.35,0.65"]
 
 
+def test_the_mouse_adds_a_corner_on_an_edge_and_a_double_click_removes_it(
+    driver: Any, addon: AddonProcess
+) -> None:
+    driver.find_element(By.XPATH, "//button[starts-with(normalize-space(), 'Motion mask')]").click()
+    rect = driver.find_element(By.CSS_SELECTOR, "svg.overlay").rect
+    # The dot in the middle of the top edge, dragged up by 10 % of the picture.
+    overlay = overlay_in_view(driver)
+    ActionChains(driver).move_to_element_with_offset(
+        overlay, *offset_of(driver, 'circle.midpoint[data-vertex="0"]')
+    ).click_and_hold().move_by_offset(0, -round(0.1 * rect["height"])).release().perform()
+    saved(driver)
+    masks = command(addon, "get_camera_layout", camera="front_door")["motion_masks"]
+    added = corners(masks[0])
+    assert len(added) == 5
+    assert np.abs(added[1] - [(0.38 + 0.65) / 2, 0.25]).max() < 0.01, added
+    driver.find_element(By.XPATH, "//button[starts-with(normalize-space(), 'Motion mask')]").click()
+    overlay = overlay_in_view(driver)
+    ActionChains(driver).move_to_element_with_offset(
+        overlay, *offset_of(driver, 'circle.vertex[data-vertex="1"]')
+    ).double_click().perform()
+    saved(driver)
+    masks = command(addon, "get_camera_layout", camera="front_door")["motion_masks"]
+    assert masks == ["0.38,0.35 0.65,0.37 0.65,0.65 0.35,0.65"]
+
+
 def test_a_corner_dragged_by_touch_moves_and_the_change_is_audited(
     driver: Any, addon: AddonProcess
 ) -> None:
     driver.find_element(
         By.XPATH, "//button[starts-with(normalize-space(), 'Privacy mask')]"
     ).click()
-    handle = driver.find_element(By.CSS_SELECTOR, 'circle.vertex[data-shape="0"][data-vertex="2"]')
-    box = driver.execute_script(
-        "const r = arguments[0].getBoundingClientRect();"
-        " return [r.x + r.width / 2, r.y + r.height / 2]",
-        handle,
-    )
+    box = centre_of(driver, 'circle.vertex[data-shape="0"][data-vertex="2"]')
     rect = driver.find_element(By.CSS_SELECTOR, "svg.overlay").rect
     dx, dy = 0.1 * rect["width"], 0.1 * rect["height"]
     touch = lambda kind, x, y: driver.execute_cdp_cmd(  # noqa: E731

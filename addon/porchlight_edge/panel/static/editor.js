@@ -19,6 +19,7 @@ const KINDS = {
 };
 const ZONE_NAME = /^[A-Za-z0-9_-]{1,32}$/;
 const STEP = 0.01;
+const DOUBLE_PRESS_MS = 400;
 
 const clamp = (v) => Math.min(1, Math.max(0, v));
 const num = (v) => String(Number(v.toFixed(4)));
@@ -64,9 +65,10 @@ class Editor {
     this.load();
     card.onUpdate = (cam) => this.onState(cam);
     card.onOccupancy = (data) => {
+      if (this.occupied.has(data.zone) === data.occupied) return;
       if (data.occupied) this.occupied.add(data.zone);
       else this.occupied.delete(data.zone);
-      this.render();
+      this.markOccupancy();
     };
     if (card.state) this.onState(card.state);
   }
@@ -107,9 +109,20 @@ class Editor {
   }
 
   onState(cam) {
+    // Camera state arrives often: only what it changes is touched, so a corner being
+    // dragged, a focused corner or a zone name being typed is left alone.
     if (cam.width && cam.height) this.setSize(cam.width, cam.height);
-    if (cam.zones) this.occupied = new Set(cam.zones.filter((z) => z.occupied).map((z) => z.name));
-    this.render();
+    if (cam.zones) {
+      this.occupied = new Set(cam.zones.filter((z) => z.occupied).map((z) => z.name));
+      this.markOccupancy();
+    }
+  }
+
+  markOccupancy() {
+    for (const polygon of this.svg.querySelectorAll("polygon.zone")) {
+      const shape = this.shapes[Number(polygon.dataset.shape)];
+      polygon.classList.toggle("occupied", Boolean(shape && this.occupied.has(shape.name)));
+    }
   }
 
   resize() {
@@ -211,9 +224,24 @@ class Editor {
     event.preventDefault();
     event.stopPropagation();
     handle.setPointerCapture?.(event.pointerId);
-    this.selected = shapeIndex;
-    this.focusAfter = [shapeIndex, vertexIndex];
+    // A second press on the same corner within DOUBLE_PRESS_MS removes it (double-click,
+    // double-tap). Counted here: a redraw between the presses would lose a dblclick event.
+    const now = performance.now();
+    const last = this.lastPress;
+    this.lastPress = { shapeIndex, vertexIndex, at: now };
+    if (last && last.shapeIndex === shapeIndex && last.vertexIndex === vertexIndex && now - last.at < DOUBLE_PRESS_MS) {
+      this.lastPress = null;
+      this.deleteCorner(shapeIndex, vertexIndex);
+      return;
+    }
+    const start = [event.clientX, event.clientY];
+    let moved = false;
+    this.dragging = true; // redraws wait: a new element would lose the pointer capture
     const move = (e) => {
+      // A click (or the first half of a double-click) is not a move: a few pixels of slack.
+      if (!moved && Math.hypot(e.clientX - start[0], e.clientY - start[1]) < 3) return;
+      moved = true;
+      this.lastPress = null;
       this.shapes[shapeIndex].points[vertexIndex] = this.relative(e);
       this.dirty = true;
       this.moveVertex(shapeIndex, vertexIndex);
@@ -224,12 +252,22 @@ class Editor {
       handle.removeEventListener("pointermove", move);
       handle.removeEventListener("pointerup", end);
       handle.removeEventListener("pointercancel", end);
-      this.changed();
+      this.dragging = false;
+      if (moved) {
+        this.focusAfter = [shapeIndex, vertexIndex];
+        this.changed();
+      } else {
+        if (this.renderWaiting) this.render();
+        this.focusAfter = null;
+        this.svg.querySelector(`.vertex[data-shape="${shapeIndex}"][data-vertex="${vertexIndex}"]`)?.focus();
+      }
     };
     handle.addEventListener("pointermove", move);
     handle.addEventListener("pointerup", end);
     handle.addEventListener("pointercancel", end);
   }
+
+
 
   // --- drawing --------------------------------------------------------------------------
   startDrawing(kind) {
@@ -321,6 +359,8 @@ class Editor {
 
   // --- drawing the overlay --------------------------------------------------------------
   render() {
+    this.renderWaiting = this.dragging;
+    if (this.dragging) return;
     const [w, h] = this.size;
     this.svg.setAttribute("viewBox", `0 0 ${w} ${h}`);
     this.svg.setAttribute("preserveAspectRatio", "none");
@@ -379,13 +419,13 @@ class Editor {
       });
       shape.points.forEach((p, j) => nodes.push(this.handle(i, j, p, r)));
     }
+    const active = document.activeElement;
+    const kept = this.svg.contains(active) && active.dataset.vertex !== undefined;
     this.svg.replaceChildren(...nodes);
     this.renderList();
-    if (this.focusAfter) {
-      const [s, v] = this.focusAfter;
-      this.focusAfter = null;
-      this.svg.querySelector(`.vertex[data-shape="${s}"][data-vertex="${v}"]`)?.focus();
-    }
+    const [s, v] = this.focusAfter ?? (kept ? [active.dataset.shape, active.dataset.vertex] : []);
+    this.focusAfter = null;
+    if (s !== undefined) this.svg.querySelector(`.vertex[data-shape="${s}"][data-vertex="${v}"]`)?.focus();
   }
 
   handle(i, j, p, r) {
@@ -407,7 +447,6 @@ class Editor {
     handle.addEventListener("focus", () => {
       this.lastVertex = [i, j];
     });
-    handle.addEventListener("dblclick", () => this.deleteCorner(i, j));
     return handle;
   }
 
