@@ -7,7 +7,7 @@
 //
 // Mouse and touch (pointer events): "Add …" then click or tap the corners, "Finish";
 // drag a corner to move it; drag an edge's middle dot to add a corner there; select a
-// corner and "Delete corner" (or double-click it) to remove it.
+// corner and "Delete corner" (or double-click / double-tap it) to remove it.
 // Keyboard: every corner is focusable; arrow keys move it (Shift: 5 %), Delete removes
 // it, Enter adds a corner after it. "Finish" with no corners placed adds a square to move.
 
