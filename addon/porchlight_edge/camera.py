@@ -43,6 +43,7 @@ from porchlight_edge.settings import CameraSettings, SettingsStore, updated
 from porchlight_edge.stream.hub import LiveStream
 
 if TYPE_CHECKING:
+    from porchlight_edge.capture.config import CameraConfig
     from porchlight_edge.capture.frame import Frame
     from porchlight_edge.config import CameraOptions, LiveOptions
     from porchlight_edge.events import EventBus
@@ -360,9 +361,17 @@ class CameraPipeline:
         because a stream's tracks are fixed at its start.
         """
         self.recorder.set_settings(self._recorder_settings())
-        self.stream.end_all()  # a stream's tracks are fixed at its start: viewers reconnect
         self.stream.audio = enabled
-        self.config = replace(self.config, audio=enabled)
+        await self.reopen(replace(self.config, audio=enabled))
+
+    async def reopen(self, config: CameraConfig) -> None:
+        """Capture from `config` from now on (a new source, or audio on or off).
+
+        Capture restarts unless privacy mode is on; live streams end (a stream's tracks
+        are fixed at its start: viewers reconnect).
+        """
+        self.stream.end_all()
+        self.config = replace(config, audio=self.settings.audio)
         running = bool(self._tasks)
         if running:
             await self._stop_capture()

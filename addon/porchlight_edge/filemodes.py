@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
 _LOGGER = logging.getLogger(__name__)
 
-DATA_FILES = ("token", "instance_id", "settings.json", "audit.db", "stream_secret")
+DATA_FILES = ("token", "instance_id", "settings.json", "audit.db", "stream_secret", "cameras.json")
 """Files of the data folder (a database's -wal and -shm files go with it)."""
 MEDIA_FOLDERS = ("clips", "snapshots", "exports")
 

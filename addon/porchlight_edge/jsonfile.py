@@ -15,10 +15,13 @@ def write_atomic(path: Path, data: Any) -> None:
     """Replace `path` with `data` as JSON, fsynced, through a temporary file beside it.
 
     OSError (disk full, read-only) leaves the old file as it was and no temporary file.
+    The file is private (0600): a camera source saved from the set-up page holds its
+    password.
     """
     tmp = path.with_name(path.name + ".tmp")
+    tmp.unlink(missing_ok=True)  # a leftover keeps its mode through O_CREAT: start afresh
     try:
-        with tmp.open("w") as handle:
+        with os.fdopen(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as handle:
             json.dump(data, handle, indent=1)
             handle.flush()
             os.fsync(handle.fileno())

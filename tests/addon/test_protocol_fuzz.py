@@ -232,6 +232,7 @@ QUERIES = [
     Command.GET_STORAGE,
     Command.GET_STREAM_URL,
     Command.GET_CAMERA_LAYOUT,
+    Command.GET_CAMERA_SOURCES,
 ]
 CONTROLS = [
     Command.PING,
@@ -244,6 +245,9 @@ CONTROLS = [
     Command.SET_AUDIO,
     Command.ROTATE_STREAM_CREDENTIAL,
     Command.SET_CAMERA_LAYOUT,
+    # Random values never form a camera URL (rtsp://host…): no test opens a connection.
+    Command.TEST_CAMERA,
+    Command.SAVE_CAMERA_SOURCE,
 ]
 FOOTAGE = [
     Command.TAKE_SNAPSHOT,

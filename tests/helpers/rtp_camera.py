@@ -203,7 +203,10 @@ class RtpCamera:
     """Serves `units` at `fps` to every client, from index `start`; see the module doc.
 
     `codec`: what `units` hold. `sprop`: announce the parameter sets in the SDP (False: a
-    camera whose sets are only in-band, so the client has no extradata).
+    camera whose sets are only in-band, so the client has no extradata). `credentials`
+    (user, password): requests without them get `401 Unauthorized` (HTTP Basic, as many
+    cameras still offer). `rtpmap`: announce the video track as this encoding instead
+    (e.g. `H266/90000`, a codec the client cannot depacketize or decode).
     """
 
     def __init__(
@@ -216,10 +219,20 @@ class RtpCamera:
         codec: VideoCodec = VideoCodec.H264,
         sprop: bool = True,
         audio: AudioTrack | None = None,
+        credentials: tuple[str, str] | None = None,
+        rtpmap: str | None = None,
     ) -> None:
         self.units, self.fps, self.start, self.media = units, fps, start, media
         self.codec, self.sprop = codec, sprop
         self.audio = audio
+        self.rtpmap = rtpmap
+        self._authorization = (
+            None
+            if credentials is None
+            else "Basic " + base64.b64encode(":".join(credentials).encode()).decode()
+        )
+        self.refused = 0
+        """Requests answered 401 (wrong or missing credentials)."""
         self._sock = socket.socket()
         self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self._sock.bind(("127.0.0.1", 0))
@@ -237,6 +250,11 @@ class RtpCamera:
         thread = threading.Thread(target=target, args=args, daemon=True)
         self._threads.append(thread)
         thread.start()
+
+    @property
+    def busy_threads(self) -> int:
+        """Client threads still running (each client has a reader and, once playing, a sender)."""
+        return sum(t.is_alive() for t in self._threads[1:])
 
     @property
     def url(self) -> str:
@@ -271,6 +289,7 @@ class RtpCamera:
             else:
                 fmtp = "packetization-mode=1;sprop-parameter-sets=" + ",".join(sets)
                 rtpmap = "H264/90000"
+            rtpmap = self.rtpmap or rtpmap
             lines += ["m=video 0 RTP/AVP 96", "c=IN IP4 0.0.0.0", f"a=rtpmap:96 {rtpmap}"]
             if not self.sprop:
                 fmtp = "" if self.codec is VideoCodec.HEVC else "packetization-mode=1"
@@ -323,7 +342,11 @@ class RtpCamera:
                     reader.read(int(headers["content-length"]))
                 method, url = text.split()[:2]
                 extra, body, status = "", b"", "200 OK"
-                if method == "OPTIONS":
+                if self._authorization not in (None, headers.get("authorization")):
+                    self.refused += 1
+                    status = "401 Unauthorized"
+                    extra = 'WWW-Authenticate: Basic realm="porchlight test"\r\n'
+                elif method == "OPTIONS":
                     extra = "Public: OPTIONS, DESCRIBE, SETUP, PLAY, GET_PARAMETER, TEARDOWN\r\n"
                 elif method == "DESCRIBE":
                     body = self._sdp()

@@ -14,7 +14,7 @@ import logging
 import sqlite3
 from typing import TYPE_CHECKING, Any, Protocol
 
-from porchlight_edge.api.errors import storage_fault
+from porchlight_edge.api.errors import not_saved, storage_fault
 from porchlight_edge.api.schemas import validate_args
 from porchlight_edge.audit import CLIENT_RE, AuditAction
 from porchlight_edge.protocol import (
@@ -146,10 +146,7 @@ async def _update(camera: CameraPipeline, **changes: Any) -> None:
     except ValueError as err:
         raise ProtocolError(ErrorCode.INVALID_ARGS, str(err)) from err
     except OSError as err:
-        raise ProtocolError(
-            ErrorCode.UNAVAILABLE,
-            f"the change could not be saved ({err.strerror or err}): nothing was changed",
-        ) from err
+        raise not_saved(err) from err
 
 
 def audit_command(ctx: CommandContext, action: AuditAction, **fields: Any) -> None:
@@ -379,5 +376,8 @@ async def get_audit_log(ctx: CommandContext, args: dict[str, Any]) -> Any:
 
 # Commands of other features register themselves with `command` above; import them last so
 # the table is complete wherever COMMANDS is used.
-from porchlight_edge.api import layout as _layout_commands  # noqa: E402, F401
+from porchlight_edge.api import (  # noqa: E402
+    camera_setup as _camera_setup,  # noqa: F401
+    layout as _layout_commands,  # noqa: F401
+)
 from porchlight_edge.stream import commands as _stream_commands  # noqa: E402, F401

@@ -16,7 +16,7 @@ from aiohttp import hdrs, web
 
 from porchlight_edge.api.auth import error_response
 from porchlight_edge.api.safe_errors import describe
-from porchlight_edge.protocol import ErrorCode
+from porchlight_edge.protocol import ErrorCode, ProtocolError
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
@@ -37,6 +37,14 @@ _KEPT_HEADERS: Final = (hdrs.ALLOW, hdrs.CONTENT_RANGE, hdrs.RETRY_AFTER)
 _MAX_MESSAGE: Final = 200
 
 type _Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def not_saved(err: OSError) -> ProtocolError:
+    """The `unavailable` answer to a settings change the disk refused (nothing changed)."""
+    return ProtocolError(
+        ErrorCode.UNAVAILABLE,
+        f"the change could not be saved ({err.strerror or err}): nothing was changed",
+    )
 
 
 _DISK_ERRNOS: Final = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EIO})

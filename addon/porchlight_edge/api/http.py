@@ -27,7 +27,10 @@ from porchlight_edge.recorder.ids import is_clip_id, validate_event_id
 from porchlight_edge.recordings import NotPlayableYet
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from porchlight_edge.camera import CameraPipeline
+    from porchlight_edge.recorder.records import EventRecord
     from porchlight_edge.service import Service
 
 BOUNDARY = "frame"
@@ -275,8 +278,11 @@ class PlaybackAudit:
 PLAYBACKS: Final = web.AppKey("playbacks", PlaybackAudit)
 
 
-async def event_snapshot(request: web.Request) -> web.StreamResponse:
-    """GET an event's snapshot JPEG (audited); 400 for a malformed id, 404 when there is none."""
+def event_snapshot_file(request: web.Request) -> tuple[EventRecord, Path] | web.Response:
+    """The event of the route's `event_id` and its snapshot file, or the error to answer.
+
+    400 for a malformed id, 404 when it has no snapshot (or its file is gone).
+    """
     service: Service = request.app["service"]
     event_id = request.match_info["event_id"]
     try:
@@ -286,7 +292,16 @@ async def event_snapshot(request: web.Request) -> web.StreamResponse:
     found = service.recordings.event_snapshot(event_id)
     if found is None or not found[1].is_file():
         return error_response(404, ErrorCode.NOT_FOUND, "no snapshot for this event")
+    return found
+
+
+async def event_snapshot(request: web.Request) -> web.StreamResponse:
+    """GET an event's snapshot JPEG (audited); 400 for a malformed id, 404 when there is none."""
+    found = event_snapshot_file(request)
+    if isinstance(found, web.Response):
+        return found
     event, path = found
+    event_id = event.id
     if (response := _no_bytes(request, path.stat().st_size)) is not None:
         return response
     audit(request, AuditAction.SNAPSHOT, camera=event.camera, target=event_id)

@@ -12,6 +12,7 @@ import sqlite3
 from typing import TYPE_CHECKING, Any
 
 from porchlight_edge.api.commands import audit_command, camera_arg, command
+from porchlight_edge.api.errors import not_saved
 from porchlight_edge.audit import AuditAction
 from porchlight_edge.camera_store import MOTION_MASKS, PRIVACY_MASKS, ZONES
 from porchlight_edge.config import ConfigError, parse_polygon, parse_zone
@@ -110,10 +111,7 @@ async def set_camera_layout(ctx: CommandContext, args: dict[str, Any]) -> Camera
     try:
         service.camera_store.save(options, changes)
     except OSError as err:
-        raise ProtocolError(
-            ErrorCode.UNAVAILABLE,
-            f"the change could not be saved ({err.strerror or err}): nothing was changed",
-        ) from err
+        raise not_saved(err) from err
     service.camera_options[camera.name] = new
     camera.set_layout(new)
     if safe:

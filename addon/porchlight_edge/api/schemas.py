@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Final
 import voluptuous as vol
 
 from porchlight_edge.audit import AuditAction
+from porchlight_edge.capture.urls import MAX_URL_LENGTH, SCHEMES_BY_KIND
 from porchlight_edge.protocol import (
     CAMERA_NAME_RE,
     LIMITS,
@@ -101,6 +102,17 @@ def _pattern(value: object, check: Callable[[object], str]) -> str:
         raise vol.Invalid(str(err)) from None
 
 
+def short_text(most: int) -> Callable[[object], str]:
+    """A string of 1-`most` characters."""
+
+    def check(value: object) -> str:
+        if not isinstance(value, str) or not 1 <= len(value) <= most:
+            raise vol.Invalid(f"expected text of 1-{most} characters")
+        return value
+
+    return check
+
+
 def camera_name(value: object) -> str:
     """`value` if it is a camera name (1-32 of a-z, 0-9, _), else vol.Invalid."""
     if not isinstance(value, str) or not CAMERA_NAME_RE.fullmatch(value):
@@ -162,6 +174,16 @@ PAGING: Final[dict[Any, Any]] = {
     vol.Optional("limit", default=50): integer(1, MAX_PAGE_SIZE),
     vol.Optional("offset", default=0): integer(0, MAX_MESSAGE_ID),
 }
+
+SOURCE: Final[dict[Any, Any]] = {
+    vol.Required("source"): vol.In(sorted(SCHEMES_BY_KIND), msg="must be rtsp or mjpeg"),
+    vol.Required("url"): short_text(MAX_URL_LENGTH),
+    vol.Optional("username"): nullable(short_text(256)),
+    vol.Optional("password"): nullable(short_text(256)),
+    vol.Optional("rtsp_transport"): nullable(vol.In(["tcp", "udp"], msg="must be tcp or udp")),
+}
+"""A camera source as the set-up page sends it (`test_camera`, `save_camera_source`)."""
+CAMERA_SOURCE: Final[dict[Any, Any]] = {**CAMERA, **SOURCE}
 
 
 def _one_target(args: dict[str, Any]) -> dict[str, Any]:
@@ -248,6 +270,9 @@ SCHEMAS: Final[dict[Command, vol.Schema]] = {
     ),
     Command.GET_STREAM_URL: vol.Schema({**CAMERA, vol.Optional("user"): nullable(user_name)}),
     Command.ROTATE_STREAM_CREDENTIAL: vol.Schema({}),
+    Command.GET_CAMERA_SOURCES: vol.Schema({}),
+    Command.TEST_CAMERA: vol.Schema(CAMERA_SOURCE),
+    Command.SAVE_CAMERA_SOURCE: vol.Schema({vol.Required("camera"): camera_name, **SOURCE}),
     Command.GET_CAMERA_LAYOUT: vol.Schema(CAMERA),
     Command.SET_CAMERA_LAYOUT: vol.Schema(
         {

@@ -9,14 +9,16 @@ from typing import TYPE_CHECKING
 
 from aiohttp import WSCloseCode, web
 
-from porchlight_edge.api import http
+from porchlight_edge.api import http, thumbnails
 from porchlight_edge.api.auth import bearer_token, error_response, token_matches
 from porchlight_edge.api.errors import protocol_errors
 from porchlight_edge.api.websocket import websocket_handler
 from porchlight_edge.panel import ingress, routes as panel_routes
 from porchlight_edge.protocol import (
     CLIP_ROUTE,
+    CLIP_THUMBNAIL_ROUTE,
     EVENT_SNAPSHOT_ROUTE,
+    EVENT_THUMBNAIL_ROUTE,
     LIVE_STREAM_ROUTE,
     MJPEG_ROUTE,
     SNAPSHOT_ROUTE,
@@ -117,6 +119,7 @@ def _add_routes(app: web.Application, service: Service) -> None:
     """The websocket, health check, pictures and clips (both ports)."""
     app["service"] = service
     app[http.PLAYBACKS] = http.PlaybackAudit()
+    app[thumbnails.THUMBNAILS] = thumbnails.Thumbnails()
     app.on_shutdown.append(_close_websockets)
     app.router.add_get(WS_PATH, websocket_handler)
     app.router.add_get(HEALTH_PATH, _health)
@@ -124,3 +127,5 @@ def _add_routes(app: web.Application, service: Service) -> None:
     app.router.add_get(MJPEG_ROUTE, http.mjpeg)
     app.router.add_get(CLIP_ROUTE, http.clip)
     app.router.add_get(EVENT_SNAPSHOT_ROUTE, http.event_snapshot)
+    app.router.add_get(CLIP_THUMBNAIL_ROUTE, thumbnails.clip_thumbnail)
+    app.router.add_get(EVENT_THUMBNAIL_ROUTE, thumbnails.event_thumbnail)

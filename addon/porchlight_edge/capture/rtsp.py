@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 import av
 
@@ -65,7 +65,7 @@ class RtspSource(ThreadedSource):
         except av.FFmpegError as err:
             # Asked for video only, FFmpeg fails a URL without video with the server's
             # answer to a session it could not set up ("4XX"): find out what it offers.
-            offered = self._offered_media() if isinstance(err, _MAYBE_NO_VIDEO) else None
+            offered = self._offered_media() if isinstance(err, MAYBE_NO_VIDEO) else None
             if offered is not None and "video" not in offered:
                 raise CaptureError(_no_video(self.name, shown, offered)) from None
             raise CaptureError(f"{self.name}: cannot open {shown}: {_describe(err)}") from None
@@ -109,8 +109,8 @@ class RtspSource(ThreadedSource):
         self.packets_received += 1
 
 
-# Errors FFmpeg gives when the session has nothing it was allowed to set up.
-_MAYBE_NO_VIDEO = (
+# Errors FFmpeg gives when the session has nothing it was allowed to set up (also the probe).
+MAYBE_NO_VIDEO: Final = (
     av.error.HTTPOtherClientError,
     av.error.HTTPBadRequestError,
     av.error.HTTPServerError,

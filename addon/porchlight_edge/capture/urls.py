@@ -30,7 +30,8 @@ _DANGEROUS_PROTOCOLS = frozenset(
 _DEVICE_RE = re.compile(r"^/dev/video[0-9]{1,3}$")
 # What FFmpeg reads as a protocol prefix: scheme characters (and `,` for `subfile,,`) then `:`.
 _PROTOCOL_PREFIX_RE = re.compile(r"^([A-Za-z0-9+.,-]+):")
-_MAX_URL_LEN = 2048
+MAX_URL_LENGTH = 2048
+"""Longest URL or path a camera config may hold."""
 _SCHEME_RE = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*")
 
 
@@ -67,8 +68,8 @@ def _check_userinfo(url: str, parts: SplitResult, field: str, shown: str) -> Non
 def _check_chars(value: str, what: str, shown: str) -> None:
     if not value:
         raise ValueError(f"{what} is empty")
-    if len(value) > _MAX_URL_LEN:
-        raise ValueError(f"{what} is longer than {_MAX_URL_LEN} characters")
+    if len(value) > MAX_URL_LENGTH:
+        raise ValueError(f"{what} is longer than {MAX_URL_LENGTH} characters")
     for ch in value:
         if ch.isspace() or ord(ch) < 32 or ord(ch) == 127 or not ch.isprintable():
             raise ValueError(f"{what} {shown!r} contains whitespace or a control character")

@@ -128,6 +128,12 @@ MJPEG_ROUTE: Final = "/api/cameras/{camera}/stream.mjpeg"
 LIVE_STREAM_ROUTE: Final = "/api/cameras/{camera}/stream.ts"
 CLIP_ROUTE: Final = "/api/clips/{clip_id}.mp4"
 EVENT_SNAPSHOT_ROUTE: Final = "/api/events/{event_id}/snapshot.jpg"
+CLIP_THUMBNAIL_ROUTE: Final = "/api/clips/{clip_id}/thumbnail.jpg"
+EVENT_THUMBNAIL_ROUTE: Final = "/api/events/{event_id}/thumbnail.jpg"
+THUMBNAIL_WIDTH: Final = 320
+"""Width in pixels of clip and event thumbnails (the height keeps the aspect ratio)."""
+CAMERA_TEST_SECONDS: Final = 10.0
+"""Longest a `test_camera` probe runs before it answers `timeout`."""
 
 
 def snapshot_path(camera: str) -> str:
@@ -206,6 +212,9 @@ class Command(StrEnum):
     GET_AUDIT_LOG = "get_audit_log"
     GET_STREAM_URL = "get_stream_url"
     ROTATE_STREAM_CREDENTIAL = "rotate_stream_credential"
+    GET_CAMERA_SOURCES = "get_camera_sources"
+    TEST_CAMERA = "test_camera"
+    SAVE_CAMERA_SOURCE = "save_camera_source"
     GET_CAMERA_LAYOUT = "get_camera_layout"
     SET_CAMERA_LAYOUT = "set_camera_layout"
 
@@ -296,6 +305,25 @@ class StorageReason(StrEnum):
     LIMITS_UNREACHABLE = "limits_unreachable"
     """The retention limits cannot be met even with no clips (e.g. `min_free_bytes` larger
     than the disk can free): nothing recorded could be kept, so nothing is recorded."""
+
+
+class CameraTestReason(StrEnum):
+    """Why a `test_camera` probe showed no picture."""
+
+    WRONG_PASSWORD = "wrong_password"
+    """The camera refused the credentials (RTSP/HTTP 401 or 403)."""
+    NO_VIDEO = "no_video"
+    """The URL answers but offers no video track (audio or metadata only)."""
+    UNREACHABLE = "unreachable"
+    """Nothing answers at that address and port (refused, no route, unknown host)."""
+    UNSUPPORTED_CODEC = "unsupported_codec"
+    """The video track's codec cannot be decoded, or the URL serves no MJPEG."""
+    NOT_FOUND = "not_found"
+    """The camera answers, but has no stream at that path (RTSP/HTTP 404)."""
+    TIMEOUT = "timeout"
+    """No picture within `CAMERA_TEST_SECONDS`."""
+    FAILED = "failed"
+    """Any other failure; the message says what the camera answered."""
 
 
 class EventKind(StrEnum):
@@ -832,6 +860,45 @@ class AuditPage(TypedDict):
     next_offset: int | None
 
 
+class CameraSourceView(TypedDict):
+    """A configured camera's source as the set-up page sees it: never its password.
+
+    `url` has no user or password, and its secret query parameters are `***`.
+    """
+
+    name: str
+    source: str
+    """A capture source kind (`rtsp`, `mjpeg`, `demo`, `file`, `images`, `v4l2`)."""
+    url: str | None
+    username: str | None
+    password_set: bool
+    rtsp_transport: str
+    """`tcp` or `udp` (RTSP only; kept as is for other sources)."""
+
+
+class CameraSourcesResult(TypedDict):
+    """`get_camera_sources` result."""
+
+    cameras: list[CameraSourceView]
+
+
+class CameraTestResult(TypedDict):
+    """`test_camera` result: a picture (`ok`) or the reason there is none."""
+
+    ok: bool
+    reason: str | None
+    """A `CameraTestReason`, null when `ok`."""
+    message: str
+    """What happened, for people; credentials redacted."""
+    url: str
+    """The tested URL without user and password (secret parameters `***`)."""
+    codec: str | None
+    width: int | None
+    height: int | None
+    jpeg: str | None
+    """The first frame as base64 JPEG (the camera's privacy masks applied), null unless `ok`."""
+
+
 COMMAND_RESULTS: Final[dict[Command, type]] = {
     Command.PING: PongResult,
     Command.GET_STATE: ServerState,
@@ -852,6 +919,9 @@ COMMAND_RESULTS: Final[dict[Command, type]] = {
     Command.GET_AUDIT_LOG: AuditPage,
     Command.GET_STREAM_URL: StreamUrl,
     Command.ROTATE_STREAM_CREDENTIAL: RotatedResult,
+    Command.GET_CAMERA_SOURCES: CameraSourcesResult,
+    Command.TEST_CAMERA: CameraTestResult,
+    Command.SAVE_CAMERA_SOURCE: CameraSourceView,
     Command.GET_CAMERA_LAYOUT: CameraLayout,
     Command.SET_CAMERA_LAYOUT: CameraLayout,
 }
