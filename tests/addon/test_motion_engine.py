@@ -323,3 +323,26 @@ def test_local_lighting_change_clears_within_two_seconds() -> None:
     frames = [shoot(bg, rng) for _ in range(10)] + [shoot(lit, rng) for _ in range(60)]
     hits = run(MotionEngine(), frames)
     assert not any(hits[10 + int(2 * FPS) :]), f"lighting kept: {np.flatnonzero(hits)}"
+
+
+def _flicker_level(fps: float, seconds: float = 0.6) -> float:
+    """Mean flip rate (0..1) the engine has learned for a patch glinting on every other frame."""
+    rng = np.random.default_rng(3)
+    bg = scene(4)
+    engine = MotionEngine()
+    y0, x0, size = H // 3, W // 3, 12
+    for i in range(int(seconds * fps) + 1):
+        img = bg.copy()
+        if i % 2:
+            img[y0 : y0 + size, x0 : x0 + size] += 60.0
+        engine.process(shoot(img, rng), i / fps)
+    inner = engine._blink[y0 + 2 : y0 + size - 2, x0 + 2 : x0 + size - 2]
+    return float(inner.mean()) / 255.0
+
+
+def test_flip_rate_learns_in_seconds_not_frames() -> None:
+    # Sparkle that flips on every frame raises the threshold by the same amount after
+    # the same time at any frame rate (it was per frame: 5 fps learned 3x slower).
+    levels = {fps: _flicker_level(fps) for fps in (5.0, 10.0, 25.0, 50.0)}
+    assert min(levels.values()) > 0.5, levels
+    assert max(levels.values()) - min(levels.values()) < 0.05, levels

@@ -54,7 +54,9 @@ over it while the rest still matches."""
 _GAIN_SAMPLES = 400
 _BLINK_GAIN = 2.0
 """A pixel flipping every frame needs a squared difference (1 + this) times the usual."""
-_BLINK_RATE = 0.1
+_BLINK_SECONDS = 0.4
+"""Time constant of the flip rate: a pixel flipping on every frame for this long is
+most of the way to the full raise (per second of stream time, not per frame)."""
 
 
 class MotionEngine:
@@ -207,7 +209,8 @@ class MotionEngine:
         limit += cv2.multiply(limit, self._blink, scale=_BLINK_GAIN / 255.0)
         fg = cv2.compare(diff2, limit, cv2.CMP_GT)
         self._limit = limit
-        cv2.accumulateWeighted(cv2.bitwise_xor(fg, self._prev_fg), self._blink, _BLINK_RATE)
+        blink_rate = 1.0 - float(np.exp(-self._dt / _BLINK_SECONDS))
+        cv2.accumulateWeighted(cv2.bitwise_xor(fg, self._prev_fg), self._blink, blink_rate)
         self._prev_fg = fg
         if not self._whole_frame:
             fg = cv2.bitwise_and(fg, self._valid)
