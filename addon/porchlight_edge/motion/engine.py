@@ -22,7 +22,7 @@ from .config import Box, MotionConfig, MotionResult, check_sensitivity
 from .hysteresis import MotionHysteresis
 from .occupancy import ZoneOccupancy
 from .outline import refine_outline
-from .regions import RegionKind, classify
+from .regions import RegionKind, classify, still_ghosts
 from .zones import Polygon, Zone, rasterise, validate_polygon
 
 if TYPE_CHECKING:
@@ -313,6 +313,17 @@ class MotionEngine:
         if not kept:
             return reach, reach, []
         cv2.drawContours(reach, kept, -1, 255, cv2.FILLED)
+        # The place someone left, while they are still next to it: not reported, not
+        # held (it joins the background after `ghost_seconds`). Only regions partly
+        # still and partly moving need this; wholly still ones were judged whole.
+        if cv2.countNonZero(static):
+            # The place someone left, while they are still next to it: not reported,
+            # not held (it joins the background after `ghost_seconds`).
+            ghosts = still_ghosts(kept, rects, fg, static, cur, bg, self.config.threshold, min_area)
+            if ghosts is not None:
+                reach = cv2.subtract(reach, ghosts)
+                if self._holding:
+                    self._hold = cv2.subtract(self._hold, ghosts)
         if not self.config.fill_holes:
             reach = cv2.bitwise_and(reach, fg)
         if not self._whole_frame:

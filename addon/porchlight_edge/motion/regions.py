@@ -62,13 +62,16 @@ def classify(
     bg: NDArray[np.float32],
     static: NDArray[np.uint8],
     threshold: int,
+    outline_mask: NDArray[np.uint8] | None = None,
 ) -> list[RegionKind]:
     """Kind of each region of the frame `cur` against the background `bg`.
 
     `contours` with bounding `rects` are in working-size pixels; `bg` is float32 luma,
     H x W. Only regions with enough `static` pixels (changed, nothing moving near them)
     are tested: one that moves all over is a moving object, and what it is matters only
-    once it stops (a ghost or a lighting change never moves).
+    once it stops (a ghost or a lighting change never moves). With `outline_mask`
+    (uint8 0/255, H x W) only outline pixels where it is set are measured; a region
+    with none is MOVING.
     """
     tested = [
         cv2.countNonZero(static[y : y + h, x : x + w]) >= STATIC_SHARE * w * h
@@ -92,6 +95,11 @@ def classify(
             continue
         line = np.zeros((h, w), np.uint8)
         cv2.drawContours(line, [c], -1, 255, 1, offset=(-x, -y))
+        if outline_mask is not None:
+            line = cv2.bitwise_and(line, outline_mask[y : y + h, x : x + w])
+            if not cv2.countNonZero(line):
+                kinds.append(RegionKind.MOVING)
+                continue
         cx, cy = x - x0, y - y0
         e_cur = cv2.mean(e_cur_map[cy : cy + h, cx : cx + w], mask=line)[0]
         e_bg = cv2.mean(e_bg_map[cy : cy + h, cx : cx + w], mask=line)[0]
@@ -114,6 +122,56 @@ def classify(
             RegionKind.LIGHTING if residual < LIGHT_RESIDUAL * threshold else RegionKind.OBJECT
         )
     return kinds
+
+
+def still_ghosts(
+    contours: list[Any],
+    rects: list[Rect],
+    fg: NDArray[np.uint8],
+    static: NDArray[np.uint8],
+    cur: NDArray[np.float32],
+    bg: NDArray[np.float32],
+    threshold: int,
+    min_area: float,
+) -> NDArray[np.uint8] | None:
+    """The still parts of partly moving regions that are ghosts, judged on their own.
+
+    `classify` judges a region whole. When someone leaves the place they stood (or
+    were at start-up), that place and they are one region while they are still next
+    to it, and the whole is no ghost. Here, in the regions (`contours`, bounding
+    `rects`) that have both still and moving pixels, each connected part of `static`
+    (uint8 0/255, H x W: changed, nothing moving near) of at least `min_area` pixels
+    is classified by its own outline against the unchanged background: outline pixels
+    next to the moving rest of the region (`fg` without `static`) are a cut through
+    it, not an edge of anything, and are not measured. Returns the parts judged GHOST
+    filled (uint8 0/255, H x W), or None when there are none.
+    """
+    moving = cv2.subtract(fg, static)
+    mixed = [
+        c
+        for c, (x, y, w, h) in zip(contours, rects, strict=True)
+        if cv2.countNonZero(static[y : y + h, x : x + w]) >= min_area
+        and cv2.countNonZero(moving[y : y + h, x : x + w])
+    ]
+    if not mixed:
+        return None
+    inside = np.zeros_like(static)
+    cv2.drawContours(inside, mixed, -1, 255, cv2.FILLED)
+    found, _ = cv2.findContours(
+        cv2.bitwise_and(inside, static), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE
+    )
+    parts = [c for c in found if cv2.contourArea(c) >= min_area]
+    if not parts:
+        return None
+    against_bg = cv2.bitwise_not(cv2.dilate(moving, np.ones((3, 3), np.uint8)))
+    boxes = [cv2.boundingRect(c) for c in parts]
+    kinds = classify(parts, boxes, cur, bg, static, threshold, against_bg)
+    ghosts = [c for c, k in zip(parts, kinds, strict=True) if k is RegionKind.GHOST]
+    if not ghosts:
+        return None
+    out = np.zeros_like(static)
+    cv2.drawContours(out, ghosts, -1, 255, cv2.FILLED)
+    return out
 
 
 def _edges(img: NDArray[np.float32]) -> NDArray[np.float32]:
