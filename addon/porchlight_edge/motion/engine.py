@@ -316,7 +316,7 @@ class MotionEngine:
         # The place someone left, while they are still next to it: not reported, not
         # held (it joins the background after `ghost_seconds`). Only regions partly
         # still and partly moving need this; wholly still ones were judged whole.
-        if cv2.countNonZero(static):
+        if cv2.countNonZero(static) >= min_area:
             # The place someone left, while they are still next to it: not reported,
             # not held (it joins the background after `ghost_seconds`).
             ghosts = still_ghosts(kept, rects, fg, static, cur, bg, self.config.threshold, min_area)

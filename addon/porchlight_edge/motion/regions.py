@@ -70,8 +70,8 @@ def classify(
     H x W. Only regions with enough `static` pixels (changed, nothing moving near them)
     are tested: one that moves all over is a moving object, and what it is matters only
     once it stops (a ghost or a lighting change never moves). With `outline_mask`
-    (uint8 0/255, H x W) only outline pixels where it is set are measured; a region
-    with none is MOVING.
+    (uint8 0/255, H x W) only outline pixels where it is set are measured, and only
+    ghosts are told apart: every other region is MOVING (so is one with no such pixel).
     """
     tested = [
         cv2.countNonZero(static[y : y + h, x : x + w]) >= STATIC_SHARE * w * h
@@ -106,7 +106,7 @@ def classify(
         if e_cur < GHOST_EDGE * e_bg:
             kinds.append(RegionKind.GHOST)
             continue
-        if e_cur < HOLD_EDGE * e_bg:
+        if outline_mask is not None or e_cur < HOLD_EDGE * e_bg:
             kinds.append(RegionKind.MOVING)
             continue
         inside = np.zeros_like(line)
@@ -146,31 +146,47 @@ def still_ghosts(
     it, not an edge of anything, and are not measured. Returns the parts judged GHOST
     filled (uint8 0/255, H x W), or None when there are none.
     """
-    moving = cv2.subtract(fg, static)
-    mixed = [
-        c
-        for c, (x, y, w, h) in zip(contours, rects, strict=True)
-        if cv2.countNonZero(static[y : y + h, x : x + w]) >= min_area
-        and cv2.countNonZero(moving[y : y + h, x : x + w])
-    ]
+    mixed, boxes = [], []
+    for c, (x, y, w, h) in zip(contours, rects, strict=True):
+        count = cv2.countNonZero(static[y : y + h, x : x + w])
+        # `static` lies inside `fg`: more changed than still pixels means some move.
+        if count >= min_area and cv2.countNonZero(fg[y : y + h, x : x + w]) > count:
+            mixed.append(c)
+            boxes.append((x, y, w, h))
     if not mixed:
         return None
-    inside = np.zeros_like(static)
-    cv2.drawContours(inside, mixed, -1, 255, cv2.FILLED)
+    # Only the box around those regions (with the edge band's reach) is looked at.
+    fh, fw = static.shape
+    pad = EDGE_BAND + 1
+    x0 = max(0, min(x for x, _, _, _ in boxes) - pad)
+    y0 = max(0, min(y for _, y, _, _ in boxes) - pad)
+    x1 = min(fw, max(x + w for x, _, w, _ in boxes) + pad)
+    y1 = min(fh, max(y + h for _, y, _, h in boxes) + pad)
+    still = static[y0:y1, x0:x1]
+    inside = np.zeros_like(still)
+    cv2.drawContours(inside, mixed, -1, 255, cv2.FILLED, offset=(-x0, -y0))
     found, _ = cv2.findContours(
-        cv2.bitwise_and(inside, static), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE
+        cv2.bitwise_and(inside, still), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE
     )
     parts = [c for c in found if cv2.contourArea(c) >= min_area]
     if not parts:
         return None
+    moving = cv2.subtract(fg[y0:y1, x0:x1], still)
     against_bg = cv2.bitwise_not(cv2.dilate(moving, np.ones((3, 3), np.uint8)))
-    boxes = [cv2.boundingRect(c) for c in parts]
-    kinds = classify(parts, boxes, cur, bg, static, threshold, against_bg)
+    kinds = classify(
+        parts,
+        [cv2.boundingRect(c) for c in parts],
+        cur[y0:y1, x0:x1],
+        bg[y0:y1, x0:x1],
+        still,
+        threshold,
+        against_bg,
+    )
     ghosts = [c for c, k in zip(parts, kinds, strict=True) if k is RegionKind.GHOST]
     if not ghosts:
         return None
     out = np.zeros_like(static)
-    cv2.drawContours(out, ghosts, -1, 255, cv2.FILLED)
+    cv2.drawContours(out, ghosts, -1, 255, cv2.FILLED, offset=(x0, y0))
     return out
 
 
