@@ -22,7 +22,7 @@ from .config import Box, MotionConfig, MotionResult, check_sensitivity
 from .hysteresis import MotionHysteresis
 from .occupancy import ZoneOccupancy
 from .outline import refine_outline
-from .regions import RegionKind, classify, still_ghosts
+from .regions import Edges, RegionKind, classify, still_enough, still_ghosts
 from .zones import Polygon, Zone, rasterise, validate_polygon
 
 if TYPE_CHECKING:
@@ -300,26 +300,37 @@ class MotionEngine:
                 rects.append((x, y, bw, bh))
         self._hold = np.zeros_like(fg)
         self._holding = False
-        if kept:
-            kinds = classify(kept, rects, cur, bg, static, self.config.threshold)
+        # Edge maps over the regions' box, made at most once for all judgements below.
+        frame = Edges(cur, bg, rects)
+        tested = still_enough(rects, static) if cv2.countNonZero(static) else []
+        if any(tested):
+            kinds = classify(kept, rects, tested, frame, self.config.threshold)
             held = [c for c, k in zip(kept, kinds, strict=True) if k is RegionKind.OBJECT]
             if held:
                 cv2.drawContours(self._hold, held, -1, 255, cv2.FILLED)
                 self._holding = True
             report = [k is not RegionKind.GHOST for k in kinds]
+            tested = [t for t, ok in zip(tested, report, strict=True) if ok]
             kept = [c for c, ok in zip(kept, report, strict=True) if ok]
             rects = [r for r, ok in zip(rects, report, strict=True) if ok]
         reach = np.zeros_like(fg)
         if not kept:
             return reach, reach, []
         cv2.drawContours(reach, kept, -1, 255, cv2.FILLED)
-        # The place someone left, while they are still next to it: not reported, not
-        # held (it joins the background after `ghost_seconds`). Only regions partly
-        # still and partly moving need this; wholly still ones were judged whole.
-        if cv2.countNonZero(static) >= min_area:
-            # The place someone left, while they are still next to it: not reported,
+        if any(tested):
+            # The place someone left, while they are still next to it, is part of their
+            # region: its still part is judged on its own. A ghost is not reported and
             # not held (it joins the background after `ghost_seconds`).
-            ghosts = still_ghosts(kept, rects, fg, static, cur, bg, self.config.threshold, min_area)
+            judged = [i for i, t in enumerate(tested) if t]
+            ghosts = still_ghosts(
+                [kept[i] for i in judged],
+                [rects[i] for i in judged],
+                fg,
+                static,
+                frame,
+                self.config.threshold,
+                min_area,
+            )
             if ghosts is not None:
                 reach = cv2.subtract(reach, ghosts)
                 if self._holding:
