@@ -137,6 +137,16 @@ class Scores:
         return f1(self.tp, self.fp, self.fn)
 
     @property
+    def precision(self) -> float:
+        """Share of reported motion pixels that are motion (1.0 when none were reported)."""
+        return self.tp / (self.tp + self.fp) if self.tp + self.fp else 1.0
+
+    @property
+    def recall(self) -> float:
+        """Share of motion pixels reported (1.0 when there were none)."""
+        return self.tp / (self.tp + self.fn) if self.tp + self.fn else 1.0
+
+    @property
     def frame_f1(self) -> float:
         t = np.array(self.frame_truth)
         p = np.array(self.frame_pred)

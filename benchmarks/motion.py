@@ -92,6 +92,11 @@ def speed_ratio(eng: Scores, ref: Scores) -> float:
     return statistics.median(eng.times_ms) / statistics.median(ref.times_ms)
 
 
+def pr_text(scores: Scores) -> str:
+    """Pixel precision/recall as "0.80/0.92": which of the two a low F1 comes from."""
+    return f"{scores.precision:.2f}/{scores.recall:.2f}"
+
+
 def _delay_text(delays: list[int | None]) -> str:
     if not delays:
         return "-"
@@ -166,7 +171,8 @@ def main() -> int:
     results = score_all(sequences, args.limit)
 
     header = (
-        f"{'sequence':<24} {'size':>8} {'pixF1 eng':>9} {'pixF1 ref':>9} {'(raw)':>6} "
+        f"{'sequence':<24} {'size':>8} {'pixF1 eng':>9} {'P/R eng':>9} "
+        f"{'pixF1 ref':>9} {'(raw)':>6} "
         f"{'frmF1 eng':>9} {'frmF1 ref':>9} {'onset eng':>10} {'onset ref':>10} "
         f"{'ms eng':>7} {'ms ref':>7} {'ratio':>6} {'pixF1 +outline':>14} {'ratio':>6}"
     )
@@ -175,7 +181,8 @@ def main() -> int:
     for name, eng, ref, raw, fine in results:
         size = next(f"{s.size[0]}x{s.size[1]}" for s in sequences if s.name == name)
         print(
-            f"{name:<24} {size:>8} {eng.pixel_f1:>9.3f} {ref.pixel_f1:>9.3f} {raw.pixel_f1:>6.3f} "
+            f"{name:<24} {size:>8} {eng.pixel_f1:>9.3f} {pr_text(eng):>9} "
+            f"{ref.pixel_f1:>9.3f} {raw.pixel_f1:>6.3f} "
             f"{eng.frame_f1:>9.3f} {ref.frame_f1:>9.3f} "
             f"{_delay_text(eng.onset_delays()):>10} {_delay_text(ref.onset_delays()):>10} "
             f"{statistics.median(eng.times_ms):>7.3f} {statistics.median(ref.times_ms):>7.3f} "
@@ -196,12 +203,13 @@ def main() -> int:
     worst_outline = max((speed_ratio(o, r) for _, _, r, _, o in results), default=float("nan"))
     print("-" * len(header))
     print(
-        f"{'mean':<24} {'':>8} {pe:>9.3f} {pr:>9.3f} {'':>6} {fe:>9.3f} {fr:>9.3f} "
+        f"{'mean':<24} {'':>8} {pe:>9.3f} {'':>9} {pr:>9.3f} {'':>6} {fe:>9.3f} {fr:>9.3f} "
         f"{'':>10} {'':>10} {'':>7} {'':>7} {'':>6} {po:>14.3f}"
     )
     print(f"worst per-sequence pixel F1 margin (engine - reference): {worst:+.3f}")
     print(f"worst per-sequence frame F1 margin (engine - reference): {worst_frame:+.3f}")
     print(f"worst per-sequence speed ratio (engine / reference): {worst_speed:.3f}")
+    print("P/R: the engine's pixel precision / recall")
     print("onset: median frames from ground-truth onset to detection (onsets hit / onsets)")
     print("+outline: the mask redrawn at outline_height rows (MotionEngine.outline, optional)")
     print()

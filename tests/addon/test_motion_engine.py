@@ -323,3 +323,56 @@ def test_local_lighting_change_clears_within_two_seconds() -> None:
     frames = [shoot(bg, rng) for _ in range(10)] + [shoot(lit, rng) for _ in range(60)]
     hits = run(MotionEngine(), frames)
     assert not any(hits[10 + int(2 * FPS) :]), f"lighting kept: {np.flatnonzero(hits)}"
+
+
+def _flicker_level(fps: float, seconds: float = 0.6) -> float:
+    """Mean flip rate (0..1) the engine has learned for a patch glinting on every other frame."""
+    rng = np.random.default_rng(3)
+    bg = scene(4)
+    engine = MotionEngine()
+    y0, x0, size = H // 3, W // 3, 12
+    for i in range(int(seconds * fps) + 1):
+        img = bg.copy()
+        if i % 2:
+            img[y0 : y0 + size, x0 : x0 + size] += 60.0
+        engine.process(shoot(img, rng), i / fps)
+    inner = engine._blink[y0 + 2 : y0 + size - 2, x0 + 2 : x0 + size - 2]
+    return float(inner.mean()) / 255.0
+
+
+def test_flip_rate_learns_in_seconds_not_frames() -> None:
+    # Sparkle that flips on every frame raises the threshold by the same amount after
+    # the same time at any frame rate (it was per frame: 5 fps learned 3x slower).
+    levels = {fps: _flicker_level(fps) for fps in (5.0, 10.0, 25.0, 50.0)}
+    assert min(levels.values()) > 0.5, levels
+    assert max(levels.values()) - min(levels.values()) < 0.05, levels
+
+
+def striped(img: NDArray[np.float32], box: tuple[int, int, int, int]) -> None:
+    """A figure with vertical stripes: where it overlaps its old place, it still differs."""
+    x, y, w, h = box
+    cols = np.arange(x, x + w)
+    img[y : y + h, x : x + w] = np.where(cols // 4 % 2, 30.0, 90.0)[None, :]
+
+
+def test_place_left_is_no_motion_while_the_leaver_is_next_to_it() -> None:
+    # Someone in view at start-up walks off slowly: the place they stood and they are
+    # one changed region until they are clear of it. That place is not motion (it was
+    # reported whole for about a second), while they are.
+    rng = np.random.default_rng(11)
+    bg = scene(12)
+    x0, y, w, h = W // 4, int(0.25 * H), W // 10, int(0.6 * H)
+    engine = MotionEngine()
+    ghost_share, figure_share = [], []
+    for i in range(23):
+        step = max(0, i - 10) * 3  # still for 1 s, then 3 px per frame
+        img = bg.copy()
+        striped(img, (x0 + step, y, w, h))
+        result = engine.process(shoot(img, rng), i / FPS)
+        if i >= 17:  # the place left is wider than the stillness test's reach
+            left = result.mask[y : y + h, x0 : x0 + step - 10]
+            ghost_share.append(float(left.mean()) / 255.0)
+            figure = result.mask[y : y + h, x0 + step : x0 + step + w]
+            figure_share.append(float(figure.mean()) / 255.0)
+    assert max(ghost_share) < 0.2, ghost_share
+    assert min(figure_share) > 0.5, figure_share

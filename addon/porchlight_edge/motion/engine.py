@@ -22,7 +22,7 @@ from .config import Box, MotionConfig, MotionResult, check_sensitivity
 from .hysteresis import MotionHysteresis
 from .occupancy import ZoneOccupancy
 from .outline import refine_outline
-from .regions import RegionKind, classify
+from .regions import Edges, RegionKind, classify, still_enough, still_ghosts
 from .zones import Polygon, Zone, rasterise, validate_polygon
 
 if TYPE_CHECKING:
@@ -54,7 +54,9 @@ over it while the rest still matches."""
 _GAIN_SAMPLES = 400
 _BLINK_GAIN = 2.0
 """A pixel flipping every frame needs a squared difference (1 + this) times the usual."""
-_BLINK_RATE = 0.1
+_BLINK_SECONDS = 0.4
+"""Time constant of the flip rate: a pixel flipping on every frame for this long is
+most of the way to the full raise (per second of stream time, not per frame)."""
 
 
 class MotionEngine:
@@ -207,7 +209,8 @@ class MotionEngine:
         limit += cv2.multiply(limit, self._blink, scale=_BLINK_GAIN / 255.0)
         fg = cv2.compare(diff2, limit, cv2.CMP_GT)
         self._limit = limit
-        cv2.accumulateWeighted(cv2.bitwise_xor(fg, self._prev_fg), self._blink, _BLINK_RATE)
+        blink_rate = 1.0 - float(np.exp(-self._dt / _BLINK_SECONDS))
+        cv2.accumulateWeighted(cv2.bitwise_xor(fg, self._prev_fg), self._blink, blink_rate)
         self._prev_fg = fg
         if not self._whole_frame:
             fg = cv2.bitwise_and(fg, self._valid)
@@ -297,19 +300,41 @@ class MotionEngine:
                 rects.append((x, y, bw, bh))
         self._hold = np.zeros_like(fg)
         self._holding = False
-        if kept:
-            kinds = classify(kept, rects, cur, bg, static, self.config.threshold)
+        # Edge maps over the regions' box, made at most once for all judgements below.
+        frame = Edges(cur, bg, rects)
+        tested = still_enough(rects, static) if cv2.countNonZero(static) else []
+        if any(tested):
+            kinds = classify(kept, rects, tested, frame, self.config.threshold)
             held = [c for c, k in zip(kept, kinds, strict=True) if k is RegionKind.OBJECT]
             if held:
                 cv2.drawContours(self._hold, held, -1, 255, cv2.FILLED)
                 self._holding = True
             report = [k is not RegionKind.GHOST for k in kinds]
+            tested = [t for t, ok in zip(tested, report, strict=True) if ok]
             kept = [c for c, ok in zip(kept, report, strict=True) if ok]
             rects = [r for r, ok in zip(rects, report, strict=True) if ok]
         reach = np.zeros_like(fg)
         if not kept:
             return reach, reach, []
         cv2.drawContours(reach, kept, -1, 255, cv2.FILLED)
+        if any(tested):
+            # The place someone left, while they are still next to it, is part of their
+            # region: its still part is judged on its own. A ghost is not reported and
+            # not held (it joins the background after `ghost_seconds`).
+            judged = [i for i, t in enumerate(tested) if t]
+            ghosts = still_ghosts(
+                [kept[i] for i in judged],
+                [rects[i] for i in judged],
+                fg,
+                static,
+                frame,
+                self.config.threshold,
+                min_area,
+            )
+            if ghosts is not None:
+                reach = cv2.subtract(reach, ghosts)
+                if self._holding:
+                    self._hold = cv2.subtract(self._hold, ghosts)
         if not self.config.fill_holes:
             reach = cv2.bitwise_and(reach, fg)
         if not self._whole_frame:

@@ -55,36 +55,68 @@ class RegionKind(Enum):
     """The place something left: not reported."""
 
 
-def classify(
-    contours: list[Any],
-    rects: list[Rect],
-    cur: NDArray[np.float32],
-    bg: NDArray[np.float32],
-    static: NDArray[np.uint8],
-    threshold: int,
-) -> list[RegionKind]:
-    """Kind of each region of the frame `cur` against the background `bg`.
+class Edges:
+    """A frame and its background (float32 luma, H x W) with their edge strength.
 
-    `contours` with bounding `rects` are in working-size pixels; `bg` is float32 luma,
-    H x W. Only regions with enough `static` pixels (changed, nothing moving near them)
-    are tested: one that moves all over is a moving object, and what it is matters only
-    once it stops (a ghost or a lighting change never moves).
+    The edge maps (`_edges`) cover the box around `rects` (with the edge band's
+    reach), are computed when a judgement first needs them, and are shared by every
+    judgement of the frame's regions (which all lie inside `rects`).
     """
-    tested = [
+
+    def __init__(
+        self, cur: NDArray[np.float32], bg: NDArray[np.float32], rects: list[Rect]
+    ) -> None:
+        self.cur = cur
+        self.bg = bg
+        self._rects = rects
+        self._maps: tuple[int, int, NDArray[np.float32], NDArray[np.float32]] | None = None
+
+    def maps(self) -> tuple[int, int, NDArray[np.float32], NDArray[np.float32]]:
+        """(x0, y0, frame edges, background edges): float32 maps of a box from (x0, y0)."""
+        if self._maps is None:
+            fh, fw = self.cur.shape
+            pad = EDGE_BAND // 2 + 1
+            x0 = max(0, min(x for x, _, _, _ in self._rects) - pad)
+            y0 = max(0, min(y for _, y, _, _ in self._rects) - pad)
+            x1 = min(fw, max(x + w for x, _, w, _ in self._rects) + pad)
+            y1 = min(fh, max(y + h for _, y, _, h in self._rects) + pad)
+            box = np.s_[y0:y1, x0:x1]
+            self._maps = (x0, y0, _edges(self.cur[box]), _edges(self.bg[box]))
+        return self._maps
+
+
+def still_enough(rects: list[Rect], static: NDArray[np.uint8]) -> list[bool]:
+    """Which regions (bounding `rects`) have `STATIC_SHARE` of their box standing still.
+
+    `static` is uint8 0/255, H x W: changed pixels with nothing moving near them.
+    Only those regions are judged: one that moves all over is a moving object, and
+    what it is matters only once it stops (a ghost or a lighting change never moves).
+    """
+    return [
         cv2.countNonZero(static[y : y + h, x : x + w]) >= STATIC_SHARE * w * h
         for x, y, w, h in rects
     ]
+
+
+def classify(
+    contours: list[Any],
+    rects: list[Rect],
+    tested: list[bool],
+    frame: Edges,
+    threshold: int,
+    outline_mask: NDArray[np.uint8] | None = None,
+) -> list[RegionKind]:
+    """Kind of each region of `frame` (its picture against its background).
+
+    `contours` with bounding `rects` are in working-size pixels. Regions not `tested`
+    (see `still_enough`) are MOVING. With `outline_mask` (uint8 0/255, H x W) only
+    outline pixels where it is set are measured, and only ghosts are told apart:
+    every other region is MOVING (so is one with no such pixel).
+    """
     if not any(tested):
         return [RegionKind.MOVING] * len(rects)
-    # Edge maps once, over the box around every tested region (plus the band's reach).
-    fh, fw = cur.shape
-    pad = EDGE_BAND // 2 + 1
-    boxes = [r for r, t in zip(rects, tested, strict=True) if t]
-    x0 = max(0, min(x for x, _, _, _ in boxes) - pad)
-    y0 = max(0, min(y for _, y, _, _ in boxes) - pad)
-    x1 = min(fw, max(x + w for x, _, w, _ in boxes) + pad)
-    y1 = min(fh, max(y + h for _, y, _, h in boxes) + pad)
-    e_cur_map, e_bg_map = _edges(cur[y0:y1, x0:x1]), _edges(bg[y0:y1, x0:x1])
+    x0, y0, e_cur_map, e_bg_map = frame.maps()
+    cur, bg = frame.cur, frame.bg
     kinds = []
     for c, (x, y, w, h), test in zip(contours, rects, tested, strict=True):
         if not test:
@@ -92,13 +124,18 @@ def classify(
             continue
         line = np.zeros((h, w), np.uint8)
         cv2.drawContours(line, [c], -1, 255, 1, offset=(-x, -y))
+        if outline_mask is not None:
+            line = cv2.bitwise_and(line, outline_mask[y : y + h, x : x + w])
+            if not cv2.countNonZero(line):
+                kinds.append(RegionKind.MOVING)
+                continue
         cx, cy = x - x0, y - y0
         e_cur = cv2.mean(e_cur_map[cy : cy + h, cx : cx + w], mask=line)[0]
         e_bg = cv2.mean(e_bg_map[cy : cy + h, cx : cx + w], mask=line)[0]
         if e_cur < GHOST_EDGE * e_bg:
             kinds.append(RegionKind.GHOST)
             continue
-        if e_cur < HOLD_EDGE * e_bg:
+        if outline_mask is not None or e_cur < HOLD_EDGE * e_bg:
             kinds.append(RegionKind.MOVING)
             continue
         inside = np.zeros_like(line)
@@ -114,6 +151,74 @@ def classify(
             RegionKind.LIGHTING if residual < LIGHT_RESIDUAL * threshold else RegionKind.OBJECT
         )
     return kinds
+
+
+def still_ghosts(
+    contours: list[Any],
+    rects: list[Rect],
+    fg: NDArray[np.uint8],
+    static: NDArray[np.uint8],
+    frame: Edges,
+    threshold: int,
+    min_area: float,
+) -> NDArray[np.uint8] | None:
+    """The still parts of partly moving regions that are ghosts, judged on their own.
+
+    `classify` judges a region whole. When someone leaves the place they stood (or
+    were at start-up), that place and they are one region while they are still next
+    to it, and the whole is no ghost. Here, in the regions (`contours`, bounding
+    `rects`; the caller passes those `still_enough` and not judged ghosts) that have
+    both still and moving pixels, each connected part of `static`
+    (uint8 0/255, H x W: changed, nothing moving near) of at least `min_area` pixels
+    is classified by its own outline against the unchanged background: outline pixels
+    next to the moving rest of the region (`fg` without `static`) are a cut through
+    it, not an edge of anything, and are not measured. Returns the parts judged GHOST
+    filled (uint8 0/255, H x W), or None when there are none.
+    """
+    mixed, boxes = [], []
+    for c, (x, y, w, h) in zip(contours, rects, strict=True):
+        count = cv2.countNonZero(static[y : y + h, x : x + w])
+        # `static` lies inside `fg`: more changed than still pixels means some move.
+        if count >= min_area and cv2.countNonZero(fg[y : y + h, x : x + w]) > count:
+            mixed.append(c)
+            boxes.append((x, y, w, h))
+    if not mixed:
+        return None
+    # The parts are found in the box around those regions only (one pixel of margin).
+    fh, fw = static.shape
+    x0 = max(0, min(x for x, _, _, _ in boxes) - 1)
+    y0 = max(0, min(y for _, y, _, _ in boxes) - 1)
+    x1 = min(fw, max(x + w for x, _, w, _ in boxes) + 1)
+    y1 = min(fh, max(y + h for _, y, _, h in boxes) + 1)
+    still = static[y0:y1, x0:x1]
+    inside = np.zeros_like(still)
+    cv2.drawContours(inside, mixed, -1, 255, cv2.FILLED, offset=(-x0, -y0))
+    found, _ = cv2.findContours(
+        cv2.bitwise_and(inside, still),
+        cv2.RETR_EXTERNAL,
+        cv2.CHAIN_APPROX_SIMPLE,
+        offset=(x0, y0),
+    )
+    parts = [c for c in found if cv2.contourArea(c) >= min_area]
+    if not parts:
+        return None
+    moving = cv2.subtract(fg[y0:y1, x0:x1], still)
+    against_bg = np.full_like(static, 255)
+    against_bg[y0:y1, x0:x1] = cv2.bitwise_not(cv2.dilate(moving, np.ones((3, 3), np.uint8)))
+    kinds = classify(
+        parts,
+        [cv2.boundingRect(c) for c in parts],
+        [True] * len(parts),
+        frame,
+        threshold,
+        against_bg,
+    )
+    ghosts = [c for c, k in zip(parts, kinds, strict=True) if k is RegionKind.GHOST]
+    if not ghosts:
+        return None
+    out = np.zeros_like(static)
+    cv2.drawContours(out, ghosts, -1, 255, cv2.FILLED)
+    return out
 
 
 def _edges(img: NDArray[np.float32]) -> NDArray[np.float32]:
