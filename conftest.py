@@ -12,8 +12,9 @@ import custom_components.porchlight  # noqa: F401
 
 _ROOT = Path(__file__).parent
 # The HA test plugin blocks socket creation in every test. The add-on and end-to-end tests
-# run real servers and clients, so they may open sockets (still only to 127.0.0.1).
-_SOCKET_SUITES = (_ROOT / "tests" / "addon", _ROOT / "tests" / "e2e", _ROOT / "tests" / "panel")
+# run real servers and clients, and the browser and panel tests drive a browser over
+# WebDriver, so they may open sockets (still only to 127.0.0.1).
+_SOCKET_SUITES = tuple(_ROOT / "tests" / suite for suite in ("addon", "e2e", "panel", "browser"))
 
 
 @pytest.fixture(autouse=True)

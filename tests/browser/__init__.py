@@ -1,0 +1,1 @@
+"""Browser tests: scripts/develop's Home Assistant used in headless Chromium."""
