@@ -211,10 +211,13 @@ class Browser:
         return digest
 
     def fingerprint_of(self, url: str) -> str:
-        """`fingerprint` of the picture at `url`, loaded by the page (fails the test when it
-        does not load)."""
+        """`fingerprint` of the picture at `url`, fetched afresh (never from the cache) by
+        the page with its credentials; fails the test when it does not load."""
         digest: str = self.js_async(
-            f"{_FINGERPRINT} const img = new Image(); img.src = arguments[0];"
+            f"{_FINGERPRINT}"
+            " const response = await fetch(arguments[0], {cache: 'no-store'});"
+            " if (!response.ok) throw new Error(`${arguments[0]}: HTTP ${response.status}`);"
+            " const img = new Image(); img.src = URL.createObjectURL(await response.blob());"
             " await img.decode(); return fingerprint(img);",
             url,
         )
