@@ -47,6 +47,8 @@ WAIT_TIMEOUT: Final = 30.0
 share two cores."""
 POLL: Final = 0.1
 """Seconds between two looks at the page while waiting."""
+PROBE_HEADER: Final = "X-Browser-Test-Probe"
+"""Marks the test's own requests from the page, which the network log leaves out."""
 
 # Every element matching a selector in `root` (default: the document) and in the shadow
 # roots below it, in document order; `root` may be an element, whose own shadow root counts.
@@ -130,6 +132,7 @@ class Browser:
         self._console: list[dict[str, Any]] = []
         self._requests: dict[str, str] = {}
         self._network: dict[str, NetworkEntry] = {}
+        self._probes: set[str] = set()
 
     # --- waiting and querying ---------------------------------------------------------------
 
@@ -215,7 +218,8 @@ class Browser:
         the page with its credentials; fails the test when it does not load."""
         digest: str = self.js_async(
             f"{_FINGERPRINT}"
-            " const response = await fetch(arguments[0], {cache: 'no-store'});"
+            " const response = await fetch(arguments[0],"
+            f" {{cache: 'no-store', headers: {{'{PROBE_HEADER}': '1'}}}});"
             " if (!response.ok) throw new Error(`${arguments[0]}: HTTP ${response.status}`);"
             " const img = new Image(); img.src = URL.createObjectURL(await response.blob());"
             " await img.decode(); return fingerprint(img);",
@@ -233,7 +237,12 @@ class Browser:
             request_id = params.get("requestId")
             match message.get("method"):
                 case "Network.requestWillBeSent":
-                    self._requests[request_id] = params["request"]["url"]
+                    request = params["request"]
+                    if PROBE_HEADER in request.get("headers", {}):
+                        self._probes.add(request_id)
+                    self._requests[request_id] = request["url"]
+                case _ if request_id in self._probes:
+                    pass
                 case "Network.responseReceived":
                     response = params["response"]
                     self._network[request_id] = NetworkEntry(response["url"], response["status"])
