@@ -196,7 +196,9 @@ def test_4_newest_ring_plays_in_the_media_browser(journey: Journey) -> None:
     cameras = open_media_folder(browser, "Porchlight")
     days = open_media_folder(browser, cameras["children"][0]["title"])
     kinds = open_media_folder(browser, days["children"][0]["title"])
-    rings_folder = next(k for k in kinds["children"] if k["media_content_id"].endswith("/ring"))
+    rings_folders = [k for k in kinds["children"] if k["media_content_id"].endswith("/ring")]
+    assert rings_folders, f"no rings on the newest day: {kinds}"
+    rings_folder = rings_folders[0]
     rings = open_media_folder(browser, rings_folder["title"])
 
     newest = rings["children"][0]

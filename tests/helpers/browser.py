@@ -26,7 +26,10 @@ from typing import Any, Final, TypeVar
 
 import pytest
 from selenium import webdriver
-from selenium.common.exceptions import StaleElementReferenceException
+from selenium.common.exceptions import (
+    ElementClickInterceptedException,
+    StaleElementReferenceException,
+)
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.remote.webelement import WebElement
 
@@ -202,10 +205,24 @@ class Browser:
 
         return self.wait_until(look, timeout, f"{selector!r} on the page")
 
-    def click(self, element: WebElement) -> None:
-        """A real mouse click on `element` (scrolled into view first)."""
-        self.js("arguments[0].scrollIntoView({block: 'center'});", element)
-        element.click()
+    def click(self, element: WebElement, timeout: float = WAIT_TIMEOUT) -> None:
+        """A real mouse click on `element` (scrolled into view first), retried while
+        something else still covers it (a launch screen or a closing dialog fading out)."""
+        covered: list[str] = []
+
+        def try_click() -> bool:
+            self.js("arguments[0].scrollIntoView({block: 'center'});", element)
+            try:
+                element.click()
+            except ElementClickInterceptedException as err:
+                covered[:] = [err.msg or ""]
+                return False
+            return True
+
+        try:
+            self.wait_until(try_click, timeout, "the element to be clickable")
+        except AssertionError as err:
+            raise AssertionError(f"{err}: {covered[0] if covered else ''}") from None
 
     def fingerprint(self, element: WebElement) -> str | None:
         """A digest of the pixels `element` (an img, video or canvas) shows now, drawn at

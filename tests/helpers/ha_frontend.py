@@ -20,7 +20,7 @@ MEDIA_BROWSER: Final = "ha-media-player-browse"
 
 def log_in(browser: Browser, ha_url: str, username: str, password: str) -> None:
     """Log in on HA's login page by typing and clicking, then wait until the app is
-    connected and has the states."""
+    connected, has the states and has taken its launch screen away."""
     browser.driver.get(f"{ha_url}/")
     browser.wait_for("input[name=username]").send_keys(username)
     browser.wait_for("input[name=password]").send_keys(password)
@@ -29,7 +29,8 @@ def log_in(browser: Browser, ha_url: str, username: str, password: str) -> None:
         lambda: browser.js(
             "const h = document.querySelector('home-assistant');"
             "return !!(h && h.hass && h.hass.connected && h.hass.user && h.hass.states"
-            " && Object.keys(h.hass.states).length);"
+            " && Object.keys(h.hass.states).length"
+            " && !document.getElementById('ha-launch-screen'));"
         ),
         what="Home Assistant's app connected after logging in",
     )
