@@ -24,7 +24,7 @@ from tests.helpers.develop import PASSWORD, USERNAME, DevelopStack, running_deve
 from tests.helpers.ha_frontend import (
     call_ws,
     close_dialogs,
-    device_id,
+    device_page_control,
     log_in,
     media_folder,
     media_tile,
@@ -165,15 +165,13 @@ def test_2_open_camera_shows_the_live_view(journey: Journey) -> None:
         lambda: browser.fingerprint(picture) not in (None, first),
         what="the live view to show a new frame",
     )
-    close_dialogs(browser)
     journey.done.add("open camera")
 
 
 def test_3_press_the_test_ring(journey: Journey) -> None:
     journey.require("log in")
     browser = journey.browser
-    navigate(browser, f"/config/devices/device/{device_id(browser, TEST_RING)}")
-    row = wait_for_entity_element(browser, "hui-button-entity-row", TEST_RING)
+    row = device_page_control(browser, TEST_RING, "hui-button-entity-row")
     press = browser.wait_for("ha-button", within=row)
     before = state(browser, DOORBELL)
     journey.rings_before = newest_ring_titles(browser)
@@ -224,15 +222,13 @@ def test_4_newest_ring_plays_in_the_media_browser(journey: Journey) -> None:
         what="the clip's playback position to advance",
     )
     assert browser.network_failures("/api/porchlight/") == []
-    close_dialogs(browser)
     journey.done.add("newest ring plays")
 
 
 def test_5_privacy_mode_shows_the_placeholder_and_no_problem(journey: Journey) -> None:
     journey.require("log in")
     browser = journey.browser
-    navigate(browser, f"/config/devices/device/{device_id(browser, PRIVACY)}")
-    toggle = wait_for_entity_element(browser, "ha-entity-toggle", PRIVACY)
+    toggle = device_page_control(browser, PRIVACY, "ha-entity-toggle")
     assert state(browser, PRIVACY)["state"] == "off"
     clicked_at = browser.js("return new Date().toISOString();")
     browser.click(browser.wait_for("ha-switch", within=toggle))
@@ -271,7 +267,6 @@ def test_5_privacy_mode_shows_the_placeholder_and_no_problem(journey: Journey) -
     )
     seen = [s["s"] for s in history.get(PROBLEM, [])]
     assert "on" not in seen, f"the problem sensor turned on with privacy mode: {seen}"
-    close_dialogs(browser)
     journey.done.add("privacy")
 
 

@@ -84,6 +84,13 @@ def device_id(browser: Browser, entity_id: str) -> str:
     return found
 
 
+def device_page_control(browser: Browser, entity_id: str, selector: str) -> WebElement:
+    """Go to the page of the device `entity_id` belongs to; the element matching
+    `selector` there that shows `entity_id` (its row, badge or toggle)."""
+    navigate(browser, f"/config/devices/device/{device_id(browser, entity_id)}")
+    return wait_for_entity_element(browser, selector, entity_id)
+
+
 def entity_element(browser: Browser, selector: str, entity_id: str) -> WebElement | None:
     """The first element matching `selector` that shows `entity_id` (an entity row, badge
     or toggle: their config or state object names it)."""
