@@ -247,8 +247,8 @@ class Browser:
     # --- logs -------------------------------------------------------------------------------
 
     def _drain(self) -> None:
-        self._console += self.driver.get_log("browser")
-        for entry in self.driver.get_log("performance"):
+        self._console += self.driver.get_log("browser")  # type: ignore[no-untyped-call]
+        for entry in self.driver.get_log("performance"):  # type: ignore[no-untyped-call]
             message = json.loads(entry["message"])["message"]
             params = message.get("params", {})
             request_id = params.get("requestId")

@@ -139,9 +139,11 @@ def close_dialogs(browser: Browser) -> None:
         if not count:
             return
         ActionChains(browser.driver).send_keys(Keys.ESCAPE).perform()
-        browser.wait_until(
-            lambda c=count: len(open_dialogs(browser)) < c, what="the dialog to close"
-        )
+
+        def fewer(before: int = count) -> bool:
+            return len(open_dialogs(browser)) < before
+
+        browser.wait_until(fewer, what="the dialog to close")
     raise AssertionError("dialogs kept opening")
 
 
@@ -162,7 +164,7 @@ def media_tile(browser: Browser, title: str) -> WebElement | None:
         return None
     for child in browser.query_all(".child", browser_el):
         label = browser.query(".title", child)
-        if label is not None and label.get_attribute("textContent").strip() == title:
+        if label is not None and (label.get_attribute("textContent") or "").strip() == title:
             return browser.query("ha-card", child)
     return None
 
