@@ -19,6 +19,9 @@ ROOT: Final = Path(__file__).resolve().parents[2]
 READY_LINE: Final = "Ctrl-C stops both."
 """The last line of scripts/develop's banner, printed once the entry was added."""
 LOADED_LINE: Final = "Porchlight entry loaded"
+PORT_IN_USE: Final = ("is in use", "address already in use")
+"""What scripts/develop (its own check) or Home Assistant (binding) says of a taken port."""
+PORT_ATTEMPTS: Final = 3
 USERNAME: Final = "dev"
 PASSWORD: Final = "dev"
 
@@ -83,10 +86,38 @@ def running_develop(config_dir: Path, timeout: float = 240.0) -> Iterator[Develo
     """Run `scripts/develop` on `config_dir` (created) until it has set Porchlight up;
     stop it (SIGTERM: it stops Home Assistant, then the add-on) on exit.
 
-    AssertionError, with the logs, when it exits or is not ready within `timeout` seconds.
+    Free ports are picked afresh (up to `PORT_ATTEMPTS` times) when another process took
+    one between the pick and the start. AssertionError, with the logs, when it exits or
+    is not ready within `timeout` seconds.
     """
     config_dir.mkdir(parents=True, exist_ok=True)
+    for attempt in range(1, PORT_ATTEMPTS + 1):
+        stack, proc = _start(config_dir)
+        try:
+            _wait_ready(stack, proc, timeout)
+        except PortTaken:
+            _stop(proc, config_dir)
+            if attempt == PORT_ATTEMPTS:
+                raise AssertionError(f"no free ports in {attempt} tries\n{stack.logs()}") from None
+            continue
+        except BaseException:
+            _stop(proc, config_dir)
+            raise
+        try:
+            yield stack
+        finally:
+            _stop(proc, config_dir)
+        return
+
+
+class PortTaken(Exception):
+    """scripts/develop found a port it was given in use."""
+
+
+def _start(config_dir: Path) -> tuple[DevelopStack, subprocess.Popen[bytes]]:
     ha_port, addon_port = free_ports(2)
+    # The copied configuration names the HA URL: a retry on other ports writes it anew.
+    (config_dir / "configuration.yaml").unlink(missing_ok=True)
     env = {
         **os.environ,
         "HA_PORT": str(ha_port),
@@ -107,21 +138,24 @@ def running_develop(config_dir: Path, timeout: float = 240.0) -> Iterator[Develo
             stderr=subprocess.STDOUT,
             start_new_session=True,  # a Ctrl-C of the test run reaches it only through us
         )
-    try:
-        deadline = time.monotonic() + timeout
-        for _ in range(int(timeout / 0.1) + 1):
-            if READY_LINE in log.read_text(errors="replace"):
-                break
-            if proc.poll() is not None:
-                raise AssertionError(f"scripts/develop exited ({proc.returncode})\n{stack.logs()}")
-            if time.monotonic() > deadline:
-                raise AssertionError(f"scripts/develop not ready in {timeout} s\n{stack.logs()}")
-            time.sleep(0.1)
-        if LOADED_LINE not in log.read_text(errors="replace"):
-            raise AssertionError(f"the Porchlight entry did not load\n{stack.logs()}")
-        yield stack
-    finally:
-        _stop(proc, config_dir)
+    return stack, proc
+
+
+def _wait_ready(stack: DevelopStack, proc: subprocess.Popen[bytes], timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    for _ in range(int(timeout / 0.1) + 1):
+        output = stack.log.read_text(errors="replace")
+        if READY_LINE in output:
+            break
+        if proc.poll() is not None:
+            if any(line in output for line in PORT_IN_USE):
+                raise PortTaken
+            raise AssertionError(f"scripts/develop exited ({proc.returncode})\n{stack.logs()}")
+        if time.monotonic() > deadline:
+            raise AssertionError(f"scripts/develop not ready in {timeout} s\n{stack.logs()}")
+        time.sleep(0.1)
+    if LOADED_LINE not in stack.log.read_text(errors="replace"):
+        raise AssertionError(f"the Porchlight entry did not load\n{stack.logs()}")
 
 
 def _stop(proc: subprocess.Popen[bytes], config_dir: Path) -> None:
