@@ -156,7 +156,7 @@ class Browser:
             if time.monotonic() > deadline:
                 break
             time.sleep(POLL)
-        raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what or check}")
+        raise AssertionError(f"timed out after {timeout:g} s waiting for {what or check}")
 
     def js(self, script: str, *args: Any) -> Any:
         """Run `script` (a function body; `arguments` holds `args`) and return its value."""
