@@ -10,7 +10,6 @@ the pixels shown, and the browser's console and network log.
 from __future__ import annotations
 
 from collections.abc import Iterator
-import contextlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
@@ -70,12 +69,8 @@ class Journey:
 def journey(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Journey]:
     require_browser()
     base = tmp_path_factory.mktemp("first-use")
-    # HA's test plugin blocks sockets around each test; this fixture outlives them.
-    enable_socket()
-    with contextlib.ExitStack() as on_exit:
-        stack = on_exit.enter_context(running_develop(base / "ha"))
-        browser = on_exit.enter_context(open_browser(base / "profile"))
-        on_exit.callback(enable_socket)  # first on exit: quitting talks to chromedriver
+    enable_socket()  # free ports are picked before any test (HA's test plugin blocks sockets)
+    with running_develop(base / "ha") as stack, open_browser(base / "profile") as browser:
         yield Journey(stack, browser, base / "artifacts")
 
 

@@ -5,11 +5,9 @@ and an uncaught exception."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-import contextlib
 import time
 
 import pytest
-from pytest_socket import enable_socket
 
 from tests.helpers.browser import Browser, open_browser, require_browser
 
@@ -51,10 +49,7 @@ def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Browser]:
     require_browser()
     base = tmp_path_factory.mktemp("harness")
     (base / "page.html").write_text(PAGE)
-    enable_socket()  # WebDriver speaks HTTP on loopback; HA's plugin blocks sockets
-    with contextlib.ExitStack() as on_exit:
-        opened = on_exit.enter_context(open_browser(base / "profile"))
-        on_exit.callback(enable_socket)
+    with open_browser(base / "profile") as opened:
         opened.driver.get((base / "page.html").as_uri())
         yield opened
 

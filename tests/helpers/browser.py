@@ -25,6 +25,7 @@ import time
 from typing import Any, Final, TypeVar
 
 import pytest
+from pytest_socket import enable_socket
 from selenium import webdriver
 from selenium.common.exceptions import (
     ElementClickInterceptedException,
@@ -322,8 +323,13 @@ def chrome_options(paths: BrowserPaths, profile: Path) -> webdriver.ChromeOption
 
 @contextlib.contextmanager
 def open_browser(profile: Path, startup_timeout: float = 60.0) -> Iterator[Browser]:
-    """A Browser on a fresh profile in `profile`, quit on exit (skips when absent)."""
+    """A Browser on a fresh profile in `profile`, quit on exit (skips when absent).
+
+    WebDriver speaks HTTP on loopback, and HA's test plugin blocks sockets around each
+    test: a browser that outlives one test (a module fixture) allows them again.
+    """
     paths = require_browser()
+    enable_socket()
     service = Service(executable_path=paths.driver, log_output=os.devnull)
     driver = webdriver.Chrome(service=service, options=chrome_options(paths, profile))
     driver.set_script_timeout(startup_timeout)
@@ -331,4 +337,5 @@ def open_browser(profile: Path, startup_timeout: float = 60.0) -> Iterator[Brows
     try:
         yield Browser(driver)
     finally:
+        enable_socket()
         driver.quit()
