@@ -17,8 +17,15 @@ def pytest_runtest_makereport(
     journey: Any = getattr(item, "funcargs", {}).get("journey")
     if report.when == "call" and report.failed and journey is not None:
         folder = journey.artifacts
-        journey.browser.save_artifacts(folder, item.name)
+        browser = journey.browser
+        browser.save_artifacts(folder, item.name)
+        console = "\n".join(e["message"] for e in browser.console_errors())
+        failed = "\n".join(f"{e.status or e.error} {e.url}" for e in browser.network_failures())
         report.sections.append(
-            ("browser artifacts", f"screenshot and logs in {folder}\n{journey.stack.logs(30)}")
+            (
+                "browser",
+                f"screenshot and logs in {folder}\n--- console errors:\n{console}"
+                f"\n--- failed requests:\n{failed}\n{journey.stack.logs(30)}",
+            )
         )
     return report

@@ -30,6 +30,7 @@ from tests.helpers.ha_frontend import (
     more_info,
     navigate,
     open_media_folder,
+    search_entity,
     state,
     wait_for_entity_element,
     wait_for_state,
@@ -166,8 +167,10 @@ def test_2_open_camera_shows_the_live_view(journey: Journey) -> None:
 def test_3_press_the_test_ring(journey: Journey) -> None:
     journey.require("log in")
     browser = journey.browser
-    row = device_page_control(browser, TEST_RING, "hui-button-entity-row")
-    press = browser.wait_for("ha-button", within=row)
+    dialog = search_entity(browser, "Test ring", TEST_RING)
+    press = browser.wait_for(
+        "ha-control-button", within=browser.wait_for("state-card-button", dialog)
+    )
     before = state(browser, DOORBELL)
     journey.rings_before = newest_ring_titles(browser)
     browser.click(press)

@@ -132,6 +132,23 @@ def more_info(browser: Browser, entity_id: str) -> WebElement:
     return browser.wait_until(look, what=f"the more-info dialog of {entity_id}")
 
 
+def search_entity(browser: Browser, query: str, entity_id: str) -> WebElement:
+    """Open the more-info dialog of `entity_id` the way a user finds an entity: the quick
+    bar's entity search (the "e" key), typing `query`, clicking the result naming it."""
+    ActionChains(browser.driver).send_keys("e").perform()
+    quick_bar = browser.wait_for("ha-quick-bar", visible=False)
+    browser.wait_for("input", within=quick_bar).send_keys(query)
+
+    def result() -> WebElement | None:
+        for item in browser.query_all("ha-combo-box-item", quick_bar):
+            if query in (item.get_attribute("textContent") or "") and item.is_displayed():
+                return item
+        return None
+
+    browser.click(browser.wait_until(result, what=f"the search result {query!r}"))
+    return more_info(browser, entity_id)
+
+
 def close_dialogs(browser: Browser) -> None:
     """Close every open dialog with the Escape key, as a user would, one at a time."""
     for _ in range(5):
