@@ -41,6 +41,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
 CAMERA: Final = "camera.front_door"
 TEST_RING: Final = "button.front_door_test_ring"
 DOORBELL: Final = "event.front_door_doorbell"
+LAST_VISITOR: Final = "image.front_door_last_visitor"
 PRIVACY: Final = "switch.front_door_privacy_mode"
 PROBLEM: Final = "binary_sensor.front_door_camera_problem"
 API_RING: Final = "api"
@@ -145,6 +146,17 @@ def test_1_log_in(journey: Journey) -> None:
     assert user == "Dev"
     for entity_id in (CAMERA, TEST_RING, PRIVACY, PROBLEM):
         assert state(browser, entity_id) is not None, f"{entity_id} is not in the app"
+    # Known defect, outside this path: until the first ring the Last visitor image has a
+    # picture URL that answers HTTP 500 (its image is None), which the entity search and
+    # the device page show. The demo's visitor rings ~15 s after the add-on starts; the
+    # path starts after that, so whether this page sees the defect never depends on timing.
+    wait_for_state(
+        browser,
+        LAST_VISITOR,
+        lambda s: s["state"] not in ("unknown", "unavailable"),
+        "the demo visitor's first ring",
+        timeout=60,
+    )
     journey.done.add("log in")
 
 
@@ -280,8 +292,13 @@ def test_6_the_page_had_no_errors_from_porchlight(journey: Journey) -> None:
 
 
 def test_7_home_assistant_logged_no_errors(journey: Journey) -> None:
-    # An expected refusal (privacy mode) is a warning for the user, never an ERROR.
+    # An expected refusal (privacy mode) is a warning for the user, never an ERROR; and HA
+    # reports Porchlight blocking its event loop as a bug ("please create a bug report").
     journey.require("log in")
     log = journey.stack.config_dir / "home-assistant.log"
-    errors = [line for line in log.read_text(errors="replace").splitlines() if " ERROR " in line]
-    assert errors == []
+    faults = [
+        line
+        for line in log.read_text(errors="replace").splitlines()
+        if " ERROR " in line or ("Detected blocking call" in line and "'porchlight'" in line)
+    ]
+    assert faults == []

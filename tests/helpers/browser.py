@@ -312,6 +312,9 @@ def chrome_options(paths: BrowserPaths, profile: Path) -> webdriver.ChromeOption
         "--no-first-run",
         "--disable-background-networking",  # local traffic only
         "--disable-component-update",
+        "--disable-sync",
+        "--disable-default-apps",
+        "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",  # no name resolves
         "--window-size=1280,900",
         "--lang=en-US",
         f"--user-data-dir={profile}",
