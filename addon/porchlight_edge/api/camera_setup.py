@@ -112,7 +112,7 @@ async def save_camera_source(ctx: CommandContext, args: dict[str, Any]) -> Camer
     service = ctx.service
     camera = camera_arg(service, args)
     options = service.camera_options[camera.name]
-    index = list(service.camera_options).index(camera.name)
+    index = next(i for i, name in enumerate(service.camera_options) if name == camera.name)
     kind = args["source"]
     if camera.config.source not in SCHEMES_BY_KIND:
         raise ProtocolError(
