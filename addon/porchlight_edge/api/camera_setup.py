@@ -6,7 +6,12 @@ import asyncio
 import base64
 from typing import TYPE_CHECKING, Any
 
-from porchlight_edge.api.commands import audit_command, camera_arg, command
+from porchlight_edge.api.commands import (
+    audit_command,
+    camera_arg,
+    checked_camera_options,
+    command,
+)
 from porchlight_edge.api.errors import not_saved
 from porchlight_edge.audit import AuditAction
 from porchlight_edge.capture.frame import encode_jpeg
@@ -112,7 +117,6 @@ async def save_camera_source(ctx: CommandContext, args: dict[str, Any]) -> Camer
     service = ctx.service
     camera = camera_arg(service, args)
     options = service.camera_options[camera.name]
-    index = next(i for i, name in enumerate(service.camera_options) if name == camera.name)
     kind = args["source"]
     if camera.config.source not in SCHEMES_BY_KIND:
         raise ProtocolError(
@@ -125,7 +129,7 @@ async def save_camera_source(ctx: CommandContext, args: dict[str, Any]) -> Camer
         changes["rtsp_transport"] = args.get("rtsp_transport") or camera.config.rtsp_transport
     try:
         changes["url"] = merge(args["url"], args.get("username"), args.get("password"), stored)
-        new = service.camera_store.check(options, index, changes)
+        new = checked_camera_options(service, camera.name, changes)
     except (ConfigError, ValueError) as err:
         raise ProtocolError(ErrorCode.INVALID_ARGS, redact_url(str(err))) from None
     try:

@@ -29,6 +29,7 @@ from porchlight_edge.recordings import TimeQuery
 
 if TYPE_CHECKING:
     from porchlight_edge.camera import CameraPipeline
+    from porchlight_edge.config import CameraOptions
     from porchlight_edge.service import Service
 
 _LOGGER = logging.getLogger(__name__)
@@ -94,6 +95,15 @@ def camera_arg(service: Service, args: dict[str, Any]) -> CameraPipeline:
     if camera is None:
         raise ProtocolError(ErrorCode.NOT_FOUND, f"unknown camera {name!r}")
     return camera
+
+
+def checked_camera_options(service: Service, name: str, changes: dict[str, Any]) -> CameraOptions:
+    """Camera `name`'s options with `changes` (dotted field → value) over the camera store.
+
+    Raises ConfigError or ValueError, from the options' own parser, when they are invalid.
+    """
+    position = next(i for i, known in enumerate(service.camera_options) if known == name)
+    return service.camera_store.check(service.camera_options[name], position, changes)
 
 
 @command(Command.PING)

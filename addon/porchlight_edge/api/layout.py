@@ -11,7 +11,12 @@ import logging
 import sqlite3
 from typing import TYPE_CHECKING, Any
 
-from porchlight_edge.api.commands import audit_command, camera_arg, command
+from porchlight_edge.api.commands import (
+    audit_command,
+    camera_arg,
+    checked_camera_options,
+    command,
+)
 from porchlight_edge.api.errors import not_saved
 from porchlight_edge.audit import AuditAction
 from porchlight_edge.camera_store import MOTION_MASKS, PRIVACY_MASKS, ZONES
@@ -92,10 +97,9 @@ async def set_camera_layout(ctx: CommandContext, args: dict[str, Any]) -> Camera
     service = ctx.service
     camera = camera_arg(service, args)
     options = service.camera_options[camera.name]
-    index = list(service.camera_options).index(camera.name)
     try:
         changes = _changes(args)
-        new = service.camera_store.check(options, index, changes)
+        new = checked_camera_options(service, camera.name, changes)
     except (ConfigError, ValueError) as err:
         raise ProtocolError(ErrorCode.INVALID_ARGS, str(err)) from err
     safe = set(options.privacy_masks) <= set(new.privacy_masks)
