@@ -205,10 +205,18 @@ async def test_the_newest_ring_plays_while_it_records(
         clip_id = started[0]
 
         day = local_time(time.time()).date().isoformat()
-        rings = await media_source.async_browse_media(
-            hass, f"media-source://porchlight/{entry.entry_id}/front_door/{day}/ring"
-        )
-        leaf = next(e for e in kids(rings) if e.media_content_id.endswith(clip_id))
+        folder = f"media-source://porchlight/{entry.entry_id}/front_door/{day}/ring"
+        # clip_started goes out before the worker thread has indexed the event
+        async with asyncio.timeout(15):
+            while not (
+                leaves := [
+                    e
+                    for e in kids(await media_source.async_browse_media(hass, folder))
+                    if e.media_content_id.endswith(clip_id)
+                ]
+            ):
+                await asyncio.sleep(0.05)
+        (leaf,) = leaves
         assert leaf.title.endswith(" · Recording…")
         assert leaf.can_play
         played = await media_source.async_resolve_media(hass, leaf.media_content_id, None)
