@@ -79,7 +79,8 @@ async def test_ring_connected_and_during_a_dropped_connection(
     await setup_entry(hass, config_entry)
     rings = record_rings(hass)
     bus: list[dict[str, Any]] = []
-    hass.bus.async_listen(EVENT_PORCHLIGHT, lambda e: bus.append(dict(e.data)))
+    # a callback runs in the loop at once; a plain lambda would go to the executor, late under load
+    hass.bus.async_listen(EVENT_PORCHLIGHT, callback(lambda e: bus.append(dict(e.data))))
     data = config_entry.runtime_data
 
     first = await press(addon)
