@@ -51,6 +51,8 @@ class AuditAction(StrEnum):
     PRIVACY_MASKS = "privacy_masks"
     RETENTION_CHANGE = "retention_change"
     STREAM_CREDENTIAL = "stream_credential"
+    CAMERA_ADD = "camera_add"
+    CAMERA_REMOVE = "camera_remove"
 
 
 @dataclass(frozen=True, slots=True)

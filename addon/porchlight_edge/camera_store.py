@@ -11,6 +11,12 @@ says are read by the same parser (`config.parse_camera`).
 
 File shape: `{"<camera>": {"<field>": {"value": <option value>, "seed": <option value>}}}`
 with `<field>` a dotted path into the camera's options (`motion.zones`).
+
+Cameras added in the panel are kept whole under the field `+camera` (value: the camera's
+options, seed null); a camera of the options removed in the panel is marked `-camera`
+(seed: its options then). The same rule holds: a camera the options also name (added
+later there) is the options' camera, and the panel's copy is dropped; a removed camera
+comes back when its options are edited afterwards.
 """
 
 from __future__ import annotations
@@ -32,6 +38,11 @@ ZONES: Final = "motion.zones"
 MOTION_MASKS: Final = "motion.masks"
 LAYOUT_FIELDS: Final = (PRIVACY_MASKS, ZONES, MOTION_MASKS)
 """What the mask and zone editor saves."""
+ADDED: Final = "+camera"
+"""A whole camera added in the panel (not an option field)."""
+REMOVED: Final = "-camera"
+"""An options camera removed in the panel, seeded by its options."""
+_WHOLE: Final = (ADDED, REMOVED)
 
 
 def get_field(raw: dict[str, Any], field: str) -> Any:
@@ -104,6 +115,8 @@ class CameraStore:
         out = raw
         stale = []
         for field, entry in fields.items():
+            if field in _WHOLE:
+                continue
             if not same_value(entry.get("seed"), get_field(raw, field)):
                 stale.append(field)
                 continue
@@ -114,15 +127,79 @@ class CameraStore:
                 camera,
                 ", ".join(stale),
             )
-            saved = {k: v for k, v in self._saved.items() if k != camera}
-            if kept := {k: v for k, v in fields.items() if k not in stale}:
-                saved[camera] = kept
-            try:
-                self._write(saved)
-                self._saved = saved
-            except OSError as err:
-                _LOGGER.warning("Cannot rewrite %s: %s", self.path, err)
+            self._rewrite(camera, {k: v for k, v in fields.items() if k not in stale})
         return out
+
+    def _rewrite(self, camera: str, kept: dict[str, Any]) -> None:
+        """Keep only `kept` of the camera's entries; a failed write is logged, not raised."""
+        saved = {k: v for k, v in self._saved.items() if k != camera}
+        if kept:
+            saved[camera] = kept
+        try:
+            self._write(saved)
+            self._saved = saved
+        except OSError as err:
+            _LOGGER.warning("Cannot rewrite %s: %s", self.path, err)
+
+    def added(self, option_names: set[str]) -> list[dict[str, Any]]:
+        """The raw options of the cameras added in the panel, in the order they were added.
+
+        A camera the options now name too is the options' one (the later edit wins): its
+        panel copy is dropped, with a warning.
+        """
+        out = []
+        for camera, fields in list(self._saved.items()):
+            entry = fields.get(ADDED)
+            if entry is None or not isinstance(entry.get("value"), dict):
+                continue
+            if camera in option_names:
+                _LOGGER.warning(
+                    "%s: the options now name this camera (added in the panel): the options apply",
+                    camera,
+                )
+                self._rewrite(camera, {k: v for k, v in fields.items() if k != ADDED})
+                continue
+            out.append({**copy.deepcopy(entry["value"]), "name": camera})
+        return out
+
+    def removed(self, raw: dict[str, Any]) -> bool:
+        """Whether the options camera `raw` was removed in the panel (and not edited since).
+
+        A removal whose options changed afterwards is dropped: the edited camera runs.
+        """
+        camera = str(raw.get("name"))
+        fields = self._saved.get(camera, {})
+        if (entry := fields.get(REMOVED)) is None:
+            return False
+        if same_value(entry.get("seed"), raw):
+            return True
+        _LOGGER.warning(
+            "%s: the options changed since the panel removed this camera: the options apply",
+            camera,
+        )
+        self._rewrite(camera, {})
+        return False
+
+    def add(self, raw: dict[str, Any]) -> None:
+        """Keep a camera added in the panel (its raw options, `name` included).
+
+        Atomic; OSError leaves the file and this store as they were.
+        """
+        camera = str(raw["name"])
+        saved = {**self._saved, camera: {ADDED: {"value": copy.deepcopy(raw), "seed": None}}}
+        self._write(saved)
+        self._saved = saved
+
+    def remove(self, options: CameraOptions, *, from_options: bool) -> None:
+        """Forget the camera's saved settings; one of the options is marked removed.
+
+        Atomic; OSError leaves the file and this store as they were.
+        """
+        saved = {k: v for k, v in self._saved.items() if k != options.name}
+        if from_options:
+            saved[options.name] = {REMOVED: {"value": True, "seed": copy.deepcopy(options.raw)}}
+        self._write(saved)
+        self._saved = saved
 
     def apply(self, options: CameraOptions, index: int) -> CameraOptions:
         """`options` with the saved fields applied, parsed by the options' own parser.

@@ -17,6 +17,7 @@ from porchlight_edge.audit import AuditLog
 from porchlight_edge.button import ButtonConfig, ButtonWatcher, open_button
 from porchlight_edge.camera import CameraPipeline
 from porchlight_edge.camera_store import CameraStore
+from porchlight_edge.config import ConfigError, parse_camera
 from porchlight_edge.discovery import Discovery
 from porchlight_edge.events import EventBus
 from porchlight_edge.filemodes import make_private
@@ -55,6 +56,22 @@ _LOGGER = logging.getLogger(__name__)
 AUDIT_PRUNE_INTERVAL = 3600.0
 
 
+def load_cameras(store: CameraStore, configured: list[CameraOptions]) -> dict[str, CameraOptions]:
+    """The cameras to run: the options' (less those removed in the panel), then the panel's.
+
+    Saved fields apply over both (`CameraStore.apply`). A panel camera the options parser
+    now refuses is skipped with a warning; when nothing would run, removals are ignored.
+    """
+    kept = [cam for cam in configured if not store.removed(cam.raw)] or configured
+    cameras = {cam.name: cam for cam in kept}
+    for raw in store.added({cam.name for cam in configured}):
+        try:
+            cameras[raw["name"]] = parse_camera(raw, len(cameras))
+        except ConfigError as err:
+            _LOGGER.warning("Skipping a camera added in the panel: %s", err)
+    return {name: store.apply(cam, index) for index, (name, cam) in enumerate(cameras.items())}
+
+
 class Service:
     """The edge service: cameras, the clip store, the event bus, the API server and discovery.
 
@@ -78,16 +95,14 @@ class Service:
         )
         self.stream_credential = StreamCredential(options.data_dir)
         self.audit = AuditLog(options.data_dir / "audit.db", options.audit_retention_days)
-        settings = SettingsStore(options.data_dir / "settings.json")
+        self.settings = SettingsStore(options.data_dir / "settings.json")
         # What the panel saved over the options' seeds (camera_store: the single source).
         self.camera_store = CameraStore(options.data_dir / "cameras.json")
-        self.camera_options: dict[str, CameraOptions] = {
-            cam.name: self.camera_store.apply(cam, index)
-            for index, cam in enumerate(options.cameras)
-        }
+        self.camera_options: dict[str, CameraOptions] = load_cameras(
+            self.camera_store, options.cameras
+        )
         self.cameras: dict[str, CameraPipeline] = {
-            name: CameraPipeline(cam, options.live, self.bus, self.store, settings, self.rings)
-            for name, cam in self.camera_options.items()
+            name: self._pipeline(cam) for name, cam in self.camera_options.items()
         }
         self.recordings = Recordings(self.store, self.cameras)
         self._button: ButtonWatcher | None = None
@@ -100,6 +115,41 @@ class Service:
         self._discovery: Discovery | None = None
         self._housekeeping: asyncio.Task[None] | None = None
         self.port: int | None = None
+
+    def _pipeline(self, options: CameraOptions) -> CameraPipeline:
+        return CameraPipeline(
+            options, self.options.live, self.bus, self.store, self.settings, self.rings
+        )
+
+    def add_camera(self, options: CameraOptions) -> CameraPipeline:
+        """Run a camera added at runtime (capture, motion, recorder, live view) at once.
+
+        Published as `cameras_changed`; the caller has saved it in the camera store.
+        """
+        camera = self._pipeline(options)
+        self.camera_options[options.name] = options
+        self.cameras[options.name] = camera
+        camera.start()
+        self._cameras_changed(added=[options.name], removed=[])
+        _LOGGER.info("Camera %s added", options.name)
+        return camera
+
+    async def remove_camera(self, name: str) -> None:
+        """Stop the camera and forget it; its clips and events stay (retention applies).
+
+        Published as `cameras_changed`; the caller has saved the removal.
+        """
+        camera = self.cameras.pop(name)
+        del self.camera_options[name]
+        try:
+            await camera.stop()
+        finally:
+            self._cameras_changed(added=[], removed=[name])
+        _LOGGER.info("Camera %s removed (its clips are kept)", name)
+
+    def _cameras_changed(self, *, added: list[str], removed: list[str]) -> None:
+        data = {"added": added, "removed": removed, "cameras": list(self.cameras)}
+        self.bus.publish(EventType.CAMERAS_CHANGED, None, data)
 
     def _ring_pressed(self, camera: str, source: RingSource) -> None:
         self.ring(camera, source)

@@ -287,11 +287,10 @@ async def record_clip(ctx: CommandContext, args: dict[str, Any]) -> Any:
 def _query(ctx: CommandContext, args: dict[str, Any]) -> TimeQuery:
     """The list commands' common filters (checked by the schema) as a `TimeQuery`.
 
-    Camera, start/end and limit/offset; NOT_FOUND for an unknown camera.
+    Camera, start/end and limit/offset. The camera need not run now: a removed camera's
+    clips stay listed until retention drops them.
     """
     camera = args.get("camera")
-    if camera is not None:
-        camera = camera_arg(ctx.service, {"camera": camera}).name
     return TimeQuery(
         camera=camera,
         since=args.get("start"),
@@ -387,6 +386,7 @@ async def get_audit_log(ctx: CommandContext, args: dict[str, Any]) -> Any:
 # Commands of other features register themselves with `command` above; import them last so
 # the table is complete wherever COMMANDS is used.
 from porchlight_edge.api import (  # noqa: E402
+    camera_admin as _camera_admin,  # noqa: F401
     camera_setup as _camera_setup,  # noqa: F401
     layout as _layout_commands,  # noqa: F401
 )

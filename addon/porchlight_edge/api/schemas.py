@@ -16,6 +16,7 @@ import voluptuous as vol
 
 from porchlight_edge.audit import AuditAction
 from porchlight_edge.capture.urls import MAX_URL_LENGTH, SCHEMES_BY_KIND
+from porchlight_edge.config import MAX_TITLE_LENGTH
 from porchlight_edge.protocol import (
     CAMERA_NAME_RE,
     LIMITS,
@@ -273,6 +274,14 @@ SCHEMAS: Final[dict[Command, vol.Schema]] = {
     Command.GET_CAMERA_SOURCES: vol.Schema({}),
     Command.TEST_CAMERA: vol.Schema(CAMERA_SOURCE),
     Command.SAVE_CAMERA_SOURCE: vol.Schema({vol.Required("camera"): camera_name, **SOURCE}),
+    Command.ADD_CAMERA: vol.Schema(
+        {
+            vol.Required("camera"): camera_name,
+            vol.Optional("title"): nullable(short_text(MAX_TITLE_LENGTH)),
+            **SOURCE,
+        }
+    ),
+    Command.REMOVE_CAMERA: vol.Schema({vol.Required("camera"): camera_name}),
     Command.GET_CAMERA_LAYOUT: vol.Schema(CAMERA),
     Command.SET_CAMERA_LAYOUT: vol.Schema(
         {

@@ -134,6 +134,8 @@ THUMBNAIL_WIDTH: Final = 320
 """Width in pixels of clip and event thumbnails (the height keeps the aspect ratio)."""
 CAMERA_TEST_SECONDS: Final = 10.0
 """Longest a `test_camera` probe runs before it answers `timeout`."""
+MAX_CAMERAS: Final = 32
+"""Most cameras one add-on runs; `add_camera` refuses more (options are not limited)."""
 
 
 def snapshot_path(camera: str) -> str:
@@ -215,6 +217,8 @@ class Command(StrEnum):
     GET_CAMERA_SOURCES = "get_camera_sources"
     TEST_CAMERA = "test_camera"
     SAVE_CAMERA_SOURCE = "save_camera_source"
+    ADD_CAMERA = "add_camera"
+    REMOVE_CAMERA = "remove_camera"
     GET_CAMERA_LAYOUT = "get_camera_layout"
     SET_CAMERA_LAYOUT = "set_camera_layout"
 
@@ -233,6 +237,7 @@ class EventType(StrEnum):
     CLIP_DELETED = "clip_deleted"
     RETENTION_WARNING = "retention_warning"
     STORAGE_STATUS = "storage_status"
+    CAMERAS_CHANGED = "cameras_changed"
 
 
 class ErrorCode(StrEnum):
@@ -698,6 +703,18 @@ class RetentionWarningData(TypedDict):
     """Epoch seconds."""
 
 
+class CamerasChangedData(TypedDict):
+    """`cameras_changed` event data (protocol 1.2): cameras added or removed at runtime.
+
+    The event's `camera` is null. Clients read the new set with `get_state`.
+    """
+
+    added: list[str]
+    removed: list[str]
+    cameras: list[str]
+    """Every camera's name after the change."""
+
+
 EVENT_DATA: Final[dict[EventType, type]] = {
     EventType.RING: RingData,
     EventType.MOTION: MotionData,
@@ -710,6 +727,7 @@ EVENT_DATA: Final[dict[EventType, type]] = {
     EventType.CLIP_DELETED: ClipDeletedData,
     EventType.RETENTION_WARNING: RetentionWarningData,
     EventType.STORAGE_STATUS: StorageStatus,
+    EventType.CAMERAS_CHANGED: CamerasChangedData,
 }
 """The `data` shape of every event type."""
 
@@ -882,6 +900,12 @@ class CameraSourcesResult(TypedDict):
     cameras: list[CameraSourceView]
 
 
+class RemovedCamera(TypedDict):
+    """`remove_camera` result: the camera is stopped; its clips stay (retention applies)."""
+
+    removed: str
+
+
 class CameraTestResult(TypedDict):
     """`test_camera` result: a picture (`ok`) or the reason there is none."""
 
@@ -922,6 +946,8 @@ COMMAND_RESULTS: Final[dict[Command, type]] = {
     Command.GET_CAMERA_SOURCES: CameraSourcesResult,
     Command.TEST_CAMERA: CameraTestResult,
     Command.SAVE_CAMERA_SOURCE: CameraSourceView,
+    Command.ADD_CAMERA: CameraSourceView,
+    Command.REMOVE_CAMERA: RemovedCamera,
     Command.GET_CAMERA_LAYOUT: CameraLayout,
     Command.SET_CAMERA_LAYOUT: CameraLayout,
 }
