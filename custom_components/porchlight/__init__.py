@@ -180,6 +180,11 @@ async def async_setup_entry(hass: HomeAssistant, entry: PorchlightConfigEntry) -
     @callback
     def handle_event(event: EventMessage) -> None:
         data.handle_event(event)
+        if event["event"] == EventType.CAMERAS_CHANGED:
+            # A camera added or removed in the panel: its device and entities follow now.
+            entry.async_create_background_task(
+                hass, _resync(data), name="porchlight cameras resync"
+            )
         _fire_bus_event(hass, entry, event)
 
     @callback
@@ -244,6 +249,14 @@ def _remove_stale_devices(
         if not device.identifiers & current:
             LOGGER.debug("Removing device %s: its camera is gone", device.name)
             device_registry.async_update_device(device.id, remove_config_entry_id=entry.entry_id)
+
+
+async def _resync(data: PorchlightData) -> None:
+    try:
+        data.handle_state(await data.client.get_state())
+    except PorchlightError as err:
+        # The resync after the next reconnect brings the cameras; nothing to retry here.
+        LOGGER.debug("Could not read the cameras: %s", err)
 
 
 async def _refresh_storage(data: PorchlightData) -> None:

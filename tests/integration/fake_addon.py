@@ -295,6 +295,11 @@ class FakeAddon:
             {"event_id": event_id, "kind": kind, "path": event_snapshot_path(event_id)},
         )
 
+    def cameras_changed(self, added: list[str], removed: list[str]) -> EventMessage:
+        """Announce cameras added to or removed from `self.cameras` (as the panel does)."""
+        data = {"added": added, "removed": removed, "cameras": list(self.cameras)}
+        return self.publish(EventType.CAMERAS_CHANGED, None, data)
+
     def camera_state_changed(self, camera: str) -> EventMessage:
         return self.publish(EventType.CAMERA_STATE, camera, dict(self.cameras[camera]))
 
