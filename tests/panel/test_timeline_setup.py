@@ -7,6 +7,8 @@ privacy mask), one pure-Python RTSP camera, one browser session for the module:
 - the set-up test shows "wrong password" for a bad login, a picture for a good one, and a
   picture with the camera's privacy mask for a configured camera tested with its stored
   password (which the page never sees);
+- a camera added on the set-up page (tested, then added) shows its live picture on the
+  Cameras tab, and is removed again after a confirmation;
 - the stored password appears in no DOM and no websocket frame, and the page asks nothing
   of any other host.
 """
@@ -285,6 +287,52 @@ def test_setup_test_button_shows_a_frame_or_the_reason(page: Any, camera: RtpCam
         assert TYPED_PASSWORD not in frame
     # The tests' connections are over (threads must not outlive the test).
     wait_for(lambda: camera.busy_threads <= serving, what="the test connections to end")
+
+
+def test_add_a_camera_from_the_page_then_remove_it(
+    page: Any, addon: AddonProcess, camera: RtpCamera
+) -> None:
+    page.find_element(By.ID, "tab-setup").click()
+    new = _form(page, "setup-new")
+    for name, value in (
+        ("name", "garage"), ("url", camera.url), ("username", "admin"),
+        ("password", STORED_PASSWORD),
+    ):  # fmt: skip
+        new.find_element(By.NAME, name).clear()
+        new.find_element(By.NAME, name).send_keys(value)
+    ok, result = _test(page, new)
+    assert ok == "true", result.text
+    new.find_element(By.CSS_SELECTOR, "button.save").click()
+    garage = _form(page, "setup-camera-garage")  # listed with the configured cameras
+    assert garage.find_element(By.NAME, "password").get_attribute("value") == ""
+    assert "garage" in [c["name"] for c in command(addon, "get_state")["cameras"]]
+
+    # Its live picture, on the Cameras tab.
+    page.find_element(By.ID, "tab-cameras").click()
+    live = wait_for(lambda: page.find_element(By.CSS_SELECTOR, "#camera-garage img.live"))
+    # It streams only while seen; the other cards' pictures grow as they load: keep it in view.
+    wait_for(
+        lambda: page.execute_script(
+            "arguments[0].scrollIntoView({block: 'center'}); return arguments[0].naturalWidth",
+            live,
+        )
+        == 320,
+        20,
+        "the new camera's live picture",
+    )
+    assert STORED_PASSWORD not in page.page_source
+
+    # Removed after a confirmation; its card goes.
+    page.find_element(By.ID, "tab-setup").click()
+    _click(page, "#setup-camera-garage button.remove", "remove")
+    alert = wait_for(lambda: page.switch_to.alert, what="the confirmation")
+    assert "garage" in alert.text
+    alert.accept()
+    wait_for(lambda: not page.find_elements(By.ID, "setup-camera-garage"), what="the removal")
+    assert "garage" not in [c["name"] for c in command(addon, "get_state")["cameras"]]
+    actions = [(e["action"], e["camera"]) for e in command(addon, "get_audit_log")["entries"]]
+    assert ("camera_add", "garage") in actions
+    assert ("camera_remove", "garage") in actions
 
 
 def test_the_page_asks_nothing_of_other_hosts(page: Any, addon: AddonProcess) -> None:

@@ -106,6 +106,13 @@ export async function mount(root, api) {
   document.addEventListener("visibilitychange", onVisibility);
   const refresh = async () => {
     const state = await api.command("get_state");
+    const names = new Set(state.cameras.map((cam) => cam.name));
+    for (const [name, card] of cards) {
+      if (names.has(name)) continue; // else removed in Set-up
+      card.close();
+      card.root.remove();
+      cards.delete(name);
+    }
     for (const cam of state.cameras) {
       let card = cards.get(cam.name);
       if (!card) {
@@ -124,6 +131,7 @@ export async function mount(root, api) {
   const offs = [
     api.on("camera_state", (event) => cards.get(event.camera)?.update(event.data)),
     api.on("camera_status", () => refresh()),
+    api.on("cameras_changed", () => refresh()),
     api.on("occupancy", (event) => cards.get(event.camera)?.onOccupancy?.(event.data)),
     // Back after a lost connection: what changed meanwhile is read afresh.
     api.onStatus((status) => status === "connected" && refresh().catch(() => {})),
