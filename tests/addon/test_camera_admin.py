@@ -11,8 +11,11 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import pytest
 
-from porchlight_edge.camera_store import ADDED, REMOVED
+from porchlight_edge.camera_store import ADDED, REMOVED, CameraStore
+from porchlight_edge.config import parse_options
+from porchlight_edge.service import load_cameras
 from tests.helpers.rtp_camera import RtpCamera, encode_units
 from tests.helpers.service import connect_ws, demo_cameras, loopback_options, running_service, url
 from tests.helpers.waiting import wait_until
@@ -168,6 +171,9 @@ async def test_the_options_win_over_the_panel_for_a_camera_they_name(tmp_path: P
         s = Session(ws)
         await s.ok("add_camera", camera="garage", source="rtsp", url=dead)
         await s.ok("remove_camera", camera="yard")
+        again = await s.call("add_camera", camera="yard", source="rtsp", url=dead)
+        assert again["error"]["code"] == "invalid_args"  # the options' name, removed or not
+        assert "yard" not in service.cameras
         audit = (await s.ok("get_audit_log"))["entries"]
         assert [(e["action"], e["camera"]) for e in audit][:2] == [
             ("camera_remove", "yard"),
@@ -192,3 +198,21 @@ async def test_the_options_win_over_the_panel_for_a_camera_they_name(tmp_path: P
     store = json.loads((tmp_path / "cameras.json").read_text())
     assert "garage" not in store
     assert "yard" not in store
+
+
+def test_a_damaged_panel_camera_is_skipped_and_something_always_runs(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    (tmp_path / "cameras.json").write_text(
+        json.dumps(
+            {
+                # A hand edit the options' parser refuses, and a removal of the only camera.
+                "side": {ADDED: {"value": {"name": "side", "source": "rtsp", "url": "ftp://x"}}},
+                "porch": {REMOVED: {"value": True, "seed": demo_cameras(320, 240, "porch")[0]}},
+            }
+        )
+    )
+    options = parse_options(loopback_options(TOKEN, demo_cameras(320, 240, "porch")), tmp_path)
+    cameras = load_cameras(CameraStore(tmp_path / "cameras.json"), options.cameras)
+    assert list(cameras) == ["porch"]
+    assert "Skipping a camera added in the panel" in caplog.text

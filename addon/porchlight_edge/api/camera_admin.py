@@ -49,12 +49,18 @@ def new_camera_options(args: dict[str, Any]) -> dict[str, Any]:
 async def add_camera(ctx: CommandContext, args: dict[str, Any]) -> CameraSourceView:
     """`add_camera`: a new RTSP or MJPEG camera, checked by the options' parser, saved, started.
 
-    `invalid_args` for a taken name, a bad URL or too many cameras; nothing is kept then.
+    `invalid_args` for a taken name (also one of the options, removed or not), a bad URL or
+    too many cameras; nothing is kept then.
     """
     service = ctx.service
     name = args["camera"]
     if name in service.cameras:
         raise ProtocolError(ErrorCode.INVALID_ARGS, f"a camera named {name!r} exists already")
+    if any(cam.name == name for cam in service.options.cameras):
+        # Removed here but still in the options: the options' entry would win it back.
+        raise ProtocolError(
+            ErrorCode.INVALID_ARGS, f"the add-on options name a camera {name!r}: pick another"
+        )
     if len(service.cameras) >= MAX_CAMERAS:
         raise ProtocolError(ErrorCode.INVALID_ARGS, f"at most {MAX_CAMERAS} cameras")
     try:
