@@ -152,6 +152,9 @@ class Service:
         self.bus.publish(EventType.CAMERAS_CHANGED, None, data)
 
     def _ring_pressed(self, camera: str, source: RingSource) -> None:
+        if camera not in self.cameras:  # removed while its ring was queued
+            _LOGGER.info("Ring at %s dropped: the camera was removed", camera)
+            return
         self.ring(camera, source)
 
     def ring(self, camera: str, source: RingSource) -> EventMessage:

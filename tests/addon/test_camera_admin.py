@@ -15,6 +15,7 @@ import pytest
 
 from porchlight_edge.camera_store import ADDED, REMOVED, CameraStore
 from porchlight_edge.config import parse_options
+from porchlight_edge.protocol import RingSource
 from porchlight_edge.service import load_cameras
 from tests.helpers.rtp_camera import RtpCamera, encode_units
 from tests.helpers.service import connect_ws, demo_cameras, loopback_options, running_service, url
@@ -141,6 +142,14 @@ async def test_add_run_restart_remove_keeps_the_clips(tmp_path: Path) -> None:
             async with http.get(clip_url, headers=AUTH) as r:
                 assert r.status == 200
                 assert len(await r.read()) > 1000
+            # A ring queued for it (a button press in flight) is dropped, in order.
+            service.rings.publish_ring("garage", RingSource.BUTTON)
+            service.rings.publish_ring("porch", RingSource.BUTTON)
+            rings = [e for e in s.events if e["event"] == "ring"]
+            while not any(e["data"]["source"] == "button" for e in rings):  # bounded by `call`
+                await s.call("ping")
+                rings = [e for e in s.events if e["event"] == "ring"]
+            assert {e["camera"] for e in rings} == {"porch"}
             last = await s.call("remove_camera", camera="porch")
             assert last["error"]["code"] == "invalid_args"
             gone = await s.call("remove_camera", camera="garage")
