@@ -36,7 +36,6 @@ from .const import (
 )
 from .data import PorchlightConfigEntry, PorchlightData
 from .entity import camera_identifier, server_device_info
-from .placeholder import PrivacyPlaceholderView
 from .pyporchlight.client import PorchlightClient
 from .pyporchlight.exceptions import (
     PorchlightAuthError,
@@ -70,7 +69,6 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     async_setup_services(hass)
     hass.http.register_view(ClipView(hass))
     hass.http.register_view(SnapshotView(hass))
-    hass.http.register_view(PrivacyPlaceholderView(hass))
     async_setup_voice(hass)
     return True
 

@@ -3,9 +3,15 @@
 `stream_source()` is the add-on's live MPEG-TS stream (with the scoped stream
 credential, never the access token), which HA's `stream` integration serves as HLS
 and go2rtc as WebRTC. MJPEG stays as the fallback, and is all that add-ons without a
-live stream offer. On/off is the add-on's privacy mode (off = the lens is off: no
-capture, no recording, no stream); while it is on, the picture (`entity_picture` and
-`async_camera_image`) is the "privacy mode on" placeholder, not a broken image.
+live stream offer. Turning the camera off turns the add-on's privacy mode on (no
+capture, no recording, no stream), and on turns it off.
+
+While privacy mode is on, the camera stays on for Home Assistant: it refuses every
+picture and stream of a camera that is off (HTTP 503, "Camera is off"), so the
+frontend would show a broken image and log errors, and a camera's state never shows
+on/off anyway. Instead it offers no live stream (no STREAM feature, not streaming)
+and its still image and MJPEG stream are the "privacy mode on" placeholder, which
+every picture in the frontend (dialog, dashboard card, device page) then shows.
 
 Every picture and stream fetched through Home Assistant names the Home Assistant user
 for the add-on's audit log (`views.acting_user`; live stream viewers: `views.viewer`).
@@ -14,10 +20,10 @@ for the add-on's audit log (`views.acting_user`; live stream viewers: `views.vie
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, override
+from typing import TYPE_CHECKING, Final, override
 
 from aiohttp import hdrs, web
-from homeassistant.components.camera import Camera
+from homeassistant.components.camera import Camera, async_get_still_stream
 from homeassistant.components.camera.const import CameraEntityFeature
 from homeassistant.helpers.aiohttp_client import async_aiohttp_proxy_stream
 from homeassistant.helpers.entity import CONTEXT_RECENT_TIME_SECONDS, EntityDescription
@@ -25,7 +31,7 @@ from homeassistant.helpers.entity import CONTEXT_RECENT_TIME_SECONDS, EntityDesc
 from .const import MANUFACTURER
 from .entity import PorchlightEntity, add_camera_entities
 from .errors import translate_http_errors
-from .placeholder import async_privacy_placeholder, placeholder_url
+from .placeholder import async_privacy_placeholder
 from .pyporchlight.protocol import CameraStatus, Command
 from .views import acting_user, viewer
 
@@ -40,6 +46,8 @@ if TYPE_CHECKING:
 PARALLEL_UPDATES = 0
 
 CAMERA = EntityDescription(key="camera", name=None)
+PLACEHOLDER_INTERVAL: Final = 1.0
+"""Seconds between checks whether a placeholder MJPEG stream should end (privacy off)."""
 
 
 async def async_setup_entry(
@@ -65,11 +73,18 @@ class PorchlightCamera(PorchlightEntity, Camera):
         Camera.__init__(self)
 
     @property
+    def privacy_mode(self) -> bool:
+        """True while the owner has switched the camera off (the add-on's privacy mode)."""
+        camera = self.camera_state
+        return camera is not None and bool(camera.get("privacy_mode", False))
+
+    @property
     @override
     def supported_features(self) -> CameraEntityFeature:
-        # STREAM only when the add-on serves a live stream (older ones: MJPEG only).
+        # STREAM only when the add-on serves a live stream (older ones: MJPEG only) and
+        # privacy mode is off: the frontend then asks for no stream that would be refused.
         camera = self.camera_state
-        if camera is not None and camera.get("live_stream", False):
+        if camera is not None and camera.get("live_stream", False) and not self.privacy_mode:
             return CameraEntityFeature.ON_OFF | CameraEntityFeature.STREAM
         return CameraEntityFeature.ON_OFF
 
@@ -78,24 +93,8 @@ class PorchlightCamera(PorchlightEntity, Camera):
     def is_streaming(self) -> bool:
         camera = self.camera_state
         return (
-            camera is not None
-            and camera["status"] == CameraStatus.ONLINE
-            and not camera.get("privacy_mode", False)
+            camera is not None and camera["status"] == CameraStatus.ONLINE and not self.privacy_mode
         )
-
-    @property
-    @override
-    def is_on(self) -> bool:
-        camera = self.camera_state
-        return camera is not None and not camera.get("privacy_mode", False)
-
-    @property
-    @override
-    def entity_picture(self) -> str:
-        # Home Assistant answers 503 for the picture of a camera that is off: show why.
-        if not self.is_on:
-            return placeholder_url(self.entity_id, self.access_tokens[-1])
-        return super().entity_picture
 
     @property
     @override
@@ -110,7 +109,7 @@ class PorchlightCamera(PorchlightEntity, Camera):
 
     async def _stream_url(self, user: str | None) -> str | None:
         # Never the camera's own URL: that would bypass the privacy masks and the audit.
-        if not self.is_on or CameraEntityFeature.STREAM not in self.supported_features:
+        if CameraEntityFeature.STREAM not in self.supported_features:
             return None
         return await self.run_command(
             Command.GET_STREAM_URL, self.data.client.get_stream_url(self.camera_name, user)
@@ -137,7 +136,7 @@ class PorchlightCamera(PorchlightEntity, Camera):
         super()._handle_update()
         # Privacy mode ends the add-on's live stream and refuses it: HA's stream would
         # retry it, logging an error each time, so its viewers are ended here too.
-        if not self.is_on and self.stream is not None and self.stream.outputs():
+        if self.privacy_mode and self.stream is not None and self.stream.outputs():
             self.hass.async_create_task(self.stream.stop(), "porchlight stream stop")
 
     async def _refresh_stream_source(self) -> None:
@@ -187,7 +186,7 @@ class PorchlightCamera(PorchlightEntity, Camera):
         self, width: int | None = None, height: int | None = None
     ) -> bytes | None:
         # Full size unless Home Assistant asks for a size: the add-on scales to fit it.
-        if not self.is_on:
+        if self.privacy_mode:
             return await async_privacy_placeholder(self.hass)
         return await self.run_command(
             "snapshot",
@@ -198,6 +197,10 @@ class PorchlightCamera(PorchlightEntity, Camera):
 
     @override
     async def handle_async_mjpeg_stream(self, request: web.Request) -> web.StreamResponse | None:
+        if self.privacy_mode:
+            return await async_get_still_stream(
+                request, self._placeholder_while_private, "image/jpeg", PLACEHOLDER_INTERVAL
+            )
         # Always a request of its own: never an earlier action's context.
         user = await acting_user(self.hass, None, self.entity_id)
         with translate_http_errors(self.data):
@@ -208,3 +211,10 @@ class PorchlightCamera(PorchlightEntity, Camera):
             )
         finally:
             upstream.close()
+
+    async def _placeholder_while_private(self) -> bytes | None:
+        # None ends the placeholder stream once privacy mode is off (the viewer reconnects
+        # to the live picture) or the camera is gone.
+        if not self.privacy_mode:
+            return None
+        return await async_privacy_placeholder(self.hass)

@@ -2,7 +2,9 @@
 
 A ring never waits for it: the add-on publishes the ring first and `snapshot_ready` later.
 It is fetched from the add-on for every view, not kept: each look is audited with the
-Home Assistant user (`views.acting_user`).
+Home Assistant user (`views.acting_user`). Until a camera's first ring there is no image:
+no `image_last_updated` (state unknown) and no `entity_picture`, so the frontend shows
+the icon instead of asking for a picture that does not exist.
 """
 
 from __future__ import annotations
@@ -59,6 +61,14 @@ class PorchlightVisitorImage(PorchlightEntity, ImageEntity):
     def image_last_updated(self) -> datetime | None:
         visitor = self.data.last_visitor.get(self.camera_name)
         return None if visitor is None else datetime.fromtimestamp(visitor.time, UTC)
+
+    @property
+    @override
+    def entity_picture(self) -> str | None:
+        # Home Assistant's image view answers 500 for an image entity without an image.
+        if self.image_last_updated is None:
+            return None
+        return super().entity_picture
 
     @override
     async def async_image(self) -> bytes | None:

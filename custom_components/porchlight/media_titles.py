@@ -5,11 +5,15 @@ Home Assistant formats times in the browser, with the profile's language and tim
 they follow the same settings: the profile the frontend saved for the user who browses
 (frontend user data `language`), else Home Assistant's language. Babel (CLDR) knows each
 language's patterns: 12-hour for `en`, 24-hour for `de` and `en-GB`.
+
+Babel reads its CLDR data files on first use of a locale, so a locale is loaded once,
+in the executor (`async_locale`), never in the event loop.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 import logging
 from typing import TYPE_CHECKING, Final
@@ -23,7 +27,7 @@ from homeassistant.helpers import translation
 from .const import DOMAIN
 
 if TYPE_CHECKING:
-    from datetime import date, datetime
+    from datetime import date
 
     from homeassistant.auth.models import User
     from homeassistant.core import HomeAssistant
@@ -32,6 +36,9 @@ _LOGGER = logging.getLogger(__name__)
 FALLBACK: Final = "en"
 PROFILE_KEY: Final = "language"
 """The frontend's user data key of a profile's locale settings."""
+LOCALES_CACHED: Final = 32
+"""Languages whose Babel locale is kept loaded (a household uses one or two)."""
+_LOADED: dict[str | None, Locale] = {}
 RECORDING_KEY: Final = f"component.{DOMAIN}.common.media_recording"
 """The marker of a clip still recording (`Recording…`), in the translations."""
 
@@ -57,6 +64,35 @@ def parse_locale(language: str | None) -> Locale:
         except ValueError, UnknownLocaleError:
             continue
     return Locale.parse(FALLBACK)
+
+
+def load_locale(language: str | None) -> Locale:
+    """`parse_locale(language)` with all the data the titles use read: blocks (file I/O).
+
+    Babel reads its data files lazily (the locale's and its parents', global data), so the
+    titles are formatted once here, which reads whatever they need.
+    """
+    locale = parse_locale(language)
+    titles = Titles(locale, "")
+    now = datetime.now(UTC)
+    for time_format in TimeFormat:
+        replace(titles, time_format=time_format).time(now)
+    get_timezone_gmt(now, "long", locale=locale)  # the repeated DST hour's offset
+    titles.day(now.date(), now.date())
+    titles.day(now.date(), (now + timedelta(days=366)).date())
+    titles.long_day(now.date())
+    return locale
+
+
+async def async_locale(hass: HomeAssistant, language: str | None) -> Locale:
+    """`load_locale(language)`, run in the executor the first time a language is seen."""
+    cached = _LOADED.get(language)
+    if cached is None:
+        cached = await hass.async_add_executor_job(load_locale, language)
+        if len(_LOADED) >= LOCALES_CACHED:
+            _LOADED.clear()
+        _LOADED[language] = cached
+    return cached
 
 
 def is_ambiguous(moment: datetime) -> bool:
@@ -124,7 +160,7 @@ async def user_titles(hass: HomeAssistant) -> Titles:
                 time_format = TimeFormat(profile.get("time_format", TimeFormat.LANGUAGE))
             except ValueError:
                 _LOGGER.debug("unknown time format in %s's profile", user.id)
-    locale = parse_locale(language)
+    locale = await async_locale(hass, language)
     # Home Assistant's translations fall back to English for a language it lacks.
     words = await translation.async_get_translations(
         hass, str(locale).replace("_", "-"), "common", [DOMAIN]

@@ -2,37 +2,26 @@
 
 Privacy mode is a state the owner chose, so the camera's picture says so instead of a
 broken image: a dark 16:9 JPEG (`PLACEHOLDER_SIZE` pixels) with a crossed-out lens and
-"Privacy mode on", drawn once with Pillow (a Home Assistant core requirement).
-`PrivacyPlaceholderView` serves it at `placeholder_url(…)`, the camera's `entity_picture`
-while it is off, authenticated as Home Assistant's own camera pictures are: a logged-in
-request or the camera entity's access token (`?token=`), which an `<img>` can carry.
+"Privacy mode on", drawn once with Pillow (a Home Assistant core requirement). The
+camera entity serves it as its still image and MJPEG stream through Home Assistant's
+own camera views (`camera.py`).
 """
 
 from __future__ import annotations
 
 import functools
-from http import HTTPStatus
 import io
 from typing import TYPE_CHECKING, Final
 
-from aiohttp import hdrs, web
-from homeassistant.components.camera.const import DATA_COMPONENT
-from homeassistant.helpers.http import KEY_AUTHENTICATED, HomeAssistantView
 from PIL import Image, ImageDraw, ImageFont
 
 if TYPE_CHECKING:
     from homeassistant.core import HomeAssistant
 
-PLACEHOLDER_URL: Final = "/api/porchlight/privacy_mode/{entity_id}"
 PLACEHOLDER_SIZE: Final = (1280, 720)
 PLACEHOLDER_TEXT: Final = "Privacy mode on"
 _BACKGROUND: Final = (28, 32, 40)
 _INK: Final = (222, 226, 232)
-
-
-def placeholder_url(entity_id: str, access_token: str) -> str:
-    """The placeholder's URL for a camera entity, with its access token (as HA's own)."""
-    return PLACEHOLDER_URL.format(entity_id=entity_id) + f"?token={access_token}"
 
 
 @functools.cache
@@ -67,36 +56,3 @@ def privacy_placeholder() -> bytes:
 async def async_privacy_placeholder(hass: HomeAssistant) -> bytes:
     """`privacy_placeholder()`, drawn in the executor (Pillow blocks)."""
     return await hass.async_add_executor_job(privacy_placeholder)
-
-
-class PrivacyPlaceholderView(HomeAssistantView):
-    """The placeholder JPEG of a camera entity, for its access token or a logged-in user."""
-
-    url = PLACEHOLDER_URL
-    name = "api:porchlight:privacy_mode"
-    requires_auth = False  # checked in `get`, as HA's camera views do (an <img> has no header)
-
-    def __init__(self, hass: HomeAssistant) -> None:
-        self.hass = hass
-
-    async def get(self, request: web.Request, entity_id: str) -> web.Response:
-        """The placeholder, privately cacheable for a day (it never changes within a version).
-
-        Raises:
-            web.HTTPNotFound: a logged-in request for an entity that is no camera.
-            web.HTTPForbidden: neither logged in nor the camera's access token.
-        """
-        authenticated = bool(request.get(KEY_AUTHENTICATED, False))
-        camera = self.hass.data[DATA_COMPONENT].get_entity(entity_id)
-        if camera is None and authenticated:
-            raise web.HTTPNotFound
-        if camera is None or not (
-            authenticated or request.query.get("token") in camera.access_tokens
-        ):
-            raise web.HTTPForbidden
-        return web.Response(
-            body=await async_privacy_placeholder(self.hass),
-            content_type="image/jpeg",
-            headers={hdrs.CACHE_CONTROL: "private, max-age=86400"},
-            status=HTTPStatus.OK,
-        )

@@ -1,6 +1,8 @@
 """Privacy mode is a state the owner chose, not a fault (issue #14, item 2).
 
-The camera entity is off and its picture is the "privacy mode on" placeholder; the
+The camera's still image and MJPEG stream are the "privacy mode on" placeholder, served
+by Home Assistant's own camera views (which refuse every picture of a camera that is off,
+so the camera stays on for Home Assistant), and it offers no live stream; the
 camera-problem sensor stays off (so nothing lands in the Activity log); "Take snapshot"
 is unavailable; an action the add-on refuses for privacy mode is a translated
 ServiceValidationError. Also for a 1.1 add-on, which reports privacy mode as `offline`.
@@ -8,25 +10,25 @@ ServiceValidationError. Also for a 1.1 add-on, which reports privacy mode as `of
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from homeassistant.components.camera.const import DATA_COMPONENT
-from homeassistant.const import STATE_OFF, STATE_ON, STATE_UNAVAILABLE
+from homeassistant.components.camera import CameraEntityFeature, CameraState
+from homeassistant.const import ATTR_SUPPORTED_FEATURES, STATE_OFF, STATE_ON, STATE_UNAVAILABLE
 from homeassistant.core import Event, EventStateChangedData, callback
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers.event import async_track_state_change_event
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
-from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
+from pytest_homeassistant_custom_component.typing import (
+    ClientSessionGenerator,
+    WebSocketGenerator,
+)
 
 from custom_components.porchlight.const import DOMAIN
-from custom_components.porchlight.placeholder import (
-    PLACEHOLDER_SIZE,
-    PLACEHOLDER_URL,
-    placeholder_url,
-)
+from custom_components.porchlight.placeholder import PLACEHOLDER_SIZE, privacy_placeholder
 from custom_components.porchlight.pyporchlight.protocol import CameraStatus
 
 from .conftest import setup_integration, wait_for_state
@@ -48,6 +50,7 @@ async def test_privacy_mode_is_not_a_camera_problem(
     mock_config_entry: MockConfigEntry,
     hass_client_no_auth: ClientSessionGenerator,
     hass_client: ClientSessionGenerator,
+    hass_ws_client: WebSocketGenerator,
     status: CameraStatus,
     tmp_path: Path,
     caplog: pytest.LogCaptureFixture,
@@ -63,6 +66,7 @@ async def test_privacy_mode_is_not_a_camera_problem(
             problem_states.append(new.state)
 
     async_track_state_change_event(hass, PROBLEM, record)
+    websocket_client = await hass_ws_client(hass)
     camera = hass.states.get(CAMERA)
     assert camera is not None
     assert camera.attributes["entity_picture"].startswith(f"/api/camera_proxy/{CAMERA}?token=")
@@ -75,32 +79,40 @@ async def test_privacy_mode_is_not_a_camera_problem(
     assert STATE_ON not in problem_states  # never on, not even between the two events
     assert hass.states.get(PROBLEM).attributes["status"] == status  # type: ignore[union-attr]
 
-    # The camera is off, and its picture says why instead of a broken image.
+    # The camera's picture says why it is dark instead of a broken image: the same URL as
+    # always (the frontend's dialog, cards and device page use HA's camera views), and no
+    # live stream is offered (the frontend would ask for one that is refused).
     camera = hass.states.get(CAMERA)
     assert camera is not None
+    assert camera.state == CameraState.IDLE
+    assert not camera.attributes[ATTR_SUPPORTED_FEATURES] & CameraEntityFeature.STREAM
     picture = camera.attributes["entity_picture"]
-    assert picture == placeholder_url(CAMERA, camera.attributes["access_token"])
+    assert picture.startswith(f"/api/camera_proxy/{CAMERA}?token=")
     served = fake_addon.snapshots_served
-    # Home Assistant's own views refuse an off camera; whoever asks the entity gets this.
-    entity = hass.data[DATA_COMPONENT].get_entity(CAMERA)
-    assert entity is not None
-    image = await entity.async_camera_image()
-    assert fake_addon.snapshots_served == served  # the add-on has no picture to give
-    anonymous = await hass_client_no_auth()
+    anonymous = await hass_client_no_auth()  # an <img> with the entity's access token
     response = await anonymous.get(picture)
     assert response.status == 200
     assert response.content_type == "image/jpeg"
     placeholder = await response.read()
-    assert placeholder == image
     height, width, _ = decode_jpeg(placeholder).shape
     assert (width, height) == PLACEHOLDER_SIZE
-    # Authenticated as Home Assistant's own camera pictures are.
-    bare = PLACEHOLDER_URL.format(entity_id=CAMERA)
-    for url in (bare, f"{bare}?token=wrong", PLACEHOLDER_URL.format(entity_id="camera.x")):
-        assert (await anonymous.get(url)).status == 403, url
+    assert placeholder == privacy_placeholder()
     client = await hass_client()
-    assert (await client.get(bare)).status == 200
-    assert (await client.get(PLACEHOLDER_URL.format(entity_id="camera.x"))).status == 404
+    assert (await (await client.get(f"/api/camera_proxy/{CAMERA}")).read()) == placeholder
+    # The live view without a stream is HA's MJPEG view: the placeholder too, until
+    # privacy mode ends (tested below).
+    token = camera.attributes["access_token"]
+    mjpeg = await anonymous.get(f"/api/camera_proxy_stream/{CAMERA}?token={token}")
+    assert mjpeg.status == 200
+    assert mjpeg.headers["Content-Type"].startswith("multipart/x-mixed-replace")
+    first_frames = b""
+    async with asyncio.timeout(10):
+        while first_frames.count(placeholder) < 2:  # sent twice: Chrome shows frame n-1
+            first_frames += await mjpeg.content.readany()
+    assert fake_addon.snapshots_served == served  # the add-on has no picture to give
+    await websocket_client.send_json_auto_id({"type": "camera/capabilities", "entity_id": CAMERA})
+    capabilities = await websocket_client.receive_json()
+    assert capabilities["result"]["frontend_stream_types"] == []
 
     # Nothing to take a snapshot of: the button cannot be pressed (so nothing fails).
     assert hass.states.get(TAKE_SNAPSHOT).state == STATE_UNAVAILABLE  # type: ignore[union-attr]
@@ -125,9 +137,15 @@ async def test_privacy_mode_is_not_a_camera_problem(
 
     await hass.services.async_call("camera", "turn_on", {"entity_id": CAMERA}, blocking=True)
     await wait_for_state(hass, lambda: hass.states.get(PRIVACY).state == STATE_OFF)  # type: ignore[union-attr]
+    # The placeholder stream ends, so the viewer reconnects to the live picture.
+    async with asyncio.timeout(10):
+        await mjpeg.content.read()
+    assert mjpeg.content.at_eof()
     camera = hass.states.get(CAMERA)
     assert camera is not None
-    assert camera.attributes["entity_picture"].startswith(f"/api/camera_proxy/{CAMERA}?token=")
+    assert camera.attributes[ATTR_SUPPORTED_FEATURES] & CameraEntityFeature.STREAM
+    assert (await (await client.get(f"/api/camera_proxy/{CAMERA}")).read()) != placeholder
+    assert fake_addon.snapshots_served == served + 1
     assert hass.states.get(TAKE_SNAPSHOT).state != STATE_UNAVAILABLE  # type: ignore[union-attr]
     assert STATE_ON not in problem_states
     # Expected refusals are the user's to read, not errors in the log.
