@@ -14,6 +14,7 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 import cv2
+from homeassistant.components.camera import async_get_image as async_get_camera_image
 from homeassistant.components.image import async_get_image as async_get_entity_image
 from homeassistant.const import ATTR_ENTITY_ID, STATE_UNAVAILABLE
 from homeassistant.core import Event, HomeAssistant, callback
@@ -23,7 +24,7 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.porchlight.const import CONF_TOKEN, DOMAIN, EVENT_PORCHLIGHT
-from custom_components.porchlight.placeholder import PLACEHOLDER_URL
+from custom_components.porchlight.placeholder import privacy_placeholder
 from custom_components.porchlight.pyporchlight.client import PorchlightClient
 from custom_components.porchlight.pyporchlight.protocol import CameraStatus
 from tests.helpers.waiting import wait_until
@@ -212,10 +213,8 @@ async def test_settings_actions_and_visitor_snapshot(
     problem = hass.states.get("binary_sensor.front_door_camera_problem")
     assert problem is not None
     assert (problem.state, problem.attributes["status"]) == ("off", CameraStatus.PRIVACY)
-    camera_state = hass.states.get("camera.front_door")
-    assert camera_state is not None
-    picture = camera_state.attributes["entity_picture"]
-    assert picture.startswith(PLACEHOLDER_URL.format(entity_id="camera.front_door") + "?token=")
+    placeholder = await async_get_camera_image(hass, "camera.front_door")
+    assert placeholder.content == privacy_placeholder()
     await call("camera", "turn_on", "camera.front_door")
     assert (await data.client.get_state())["cameras"][0]["privacy_mode"] is False
 

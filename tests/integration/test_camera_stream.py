@@ -64,8 +64,10 @@ async def test_no_stream_source_in_privacy_mode(hass: HomeAssistant, loaded: Fak
     loaded.cameras["front_door"]["privacy_mode"] = True
     loaded.camera_state_changed("front_door")
     await wait_for_state(hass, lambda: hass.states.get(CAMERA).state == "idle")  # type: ignore[union-attr]
-    with pytest.raises(HomeAssistantError, match="off"):
-        await async_get_stream_source(hass, CAMERA)
+    state = hass.states.get(CAMERA)
+    assert state is not None
+    assert not state.attributes[ATTR_SUPPORTED_FEATURES] & CameraEntityFeature.STREAM
+    assert await async_get_stream_source(hass, CAMERA) is None
     # go2rtc asks the entity directly: it has no source either, without asking the add-on.
     camera = hass.data[DATA_COMPONENT].get_entity(CAMERA)
     assert camera is not None

@@ -8,15 +8,23 @@ offset, and a clip still recording marked and playable.
 
 from __future__ import annotations
 
+import builtins
 from datetime import datetime
+import logging
+import threading
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
+import babel.core
+import babel.localedata
 from homeassistant.components import media_source
 from homeassistant.components.frontend.storage import async_user_store
 from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
+from homeassistant.util.loop import protect_loop
 import pytest
+
+from custom_components.porchlight import media_titles
 
 from .conftest import setup_integration, wait_for_state
 from .test_media_source import NNBSP, ROOT
@@ -209,3 +217,53 @@ async def test_a_clip_just_started_asks_the_player_to_retry(
     response = await (await hass_client()).get(played.url)
     assert response.status == 503
     assert response.headers["Retry-After"] == "1"
+
+
+@pytest.mark.parametrize("language", ["en", "de", "en-GB"])
+async def test_babel_reads_its_data_outside_the_event_loop(
+    hass: HomeAssistant,
+    fake_addon: FakeAddon,
+    loaded: str,
+    hass_ws_client: WebSocketGenerator,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    language: str,
+) -> None:
+    """Babel opens its CLDR files on a locale's first use: never in Home Assistant's loop,
+    which reports that as a bug. HA's test harness leaves `open` unwatched, so it is
+    watched here the way Home Assistant watches it in production (`block_async_io`)."""
+    # As after a restart: nothing read yet.
+    monkeypatch.setattr(babel.localedata, "_cache", {})
+    monkeypatch.setattr(babel.core, "_global_data", None)
+    monkeypatch.setattr(media_titles, "_LOADED", {})
+    monkeypatch.setattr(
+        builtins,
+        "open",
+        protect_loop(builtins.open, threading.get_ident(), strict=False, strict_core=False),
+    )
+    caplog.set_level(logging.DEBUG, "homeassistant.util.loop")  # repeats are DEBUG
+    hass.config.language = language
+    for hour in (0, 1):  # 02:30 twice in Berlin: the offset is named
+        fake_addon.add_recording("motion", datetime(2025, 10, 26, hour, 30, tzinfo=UTC).timestamp())
+    ws = await hass_ws_client()
+    for identifier in ("front_door", "front_door/2025-10-26", "front_door/2025-10-26/motion"):
+        assert (await browse(ws, f"{loaded}/{identifier}"))["children"]
+    blocking = [
+        r.getMessage()
+        for r in caplog.records
+        if "Detected blocking call" in r.getMessage() and "'porchlight'" in r.getMessage()
+    ]
+    assert blocking == []
+    assert set(media_titles._LOADED) == {language}
+
+
+async def test_loaded_locales_are_bounded(
+    hass: HomeAssistant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(media_titles, "_LOADED", {})
+    monkeypatch.setattr(media_titles, "LOCALES_CACHED", 2)
+    for language in ("en", "de", "fr"):
+        locale = await media_titles.async_locale(hass, language)
+        assert str(locale) == language
+    assert set(media_titles._LOADED) == {"fr"}  # full: started afresh
+    assert await media_titles.async_locale(hass, "fr") is locale

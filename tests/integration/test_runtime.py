@@ -241,6 +241,26 @@ async def test_last_visitor_image(
     assert "not_found" in str(raised.value.__cause__)
 
 
+async def test_last_visitor_offers_no_picture_before_the_first_ring(
+    hass: HomeAssistant, loaded: FakeAddon, hass_client_no_auth: ClientSessionGenerator
+) -> None:
+    """An image entity without an image has no picture URL: HA's image view would answer
+    500 for it, which the entity search and device page would show as a broken image."""
+    entity_id = "image.front_door_last_visitor"
+    state = hass.states.get(entity_id)
+    assert state is not None
+    assert state.state == STATE_UNKNOWN
+    assert "entity_picture" not in state.attributes
+    loaded.ring_snapshots = True
+    loaded.ring()
+    await wait_for_state(hass, lambda: hass.states.get(entity_id).state != STATE_UNKNOWN)  # type: ignore[union-attr]
+    picture = hass.states.get(entity_id).attributes["entity_picture"]  # type: ignore[union-attr]
+    assert picture.startswith(f"/api/image_proxy/{entity_id}?token=")
+    response = await (await hass_client_no_auth()).get(picture)
+    assert response.status == 200
+    assert response.content_type == "image/jpeg"
+
+
 async def test_every_look_at_the_last_visitor_names_the_user(
     hass: HomeAssistant,
     loaded: FakeAddon,
