@@ -13,6 +13,7 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.porchlight.errors import translate_errors
+from custom_components.porchlight.placeholder import privacy_placeholder
 from tests.helpers.waiting import wait_until as wait_for
 
 from .conftest import wait_for_state
@@ -154,8 +155,10 @@ async def test_camera_actions(hass: HomeAssistant, loaded: FakeAddon) -> None:
     assert last_command(loaded) == ("set_privacy_mode", {"camera": "front_door", "enabled": True})
     assert camera["privacy_mode"] is True
     assert state(hass, "camera.front_door") == "idle"  # the lens is off
-    with pytest.raises(HomeAssistantError, match="off"):
-        await async_get_image(hass, "camera.front_door")  # HA refuses: is_on is False
+    served = loaded.snapshots_served
+    image = await async_get_image(hass, "camera.front_door")
+    assert image.content == privacy_placeholder()  # not the add-on's: it has no picture
+    assert loaded.snapshots_served == served
     assert state(hass, "switch.front_door_privacy_mode") == "on"
     await call(hass, "camera", SERVICE_TURN_ON, "camera.front_door")
     assert privacy(loaded) is False
