@@ -213,8 +213,8 @@ class PorchlightCamera(PorchlightEntity, Camera):
             upstream.close()
 
     async def _placeholder_while_private(self) -> bytes | None:
-        # None ends the placeholder stream once privacy mode is off (the viewer reconnects
-        # to the live picture) or the camera is gone.
+        # None ends the placeholder stream once privacy mode is off: the next view gets the
+        # live picture (HA's camera dialog keeps its last frame until it is reopened).
         if not self.privacy_mode:
             return None
         return await async_privacy_placeholder(self.hass)
