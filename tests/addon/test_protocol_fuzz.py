@@ -248,6 +248,8 @@ CONTROLS = [
     # Random values never form a camera URL (rtsp://host…): no test opens a connection.
     Command.TEST_CAMERA,
     Command.SAVE_CAMERA_SOURCE,
+    Command.ADD_CAMERA,
+    Command.REMOVE_CAMERA,
 ]
 FOOTAGE = [
     Command.TAKE_SNAPSHOT,
