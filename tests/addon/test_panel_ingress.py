@@ -170,6 +170,23 @@ async def test_security_headers_and_caching(service: Service) -> None:
                 assert resp.status == 404, path
 
 
+async def test_streamed_answers_carry_the_security_headers_too(service: Service) -> None:
+    # A stream sends its headers from inside the handler: the live view must not be
+    # embeddable by another origin of the same host (same-site for the session cookie).
+    await _first_frame(service)
+    async with client("127.0.0.1") as anyone:
+        auth = {"Authorization": f"Bearer {TOKEN}"}
+        async with anyone.get(api(service, "/api/cameras/door/stream.mjpeg"), headers=auth) as resp:
+            assert resp.status == 200
+            assert resp.headers["Cross-Origin-Resource-Policy"] == "same-origin"
+            assert resp.headers["X-Content-Type-Options"] == "nosniff"
+            assert resp.headers["Cache-Control"] == "no-store"
+    mjpeg = ingress(service, "/api/cameras/door/stream.mjpeg")
+    async with client(SUPERVISOR) as proxy, proxy.get(mjpeg) as resp:
+        assert resp.status == 200
+        assert resp.headers["Cross-Origin-Resource-Policy"] == "same-origin"
+
+
 async def test_the_standalone_page_session(service: Service) -> None:
     await _first_frame(service)
     snapshot = api(service, "/api/cameras/door/snapshot.jpg")
