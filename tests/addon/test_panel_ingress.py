@@ -18,6 +18,7 @@ import pytest
 import yaml  # type: ignore[import-untyped]
 
 from porchlight_edge.__main__ import build_parser, load
+from porchlight_edge.audit import AuditAction
 from porchlight_edge.config import parse_options
 from porchlight_edge.panel.ingress import INGRESS_PORT, SUPERVISOR_INGRESS_ADDRESS, same_address
 from porchlight_edge.panel.routes import PANEL_PATH, STATIC_DIR
@@ -25,6 +26,7 @@ from porchlight_edge.panel.sessions import COOKIE_NAME, PanelSessions
 from porchlight_edge.protocol import POLYGON_PATTERN, ZONE_PATTERN
 from porchlight_edge.service import Service
 from tests.addon.test_addon_packaging import ADDON
+from tests.helpers.footage import make_h264
 from tests.helpers.service import demo_cameras, loopback_options
 from tests.helpers.waiting import wait_until
 
@@ -137,6 +139,33 @@ async def test_through_ingress_the_user_needs_no_token_and_is_audited(service: S
     assert privacy.detail == {"enabled": True, "user": "alice", "user_id": "8d2f0c1e"}
     assert snapshot.client_id == "ingress"
     assert snapshot.detail == {"user": "alice", "user_id": "8d2f0c1e"}
+
+
+async def test_each_ingress_user_playing_a_clip_is_audited(tmp_path: Path) -> None:
+    # Every ingress request comes from the Supervisor's one address: a second user playing
+    # the same clip within a playback's gap is a new playback, not the first user's seek.
+    clip_id = "0b7a3c2e-1d4f-4a5b-8c6d-7e8f9a0b1c2d"
+    media = tmp_path / "media"
+    (media / "clips").mkdir(parents=True)
+    make_h264(media / "clips" / f"{clip_id}.mp4", seconds=1, fps=5, width=64, height=64)
+    raw = loopback_options(TOKEN, demo_cameras(160, 120, "door"), media_dir=str(media))
+    options = parse_options(raw, tmp_path / "data")
+    options.ingress_port, options.ingress_peers = 0, frozenset({SUPERVISOR})
+    service = Service(options)
+    await service.start()
+    bob = {"X-Remote-User-Id": "0c4e9a77", "X-Remote-User-Name": "bob"}
+    try:
+        async with client(SUPERVISOR) as supervisor:
+            for user in (USER, bob, USER):  # alice's second request: her own seek
+                clip = ingress(service, f"/api/clips/{clip_id}.mp4")
+                async with supervisor.get(clip, headers=user) as resp:
+                    assert resp.status == 200
+                    await resp.read()
+        downloads = service.audit.query(action=AuditAction.CLIP_DOWNLOAD).items
+    finally:
+        await service.stop()
+    assert sorted(e.detail["user"] for e in downloads if e.detail) == ["alice", "bob"]
+    assert len(downloads) == 2
 
 
 async def test_on_the_api_port_the_websocket_still_needs_the_token(service: Service) -> None:
