@@ -141,7 +141,7 @@ async def test_through_ingress_the_user_needs_no_token_and_is_audited(service: S
     assert snapshot.detail == {"user": "alice", "user_id": "8d2f0c1e"}
 
 
-async def test_each_ingress_user_playing_a_clip_is_audited(tmp_path: Path) -> None:
+async def test_each_ingress_user_seeing_a_clip_is_audited(tmp_path: Path) -> None:
     # Every ingress request comes from the Supervisor's one address: a second user playing
     # the same clip within a playback's gap is a new playback, not the first user's seek.
     clip_id = "0b7a3c2e-1d4f-4a5b-8c6d-7e8f9a0b1c2d"
@@ -157,15 +157,17 @@ async def test_each_ingress_user_playing_a_clip_is_audited(tmp_path: Path) -> No
     try:
         async with client(SUPERVISOR) as supervisor:
             for user in (USER, bob, USER):  # alice's second request: her own seek
-                clip = ingress(service, f"/api/clips/{clip_id}.mp4")
-                async with supervisor.get(clip, headers=user) as resp:
-                    assert resp.status == 200
-                    await resp.read()
+                for path in (f"/api/clips/{clip_id}.mp4", f"/api/clips/{clip_id}/thumbnail.jpg"):
+                    async with supervisor.get(ingress(service, path), headers=user) as resp:
+                        assert resp.status == 200, path
+                        await resp.read()
         downloads = service.audit.query(action=AuditAction.CLIP_DOWNLOAD).items
+        thumbnails = service.audit.query(action=AuditAction.SNAPSHOT).items
     finally:
         await service.stop()
-    assert sorted(e.detail["user"] for e in downloads if e.detail) == ["alice", "bob"]
-    assert len(downloads) == 2
+    for entries in (downloads, thumbnails):
+        assert sorted(e.detail["user"] for e in entries if e.detail) == ["alice", "bob"]
+        assert len(entries) == 2
 
 
 async def test_on_the_api_port_the_websocket_still_needs_the_token(service: Service) -> None:

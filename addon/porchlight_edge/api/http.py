@@ -66,7 +66,7 @@ def audit(request: web.Request, action: AuditAction, **fields: Any) -> None:
     service.audit.record(action, client_id=client, address=request.remote, detail=detail, **fields)
 
 
-def _viewer(request: web.Request) -> str | None:
+def viewer_key(request: web.Request) -> str | None:
     """Who is watching, as `audit` names them.
 
     Through ingress every viewer shares the Supervisor's one address: only the user tells
@@ -240,7 +240,7 @@ async def clip(request: web.Request) -> web.StreamResponse:
     if (response := _no_bytes(request, size)) is not None:
         return response
     playbacks: PlaybackAudit = request.app[PLAYBACKS]
-    key = (clip_id, request.remote, _viewer(request))
+    key = (clip_id, request.remote, viewer_key(request))
     if playbacks.starts(*key):
         try:
             audit(request, AuditAction.CLIP_DOWNLOAD, camera=record.camera, target=clip_id)
