@@ -17,6 +17,7 @@ from homeassistant.components.binary_sensor import (
     BinarySensorEntityDescription,
 )
 from homeassistant.components.binary_sensor.const import BinarySensorDeviceClass
+from homeassistant.core import callback
 
 from .entity import PorchlightEntity, add_camera_entities
 from .pyporchlight.protocol import CameraStatus, dark_by_choice
@@ -88,18 +89,35 @@ async def async_setup_entry(
     entry: PorchlightConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """Add the motion and camera-problem sensors of every camera, now and later."""
-    add_camera_entities(
-        entry,
-        async_add_entities,
-        lambda camera: (
-            PorchlightBinarySensor(entry, camera, description)
-            for description in (
-                *DESCRIPTIONS,
-                *zone_descriptions(entry.runtime_data.cameras[camera]),
-            )
-        ),
-    )
+    """Add the motion and camera-problem sensors of every camera, now and later.
+
+    A zone saved later (the add-on's panel) arrives as the camera's new state: its
+    occupancy sensor is added then, without a reload.
+    """
+    data = entry.runtime_data
+    known: dict[str, set[str]] = {}
+    """Per camera, the keys of the zone sensors added (a camera listens once)."""
+
+    def new_zones(camera: str) -> list[PorchlightBinarySensor]:
+        keys = known[camera]
+        fresh = [d for d in zone_descriptions(data.cameras[camera]) if d.key not in keys]
+        keys.update(d.key for d in fresh)
+        return [PorchlightBinarySensor(entry, camera, d) for d in fresh]
+
+    @callback
+    def state_changed(camera: str) -> None:
+        if camera in data.cameras and (added := new_zones(camera)):
+            async_add_entities(added)
+
+    def entities(camera: str) -> list[PorchlightBinarySensor]:
+        if camera not in known:
+            remove = data.async_add_listener(camera, partial(state_changed, camera))
+            entry.async_on_unload(remove)
+        known[camera] = set()  # (again) added: all of its sensors are new
+        fixed = [PorchlightBinarySensor(entry, camera, d) for d in DESCRIPTIONS]
+        return [*fixed, *new_zones(camera)]
+
+    add_camera_entities(entry, async_add_entities, entities)
 
 
 class PorchlightBinarySensor(PorchlightEntity, BinarySensorEntity):
