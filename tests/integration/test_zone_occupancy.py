@@ -116,7 +116,7 @@ async def test_a_zone_drawn_later_gets_its_sensor_at_once(
     hass: HomeAssistant, loaded: FakeAddon, mock_config_entry: MockConfigEntry
 ) -> None:
     """A zone saved in the panel reaches HA as the camera's new state: its occupancy
-    sensor is added then, without a reload, and only once."""
+    sensor is added then, without a reload, and only once; a zone deleted goes."""
     path = "binary_sensor.front_door_path_occupancy"
     assert hass.states.get(path) is None
     loaded.cameras["front_door"]["zones"].append({"name": "path", "occupied": False})
@@ -134,3 +134,9 @@ async def test_a_zone_drawn_later_gets_its_sensor_at_once(
         if e.entity_id.endswith("_occupancy")
     ]
     assert sorted(zone_sensors) == [DOORSTEP, path]
+    # Deleted (or renamed) in the panel: its sensor goes, it does not stay "off" forever.
+    loaded.cameras["front_door"]["zones"] = [{"name": "doorstep", "occupied": False}]
+    loaded.camera_state_changed("front_door")
+    await wait_for_state(hass, lambda: hass.states.get(path) is None)
+    assert registry.async_get(path) is None
+    assert state_of(hass, DOORSTEP) == STATE_OFF
