@@ -97,6 +97,8 @@ class LiveView:
         self.demand = demand
         """Decoding on demand: every viewer holds it, a snapshot requests a picture."""
         self._dark = False
+        self._forgotten = False
+        """New masks dropped the picture and no new one has come yet."""
         self._updated = asyncio.Event()
         self.width = width
         self.quality = quality
@@ -124,6 +126,7 @@ class LiveView:
         """Take the newest frame; start an encode for viewers unless one is running."""
         self.frame = frame
         self._dark = False
+        self._forgotten = False
         self._updated.set()
         if self._viewers and (self._pump is None or self._pump.done()):
             self._pump = asyncio.create_task(self._feed_viewers())
@@ -133,11 +136,20 @@ class LiveView:
 
         While the camera decodes on demand and the latest picture is older than
         STALE_SECONDS, decoding is asked for and the next picture awaited (up to
-        FRESH_WAIT s; then the latest one, or None).
+        FRESH_WAIT s; then the latest one, or None). So is the next picture when new
+        privacy masks have just dropped the last one (`forget`).
         """
         frame = self.frame
-        if self.demand is None or self._closed or self._dark:
+        if self._closed or self._dark:
             return frame
+        if self.demand is None:
+            if frame is None and self._forgotten:
+                # New masks dropped the picture: the next (masked) one is a frame away.
+                self._updated.clear()
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(FRESH_WAIT):
+                        await self._updated.wait()
+            return self.frame
         if frame is not None and time.time() - frame.wallclock <= STALE_SECONDS:
             return frame
         self._updated.clear()
@@ -235,6 +247,8 @@ class LiveView:
         """
         self.frame = None
         self._jpeg = None
+        self._stills = (None, {})
+        self._forgotten = True
 
     def blank(self) -> None:
         """Privacy mode: forget the picture and end every viewer (they must not wait on)."""

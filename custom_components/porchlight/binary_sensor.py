@@ -17,6 +17,8 @@ from homeassistant.components.binary_sensor import (
     BinarySensorEntityDescription,
 )
 from homeassistant.components.binary_sensor.const import BinarySensorDeviceClass
+from homeassistant.core import callback
+from homeassistant.helpers import entity_registry as er
 
 from .entity import PorchlightEntity, add_camera_entities
 from .pyporchlight.protocol import CameraStatus, dark_by_choice
@@ -88,18 +90,46 @@ async def async_setup_entry(
     entry: PorchlightConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """Add the motion and camera-problem sensors of every camera, now and later."""
-    add_camera_entities(
-        entry,
-        async_add_entities,
-        lambda camera: (
-            PorchlightBinarySensor(entry, camera, description)
-            for description in (
-                *DESCRIPTIONS,
-                *zone_descriptions(entry.runtime_data.cameras[camera]),
-            )
-        ),
-    )
+    """Add the motion and camera-problem sensors of every camera, now and later.
+
+    A zone saved later (the add-on's panel) arrives as the camera's new state: its
+    occupancy sensor is added then, without a reload; a deleted zone's is removed.
+    """
+    data = entry.runtime_data
+    zones: dict[str, dict[str, PorchlightBinarySensor]] = {}
+    """Per camera, its zone sensors by key (a camera listens once)."""
+
+    def new_zones(camera: str) -> list[PorchlightBinarySensor]:
+        known = zones[camera]
+        fresh = [
+            PorchlightBinarySensor(entry, camera, d)
+            for d in zone_descriptions(data.cameras[camera])
+            if d.key not in known
+        ]
+        known.update((sensor.entity_description.key, sensor) for sensor in fresh)
+        return fresh
+
+    @callback
+    def state_changed(camera: str) -> None:
+        if camera not in data.cameras:
+            return
+        listed = {d.key for d in zone_descriptions(data.cameras[camera])}
+        registry = er.async_get(hass)
+        for key in set(zones[camera]) - listed:  # deleted or renamed: not "off" for ever
+            if registry.async_get(entity_id := zones[camera].pop(key).entity_id):
+                registry.async_remove(entity_id)
+        if added := new_zones(camera):
+            async_add_entities(added)
+
+    def entities(camera: str) -> list[PorchlightBinarySensor]:
+        if camera not in zones:
+            remove = data.async_add_listener(camera, partial(state_changed, camera))
+            entry.async_on_unload(remove)
+        zones[camera] = {}  # (again) added: all of its sensors are new
+        fixed = [PorchlightBinarySensor(entry, camera, d) for d in DESCRIPTIONS]
+        return [*fixed, *new_zones(camera)]
+
+    add_camera_entities(entry, async_add_entities, entities)
 
 
 class PorchlightBinarySensor(PorchlightEntity, BinarySensorEntity):

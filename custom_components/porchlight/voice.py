@@ -46,10 +46,14 @@ SENTENCES: Final = {
             "when did [someone] [last] ring [the] [front] door[ ]bell",
             "when was [the] [front] door[ ]bell last rung",
             "when did someone last ring [at] [the] [front] door",
+            # The door itself rings, as people say it.
+            "when did [the] [front] door [last] ring",
+            "when did [the] [front] door ring last",
         ],
         INTENT_WHO_WAS_AT_DOOR: [
             "who (was|is|came) [at|to] [the] [front] door",
             "who rang [the] [front] [door[ ]]bell",
+            "who rang [at] [the] [front] door",
             "who was [at] [the] [front] door [last]",
         ],
     },
@@ -58,6 +62,7 @@ SENTENCES: Final = {
             "wann hat es [zuletzt] [an der [Haus|Vorder]tür] geklingelt",
             "wann hat (jemand|wer) [zuletzt] [an der [Haus|Vorder]tür] geklingelt",
             "wann hat [die] [Tür]klingel [zuletzt] geklingelt",
+            "wann hat [die] [Haus|Vorder]tür [zuletzt] geklingelt",
         ],
         INTENT_WHO_WAS_AT_DOOR: [
             "wer (war|ist) [gerade|zuletzt] an der [Haus|Vorder]tür",

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import cv2
 import numpy as np
 import pytest
 
@@ -24,6 +25,7 @@ from porchlight_edge.recorder.snapshots import SnapshotPicker
 from porchlight_edge.recorder.worker import SnapshotEvent, WriteSnapshot
 from porchlight_edge.service import Service
 from tests.helpers.service import connect_ws, demo_cameras, loopback_options, running_service
+from tests.helpers.waiting import wait_until
 
 TOKEN = "layout-test-token-0123456789"
 STREET = "0,0 1,0 1,0.3"
@@ -205,3 +207,30 @@ def test_a_ring_after_new_masks_does_not_share_the_earlier_rings_picture() -> No
     picker.want(SnapshotEvent("b:2", EventKind.RING, 11.0, None), 2, _frame(10.9))
     picker.consider(_frame(11.1), None)
     assert [type(job) for job in jobs] == [WriteSnapshot, WriteSnapshot]
+
+
+async def test_a_snapshot_right_after_new_masks_waits_for_the_masked_picture(
+    tmp_path: Path,
+) -> None:
+    """Saving drops the picture taken with the old masks; a snapshot asked for before the
+    next one arrives (a slow camera: 2 fps) gets that next, masked picture, not a 503."""
+    raw = options(fps=2)
+    async with running_service(raw, tmp_path) as service, aiohttp.ClientSession() as http:
+        camera = service.cameras["door"]
+        await wait_until(lambda: camera.live.frame is not None, 10, "a first picture")
+        ws, _ = await connect_ws(http, service, TOKEN, client="panel")
+        await ws.send_json(
+            {
+                "message_id": 1,
+                "command": "set_camera_layout",
+                "args": {"camera": "door", "privacy_masks": ["0,0 1,0 1,1 0,1"]},
+            }
+        )
+        assert (await ws.receive_json(timeout=10))["success"]
+        url = f"http://127.0.0.1:{service.port}/api/cameras/door/snapshot.jpg"
+        async with http.get(url, headers={"Authorization": f"Bearer {TOKEN}"}) as resp:
+            assert resp.status == 200, await resp.text()
+            jpeg = await resp.read()
+        await ws.close()
+    picture = cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_GRAYSCALE)
+    assert picture.max() < 24  # all of it under the mask: black

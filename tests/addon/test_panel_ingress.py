@@ -18,6 +18,7 @@ import pytest
 import yaml  # type: ignore[import-untyped]
 
 from porchlight_edge.__main__ import build_parser, load
+from porchlight_edge.audit import AuditAction
 from porchlight_edge.config import parse_options
 from porchlight_edge.panel.ingress import INGRESS_PORT, SUPERVISOR_INGRESS_ADDRESS, same_address
 from porchlight_edge.panel.routes import PANEL_PATH, STATIC_DIR
@@ -25,6 +26,7 @@ from porchlight_edge.panel.sessions import COOKIE_NAME, PanelSessions
 from porchlight_edge.protocol import POLYGON_PATTERN, ZONE_PATTERN
 from porchlight_edge.service import Service
 from tests.addon.test_addon_packaging import ADDON
+from tests.helpers.footage import make_h264
 from tests.helpers.service import demo_cameras, loopback_options
 from tests.helpers.waiting import wait_until
 
@@ -139,6 +141,35 @@ async def test_through_ingress_the_user_needs_no_token_and_is_audited(service: S
     assert snapshot.detail == {"user": "alice", "user_id": "8d2f0c1e"}
 
 
+async def test_each_ingress_user_seeing_a_clip_is_audited(tmp_path: Path) -> None:
+    # Every ingress request comes from the Supervisor's one address: a second user playing
+    # the same clip within a playback's gap is a new playback, not the first user's seek.
+    clip_id = "0b7a3c2e-1d4f-4a5b-8c6d-7e8f9a0b1c2d"
+    media = tmp_path / "media"
+    (media / "clips").mkdir(parents=True)
+    make_h264(media / "clips" / f"{clip_id}.mp4", seconds=1, fps=5, width=64, height=64)
+    raw = loopback_options(TOKEN, demo_cameras(160, 120, "door"), media_dir=str(media))
+    options = parse_options(raw, tmp_path / "data")
+    options.ingress_port, options.ingress_peers = 0, frozenset({SUPERVISOR})
+    service = Service(options)
+    await service.start()
+    bob = {"X-Remote-User-Id": "0c4e9a77", "X-Remote-User-Name": "bob"}
+    try:
+        async with client(SUPERVISOR) as supervisor:
+            for user in (USER, bob, USER):  # alice's second request: her own seek
+                for path in (f"/api/clips/{clip_id}.mp4", f"/api/clips/{clip_id}/thumbnail.jpg"):
+                    async with supervisor.get(ingress(service, path), headers=user) as resp:
+                        assert resp.status == 200, path
+                        await resp.read()
+        downloads = service.audit.query(action=AuditAction.CLIP_DOWNLOAD).items
+        thumbnails = service.audit.query(action=AuditAction.SNAPSHOT).items
+    finally:
+        await service.stop()
+    for entries in (downloads, thumbnails):
+        assert sorted(e.detail["user"] for e in entries if e.detail) == ["alice", "bob"]
+        assert len(entries) == 2
+
+
 async def test_on_the_api_port_the_websocket_still_needs_the_token(service: Service) -> None:
     async with client("127.0.0.1") as anyone:
         ws = await anyone.ws_connect(api(service, "/api/websocket"), headers=USER)
@@ -168,6 +199,23 @@ async def test_security_headers_and_caching(service: Service) -> None:
         for path in ("/panel/..%2f__init__.py", "/panel/ingress.py", "/panel/missing.js"):
             async with anyone.get(api(service, path)) as resp:
                 assert resp.status == 404, path
+
+
+async def test_streamed_answers_carry_the_security_headers_too(service: Service) -> None:
+    # A stream sends its headers from inside the handler: the live view must not be
+    # embeddable by another origin of the same host (same-site for the session cookie).
+    await _first_frame(service)
+    async with client("127.0.0.1") as anyone:
+        auth = {"Authorization": f"Bearer {TOKEN}"}
+        async with anyone.get(api(service, "/api/cameras/door/stream.mjpeg"), headers=auth) as resp:
+            assert resp.status == 200
+            assert resp.headers["Cross-Origin-Resource-Policy"] == "same-origin"
+            assert resp.headers["X-Content-Type-Options"] == "nosniff"
+            assert resp.headers["Cache-Control"] == "no-store"
+    mjpeg = ingress(service, "/api/cameras/door/stream.mjpeg")
+    async with client(SUPERVISOR) as proxy, proxy.get(mjpeg) as resp:
+        assert resp.status == 200
+        assert resp.headers["Cross-Origin-Resource-Policy"] == "same-origin"
 
 
 async def test_the_standalone_page_session(service: Service) -> None:

@@ -242,6 +242,24 @@ async def test_never_rang_in_german(hass: HomeAssistant, assist: FakeAddon) -> N
     assert await ask(hass, "wer hat geklingelt", "de") == "Es hat noch niemand geklingelt."
 
 
+@pytest.mark.parametrize(
+    ("language", "canonical", "asked"),
+    [
+        ("en", WHEN, "When did the front door ring?"),
+        ("en", WHEN, "when did the door last ring"),
+        ("en", WHO, "Who rang the front door?"),
+        ("en", WHO, "who rang at the door"),
+        ("de", "wann hat es zuletzt geklingelt", "Wann hat die Haustür geklingelt?"),
+        ("de", "wann hat es zuletzt geklingelt", "wann hat die Tür zuletzt geklingelt"),
+    ],
+)
+async def test_the_door_itself_may_ring(
+    hass: HomeAssistant, assist: FakeAddon, language: str, canonical: str, asked: str
+) -> None:
+    """People say the door rang ("When did the front door ring?"), not only the bell."""
+    assert await ask(hass, asked, language) == await ask(hass, canonical, language)
+
+
 def test_every_answer_language_has_every_phrase() -> None:
     """The translations of each built-in language have every English key (no English
     words in a German answer), and the same placeholders."""

@@ -110,3 +110,33 @@ async def test_zone_device_triggers_run_once_per_change(
     loaded.occupancy("front_door", "doorstep", False)
     await wait_for_state(hass, lambda: len(calls) == 2)
     assert sorted(calls) == ["doorstep zone_cleared", "doorstep zone_occupied"]
+
+
+async def test_a_zone_drawn_later_gets_its_sensor_at_once(
+    hass: HomeAssistant, loaded: FakeAddon, mock_config_entry: MockConfigEntry
+) -> None:
+    """A zone saved in the panel reaches HA as the camera's new state: its occupancy
+    sensor is added then, without a reload, and only once; a zone deleted goes."""
+    path = "binary_sensor.front_door_path_occupancy"
+    assert hass.states.get(path) is None
+    loaded.cameras["front_door"]["zones"].append({"name": "path", "occupied": False})
+    loaded.camera_state_changed("front_door")
+    await wait_for_state(hass, lambda: state_of(hass, path) == STATE_OFF)
+    loaded.occupancy("front_door", "path", True)
+    await wait_for_state(hass, lambda: state_of(hass, path) == STATE_ON)
+    loaded.camera_state_changed("front_door")  # the same zones again: nothing new
+    await wait_for_state(hass, lambda: loaded.seq == 3)
+    await hass.async_block_till_done()
+    registry = er.async_get(hass)
+    zone_sensors = [
+        e.entity_id
+        for e in er.async_entries_for_config_entry(registry, mock_config_entry.entry_id)
+        if e.entity_id.endswith("_occupancy")
+    ]
+    assert sorted(zone_sensors) == [DOORSTEP, path]
+    # Deleted (or renamed) in the panel: its sensor goes, it does not stay "off" forever.
+    loaded.cameras["front_door"]["zones"] = [{"name": "doorstep", "occupied": False}]
+    loaded.camera_state_changed("front_door")
+    await wait_for_state(hass, lambda: hass.states.get(path) is None)
+    assert registry.async_get(path) is None
+    assert state_of(hass, DOORSTEP) == STATE_OFF

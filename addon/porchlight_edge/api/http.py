@@ -66,6 +66,18 @@ def audit(request: web.Request, action: AuditAction, **fields: Any) -> None:
     service.audit.record(action, client_id=client, address=request.remote, detail=detail, **fields)
 
 
+def viewer_key(request: web.Request) -> str | None:
+    """Who is watching, as `audit` names them.
+
+    Through ingress every viewer shares the Supervisor's one address: only the user tells
+    them apart.
+    """
+    ingress = ingress_user(request)
+    if ingress is not None:
+        return f"ingress:{ingress.user_id or ingress.label}"
+    return request.headers.get(USER_HEADER)
+
+
 def _snapshot_size(request: web.Request) -> dict[str, int | None]:
     """The `width` and `height` query parameters (None when absent).
 
@@ -228,7 +240,7 @@ async def clip(request: web.Request) -> web.StreamResponse:
     if (response := _no_bytes(request, size)) is not None:
         return response
     playbacks: PlaybackAudit = request.app[PLAYBACKS]
-    key = (clip_id, request.remote, request.headers.get(USER_HEADER))
+    key = (clip_id, request.remote, viewer_key(request))
     if playbacks.starts(*key):
         try:
             audit(request, AuditAction.CLIP_DOWNLOAD, camera=record.camera, target=clip_id)

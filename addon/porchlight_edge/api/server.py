@@ -86,7 +86,7 @@ def create_app(service: Service) -> web.Application:
     Also the panel for standalone use (its pictures by token or page session).
     """
     app = web.Application(
-        middlewares=[panel_routes.security_headers, protocol_errors, require_token],
+        middlewares=[protocol_errors, require_token],
         client_max_size=64 * 1024,
     )
     _add_routes(app, service)
@@ -103,7 +103,6 @@ def create_ingress_app(service: Service, peers: frozenset[str]) -> web.Applicati
     """
     app = web.Application(
         middlewares=[
-            panel_routes.security_headers,
             protocol_errors,
             ingress.only_from(peers),
             trust_ingress,
@@ -118,6 +117,7 @@ def create_ingress_app(service: Service, peers: frozenset[str]) -> web.Applicati
 def _add_routes(app: web.Application, service: Service) -> None:
     """The websocket, health check, pictures and clips (both ports)."""
     app["service"] = service
+    app.on_response_prepare.append(panel_routes.security_headers)
     app[http.PLAYBACKS] = http.PlaybackAudit()
     app[thumbnails.THUMBNAILS] = thumbnails.Thumbnails()
     app.on_shutdown.append(_close_websockets)

@@ -18,10 +18,10 @@ import cv2
 import numpy as np
 
 from porchlight_edge.api.auth import error_response
-from porchlight_edge.api.http import PlaybackAudit, audit, event_snapshot_file
+from porchlight_edge.api.http import PlaybackAudit, audit, event_snapshot_file, viewer_key
 from porchlight_edge.audit import AuditAction
 from porchlight_edge.capture.frame import Frame, encode_jpeg
-from porchlight_edge.protocol import THUMBNAIL_WIDTH, USER_HEADER, ErrorCode
+from porchlight_edge.protocol import THUMBNAIL_WIDTH, ErrorCode
 from porchlight_edge.recorder.ids import is_clip_id
 from porchlight_edge.recordings import NotPlayableYet
 
@@ -96,7 +96,7 @@ def snapshot_picture(path: Path) -> bytes | None:
 
 
 def _audited(request: web.Request, thumbs: Thumbnails, camera: str, target: str) -> None:
-    key = (target, request.remote, request.headers.get(USER_HEADER))
+    key = (target, request.remote, viewer_key(request))
     if thumbs.audits.starts(*key):
         try:
             audit(request, AuditAction.SNAPSHOT, camera=camera, target=target)

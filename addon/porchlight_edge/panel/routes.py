@@ -43,20 +43,14 @@ SECURITY_HEADERS: Final = {
     "Cross-Origin-Resource-Policy": "same-origin",
 }
 
-type _Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
+async def security_headers(request: web.Request, response: web.StreamResponse) -> None:
+    """`on_response_prepare`: the CSP and friends on every answer; no-store but for the page.
 
-@web.middleware
-async def security_headers(request: web.Request, handler: _Handler) -> web.StreamResponse:
-    """Every answer: the CSP and friends; anything but the page's files is never cached."""
-    try:
-        response = await handler(request)
-    except web.HTTPException as err:
-        _decorate(request, err.headers)
-        raise
-    if not response.prepared:  # a stream or websocket sent its headers already
-        _decorate(request, response.headers)
-    return response
+    A signal, not a middleware: streams (MJPEG, a growing clip) send their headers from
+    inside the handler, before a middleware would see the response.
+    """
+    _decorate(request, response.headers)
 
 
 def _decorate(request: web.Request, headers: MutableMapping[str, str]) -> None:
