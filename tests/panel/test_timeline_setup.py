@@ -292,6 +292,7 @@ def test_setup_test_button_shows_a_frame_or_the_reason(page: Any, camera: RtpCam
 def test_add_a_camera_from_the_page_then_remove_it(
     page: Any, addon: AddonProcess, camera: RtpCamera
 ) -> None:
+    serving = camera.busy_threads  # the add-on's own capture of the porch camera
     page.find_element(By.ID, "tab-setup").click()
     new = _form(page, "setup-new")
     for name, value in (
@@ -333,6 +334,8 @@ def test_add_a_camera_from_the_page_then_remove_it(
     actions = [(e["action"], e["camera"]) for e in command(addon, "get_audit_log")["entries"]]
     assert ("camera_add", "garage") in actions
     assert ("camera_remove", "garage") in actions
+    # the removed camera's RTSP session ends (its server threads must not outlive the test)
+    wait_for(lambda: camera.busy_threads <= serving, what="the removed camera's session to end")
 
 
 def test_the_page_asks_nothing_of_other_hosts(page: Any, addon: AddonProcess) -> None:
