@@ -5,6 +5,7 @@ working with this add-on and is sent only values its version knows."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 import json
 from pathlib import Path
@@ -21,6 +22,7 @@ from porchlight_edge.protocol import (
     MIN_SUPPORTED_VERSION,
     PROTOCOL_VERSION,
     CameraStatus,
+    ClipState,
     Command,
     ErrorCode,
     EventType,
@@ -225,3 +227,35 @@ async def test_a_1_2_client_gets_status_privacy(
     await ws.close()
     garage = next(c for c in got["result"]["cameras"] if c["name"] == "garage")
     assert garage["status"] == CameraStatus.PRIVACY
+
+
+async def _call(
+    ws: aiohttp.ClientWebSocketResponse, message_id: int, command: str, **args: Any
+) -> Any:
+    await ws.send_json({"message_id": message_id, "command": command, "args": args})
+    while (got := await ws.receive_json(timeout=30)).get("message_id") != message_id:
+        pass  # events
+    assert got["success"], got
+    return got["result"]
+
+
+async def test_clips_still_recording_are_listed_only_to_1_2_clients(
+    service: Service, session: aiohttp.ClientSession
+) -> None:
+    new, _, _ = await handshake(session, service, {**fixture("auth"), **version_info()})
+    old, _, _ = await handshake(session, service, client_auth("1.1"))
+    clip = await _call(new, 1, "record_clip", camera="front_door", seconds=30)
+    listed: dict[str, str] = {}
+    async with asyncio.timeout(20):  # the recorder indexes the clip a moment after the answer
+        for message_id in range(2, 1000):
+            listed = {
+                c["id"]: c["state"] for c in (await _call(new, message_id, "list_clips"))["clips"]
+            }
+            if clip["clip_id"] in listed:
+                break
+            await asyncio.sleep(0.05)
+    assert listed[clip["clip_id"]] == ClipState.RECORDING
+    # A 1.1 client takes every listed clip as finished (to play, to export): not sent it.
+    assert clip["clip_id"] not in [c["id"] for c in (await _call(old, 1, "list_clips"))["clips"]]
+    await new.close()
+    await old.close()

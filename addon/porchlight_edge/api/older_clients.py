@@ -1,9 +1,10 @@
 """What a client of an older protocol minor receives: only values its version knows.
 
-Within a major, fields are only added (docs/protocol.md, Versions and upgrades), but a new
-*value* of an existing field reaches an older client unasked. The one such value, camera
-status `privacy` (1.2), goes to clients before `PRIVACY_STATUS_VERSION` as the 1.1 add-on
-sent it: `offline` with reason `PRIVACY_REASON`.
+Within a major, fields are only added (docs/protocol.md, Versions and upgrades), but new
+*values* of existing fields reach an older client unasked. To clients before 1.2 they go
+as the 1.1 add-on sent them: camera status `privacy` as `offline` with reason
+`PRIVACY_REASON` (`PRIVACY_STATUS_VERSION`), and `list_clips` without the clips still
+recording (`RECORDING_CLIPS_VERSION`: an older client takes every listed clip as finished).
 """
 
 from __future__ import annotations
@@ -13,7 +14,9 @@ from typing import Any
 from porchlight_edge.protocol import (
     PRIVACY_REASON,
     PRIVACY_STATUS_VERSION,
+    RECORDING_CLIPS_VERSION,
     CameraStatus,
+    ClipState,
     EventType,
     MessageType,
     ProtocolVersion,
@@ -31,7 +34,11 @@ def for_client(message: Any, version: ProtocolVersion) -> Any:
     Returns the message itself when nothing changes, else a changed copy (the message
     may be shared by every session: it is never modified).
     """
-    if version >= PRIVACY_STATUS_VERSION or not isinstance(message, dict):
+    if not isinstance(message, dict):
+        return message
+    if version < RECORDING_CLIPS_VERSION:
+        message = _without_recording_clips(message)
+    if version >= PRIVACY_STATUS_VERSION:
         return message
     match message.get("type"), message.get("event"):
         case MessageType.EVENT, EventType.CAMERA_STATUS:
@@ -61,3 +68,18 @@ def _replaced(message: dict[str, Any], key: str, reason_key: str) -> dict[str, A
     if not _private(data):
         return message
     return {**message, key: _older(data, reason_key)}
+
+
+def _without_recording_clips(message: dict[str, Any]) -> dict[str, Any]:
+    result = message.get("result")
+    if message.get("type") != MessageType.RESULT or not isinstance(result, dict):
+        return message
+    clips = result.get("clips")
+    if not isinstance(clips, list):
+        return message
+    finished = [
+        c for c in clips if not (isinstance(c, dict) and c.get("state") == ClipState.RECORDING)
+    ]
+    if len(finished) == len(clips):
+        return message
+    return {**message, "result": {**result, "clips": finished}}
