@@ -27,6 +27,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.setup import async_setup_component
 import numpy as np
 import pytest
+from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.porchlight.pyporchlight.client import PorchlightClient
 from custom_components.porchlight.pyporchlight.protocol import PRIVACY_REASON, CameraStatus
@@ -86,7 +87,7 @@ def _state(hass: HomeAssistant, entity_id: str) -> Any:
 
 
 async def test_current_integration_with_the_0_2_0_add_on(
-    hass: HomeAssistant, old_addon: AddonProcess
+    hass: HomeAssistant, old_addon: AddonProcess, hass_client: ClientSessionGenerator
 ) -> None:
     assert await async_setup_component(hass, "media_source", {})
     entry = entry_for(old_addon)
@@ -119,6 +120,9 @@ async def test_current_integration_with_the_0_2_0_add_on(
         hass, f"media-source://porchlight/{entry.entry_id}/clip~{clip_id}", None
     )
     assert played.url.startswith(f"/api/porchlight/{entry.entry_id}/clips/")
+    response = await (await hass_client()).get(played.url)
+    assert response.status == 200
+    assert (await response.read())[4:8] == b"ftyp"  # an MP4 from its first box
     assert (await client.export_clip(clip_id, user="Ann"))["path"]
     assert (await client.get_stream_url("front_door", user="Ann")).startswith("http")
 
