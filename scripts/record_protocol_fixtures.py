@@ -8,7 +8,8 @@ connects as the integration's client would, and writes what crossed the wire:
 `results.json` (command -> args and result message) and `events.json` (one
 event of each type seen). Volatile values (ids, times) are kept: a fixture is a
 recording, and replay tests only rely on shapes. Run it against a release to
-freeze that release's protocol (tests/fixtures/protocol_v1 is protocol 1.0).
+freeze that release's protocol (tests/fixtures/protocol_v1 is protocol 1.0,
+tests/fixtures/protocol_1_1 is 0.2.0's protocol 1.1).
 """
 
 from __future__ import annotations
@@ -46,6 +47,11 @@ SCRIPT: list[tuple[str, dict[str, Any]]] = [
     ("get_audit_log", {}),
     ("get_state", {"camera": "nonexistent"}),
     ("no_such_command", {}),
+]
+# Privacy mode last (the garage goes dark): its `camera_status` event and state are recorded.
+PRIVACY_SCRIPT: list[tuple[str, dict[str, Any]]] = [
+    ("set_privacy_mode", {"camera": "garage", "enabled": True}),
+    ("get_state", {}),
 ]
 
 
@@ -88,6 +94,10 @@ async def _session(service: Service, out: Path) -> None:
                     events.setdefault(msg["event"], msg)
         final = await call(len(SCRIPT) + 1, "list_clips", {})
         results.append({"command": "list_clips", "args": {}, "reply": final})
+        for message_id, (command, args) in enumerate(PRIVACY_SCRIPT, start=len(SCRIPT) + 2):
+            results.append(
+                {"command": command, "args": args, "reply": await call(message_id, command, args)}
+            )
         await ws.close()
     out.mkdir(parents=True, exist_ok=True)
     for name, value in (

@@ -1,9 +1,11 @@
-"""Version negotiation on the real add-on, and a recorded protocol 1.0 client replayed
-against it (tests/fixtures/protocol_v1, recorded by scripts/record_protocol_fixtures.py
-before protocol 1.1): an older integration keeps working with this add-on."""
+"""Version negotiation on the real add-on, and recorded protocol 1.0 and 1.1 clients replayed
+against it (tests/fixtures/protocol_v1 and protocol_1_1, recorded by
+scripts/record_protocol_fixtures.py from those releases): an older integration keeps
+working with this add-on and is sent only values its version knows."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 import json
 from pathlib import Path
@@ -19,22 +21,36 @@ from porchlight_edge.protocol import (
     EVENT_DATA,
     MIN_SUPPORTED_VERSION,
     PROTOCOL_VERSION,
+    CameraStatus,
+    ClipState,
     Command,
     ErrorCode,
     EventType,
     MessageType,
     ProtocolVersion,
     peer_version,
+    version_info,
 )
 from porchlight_edge.service import Service
 from tests.helpers.payloads import problems
 
-FIXTURES = Path(__file__).parent.parent / "fixtures" / "protocol_v1"
+FIXTURES = Path(__file__).parent.parent / "fixtures"
+RECORDINGS = {"1.0": FIXTURES / "protocol_v1", "1.1": FIXTURES / "protocol_1_1"}
+"""Each released protocol's recording, by its version."""
 TOKEN = "fixture-token-0123456789"  # the token the fixtures were recorded with
+OLD_STATUSES = {CameraStatus.ONLINE, CameraStatus.STALLED, CameraStatus.OFFLINE}
+"""The camera statuses of protocols before 1.2."""
 
 
-def fixture(name: str) -> Any:
-    return json.loads((FIXTURES / f"{name}.json").read_text())
+def fixture(name: str, version: str = "1.0") -> Any:
+    return json.loads((RECORDINGS[version] / f"{name}.json").read_text())
+
+
+def client_auth(version: str) -> dict[str, Any]:
+    """The recorded auth, announcing the protocol version of its recording."""
+    info = fixture("server_info", version)
+    versions = ("protocol_version", "protocol_minor", "min_supported_version")
+    return {**fixture("auth", version), **{key: info[key] for key in versions if key in info}}
 
 
 @pytest.fixture
@@ -152,12 +168,20 @@ def _covers(new: Any, old: Any, where: str) -> None:
         assert new == old, f"{where}: {new} instead of {old}"
 
 
-async def test_recorded_1_0_client_is_served_with_every_field_it_read(
-    service: Service, session: aiohttp.ClientSession
+def _statuses(message: dict[str, Any]) -> list[str]:
+    """Every camera status in a result or event (camera_status, camera_state, get_state)."""
+    body = message.get("result") or message.get("data") or {}
+    cameras = body.get("cameras", [body]) if isinstance(body, dict) else []
+    return [c["status"] for c in cameras if isinstance(c, dict) and "status" in c]
+
+
+@pytest.mark.parametrize("version", sorted(RECORDINGS))
+async def test_recorded_older_client_is_served_with_every_field_and_value_it_read(
+    service: Service, session: aiohttp.ClientSession, version: str
 ) -> None:
-    ws, _, reply = await handshake(session, service, fixture("auth"))
+    ws, _, reply = await handshake(session, service, client_auth(version))
     assert reply["type"] == MessageType.AUTH_OK
-    for message_id, step in enumerate(fixture("results"), start=1):
+    for message_id, step in enumerate(fixture("results", version), start=1):
         await ws.send_json(
             {"message_id": message_id, "command": step["command"], "args": step["args"]}
         )
@@ -166,12 +190,72 @@ async def test_recorded_1_0_client_is_served_with_every_field_it_read(
             # Every event this add-on sends is typed completely by the protocol.
             shape = EVENT_DATA[EventType(got["event"])]
             assert problems(shape, got["data"], complete=True) == [], got
+            assert set(_statuses(got)) <= OLD_STATUSES, got
         recorded = step["reply"]
         assert got["success"] == recorded["success"], (step["command"], got)
         if recorded["success"]:
             _covers(_shape(got["result"]), _shape(recorded["result"]), step["command"])
             shape = COMMAND_RESULTS[Command(step["command"])]
             assert problems(shape, got["result"], complete=True) == [], step["command"]
+            assert set(_statuses(got)) <= OLD_STATUSES, got
+            # A camera in privacy mode reads as the old add-on sent it (offline, the reason).
+            for old, new in zip(
+                recorded["result"].get("cameras", []),
+                got["result"].get("cameras", []),
+                strict=False,
+            ):
+                if old["privacy_mode"]:
+                    assert (new["status"], new["status_reason"]) == (
+                        old["status"],
+                        old["status_reason"],
+                    )
         else:
             assert got["error"]["code"] == recorded["error"]["code"]
     await ws.close()
+
+
+async def test_a_1_2_client_gets_status_privacy(
+    service: Service, session: aiohttp.ClientSession
+) -> None:
+    ws, _, reply = await handshake(session, service, {**fixture("auth"), **version_info()})
+    assert reply["type"] == MessageType.AUTH_OK
+    set_privacy = {"camera": "garage", "enabled": True}
+    await ws.send_json({"message_id": 1, "command": "set_privacy_mode", "args": set_privacy})
+    await ws.send_json({"message_id": 2, "command": "get_state", "args": {}})
+    while (got := await ws.receive_json(timeout=30)).get("message_id") != 2:
+        pass
+    await ws.close()
+    garage = next(c for c in got["result"]["cameras"] if c["name"] == "garage")
+    assert garage["status"] == CameraStatus.PRIVACY
+
+
+async def _call(
+    ws: aiohttp.ClientWebSocketResponse, message_id: int, command: str, **args: Any
+) -> Any:
+    await ws.send_json({"message_id": message_id, "command": command, "args": args})
+    while (got := await ws.receive_json(timeout=30)).get("message_id") != message_id:
+        pass  # events
+    assert got["success"], got
+    return got["result"]
+
+
+async def test_clips_still_recording_are_listed_only_to_1_2_clients(
+    service: Service, session: aiohttp.ClientSession
+) -> None:
+    new, _, _ = await handshake(session, service, {**fixture("auth"), **version_info()})
+    old, _, _ = await handshake(session, service, client_auth("1.1"))
+    clip = await _call(new, 1, "record_clip", camera="front_door", seconds=30)
+    listed: dict[str, str] = {}
+    async with asyncio.timeout(20):  # the recorder indexes the clip a moment after the answer
+        for message_id in range(2, 1000):
+            listed = {
+                c["id"]: c["state"] for c in (await _call(new, message_id, "list_clips"))["clips"]
+            }
+            if clip["clip_id"] in listed:
+                break
+            await asyncio.sleep(0.05)
+    assert listed[clip["clip_id"]] == ClipState.RECORDING
+    # A 1.1 client takes every listed clip as finished (to play, to export): not sent it.
+    assert clip["clip_id"] not in [c["id"] for c in (await _call(old, 1, "list_clips"))["clips"]]
+    await new.close()
+    await old.close()

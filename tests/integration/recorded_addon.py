@@ -1,9 +1,11 @@
-"""A protocol 1.0 add-on played back from its recording (tests/fixtures/protocol_v1).
+"""A released add-on played back from its recording: protocol 1.0
+(tests/fixtures/protocol_v1) or 1.1 (tests/fixtures/protocol_1_1, add-on 0.2.0).
 
-Serves on a real socket exactly what the 1.0 add-on sent: its `server_info` (no
-minor, no minimum), `auth_ok`, the recorded result of each command (looked up by
-command name, the `message_id` swapped for the caller's) and, after `subscribe`,
-the recorded events in `seq` order (`play`). The new client must get along with it.
+Serves on a real socket exactly what that add-on sent: its `server_info`, `auth_ok`,
+the recorded result of each command (looked up by command name, the `message_id`
+swapped for the caller's; a command it never answered gets its `unknown_command`) and,
+after `subscribe`, the recorded events in `seq` order (`play`). Every command received
+is kept (`commands`). The new client must get along with it.
 """
 
 from __future__ import annotations
@@ -16,27 +18,36 @@ from aiohttp import WSMsgType, web
 
 from custom_components.porchlight.pyporchlight.protocol import WS_PATH, MessageType
 
-FIXTURES = Path(__file__).parent.parent / "fixtures" / "protocol_v1"
+FIXTURES = Path(__file__).parent.parent / "fixtures"
+RECORDINGS: dict[str, Path] = {
+    "1.0": FIXTURES / "protocol_v1",
+    "1.1": FIXTURES / "protocol_1_1",
+}
+"""Each released add-on's recording, by its protocol version."""
 
 
-def recorded(name: str) -> Any:
+def recorded(name: str, version: str = "1.0") -> Any:
     """One recorded fixture (`server_info`, `auth`, `auth_ok`, `results`, `events`)."""
-    return json.loads((FIXTURES / f"{name}.json").read_text())
+    return json.loads((RECORDINGS[version] / f"{name}.json").read_text())
 
 
 class RecordedAddon:
-    """The 1.0 add-on's recording behind a websocket on 127.0.0.1."""
+    """A released add-on's recording behind a websocket on 127.0.0.1."""
 
-    def __init__(self) -> None:
-        self.token: str = recorded("auth")["token"]
-        self.server_info: dict[str, Any] = recorded("server_info")
+    def __init__(self, version: str = "1.0") -> None:
+        self.version = version
+        self.token: str = recorded("auth", version)["token"]
+        self.server_info: dict[str, Any] = recorded("server_info", version)
+        self.steps: list[dict[str, Any]] = recorded("results", version)
         self.replies: dict[str, dict[str, Any]] = {}
-        for step in recorded("results"):
+        for step in self.steps:
             self.replies.setdefault(step["command"], step["reply"])
         self.events: list[dict[str, Any]] = sorted(
-            recorded("events").values(), key=lambda event: event["seq"]
+            recorded("events", version).values(), key=lambda event: event["seq"]
         )
         self.auth_seen: list[dict[str, Any]] = []
+        self.commands: list[dict[str, Any]] = []
+        """Every command received (`command`, `args`), in order."""
         self.subscribers: list[web.WebSocketResponse] = []
         self._runner: web.AppRunner | None = None
         self.port = 0
@@ -63,11 +74,12 @@ class RecordedAddon:
         if auth.get("token") != self.token:
             await ws.close()
             return ws
-        await ws.send_json(recorded("auth_ok"))
+        await ws.send_json(recorded("auth_ok", self.version))
         async for msg in ws:
             if msg.type is not WSMsgType.TEXT:
                 break
             command = json.loads(msg.data)
+            self.commands.append(command)
             reply = self.replies.get(command["command"], self.replies["no_such_command"])
             await ws.send_json({**reply, "message_id": command["message_id"]})
             if command["command"] == "subscribe":
@@ -75,6 +87,11 @@ class RecordedAddon:
         if ws in self.subscribers:
             self.subscribers.remove(ws)
         return ws
+
+    def answer_last(self, command: str) -> None:
+        """Answer `command` with its last recording from now on (the state after privacy
+        mode was switched on is the last `get_state`)."""
+        self.replies[command] = [s for s in self.steps if s["command"] == command][-1]["reply"]
 
     async def play(self) -> None:
         """Send the recorded events, in order, to every subscribed client."""

@@ -111,6 +111,21 @@ async def test_snapshot_is_full_size_unless_home_assistant_asks_a_size(
     assert fake_addon.snapshot_queries == [{}, {"width": "32", "height": "24"}]
 
 
+async def test_an_add_on_before_1_2_gets_no_snapshot_size_and_home_assistant_scales(
+    hass: HomeAssistant,
+    fake_addon: FakeAddon,
+    mock_config_entry: MockConfigEntry,
+    hass_client: ClientSessionGenerator,
+) -> None:
+    fake_addon.version = {"protocol_version": 1, "protocol_minor": 1}
+    await setup_integration(hass, mock_config_entry)
+    client = await hass_client()
+    response = await client.get(f"/api/camera_proxy/{CAMERA}?width=32&height=24")
+    assert response.status == 200
+    assert decode_jpeg(await response.read()).shape == (24, 32, 3)
+    assert fake_addon.snapshot_queries == [{}]
+
+
 @pytest.mark.parametrize(
     ("width", "height", "query"),
     [

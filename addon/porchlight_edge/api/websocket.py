@@ -12,6 +12,7 @@ from aiohttp import WSMsgType, web
 
 from porchlight_edge.api.auth import token_matches
 from porchlight_edge.api.commands import COMMANDS, CommandContext, Deferred
+from porchlight_edge.api.older_clients import for_client
 from porchlight_edge.api.safe_errors import describe
 from porchlight_edge.panel.ingress import ingress_user
 from porchlight_edge.protocol import (
@@ -24,6 +25,7 @@ from porchlight_edge.protocol import (
     EventMessage,
     MessageType,
     ProtocolError,
+    ProtocolVersion,
     ServerInfo,
     decode_message,
     message_id_of,
@@ -65,12 +67,19 @@ class Session(CommandContext):
     """
 
     def __init__(
-        self, service: Service, ws: web.WebSocketResponse, request: web.Request, client: str
+        self,
+        service: Service,
+        ws: web.WebSocketResponse,
+        request: web.Request,
+        client: str,
+        version: ProtocolVersion = CURRENT_VERSION,
     ) -> None:
         self.service = service
         self.ws = ws
         self.peer = request.remote or "?"
         self.client = client
+        self.version = version
+        """The protocol version the client announced: what it is sent (`for_client`)."""
         ingress = ingress_user(request)
         self.user: dict[str, str] | None = ingress.audit_detail() if ingress else None
         self._transport = request.transport
@@ -85,7 +94,7 @@ class Session(CommandContext):
         """Queue `message` as JSON; a client whose outbox overflows is dropped instead."""
         if self.dropped:
             return
-        data = json.dumps(message)
+        data = json.dumps(for_client(message, self.version))
         limit = self.service.connections.limits.outbox_bytes
         if self.outbox_bytes and self.outbox_bytes + len(data) > limit:
             self.drop(f"fell behind ({self.outbox_bytes} bytes waiting)")
@@ -154,8 +163,8 @@ _INVALID_TOKEN: ErrorInfo = {"code": ErrorCode.INVALID_AUTH, "message": "invalid
 
 async def _authenticate(
     service: Service, ws: web.WebSocketResponse, *, ingress: bool
-) -> str | ErrorInfo:
-    """The client's name when its token is right and it speaks a version this server serves.
+) -> tuple[str, ProtocolVersion] | ErrorInfo:
+    """(client name, protocol version) when the token is right and the version is served.
 
     Through Home Assistant's ingress the user is already authenticated: no token is
     asked for (the auth message still names the client and its version). Else the error
@@ -190,7 +199,7 @@ async def _authenticate(
             "message": unsupported_version_message(outdated, CURRENT_VERSION, client_version),
         }
     client = data.get("client")
-    return client if isinstance(client, str) and client else "unnamed"
+    return (client if isinstance(client, str) and client else "unnamed"), client_version
 
 
 async def websocket_handler(request: web.Request) -> web.WebSocketResponse:
@@ -223,7 +232,7 @@ async def _serve(
     peer = request.remote or "?"
     await ws.send_json(server_info(service))
     client = await _authenticate(service, ws, ingress=ingress_user(request) is not None)
-    if not isinstance(client, str):
+    if not isinstance(client, tuple):
         if client["code"] == ErrorCode.INVALID_AUTH:
             service.connections.auth_failed(peer)  # rate-limited: the peer chooses how often
         else:  # a token holder with a version this server cannot serve
@@ -235,7 +244,7 @@ async def _serve(
     await ws.send_json({"type": MessageType.AUTH_OK})
     _LOGGER.debug("Client %s connected", peer)
 
-    session = Session(service, ws, request, client)
+    session = Session(service, ws, request, *client)
     writer = asyncio.create_task(session.writer())
     try:
         async for msg in ws:

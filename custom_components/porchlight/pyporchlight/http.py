@@ -21,6 +21,7 @@ from .protocol import (
     LIMITS,
     MAX_USER_CHARS,
     SNAPSHOT_SIZE_PARAMS,
+    SNAPSHOT_SIZE_VERSION,
     STALE_HEADER,
     STALE_YES,
     USER_ARG_VERSION,
@@ -36,7 +37,7 @@ from .protocol import (
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from .protocol import ServerInfo
+    from .protocol import ProtocolVersion, ServerInfo
 
 # Event ids (`<boot_id>:<seq>`, or `manual-<hex>` for manual ones) become part of a URL
 # path: only the add-on's id characters pass, and never a name made of dots only.
@@ -76,6 +77,8 @@ class HttpApi:
         self.port = port
         self._token = token
         self.request_timeout = request_timeout
+        self.server_info: ServerInfo | None = None
+        """The add-on's `server_info` once connected: what its version takes (`speaks`)."""
 
     @property
     def base_url(self) -> str:
@@ -130,7 +133,10 @@ class HttpApi:
         Raises:
             PorchlightError: see the module docstring.
         """
-        url = self._camera_url(camera, snapshot_path) + snapshot_query(width, height)
+        # Older add-ons ignore the size (Home Assistant scales their picture): not sent.
+        sized = speaks(self.server_info, SNAPSHOT_SIZE_VERSION)
+        query = snapshot_query(width, height) if sized else ""
+        url = self._camera_url(camera, snapshot_path) + query
         return await self._get_jpeg(url, f"snapshot of {camera!r}", user)
 
     async def event_snapshot(self, event_id: str, user: str | None = None) -> bytes:
@@ -251,9 +257,14 @@ def user_arg(user: str | None, server_info: ServerInfo | None) -> dict[str, str]
     arguments), and only a non-empty `clean_user` name is sent.
     """
     name = clean_user(user)
-    if name and server_info and peer_version(server_info)[0] >= USER_ARG_VERSION:
+    if name and speaks(server_info, USER_ARG_VERSION):
         return {"user": name}
     return {}
+
+
+def speaks(server_info: ServerInfo | None, version: ProtocolVersion) -> bool:
+    """Whether the add-on that sent `server_info` speaks `version` (False when unknown)."""
+    return server_info is not None and peer_version(server_info)[0] >= version
 
 
 def snapshot_query(width: int | None, height: int | None) -> str:

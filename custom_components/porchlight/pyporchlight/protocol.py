@@ -376,6 +376,14 @@ MIN_SUPPORTED_VERSION: Final = ProtocolVersion(1, 0)
 USER_ARG_VERSION: Final = ProtocolVersion(1, 2)
 """The first version whose `export_clip` and `get_stream_url` take `user` (older add-ons
 refuse the argument)."""
+SNAPSHOT_SIZE_VERSION: Final = ProtocolVersion(1, 2)
+"""The first version whose snapshot takes `width` and `height` (older add-ons ignore them)."""
+RECORDING_CLIPS_VERSION: Final = ProtocolVersion(1, 2)
+"""The first version whose `list_clips` lists clips still recording; older clients read
+every listed clip as finished (to play or export), so they are not sent those."""
+PRIVACY_STATUS_VERSION: Final = ProtocolVersion(1, 2)
+"""The first version with camera status `privacy`; older clients get `offline` with reason
+`PRIVACY_REASON`, as older add-ons sent (their status vocabulary has no `privacy`)."""
 
 
 class VersionInfo(TypedDict):
