@@ -8,6 +8,7 @@ the container command given after `--`, and checks:
 - healthz: GET /healthz answers "ok" (no token);
 - snapshot: a snapshot fetched with the token decodes as an image (and is refused without it);
 - discovery: the POST /discovery carried the Supervisor token, host, port 8765 and the token;
+- panel_served: the panel page (with its self-only CSP) and every file of panel/static;
 - token file 0600, the full token nowhere in the log, every data and media file private;
 - stop: SIGTERM (what Docker's init passes on) during a recording stops the service within
   10 s, leaving a clean index: integrity ok, no clip left "recording", no WAL, no .part files.
@@ -134,6 +135,23 @@ async def ring_and_wait_for_clip(session: aiohttp.ClientSession, token: str) -> 
                     return
 
 
+PANEL_FILES = Path(__file__).resolve().parents[1] / "addon/porchlight_edge/panel/static"
+
+
+async def panel_served(session: aiohttp.ClientSession) -> bool:
+    """The standalone panel: its page with the self-only CSP, and every file of the source's
+    `panel/static` served from the image."""
+    async with session.get(f"{API}/panel/") as resp:
+        csp = resp.headers.get("Content-Security-Policy", "")
+        if resp.status != 200 or "default-src 'self'" not in csp:
+            return False
+    for path in sorted(PANEL_FILES.iterdir()):
+        async with session.get(f"{API}/panel/{path.name}") as resp:
+            if resp.status != 200 or await resp.read() != path.read_bytes():
+                return False
+    return True
+
+
 def wait_exit(pid: int, timeout: float) -> float | None:
     """Seconds until `pid` exited (pidfd: no polling), or None if it still runs after `timeout`."""
     start = time.monotonic()
@@ -231,6 +249,8 @@ async def run_checks(args: argparse.Namespace, command: list[str]) -> dict[str, 
             async with session.get(snapshot_url) as resp:
                 refused = resp.status == 401
             result["snapshot"] = int(picture is not None and picture.size > 0 and refused)
+            # The panel's page and its modules are in the image (package data, nothing built).
+            checks["panel_served"] = int(await panel_served(session))
             # The service posts after it listens: /healthz may answer before the call is in.
 
             async def posted() -> bool:
