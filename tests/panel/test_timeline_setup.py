@@ -10,7 +10,8 @@ privacy mask), one pure-Python RTSP camera, one browser session for the module:
 - a camera added on the set-up page (tested, then added) shows its live picture on the
   Cameras tab, and is removed again after a confirmation;
 - the stored password appears in no DOM and no websocket frame, and the page asks nothing
-  of any other host.
+  of any other host;
+- on a phone (375 px), no tab scrolls sideways, even with a 64-character one-word title.
 """
 
 from __future__ import annotations
@@ -351,3 +352,47 @@ def test_the_page_asks_nothing_of_other_hosts(page: Any, addon: AddonProcess) ->
     assert requests
     origin = f"http://127.0.0.1:{addon.port}/"
     assert [u for u in requests if not u.startswith((origin, "data:"))] == []
+
+
+PHONE = {"width": 375, "height": 667, "deviceScaleFactor": 2, "mobile": True}
+"""A small phone's viewport (CSS pixels), as Chrome's device emulation takes it."""
+
+
+def test_a_phone_never_scrolls_sideways(page: Any, addon: AddonProcess) -> None:
+    """Every tab fits 375 px, with the longest title the options allow (one word)."""
+    long_title = "W" * 64
+    command(
+        addon,
+        "add_camera",
+        {
+            "camera": "side_gate",
+            "title": long_title,
+            "source": "rtsp",
+            "url": "rtsp://127.0.0.1:9/x",
+        },
+    )
+    page.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", PHONE)
+    try:
+        page.refresh()
+        wait_for(lambda: page.find_element(By.ID, "tab-cameras"), what="the tabs")
+        widths = {}
+        for tab, ready in (
+            ("tab-cameras", "#camera-side_gate"),
+            ("tab-timeline", "#timeline-list li.item"),
+            ("tab-setup", "#setup-camera-side_gate"),
+        ):
+            _click(page, f"#{tab}", tab)
+            wait_for(lambda: page.find_elements(By.CSS_SELECTOR, ready), what=ready)  # noqa: B023
+            if tab == "tab-timeline":  # the camera filter lists the long title
+                wait_for(
+                    lambda: len(page.find_elements(By.CSS_SELECTOR, "#timeline-camera option")) > 2
+                )
+            if tab != "tab-setup":  # (the set-up page names cameras by name)
+                assert long_title in page.page_source
+            widths[tab] = page.execute_script(
+                "const d = document.documentElement; return [d.scrollWidth, d.clientWidth]"
+            )
+        assert {tab: w for tab, w in widths.items() if w[0] > w[1]} == {}
+    finally:
+        page.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+        command(addon, "remove_camera", {"camera": "side_gate"})
