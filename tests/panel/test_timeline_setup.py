@@ -11,7 +11,8 @@ privacy mask), one pure-Python RTSP camera, one browser session for the module:
   Cameras tab, and is removed again after a confirmation;
 - the stored password appears in no DOM and no websocket frame, and the page asks nothing
   of any other host;
-- on a phone (375 px), no tab scrolls sideways, even with a 64-character one-word title.
+- on a phone (375 px), no tab scrolls sideways, even with a 64-character one-word title;
+- a clip still recording offers no delete or export (the add-on would refuse it silently).
 """
 
 from __future__ import annotations
@@ -396,3 +397,17 @@ def test_a_phone_never_scrolls_sideways(page: Any, addon: AddonProcess) -> None:
     finally:
         page.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
         command(addon, "remove_camera", {"camera": "side_gate"})
+
+
+def test_a_clip_still_recording_offers_no_delete_or_export(page: Any, addon: AddonProcess) -> None:
+    """The add-on deletes and exports finished clips only: the page must not offer it."""
+    clip_id = command(addon, "record_clip", {"camera": "front_door", "seconds": 20})["clip_id"]
+    _click(page, "#tab-timeline", "the timeline tab")
+    row = f"li[data-clip='{clip_id}']"
+    wait_for(lambda: page.find_elements(By.CSS_SELECTOR, f"{row} .badge.recording"), 20, "it")
+    for action in ("delete", "export"):
+        button = page.find_element(By.CSS_SELECTOR, f"{row} button.{action}")
+        assert not button.is_enabled(), action
+        assert "recording" in (button.get_attribute("title") or ""), action
+    # (the buttons were seen while it was recording)
+    assert page.find_elements(By.CSS_SELECTOR, f"{row} .badge.recording")

@@ -238,6 +238,13 @@ class Timeline {
       exported.textContent = `Exported: ${result.path}`;
     });
     if (clip.protected) remove.disabled = true; // protected clips are kept: unprotect first
+    if (clip.state === "recording") {
+      // The add-on deletes and exports finished clips only: say so rather than do nothing.
+      for (const button of [remove, exportButton]) {
+        button.disabled = true;
+        button.title = "The clip is still recording";
+      }
+    }
     actions.append(play, protect, remove, exportButton, exported);
     return li;
   }
@@ -267,7 +274,11 @@ class Timeline {
       this.video.load();
       this.player.hidden = true;
     }
-    await this.act(button, "delete_clips", { clip_ids: [clip.id] });
+    const result = await this.act(button, "delete_clips", { clip_ids: [clip.id] });
+    // A clip that started recording again or went meanwhile is not deleted: never silently.
+    if (result && !result.deleted.includes(clip.id)) {
+      this.error.textContent = "The clip was not deleted: it is recording or was deleted already.";
+    }
   }
 
   /** Run a command from a button; reload the day after it unless `reload` is false. */
