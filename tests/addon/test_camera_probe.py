@@ -149,8 +149,13 @@ async def _http_camera() -> AsyncIterator[str]:
     async def page(request: web.Request) -> web.Response:
         return web.Response(text="<html>login</html>", content_type="text/html")
 
+    async def moved(request: web.Request) -> web.Response:
+        # Where cameras send an old snapshot path, or another host (`?to=`).
+        raise web.HTTPFound(request.query.get("to", "/mjpeg"))
+
     app = web.Application()
     app.router.add_get("/mjpeg", mjpeg)
+    app.router.add_get("/moved", moved)
     app.router.add_get("/page", page)
     runner = web.AppRunner(app, shutdown_timeout=0.5)
     await runner.setup()
@@ -192,3 +197,18 @@ async def test_a_gstreamer_rtsp_server_gives_a_picture_or_wrong_password(
     assert wrong.reason is CameraTestReason.WRONG_PASSWORD
     assert anonymous.reason is CameraTestReason.WRONG_PASSWORD
     assert "secret" not in good.message + wrong.message + anonymous.message
+
+
+async def test_a_redirect_is_followed_as_the_capture_follows_it_without_the_login() -> None:
+    """The capture (aiohttp's defaults) follows redirects: the test must judge the same."""
+    async with _http_camera() as host, _http_camera() as elsewhere:
+        moved = await probe("mjpeg", f"http://admin:{PASSWORD}@{host}/moved")
+        # To another host: asked, but never with the password.
+        away = await probe(
+            "mjpeg", f"http://admin:{PASSWORD}@{host}/moved?to=http://{elsewhere}/mjpeg"
+        )
+    assert moved.ok, moved.message
+    assert (moved.width, moved.height) == (160, 120)
+    assert away.reason is CameraTestReason.WRONG_PASSWORD, away.message
+    assert f"redirects to http://{elsewhere}/mjpeg" in away.message
+    assert PASSWORD not in moved.message + away.message

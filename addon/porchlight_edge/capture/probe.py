@@ -285,6 +285,7 @@ def _classify(err: Exception, url: str, late: bool) -> ProbeOutcome:
 async def _probe_mjpeg(url: str, seconds: float) -> ProbeOutcome:
     """The MJPEG (or JPEG snapshot URL) test with aiohttp, the capture's own HTTP client."""
     import aiohttp
+    from yarl import URL
 
     from porchlight_edge.capture.mjpeg import decode_jpeg, iter_jpegs
 
@@ -293,9 +294,18 @@ async def _probe_mjpeg(url: str, seconds: float) -> ProbeOutcome:
     try:
         async with (
             aiohttp.ClientSession(timeout=timeout) as session,
-            session.get(url, allow_redirects=False) as response,
+            # Redirects followed as the capture follows them (aiohttp's defaults: at most 10,
+            # and the login is dropped when one leads to another host), so a URL that works
+            # once saved never fails its test. The reason names the URL as typed.
+            session.get(url) as response,
         ):
             if response.status in (401, 403):
+                if response.url.origin() != URL(url).origin():
+                    return _fail(
+                        CameraTestReason.WRONG_PASSWORD,
+                        f"{shown} redirects to {redact_url(str(response.url))}, which asks for"
+                        " a login (the password goes only to the address typed): use that URL",
+                    )
                 return _fail(CameraTestReason.WRONG_PASSWORD, f"{shown} refused the login")
             if response.status == 404:
                 return _fail(CameraTestReason.NOT_FOUND, f"{shown}: nothing at this path")
