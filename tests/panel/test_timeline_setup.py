@@ -12,7 +12,8 @@ privacy mask), one pure-Python RTSP camera, one browser session for the module:
 - the stored password appears in no DOM and no websocket frame, and the page asks nothing
   of any other host;
 - on a phone (375 px), no tab scrolls sideways, even with a 64-character one-word title;
-- a clip still recording offers no delete or export (the add-on would refuse it silently).
+- a clip still recording offers no delete or export (the add-on would refuse it silently);
+- a clip deleted elsewhere while it plays stops the player, with the reason.
 """
 
 from __future__ import annotations
@@ -411,3 +412,19 @@ def test_a_clip_still_recording_offers_no_delete_or_export(page: Any, addon: Add
         assert "recording" in (button.get_attribute("title") or ""), action
     # (the buttons were seen while it was recording)
     assert page.find_elements(By.CSS_SELECTOR, f"{row} .badge.recording")
+
+
+def test_a_clip_deleted_elsewhere_while_it_plays_stops_with_a_reason(
+    page: Any, addon: AddonProcess, clips: list[str]
+) -> None:
+    newest = clips[-1]  # (the one the delete test kept)
+    _click(page, "#tab-timeline", "the timeline tab")
+    _click(page, f"li[data-clip='{newest}'] button.play", "play")
+    player = page.find_element(By.ID, "timeline-video")
+    wait_for(lambda: player.get_attribute("data-clip") == newest, what="the clip to play")
+    command(addon, "protect_clip", {"clip_id": newest, "protected": False})
+    assert command(addon, "delete_clips", {"clip_ids": [newest]})["deleted"] == [newest]
+    wait_for(lambda: not player.is_displayed(), what="the player to stop")
+    assert not player.get_attribute("src")
+    notice = wait_for(lambda: page.find_element(By.ID, "timeline-notice").text, what="why")
+    assert "deleted" in notice

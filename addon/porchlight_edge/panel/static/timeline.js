@@ -97,6 +97,7 @@ class Timeline {
       playsInline: true,
     });
     this.caption = el("p", { className: "status", id: "timeline-playing" });
+    this.notice = el("p", { className: "error", id: "timeline-notice", role: "alert" }); // outlives reloads
     this.player = el("section", { className: "card player", hidden: true }, this.caption, this.video);
     root.append(
       el(
@@ -112,6 +113,7 @@ class Timeline {
         this.kindSelect,
       ),
       this.player,
+      this.notice,
       this.status,
       this.error,
       this.list,
@@ -124,6 +126,15 @@ class Timeline {
     this.offs = ["clip_started", "clip_finished", "clip_deleted", "snapshot_ready"].map((type) =>
       api.on(type, () => this.reloadSoon()),
     );
+    // The clip playing was deleted (here or elsewhere): stop it and say why, never a blank player.
+    this.offs.push(
+      api.on("clip_deleted", (event) => {
+        if (event.data?.clip_id === this.video.dataset.clip) this.stop("The clip being played was deleted.");
+      }),
+    );
+    this.video.addEventListener("error", () => {
+      if (this.video.dataset.clip) this.stop("The clip cannot be played: it was deleted or its file is gone.");
+    });
   }
 
   async start() {
@@ -251,6 +262,7 @@ class Timeline {
 
   play(clip, item) {
     this.player.hidden = false;
+    this.notice.textContent = "";
     this.caption.textContent = `${clip.camera} · ${new Date(item.time * 1000).toLocaleString()} · ${KIND_TITLES[item.kind]}`;
     this.video.src = url(`/api/clips/${clip.id}.mp4`);
     this.video.dataset.clip = clip.id;
@@ -269,16 +281,21 @@ class Timeline {
       return;
     }
     this.armed = null;
-    if (this.video.dataset.clip === clip.id) {
-      this.video.removeAttribute("src");
-      this.video.load();
-      this.player.hidden = true;
-    }
+    if (this.video.dataset.clip === clip.id) this.stop("");
     const result = await this.act(button, "delete_clips", { clip_ids: [clip.id] });
     // A clip that started recording again or went meanwhile is not deleted: never silently.
     if (result && !result.deleted.includes(clip.id)) {
       this.error.textContent = "The clip was not deleted: it is recording or was deleted already.";
     }
+  }
+
+  /** Stop and hide the player; `why` (if any) stays below it until the next clip plays. */
+  stop(why) {
+    delete this.video.dataset.clip;
+    this.video.removeAttribute("src");
+    this.video.load();
+    this.player.hidden = true;
+    this.notice.textContent = why;
   }
 
   /** Run a command from a button; reload the day after it unless `reload` is false. */
