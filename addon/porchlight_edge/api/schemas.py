@@ -313,11 +313,14 @@ def validate_args(command: Command, args: dict[str, Any]) -> dict[str, Any]:
     try:
         if command in AUDITED_COMMANDS and isinstance(args, dict) and USER_ARG in args:
             own = {key: value for key, value in args.items() if key != USER_ARG}
-            return {**validate_args(command, own), **ON_BEHALF({USER_ARG: args[USER_ARG]})}
+            user = ON_BEHALF({USER_ARG: args[USER_ARG]})
+            return {**validate_args(command, own), **user}
         result: dict[str, Any] = SCHEMAS[command](args)
     except vol.MultipleInvalid as err:
         first = err.errors[0]
-        message = "unknown argument" if first.error_message == "extra keys not allowed" else None
+        # voluptuous words an extra key differently for an empty schema (`ping`)
+        unknown = first.error_message in ("extra keys not allowed", "not a valid option")
+        message = "unknown argument" if unknown else None
         raise ProtocolError(
             ErrorCode.INVALID_ARGS, f"'{_where(first)}': {message or first.error_message}"
         ) from None
