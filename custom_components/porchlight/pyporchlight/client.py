@@ -294,21 +294,22 @@ class PorchlightClient(HttpApi):
         return [str(clip_id) for clip_id in result["deleted"]]
 
     async def export_clip(self, clip_id: str, user: str | None = None) -> ExportResult:
-        """Export a finished clip; the add-on's `path` and `manifest` (`user`: `user_arg`)."""
-        args = {"clip_id": clip_id, **user_arg(user, self.server_info)}
-        return cast(ExportResult, await self.command(Command.EXPORT_CLIP, **args))
+        """Export a finished clip; the add-on's `path` and `manifest` (`user`: who exports)."""
+        with on_behalf_of(user):
+            return cast(ExportResult, await self.command(Command.EXPORT_CLIP, clip_id=clip_id))
 
     async def get_stream_url(self, camera: str, user: str | None = None) -> str:
         """The URL of the camera's live stream (MPEG-TS over HTTP) for HA's `stream`.
 
         It carries the add-on's scoped stream credential (never the access token). `user`,
-        a viewer, is audited by the add-on (see `user_arg`).
+        a viewer, is audited by the add-on (see `on_behalf_of`); None names nobody, whoever
+        acts around the call (a stream is not fetched on an action's behalf).
 
         Raises:
             PorchlightCommandError: `unknown_command` from add-ons without a live stream.
         """
-        args = {"camera": camera, **user_arg(user, self.server_info)}
-        result = cast(StreamUrl, await self.command(Command.GET_STREAM_URL, **args))
+        with on_behalf_of(user):
+            result = cast(StreamUrl, await self.command(Command.GET_STREAM_URL, camera=camera))
         return self.base_url + result["path"]
 
     async def rotate_stream_credential(self) -> None:
