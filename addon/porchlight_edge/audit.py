@@ -60,6 +60,18 @@ class AuditAction(StrEnum):
     RECORD_CLIP = "record_clip"
 
 
+COMMAND_ACTIONS = frozenset(
+    {
+        AuditAction.RING,
+        AuditAction.MOTION_SETTINGS,
+        AuditAction.RECORDING_SETTINGS,
+        AuditAction.TAKE_SNAPSHOT,
+        AuditAction.RECORD_CLIP,
+    }
+)
+"""Actions since protocol 1.2 (`COMMAND_AUDIT_VERSION`): older clients do not get them."""
+
+
 @dataclass(frozen=True, slots=True)
 class AuditEntry:
     """One audit entry; `time` in Unix seconds."""

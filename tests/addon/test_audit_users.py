@@ -11,10 +11,23 @@ from typing import Any
 import aiohttp
 import pytest
 
-from porchlight_edge.protocol import AUDITED_COMMANDS, MAX_USER_CHARS, USER_ARG, Command, ErrorCode
+from porchlight_edge.protocol import (
+    AUDITED_COMMANDS,
+    MAX_USER_CHARS,
+    USER_ARG,
+    Command,
+    ErrorCode,
+    version_info,
+)
 from porchlight_edge.service import Service
 from tests.addon.test_input_hygiene import CLIP_ID, write_foreign_clip
-from tests.helpers.service import connect_ws, demo_cameras, loopback_options, running_service
+from tests.helpers.service import (
+    connect_ws,
+    demo_cameras,
+    loopback_options,
+    running_service,
+    url,
+)
 
 TOKEN = "audit-users-test-token-0123"
 USER = "Ada Lovelace"
@@ -120,3 +133,19 @@ async def test_commands_that_are_not_audited_refuse_a_user(wire: Wire, command: 
     reply = await wire.send(command, user=USER)
     assert reply["error"]["code"] == ErrorCode.INVALID_ARGS, reply
     assert reply["error"]["message"] == "'user': unknown argument"
+
+
+async def test_older_clients_get_no_entries_of_actions_they_do_not_know(
+    service: Service, session: aiohttp.ClientSession, wire: Wire
+) -> None:
+    await wire.ok(Command.RING, camera="front_door", user=USER)
+    await wire.ok(Command.SET_PRIVACY_MODE, camera="front_door", enabled=True, user=USER)
+    older = await wire.ok(Command.GET_AUDIT_LOG)  # connect_ws announces no version: 1.0
+    assert [e["action"] for e in older["entries"]] == ["privacy_mode"]
+    ws = await session.ws_connect(url(service, "/api/websocket"))
+    await ws.receive_json(timeout=10)
+    await ws.send_json({"type": "auth", "token": TOKEN, "client": "pytest", **version_info()})
+    assert (await ws.receive_json(timeout=10))["type"] == "auth_ok"
+    current = await Wire(ws).ok(Command.GET_AUDIT_LOG)
+    await ws.close()
+    assert [e["action"] for e in current["entries"]] == ["privacy_mode", "ring"]
