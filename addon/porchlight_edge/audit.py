@@ -38,7 +38,7 @@ CLIENT_RE = re.compile(r"^[A-Za-z0-9_.:@-]{1,64}$")
 
 
 class AuditAction(StrEnum):
-    """What an audit entry records: access to footage and changes to privacy or retention."""
+    """What an audit entry records: access to footage, and changes made through the API."""
 
     LIVE_STREAM = "live_stream"
     SNAPSHOT = "snapshot"
@@ -53,6 +53,23 @@ class AuditAction(StrEnum):
     STREAM_CREDENTIAL = "stream_credential"
     CAMERA_ADD = "camera_add"
     CAMERA_REMOVE = "camera_remove"
+    RING = "ring"
+    MOTION_SETTINGS = "motion_settings"
+    RECORDING_SETTINGS = "recording_settings"
+    TAKE_SNAPSHOT = "take_snapshot"
+    RECORD_CLIP = "record_clip"
+
+
+COMMAND_ACTIONS = frozenset(
+    {
+        AuditAction.RING,
+        AuditAction.MOTION_SETTINGS,
+        AuditAction.RECORDING_SETTINGS,
+        AuditAction.TAKE_SNAPSHOT,
+        AuditAction.RECORD_CLIP,
+    }
+)
+"""Actions since protocol 1.2 (`COMMAND_AUDIT_VERSION`): older clients do not get them."""
 
 
 @dataclass(frozen=True, slots=True)

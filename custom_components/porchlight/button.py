@@ -15,7 +15,9 @@ from homeassistant.const import EntityCategory
 
 from .entity import PorchlightEntity, PorchlightServerEntity, add_camera_entities
 from .errors import translate_errors
+from .pyporchlight.client import on_behalf_of
 from .pyporchlight.protocol import Command
+from .views import acting_user
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
@@ -122,7 +124,7 @@ class RotateStreamCredentialButton(PorchlightServerEntity, ButtonEntity):
 
     @override
     async def async_press(self) -> None:
-        with translate_errors(
-            self.data, action=Command.ROTATE_STREAM_CREDENTIAL, target=self._title
-        ):
+        user = await acting_user(self.hass, self._context)
+        action, target = Command.ROTATE_STREAM_CREDENTIAL, self._title
+        with on_behalf_of(user), translate_errors(self.data, action=action, target=target):
             await self.data.async_rotate_stream_credential()

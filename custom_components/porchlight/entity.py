@@ -10,6 +10,8 @@ from homeassistant.helpers.entity import Entity, EntityDescription
 from .const import DOMAIN, MANUFACTURER
 from .data import SERVER
 from .errors import translate_errors
+from .pyporchlight.client import on_behalf_of
+from .views import acting_user
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable, Iterable
@@ -87,6 +89,9 @@ class PorchlightEntity(Entity):
     async def run_command[T](self, command: str, action: Awaitable[T]) -> T:
         """Await one of this camera's commands; failures become translated HA errors.
 
+        The command names the Home Assistant user who acted (the entity's context) for
+        the add-on's audit log.
+
         Args:
             command: The protocol command (a translation placeholder).
             action: The client call that sends it.
@@ -97,7 +102,11 @@ class PorchlightEntity(Entity):
         Raises:
             HomeAssistantError: see `errors.ha_error` (a 401 also starts reauth).
         """
-        with translate_errors(self.data, action=command, target=self.camera_name):
+        user = await acting_user(self.hass, self._context)
+        with (
+            on_behalf_of(user),
+            translate_errors(self.data, action=command, target=self.camera_name),
+        ):
             return await action
 
 

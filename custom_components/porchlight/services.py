@@ -22,11 +22,13 @@ import probatio
 from .const import DOMAIN
 from .entity import camera_identifier
 from .errors import translate_errors
+from .pyporchlight.client import on_behalf_of
 from .pyporchlight.http import CLIP_ID_RE
 from .pyporchlight.protocol import LIMITS, Setting
+from .views import acting_user
 
 if TYPE_CHECKING:
-    from collections.abc import Awaitable
+    from collections.abc import Awaitable, Callable, Coroutine
 
     from .data import PorchlightConfigEntry
 
@@ -153,12 +155,19 @@ def _clip_id(call: ServiceCall) -> str:
     return clip_id
 
 
-async def _user_name(hass: HomeAssistant, call: ServiceCall) -> str | None:
-    """Who called the action, for the add-on's audit log (automations have no user)."""
-    if call.context.user_id is None:
-        return None
-    user = await hass.auth.async_get_user(call.context.user_id)
-    return None if user is None else user.name
+def _acting[R](
+    handler: Callable[[ServiceCall], Awaitable[R]],
+) -> Callable[[ServiceCall], Coroutine[Any, Any, R]]:
+    """`handler`, its add-on commands naming who called the action (`views.acting_user`).
+
+    Automations have no user: nobody is named.
+    """
+
+    async def run(call: ServiceCall) -> R:
+        with on_behalf_of(await acting_user(call.hass, call.context)):
+            return await handler(call)
+
+    return run
 
 
 def _write_file(path: Path, data: bytes) -> None:
@@ -188,7 +197,7 @@ async def async_snapshot(call: ServiceCall) -> ServiceResponse:
     jpeg = await run_action(
         entry,
         SERVICE_SNAPSHOT,
-        entry.runtime_data.client.snapshot(camera, await _user_name(hass, call)),
+        entry.runtime_data.client.snapshot(camera, await acting_user(hass, call.context)),
         camera,
     )
     try:
@@ -244,7 +253,7 @@ async def async_export_clip(call: ServiceCall) -> ServiceResponse:
         The add-on's `path` of the export and the `manifest`.
     """
     entry, _camera = resolve_target(call.hass, call, need_camera=False)
-    user = await _user_name(call.hass, call)
+    user = await acting_user(call.hass, call.context)
     result = await run_action(
         entry, SERVICE_EXPORT_CLIP, entry.runtime_data.client.export_clip(_clip_id(call), user)
     )
@@ -304,27 +313,35 @@ def async_setup_services(hass: HomeAssistant) -> None:
     """Register the actions once, at integration setup (they outlive config entries)."""
     optional = SupportsResponse.OPTIONAL
     hass.services.async_register(
-        DOMAIN, SERVICE_SNAPSHOT, async_snapshot, SNAPSHOT_SCHEMA, supports_response=optional
+        DOMAIN,
+        SERVICE_SNAPSHOT,
+        _acting(async_snapshot),
+        SNAPSHOT_SCHEMA,
+        supports_response=optional,
     )
     hass.services.async_register(
         DOMAIN,
         SERVICE_RECORD_CLIP,
-        async_record_clip,
+        _acting(async_record_clip),
         RECORD_CLIP_SCHEMA,
         supports_response=optional,
     )
-    hass.services.async_register(DOMAIN, SERVICE_PROTECT_CLIP, async_protect_clip, CLIP_SCHEMA)
-    hass.services.async_register(DOMAIN, SERVICE_UNPROTECT_CLIP, async_unprotect_clip, CLIP_SCHEMA)
-    async_register_admin_service(
-        hass, DOMAIN, SERVICE_EXPORT_CLIP, async_export_clip, CLIP_SCHEMA, optional
+    hass.services.async_register(
+        DOMAIN, SERVICE_PROTECT_CLIP, _acting(async_protect_clip), CLIP_SCHEMA
+    )
+    hass.services.async_register(
+        DOMAIN, SERVICE_UNPROTECT_CLIP, _acting(async_unprotect_clip), CLIP_SCHEMA
     )
     async_register_admin_service(
-        hass, DOMAIN, SERVICE_DELETE_CLIPS, async_delete_clips, DELETE_SCHEMA, optional
+        hass, DOMAIN, SERVICE_EXPORT_CLIP, _acting(async_export_clip), CLIP_SCHEMA, optional
+    )
+    async_register_admin_service(
+        hass, DOMAIN, SERVICE_DELETE_CLIPS, _acting(async_delete_clips), DELETE_SCHEMA, optional
     )
     async_register_admin_service(
         hass,
         DOMAIN,
         SERVICE_ROTATE_STREAM_CREDENTIAL,
-        async_rotate_stream_credential,
+        _acting(async_rotate_stream_credential),
         TARGET_SCHEMA,
     )

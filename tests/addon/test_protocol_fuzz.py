@@ -27,9 +27,11 @@ from yarl import URL
 
 from porchlight_edge.api.schemas import SCHEMAS
 from porchlight_edge.protocol import (
+    AUDITED_COMMANDS,
     MAX_MESSAGE_ID,
     MAX_PAGE_SIZE,
     RECORD_SECONDS,
+    USER_ARG,
     WS_PATH,
     Command,
     ErrorCode,
@@ -63,6 +65,7 @@ domain_values: st.SearchStrategy[Any] = st.sampled_from(
         "../etc",
         str(uuid.uuid4()),
         "manual-0",
+        "Alice",  # a valid `user`
         *(k.value for k in EventKind),
         0,
         -1,
@@ -88,7 +91,8 @@ def argument_names(command: Command) -> list[str]:
     schema: Any = SCHEMAS[command].schema
     if isinstance(schema, vol.All):
         schema = schema.validators[0]
-    return sorted(str(key) for key in schema)
+    shared = [USER_ARG] if command in AUDITED_COMMANDS else []  # checked once, for all
+    return sorted([str(key) for key in schema] + shared)
 
 
 def args_for(command: Command) -> st.SearchStrategy[Any]:

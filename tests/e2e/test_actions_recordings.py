@@ -1,6 +1,6 @@
 """The integration's actions against the real add-on: a snapshot file, a manual clip,
 an export whose manifest hash matches the exported bytes, and deletes by event and by
-time range, all visible in the add-on's audit log."""
+time range, all visible in the add-on's audit log with the user who acted."""
 
 from __future__ import annotations
 
@@ -124,4 +124,12 @@ async def test_snapshot_record_export_and_delete(
     }
     assert all(e["client_id"] == "home-assistant" for e in by_action["clip_delete"])
     assert by_action["snapshot"][-1]["detail"] == {"user": hass_admin_user.name}
+    # Every change names who made it (protocol 1.2 `user`), not only footage access.
+    (recorded,) = by_action["record_clip"]
+    assert (recorded["target"], recorded["detail"]) == (
+        manual["clip_id"],
+        {"seconds": 1, "user": hass_admin_user.name},
+    )
+    changes = by_action["clip_delete"] + by_action["clip_export"]
+    assert {e["detail"]["user"] for e in changes} == {hass_admin_user.name}
     await unload_entry(hass, entry)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
 from dataclasses import dataclass
 import json
 import logging
@@ -18,6 +19,7 @@ from porchlight_edge.api.errors import not_saved, storage_fault
 from porchlight_edge.api.schemas import validate_args
 from porchlight_edge.audit import CLIENT_RE, AuditAction
 from porchlight_edge.protocol import (
+    USER_ARG,
     Command,
     ErrorCode,
     EventMessage,
@@ -64,6 +66,14 @@ class Deferred:
 
 type Handler = Callable[[CommandContext, dict[str, Any]], Awaitable[Any]]
 COMMANDS: dict[str, Handler] = {}
+_ON_BEHALF: ContextVar[str | None] = ContextVar("porchlight_on_behalf", default=None)
+"""The `USER_ARG` of the command being handled (its task's context, so concurrent
+commands of other sessions never see it)."""
+
+
+def on_behalf() -> str | None:
+    """The user the client names for the command being handled (`USER_ARG`), if any."""
+    return _ON_BEHALF.get()
 
 
 def command(name: Command) -> Callable[[Handler], Handler]:
@@ -71,12 +81,16 @@ def command(name: Command) -> Callable[[Handler], Handler]:
 
     def register(handler: Handler) -> Handler:
         async def checked(ctx: CommandContext, args: dict[str, Any]) -> Any:
+            valid = validate_args(name, args)
+            token = _ON_BEHALF.set(valid.pop(USER_ARG, None))
             try:
-                return await handler(ctx, validate_args(name, args))
+                return await handler(ctx, valid)
             except (sqlite3.Error, OSError) as err:
                 if (fault := storage_fault(err)) is None:
                     raise
                 raise ProtocolError(ErrorCode.UNAVAILABLE, fault) from err
+            finally:
+                _ON_BEHALF.reset(token)
 
         COMMANDS[name] = checked
         return handler
@@ -147,6 +161,7 @@ async def ring(ctx: CommandContext, args: dict[str, Any]) -> Any:
     """`ring`: ring the bell at the camera (source `api`); the ring event's seq."""
     camera = camera_arg(ctx.service, args)
     event = ctx.service.ring(camera.name, RingSource.API)
+    audit_command(ctx, AuditAction.RING, camera=camera.name)
     return {"seq": event["seq"]}
 
 
@@ -160,11 +175,24 @@ async def _update(camera: CameraPipeline, **changes: Any) -> None:
 
 
 def audit_command(ctx: CommandContext, action: AuditAction, **fields: Any) -> None:
-    """Write an audit entry; sqlite3.Error / OSError when the audit log cannot be written."""
+    """Write an audit entry; sqlite3.Error / OSError when the audit log cannot be written.
+
+    `detail.user` names who acted: the signed-in user of an ingress session, else the
+    command's `USER_ARG` (the client's word for whom it acts), else none.
+    """
     client = ctx.client if CLIENT_RE.fullmatch(ctx.client) else "unknown"
-    if ctx.user:
-        fields["detail"] = {**(fields.get("detail") or {}), **ctx.user}
+    user = ctx.user or ({"user": named} if (named := on_behalf()) else None)
+    if user:
+        fields["detail"] = {**(fields.get("detail") or {}), **user}
     ctx.service.audit.record(action, client_id=client, address=ctx.peer, **fields)
+
+
+def _audit_settings(
+    ctx: CommandContext, action: AuditAction, camera: CameraPipeline, args: dict[str, Any]
+) -> None:
+    """Audit a settings change: the values given (null ones change nothing)."""
+    detail = {key: value for key, value in args.items() if key != "camera" and value is not None}
+    audit_command(ctx, action, camera=camera.name, detail=detail)
 
 
 @command(Command.SET_MOTION_SETTINGS)
@@ -177,6 +205,7 @@ async def set_motion_settings(ctx: CommandContext, args: dict[str, Any]) -> Any:
         threshold=args.get("threshold"),
         min_area=args.get("min_area"),
     )
+    _audit_settings(ctx, AuditAction.MOTION_SETTINGS, camera, args)
     return camera.motion_settings()
 
 
@@ -190,6 +219,7 @@ async def set_recording_settings(ctx: CommandContext, args: dict[str, Any]) -> A
         pre_roll=args.get("pre_roll"),
         post_roll=args.get("post_roll"),
     )
+    _audit_settings(ctx, AuditAction.RECORDING_SETTINGS, camera, args)
     return camera.recording_settings()
 
 
@@ -262,6 +292,7 @@ async def take_snapshot(ctx: CommandContext, args: dict[str, Any]) -> Any:
         raise ProtocolError(
             ErrorCode.UNAVAILABLE, "no picture to save (no frame yet, privacy mode or disk full)"
         )
+    audit_command(ctx, AuditAction.TAKE_SNAPSHOT, camera=camera.name, target=eid)
     return {"event_id": eid}
 
 
@@ -281,6 +312,13 @@ async def record_clip(ctx: CommandContext, args: dict[str, Any]) -> Any:
     started = ctx.service.recordings.trigger(camera.name, args["seconds"])
     if started.clip_id is None:
         raise ProtocolError(ErrorCode.UNAVAILABLE, "recording is paused: the disk is full")
+    audit_command(
+        ctx,
+        AuditAction.RECORD_CLIP,
+        camera=camera.name,
+        target=started.clip_id,
+        detail={"seconds": args["seconds"]},
+    )
     return {"event_id": started.event_id, "clip_id": started.clip_id}
 
 
@@ -361,10 +399,7 @@ async def export_clip_command(ctx: CommandContext, args: dict[str, Any]) -> Any:
         raise ProtocolError(ErrorCode.NOT_FOUND, f"the file of clip {clip_id} is gone") from err
     except (ExportError, OSError) as err:
         raise ProtocolError(ErrorCode.UNAVAILABLE, f"cannot export clip {clip_id}: {err}") from err
-    detail = {"file": video.name}
-    if args.get("user"):
-        detail["user"] = args["user"]
-    audit_command(ctx, AuditAction.CLIP_EXPORT, target=clip_id, detail=detail)
+    audit_command(ctx, AuditAction.CLIP_EXPORT, target=clip_id, detail={"file": video.name})
     return {"path": str(video), "manifest": json.loads(manifest.read_text())}
 
 

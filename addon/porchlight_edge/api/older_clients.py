@@ -4,14 +4,18 @@ Within a major, fields are only added (docs/protocol.md, Versions and upgrades),
 *values* of existing fields reach an older client unasked. To clients before 1.2 they go
 as the 1.1 add-on sent them: camera status `privacy` as `offline` with reason
 `PRIVACY_REASON` (`PRIVACY_STATUS_VERSION`), and `list_clips` without the clips still
-recording (`RECORDING_CLIPS_VERSION`: an older client takes every listed clip as finished).
+recording (`RECORDING_CLIPS_VERSION`: an older client takes every listed clip as finished),
+and `get_audit_log` without the entries of actions it has no word for
+(`COMMAND_AUDIT_VERSION`).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from porchlight_edge.audit import COMMAND_ACTIONS
 from porchlight_edge.protocol import (
+    COMMAND_AUDIT_VERSION,
     PRIVACY_REASON,
     PRIVACY_STATUS_VERSION,
     RECORDING_CLIPS_VERSION,
@@ -21,6 +25,9 @@ from porchlight_edge.protocol import (
     MessageType,
     ProtocolVersion,
 )
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 # Where a camera's status travels: the camera_status event's data (`status`, `reason`),
 # and CameraState (`status`, `status_reason`) in camera_state events and get_state.
@@ -38,6 +45,8 @@ def for_client(message: Any, version: ProtocolVersion) -> Any:
         return message
     if version < RECORDING_CLIPS_VERSION:
         message = _without_recording_clips(message)
+    if version < COMMAND_AUDIT_VERSION:
+        message = _without_listed(message, "entries", _command_entry)
     if version >= PRIVACY_STATUS_VERSION:
         return message
     match message.get("type"), message.get("event"):
@@ -70,16 +79,29 @@ def _replaced(message: dict[str, Any], key: str, reason_key: str) -> dict[str, A
     return {**message, key: _older(data, reason_key)}
 
 
+def _recording_clip(clip: Any) -> bool:
+    return isinstance(clip, dict) and clip.get("state") == ClipState.RECORDING
+
+
+def _command_entry(entry: Any) -> bool:
+    return isinstance(entry, dict) and entry.get("action") in COMMAND_ACTIONS
+
+
 def _without_recording_clips(message: dict[str, Any]) -> dict[str, Any]:
+    return _without_listed(message, "clips", _recording_clip)
+
+
+def _without_listed(
+    message: dict[str, Any], key: str, unknown: Callable[[Any], bool]
+) -> dict[str, Any]:
+    """`message` without the items of its result's list `key` that `unknown` picks."""
     result = message.get("result")
     if message.get("type") != MessageType.RESULT or not isinstance(result, dict):
         return message
-    clips = result.get("clips")
-    if not isinstance(clips, list):
+    items = result.get(key)
+    if not isinstance(items, list):
         return message
-    finished = [
-        c for c in clips if not (isinstance(c, dict) and c.get("state") == ClipState.RECORDING)
-    ]
-    if len(finished) == len(clips):
+    kept = [item for item in items if not unknown(item)]
+    if len(kept) == len(items):
         return message
-    return {**message, "result": {**result, "clips": finished}}
+    return {**message, "result": {**result, key: kept}}

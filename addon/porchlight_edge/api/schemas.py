@@ -18,6 +18,7 @@ from porchlight_edge.audit import AuditAction
 from porchlight_edge.capture.urls import MAX_URL_LENGTH, SCHEMES_BY_KIND
 from porchlight_edge.config import MAX_TITLE_LENGTH
 from porchlight_edge.protocol import (
+    AUDITED_COMMANDS,
     CAMERA_NAME_RE,
     LIMITS,
     MAX_MESSAGE_ID,
@@ -26,6 +27,7 @@ from porchlight_edge.protocol import (
     MAX_SHAPES,
     MAX_USER_CHARS,
     POLYGON_PATTERN,
+    USER_ARG,
     ZONE_PATTERN,
     Command,
     ErrorCode,
@@ -263,13 +265,11 @@ SCHEMAS: Final[dict[Command, vol.Schema]] = {
             _one_target,
         )
     ),
-    Command.EXPORT_CLIP: vol.Schema(
-        {vol.Required("clip_id"): clip_id, vol.Optional("user"): nullable(user_name)}
-    ),
+    Command.EXPORT_CLIP: vol.Schema({vol.Required("clip_id"): clip_id}),
     Command.GET_AUDIT_LOG: vol.Schema(
         {**PAGING, vol.Optional("action"): nullable(one_of(AuditAction))}
     ),
-    Command.GET_STREAM_URL: vol.Schema({**CAMERA, vol.Optional("user"): nullable(user_name)}),
+    Command.GET_STREAM_URL: vol.Schema(CAMERA),
     Command.ROTATE_STREAM_CREDENTIAL: vol.Schema({}),
     Command.GET_CAMERA_SOURCES: vol.Schema({}),
     Command.TEST_CAMERA: vol.Schema(CAMERA_SOURCE),
@@ -294,6 +294,10 @@ SCHEMAS: Final[dict[Command, vol.Schema]] = {
 }
 
 
+ON_BEHALF: Final = vol.Schema({vol.Optional(USER_ARG): nullable(user_name)})
+"""`USER_ARG`, checked here once for every audited command (`AUDITED_COMMANDS`)."""
+
+
 def _where(err: vol.Invalid) -> str:
     return ".".join(str(p) for p in err.path) or "args"
 
@@ -301,13 +305,22 @@ def _where(err: vol.Invalid) -> str:
 def validate_args(command: Command, args: dict[str, Any]) -> dict[str, Any]:
     """`args` checked and with defaults filled in.
 
+    An audited command's `USER_ARG` is checked by `ON_BEHALF`; it stays in the result
+    (null when given as null).
+
     ProtocolError(INVALID_ARGS) naming the argument and what it must be.
     """
     try:
+        if command in AUDITED_COMMANDS and isinstance(args, dict) and USER_ARG in args:
+            own = {key: value for key, value in args.items() if key != USER_ARG}
+            user = ON_BEHALF({USER_ARG: args[USER_ARG]})
+            return {**validate_args(command, own), **user}
         result: dict[str, Any] = SCHEMAS[command](args)
     except vol.MultipleInvalid as err:
         first = err.errors[0]
-        message = "unknown argument" if first.error_message == "extra keys not allowed" else None
+        # voluptuous words an extra key differently for an empty schema (`ping`)
+        unknown = first.error_message in ("extra keys not allowed", "not a valid option")
+        message = "unknown argument" if unknown else None
         raise ProtocolError(
             ErrorCode.INVALID_ARGS, f"'{_where(first)}': {message or first.error_message}"
         ) from None

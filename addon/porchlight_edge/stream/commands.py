@@ -7,7 +7,7 @@ import sqlite3
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from porchlight_edge.api.commands import audit_command, camera_arg, command
+from porchlight_edge.api.commands import audit_command, camera_arg, command, on_behalf
 from porchlight_edge.audit import AuditAction
 from porchlight_edge.protocol import (
     STREAM_CREDENTIAL_PARAM,
@@ -28,18 +28,12 @@ _LOGGER = logging.getLogger(__name__)
 async def get_stream_url(ctx: CommandContext, args: dict[str, Any]) -> StreamUrl:
     """`get_stream_url`: the camera's stream path (with its credential) and container format.
 
-    With `user` (a client's viewer), that viewer is audited first (`live_stream`): HA's
+    With `USER_ARG` (a client's viewer), that viewer is audited first (`live_stream`): HA's
     own connection to the stream is shared by all its viewers and names none of them.
     """
     camera = camera_arg(ctx.service, args)
-    if user := args.get("user"):
-        audit_command(
-            ctx,
-            AuditAction.LIVE_STREAM,
-            camera=camera.name,
-            target=AUDIT_TARGET,
-            detail={"user": user},
-        )
+    if on_behalf():
+        audit_command(ctx, AuditAction.LIVE_STREAM, camera=camera.name, target=AUDIT_TARGET)
     credential = quote(ctx.service.stream_credential.for_camera(camera.name), safe="")
     path = f"{live_stream_path(camera.name)}?{STREAM_CREDENTIAL_PARAM}={credential}"
     return {"path": path, "format": StreamFormat.MPEGTS}

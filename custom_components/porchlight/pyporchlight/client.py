@@ -12,13 +12,17 @@ Errors: every method raises `PorchlightConnectionError` when the add-on cannot b
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 import logging
 from typing import TYPE_CHECKING, Any, cast
 
 from .exceptions import PorchlightConnectionError, PorchlightError
 from .http import HttpApi, user_arg
 from .protocol import (
+    AUDITED_COMMANDS,
+    USER_ARG,
     WS_PATH,
     AuditPage,
     ClipRecord,
@@ -51,6 +55,23 @@ _LOGGER = logging.getLogger(__name__)
 
 type EventCallback = Callable[[EventMessage], None]
 type StateCallback = Callable[[ServerState], None]
+
+
+_ON_BEHALF: ContextVar[str | None] = ContextVar("porchlight_on_behalf", default=None)
+
+
+@contextmanager
+def on_behalf_of(user: str | None) -> Iterator[None]:
+    """Audited commands sent inside this block name `user` (a person's name) to the add-on.
+
+    `PorchlightClient.command` adds it as `USER_ARG` (through `user_arg`: only to add-ons
+    that take it). None: nobody is named (automations).
+    """
+    token = _ON_BEHALF.set(user)
+    try:
+        yield
+    finally:
+        _ON_BEHALF.reset(token)
 
 
 class PorchlightClient(HttpApi):
@@ -156,7 +177,8 @@ class PorchlightClient(HttpApi):
 
         Args:
             command: A `Command` value.
-            **args: The command's arguments (docs/protocol.md).
+            **args: The command's arguments (docs/protocol.md); an audited command also
+                names the user of `on_behalf_of`.
 
         Returns:
             The command's `result` (shape per command).
@@ -167,6 +189,8 @@ class PorchlightClient(HttpApi):
         transport = self.transport
         if transport is None:
             raise PorchlightConnectionError("not connected")
+        if command in AUDITED_COMMANDS and USER_ARG not in args:
+            args.update(user_arg(_ON_BEHALF.get(), self.server_info))
         return await transport.request(command, args, self.request_timeout)
 
     async def ping(self) -> None:
@@ -270,21 +294,22 @@ class PorchlightClient(HttpApi):
         return [str(clip_id) for clip_id in result["deleted"]]
 
     async def export_clip(self, clip_id: str, user: str | None = None) -> ExportResult:
-        """Export a finished clip; the add-on's `path` and `manifest` (`user`: `user_arg`)."""
-        args = {"clip_id": clip_id, **user_arg(user, self.server_info)}
-        return cast(ExportResult, await self.command(Command.EXPORT_CLIP, **args))
+        """Export a finished clip; the add-on's `path` and `manifest` (`user`: who exports)."""
+        with on_behalf_of(user):
+            return cast(ExportResult, await self.command(Command.EXPORT_CLIP, clip_id=clip_id))
 
     async def get_stream_url(self, camera: str, user: str | None = None) -> str:
         """The URL of the camera's live stream (MPEG-TS over HTTP) for HA's `stream`.
 
         It carries the add-on's scoped stream credential (never the access token). `user`,
-        a viewer, is audited by the add-on (see `user_arg`).
+        a viewer, is audited by the add-on (see `on_behalf_of`); None names nobody, whoever
+        acts around the call (a stream is not fetched on an action's behalf).
 
         Raises:
             PorchlightCommandError: `unknown_command` from add-ons without a live stream.
         """
-        args = {"camera": camera, **user_arg(user, self.server_info)}
-        result = cast(StreamUrl, await self.command(Command.GET_STREAM_URL, **args))
+        with on_behalf_of(user):
+            result = cast(StreamUrl, await self.command(Command.GET_STREAM_URL, camera=camera))
         return self.base_url + result["path"]
 
     async def rotate_stream_credential(self) -> None:

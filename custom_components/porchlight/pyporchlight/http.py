@@ -24,6 +24,7 @@ from .protocol import (
     SNAPSHOT_SIZE_VERSION,
     STALE_HEADER,
     STALE_YES,
+    USER_ARG,
     USER_ARG_VERSION,
     USER_HEADER,
     ErrorCode,
@@ -251,14 +252,14 @@ def clean_user(user: str | None) -> str | None:
 
 
 def user_arg(user: str | None, server_info: ServerInfo | None) -> dict[str, str]:
-    """`{"user": …}` for a command that names who asks (`export_clip`, `get_stream_url`).
+    """`{USER_ARG: …}` for an audited command (`AUDITED_COMMANDS`): who it is sent for.
 
     Only add-ons of `USER_ARG_VERSION` on take the argument (older ones refuse unknown
     arguments), and only a non-empty `clean_user` name is sent.
     """
     name = clean_user(user)
     if name and speaks(server_info, USER_ARG_VERSION):
-        return {"user": name}
+        return {USER_ARG: name}
     return {}
 
 

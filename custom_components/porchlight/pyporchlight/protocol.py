@@ -173,7 +173,7 @@ def event_snapshot_path(event_id: str) -> str:
 USER_HEADER: Final = "X-Porchlight-User"
 """Optional: the person on whose behalf a client fetches footage, for the audit log."""
 MAX_USER_CHARS: Final = 64
-"""Longest user name kept in the audit log (`USER_HEADER`, `export_clip`'s `user`)."""
+"""Longest user name kept in the audit log (`USER_HEADER`, `USER_ARG`)."""
 STALE_HEADER: Final = "X-Porchlight-Stale"
 """`1` on a snapshot response when the picture is the last one of a camera that is not
 online (the client shows it but knows it is old)."""
@@ -221,6 +221,33 @@ class Command(StrEnum):
     REMOVE_CAMERA = "remove_camera"
     GET_CAMERA_LAYOUT = "get_camera_layout"
     SET_CAMERA_LAYOUT = "set_camera_layout"
+
+
+USER_ARG: Final = "user"
+"""Optional argument of every `AUDITED_COMMANDS` command (since 1.2): the person on whose
+behalf the client sends it, printable, 1-`MAX_USER_CHARS` characters, written to the
+audit entry's `detail.user`."""
+AUDITED_COMMANDS: Final = frozenset(
+    {
+        Command.RING,
+        Command.SET_MOTION_SETTINGS,
+        Command.SET_RECORDING_SETTINGS,
+        Command.SET_PRIVACY_MODE,
+        Command.SET_AUDIO,
+        Command.TAKE_SNAPSHOT,
+        Command.RECORD_CLIP,
+        Command.PROTECT_CLIP,
+        Command.DELETE_CLIPS,
+        Command.EXPORT_CLIP,
+        Command.GET_STREAM_URL,
+        Command.ROTATE_STREAM_CREDENTIAL,
+        Command.TEST_CAMERA,
+        Command.ADD_CAMERA,
+        Command.REMOVE_CAMERA,
+        Command.SET_CAMERA_LAYOUT,
+    }
+)
+"""Commands the add-on writes to its audit log; they take `USER_ARG`."""
 
 
 class EventType(StrEnum):
@@ -374,13 +401,17 @@ CURRENT_VERSION: Final = ProtocolVersion(PROTOCOL_VERSION, PROTOCOL_MINOR)
 MIN_SUPPORTED_VERSION: Final = ProtocolVersion(1, 0)
 """Oldest peer version this side still serves: one minor back (the upgrade rule)."""
 USER_ARG_VERSION: Final = ProtocolVersion(1, 2)
-"""The first version whose `export_clip` and `get_stream_url` take `user` (older add-ons
-refuse the argument)."""
+"""The first version whose `AUDITED_COMMANDS` take `USER_ARG` (older add-ons refuse the
+argument as unknown)."""
 SNAPSHOT_SIZE_VERSION: Final = ProtocolVersion(1, 2)
 """The first version whose snapshot takes `width` and `height` (older add-ons ignore them)."""
 RECORDING_CLIPS_VERSION: Final = ProtocolVersion(1, 2)
 """The first version whose `list_clips` lists clips still recording; older clients read
 every listed clip as finished (to play or export), so they are not sent those."""
+COMMAND_AUDIT_VERSION: Final = ProtocolVersion(1, 2)
+"""The first version whose audit log records `ring`, `motion_settings`,
+`recording_settings`, `take_snapshot` and `record_clip`; older clients are not sent those
+entries (their action vocabulary has none of them)."""
 PRIVACY_STATUS_VERSION: Final = ProtocolVersion(1, 2)
 """The first version with camera status `privacy`; older clients get `offline` with reason
 `PRIVACY_REASON`, as older add-ons sent (their status vocabulary has no `privacy`)."""
