@@ -15,7 +15,7 @@ from homeassistant.const import EntityCategory
 
 from .entity import PorchlightEntity, PorchlightServerEntity, add_camera_entities
 from .errors import translate_errors
-from .pyporchlight.client import on_behalf_of
+from .pyporchlight.commands import on_behalf_of
 from .pyporchlight.protocol import Command
 from .views import acting_user
 

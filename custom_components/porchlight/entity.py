@@ -10,7 +10,7 @@ from homeassistant.helpers.entity import Entity, EntityDescription
 from .const import DOMAIN, MANUFACTURER
 from .data import SERVER
 from .errors import translate_errors
-from .pyporchlight.client import on_behalf_of
+from .pyporchlight.commands import on_behalf_of
 from .views import acting_user
 
 if TYPE_CHECKING:

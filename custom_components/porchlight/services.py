@@ -22,7 +22,7 @@ import probatio
 from .const import DOMAIN
 from .entity import camera_identifier
 from .errors import translate_errors
-from .pyporchlight.client import on_behalf_of
+from .pyporchlight.commands import on_behalf_of
 from .pyporchlight.http import CLIP_ID_RE
 from .pyporchlight.protocol import LIMITS, Setting
 from .views import acting_user

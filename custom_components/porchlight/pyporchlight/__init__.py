@@ -9,7 +9,8 @@ needs Home Assistant; the top-level path does not.
 
 Modules, one job each: `protocol` (the wire contract, synced from the add-on),
 `exceptions`, `transport` (one websocket), `reconnect` (the backoff state machine),
-`http` (snapshots, clips, MJPEG) and `client` (commands and `run()`).
+`http` (snapshots, clips, MJPEG), `commands` (the typed commands and `on_behalf_of`)
+and `client` (the connection, `command()` and `run()`).
 """
 
 from .client import PorchlightClient
