@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import base64
 from collections.abc import Iterator
+import json
 from pathlib import Path
 from typing import Any
 
@@ -114,9 +115,18 @@ def camera() -> Iterator[RtpCamera]:
         yield cam
 
 
+DRAWN_IN_PANEL = "0,0 0.3,0 0.3,1 0,1"
+"""The porch camera's privacy mask as once saved in the panel, over an older option value:
+the options' mask (edited later) replaces it at start, and the panel says so."""
+
+
 @pytest.fixture(scope="module")
 def addon(tmp_path_factory: pytest.TempPathFactory, camera: RtpCamera) -> Iterator[AddonProcess]:
-    with running_addon(tmp_path_factory.mktemp("panel") / "addon", _options(camera.url)) as proc:
+    data = tmp_path_factory.mktemp("panel") / "addon"
+    data.mkdir()
+    saved = {"value": [DRAWN_IN_PANEL], "seed": ["0,0 0.2,0 0.2,1 0,1"]}
+    (data / "cameras.json").write_text(json.dumps({"porch": {"privacy_masks": saved}}))
+    with running_addon(data, _options(camera.url)) as proc:
         yield proc
 
 
@@ -135,6 +145,20 @@ def page(driver: Any, addon: AddonProcess, clips: list[str]) -> Any:
     wait_for(lambda: driver.find_element(By.ID, "tab-timeline"), what="the tabs")
     wait_for(lambda: not driver.find_element(By.ID, "login").is_displayed(), what="sign-in gone")
     return driver
+
+
+def test_the_camera_card_says_a_later_option_edit_replaced_its_masks(
+    page: Any, addon: AddonProcess
+) -> None:
+    click(page, By.ID, "tab-cameras", "the cameras tab")
+    notice = shown(page, By.CSS_SELECTOR, "#camera-porch .notice", "the porch camera's notice")
+    assert "later edit of the add-on options replaced the privacy masks" in notice.text
+    others = page.find_elements(By.CSS_SELECTOR, "#camera-front_door .notice")
+    assert not [n for n in others if n.is_displayed()]
+    log = (addon.data_dir / "addon.log").read_text(errors="replace")
+    (line,) = [x for x in log.splitlines() if "porch: the options' privacy masks changed" in x]
+    assert "WARNING" in line
+    assert "1 privacy mask" in line
 
 
 def _items(driver: Any) -> list[Any]:
