@@ -38,6 +38,9 @@ ZONES: Final = "motion.zones"
 MOTION_MASKS: Final = "motion.masks"
 LAYOUT_FIELDS: Final = (PRIVACY_MASKS, ZONES, MOTION_MASKS)
 """What the mask and zone editor saves."""
+LAYOUT_KEYS: Final = {PRIVACY_MASKS: "privacy_masks", ZONES: "zones", MOTION_MASKS: "motion_masks"}
+"""Each editor field's key in the `CameraLayout` payload."""
+_FIELD_NAMES: Final = {PRIVACY_MASKS: "privacy masks", ZONES: "zones", MOTION_MASKS: "motion masks"}
 ADDED: Final = "+camera"
 """A whole camera added in the panel (not an option field)."""
 REMOVED: Final = "-camera"
@@ -76,6 +79,15 @@ def with_field(raw: dict[str, Any], field: str, value: Any) -> dict[str, Any]:
     return out
 
 
+def _describe(field: str, value: Any) -> str:
+    """What the panel had saved in `field`, for the log: "2 privacy masks", "source"."""
+    if field in _FIELD_NAMES:
+        count = len(value) if isinstance(value, list) else 0
+        name = _FIELD_NAMES[field]
+        return f"{count} {name.removesuffix('s') if count == 1 else name}"
+    return field
+
+
 class CameraStore:
     """Saved camera fields over the options' seeds; one JSON file, written atomically.
 
@@ -86,6 +98,9 @@ class CameraStore:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._saved: dict[str, dict[str, dict[str, Any]]] = {}
+        self.replaced: dict[str, list[str]] = {}
+        """Per camera, the editor fields (`LAYOUT_FIELDS`) drawn in the panel that a later
+        edit of the options replaced at start, until the panel saves them again."""
         try:
             raw = read_object(path)
         except UnreadableFile as err:
@@ -123,10 +138,15 @@ class CameraStore:
             out = with_field(out, field, entry["value"])
         if stale:
             _LOGGER.warning(
-                "%s: the options' %s changed since the panel saved them: the options apply",
+                "%s: the options' %s changed since the panel saved them: the options apply"
+                " and replace what the panel saved (%s)",
                 camera,
-                ", ".join(stale),
+                ", ".join(_FIELD_NAMES.get(f, f) for f in stale),
+                "; ".join(_describe(f, fields[f].get("value")) for f in stale),
             )
+            drawn = [f for f in stale if f in LAYOUT_FIELDS]
+            if drawn:
+                self.replaced[camera] = [*self.replaced.get(camera, []), *drawn]
             self._rewrite(camera, {k: v for k, v in fields.items() if k not in stale})
         return out
 
@@ -240,6 +260,11 @@ class CameraStore:
         saved = {**self._saved, options.name: fields}
         self._write(saved)
         self._saved = saved
+        # Drawn again in the panel: the notice of what the options replaced is answered.
+        if left := [f for f in self.replaced.get(options.name, []) if f not in changes]:
+            self.replaced[options.name] = left
+        else:
+            self.replaced.pop(options.name, None)
 
     def _write(self, saved: dict[str, Any]) -> None:
         write_atomic(self.path, saved)

@@ -103,6 +103,39 @@ async def test_a_later_edit_of_the_options_wins(tmp_path: Path, caplog: Any) -> 
     )
 
 
+async def test_the_owner_is_told_what_a_later_option_edit_replaced(
+    tmp_path: Path, caplog: Any
+) -> None:
+    drawn = {
+        "privacy_masks": ["0.1,0.1 0.4,0.1 0.4,0.4", "0.6,0.1 0.9,0.1 0.9,0.4"],
+        "zones": ["path=0,0.5 0.5,0.5 0.5,1"],
+        "motion_masks": ["0.9,0 1,0 1,0.1"],
+    }
+    async with running_service(options(), tmp_path) as service:
+        reply = await call(service, "set_camera_layout", camera="door", **drawn)
+        assert "replaced_by_options" not in reply["result"]  # nothing replaced
+    # The owner then edits the privacy masks and zones in the options (not motion masks).
+    edited = options(privacy_masks=[STREET], motion={"zones": ["drive=0,0 1,0 1,1"]})
+    caplog.clear()
+    with caplog.at_level(logging.WARNING):
+        async with running_service(edited, tmp_path) as service:
+            layout = (await call(service, "get_camera_layout", camera="door"))["result"]
+            assert layout["replaced_by_options"] == ["privacy_masks", "zones"]
+            assert layout["privacy_masks"] == [STREET]
+            assert layout["motion_masks"] == drawn["motion_masks"]  # still the panel's
+            # Drawn and saved again in the panel: that part of the notice is answered.
+            reply = await call(service, "set_camera_layout", camera="door", zones=[])
+            assert reply["result"]["replaced_by_options"] == ["privacy_masks"]
+            reply = await call(service, "set_camera_layout", camera="door", privacy_masks=[STREET])
+            assert "replaced_by_options" not in reply["result"]
+    (warning,) = [r for r in caplog.records if "the options apply" in r.getMessage()]
+    assert warning.levelno == logging.WARNING
+    text = warning.getMessage()
+    assert text.startswith("door: ")
+    assert "privacy masks, zones" in text
+    assert "2 privacy masks; 1 zone)" in text  # what the panel had, now replaced
+
+
 def test_no_value_and_an_empty_list_are_the_same_seed(tmp_path: Path) -> None:
     store = CameraStore(tmp_path / "cameras.json")
     camera = parse_options(options(), tmp_path).cameras[0]

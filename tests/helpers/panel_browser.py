@@ -1,6 +1,8 @@
-"""Helpers for the panel's browser tests (the browser itself: tests/panel/conftest.py).
+"""Helpers for the panel's browser tests (the browser itself: tests/helpers/browser.py,
+opened by tests/panel/conftest.py).
 
-Whether a browser test can run here, polling the page for a condition, and the network
+Whether a browser test can run here, bounded waits for the page's elements and state after
+every action (never a bare lookup: under load the page renders late), and the network
 events of Chrome's performance log.
 """
 
@@ -8,11 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 import json
-import shutil
 import time
 from typing import Any
 
-CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome")
+from tests.helpers.browser import POLL, WAIT_TIMEOUT, find_browser
 
 
 def unavailable_reason() -> str | None:
@@ -21,26 +22,51 @@ def unavailable_reason() -> str | None:
         import selenium  # noqa: F401
     except ImportError:
         return "selenium is not installed (requirements_test.txt)"
-    if not any(shutil.which(name) for name in CHROMIUM_NAMES):
-        return "no chromium binary (apt-get install chromium)"
-    if shutil.which("chromedriver") is None:
-        return "no chromedriver (apt-get install chromium-driver)"
+    if find_browser() is None:
+        return "no chromium or chromedriver (apt-get install chromium chromium-driver)"
     return None
 
 
-def wait_for[T](check: Callable[[], T | None], timeout: float = 10.0, what: str = "the page") -> T:
-    """Poll `check` (driver calls) until it returns a truthy value; AssertionError on timeout."""
+def wait_for[T](
+    check: Callable[[], T | None], timeout: float = WAIT_TIMEOUT, what: str = "the page"
+) -> T:
+    """Poll `check` (driver calls) until it returns a truthy value; AssertionError on timeout.
+    An element not there yet, stale or not yet clickable counts as "not yet"."""
     deadline = time.monotonic() + timeout
     last: Exception | None = None
-    while time.monotonic() < deadline:
+    for _ in range(int(timeout / POLL) + 2):
         try:
             value = check()
-        except Exception as err:  # the element is not there yet, or stale
+        except Exception as err:  # the element is not there yet, stale, or covered
             last, value = err, None
         if value:
             return value
-        time.sleep(0.05)
+        if time.monotonic() > deadline:
+            break
+        time.sleep(POLL)
     raise AssertionError(f"timed out after {timeout} s waiting for {what} (last error: {last})")
+
+
+def shown(driver: Any, by: str, value: str, what: str = "", within: Any = None) -> Any:
+    """The first element `by`/`value` finds (below `within`, default the page) once it is
+    displayed and enabled."""
+
+    def look() -> Any:
+        for element in (within or driver).find_elements(by, value):
+            if element.is_displayed() and element.is_enabled():
+                return element
+        return None
+
+    return wait_for(look, what=what or f"{value!r} on the page")
+
+
+def click(driver: Any, by: str, value: str, what: str = "", within: Any = None) -> None:
+    """Click the element `by`/`value` finds once it is shown; again when a re-render
+    replaced it or something still covered it."""
+    wait_for(
+        lambda: shown(driver, by, value, what, within).click() or True,
+        what=what or f"a click on {value!r}",
+    )
 
 
 def network_log(driver: Any) -> list[dict[str, Any]]:

@@ -23,10 +23,10 @@ import pytest
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
-from selenium.webdriver.support.ui import WebDriverWait
 
 from tests.e2e.addon_process import AddonProcess, front_door_demo
 from tests.helpers.ingress_proxy import IngressProxy, ingress_proxy
+from tests.helpers.panel_browser import click, shown, wait_for
 
 pytestmark = pytest.mark.e2e
 
@@ -132,11 +132,28 @@ def fetch(addon: AddonProcess, path: str) -> bytes:
 
 
 def wait(driver: Any, check: Any, what: str, timeout: float = WAIT) -> Any:
-    return WebDriverWait(driver, timeout, poll_frequency=0.05).until(lambda d: check(d), what)
+    return wait_for(lambda: check(driver), timeout, what)
 
 
 def button(driver: Any, text: str) -> Any:
-    return driver.find_element(By.XPATH, f"//button[normalize-space()='{text}']")
+    """The button labelled `text`, once it is shown (the page renders after each action)."""
+    return shown(driver, By.XPATH, f"//button[normalize-space()='{text}']", f"button {text!r}")
+
+
+def button_shown(driver: Any, text: str) -> bool:
+    """Whether a button labelled `text` is on the page and shown, now."""
+    found = driver.find_elements(By.XPATH, f"//button[normalize-space()='{text}']")
+    return any(b.is_displayed() for b in found)
+
+
+def press(driver: Any, text: str) -> None:
+    """Click the button labelled `text` once shown (again if a re-render replaced it)."""
+    click(driver, By.XPATH, f"//button[normalize-space()='{text}']", f"button {text!r}")
+
+
+def select(driver: Any, label: str) -> None:
+    """Click the shape button whose label starts with `label` (e.g. "Zone zone_1")."""
+    click(driver, By.XPATH, f"//button[starts-with(normalize-space(), '{label}')]", label)
 
 
 def click_at(driver: Any, points: list[tuple[float, float]]) -> None:
@@ -152,7 +169,7 @@ def click_at(driver: Any, points: list[tuple[float, float]]) -> None:
 def overlay_in_view(driver: Any) -> Any:
     """The picture's overlay, scrolled wholly into view: ActionChains offsets count from
     the centre of an element's visible part."""
-    overlay = driver.find_element(By.CSS_SELECTOR, "svg.overlay")
+    overlay = shown(driver, By.CSS_SELECTOR, "svg.overlay")
     driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", overlay)
     return overlay
 
@@ -160,10 +177,14 @@ def overlay_in_view(driver: Any) -> Any:
 def centre_of(driver: Any, css: str) -> list[float]:
     """The viewport position of the centre of the element `css` selects (read in the
     page, so a redraw between finding and acting cannot leave a stale reference)."""
-    centre: list[float] = driver.execute_script(
-        "const r = document.querySelector(arguments[0]).getBoundingClientRect();"
-        " return [r.x + r.width / 2, r.y + r.height / 2]",
-        css,
+    centre: list[float] = wait_for(
+        lambda: driver.execute_script(
+            "const el = document.querySelector(arguments[0]); if (!el) return null;"
+            " const r = el.getBoundingClientRect();"
+            " return [r.x + r.width / 2, r.y + r.height / 2]",
+            css,
+        ),
+        what=f"{css!r} on the page",
     )
     return centre
 
@@ -175,8 +196,17 @@ def offset_of(driver: Any, css: str) -> tuple[int, int]:
     return round(x - ox), round(y - oy)
 
 
+def focused(driver: Any, vertex: str) -> Any:
+    """The focused element, once it is the corner `vertex` (keys move the focus)."""
+    return wait(
+        driver,
+        lambda d: (el := d.switch_to.active_element).get_attribute("data-vertex") == vertex and el,
+        f"corner {vertex} focused",
+    )
+
+
 def saved(driver: Any) -> None:
-    button(driver, "Save").click()
+    press(driver, "Save")
     wait(
         driver,
         lambda d: d.find_element(By.CSS_SELECTOR, ".tools .hint").text.startswith("Saved"),
@@ -205,7 +235,11 @@ def test_the_page_opens_under_the_ingress_prefix_without_a_token(
     driver.get(proxy.url)
     wait(driver, lambda d: d.current_url == proxy.url + "panel/", "the redirect to panel/")
     wait(driver, lambda d: d.find_element(By.ID, "connection").text == "connected", "connected")
-    assert driver.find_element(By.ID, "login").get_attribute("hidden") is not None
+    wait(
+        driver,
+        lambda d: d.find_element(By.ID, "login").get_attribute("hidden") is not None,
+        "no sign-in form",
+    )
     wait(
         driver,
         lambda d: d.execute_script("return document.querySelector('img.live')?.naturalWidth")
@@ -213,19 +247,25 @@ def test_the_page_opens_under_the_ingress_prefix_without_a_token(
         "live picture",
     )
     src = driver.execute_script("return document.querySelector('img.live').src")
+    assert not button_shown(driver, "Sign out")  # Home Assistant signs its users out
     assert src.startswith(proxy.url + "api/cameras/front_door/stream.mjpeg")
 
 
 def test_a_mask_drawn_by_mouse_is_black_in_the_next_clip_and_snapshot(
     driver: Any, addon: AddonProcess
 ) -> None:
-    button(driver, "Add privacy mask").click()
+    press(driver, "Add privacy mask")
     click_at(driver, [(0.1, 0.15), (0.45, 0.15), (0.45, 0.5), (0.1, 0.5)])
-    button(driver, "Finish shape").click()
+    press(driver, "Finish shape")
     saved(driver)
     # The page shows it as it will be burned in: a solid black polygon.
-    fill = driver.execute_script(
-        "return getComputedStyle(document.querySelector('polygon.mask')).fill"
+    fill = wait(
+        driver,
+        lambda d: d.execute_script(
+            "const el = document.querySelector('polygon.mask');"
+            " return el && getComputedStyle(el).fill"
+        ),
+        "the mask drawn",
     )
     assert fill == "rgb(0, 0, 0)"
     layout = command(addon, "get_camera_layout", camera="front_door")
@@ -264,9 +304,9 @@ def test_a_mask_drawn_by_mouse_is_black_in_the_next_clip_and_snapshot(
 def test_a_zone_drawn_by_mouse_fires_occupancy(
     driver: Any, addon: AddonProcess, tmp_path: Path
 ) -> None:
-    button(driver, "Add zone").click()
+    press(driver, "Add zone")
     click_at(driver, [(0.03, 0.55), (0.97, 0.55), (0.97, 0.97), (0.03, 0.97)])
-    button(driver, "Finish shape").click()
+    press(driver, "Finish shape")
     saved(driver)
     layout = command(addon, "get_camera_layout", camera="front_door")
     assert [z.split("=")[0] for z in layout["zones"]] == ["zone_1"]
@@ -283,11 +323,13 @@ def test_a_zone_drawn_by_mouse_fires_occupancy(
         "zone shown occupied",
         30,
     )
-    assert driver.find_element(By.CSS_SELECTOR, "svg.overlay text.label").text == "zone_1"
+    label = shown(driver, By.CSS_SELECTOR, "svg.overlay text.label", "the zone's label")
+    assert label.text == "zone_1"
     # The picture for the docs: the zone selected, its corners and edge handles showing.
-    driver.find_element(By.XPATH, "//button[starts-with(normalize-space(), 'Zone zone_1')]").click()
+    select(driver, "Zone zone_1")
+    shown(driver, By.CSS_SELECTOR, "circle.midpoint", "the selected zone's edge handles")
     driver.set_window_size(820, 1200)
-    card = driver.find_element(By.CSS_SELECTOR, "section.camera")
+    card = shown(driver, By.CSS_SELECTOR, "section.camera")
     shot = tmp_path / "panel-editor.png"
     card.screenshot(str(shot))
     driver.set_window_size(1000, 900)
@@ -301,15 +343,13 @@ def test_the_keyboard_alone_draws_moves_adds_and_deletes_corners(
 ) -> None:
     button(driver, "Add motion mask").send_keys(Keys.ENTER)
     button(driver, "Finish shape").send_keys(Keys.ENTER)  # no corners placed: a square to move
-    active = driver.switch_to.active_element
-    assert active.get_attribute("data-vertex") == "0"
+    focused(driver, "0")
     for _ in range(3):
-        driver.switch_to.active_element.send_keys(Keys.ARROW_RIGHT)
-    driver.switch_to.active_element.send_keys(Keys.ENTER)  # a corner after the first
-    assert driver.switch_to.active_element.get_attribute("data-vertex") == "1"
-    driver.switch_to.active_element.send_keys(Keys.DELETE)  # and gone again
+        focused(driver, "0").send_keys(Keys.ARROW_RIGHT)
+    focused(driver, "0").send_keys(Keys.ENTER)  # a corner after the first
+    focused(driver, "1").send_keys(Keys.DELETE)  # and gone again
     for _ in range(2):
-        driver.switch_to.active_element.send_keys(Keys.ARROW_DOWN)  # the second corner
+        focused(driver, "1").send_keys(Keys.ARROW_DOWN)  # the second corner
     button(driver, "Save").send_keys(Keys.ENTER)
     wait(
         driver,
@@ -323,8 +363,9 @@ def test_the_keyboard_alone_draws_moves_adds_and_deletes_corners(
 def test_the_mouse_adds_a_corner_on_an_edge_and_a_double_click_removes_it(
     driver: Any, addon: AddonProcess
 ) -> None:
-    driver.find_element(By.XPATH, "//button[starts-with(normalize-space(), 'Motion mask')]").click()
-    rect = driver.find_element(By.CSS_SELECTOR, "svg.overlay").rect
+    select(driver, "Motion mask")
+    shown(driver, By.CSS_SELECTOR, 'circle.midpoint[data-vertex="0"]', "the mask's edge handles")
+    rect = shown(driver, By.CSS_SELECTOR, "svg.overlay").rect
     # The dot in the middle of the top edge, dragged up by 10 % of the picture.
     overlay = overlay_in_view(driver)
     ActionChains(driver).move_to_element_with_offset(
@@ -335,7 +376,8 @@ def test_the_mouse_adds_a_corner_on_an_edge_and_a_double_click_removes_it(
     added = corners(masks[0])
     assert len(added) == 5
     assert np.abs(added[1] - [(0.38 + 0.65) / 2, 0.25]).max() < 0.01, added
-    driver.find_element(By.XPATH, "//button[starts-with(normalize-space(), 'Motion mask')]").click()
+    select(driver, "Motion mask")
+    shown(driver, By.CSS_SELECTOR, 'circle.vertex[data-vertex="4"]', "the mask's five corners")
     overlay = overlay_in_view(driver)
     ActionChains(driver).move_to_element_with_offset(
         overlay, *offset_of(driver, 'circle.vertex[data-vertex="1"]')
@@ -348,11 +390,9 @@ def test_the_mouse_adds_a_corner_on_an_edge_and_a_double_click_removes_it(
 def test_a_corner_dragged_by_touch_moves_and_the_change_is_audited(
     driver: Any, addon: AddonProcess
 ) -> None:
-    driver.find_element(
-        By.XPATH, "//button[starts-with(normalize-space(), 'Privacy mask')]"
-    ).click()
+    select(driver, "Privacy mask")
     box = centre_of(driver, 'circle.vertex[data-shape="0"][data-vertex="2"]')
-    rect = driver.find_element(By.CSS_SELECTOR, "svg.overlay").rect
+    rect = shown(driver, By.CSS_SELECTOR, "svg.overlay").rect
     dx, dy = 0.1 * rect["width"], 0.1 * rect["height"]
     touch = lambda kind, x, y: driver.execute_cdp_cmd(  # noqa: E731
         "Input.dispatchTouchEvent",
@@ -373,8 +413,7 @@ def test_a_corner_dragged_by_touch_moves_and_the_change_is_audited(
 
 
 def test_the_privacy_switch_turns_the_camera_off_and_on(driver: Any, addon: AddonProcess) -> None:
-    switch = driver.find_element(By.ID, "privacy-front_door")
-    switch.click()
+    click(driver, By.ID, "privacy-front_door")
     wait(
         driver,
         lambda d: "privacy mode" in d.find_element(By.CSS_SELECTOR, ".camera .status").text,
@@ -382,11 +421,14 @@ def test_the_privacy_switch_turns_the_camera_off_and_on(driver: Any, addon: Addo
     )
     state = command(addon, "get_state")["cameras"][0]
     assert state["privacy_mode"] is True
-    assert (
-        driver.execute_script("return document.querySelector('img.live').hasAttribute('src')")
-        is False
+    wait(
+        driver,
+        lambda d: d.execute_script(
+            "return !document.querySelector('img.live').hasAttribute('src')"
+        ),
+        "no live picture",
     )
-    switch.click()
+    click(driver, By.ID, "privacy-front_door")
     wait(
         driver,
         lambda d: d.execute_script("return document.querySelector('img.live').naturalWidth") == 320,
@@ -419,7 +461,7 @@ def test_standalone_the_page_asks_for_the_token(driver: Any, addon: AddonProcess
     driver.execute_script("sessionStorage.clear()")
     driver.get(f"http://127.0.0.1:{addon.port}/")
     wait(driver, lambda d: d.find_element(By.ID, "login").is_displayed(), "the sign-in form")
-    field = driver.find_element(By.ID, "token")
+    field = shown(driver, By.ID, "token")
     field.send_keys("not-the-token-at-all", Keys.ENTER)
     wait(driver, lambda d: d.find_element(By.ID, "login-error").text, "the error")
     field.clear()
@@ -433,3 +475,33 @@ def test_standalone_the_page_asks_for_the_token(driver: Any, addon: AddonProcess
     )
     assert addon.token not in driver.current_url
     assert all(addon.token not in c["value"] for c in driver.get_cookies())
+
+
+def status_with_cookie(addon: AddonProcess, path: str, cookie: dict[str, Any]) -> int:
+    """The HTTP status of GET `path` on the API port with only the page's session cookie."""
+
+    async def run() -> int:
+        url = f"http://127.0.0.1:{addon.port}{path}"
+        jar = {cookie["name"]: cookie["value"]}
+        async with aiohttp.ClientSession(cookies=jar) as http, http.get(url) as resp:
+            return resp.status
+
+    return asyncio.run(run())
+
+
+def test_standalone_sign_out_ends_the_session(driver: Any, addon: AddonProcess) -> None:
+    (cookie,) = [c for c in driver.get_cookies() if c["name"] == "porchlight_panel"]
+    snapshot = "/api/cameras/front_door/snapshot.jpg"
+    assert status_with_cookie(addon, snapshot, cookie) == 200  # the session opens pictures
+    press(driver, "Sign out")
+    wait(driver, lambda d: d.find_element(By.ID, "login").is_displayed(), "the sign-in form")
+    assert driver.find_element(By.ID, "login-error").text == ""
+    # The add-on ended it: the same cookie, kept by someone, opens nothing any more.
+    wait(
+        driver,
+        lambda d: status_with_cookie(addon, snapshot, cookie) == 401,
+        "the session to end",
+    )
+    assert driver.execute_script("return sessionStorage.length") == 0
+    assert [c for c in driver.get_cookies() if c["name"] == "porchlight_panel"] == []
+    assert not button_shown(driver, "Sign out")

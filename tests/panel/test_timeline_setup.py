@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import base64
 from collections.abc import Iterator
+import json
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +32,7 @@ import pytest
 
 from tests.e2e.addon_process import AddonProcess, running_addon
 from tests.helpers import panel_browser
-from tests.helpers.panel_browser import network_log, wait_for
+from tests.helpers.panel_browser import click, network_log, shown, wait_for
 from tests.helpers.rtp_camera import RtpCamera, encode_units
 
 if (_reason := panel_browser.unavailable_reason()) is not None:
@@ -117,9 +118,18 @@ def camera() -> Iterator[RtpCamera]:
         yield cam
 
 
+DRAWN_IN_PANEL = "0,0 0.3,0 0.3,1 0,1"
+"""The porch camera's privacy mask as once saved in the panel, over an older option value:
+the options' mask (edited later) replaces it at start, and the panel says so."""
+
+
 @pytest.fixture(scope="module")
 def addon(tmp_path_factory: pytest.TempPathFactory, camera: RtpCamera) -> Iterator[AddonProcess]:
-    with running_addon(tmp_path_factory.mktemp("panel") / "addon", _options(camera.url)) as proc:
+    data = tmp_path_factory.mktemp("panel") / "addon"
+    data.mkdir()
+    saved = {"value": [DRAWN_IN_PANEL], "seed": ["0,0 0.2,0 0.2,1 0,1"]}
+    (data / "cameras.json").write_text(json.dumps({"porch": {"privacy_masks": saved}}))
+    with running_addon(data, _options(camera.url)) as proc:
         yield proc
 
 
@@ -133,13 +143,25 @@ def clips(addon: AddonProcess) -> list[str]:
 def page(driver: Any, addon: AddonProcess, clips: list[str]) -> Any:
     """The panel on the add-on's API port, signed in with the token (standalone)."""
     driver.get(f"http://127.0.0.1:{addon.port}/panel/")
-    field = wait_for(lambda: driver.find_element(By.ID, "token"), what="the sign-in form")
-    wait_for(field.is_displayed, what="the sign-in form")
-    field.send_keys(addon.token)
-    driver.find_element(By.CSS_SELECTOR, "#login button[type=submit]").click()
+    shown(driver, By.ID, "token", "the sign-in form").send_keys(addon.token)
+    click(driver, By.CSS_SELECTOR, "#login button[type=submit]", "sign in")
     wait_for(lambda: driver.find_element(By.ID, "tab-timeline"), what="the tabs")
     wait_for(lambda: not driver.find_element(By.ID, "login").is_displayed(), what="sign-in gone")
     return driver
+
+
+def test_the_camera_card_says_a_later_option_edit_replaced_its_masks(
+    page: Any, addon: AddonProcess
+) -> None:
+    click(page, By.ID, "tab-cameras", "the cameras tab")
+    notice = shown(page, By.CSS_SELECTOR, "#camera-porch .notice", "the porch camera's notice")
+    assert "later edit of the add-on options replaced the privacy masks" in notice.text
+    others = page.find_elements(By.CSS_SELECTOR, "#camera-front_door .notice")
+    assert not [n for n in others if n.is_displayed()]
+    log = (addon.data_dir / "addon.log").read_text(errors="replace")
+    (line,) = [x for x in log.splitlines() if "porch: the options' privacy masks changed" in x]
+    assert "WARNING" in line
+    assert "1 privacy mask" in line
 
 
 def _items(driver: Any) -> list[Any]:
@@ -148,22 +170,32 @@ def _items(driver: Any) -> list[Any]:
 
 def _click(driver: Any, css: str, what: str) -> None:
     """Click the element `css` finds, again if a re-render replaced it first (stale)."""
-    wait_for(lambda: driver.find_element(By.CSS_SELECTOR, css).click() or True, what=what)
+    click(driver, By.CSS_SELECTOR, css, what)
 
 
 def _open_timeline(driver: Any, count: int) -> list[Any]:
-    driver.find_element(By.ID, "tab-timeline").click()
+    click(driver, By.ID, "tab-timeline", "the timeline tab")
     return wait_for(lambda: len(_items(driver)) == count and _items(driver), what="the clips")
 
 
 def test_timeline_plays_the_newest_clip_and_seeks(page: Any, clips: list[str]) -> None:
     items = _open_timeline(page, len(clips))
     assert [i.get_attribute("data-clip") for i in items] == clips[::-1]  # newest first
-    thumb = items[0].find_element(By.CSS_SELECTOR, "img.thumb")
-    wait_for(lambda: page.execute_script("return arguments[0].naturalWidth", thumb) == 320)
-    items[0].find_element(By.CSS_SELECTOR, "button.play").click()
-    video = page.find_element(By.ID, "timeline-video")
-    assert video.get_attribute("data-clip") == clips[-1]
+    newest = f"li.item[data-clip='{clips[-1]}']"
+    wait_for(
+        lambda: page.execute_script(
+            "return document.querySelector(arguments[0]).naturalWidth", f"{newest} img.thumb"
+        )
+        == 320,
+        what="the newest clip's thumbnail",
+    )
+    _click(page, f"{newest} button.play", "play")
+    video = wait_for(
+        lambda: (v := page.find_element(By.ID, "timeline-video")).get_attribute("data-clip")
+        == clips[-1]
+        and v,
+        what="the player to load the newest clip",
+    )
     wait_for(
         lambda: page.execute_script("return arguments[0].currentTime", video) > 0.2,
         what="the clip to play",
@@ -232,8 +264,8 @@ def _form(driver: Any, section: str) -> Any:
 
 def _test(driver: Any, form: Any) -> tuple[str, Any]:
     result = form.find_element(By.CSS_SELECTOR, ".result")
-    form.find_element(By.CSS_SELECTOR, "button.test").click()
-    wait_for(lambda: result.get_attribute("data-ok") in ("true", "false"), 25, "the test")
+    click(driver, By.CSS_SELECTOR, "button.test", "test", within=form)
+    wait_for(lambda: result.get_attribute("data-ok") in ("true", "false"), what="the test")
     return result.get_attribute("data-ok"), result
 
 
@@ -248,14 +280,15 @@ def _picture(driver: Any, result: Any) -> np.ndarray[Any, Any]:
 def test_setup_test_button_shows_a_frame_or_the_reason(page: Any, camera: RtpCamera) -> None:
     page.get_log("performance")  # only this test's traffic below
     serving = camera.busy_threads  # the add-on's own capture of the porch camera
-    page.find_element(By.ID, "tab-setup").click()
+    click(page, By.ID, "tab-setup", "the set-up tab")
     new = _form(page, "setup-new")
     new.find_element(By.NAME, "url").send_keys(camera.url)
     new.find_element(By.NAME, "username").send_keys("admin")
     new.find_element(By.NAME, "password").send_keys(TYPED_PASSWORD)
     ok, result = _test(page, new)
     assert ok == "false"
-    assert result.find_element(By.CSS_SELECTOR, ".reason").text == "Wrong user name or password"
+    reason = wait_for(lambda: result.find_element(By.CSS_SELECTOR, ".reason").text, what="why")
+    assert reason == "Wrong user name or password"
     assert not result.find_element(By.CSS_SELECTOR, "img.frame").is_displayed()
 
     new.find_element(By.NAME, "password").clear()
@@ -296,7 +329,7 @@ def test_add_a_camera_from_the_page_then_remove_it(
     page: Any, addon: AddonProcess, camera: RtpCamera
 ) -> None:
     serving = camera.busy_threads  # the add-on's own capture of the porch camera
-    page.find_element(By.ID, "tab-setup").click()
+    click(page, By.ID, "tab-setup", "the set-up tab")
     new = _form(page, "setup-new")
     for name, value in (
         ("name", "garage"), ("url", camera.url), ("username", "admin"),
@@ -306,13 +339,13 @@ def test_add_a_camera_from_the_page_then_remove_it(
         new.find_element(By.NAME, name).send_keys(value)
     ok, result = _test(page, new)
     assert ok == "true", result.text
-    new.find_element(By.CSS_SELECTOR, "button.save").click()
+    click(page, By.CSS_SELECTOR, "button.save", "add", within=new)
     garage = _form(page, "setup-camera-garage")  # listed with the configured cameras
     assert garage.find_element(By.NAME, "password").get_attribute("value") == ""
     assert "garage" in [c["name"] for c in command(addon, "get_state")["cameras"]]
 
     # Its live picture, on the Cameras tab.
-    page.find_element(By.ID, "tab-cameras").click()
+    click(page, By.ID, "tab-cameras", "the cameras tab")
     live = wait_for(lambda: page.find_element(By.CSS_SELECTOR, "#camera-garage img.live"))
     # It streams only while seen; the other cards' pictures grow as they load: keep it in view.
     wait_for(
@@ -327,7 +360,7 @@ def test_add_a_camera_from_the_page_then_remove_it(
     assert STORED_PASSWORD not in page.page_source
 
     # Removed after a confirmation; its card goes.
-    page.find_element(By.ID, "tab-setup").click()
+    click(page, By.ID, "tab-setup", "the set-up tab")
     _click(page, "#setup-camera-garage button.remove", "remove")
     alert = wait_for(lambda: page.switch_to.alert, what="the confirmation")
     assert "garage" in alert.text
@@ -344,7 +377,7 @@ def test_add_a_camera_from_the_page_then_remove_it(
 def test_the_page_asks_nothing_of_other_hosts(page: Any, addon: AddonProcess) -> None:
     network_log(page)
     page.refresh()  # the whole page again: its files, modules, socket and pictures
-    wait_for(lambda: page.find_element(By.ID, "tab-timeline"), what="the tabs").click()
+    click(page, By.ID, "tab-timeline", "the timeline tab")
     wait_for(lambda: _items(page), what="the timeline")
     requests = [
         e["params"]["request"]["url"]

@@ -19,7 +19,7 @@ from porchlight_edge.api.commands import (
 )
 from porchlight_edge.api.errors import not_saved
 from porchlight_edge.audit import AuditAction
-from porchlight_edge.camera_store import MOTION_MASKS, PRIVACY_MASKS, ZONES
+from porchlight_edge.camera_store import LAYOUT_KEYS, MOTION_MASKS, PRIVACY_MASKS, ZONES
 from porchlight_edge.config import ConfigError, parse_polygon, parse_zone
 from porchlight_edge.motion.zones import validate_polygon
 from porchlight_edge.protocol import CameraLayout, Command, ErrorCode, ProtocolError
@@ -45,17 +45,25 @@ def polygon_text(polygon: Polygon) -> str:
     return " ".join(f"{coordinate(x)},{coordinate(y)}" for x, y in polygon)
 
 
-def camera_layout(name: str, options: CameraOptions) -> CameraLayout:
-    """The camera's polygons as the panel edits them, each in the options' string form."""
+def camera_layout(
+    name: str, options: CameraOptions, replaced: list[str] | None = None
+) -> CameraLayout:
+    """The camera's polygons as the panel edits them, each in the options' string form.
+
+    `replaced`: the store's fields a later option edit replaced (`CameraStore.replaced`).
+    """
     privacy = options.privacy_masks
     # The parser appends the privacy masks to the motion masks (motion there is ignored).
     own = options.motion.masks[: len(options.motion.masks) - len(privacy)]
-    return {
+    layout: CameraLayout = {
         "camera": name,
         "privacy_masks": [polygon_text(p) for p in privacy],
         "zones": [f"{z.name}={polygon_text(z.polygon)}" for z in options.motion.zones],
         "motion_masks": [polygon_text(p) for p in own],
     }
+    if replaced:
+        layout["replaced_by_options"] = [LAYOUT_KEYS[f] for f in replaced]
+    return layout
 
 
 def _changes(args: dict[str, Any]) -> dict[str, list[str]]:
@@ -83,7 +91,9 @@ def _changes(args: dict[str, Any]) -> dict[str, list[str]]:
 async def get_camera_layout(ctx: CommandContext, args: dict[str, Any]) -> CameraLayout:
     """`get_camera_layout`: the camera's privacy masks, zones and motion masks."""
     camera = camera_arg(ctx.service, args)
-    return camera_layout(camera.name, ctx.service.camera_options[camera.name])
+    store = ctx.service.camera_store
+    options = ctx.service.camera_options[camera.name]
+    return camera_layout(camera.name, options, store.replaced.get(camera.name))
 
 
 @command(Command.SET_CAMERA_LAYOUT)
@@ -125,4 +135,4 @@ async def set_camera_layout(ctx: CommandContext, args: dict[str, Any]) -> Camera
             _LOGGER.error(
                 "%s: masks saved, but the audit log cannot be written: %s", camera.name, err
             )
-    return layout
+    return camera_layout(camera.name, new, service.camera_store.replaced.get(camera.name))

@@ -607,9 +607,9 @@ class CameraState(TypedDict):
     zones: NotRequired[list[ZoneState]]
     """The configured motion zones in order (absent from add-ons before zone occupancy)."""
     live_stream: NotRequired[bool]
+    """The add-on serves this camera's live stream (`get_stream_url`); absent: MJPEG only."""
     audio: NotRequired[bool]
     """Clips and the live stream carry the camera's sound (`set_audio`); absent: never."""
-    """The add-on serves this camera's live stream (`get_stream_url`); absent: MJPEG only."""
 
 
 class StreamFormat(StrEnum):
@@ -631,6 +631,10 @@ class CameraLayout(TypedDict):
     """Named motion zones ("name=x1,y1 …"): where motion counts, each with occupancy."""
     motion_masks: list[str]
     """Where motion is ignored (the picture is not changed)."""
+    replaced_by_options: NotRequired[list[str]]
+    """Which of `privacy_masks`, `zones`, `motion_masks` the panel had saved but a later edit
+    of the add-on options replaced at start (the later edit wins): the owner is told until
+    the panel saves that list again. Absent: nothing replaced (and from older add-ons)."""
 
 
 class StreamUrl(TypedDict):

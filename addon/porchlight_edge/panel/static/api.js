@@ -53,9 +53,19 @@ export class Api {
     sessionStorage.setItem(TOKEN_KEY, token);
   }
 
-  signOut() {
+  /** End the cookie session (the add-on checks the token, as for opening it), forget the
+   * token and close the websocket. Rejects when the add-on did not end the session. */
+  async signOut() {
+    const token = this.token;
     sessionStorage.removeItem(TOKEN_KEY);
-    fetch(url("/panel/session"), { method: "DELETE", credentials: "same-origin" });
+    this.close();
+    if (!token) return;
+    const response = await fetch(url("/panel/session"), {
+      method: "DELETE",
+      headers: { Authorization: `Bearer ${token}` },
+      credentials: "same-origin",
+    });
+    if (!response.ok) throw new Error(`Sign-out failed (HTTP ${response.status}).`);
   }
 
   /** Open and authenticate the websocket; rejects with AuthError when a token is needed. */

@@ -16,6 +16,7 @@ const tabs = document.getElementById("tabs");
 const view = document.getElementById("view");
 const login = document.getElementById("login");
 const connection = document.getElementById("connection");
+const signOut = document.getElementById("sign-out");
 let unmount = null;
 let shown = null;
 
@@ -68,14 +69,32 @@ async function start() {
     return;
   }
   login.hidden = true;
+  signOut.hidden = !api.token; // through ingress, Home Assistant signs the user out
   // Standalone with a kept token: the cookie session for pictures may have ended (restart).
   if (api.token) await api.signIn(api.token).catch(() => {});
   window.addEventListener("hashchange", show);
   await show();
 }
 
+signOut.addEventListener("click", async () => {
+  window.removeEventListener("hashchange", show);
+  if (unmount) unmount(); // closes the views' streams before the session ends
+  unmount = null;
+  shown = null;
+  view.replaceChildren();
+  tabs.replaceChildren();
+  signOut.hidden = true;
+  try {
+    await api.signOut();
+  } catch (err) {
+    document.getElementById("login-error").textContent = err.message;
+  }
+  askForToken();
+});
+
 function askForToken() {
   connection.textContent = "signed out";
+  signOut.hidden = true;
   login.hidden = false;
   login.querySelector("input").focus();
   login.onsubmit = async (submit) => {

@@ -18,6 +18,7 @@ const KINDS = {
   motion: { field: "motion_masks", label: "Motion mask", css: "motion-mask" },
 };
 const ZONE_NAME = /^[A-Za-z0-9_-]{1,32}$/;
+const REPLACED_NAMES = { privacy_masks: "privacy masks", zones: "zones", motion_masks: "motion masks" };
 const STEP = 0.01;
 const DOUBLE_PRESS_MS = 400;
 
@@ -105,7 +106,12 @@ class Editor {
     );
     this.list = document.createElement("ul");
     this.list.className = "shapes";
-    this.card.root.append(tools, this.list);
+    // What a later edit of the add-on options replaced (the later edit wins, at start).
+    this.notice = document.createElement("p");
+    this.notice.className = "notice replaced";
+    this.notice.setAttribute("role", "alert");
+    this.notice.hidden = true;
+    this.card.root.append(this.notice, tools, this.list);
   }
 
   onState(cam) {
@@ -148,6 +154,12 @@ class Editor {
   }
 
   fromLayout(layout) {
+    const replaced = (layout.replaced_by_options ?? []).map((key) => REPLACED_NAMES[key] ?? key);
+    this.notice.hidden = replaced.length === 0;
+    this.notice.textContent = replaced.length
+      ? `A later edit of the add-on options replaced the ${replaced.join(" and ")} drawn here:` +
+        " the options' ones apply now. Draw and save here again to change them."
+      : "";
     this.shapes = [
       ...layout.privacy_masks.map((t) => ({ kind: "privacy", points: parsePolygon(t) })),
       ...layout.zones.map((t) => {
