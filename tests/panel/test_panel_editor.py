@@ -36,8 +36,13 @@ WAIT = 20.0
 EVENT_WAIT = 60.0
 """Clips and snapshots are written by the add-on's worker threads: slow when the machine
 is busy (the suite may run twice at once on two cores)."""
+# A short still hold: a visitor held as "waiting" on a busy machine would keep extending the
+# motion clip that record_clip joins, past the test's wait for it to finish.
 OPTIONS = front_door_demo(
-    320, 240, recording={"pre_roll": 1, "post_roll": 1}, motion={"off_seconds": 1.5}
+    320,
+    240,
+    recording={"pre_roll": 1, "post_roll": 1},
+    motion={"off_seconds": 1.5, "still_hold": 2},
 )
 OPTIONS["cameras"][0]["demo"]["loop_seconds"] = 8  # the visitor comes by every 8 s
 
