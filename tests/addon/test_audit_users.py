@@ -17,7 +17,6 @@ from porchlight_edge.protocol import (
     USER_ARG,
     Command,
     ErrorCode,
-    version_info,
 )
 from porchlight_edge.service import Service
 from tests.addon.test_input_hygiene import CLIP_ID, write_foreign_clip
@@ -140,12 +139,12 @@ async def test_older_clients_get_no_entries_of_actions_they_do_not_know(
 ) -> None:
     await wire.ok(Command.RING, camera="front_door", user=USER)
     await wire.ok(Command.SET_PRIVACY_MODE, camera="front_door", enabled=True, user=USER)
-    older = await wire.ok(Command.GET_AUDIT_LOG)  # connect_ws announces no version: 1.0
-    assert [e["action"] for e in older["entries"]] == ["privacy_mode"]
+    current = await wire.ok(Command.GET_AUDIT_LOG)  # connect_ws announces this version
     ws = await session.ws_connect(url(service, "/api/websocket"))
     await ws.receive_json(timeout=10)
-    await ws.send_json({"type": "auth", "token": TOKEN, "client": "pytest", **version_info()})
+    await ws.send_json({"type": "auth", "token": TOKEN, "client": "pytest"})  # no version: 1.0
     assert (await ws.receive_json(timeout=10))["type"] == "auth_ok"
-    current = await Wire(ws).ok(Command.GET_AUDIT_LOG)
+    older = await Wire(ws).ok(Command.GET_AUDIT_LOG)
     await ws.close()
+    assert [e["action"] for e in older["entries"]] == ["privacy_mode"]
     assert [e["action"] for e in current["entries"]] == ["privacy_mode", "ring"]

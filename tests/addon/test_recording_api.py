@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from porchlight_edge.config import parse_options
-from porchlight_edge.protocol import EventType
+from porchlight_edge.protocol import EventType, version_info
 from porchlight_edge.service import Service
 from tests.helpers.footage import make_h264
 from tests.helpers.service import file_camera, loopback_options
@@ -53,7 +53,8 @@ class Client:
     async def __aenter__(self) -> Client:
         self.ws = await self.session.ws_connect(self.url("/api/websocket"))
         await self.ws.receive_json()
-        await self.ws.send_json({"type": "auth", "token": TOKEN, "client": "pytest"})
+        auth = {"type": "auth", "token": TOKEN, "client": "pytest", **version_info()}
+        await self.ws.send_json(auth)
         assert (await self.ws.receive_json())["type"] == "auth_ok"
         self._reader = asyncio.create_task(self._read())
         await self.call("subscribe")

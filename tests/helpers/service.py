@@ -11,6 +11,7 @@ from typing import Any
 import aiohttp
 
 from porchlight_edge.config import parse_options
+from porchlight_edge.protocol import version_info
 from porchlight_edge.service import Service
 
 
@@ -63,7 +64,8 @@ async def connect_ws(
     Raises AssertionError when the reply to auth is not auth_ok."""
     ws = await session.ws_connect(url(service, "/api/websocket"))
     info: dict[str, Any] = await ws.receive_json(timeout=timeout)
-    auth = {"type": "auth", "token": token}
+    # a current client announces its version (one that does not is served as protocol 1.0)
+    auth: dict[str, Any] = {"type": "auth", "token": token, **version_info()}
     if client is not None:
         auth["client"] = client
     await ws.send_json(auth)
