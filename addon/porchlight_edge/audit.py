@@ -53,6 +53,7 @@ class AuditAction(StrEnum):
     STREAM_CREDENTIAL = "stream_credential"
     CAMERA_ADD = "camera_add"
     CAMERA_REMOVE = "camera_remove"
+    CAMERA_SOURCE = "camera_source"
     RING = "ring"
     MOTION_SETTINGS = "motion_settings"
     RECORDING_SETTINGS = "recording_settings"
@@ -67,6 +68,9 @@ COMMAND_ACTIONS = frozenset(
         AuditAction.RECORDING_SETTINGS,
         AuditAction.TAKE_SNAPSHOT,
         AuditAction.RECORD_CLIP,
+        AuditAction.CAMERA_ADD,
+        AuditAction.CAMERA_REMOVE,
+        AuditAction.CAMERA_SOURCE,
     }
 )
 """Actions since protocol 1.2 (`COMMAND_AUDIT_VERSION`): older clients do not get them."""

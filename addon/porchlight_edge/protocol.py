@@ -244,6 +244,7 @@ AUDITED_COMMANDS: Final = frozenset(
         Command.TEST_CAMERA,
         Command.ADD_CAMERA,
         Command.REMOVE_CAMERA,
+        Command.SAVE_CAMERA_SOURCE,
         Command.SET_CAMERA_LAYOUT,
     }
 )

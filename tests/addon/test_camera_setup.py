@@ -165,9 +165,18 @@ async def test_a_saved_source_applies_at_once_and_persists(tmp_path: Path) -> No
             # Another address: the stored password does not follow, so one is typed.
             saved = await _call(
                 ws, "save_camera_source", camera="porch", source="rtsp", url=new.url,
-                username="admin", password=STORED,
+                username="admin", password=STORED, user="Dana",
             )  # fmt: skip
             assert saved["result"]["url"] == new.url
+            # The change is audited with who made it, and no secret of the URL.
+            audit = await _call(ws, "get_audit_log", action="camera_source")
+            (entry,) = audit["result"]["entries"]
+            assert (entry["camera"], entry["detail"]) == (
+                "porch",
+                {"source": "rtsp", "user": "Dana"},
+            )
+            assert STORED not in str(audit)
+            assert ENCODED not in str(audit)
             assert saved["result"]["password_set"]
             assert STORED not in str(saved)
             assert ENCODED not in str(saved)

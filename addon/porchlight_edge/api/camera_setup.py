@@ -132,6 +132,8 @@ async def save_camera_source(ctx: CommandContext, args: dict[str, Any]) -> Camer
         new = checked_camera_options(service, camera.name, changes)
     except (ConfigError, ValueError) as err:
         raise ProtocolError(ErrorCode.INVALID_ARGS, redact_url(str(err))) from None
+    # Audited before it takes effect, as adding a camera is; the URL's secrets never go in.
+    audit_command(ctx, AuditAction.CAMERA_SOURCE, camera=camera.name, detail={"source": kind})
     try:
         service.camera_store.save(options, changes)
     except OSError as err:
