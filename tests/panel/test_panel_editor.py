@@ -24,6 +24,7 @@ from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
+from porchlight_edge.protocol import version_info
 from tests.e2e.addon_process import AddonProcess, front_door_demo
 from tests.helpers.ingress_proxy import IngressProxy, ingress_proxy
 from tests.helpers.panel_browser import click, shown, wait_for
@@ -75,7 +76,10 @@ async def _session(
 ) -> aiohttp.ClientWebSocketResponse:
     ws = await http.ws_connect(f"http://127.0.0.1:{addon.port}/api/websocket")
     await ws.receive_json(timeout=WAIT)
-    await ws.send_json({"type": "auth", "token": addon.token, "client": "panel_test"})
+    # as the panel does, it announces the add-on's own protocol version
+    await ws.send_json(
+        {"type": "auth", "token": addon.token, "client": "panel_test", **version_info()}
+    )
     assert (await ws.receive_json(timeout=WAIT))["type"] == "auth_ok"
     return ws
 

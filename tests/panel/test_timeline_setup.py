@@ -30,6 +30,7 @@ import cv2
 import numpy as np
 import pytest
 
+from porchlight_edge.protocol import version_info
 from tests.e2e.addon_process import AddonProcess, running_addon
 from tests.helpers import panel_browser
 from tests.helpers.panel_browser import click, network_log, shown, wait_for
@@ -74,7 +75,10 @@ async def _command(addon: AddonProcess, name: str, args: dict[str, Any] | None =
         session.ws_connect(f"http://127.0.0.1:{addon.port}/api/websocket") as ws,
     ):
         await ws.receive_json(timeout=5)
-        await ws.send_json({"type": "auth", "token": addon.token, "client": "test"})
+        # as the panel does, it announces the add-on's own protocol version
+        await ws.send_json(
+            {"type": "auth", "token": addon.token, "client": "test", **version_info()}
+        )
         assert (await ws.receive_json(timeout=5))["type"] == "auth_ok"
         await ws.send_json({"message_id": 1, "command": name, "args": args or {}})
         reply = await ws.receive_json(timeout=20)
