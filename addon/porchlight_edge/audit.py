@@ -61,7 +61,7 @@ class AuditAction(StrEnum):
     RECORD_CLIP = "record_clip"
 
 
-COMMAND_ACTIONS = frozenset(
+ACTIONS_SINCE_1_2 = frozenset(
     {
         AuditAction.RING,
         AuditAction.MOTION_SETTINGS,
@@ -73,7 +73,10 @@ COMMAND_ACTIONS = frozenset(
         AuditAction.CAMERA_SOURCE,
     }
 )
-"""Actions since protocol 1.2 (`COMMAND_AUDIT_VERSION`): older clients do not get them."""
+"""The audit actions added in protocol 1.2 (`COMMAND_AUDIT_VERSION`): commands that change
+or trigger something (ring, settings, snapshots, clips) and camera changes (add, remove,
+source). A client before 1.2 has no word for them: `get_audit_log` leaves their entries out
+for it (api/older_clients.py)."""
 
 
 @dataclass(frozen=True, slots=True)

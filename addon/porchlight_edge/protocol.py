@@ -411,8 +411,9 @@ RECORDING_CLIPS_VERSION: Final = ProtocolVersion(1, 2)
 every listed clip as finished (to play or export), so they are not sent those."""
 COMMAND_AUDIT_VERSION: Final = ProtocolVersion(1, 2)
 """The first version whose audit log records `ring`, `motion_settings`,
-`recording_settings`, `take_snapshot` and `record_clip`; older clients are not sent those
-entries (their action vocabulary has none of them)."""
+`recording_settings`, `take_snapshot`, `record_clip`, `camera_add`, `camera_remove` and
+`camera_source`; older clients are not sent those entries (their action vocabulary has none
+of them)."""
 PRIVACY_STATUS_VERSION: Final = ProtocolVersion(1, 2)
 """The first version with camera status `privacy`; older clients get `offline` with reason
 `PRIVACY_REASON`, as older add-ons sent (their status vocabulary has no `privacy`)."""

@@ -7,7 +7,6 @@ whole fragments so far: an MP4 that decodes, with Range for seeking, audited lik
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -22,7 +21,7 @@ from porchlight_edge.service import Service
 from tests.addon.test_recording_api import AUTH, TOKEN, Client
 from tests.helpers.footage import make_h264
 from tests.helpers.service import file_camera, loopback_options, running_service
-from tests.helpers.waiting import wait_until
+from tests.helpers.waiting import wait_until, wait_until_async
 
 
 @pytest.fixture(scope="module")
@@ -55,11 +54,12 @@ async def test_a_clip_still_recording_is_listed_and_plays(
         clips = (await client.ok("list_clips", camera="porch"))["clips"]
         assert [(c["id"], c["state"]) for c in clips] == [(clip_id, ClipState.RECORDING)]
         # The ring is indexed by the worker thread, which may come just after clip_started.
-        events: list[dict[str, Any]] = []
-        async with asyncio.timeout(10):
-            while not events:
-                events = (await client.ok("list_events", kind="ring"))["events"]
-                await asyncio.sleep(0.02)
+
+        async def ring_events() -> list[dict[str, Any]]:
+            events: list[dict[str, Any]] = (await client.ok("list_events", kind="ring"))["events"]
+            return events
+
+        events = await wait_until_async(ring_events, 10, "the ring in list_events")
         assert [(e["clip_id"], e["clip_state"]) for e in events] == [(clip_id, ClipState.RECORDING)]
 
         def playable() -> bool:

@@ -21,7 +21,7 @@ from custom_components.porchlight.media_source import local_time
 from custom_components.porchlight.pyporchlight.client import PorchlightClient
 from custom_components.porchlight.pyporchlight.protocol import EventMessage, EventType
 from tests.helpers.footage import make_h264
-from tests.helpers.waiting import wait_until
+from tests.helpers.waiting import wait_until, wait_until_async
 
 from .addon_process import AddonProcess
 from .entries import entry_for, setup_entry, unload_entry
@@ -64,6 +64,15 @@ def kids(node: BrowseMedia) -> list[BrowseMedia]:
     return list(node.children)
 
 
+async def first_frame(client: PorchlightClient) -> None:
+    """Wait until the add-on's first camera has delivered a frame."""
+
+    async def framed() -> bool:
+        return (await client.get_state())["cameras"][0]["last_frame"] is not None
+
+    await wait_until_async(framed, 10, "the camera's first frame")
+
+
 @pytest.fixture
 async def recording_addon(tmp_path: Path, video: Path) -> AsyncIterator[AddonProcess]:
     addon = AddonProcess(tmp_path / "addon", recording_options(video))
@@ -89,9 +98,7 @@ async def record_ring(entry: MockConfigEntry) -> dict[str, Any]:
 
     remove = data.async_add_event_listener("front_door", seen)
     try:
-        async with asyncio.timeout(10):
-            while (await data.client.get_state())["cameras"][0]["last_frame"] is None:
-                await asyncio.sleep(0.05)
+        await first_frame(data.client)
         await asyncio.sleep(1.2)  # let the 1 s pre-roll fill
         seq = await data.client.ring("front_door")
         ring_id = f"{data.server_info['boot_id']}:{seq}"
@@ -195,9 +202,7 @@ async def test_the_newest_ring_plays_while_it_records(
             if e["event"] == EventType.CLIP_STARTED
             else None,
         )
-        async with asyncio.timeout(10):
-            while (await data.client.get_state())["cameras"][0]["last_frame"] is None:
-                await asyncio.sleep(0.05)
+        await first_frame(data.client)
         await asyncio.sleep(2.2)  # let the 2 s pre-roll fill
         await data.client.ring("front_door")
         await wait_until(lambda: bool(started), 15, "clip_started")
@@ -207,16 +212,12 @@ async def test_the_newest_ring_plays_while_it_records(
         day = local_time(time.time()).date().isoformat()
         folder = f"media-source://porchlight/{entry.entry_id}/front_door/{day}/ring"
         # clip_started goes out before the worker thread has indexed the event
-        async with asyncio.timeout(15):
-            while not (
-                leaves := [
-                    e
-                    for e in kids(await media_source.async_browse_media(hass, folder))
-                    if e.media_content_id.endswith(clip_id)
-                ]
-            ):
-                await asyncio.sleep(0.05)
-        (leaf,) = leaves
+
+        async def leaves() -> list[BrowseMedia]:
+            node = await media_source.async_browse_media(hass, folder)
+            return [e for e in kids(node) if e.media_content_id.endswith(clip_id)]
+
+        (leaf,) = await wait_until_async(leaves, 15, "the clip in the media browser")
         assert leaf.title.endswith(" · Recording…")
         assert leaf.can_play
         played = await media_source.async_resolve_media(hass, leaf.media_content_id, None)

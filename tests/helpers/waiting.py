@@ -4,7 +4,7 @@ so that there is no single event to await."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 
 async def wait_until(
@@ -17,3 +17,29 @@ async def wait_until(
         if loop.time() > deadline:
             raise AssertionError(f"timed out after {timeout} s waiting for {what}")
         await asyncio.sleep(0.01)
+
+
+async def wait_until_async[T](
+    check: Callable[[], Awaitable[T]],
+    timeout: float = 5.0,
+    what: str = "the condition",
+    interval: float = 0.05,
+) -> T:
+    """Return the first true result of `await check()`, for a condition only a coroutine can
+    read (an API call, a request); fail the test after `timeout` seconds.
+
+    Polled every `interval` seconds (at most `timeout / interval` + 1 calls); a call still
+    running at the deadline is cancelled.
+    """
+    deadline = asyncio.get_running_loop().time() + timeout
+    limit = asyncio.timeout_at(deadline)
+    try:
+        async with limit:
+            for _ in range(int(timeout / interval) + 1):
+                if result := await check():
+                    return result
+                await asyncio.sleep(interval)
+    except TimeoutError:
+        if not limit.expired():
+            raise  # the check's own timeout, not ours
+    raise AssertionError(f"timed out after {timeout} s waiting for {what}")

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from porchlight_edge.audit import COMMAND_ACTIONS
+from porchlight_edge.audit import ACTIONS_SINCE_1_2
 from porchlight_edge.protocol import (
     COMMAND_AUDIT_VERSION,
     PRIVACY_REASON,
@@ -46,7 +46,7 @@ def for_client(message: Any, version: ProtocolVersion) -> Any:
     if version < RECORDING_CLIPS_VERSION:
         message = _without_recording_clips(message)
     if version < COMMAND_AUDIT_VERSION:
-        message = _without_listed(message, "entries", _command_entry)
+        message = _without_listed(message, "entries", _entry_since_1_2)
     if version >= PRIVACY_STATUS_VERSION:
         return message
     match message.get("type"), message.get("event"):
@@ -83,8 +83,8 @@ def _recording_clip(clip: Any) -> bool:
     return isinstance(clip, dict) and clip.get("state") == ClipState.RECORDING
 
 
-def _command_entry(entry: Any) -> bool:
-    return isinstance(entry, dict) and entry.get("action") in COMMAND_ACTIONS
+def _entry_since_1_2(entry: Any) -> bool:
+    return isinstance(entry, dict) and entry.get("action") in ACTIONS_SINCE_1_2
 
 
 def _without_recording_clips(message: dict[str, Any]) -> dict[str, Any]:
