@@ -5,8 +5,8 @@ working with this add-on and is sent only values its version knows."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
+import itertools
 import json
 from pathlib import Path
 from typing import Any
@@ -33,6 +33,7 @@ from porchlight_edge.protocol import (
 )
 from porchlight_edge.service import Service
 from tests.helpers.payloads import problems
+from tests.helpers.waiting import wait_until_async
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"
 RECORDINGS = {"1.0": FIXTURES / "protocol_v1", "1.1": FIXTURES / "protocol_1_1"}
@@ -245,16 +246,14 @@ async def test_clips_still_recording_are_listed_only_to_1_2_clients(
     new, _, _ = await handshake(session, service, {**fixture("auth"), **version_info()})
     old, _, _ = await handshake(session, service, client_auth("1.1"))
     clip = await _call(new, 1, "record_clip", camera="front_door", seconds=30)
-    listed: dict[str, str] = {}
-    async with asyncio.timeout(20):  # the recorder indexes the clip a moment after the answer
-        for message_id in range(2, 1000):
-            listed = {
-                c["id"]: c["state"] for c in (await _call(new, message_id, "list_clips"))["clips"]
-            }
-            if clip["clip_id"] in listed:
-                break
-            await asyncio.sleep(0.05)
-    assert listed[clip["clip_id"]] == ClipState.RECORDING
+    message_ids = itertools.count(2)
+
+    async def listed_state() -> str | None:
+        clips = (await _call(new, next(message_ids), "list_clips"))["clips"]
+        return next((c["state"] for c in clips if c["id"] == clip["clip_id"]), None)
+
+    # the recorder indexes the clip a moment after the answer
+    assert await wait_until_async(listed_state, 20, "the clip in list_clips") == ClipState.RECORDING
     # A 1.1 client takes every listed clip as finished (to play, to export): not sent it.
     assert clip["clip_id"] not in [c["id"] for c in (await _call(old, 1, "list_clips"))["clips"]]
     await new.close()

@@ -3,7 +3,6 @@ token, audited once per viewing, and gone with their clip."""
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 from pathlib import Path
 from typing import Any
@@ -14,7 +13,7 @@ import numpy as np
 
 from porchlight_edge.protocol import CLIP_THUMBNAIL_ROUTE, EVENT_THUMBNAIL_ROUTE, THUMBNAIL_WIDTH
 from tests.helpers.service import connect_ws, demo_cameras, loopback_options, running_service, url
-from tests.helpers.waiting import wait_until
+from tests.helpers.waiting import wait_until, wait_until_async
 
 TOKEN = "thumb-token-abcdefghijklmnop"
 _ids = itertools.count(1)
@@ -53,11 +52,8 @@ async def test_thumbnails_of_a_clip_and_its_event(tmp_path: Path) -> None:
             finished[:] = [c for c in clips if c["id"] == clip_id and c["state"] == "complete"]
             return bool(finished) and finished[0]["events"][0]["snapshot"] is not None
 
-        for _ in range(400):  # polled, bounded (20 s): the clip is 2-3 s long
-            if await clip_done():
-                break
-            await asyncio.sleep(0.05)
-        assert finished, "the clip did not finish"
+        # the clip is 2-3 s long
+        await wait_until_async(clip_done, 20, "the clip finished, with its snapshot")
 
         clip_url = url(service, CLIP_THUMBNAIL_ROUTE.format(clip_id=clip_id))
         async with session.get(clip_url) as response:
@@ -99,15 +95,13 @@ async def test_a_clip_still_recording_has_a_thumbnail(tmp_path: Path) -> None:
         await wait_until(lambda: service.cameras["front_door"].last_frame is not None, 10)
         clip_id = (await _call(ws, "record_clip", camera="front_door", seconds=20))["clip_id"]
         clip_url = url(service, CLIP_THUMBNAIL_ROUTE.format(clip_id=clip_id))
-        status = 0
-        for _ in range(300):  # polled, bounded (15 s): the first fragment is written soon
+
+        async def thumbnail() -> bytes | None:
             async with session.get(clip_url, headers=auth) as response:
-                status = response.status
-                if status == 200:
-                    thumb = _decode(await response.read())
-                    break
-            await asyncio.sleep(0.05)
-        assert status == 200
+                return await response.read() if response.status == 200 else None
+
+        # the first fragment is written soon
+        thumb = _decode(await wait_until_async(thumbnail, 15, "the recording clip's thumbnail"))
         assert thumb.shape[1] == THUMBNAIL_WIDTH
         clips = (await _call(ws, "list_clips"))["clips"]
         assert [c["state"] for c in clips if c["id"] == clip_id] == ["recording"]

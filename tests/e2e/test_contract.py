@@ -4,7 +4,6 @@ real one fails here. Every result and event must fit its protocol TypedDict comp
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,7 +34,7 @@ from custom_components.porchlight.pyporchlight.protocol import (
     peer_version,
 )
 from tests.helpers.payloads import problems
-from tests.helpers.waiting import wait_until
+from tests.helpers.waiting import wait_until, wait_until_async
 from tests.integration.fake_addon import FakeAddon
 
 from .addon_process import AddonProcess
@@ -84,16 +83,12 @@ async def client(server: Server) -> AsyncIterator[tuple[PorchlightClient, list[E
 
 async def _frame(porchlight: PorchlightClient) -> None:
     """Wait for the camera's first frame (the real add-on needs one for a snapshot)."""
-    frames = [0]
 
-    async def poll() -> None:
-        frames[0] = (await porchlight.get_state())["cameras"][0]["frames"]
+    async def frames() -> int:
+        count: int = (await porchlight.get_state())["cameras"][0]["frames"]
+        return count
 
-    async with asyncio.timeout(20):
-        await poll()
-        while not frames[0]:
-            await asyncio.sleep(0.1)  # polling an external process, bounded by the timeout
-            await poll()
+    await wait_until_async(frames, 20, "the camera's first frame", interval=0.1)
 
 
 def _fits(command: Command, result: Any) -> None:

@@ -27,6 +27,7 @@ import pytest
 from custom_components.porchlight.const import DOMAIN
 from tests.helpers.rtp_camera import RtpCamera, audio_track, encode_units
 from tests.helpers.sound import TONE_HZ, dominant_frequency
+from tests.helpers.waiting import wait_until_async
 
 from .addon_process import AddonProcess, front_door_demo
 from .entries import entry_for, setup_entry, unload_entry
@@ -65,19 +66,12 @@ async def _get(client: Any, path: str) -> bytes:
 
 async def _segments(client: Any, playlist: str, count: int) -> list[str]:
     """Segment paths of the variant playlist once it lists `count` (bounded wait)."""
-    found: list[str] = []
 
-    async def listed() -> bool:
-        nonlocal found
-        found = SEGMENT_RE.findall((await _get(client, playlist)).decode())
-        return len(found) >= count
+    async def listed() -> list[str] | None:
+        found: list[str] = SEGMENT_RE.findall((await _get(client, playlist)).decode())
+        return found if len(found) >= count else None
 
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + 60
-    while not await listed():
-        assert loop.time() < deadline, f"HLS playlist never listed {count} segments"
-        await asyncio.sleep(0.25)  # poll interval of a condition with a deadline
-    return found
+    return await wait_until_async(listed, 60, f"HLS playlist to list {count} segments", 0.25)
 
 
 async def _hls_media(client: Any, master_url: str) -> tuple[bytes, list[bytes]]:
@@ -192,12 +186,12 @@ async def test_hls_carries_the_camera_sound_when_audio_is_on(
         entry = entry_for(addon)
         await setup_entry(hass, entry)
         client_api = entry.runtime_data.client
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + 30
+
+        async def delivered() -> bool:
+            return bool((await client_api.get_state())["cameras"][0]["frames"] >= 30)
+
         # Sound must have reached the add-on before the stream opens (its tracks are fixed).
-        while (await client_api.get_state())["cameras"][0]["frames"] < 30:
-            assert loop.time() < deadline, "the camera never delivered frames"
-            await asyncio.sleep(0.25)  # poll interval of a condition with a deadline
+        await wait_until_async(delivered, 30, "the camera's frames", 0.25)
         ws = await hass_ws_client(hass)
         await ws.send_json({"id": 1, "type": "camera/stream", "entity_id": CAMERA, "format": "hls"})
         reply = await ws.receive_json()

@@ -31,7 +31,7 @@ from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.porchlight.pyporchlight.client import PorchlightClient
 from custom_components.porchlight.pyporchlight.protocol import PRIVACY_REASON, CameraStatus
-from tests.helpers.waiting import wait_until
+from tests.helpers.waiting import wait_until, wait_until_async
 
 from .addon_process import ROOT, AddonProcess, running_addon
 from .conftest import DEMO_OPTIONS
@@ -150,10 +150,11 @@ async def _short_clips(client: Any) -> None:
 
 async def _until_listed(client: Any, clip_id: str, timeout: float = 30.0) -> None:
     """Wait until `list_clips` lists the clip (0.2.0 lists a clip once it is finished)."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while clip_id not in [c["id"] for c in (await client.command("list_clips"))["clips"]]:
-        assert asyncio.get_running_loop().time() < deadline, f"clip {clip_id} never listed"
-        await asyncio.sleep(0.2)  # polling another process, bounded by the deadline
+
+    async def listed() -> bool:
+        return clip_id in [c["id"] for c in (await client.command("list_clips"))["clips"]]
+
+    await wait_until_async(listed, timeout, f"clip {clip_id} listed", 0.2)
 
 
 def _old_client_package(release: Path) -> ModuleType:

@@ -20,7 +20,7 @@ async def wait_until(
 
 
 async def wait_until_async[T](
-    check: Callable[[], Awaitable[T]],
+    check: Callable[[], Awaitable[T | None]],
     timeout: float = 5.0,
     what: str = "the condition",
     interval: float = 0.05,
