@@ -15,7 +15,7 @@ import pytest
 
 from porchlight_edge.recorder.notices import RecordingNotice
 from porchlight_edge.recorder.storage import ClipStore, StoreSettings
-from tests.helpers.footage import mux_all
+from tests.helpers.footage import make_h264, mux_all
 from tests.helpers.rtsp_server import RtspServerProcess, free_port, unavailable_reason
 
 ClipMaker = Callable[..., Path]
@@ -93,6 +93,14 @@ def capture_rtsp_server(
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def porch_h264(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """4 s of 320x180 H.264 at 10 fps, a keyframe each second (one fMP4 fragment each): a
+    file camera that records small real clips. Shared read-only."""
+    path = tmp_path_factory.mktemp("porch_h264") / "porch.mp4"
+    return make_h264(path, seconds=4, fps=10, width=320, height=180, gop=10)
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ import pytest
 import voluptuous as vol
 import yaml  # type: ignore[import-untyped]
 
-from tests.addon.test_addon_packaging import ADDON, ROOT, _load
+from tests.helpers.addon_files import ADDON, ROOT, load_addon_yaml
 
 
 def _script_module(name: str) -> ModuleType:
@@ -38,9 +38,9 @@ CHECK_WHEELS = _script_module("check_wheels")
 
 
 def test_build_yaml() -> None:
-    build = _load("build.yaml")
+    build = load_addon_yaml("build.yaml")
     assert set(build) <= {"build_from", "args", "labels", "squash", "codenotary"}
-    config = _load("config.yaml")
+    config = load_addon_yaml("config.yaml")
     assert set(build["build_from"]) == set(config["arch"])
     # The official Debian-based Python images, each arch from its own repository: glibc, so
     # every requirement has a manylinux wheel (musl has no OpenCV wheel at all).
@@ -106,7 +106,7 @@ def test_image_requirements_are_pinned_to_what_the_tests_run() -> None:
 def test_image_python_is_the_one_the_tests_run_on() -> None:
     """The add-on's tests run on the image's Python version (scripts/check-wheels' reading)."""
     specs = CHECK_WHEELS.image_specs()
-    assert {spec.arch for spec in specs} == set(_load("config.yaml")["arch"])
+    assert {spec.arch for spec in specs} == set(load_addon_yaml("config.yaml")["arch"])
     assert {spec.python for spec in specs} == {sys.version_info[:2]}
 
 
@@ -173,7 +173,7 @@ def test_run_sh_reads_the_options(tmp_path: Path) -> None:
 
 
 def test_apparmor_profile() -> None:
-    config = _load("config.yaml")
+    config = load_addon_yaml("config.yaml")
     text = (ADDON / "apparmor.txt").read_text()
     assert text.startswith("#include <tunables/global>")
     assert re.search(
@@ -195,4 +195,4 @@ def test_repository_yaml() -> None:
     assert repo["name"]
     assert repo["maintainer"]
     assert vol.Url()(repo["url"])
-    assert repo["url"] == _load("config.yaml")["url"]
+    assert repo["url"] == load_addon_yaml("config.yaml")["url"]

@@ -26,11 +26,8 @@ import yaml  # type: ignore[import-untyped]
 from porchlight_edge.button import ButtonConfig
 from porchlight_edge.capture.config import CameraConfig
 from porchlight_edge.config import ConfigError, LiveOptions, ServiceOptions, parse_options
+from tests.helpers.addon_files import ADDON, load_addon_yaml
 from tests.helpers.fuzzing import edge_values, json_values
-
-ROOT = Path(__file__).resolve().parents[2]
-ADDON = ROOT / "addon"
-
 
 # --- The Supervisor's rules ------------------------------------------------------------------
 
@@ -233,13 +230,9 @@ def leaves(schema: Any, path: tuple[str, ...] = ()) -> list[tuple[tuple[str, ...
 # --- Fixtures ---------------------------------------------------------------------------------
 
 
-def _load(name: str) -> Any:
-    return yaml.safe_load((ADDON / name).read_text(encoding="utf-8"))
-
-
 @pytest.fixture(scope="module")
 def config() -> dict[str, Any]:
-    data = _load("config.yaml")
+    data = load_addon_yaml("config.yaml")
     assert isinstance(data, dict)
     return data
 
@@ -478,7 +471,7 @@ def _camera_for_source(source: str, tmp_path: Path) -> dict[str, Any]:
 
 
 def _leaf_cases() -> list[Any]:
-    schema = _load("config.yaml")["schema"]
+    schema = load_addon_yaml("config.yaml")["schema"]
     cases = []
     for path, typ in leaves(schema):
         for value in _values(path, typ):
@@ -499,7 +492,7 @@ def test_every_value_the_schema_allows_is_parsed(
 def _outside_cases() -> list[Any]:
     """For every numeric option: just below and above its schema range, NaN, infinities,
     and a huge value, each of which the Supervisor refuses."""
-    schema = _load("config.yaml")["schema"]
+    schema = load_addon_yaml("config.yaml")["schema"]
     cases = []
     for path, typ in leaves(schema):
         match = RE_SCHEMA_ELEMENT.match(typ)
@@ -531,7 +524,7 @@ def test_every_value_outside_the_schema_is_refused_clearly(
 def _option_paths() -> list[tuple[str, ...]]:
     """Every option and section of the schema, plus the standalone-only options."""
     paths = {("host",), ("port",), ("token",)}
-    for path, _ in leaves(_load("config.yaml")["schema"]):
+    for path, _ in leaves(load_addon_yaml("config.yaml")["schema"]):
         for end in range(1, len(path) + 1):
             if path[end - 1] != "[]" and path[:end] != ("cameras",):
                 paths.add(path[:end])
@@ -746,7 +739,7 @@ def test_docs_examples_are_valid(config: dict[str, Any], schema: dict[str, Any])
 
 
 def test_translations_cover_every_option(schema: dict[str, Any], config: Any) -> None:
-    en = _load("translations/en.yaml")
+    en = load_addon_yaml("translations/en.yaml")
     assert set(en) <= {"configuration", "network"}
     configuration = en["configuration"]
 

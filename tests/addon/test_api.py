@@ -6,7 +6,6 @@ from collections.abc import AsyncIterator
 from dataclasses import replace
 import json
 from pathlib import Path
-from typing import Any
 
 import aiohttp
 import cv2
@@ -15,10 +14,9 @@ import pytest
 
 from porchlight_edge.protocol import MAX_MESSAGE_BYTES, PROTOCOL_VERSION, EventType, RingSource
 from porchlight_edge.service import Service
-from tests.helpers.service import connect_ws, demo_cameras, loopback_options, running_service, url
+from tests.helpers.api_calls import TOKEN, call, connect
+from tests.helpers.service import demo_cameras, loopback_options, running_service, url
 from tests.helpers.waiting import wait_until
-
-TOKEN = "test-token-0123456789"
 
 
 @pytest.fixture
@@ -26,22 +24,6 @@ async def service(tmp_path: Path) -> AsyncIterator[Service]:
     raw = loopback_options(TOKEN, demo_cameras(320, 180, "front_door", "garage"))
     async with running_service(raw, tmp_path) as svc:
         yield svc
-
-
-async def connect(
-    session: aiohttp.ClientSession, service: Service, token: str = TOKEN
-) -> tuple[aiohttp.ClientWebSocketResponse, dict[str, Any]]:
-    return await connect_ws(session, service, token)
-
-
-async def call(
-    ws: aiohttp.ClientWebSocketResponse, message_id: int, command: str, **args: Any
-) -> Any:
-    await ws.send_json({"message_id": message_id, "command": command, "args": args})
-    while True:
-        msg = await ws.receive_json(timeout=5)
-        if msg.get("type") == "result" and msg["message_id"] == message_id:
-            return msg
 
 
 async def test_handshake_sends_server_info_first(

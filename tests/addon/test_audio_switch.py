@@ -14,12 +14,12 @@ import pytest
 from porchlight_edge.config import parse_options
 from porchlight_edge.protocol import ErrorCode
 from porchlight_edge.service import Service
-from tests.addon.test_settings_faults import TOKEN, client, running as demo_running, small_disk
 from tests.helpers.disk import fill
 from tests.helpers.rtp_camera import RtpCamera, audio_track, encode_units
+from tests.helpers.small_disk_service import TOKEN, client, running as demo_running, small_disk
 from tests.helpers.waiting import wait_until
 
-__all__ = ["small_disk"]  # the fixture, shared with the settings fault tests
+__all__ = ["small_disk"]  # the fixture
 FPS = 15
 SECONDS = 60  # served at most; the test ends long before
 

@@ -10,10 +10,10 @@ from pathlib import Path
 import aiohttp
 
 from porchlight_edge.audit import AuditAction
-from tests.addon.test_settings_faults import TOKEN, fill_up, running, small_disk
 from tests.helpers.footage import make_h264
+from tests.helpers.small_disk_service import TOKEN, fill_up, running, small_disk
 
-__all__ = ["small_disk"]  # the fixture, shared
+__all__ = ["small_disk"]  # the fixture
 
 CLIP_ID = "0b7a3c2e-1d4f-4a5b-8c6d-7e8f9a0b1c2d"
 

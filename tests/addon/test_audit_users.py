@@ -19,7 +19,7 @@ from porchlight_edge.protocol import (
     ErrorCode,
 )
 from porchlight_edge.service import Service
-from tests.addon.test_input_hygiene import CLIP_ID, write_foreign_clip
+from tests.helpers.footage import FOREIGN_CLIP_ID as CLIP_ID, write_foreign_clip
 from tests.helpers.service import (
     connect_ws,
     demo_cameras,

@@ -32,9 +32,9 @@ from porchlight_edge.recorder.notices import NoticeType as T, RecordingNotice
 from porchlight_edge.recorder.recorder import Recorder, RecorderSettings
 from porchlight_edge.recorder.storage import ClipStore, StoreSettings
 from porchlight_edge.service import Service
-from tests.addon.test_recording_api import options
 from tests.helpers.disk import KB, fill, recording, tmpfs
 from tests.helpers.footage import make_h264, play
+from tests.helpers.recording_client import options
 from tests.helpers.waiting import wait_until
 
 REPO = Path(__file__).resolve().parents[2]

@@ -7,12 +7,12 @@ from __future__ import annotations
 import asyncio
 import os
 from pathlib import Path
-import stat
 from typing import Any
 
 import aiohttp
 
 from tests.e2e.addon_process import AddonProcess
+from tests.helpers.file_modes import loose_modes
 
 
 async def _call(
@@ -51,15 +51,6 @@ async def _make_everything(addon: AddonProcess) -> None:
         await _call(ws, 4, "export_clip", clip_id=clip_id)
 
 
-def _loose(root: Path) -> list[str]:
-    loose = []
-    for path in root.rglob("*"):  # the folder itself is the caller's
-        mode = stat.S_IMODE(path.lstat().st_mode)
-        if not path.is_symlink() and mode & 0o077:
-            loose.append(f"{path.relative_to(root)} {mode:o}")
-    return loose
-
-
 async def test_everything_the_service_writes_is_private(tmp_path: Path) -> None:
     data = tmp_path / "addon"
     options = {
@@ -90,5 +81,5 @@ async def test_everything_the_service_writes_is_private(tmp_path: Path) -> None:
     assert any((recordings / "exports").iterdir())
     # The test harness's own files (options, log, ready file) aside: those are ours.
     ours = {"options.json", "addon.log", "ready.json"}
-    loose = [entry for entry in _loose(data) if entry.split()[0] not in ours]
+    loose = [entry for entry in loose_modes(data) if entry.split()[0] not in ours]
     assert loose == []

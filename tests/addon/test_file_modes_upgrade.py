@@ -10,7 +10,7 @@ import stat
 
 from porchlight_edge.config import parse_options
 from porchlight_edge.service import Service
-from tests.addon.test_file_modes import _loose
+from tests.helpers.file_modes import loose_modes
 from tests.helpers.waiting import wait_until
 
 
@@ -35,11 +35,11 @@ async def test_files_left_readable_are_made_private(tmp_path: Path) -> None:
     foreign.write_bytes(b"not ours")
     for path in [data, *data.rglob("*")]:  # what an older version left
         path.chmod(0o755 if path.is_dir() else 0o644)
-    assert _loose(data)
+    assert loose_modes(data)
 
     service = Service(parse_options(_options(), data))
     await service.start()
     await service.stop()
-    left = set(_loose(data))
+    left = set(loose_modes(data))
     assert left <= {"recordings 755", "recordings/snapshots/family-photo.jpg 644"}, left
     assert stat.S_IMODE(os.stat(foreign).st_mode) == 0o644  # not ours: untouched

@@ -16,7 +16,6 @@ import pytest
 from porchlight_edge.protocol import EventKind
 from porchlight_edge.recorder.index import ClipState
 from porchlight_edge.service import Service
-from tests.helpers.footage import make_h264
 from tests.helpers.service import connect_ws, file_camera, loopback_options, running_service, url
 from tests.helpers.waiting import wait_until
 
@@ -24,15 +23,9 @@ TOKEN = "http-privacy-token-0123456789"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 
 
-@pytest.fixture(scope="module")
-def video(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("video") / "porch.mp4"
-    return make_h264(path, seconds=4, fps=10, width=320, height=180, gop=10)
-
-
 @pytest.fixture
-async def service(tmp_path: Path, video: Path) -> AsyncIterator[Service]:
-    camera = {**file_camera("porch", video), "recording": {"pre_roll": 1, "post_roll": 1}}
+async def service(tmp_path: Path, porch_h264: Path) -> AsyncIterator[Service]:
+    camera = {**file_camera("porch", porch_h264), "recording": {"pre_roll": 1, "post_roll": 1}}
     async with running_service(loopback_options(TOKEN, [camera]), tmp_path / "data") as svc:
         await wait_until(lambda: svc.cameras["porch"].last_frame is not None, 10, "a first frame")
         yield svc

@@ -18,22 +18,12 @@ from porchlight_edge.api.schemas import SCHEMAS
 from porchlight_edge.config import parse_options
 from porchlight_edge.protocol import NO_MESSAGE_ID, Command, ErrorCode
 from porchlight_edge.service import Service
-from tests.helpers.footage import make_h264
+from tests.helpers.footage import FOREIGN_CLIP_ID as CLIP_ID, make_h264, write_foreign_clip
 from tests.helpers.service import connect_ws, demo_cameras, loopback_options, running_service, url
 from tests.helpers.waiting import wait_until
 
 TOKEN = "hygiene-test-token-0123"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
-CLIP_ID = "0b7a3c2e-1d4f-4a5b-8c6d-7e8f9a0b1c2d"
-
-
-def write_foreign_clip(path: Path, camera: str) -> Path:
-    """A short real H.264 MP4 carrying writer-style metadata that names `camera`."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    facts = {"clip_id": path.stem, "camera": camera, "start": time.time(), "mode": "encode"}
-    return make_h264(
-        path, seconds=1, fps=10, width=64, height=64, metadata={"comment": json.dumps(facts)}
-    )
 
 
 @pytest.fixture

@@ -25,7 +25,7 @@ from porchlight_edge.panel.routes import PANEL_PATH, STATIC_DIR
 from porchlight_edge.panel.sessions import COOKIE_NAME, PanelSessions
 from porchlight_edge.protocol import POLYGON_PATTERN, ZONE_PATTERN
 from porchlight_edge.service import Service
-from tests.addon.test_addon_packaging import ADDON
+from tests.helpers.addon_files import ADDON
 from tests.helpers.footage import make_h264
 from tests.helpers.service import demo_cameras, loopback_options
 from tests.helpers.waiting import wait_until

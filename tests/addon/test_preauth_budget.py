@@ -17,10 +17,10 @@ import pytest
 
 from porchlight_edge.api.connections import ConnectionLimits
 from porchlight_edge.protocol import MAX_MESSAGE_BYTES
-from tests.addon.test_api_availability import Starter, open_socket, start
+from tests.helpers.limited_service import Starter, open_socket, start
 from tests.helpers.waiting import wait_until
 
-__all__ = ["start"]  # the fixture, shared
+__all__ = ["start"]  # the fixture
 
 DECLARED = 16 * MAX_MESSAGE_BYTES - 1
 """A text frame just under aiohttp's limit for this server's messages."""

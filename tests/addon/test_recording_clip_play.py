@@ -18,22 +18,15 @@ import pytest
 from porchlight_edge.protocol import ClipState, EventType
 from porchlight_edge.recordings import NotPlayableYet
 from porchlight_edge.service import Service
-from tests.addon.test_recording_api import AUTH, TOKEN, Client
-from tests.helpers.footage import make_h264
+from tests.helpers.recording_client import AUTH, TOKEN, Client
 from tests.helpers.service import file_camera, loopback_options, running_service
 from tests.helpers.waiting import wait_until, wait_until_async
 
 
-@pytest.fixture(scope="module")
-def video(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("video") / "porch.mp4"
-    return make_h264(path, seconds=4, fps=10, width=320, height=180, gop=10)
-
-
 @pytest.fixture
-async def service(tmp_path: Path, video: Path) -> AsyncIterator[Service]:
+async def service(tmp_path: Path, porch_h264: Path) -> AsyncIterator[Service]:
     # A long post-roll: the clip is still recording for the whole test.
-    camera = {**file_camera("porch", video), "recording": {"pre_roll": 2, "post_roll": 120}}
+    camera = {**file_camera("porch", porch_h264), "recording": {"pre_roll": 2, "post_roll": 120}}
     async with running_service(loopback_options(TOKEN, [camera]), tmp_path / "data") as svc:
         yield svc
 

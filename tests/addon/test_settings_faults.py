@@ -3,62 +3,20 @@ recording switch. A real service on a socket; the full disk is a real small tmpf
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
-import contextlib
-from contextlib import AbstractAsyncContextManager
 import json
 import logging
 from pathlib import Path
-from typing import Any
 
 import aiohttp
 import pytest
 
 from porchlight_edge.protocol import CameraStatus, ErrorCode
-from porchlight_edge.service import Service
 from porchlight_edge.settings import CameraSettings, SettingsStore
-from tests.helpers.disk import fill, tmpfs
 from tests.helpers.footage import make_h264
-from tests.helpers.service import connect_ws, demo_cameras, loopback_options, running_service
+from tests.helpers.small_disk_service import TOKEN, client, fill_up, running, small_disk
 from tests.helpers.waiting import wait_until
 
-TOKEN = "settings-faults-token-01"
-
-
-def raw_options(data_dir: Path, media_dir: Path, **camera: Any) -> dict[str, Any]:
-    (demo,) = demo_cameras(64, 64, "porch")
-    return loopback_options(
-        TOKEN,
-        [{**demo, **camera}],
-        media_dir=str(media_dir),
-        retention={"min_free_gb": 0},  # the small disk would otherwise be "too full"
-    )
-
-
-def running(data_dir: Path, media_dir: Path, **camera: Any) -> AbstractAsyncContextManager[Service]:
-    return running_service(raw_options(data_dir, media_dir, **camera), data_dir)
-
-
-class Client:
-    def __init__(self, ws: aiohttp.ClientWebSocketResponse) -> None:
-        self.ws, self.next_id = ws, 0
-
-    async def call(self, command: str, **args: Any) -> dict[str, Any]:
-        self.next_id += 1
-        await self.ws.send_json({"message_id": self.next_id, "command": command, "args": args})
-        while True:
-            reply: dict[str, Any] = await self.ws.receive_json(timeout=10)
-            if reply.get("type") == "result" and reply["message_id"] == self.next_id:
-                return reply
-
-
-@contextlib.asynccontextmanager
-async def client(service: Service) -> AsyncIterator[Client]:
-    async with aiohttp.ClientSession() as session:
-        ws, _ = await connect_ws(session, service, TOKEN, client="pytest")
-        yield Client(ws)
-        await ws.close()
-
+__all__ = ["small_disk"]  # the fixture
 
 # --- C5: one bad neighbour does not undo a saved privacy mode ------------------------------
 
@@ -144,18 +102,6 @@ async def test_record_clip_is_refused_while_recording_is_off(tmp_path: Path) -> 
 
 
 # --- C4: privacy on works on a full data disk; nothing else applies unsaved --------------------
-
-
-@pytest.fixture
-def small_disk(tmp_path: Path) -> Iterator[Path]:
-    with tmpfs(tmp_path / "small", "2m") as disk:
-        yield disk
-
-
-def fill_up(disk: Path) -> Path:
-    """Fill the disk completely; returns the filler to delete for space again."""
-    fill(disk, leave=0)
-    return disk / "filler"
 
 
 async def test_privacy_on_works_when_the_data_disk_is_full(

@@ -18,7 +18,7 @@ from porchlight_edge.api.connections import ConnectionLimits
 from porchlight_edge.config import parse_options
 from porchlight_edge.protocol import EventType
 from porchlight_edge.service import Service
-from tests.addon.test_recording_api import TOKEN, Client, options, video
+from tests.helpers.recording_client import TOKEN, Client, options, video
 from tests.helpers.waiting import wait_until
 
 __all__ = ["video"]  # the module-scoped fixture, shared

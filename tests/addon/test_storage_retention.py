@@ -18,7 +18,7 @@ from porchlight_edge.recorder.retention import DAY, RetentionPolicy, plan_retent
 from porchlight_edge.recorder.storage import ClipStore, StoreSettings
 from porchlight_edge.service import Service
 from tests.addon.conftest import opened_store
-from tests.addon.test_recording_api import options
+from tests.helpers.recording_client import options
 from tests.helpers.waiting import wait_until
 
 NOW = 2_000_000_000.0

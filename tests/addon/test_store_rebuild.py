@@ -22,8 +22,8 @@ from porchlight_edge.config import parse_options
 from porchlight_edge.recorder.recorder import Recorder, RecorderSettings
 from porchlight_edge.recorder.storage import ClipStore, StoreSettings
 from porchlight_edge.service import Service
-from tests.addon.test_recording_api import options
 from tests.helpers.footage import make_h264, play
+from tests.helpers.recording_client import options
 
 W0 = 1_000_000.0
 NOT_A_DATABASE = b"this is not an SQLite file at all" * 4

@@ -8,6 +8,8 @@ packets exactly like the capture sources do.
 
 from __future__ import annotations
 
+import json
+import time
 from typing import TYPE_CHECKING, Any, cast
 
 import av
@@ -131,4 +133,17 @@ def _frame(buf: Any, pts: float, wallclock0: float, packets: list[Any]) -> Frame
         packet=carried[-1] if carried else None,
         packets=carried,
         keyframe=bool(carried and carried[0].is_keyframe),
+    )
+
+
+FOREIGN_CLIP_ID = "0b7a3c2e-1d4f-4a5b-8c6d-7e8f9a0b1c2d"
+"""A clip id the add-on did not record: for a clip someone left in the media folder."""
+
+
+def write_foreign_clip(path: Path, camera: str) -> Path:
+    """A short real H.264 MP4 carrying writer-style metadata that names `camera`."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    facts = {"clip_id": path.stem, "camera": camera, "start": time.time(), "mode": "encode"}
+    return make_h264(
+        path, seconds=1, fps=10, width=64, height=64, metadata={"comment": json.dumps(facts)}
     )

@@ -22,9 +22,15 @@ from tests.helpers.waiting import wait_until as wait_for
 from .fake_addon import FakeAddon
 
 if TYPE_CHECKING:
+    from aiohttp import web
+    from aiohttp.test_utils import TestClient
     from homeassistant.core import HomeAssistant
+    from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 ENTRY_ID = "01JPORCHLIGHT0000000000000"
+
+type HttpClient = TestClient[web.Request, web.Application]
+"""Home Assistant's HTTP API as a test sees it (`hass_client()`)."""
 
 
 @pytest.fixture(autouse=True)
@@ -89,3 +95,13 @@ async def loaded(
     await setup_integration(hass, mock_config_entry)
     await wait_for_state(hass, lambda: fake_addon.subscriber_count == 1)
     return fake_addon
+
+
+@pytest.fixture
+async def ha_http(
+    hass: HomeAssistant, mock_config_entry: MockConfigEntry, hass_client: ClientSessionGenerator
+) -> HttpClient:
+    """The integration set up; an HTTP client of Home Assistant, signed in as the test user."""
+    await setup_integration(hass, mock_config_entry)
+    client: HttpClient = await hass_client()
+    return client

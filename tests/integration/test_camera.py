@@ -29,6 +29,8 @@ from .fake_addon import FakeAddon, decode_jpeg
 if TYPE_CHECKING:
     from homeassistant.core import HomeAssistant
 
+    from .conftest import HttpClient
+
 CAMERA = "camera.front_door"
 
 
@@ -71,15 +73,8 @@ async def test_camera_image_error_is_translated(
     assert raised.value.translation_key == "addon_not_found"
 
 
-async def test_mjpeg_stream_is_proxied(
-    hass: HomeAssistant,
-    fake_addon: FakeAddon,
-    mock_config_entry: MockConfigEntry,
-    hass_client: ClientSessionGenerator,
-) -> None:
-    await setup_integration(hass, mock_config_entry)
-    client = await hass_client()
-    response = await client.get(f"/api/camera_proxy_stream/{CAMERA}")
+async def test_mjpeg_stream_is_proxied(fake_addon: FakeAddon, ha_http: HttpClient) -> None:
+    response = await ha_http.get(f"/api/camera_proxy_stream/{CAMERA}")
     assert response.status == 200
     assert response.headers["Content-Type"].startswith("multipart/x-mixed-replace")
     body = await response.read()
@@ -94,18 +89,13 @@ async def test_mjpeg_stream_is_proxied(
 
 
 async def test_snapshot_is_full_size_unless_home_assistant_asks_a_size(
-    hass: HomeAssistant,
-    fake_addon: FakeAddon,
-    mock_config_entry: MockConfigEntry,
-    hass_client: ClientSessionGenerator,
+    fake_addon: FakeAddon, ha_http: HttpClient
 ) -> None:
-    await setup_integration(hass, mock_config_entry)
-    client = await hass_client()
-    response = await client.get(f"/api/camera_proxy/{CAMERA}")
+    response = await ha_http.get(f"/api/camera_proxy/{CAMERA}")
     assert response.status == 200
     assert decode_jpeg(await response.read()).shape == (48, 64, 3)
     # The frontend's thumbnails ask for their size: the add-on scales, aspect kept.
-    response = await client.get(f"/api/camera_proxy/{CAMERA}?width=32&height=24")
+    response = await ha_http.get(f"/api/camera_proxy/{CAMERA}?width=32&height=24")
     assert response.status == 200
     assert decode_jpeg(await response.read()).shape == (24, 32, 3)
     assert fake_addon.snapshot_queries == [{}, {"width": "32", "height": "24"}]

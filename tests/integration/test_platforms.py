@@ -105,12 +105,11 @@ async def test_camera_credentials_in_status_reasons_are_redacted(
 
 async def test_diagnostics_fetch_the_current_state(
     hass: HomeAssistant,
-    fake_addon: FakeAddon,
+    loaded: FakeAddon,
     mock_config_entry: MockConfigEntry,
     hass_client: ClientSessionGenerator,
 ) -> None:
-    await setup_integration(hass, mock_config_entry)
-    await wait_for_state(hass, lambda: fake_addon.subscriber_count == 1)
+    fake_addon = loaded
     # The add-on moves on: frames, the last frame and seq change without any event.
     camera = fake_addon.cameras["front_door"]
     camera["frames"], camera["last_frame"] = 4321, BASE_TIME + 600
