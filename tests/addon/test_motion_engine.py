@@ -10,40 +10,10 @@ import pytest
 
 from porchlight_edge.capture.frame import Frame
 from porchlight_edge.motion import MotionConfig, MotionEngine, MotionHysteresis, Zone
+from tests.helpers.motion_scenes import FPS, H, W, draw, figure_box, scene, shoot, visitor_frames
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
-
-H, W = 180, 320
-FPS = 10.0
-
-
-def scene(seed: int = 0) -> NDArray[np.float32]:
-    """A smooth textured backdrop (porch, wall, plants) in the mid-grey range."""
-    rng = np.random.default_rng(seed)
-    coarse = rng.uniform(50, 190, (H // 10, W // 10)).astype(np.float32)
-    smooth = cv2.resize(coarse, (W, H), interpolation=cv2.INTER_CUBIC)
-    return np.asarray(cv2.GaussianBlur(smooth, (0, 0), 2), np.float32)
-
-
-def shoot(
-    img: NDArray[np.float32], rng: np.random.Generator, sigma: float = 2.5
-) -> NDArray[np.uint8]:
-    """Add sensor noise and quantise like a camera would."""
-    return np.clip(img + rng.normal(0, sigma, img.shape), 0, 255).astype(np.uint8)
-
-
-def figure_box(
-    i: int, start: int, x0: float = 0.1, speed: float = 0.02
-) -> tuple[int, int, int, int]:
-    """Pixel box (x, y, w, h) of a person-sized figure walking right from frame `start`."""
-    x = int((x0 + speed * (i - start)) * W)
-    return x, int(0.3 * H), int(0.08 * W), int(0.6 * H)
-
-
-def draw(img: NDArray[np.float32], box: tuple[int, int, int, int], level: float = 25.0) -> None:
-    x, y, w, h = box
-    img[y : y + h, x : x + w] = level
 
 
 def iou(a: tuple[float, ...], b: tuple[float, ...]) -> float:
@@ -270,19 +240,6 @@ def test_start_position_of_object_that_walks_away_is_not_motion() -> None:
         assert max(iou(b, truth) for b in res.boxes) > 0.5, f"frame {i}: {res.boxes}"
         ghost = max(iou(b, start_rel) for b in res.boxes)
         assert ghost < 0.2, f"frame {i}: start position reported as motion {res.boxes}"
-
-
-def visitor_frames(
-    rng: np.random.Generator, walk: int, wait: int, level: float = 25.0
-) -> list[NDArray[np.uint8]]:
-    """A figure walks in for `walk` frames, then stands still at the door for `wait`."""
-    bg = scene(6)
-    frames = [shoot(bg, rng) for _ in range(10)]
-    for i in range(walk + wait):
-        img = bg.copy()
-        draw(img, figure_box(min(i, walk), 0, x0=0.2, speed=0.01), level)
-        frames.append(shoot(img, rng))
-    return frames
 
 
 def test_visitor_standing_still_stays_detected_until_the_hold() -> None:

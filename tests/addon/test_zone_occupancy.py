@@ -13,8 +13,8 @@ import pytest
 from porchlight_edge.motion import MotionConfig, MotionEngine, Zone
 from porchlight_edge.protocol import EventType
 from porchlight_edge.service import Service
-from tests.addon.test_motion_engine import FPS, visitor_frames
 from tests.helpers.api_calls import TOKEN, call, connect
+from tests.helpers.motion_scenes import FPS, visitor_frames
 from tests.helpers.service import loopback_options, running_service
 
 DOORSTEP = Zone("doorstep", [(0.15, 0.2), (0.5, 0.2), (0.5, 1.0), (0.15, 1.0)])
