@@ -74,6 +74,16 @@ async def _segments(client: Any, playlist: str, count: int) -> list[str]:
     return await wait_until_async(listed, 60, f"HLS playlist to list {count} segments", 0.25)
 
 
+async def _hls_url(hass: HomeAssistant, hass_ws_client: WebSocketGenerator) -> str:
+    """The camera's HLS master playlist URL, as the frontend asks for it."""
+    ws = await hass_ws_client(hass)
+    await ws.send_json({"id": 1, "type": "camera/stream", "entity_id": CAMERA, "format": "hls"})
+    reply = await ws.receive_json()
+    assert reply["success"], reply
+    url: str = reply["result"]["url"]
+    return url
+
+
 async def _hls_media(client: Any, master_url: str) -> tuple[bytes, list[bytes]]:
     """The init segment and the first two media segments HA's HLS output lists."""
     master = (await _get(client, master_url)).decode()
@@ -108,11 +118,7 @@ async def test_hls_from_the_real_addon_with_privacy_mask(
     assert source is not None
     assert masked_addon.token not in source  # the URL never carries the API token
 
-    ws = await hass_ws_client(hass)
-    await ws.send_json({"id": 1, "type": "camera/stream", "entity_id": CAMERA, "format": "hls"})
-    reply = await ws.receive_json()
-    assert reply["success"], reply
-    master_url: str = reply["result"]["url"]
+    master_url = await _hls_url(hass, hass_ws_client)
     client = await hass_client()
     try:
         init, data = await _hls_media(client, master_url)
@@ -192,11 +198,7 @@ async def test_hls_carries_the_camera_sound_when_audio_is_on(
 
         # Sound must have reached the add-on before the stream opens (its tracks are fixed).
         await wait_until_async(delivered, 30, "the camera's frames", 0.25)
-        ws = await hass_ws_client(hass)
-        await ws.send_json({"id": 1, "type": "camera/stream", "entity_id": CAMERA, "format": "hls"})
-        reply = await ws.receive_json()
-        assert reply["success"], reply
-        master_url: str = reply["result"]["url"]
+        master_url = await _hls_url(hass, hass_ws_client)
         client = await hass_client()
         camera = hass.data[DATA_COMPONENT].get_entity(CAMERA)
         try:
