@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 import numpy as np
@@ -11,6 +10,7 @@ import pytest
 from porchlight_edge.config import parse_options
 from porchlight_edge.service import Service
 from tests.helpers.mjpeg_camera import mjpeg_camera, solid_jpeg
+from tests.helpers.waiting import wait_until
 
 
 async def test_motion_runs_on_the_detect_stream(
@@ -45,11 +45,13 @@ async def test_motion_runs_on_the_detect_stream(
         monkeypatch.setattr(camera.engine, "process", spy)
         await service.start()
         try:
-            async with asyncio.timeout(10):
-                while len(shapes) < 5 or camera.last_frame is None:
-                    await asyncio.sleep(0.05)
+            await wait_until(
+                lambda: len(shapes) >= 5 and camera.last_frame is not None, 10, "five frames"
+            )
         finally:
             await service.stop()
     # Motion saw only detect-stream frames; the live view kept the main stream's size.
     assert set(shapes) == {(96, 160)}
-    assert (camera.last_frame.width, camera.last_frame.height) == (640, 360)
+    frame = camera.last_frame
+    assert frame is not None
+    assert (frame.width, frame.height) == (640, 360)

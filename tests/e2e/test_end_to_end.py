@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 
 import aiohttp
 import cv2
-from homeassistant.components.camera import async_get_image
+from homeassistant.components.camera import Image, async_get_image
 from homeassistant.config_entries import SOURCE_USER
 from homeassistant.const import CONF_HOST, CONF_PORT, STATE_OFF, STATE_ON, STATE_UNKNOWN
 from homeassistant.core import HomeAssistant
@@ -19,7 +18,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.porchlight.const import CONF_TOKEN, DOMAIN
 from custom_components.porchlight.pyporchlight.client import PorchlightClient
-from tests.helpers.waiting import wait_until
+from tests.helpers.waiting import wait_until, wait_until_async
 
 from .addon_process import AddonProcess
 from .entries import setup_entry, unload_entry
@@ -93,14 +92,14 @@ async def test_camera_returns_decodable_jpeg(
     hass: HomeAssistant, addon: AddonProcess, config_entry: MockConfigEntry
 ) -> None:
     ids = await _setup(hass, config_entry)
-    image = None
-    for _ in range(50):  # the first frame may still be on its way
+
+    async def first_image() -> Image | None:
         try:
-            image = await async_get_image(hass, ids["camera"])
-            break
-        except Exception:
-            await asyncio.sleep(0.1)
-    assert image is not None
+            return await async_get_image(hass, ids["camera"])
+        except Exception:  # whatever the camera answers before its first frame
+            return None
+
+    image = await wait_until_async(first_image, 10, "the camera's first image", 0.1)
     assert image.content_type == "image/jpeg"
     picture = cv2.imdecode(np.frombuffer(image.content, np.uint8), cv2.IMREAD_COLOR)
     assert picture is not None
