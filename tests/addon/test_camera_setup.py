@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import base64
+from collections.abc import AsyncIterator, Iterator
+import contextlib
 import itertools
 from pathlib import Path
 from typing import Any
@@ -14,6 +16,7 @@ import numpy as np
 import pytest
 
 from porchlight_edge.capture.userinfo import merge, public_view
+from porchlight_edge.service import Service
 from tests.helpers.rtp_camera import RtpCamera, encode_units
 from tests.helpers.service import connect_ws, loopback_options, running_service
 from tests.helpers.waiting import wait_until
@@ -31,6 +34,37 @@ async def _call(ws: aiohttp.ClientWebSocketResponse, command: str, **args: Any) 
         reply: dict[str, Any] = await ws.receive_json(timeout=20)
         if reply.get("type") == "result" and reply["message_id"] == message_id:
             return reply
+
+
+@contextlib.contextmanager
+def _two_cameras() -> Iterator[tuple[RtpCamera, RtpCamera]]:
+    """Two RTSP cameras that both take the stored password: the porch's, and one at
+    another address."""
+    units = encode_units(450)
+    with (
+        RtpCamera(units, credentials=("admin", STORED)) as camera,
+        RtpCamera(units, credentials=("admin", STORED)) as elsewhere,
+    ):
+        yield camera, elsewhere
+
+
+def _with_password(url: str) -> str:
+    """`url` (rtsp://) with the stored user and password in it, as the options hold it."""
+    return url.replace("rtsp://", f"rtsp://admin:{ENCODED}@")
+
+
+@contextlib.asynccontextmanager
+async def _panel(
+    options: dict[str, Any], tmp_path: Path
+) -> AsyncIterator[tuple[Service, aiohttp.ClientWebSocketResponse]]:
+    """A running service of `options` and the panel's websocket to it."""
+    async with (
+        running_service(options, tmp_path) as service,
+        aiohttp.ClientSession() as session,
+    ):
+        ws, _ = await connect_ws(session, service, TOKEN, client="panel")
+        yield service, ws
+        await ws.close()
 
 
 def test_public_view_hides_the_password_and_secret_parameters() -> None:
@@ -82,23 +116,14 @@ def _jpeg(result: dict[str, Any]) -> np.ndarray[Any, Any]:
 async def test_test_camera_uses_the_stored_password_only_at_its_own_address(
     tmp_path: Path,
 ) -> None:
-    units = encode_units(450)
-    with (
-        RtpCamera(units, credentials=("admin", STORED)) as camera,
-        RtpCamera(units, credentials=("admin", STORED)) as elsewhere,
-    ):
+    with _two_cameras() as (camera, elsewhere):
         porch = {
             "name": "porch",
             "source": "rtsp",
-            "url": camera.url.replace("rtsp://", f"rtsp://admin:{ENCODED}@"),
+            "url": _with_password(camera.url),
             "privacy_masks": ["0,0 0.5,0 0.5,1 0,1"],
         }
-        options = loopback_options(TOKEN, [porch])
-        async with (
-            running_service(options, tmp_path) as service,
-            aiohttp.ClientSession() as session,
-        ):
-            ws, _ = await connect_ws(session, service, TOKEN, client="panel")
+        async with _panel(loopback_options(TOKEN, [porch]), tmp_path) as (_, ws):
             sources = await _call(ws, "get_camera_sources")
             assert sources["result"]["cameras"] == [
                 {
@@ -141,27 +166,18 @@ async def test_test_camera_uses_the_stored_password_only_at_its_own_address(
             for reply in (sources, same, other, refused, dark, audit):
                 assert STORED not in str(reply)
                 assert ENCODED not in str(reply)
-            await ws.close()
 
 
 async def test_a_saved_source_applies_at_once_and_persists(tmp_path: Path) -> None:
-    units = encode_units(450)
-    with (
-        RtpCamera(units, credentials=("admin", STORED)) as old,
-        RtpCamera(units, credentials=("admin", STORED)) as new,
-    ):
+    with _two_cameras() as (old, new):
         porch = {
             "name": "porch",
             "source": "rtsp",
-            "url": old.url.replace("rtsp://", f"rtsp://admin:{ENCODED}@"),
+            "url": _with_password(old.url),
             "rtsp_transport": "tcp",
         }
         options = loopback_options(TOKEN, [porch])
-        async with (
-            running_service(options, tmp_path) as service,
-            aiohttp.ClientSession() as session,
-        ):
-            ws, _ = await connect_ws(session, service, TOKEN, client="panel")
+        async with _panel(options, tmp_path) as (service, ws):
             # Another address: the stored password does not follow, so one is typed.
             saved = await _call(
                 ws, "save_camera_source", camera="porch", source="rtsp", url=new.url,
@@ -186,10 +202,7 @@ async def test_a_saved_source_applies_at_once_and_persists(tmp_path: Path) -> No
             )
             bad = await _call(ws, "save_camera_source", camera="porch", source="mjpeg", url=new.url)
             assert bad["error"]["code"] == "invalid_args"
-            await ws.close()
         store = tmp_path / "cameras.json"
         assert store.stat().st_mode & 0o777 == 0o600  # it holds the camera's password
         async with running_service(options, tmp_path) as again:
-            assert again.cameras["porch"].config.url == new.url.replace(
-                "rtsp://", f"rtsp://admin:{ENCODED}@"
-            )
+            assert again.cameras["porch"].config.url == _with_password(new.url)

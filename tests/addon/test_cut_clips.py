@@ -13,7 +13,7 @@ from pathlib import Path
 import av
 import pytest
 
-from porchlight_edge.recorder.index import ClipState
+from porchlight_edge.recorder.index import ClipRecord, ClipState
 from porchlight_edge.recorder.notices import NoticeType as T, RecordingNotice
 from porchlight_edge.recorder.packets import EncodedPacket
 from porchlight_edge.recorder.recorder import CAMERA_LOST, RecorderSettings
@@ -32,6 +32,20 @@ FAULTS = {
     "write error": WriteError("Input/output error"),
     "unexpected": RuntimeError("muxer state broken"),
 }
+
+
+async def _partial_clip(store: ClipStore, clip_id: str, what: str) -> ClipRecord:
+    """The clip's record once it is no longer `recording` (within 10 s); it must be partial."""
+
+    def finished() -> bool:
+        record = store.index.get_clip(clip_id)
+        return record is not None and record.state is not ClipState.RECORDING
+
+    await wait_until(finished, 10, what)
+    record = store.index.get_clip(clip_id)
+    assert record is not None
+    assert record.state is ClipState.PARTIAL
+    return record
 
 
 @pytest.mark.parametrize("fault", list(FAULTS))
@@ -67,15 +81,7 @@ async def test_a_cut_clip_is_finished_at_once(
             if clip_id is not None and rec.recording is None:
                 break
         assert clip_id is not None
-
-        def finished() -> bool:
-            record = store.index.get_clip(clip_id)
-            return record is not None and record.state is not ClipState.RECORDING
-
-        await wait_until(finished, 10, "the cut clip to be finished in the index")
-        record = store.index.get_clip(clip_id)
-        assert record is not None
-        assert record.state is ClipState.PARTIAL
+        record = await _partial_clip(store, clip_id, "the cut clip to be finished in the index")
         assert record.reason == ("disk full" if fault == "disk full" else str(FAULTS[fault]))
         assert [e.id for e in record.events] == ["ring-1"]
         assert record.end is not None
@@ -112,15 +118,7 @@ async def test_a_clip_the_camera_left_is_finished_as_cut_short(tmp_path: Path) -
             rec.on_frame(frame, None)
             await asyncio.sleep(0)
         assert clip_id is not None
-
-        def finished() -> bool:
-            record = store.index.get_clip(clip_id)
-            return record is not None and record.state is not ClipState.RECORDING
-
-        await wait_until(finished, 10, "the clip to end without its camera")
-        record = store.index.get_clip(clip_id)
-        assert record is not None
-        assert record.state is ClipState.PARTIAL
+        record = await _partial_clip(store, clip_id, "the clip to end without its camera")
         assert record.reason == CAMERA_LOST
         with av.open(str(store.clip_path(clip_id))) as c:
             assert sum(1 for _ in c.decode(video=0)) >= 15

@@ -21,7 +21,6 @@ import logging
 import os
 from pathlib import Path
 import shutil
-import time
 from typing import Any, Final, TypeVar
 
 import pytest
@@ -33,6 +32,8 @@ from selenium.common.exceptions import (
 )
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.remote.webelement import WebElement
+
+from tests.helpers.waiting import poll_until
 
 T = TypeVar("T")
 
@@ -146,18 +147,9 @@ class Browser:
         """Poll `check` until it returns something truthy and return that; fail the test
         after `timeout` seconds. An element that went stale while looking counts as "not
         yet" (the page re-rendered it)."""
-        deadline = time.monotonic() + timeout
-        for _ in range(int(timeout / POLL) + 2):
-            try:
-                value = check()
-            except StaleElementReferenceException:
-                value = None
-            if value:
-                return value
-            if time.monotonic() > deadline:
-                break
-            time.sleep(POLL)
-        raise AssertionError(f"timed out after {timeout:g} s waiting for {what or check}")
+        return poll_until(
+            check, timeout, what or str(check), POLL, (StaleElementReferenceException,)
+        )
 
     def js(self, script: str, *args: Any) -> Any:
         """Run `script` (a function body; `arguments` holds `args`) and return its value."""

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 import json
-import time
 from typing import Any
 
 from tests.helpers.browser import POLL, WAIT_TIMEOUT, find_browser
+from tests.helpers.waiting import poll_until
 
 
 def unavailable_reason() -> str | None:
@@ -32,19 +32,8 @@ def wait_for[T](
 ) -> T:
     """Poll `check` (driver calls) until it returns a truthy value; AssertionError on timeout.
     An element not there yet, stale or not yet clickable counts as "not yet"."""
-    deadline = time.monotonic() + timeout
-    last: Exception | None = None
-    for _ in range(int(timeout / POLL) + 2):
-        try:
-            value = check()
-        except Exception as err:  # the element is not there yet, stale, or covered
-            last, value = err, None
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            break
-        time.sleep(POLL)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what} (last error: {last})")
+    # Any error: the element is not there yet, stale, or covered.
+    return poll_until(check, timeout, what, POLL, (Exception,))
 
 
 def shown(driver: Any, by: str, value: str, what: str = "", within: Any = None) -> Any:

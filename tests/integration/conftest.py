@@ -98,6 +98,23 @@ async def loaded(
 
 
 @pytest.fixture
+async def loaded_at_minor(
+    hass: HomeAssistant,
+    fake_addon: FakeAddon,
+    mock_config_entry: MockConfigEntry,
+    request: pytest.FixtureRequest,
+) -> FakeAddon:
+    """The integration set up against an add-on speaking protocol 1.`minor`.
+
+    Parametrize it indirectly with the minor version (an int): a 1.1 add-on refuses
+    arguments added since, such as the acting user.
+    """
+    fake_addon.version = {"protocol_version": 1, "protocol_minor": request.param}
+    await setup_integration(hass, mock_config_entry)
+    return fake_addon
+
+
+@pytest.fixture
 async def ha_http(
     hass: HomeAssistant, mock_config_entry: MockConfigEntry, hass_client: ClientSessionGenerator
 ) -> HttpClient:

@@ -248,6 +248,10 @@ class FakeAddon:
     def subscriber_count(self) -> int:
         return sum(1 for c in self._connections if c.subscribed)
 
+    def sent(self, command: str) -> list[dict[str, Any]]:
+        """The args of every `command` received, in order."""
+        return [dict(c.get("args", {})) for c in self.commands if c["command"] == command]
+
     # --- state and events -----------------------------------------------------------------
 
     def state(self) -> ServerState:

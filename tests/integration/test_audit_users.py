@@ -15,23 +15,17 @@ from custom_components.porchlight.pyporchlight.protocol import (
     Command,
 )
 
-from .conftest import setup_integration, wait_for_state
+from .conftest import wait_for_state
 from .fake_addon import BASE_TIME, FakeAddon
 
 if TYPE_CHECKING:
     from homeassistant.auth.models import User
     from homeassistant.core import HomeAssistant
-    from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 PRIVACY = "switch.front_door_privacy_mode"
 RING = "button.front_door_test_ring"
 TAKE_SNAPSHOT = "button.front_door_take_snapshot"
 ROTATE = "button.porchlight_rotate_stream_credential"
-
-
-def sent(addon: FakeAddon, command: Command) -> list[dict[str, Any]]:
-    """The args of every `command` the add-on received, in order."""
-    return [dict(c.get("args", {})) for c in addon.commands if c["command"] == command]
 
 
 async def act_as(hass: HomeAssistant, addon: FakeAddon, user: User | None) -> None:
@@ -64,24 +58,20 @@ COMMANDS = [
 ]
 
 
-@pytest.mark.parametrize(("minor", "named"), [(2, True), (1, False)])
+@pytest.mark.parametrize(
+    ("loaded_at_minor", "named"), [(2, True), (1, False)], indirect=["loaded_at_minor"]
+)
 async def test_each_change_names_the_user_who_made_it(
-    hass: HomeAssistant,
-    fake_addon: FakeAddon,
-    mock_config_entry: MockConfigEntry,
-    hass_admin_user: User,
-    minor: int,
-    named: bool,
+    hass: HomeAssistant, loaded_at_minor: FakeAddon, hass_admin_user: User, named: bool
 ) -> None:
     # A 1.1 add-on refuses an unknown argument: it must not be sent one.
-    fake_addon.version = {"protocol_version": 1, "protocol_minor": minor}
-    await setup_integration(hass, mock_config_entry)
+    fake_addon = loaded_at_minor
     await wait_for_state(hass, lambda: fake_addon.subscriber_count == 1)
     await act_as(hass, fake_addon, hass_admin_user)
-    by_user = {command: sent(fake_addon, command) for command in COMMANDS}
+    by_user = {command: fake_addon.sent(command) for command in COMMANDS}
     fake_addon.commands.clear()
     await act_as(hass, fake_addon, None)  # an automation: nobody to name
-    by_automation = {command: sent(fake_addon, command) for command in COMMANDS}
+    by_automation = {command: fake_addon.sent(command) for command in COMMANDS}
     for command in COMMANDS:
         assert by_user[command], command
         users = {args.get(USER_ARG) for args in by_user[command]}
@@ -105,5 +95,5 @@ async def test_a_number_set_by_a_user_names_them(
         blocking=True,
         context=Context(user_id=hass_admin_user.id),
     )
-    (args,) = sent(loaded, Command.SET_MOTION_SETTINGS)
+    (args,) = loaded.sent(Command.SET_MOTION_SETTINGS)
     assert args[USER_ARG] == hass_admin_user.name

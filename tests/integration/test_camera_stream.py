@@ -159,21 +159,16 @@ async def test_every_live_stream_viewer_is_audited_with_their_user(
     assert len(viewers()) == 3
 
 
-@pytest.mark.parametrize(("minor", "sent"), [(1, False), (2, True)])
+@pytest.mark.parametrize(
+    ("loaded_at_minor", "sent"), [(1, False), (2, True)], indirect=["loaded_at_minor"]
+)
 async def test_stream_viewer_goes_only_to_add_ons_that_take_it(
-    hass: HomeAssistant,
-    fake_addon: FakeAddon,
-    mock_config_entry: MockConfigEntry,
-    hass_admin_user: User,
-    minor: int,
-    sent: bool,
+    hass: HomeAssistant, loaded_at_minor: FakeAddon, hass_admin_user: User, sent: bool
 ) -> None:
-    fake_addon.version = {"protocol_version": 1, "protocol_minor": minor}
-    await setup_integration(hass, mock_config_entry)
     as_viewer(hass, hass_admin_user)
     assert await get_camera_from_entity_id(hass, CAMERA).stream_source() is not None
-    (command,) = (c for c in fake_addon.commands if c["command"] == Command.GET_STREAM_URL)
-    assert ("user" in command["args"]) is sent
+    (args,) = loaded_at_minor.sent(Command.GET_STREAM_URL)
+    assert ("user" in args) is sent
 
 
 async def test_rotate_button(hass: HomeAssistant, loaded: FakeAddon) -> None:

@@ -136,22 +136,17 @@ async def test_export_returns_path_and_verifiable_manifest(
     assert export["detail"] == {"user": hass_admin_user.name}  # who exported it
 
 
-@pytest.mark.parametrize(("minor", "sent"), [(1, False), (2, True)])
+@pytest.mark.parametrize(
+    ("loaded_at_minor", "sent"), [(1, False), (2, True)], indirect=["loaded_at_minor"]
+)
 async def test_export_user_goes_only_to_add_ons_that_take_it(
-    hass: HomeAssistant,
-    fake_addon: FakeAddon,
-    mock_config_entry: MockConfigEntry,
-    hass_admin_user: User,
-    minor: int,
-    sent: bool,
+    hass: HomeAssistant, loaded_at_minor: FakeAddon, hass_admin_user: User, sent: bool
 ) -> None:
     # A 1.1 add-on refuses an unknown argument: it must not be sent one.
-    fake_addon.version = {"protocol_version": 1, "protocol_minor": minor}
-    await setup_integration(hass, mock_config_entry)
-    clip_id = fake_addon.add_recording("ring", BASE_TIME, clip=b"footage")["clip_id"]
+    clip_id = loaded_at_minor.add_recording("ring", BASE_TIME, clip=b"footage")["clip_id"]
     await act(hass, "export_clip", Context(user_id=hass_admin_user.id), clip_id=clip_id)
-    (command,) = (c for c in fake_addon.commands if c["command"] == "export_clip")
-    assert ("user" in command["args"]) is sent
+    (args,) = loaded_at_minor.sent("export_clip")
+    assert ("user" in args) is sent
 
 
 async def test_delete_by_events_by_range_and_by_clips(
