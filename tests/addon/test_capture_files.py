@@ -11,8 +11,9 @@ import cv2
 import numpy as np
 import pytest
 
-from porchlight_edge.capture import CameraConfig, CameraSource, CaptureError, Frame, open_source
+from porchlight_edge.capture import CameraConfig, CaptureError, Frame, open_source
 from porchlight_edge.capture.files import numbered_images
+from tests.helpers.camera_session import drain
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -22,22 +23,6 @@ if TYPE_CHECKING:
 
 def file_cfg(path: Path, **kw: object) -> CameraConfig:
     return CameraConfig.from_dict({"name": "clip", "source": "file", "path": str(path), **kw})
-
-
-async def drain(source: CameraSource, limit: int = 10_000) -> tuple[list[Frame], str | None]:
-    """Up to `limit` frames, and the CaptureError message if the source ended first."""
-    frames: list[Frame] = []
-    ended: str | None = None
-    try:
-        async for frame in source.frames():
-            frames.append(frame)
-            if len(frames) >= limit:
-                break
-    except CaptureError as err:
-        ended = str(err)
-    finally:
-        await source.close()
-    return frames, ended
 
 
 async def collect(cfg: CameraConfig, limit: int = 10_000) -> list[Frame]:

@@ -12,12 +12,12 @@ import cv2
 import numpy as np
 import pytest
 
-from porchlight_edge.capture import CameraConfig, CaptureError, Frame, open_source
+from porchlight_edge.capture import CameraConfig, Frame, open_source
+from tests.helpers.camera_session import drain
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
 
-    from porchlight_edge.capture.base import CameraSource
     from tests.addon.conftest import HttpHandler
 
 SECRET = "hunter2pass"
@@ -63,21 +63,6 @@ def mjpeg_cfg(url: str, **kw: object) -> CameraConfig:
     return CameraConfig.from_dict({"name": "mj", "source": "mjpeg", "url": url, **kw})
 
 
-async def take(source: CameraSource, limit: int) -> tuple[list[Frame], str | None]:
-    frames: list[Frame] = []
-    ended: str | None = None
-    try:
-        async for frame in source.frames():
-            frames.append(frame)
-            if len(frames) >= limit:
-                break
-    except CaptureError as err:
-        ended = str(err)
-    finally:
-        await source.close()
-    return frames, ended
-
-
 def center_bgr(frame: Frame) -> tuple[int, int, int]:
     img = frame.to_bgr()
     b, g, r = img[img.shape[0] // 2, img.shape[1] // 2]
@@ -95,7 +80,7 @@ async def test_multipart_stream_decodes_every_jpeg(
     header_boundary: str | None,
 ) -> None:
     base = await capture_http(multipart_handler(lengths=lengths, header_boundary=header_boundary))
-    frames, ended = await take(open_source(mjpeg_cfg(f"{base}/video")), 100)
+    frames, ended = await drain(open_source(mjpeg_cfg(f"{base}/video")), 100)
     assert len(frames) == len(COLORS)
     for frame, color in zip(frames, COLORS, strict=True):
         assert (frame.width, frame.height) == (160, 120)
@@ -112,11 +97,11 @@ async def test_basic_auth_from_url_and_redacted_errors(
     token = "Basic " + base64.b64encode(f"user:{SECRET}".encode()).decode()
     base = await capture_http(multipart_handler(auth=token, count=2))
     port = base.rsplit(":", 1)[1]
-    frames, _ = await take(open_source(mjpeg_cfg(f"http://user:{SECRET}@127.0.0.1:{port}/v")), 2)
+    frames, _ = await drain(open_source(mjpeg_cfg(f"http://user:{SECRET}@127.0.0.1:{port}/v")), 2)
     assert [center_bgr(f) for f in frames] == [pytest.approx(c, abs=6) for c in COLORS[:2]]
 
     wrong = open_source(mjpeg_cfg(f"http://user:wrong{SECRET}@127.0.0.1:{port}/v"))
-    frames, ended = await take(wrong, 1)
+    frames, ended = await drain(wrong, 1)
     assert frames == []
     assert ended == f"mj: http://***@127.0.0.1:{port}/v answered HTTP 401"
     assert SECRET not in caplog.text
@@ -133,7 +118,7 @@ async def test_snapshot_url_is_polled(
         return web.Response(body=jpeg(COLORS[served % len(COLORS)]), content_type="image/jpeg")
 
     base = await capture_http(snapshot)
-    frames, ended = await take(open_source(mjpeg_cfg(f"{base}/snap.jpg", fps=50)), 3)
+    frames, ended = await drain(open_source(mjpeg_cfg(f"{base}/snap.jpg", fps=50)), 3)
     assert ended is None
     assert served == 3
     assert [center_bgr(f) for f in frames] == [pytest.approx(c, abs=6) for c in COLORS[1:4]]
@@ -141,7 +126,7 @@ async def test_snapshot_url_is_polled(
 
 async def test_connection_refused_is_a_capture_error() -> None:
     source = open_source(mjpeg_cfg("http://127.0.0.1:9/video", open_timeout=2, read_timeout=2))
-    frames, ended = await take(source, 1)
+    frames, ended = await drain(source, 1)
     assert frames == []
     assert ended is not None
     assert ended.startswith("mj: http://127.0.0.1:9/video failed")
@@ -158,7 +143,7 @@ async def test_stalled_server_times_out(
         return resp
 
     base = await capture_http(silent)
-    frames, ended = await take(open_source(mjpeg_cfg(f"{base}/v", read_timeout=1)), 1)
+    frames, ended = await drain(open_source(mjpeg_cfg(f"{base}/v", read_timeout=1)), 1)
     assert frames == []
     assert ended is not None
     assert "failed" in ended

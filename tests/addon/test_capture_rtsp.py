@@ -27,6 +27,23 @@ def rtsp_cfg(url: str, **kw: object) -> CameraConfig:
     )
 
 
+def _watched_runner(
+    cfg: CameraConfig, *, backoff_base: float, backoff_cap: float
+) -> tuple[CameraRunner, list[Frame], list[tuple[CameraStatus, str]]]:
+    """A runner of `cfg` (backoff in seconds) with the frames and the (status, reason)
+    changes it reports, in order."""
+    frames: list[Frame] = []
+    statuses: list[tuple[CameraStatus, str]] = []
+    runner = CameraRunner.for_config(
+        cfg,
+        frames.append,
+        lambda status, reason: statuses.append((status, reason)),
+        backoff_base=backoff_base,
+        backoff_cap=backoff_cap,
+    )
+    return runner, frames, statuses
+
+
 async def test_frames_from_a_real_rtsp_server(capture_rtsp_server: RtspServerProcess) -> None:
     source = open_source(rtsp_cfg(capture_rtsp_server.url()))
     frames: list[Frame] = []
@@ -81,15 +98,7 @@ async def test_producer_outage_stalled_offline_backoff_and_recovery(
 ) -> None:
     caplog.set_level(logging.DEBUG)
     cfg = rtsp_cfg(capture_rtsp_server.url(), stall_seconds=1.0)
-    statuses: list[tuple[CameraStatus, str]] = []
-    frames: list[Frame] = []
-    runner = CameraRunner.for_config(
-        cfg,
-        frames.append,
-        lambda status, reason: statuses.append((status, reason)),
-        backoff_base=0.25,
-        backoff_cap=1.0,
-    )
+    runner, frames, statuses = _watched_runner(cfg, backoff_base=0.25, backoff_cap=1.0)
     task = asyncio.create_task(runner.run())
     try:
         await wait_until(lambda: runner.status == ONLINE and len(frames) >= 5, 8)
@@ -133,15 +142,7 @@ async def test_frozen_producer_is_detected_by_the_stall_timer(
 ) -> None:
     """SIGSTOP keeps the TCP connection open but silent: only the watchdog's timer sees it."""
     cfg = rtsp_cfg(capture_rtsp_server.url(), stall_seconds=1.0, open_timeout=1.5, read_timeout=5)
-    statuses: list[tuple[CameraStatus, str]] = []
-    frames: list[Frame] = []
-    runner = CameraRunner.for_config(
-        cfg,
-        frames.append,
-        lambda status, reason: statuses.append((status, reason)),
-        backoff_base=0.2,
-        backoff_cap=0.4,
-    )
+    runner, frames, statuses = _watched_runner(cfg, backoff_base=0.2, backoff_cap=0.4)
     task = asyncio.create_task(runner.run())
     try:
         await wait_until(lambda: runner.status == ONLINE and len(frames) >= 3, 8)

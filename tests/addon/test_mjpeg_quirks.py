@@ -10,9 +10,10 @@ import cv2
 import numpy as np
 import pytest
 
-from porchlight_edge.capture import CameraConfig, CaptureError, Frame, open_source
+from porchlight_edge.capture import CameraConfig, Frame, open_source
 from porchlight_edge.capture.mjpeg import JpegScanner
 from tests.addon.conftest import HttpHandler
+from tests.helpers.camera_session import drain
 
 COLORS = [(0, 0, 255), (0, 255, 0), (255, 0, 0), (0, 255, 255), (255, 255, 255)]  # BGR
 CRLF = b"\r\n"
@@ -100,17 +101,7 @@ async def serve(
 
 async def take(url: str, limit: int) -> list[Frame]:
     cfg = CameraConfig.from_dict({"name": "mj", "source": "mjpeg", "url": url, "fps": 50})
-    source = open_source(cfg)
-    frames: list[Frame] = []
-    try:
-        async for frame in source.frames():
-            frames.append(frame)
-            if len(frames) >= limit:
-                break
-    except CaptureError:
-        pass
-    finally:
-        await source.close()
+    frames, _ = await drain(open_source(cfg), limit)
     return frames
 
 

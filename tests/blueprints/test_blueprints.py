@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, ServiceCall
 from homeassistant.helpers import device_registry as dr, entity_registry as er
 from homeassistant.util import dt as dt_util
 import pytest
@@ -54,15 +54,22 @@ def doorbell_entity(hass: HomeAssistant) -> None:
 # --- Announce ---------------------------------------------------------------------------------
 
 
-async def test_announce_ring_on_satellites_and_speakers(hass: HomeAssistant, clock: Clock) -> None:
+async def _setup_announce(
+    hass: HomeAssistant, inputs: dict[str, Any]
+) -> tuple[list[ServiceCall], list[ServiceCall]]:
+    """The doorbell, the announce blueprint with `inputs` for it, and the calls it makes:
+    (satellite announcements, TTS speeches)."""
     doorbell_entity(hass)
     announce = async_mock_service(hass, "assist_satellite", "announce")
     speak = async_mock_service(hass, "tts", "speak")
-    await use_blueprint(
+    await use_blueprint(hass, "ring_announce.yaml", {"doorbell": DOORBELL, **inputs})
+    return announce, speak
+
+
+async def test_announce_ring_on_satellites_and_speakers(hass: HomeAssistant, clock: Clock) -> None:
+    announce, speak = await _setup_announce(
         hass,
-        "ring_announce.yaml",
         {
-            "doorbell": DOORBELL,
             "satellites": ["assist_satellite.kitchen"],
             "speakers": ["media_player.living_room", "media_player.office"],
             "tts_engine": "tts.piper",
@@ -102,15 +109,10 @@ async def test_announce_ring_on_satellites_and_speakers(hass: HomeAssistant, clo
 async def test_announce_ignores_restores_and_needs_a_target(
     hass: HomeAssistant, clock: Clock
 ) -> None:
-    doorbell_entity(hass)
-    announce = async_mock_service(hass, "assist_satellite", "announce")
-    speak = async_mock_service(hass, "tts", "speak")
     # Speakers without a TTS engine: nothing to speak with, so only satellites announce.
-    await use_blueprint(
+    announce, speak = await _setup_announce(
         hass,
-        "ring_announce.yaml",
         {
-            "doorbell": DOORBELL,
             "satellites": ["assist_satellite.hall"],
             "speakers": ["media_player.kitchen"],
             "cooldown": 0,

@@ -6,7 +6,14 @@ import asyncio
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
-from porchlight_edge.capture import CameraConfig, CameraRunner, Frame, open_source
+from porchlight_edge.capture import (
+    CameraConfig,
+    CameraRunner,
+    CameraSource,
+    CaptureError,
+    Frame,
+    open_source,
+)
 from porchlight_edge.capture.demand import DecodeDemand
 from tests.helpers.waiting import wait_until
 
@@ -37,6 +44,23 @@ async def first_frames(
                 return
     finally:
         await source.close()
+
+
+async def drain(source: CameraSource, limit: int = 10_000) -> tuple[list[Frame], str | None]:
+    """Up to `limit` frames of `source`, and the CaptureError message if it ended first (None
+    otherwise); the source is closed after."""
+    frames: list[Frame] = []
+    ended: str | None = None
+    try:
+        async for frame in source.frames():
+            frames.append(frame)
+            if len(frames) >= limit:
+                break
+    except CaptureError as err:
+        ended = str(err)
+    finally:
+        await source.close()
+    return frames, ended
 
 
 async def run_until(

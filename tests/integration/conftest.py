@@ -6,6 +6,7 @@ from collections.abc import AsyncGenerator, Callable
 from typing import TYPE_CHECKING
 
 from homeassistant.const import CONF_HOST, CONF_PORT
+from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
@@ -87,13 +88,29 @@ async def wait_for_state(hass: HomeAssistant, condition: Callable[[], bool]) -> 
     await hass.async_block_till_done()
 
 
+async def setup_subscribed(
+    hass: HomeAssistant,
+    addon: FakeAddon,
+    entry: MockConfigEntry,
+    *components: str,
+    time_zone: str | None = None,
+) -> None:
+    """Set up the integration, after Home Assistant's `components` and in `time_zone` (an
+    IANA name; None: the test default), and wait until it subscribes to `addon`'s events."""
+    if time_zone is not None:
+        await hass.config.async_set_time_zone(time_zone)
+    for component in components:
+        assert await async_setup_component(hass, component, {})
+    await setup_integration(hass, entry)
+    await wait_for_state(hass, lambda: addon.subscriber_count == 1)
+
+
 @pytest.fixture
 async def loaded(
     hass: HomeAssistant, fake_addon: FakeAddon, mock_config_entry: MockConfigEntry
 ) -> FakeAddon:
     """The integration set up and subscribed to the fake add-on's events."""
-    await setup_integration(hass, mock_config_entry)
-    await wait_for_state(hass, lambda: fake_addon.subscriber_count == 1)
+    await setup_subscribed(hass, fake_addon, mock_config_entry)
     return fake_addon
 
 

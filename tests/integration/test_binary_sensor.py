@@ -6,13 +6,10 @@ from typing import TYPE_CHECKING
 from unittest.mock import patch
 
 from homeassistant.const import STATE_OFF, STATE_ON, Platform
-from homeassistant.helpers import entity_registry as er
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
-    snapshot_platform,
 )
-from syrupy.assertion import SnapshotAssertion
 
 from .conftest import setup_integration, wait_for_state as wait_for
 from .fake_addon import FakeAddon
@@ -27,17 +24,6 @@ MOTION = "binary_sensor.front_door_motion"
 def only_binary_sensor_platform() -> object:
     with patch("custom_components.porchlight.PLATFORMS", [Platform.BINARY_SENSOR]):
         yield
-
-
-async def test_entities(
-    hass: HomeAssistant,
-    fake_addon: FakeAddon,
-    mock_config_entry: MockConfigEntry,
-    entity_registry: er.EntityRegistry,
-    snapshot: SnapshotAssertion,
-) -> None:
-    await setup_integration(hass, mock_config_entry)
-    await snapshot_platform(hass, entity_registry, snapshot, mock_config_entry.entry_id)
 
 
 async def test_initial_state_comes_from_the_addon(

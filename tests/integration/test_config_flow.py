@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from ipaddress import ip_address
 from typing import TYPE_CHECKING
 
 from homeassistant.config_entries import SOURCE_HASSIO, SOURCE_USER, SOURCE_ZEROCONF
 from homeassistant.const import CONF_HOST, CONF_PORT
-from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.data_entry_flow import BaseServiceInfo, FlowResultType
 from homeassistant.helpers.service_info.hassio import HassioServiceInfo
 from homeassistant.helpers.service_info.zeroconf import ZeroconfServiceInfo
+import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
 )
@@ -140,23 +142,6 @@ async def test_hassio_discovery_confirms_and_creates_entry(
     await hass.async_block_till_done()
 
 
-async def test_hassio_discovery_updates_existing_entry(
-    hass: HomeAssistant, fake_addon: FakeAddon
-) -> None:
-    entry = MockConfigEntry(
-        domain=DOMAIN,
-        unique_id=fake_addon.instance_id,
-        data={CONF_HOST: "old-host", CONF_PORT: 1, CONF_TOKEN: "old-token"},
-    )
-    entry.add_to_hass(hass)
-    result = await hass.config_entries.flow.async_init(
-        DOMAIN, context={"source": SOURCE_HASSIO}, data=hassio_info(fake_addon)
-    )
-    assert result["type"] is FlowResultType.ABORT
-    assert result["reason"] == "already_configured"
-    assert entry.data == user_input(fake_addon)
-
-
 async def test_hassio_discovery_aborts_when_addon_unreachable(
     hass: HomeAssistant, fake_addon: FakeAddon
 ) -> None:
@@ -222,17 +207,28 @@ async def test_zeroconf_token_of_another_addon_aborts(
     assert result["reason"] == "different_device"
 
 
-async def test_zeroconf_updates_address_of_known_addon(
-    hass: HomeAssistant, fake_addon: FakeAddon
+@pytest.mark.parametrize(
+    ("source", "discovery", "old_token"),
+    [
+        (SOURCE_HASSIO, hassio_info, "old-token"),  # the Supervisor's token replaces it
+        (SOURCE_ZEROCONF, zeroconf_info, None),  # no token in zeroconf: the entry's stays
+    ],
+)
+async def test_discovery_updates_the_entry_of_a_known_addon(
+    hass: HomeAssistant,
+    fake_addon: FakeAddon,
+    source: str,
+    discovery: Callable[[FakeAddon], BaseServiceInfo],
+    old_token: str | None,
 ) -> None:
     entry = MockConfigEntry(
         domain=DOMAIN,
         unique_id=fake_addon.instance_id,
-        data={CONF_HOST: "10.0.0.9", CONF_PORT: 1, CONF_TOKEN: fake_addon.token},
+        data={CONF_HOST: "10.0.0.9", CONF_PORT: 1, CONF_TOKEN: old_token or fake_addon.token},
     )
     entry.add_to_hass(hass)
     result = await hass.config_entries.flow.async_init(
-        DOMAIN, context={"source": SOURCE_ZEROCONF}, data=zeroconf_info(fake_addon)
+        DOMAIN, context={"source": source}, data=discovery(fake_addon)
     )
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "already_configured"

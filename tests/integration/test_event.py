@@ -6,13 +6,10 @@ from typing import TYPE_CHECKING
 from unittest.mock import patch
 
 from homeassistant.const import STATE_UNKNOWN, Platform
-from homeassistant.helpers import entity_registry as er
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
-    snapshot_platform,
 )
-from syrupy.assertion import SnapshotAssertion
 
 from .conftest import setup_integration, wait_for_state as wait_for
 from .fake_addon import FakeAddon
@@ -27,17 +24,6 @@ DOORBELL = "event.front_door_doorbell"
 def only_event_platform() -> object:
     with patch("custom_components.porchlight.PLATFORMS", [Platform.EVENT]):
         yield
-
-
-async def test_entities(
-    hass: HomeAssistant,
-    fake_addon: FakeAddon,
-    mock_config_entry: MockConfigEntry,
-    entity_registry: er.EntityRegistry,
-    snapshot: SnapshotAssertion,
-) -> None:
-    await setup_integration(hass, mock_config_entry)
-    await snapshot_platform(hass, entity_registry, snapshot, mock_config_entry.entry_id)
 
 
 async def test_ring_fires_event(hass: HomeAssistant, loaded: FakeAddon) -> None:

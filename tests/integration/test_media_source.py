@@ -16,7 +16,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.porchlight.const import DOMAIN
 
-from .conftest import setup_integration, wait_for_state
+from .conftest import setup_integration, setup_subscribed, wait_for_state
 from .fake_addon import FakeAddon, decode_jpeg
 
 if TYPE_CHECKING:
@@ -58,8 +58,7 @@ async def recorded(
         "no_footage": fake_addon.add_recording("motion", berlin(28, 0, 5), snapshot=False),
         "snapshot_only": fake_addon.add_recording("manual", berlin(28, 0, 1)),
     }
-    await setup_integration(hass, mock_config_entry)
-    await wait_for_state(hass, lambda: fake_addon.subscriber_count == 1)
+    await setup_subscribed(hass, fake_addon, mock_config_entry)
     return events
 
 

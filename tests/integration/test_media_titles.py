@@ -19,14 +19,13 @@ import babel.core
 import babel.localedata
 from homeassistant.components import media_source
 from homeassistant.components.frontend.storage import async_user_store
-from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
 from homeassistant.util.loop import protect_loop
 import pytest
 
 from custom_components.porchlight import media_titles
 
-from .conftest import setup_integration, wait_for_state
+from .conftest import setup_subscribed
 from .test_media_source import NNBSP, ROOT
 
 if TYPE_CHECKING:
@@ -52,10 +51,9 @@ async def loaded(
     hass: HomeAssistant, fake_addon: FakeAddon, mock_config_entry: MockConfigEntry
 ) -> str:
     """The integration with media_source, in Berlin; its entry id."""
-    await hass.config.async_set_time_zone("Europe/Berlin")
-    assert await async_setup_component(hass, "media_source", {})
-    await setup_integration(hass, mock_config_entry)
-    await wait_for_state(hass, lambda: fake_addon.subscriber_count == 1)
+    await setup_subscribed(
+        hass, fake_addon, mock_config_entry, "media_source", time_zone="Europe/Berlin"
+    )
     return mock_config_entry.entry_id
 
 

@@ -31,7 +31,7 @@ from custom_components.porchlight.voice import (
     spoken_time,
 )
 
-from .conftest import setup_integration, wait_for_state
+from .conftest import setup_integration, setup_subscribed, wait_for_state
 from .fake_addon import FakeAddon
 
 if TYPE_CHECKING:
@@ -52,11 +52,14 @@ async def ask(hass: HomeAssistant, text: str, language: str = "en") -> str:
 async def assist(
     hass: HomeAssistant, fake_addon: FakeAddon, mock_config_entry: MockConfigEntry
 ) -> FakeAddon:
-    await hass.config.async_set_time_zone("America/New_York")
-    assert await async_setup_component(hass, "homeassistant", {})
-    assert await async_setup_component(hass, "conversation", {})
-    await setup_integration(hass, mock_config_entry)
-    await wait_for_state(hass, lambda: fake_addon.subscriber_count == 1)
+    await setup_subscribed(
+        hass,
+        fake_addon,
+        mock_config_entry,
+        "homeassistant",
+        "conversation",
+        time_zone="America/New_York",
+    )
     return fake_addon
 
 
