@@ -246,23 +246,20 @@ class PorchlightMediaSource(MediaSource):
             title = f"{title} · {titles.recording}"
         thumbnail = snapshot_url(entry_id, event["id"]) if event.get("snapshot") else None
         if clip_id := event.get("clip_id"):
-            return BrowseMediaSource(
-                domain=DOMAIN,
-                identifier=f"{entry_id}/{CLIP}{clip_id}",
-                media_class=MediaClass.VIDEO,
-                media_content_type="video/mp4",
-                title=title,
-                can_play=True,
-                can_expand=False,
-                thumbnail=thumbnail,
+            item, media_class, content_type = f"{CLIP}{clip_id}", MediaClass.VIDEO, "video/mp4"
+        elif thumbnail is not None:
+            item, media_class, content_type = (
+                f"{SNAPSHOT}{event['id']}",
+                MediaClass.IMAGE,
+                "image/jpeg",
             )
-        if thumbnail is None:
+        else:
             return None  # nothing recorded for it (recording off, or footage deleted)
         return BrowseMediaSource(
             domain=DOMAIN,
-            identifier=f"{entry_id}/{SNAPSHOT}{event['id']}",
-            media_class=MediaClass.IMAGE,
-            media_content_type="image/jpeg",
+            identifier=f"{entry_id}/{item}",
+            media_class=media_class,
+            media_content_type=content_type,
             title=title,
             can_play=True,
             can_expand=False,

@@ -20,6 +20,7 @@ import pytest
 
 from porchlight_edge.capture.probe import MAX_PROBES, ProbeBusy, probe
 from porchlight_edge.protocol import CameraTestReason
+from tests.helpers.loopback_http import serving_on_loopback
 from tests.helpers.mjpeg_camera import solid_jpeg
 from tests.helpers.rtp_camera import RtpCamera, encode_units
 from tests.helpers.rtsp_server import RtspServerProcess
@@ -157,14 +158,8 @@ async def _http_camera() -> AsyncIterator[str]:
     app.router.add_get("/mjpeg", mjpeg)
     app.router.add_get("/moved", moved)
     app.router.add_get("/page", page)
-    runner = web.AppRunner(app, shutdown_timeout=0.5)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    try:
-        yield f"127.0.0.1:{site._server.sockets[0].getsockname()[1]}"  # type: ignore[union-attr]
-    finally:
-        await runner.cleanup()
+    async with serving_on_loopback(app) as port:
+        yield f"127.0.0.1:{port}"
 
 
 async def test_mjpeg_cameras_give_a_picture_or_the_reason() -> None:

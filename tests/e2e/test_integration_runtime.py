@@ -27,6 +27,7 @@ from custom_components.porchlight.const import CONF_TOKEN, DOMAIN, EVENT_PORCHLI
 from custom_components.porchlight.placeholder import privacy_placeholder
 from custom_components.porchlight.pyporchlight.client import PorchlightClient
 from custom_components.porchlight.pyporchlight.protocol import CameraStatus
+from tests.helpers.loopback_http import start_on_loopback
 from tests.helpers.waiting import wait_until
 
 from .addon_process import AddonProcess
@@ -240,11 +241,7 @@ class MjpegSource:
     async def start(self) -> None:
         app = web.Application()
         app.router.add_get("/stream", self._stream)
-        self._runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=0.1)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self._runner, self.port = await start_on_loopback(app, shutdown_timeout=0.1)
 
     async def stop(self) -> None:
         self.frozen.set()

@@ -10,6 +10,8 @@ from aiohttp import web
 import cv2
 import numpy as np
 
+from tests.helpers.loopback_http import serving_on_loopback
+
 
 def solid_jpeg(width: int, height: int, value: int = 120) -> bytes:
     ok, data = cv2.imencode(".jpg", np.full((height, width, 3), value, np.uint8))
@@ -40,11 +42,5 @@ async def mjpeg_camera(streams: dict[str, bytes], fps: float = 10) -> AsyncItera
     app = web.Application()
     for path, jpeg in streams.items():
         app.router.add_get(path, handler(jpeg))
-    runner = web.AppRunner(app, shutdown_timeout=0.5)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    try:
-        yield site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    finally:
-        await runner.cleanup()
+    async with serving_on_loopback(app) as port:
+        yield port

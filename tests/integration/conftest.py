@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, Callable
-from typing import TYPE_CHECKING
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
+import contextlib
+from typing import TYPE_CHECKING, Any
 
 from homeassistant.const import CONF_HOST, CONF_PORT
 from homeassistant.setup import async_setup_component
@@ -59,22 +60,39 @@ def fast_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture
 async def fake_addon(socket_enabled: None) -> AsyncGenerator[FakeAddon]:
-    addon = FakeAddon()
+    async with running_addon() as addon:
+        yield addon
+
+
+@contextlib.asynccontextmanager
+async def running_addon(**options: Any) -> AsyncIterator[FakeAddon]:
+    """Another fake add-on (`FakeAddon(**options)`), started; stopped and its files removed
+    on exit. Tests that use it need `socket_enabled`."""
+    addon = FakeAddon(**options)
     await addon.start()
-    yield addon
-    await addon.stop()
-    addon.cleanup_files()
+    try:
+        yield addon
+    finally:
+        await addon.stop()
+        addon.cleanup_files()
+
+
+def addon_entry(
+    addon: FakeAddon, title: str = "Mock Title", entry_id: str | None = None
+) -> MockConfigEntry:
+    """A config entry (not added yet) for `addon` on 127.0.0.1 with its token."""
+    return MockConfigEntry(
+        domain=DOMAIN,
+        title=title,
+        entry_id=entry_id,
+        unique_id=addon.instance_id,
+        data={CONF_HOST: "127.0.0.1", CONF_PORT: addon.port, CONF_TOKEN: addon.token},
+    )
 
 
 @pytest.fixture
 def mock_config_entry(fake_addon: FakeAddon) -> MockConfigEntry:
-    return MockConfigEntry(
-        domain=DOMAIN,
-        title="Porchlight",
-        entry_id=ENTRY_ID,
-        unique_id=fake_addon.instance_id,
-        data={CONF_HOST: "127.0.0.1", CONF_PORT: fake_addon.port, CONF_TOKEN: fake_addon.token},
-    )
+    return addon_entry(fake_addon, title="Porchlight", entry_id=ENTRY_ID)
 
 
 async def setup_integration(hass: HomeAssistant, entry: MockConfigEntry) -> None:

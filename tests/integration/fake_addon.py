@@ -56,6 +56,7 @@ from custom_components.porchlight.pyporchlight.protocol import (
     snapshot_path,
     version_info,
 )
+from tests.helpers.loopback_http import start_on_loopback
 
 BASE_TIME = 1_764_270_000.0
 
@@ -209,13 +210,8 @@ class FakeAddon:
         app.router.add_get(mjpeg_path("{camera}"), self._mjpeg)
         app.router.add_get(event_snapshot_path("{event_id}"), self._event_snapshot)
         app.router.add_get(clip_path("{clip_id}"), self._clip)
-        self._runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=0.5)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", self.port, reuse_address=True)
-        await site.start()
-        server = site._server
-        assert isinstance(server, asyncio.Server)
-        self.port = server.sockets[0].getsockname()[1]
+        # The same port again after a restart (reuse_address): the client reconnects there.
+        self._runner, self.port = await start_on_loopback(app, port=self.port, reuse_address=True)
 
     async def stop(self) -> None:
         """Go away: close every connection and stop listening (the port is kept)."""

@@ -37,6 +37,7 @@ from custom_components.porchlight.pyporchlight.protocol import (
     parse_command,
     parse_event,
 )
+from tests.helpers.loopback_http import start_on_loopback
 
 from .conftest import wait_for
 from .fake_addon import FakeAddon
@@ -77,11 +78,7 @@ class ScriptedServer:
         app.router.add_get("/api/cameras/{camera}/snapshot.jpg", self._hang)
         app.router.add_get("/api/cameras/{camera}/stream.mjpeg", self._hang)
         app.router.add_get("/api/clips/{clip_id}.mp4", self._hang)
-        self._runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=0.1)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self._runner, self.port = await start_on_loopback(app, shutdown_timeout=0.1)
 
     async def stop(self) -> None:
         assert self._runner is not None

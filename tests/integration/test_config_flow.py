@@ -19,7 +19,7 @@ from pytest_homeassistant_custom_component.common import (
 from custom_components.porchlight.const import CONF_TOKEN, DOMAIN
 from custom_components.porchlight.pyporchlight.protocol import version_info
 
-from .conftest import setup_integration
+from .conftest import running_addon, setup_integration
 from .fake_addon import FakeAddon
 
 if TYPE_CHECKING:
@@ -276,9 +276,7 @@ async def test_reconfigure_to_another_addon_aborts(
     hass: HomeAssistant, fake_addon: FakeAddon, mock_config_entry: MockConfigEntry
 ) -> None:
     await setup_integration(hass, mock_config_entry)
-    other = FakeAddon(instance_id="another-one")
-    await other.start()
-    try:
+    async with running_addon(instance_id="another-one") as other:
         result = await mock_config_entry.start_reconfigure_flow(hass)
         result = await hass.config_entries.flow.async_configure(
             result["flow_id"], {CONF_HOST: "127.0.0.1", CONF_PORT: other.port}
@@ -286,8 +284,6 @@ async def test_reconfigure_to_another_addon_aborts(
         assert result["type"] is FlowResultType.ABORT
         assert result["reason"] == "different_device"
         assert mock_config_entry.data[CONF_PORT] == fake_addon.port
-    finally:
-        await other.stop()
 
 
 async def test_reauth_with_token_of_another_addon_aborts(

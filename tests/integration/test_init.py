@@ -14,7 +14,7 @@ from pytest_homeassistant_custom_component.common import (
 from custom_components.porchlight.const import DOMAIN
 from custom_components.porchlight.pyporchlight.protocol import CURRENT_VERSION
 
-from .conftest import setup_integration, wait_for_state as wait_for
+from .conftest import addon_entry, running_addon, setup_integration, wait_for_state as wait_for
 from .fake_addon import FakeAddon
 
 if TYPE_CHECKING:
@@ -86,14 +86,10 @@ async def test_one_device_per_camera(
     device_registry: dr.DeviceRegistry,
     entity_registry: er.EntityRegistry,
 ) -> None:
-    addon = FakeAddon(cameras=(("front_door", "Front door"), ("back_door", "Back door")))
-    await addon.start()
-    try:
-        entry = MockConfigEntry(
-            domain=DOMAIN,
-            unique_id=addon.instance_id,
-            data={"host": "127.0.0.1", "port": addon.port, "token": addon.token},
-        )
+    async with running_addon(
+        cameras=(("front_door", "Front door"), ("back_door", "Back door"))
+    ) as addon:
+        entry = addon_entry(addon)
         await setup_integration(hass, entry)
         devices = dr.async_entries_for_config_entry(device_registry, entry.entry_id)
         (hub,) = [d for d in devices if d.entry_type is dr.DeviceEntryType.SERVICE]
@@ -119,8 +115,6 @@ async def test_one_device_per_camera(
             (DOMAIN, f"{addon.instance_id}_back_door"),
         }
         assert await hass.config_entries.async_unload(entry.entry_id)
-    finally:
-        await addon.stop()
 
 
 async def test_disconnect_makes_entities_unavailable_then_resyncs(

@@ -14,9 +14,13 @@ from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.porchlight.const import DOMAIN
-
-from .conftest import setup_integration, setup_subscribed, wait_for_state
+from .conftest import (
+    addon_entry,
+    running_addon,
+    setup_integration,
+    setup_subscribed,
+    wait_for_state,
+)
 from .fake_addon import FakeAddon, decode_jpeg
 
 if TYPE_CHECKING:
@@ -169,22 +173,12 @@ async def test_browse_when_the_addon_is_down(
 async def test_root_names_the_addon_with_several_entries(
     hass: HomeAssistant, recorded: dict[str, dict[str, Any]], socket_enabled: None
 ) -> None:
-    second = FakeAddon(instance_id="fedcba9876543210", cameras=(("porch", ""),))
-    await second.start()
-    try:
-        entry = MockConfigEntry(
-            domain=DOMAIN,
-            title="Garage",
-            unique_id=second.instance_id,
-            data={"host": "127.0.0.1", "port": second.port, "token": second.token},
-        )
+    async with running_addon(instance_id="fedcba9876543210", cameras=(("porch", ""),)) as second:
+        entry = addon_entry(second, title="Garage")
         await setup_integration(hass, entry)
         root = await media_source.async_browse_media(hass, ROOT)
         assert sorted(titles(root)) == ["Garage: porch", "Porchlight: Front door"]
         assert await hass.config_entries.async_unload(entry.entry_id)
-    finally:
-        await second.stop()
-        second.cleanup_files()
 
 
 async def test_resolve_and_play_a_clip_with_range(

@@ -19,7 +19,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from custom_components.porchlight.const import DOMAIN
 from custom_components.porchlight.pyporchlight.protocol import ErrorCode
 
-from .conftest import setup_integration
+from .conftest import addon_entry, running_addon, setup_integration
 from .fake_addon import BASE_TIME, FakeAddon, decode_jpeg
 
 if TYPE_CHECKING:
@@ -234,15 +234,10 @@ async def test_targets(
 
 
 async def test_camera_is_required_with_several(hass: HomeAssistant, socket_enabled: None) -> None:
-    addon = FakeAddon(cameras=(("front_door", "Front door"), ("back_door", "Back door")))
-    await addon.start()
-    try:
-        entry = MockConfigEntry(
-            domain=DOMAIN,
-            title="Porchlight",
-            unique_id=addon.instance_id,
-            data={"host": "127.0.0.1", "port": addon.port, "token": addon.token},
-        )
+    async with running_addon(
+        cameras=(("front_door", "Front door"), ("back_door", "Back door"))
+    ) as addon:
+        entry = addon_entry(addon, title="Porchlight")
         await setup_integration(hass, entry)
         with pytest.raises(ServiceValidationError) as raised:
             await act(hass, "record_clip", seconds=5)
@@ -252,9 +247,6 @@ async def test_camera_is_required_with_several(hass: HomeAssistant, socket_enabl
         )
         assert response["camera"] == "back_door"
         await hass.config_entries.async_unload(entry.entry_id)
-    finally:
-        await addon.stop()
-        addon.cleanup_files()
 
 
 async def test_addon_failures(

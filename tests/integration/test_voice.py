@@ -31,7 +31,13 @@ from custom_components.porchlight.voice import (
     spoken_time,
 )
 
-from .conftest import setup_integration, setup_subscribed, wait_for_state
+from .conftest import (
+    addon_entry,
+    running_addon,
+    setup_integration,
+    setup_subscribed,
+    wait_for_state,
+)
 from .fake_addon import FakeAddon
 
 if TYPE_CHECKING:
@@ -119,14 +125,10 @@ async def test_latest_ring_over_all_cameras(
     hass: HomeAssistant, socket_enabled: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     await hass.config.async_set_time_zone("America/New_York")
-    addon = FakeAddon(cameras=(("front_door", "Front door"), ("gate", "Garden gate")))
-    await addon.start()
-    try:
-        entry = MockConfigEntry(
-            domain="porchlight",
-            unique_id=addon.instance_id,
-            data={"host": "127.0.0.1", "port": addon.port, "token": addon.token},
-        )
+    async with running_addon(
+        cameras=(("front_door", "Front door"), ("gate", "Garden gate"))
+    ) as addon:
+        entry = addon_entry(addon)
         # Porchlight first, conversation later: the sentences follow when it loads.
         await setup_integration(hass, entry)
         assert await async_setup_component(hass, "homeassistant", {})
@@ -140,9 +142,6 @@ async def test_latest_ring_over_all_cameras(
             "Garden gate rang at 2:00 PM."
         )
         await hass.config_entries.async_unload(entry.entry_id)
-    finally:
-        await addon.stop()
-        addon.cleanup_files()
 
 
 async def test_intents_are_usable_from_custom_sentences(
