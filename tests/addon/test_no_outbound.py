@@ -19,7 +19,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from tests.e2e.addon_process import AddonProcess
+from tests.e2e.addon_process import AddonProcess, running_async
 from tests.helpers.mjpeg_camera import mjpeg_camera, solid_jpeg
 
 HOOK = Path(__file__).parent / "nethook"
@@ -82,11 +82,8 @@ async def test_only_cameras_and_local_mdns(tmp_path: Path, street_camera: int) -
         pythonpath=[str(HOOK)],
         zeroconf=True,
     )
-    await asyncio.to_thread(addon.start)
-    try:
+    async with running_async(addon):
         await _use_everything(addon)
-    finally:
-        await asyncio.to_thread(addon.stop)
 
     entries = [json.loads(line) for line in log.read_text().splitlines()]
     connects = [e["target"] for e in entries if e["event"] == "socket.connect"]

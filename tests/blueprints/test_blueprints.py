@@ -297,6 +297,16 @@ def clip_finished(hass: HomeAssistant, device: dr.DeviceEntry, clip_id: str, **e
     )
 
 
+async def motion_with_clip(
+    hass: HomeAssistant, device: dr.DeviceEntry, zones: list[str], clip_id: str, **extra: Any
+) -> None:
+    """Motion in `zones`, then its clip `clip_id` finishing; each handled before the next."""
+    fire_event_entity(hass, MOTION, "motion", zones=zones)
+    await settle(hass)
+    clip_finished(hass, device, clip_id, **extra)
+    await settle(hass)
+
+
 async def test_motion_away_sends_the_clip(
     hass: HomeAssistant,
     phone: dr.DeviceEntry,
@@ -325,17 +335,13 @@ async def test_motion_away_sends_the_clip(
 
     # Cooldown: more motion and another clip within it send nothing.
     await clock.advance(30)
-    fire_event_entity(hass, MOTION, "motion", zones=["porch"])
-    await settle(hass)
-    clip_finished(hass, motion_device, "a")
-    await settle(hass)
+    await motion_with_clip(hass, motion_device, ["porch"], "a")
     assert len(notifications.sent) == 1
     # After it: the integration's own clip URL wins when the event carries one.
     await clock.advance(120)
-    fire_event_entity(hass, MOTION, "motion", zones=["porch"])
-    await settle(hass)
-    clip_finished(hass, motion_device, "b", clip_url="/api/porchlight/e1/clips/b.mp4")
-    await settle(hass)
+    await motion_with_clip(
+        hass, motion_device, ["porch"], "b", clip_url="/api/porchlight/e1/clips/b.mp4"
+    )
     assert len(notifications.sent) == 2
     assert notifications.sent[1]["data"]["video"] == "/api/porchlight/e1/clips/b.mp4"
 
@@ -349,17 +355,11 @@ async def test_motion_filters_zone_and_presence(
 ) -> None:
     await _setup_motion(hass, phone)
     # Only outside the chosen zones.
-    fire_event_entity(hass, MOTION, "motion", zones=["street"])
-    await settle(hass)
-    clip_finished(hass, motion_device, "a")
-    await settle(hass)
+    await motion_with_clip(hass, motion_device, ["street"], "a")
     assert notifications.sent == []
     # In a chosen zone, but Bob is home.
     hass.states.async_set("person.bob", "home")
-    fire_event_entity(hass, MOTION, "motion", zones=["path"])
-    await settle(hass)
-    clip_finished(hass, motion_device, "b")
-    await settle(hass)
+    await motion_with_clip(hass, motion_device, ["path"], "b")
     assert notifications.sent == []
     # Bob leaves; no clip comes (recording off): the notification goes out without one.
     hass.states.async_set("person.bob", "not_home")

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import asyncio
+from collections.abc import AsyncIterator, Iterator
 import contextlib
 from dataclasses import dataclass, field
 import json
@@ -36,6 +37,17 @@ def running_addon(data_dir: Path, options: dict[str, Any]) -> Iterator[AddonProc
         yield process
     finally:
         process.stop()
+
+
+@contextlib.asynccontextmanager
+async def running_async(process: AddonProcess) -> AsyncIterator[AddonProcess]:
+    """`process` started, and stopped on exit, each in a thread: both block for up to
+    seconds, and the event loop must go on serving the test meanwhile."""
+    await asyncio.to_thread(process.start)
+    try:
+        yield process
+    finally:
+        await asyncio.to_thread(process.stop)
 
 
 def addon_argv(config: Path, data_dir: Path, *extra: str) -> list[str]:

@@ -23,7 +23,7 @@ from custom_components.porchlight.views import clip_url
 from tests.helpers.footage import make_h264
 from tests.helpers.waiting import wait_until
 
-from .addon_process import AddonProcess
+from .addon_process import AddonProcess, running_async
 from .entries import entry_for, setup_entry, unload_entry
 from .test_media_playback import record_ring, recording_options
 
@@ -39,11 +39,8 @@ pytestmark = [pytest.mark.e2e, pytest.mark.enable_socket]
 async def addon(tmp_path: Path) -> AsyncIterator[AddonProcess]:
     video = make_h264(tmp_path / "porch.mp4", seconds=4, fps=10, width=320, height=180, gop=10)
     process = AddonProcess(tmp_path / "addon", recording_options(video))
-    await asyncio.to_thread(process.start)
-    try:
+    async with running_async(process):
         yield process
-    finally:
-        await asyncio.to_thread(process.stop)
 
 
 async def act(hass: HomeAssistant, service: str, user: User, **data: Any) -> Any:

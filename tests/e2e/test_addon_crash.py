@@ -12,7 +12,7 @@ import pytest
 
 from tests.helpers.footage import make_h264
 
-from .addon_process import AddonProcess
+from .addon_process import AddonProcess, running_async
 
 pytestmark = pytest.mark.e2e
 
@@ -80,8 +80,7 @@ async def test_kill_mid_clip_keeps_index_and_other_clips(tmp_path: Path) -> None
         ]
     }
     addon = AddonProcess(tmp_path / "addon", options)
-    await asyncio.to_thread(addon.start)
-    try:
+    async with running_async(addon):
         async with aiohttp.ClientSession() as session:
             api = Api(session, addon)
             await api.open()
@@ -110,5 +109,3 @@ async def test_kill_mid_clip_keeps_index_and_other_clips(tmp_path: Path) -> None
                 path = await api.download(clip_id, tmp_path / f"{clip_id}.mp4")
                 assert decoded_frames(path) >= 10, clip_id
             await api.ws.close()
-    finally:
-        await asyncio.to_thread(addon.stop)

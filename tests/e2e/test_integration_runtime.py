@@ -30,7 +30,7 @@ from custom_components.porchlight.pyporchlight.protocol import CameraStatus
 from tests.helpers.loopback_http import start_on_loopback
 from tests.helpers.waiting import wait_until
 
-from .addon_process import AddonProcess
+from .addon_process import AddonProcess, running_async
 from .entries import entry_for, setup_entry, unload_entry
 
 pytestmark = [pytest.mark.e2e, pytest.mark.enable_socket]
@@ -291,8 +291,7 @@ async def test_stalled_camera_turns_problem_on_and_snapshot_goes_stale(
         ]
     }
     addon = AddonProcess(tmp_path / "stall", options)
-    await asyncio.to_thread(addon.start)
-    try:
+    async with running_async(addon):
         entry = entry_for(addon)
         await setup_entry(hass, entry)
         problem = "binary_sensor.front_door_camera_problem"
@@ -316,5 +315,3 @@ async def test_stalled_camera_turns_problem_on_and_snapshot_goes_stale(
         assert cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_COLOR) is not None
         assert hass.states.get("camera.front_door").state == "idle"  # type: ignore[union-attr]
         await unload_entry(hass, entry)
-    finally:
-        await asyncio.to_thread(addon.stop)

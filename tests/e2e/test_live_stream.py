@@ -29,7 +29,7 @@ from tests.helpers.rtp_camera import RtpCamera, audio_track, encode_units
 from tests.helpers.sound import TONE_HZ, dominant_frequency
 from tests.helpers.waiting import wait_until_async
 
-from .addon_process import AddonProcess, front_door_demo
+from .addon_process import AddonProcess, front_door_demo, running_async
 from .entries import entry_for, setup_entry, unload_entry
 
 if TYPE_CHECKING:
@@ -51,11 +51,8 @@ SEGMENT_RE = re.compile(r"^(?:\./)?(segment/\d+\.m4s)$", re.MULTILINE)
 @pytest.fixture
 async def masked_addon(tmp_path: Path) -> AsyncIterator[AddonProcess]:
     addon = AddonProcess(tmp_path / "addon", MASKED_OPTIONS)
-    await asyncio.to_thread(addon.start)
-    try:
+    async with running_async(addon):
         yield addon
-    finally:
-        await asyncio.to_thread(addon.stop)
 
 
 async def _get(client: Any, path: str) -> bytes:
@@ -186,8 +183,7 @@ async def test_hls_carries_the_camera_sound_when_audio_is_on(
         ]
     }
     addon = AddonProcess(tmp_path / "addon", options)
-    await asyncio.to_thread(addon.start)
-    try:
+    async with running_async(addon):
         assert await async_setup_component(hass, "stream", {})
         entry = entry_for(addon)
         await setup_entry(hass, entry)
@@ -214,5 +210,3 @@ async def test_hls_carries_the_camera_sound_when_audio_is_on(
             if camera is not None and camera.stream is not None:
                 await camera.stream.stop()
         await unload_entry(hass, entry)
-    finally:
-        await asyncio.to_thread(addon.stop)

@@ -23,7 +23,7 @@ from custom_components.porchlight.pyporchlight.protocol import EventMessage, Eve
 from tests.helpers.footage import make_h264
 from tests.helpers.waiting import wait_until, wait_until_async
 
-from .addon_process import AddonProcess
+from .addon_process import AddonProcess, running_async
 from .entries import entry_for, setup_entry, unload_entry
 
 if TYPE_CHECKING:
@@ -76,11 +76,8 @@ async def first_frame(client: PorchlightClient) -> None:
 @pytest.fixture
 async def recording_addon(tmp_path: Path, video: Path) -> AsyncIterator[AddonProcess]:
     addon = AddonProcess(tmp_path / "addon", recording_options(video))
-    await asyncio.to_thread(addon.start)
-    try:
+    async with running_async(addon):
         yield addon
-    finally:
-        await asyncio.to_thread(addon.stop)
 
 
 async def record_ring(entry: MockConfigEntry) -> dict[str, Any]:
@@ -189,8 +186,7 @@ async def test_the_newest_ring_plays_while_it_records(
     options = recording_options(video)
     options["cameras"][0]["recording"] = {"pre_roll": 2, "post_roll": 60}
     addon = AddonProcess(tmp_path / "addon", options)
-    await asyncio.to_thread(addon.start)
-    try:
+    async with running_async(addon):
         assert await async_setup_component(hass, "media_source", {})
         entry = entry_for(addon)
         await setup_entry(hass, entry)
@@ -236,5 +232,3 @@ async def test_the_newest_ring_plays_while_it_records(
         events = (await data.client.list_events(camera="front_door", kind="ring"))["events"]
         assert [(e["clip_id"], e.get("clip_state")) for e in events] == [(clip_id, "recording")]
         await unload_entry(hass, entry)
-    finally:
-        await asyncio.to_thread(addon.stop)

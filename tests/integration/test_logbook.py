@@ -27,7 +27,7 @@ from custom_components.porchlight.const import (
 )
 from custom_components.porchlight.pyporchlight.protocol import EventType
 
-from .conftest import setup_integration, wait_for_state
+from .conftest import setup_subscribed, wait_for_state
 
 if TYPE_CHECKING:
     from homeassistant.core import HomeAssistant
@@ -56,8 +56,7 @@ async def activity(
 ) -> FakeAddon:
     assert await async_setup_component(hass, "logbook", {})
     fake_addon.ring_snapshots = True
-    await setup_integration(hass, mock_config_entry)
-    await wait_for_state(hass, lambda: fake_addon.subscriber_count == 1)
+    await setup_subscribed(hass, fake_addon, mock_config_entry)
     return fake_addon
 
 

@@ -18,7 +18,7 @@ from syrupy.filters import props
 from custom_components.porchlight import PLATFORMS
 from custom_components.porchlight.pyporchlight.protocol import Command, ErrorCode
 
-from .conftest import setup_integration, wait_for_state
+from .conftest import setup_integration, setup_subscribed, wait_for_state
 from .fake_addon import BASE_TIME, FakeAddon
 
 if TYPE_CHECKING:
@@ -64,8 +64,7 @@ async def test_diagnostics(
     snapshot: SnapshotAssertion,
 ) -> None:
     fake_addon.ring_snapshots = True
-    await setup_integration(hass, mock_config_entry)
-    await wait_for_state(hass, lambda: fake_addon.subscriber_count == 1)
+    await setup_subscribed(hass, fake_addon, mock_config_entry)
     fake_addon.ring()
     data = mock_config_entry.runtime_data
     await wait_for_state(hass, lambda: "front_door" in data.last_visitor)
@@ -86,8 +85,7 @@ async def test_camera_credentials_in_status_reasons_are_redacted(
     leak = "rtsp://admin:Sunny/Day42@cam.lan/s?usr=admin&pwd=hunter2 refused"
     clean = "rtsp://***@cam.lan/s?usr=***&pwd=*** refused"
     fake_addon.cameras["front_door"]["status_reason"] = leak
-    await setup_integration(hass, mock_config_entry)
-    await wait_for_state(hass, lambda: fake_addon.subscriber_count == 1)
+    await setup_subscribed(hass, fake_addon, mock_config_entry)
     data = mock_config_entry.runtime_data
     assert data.cameras["front_door"]["status_reason"] == clean  # from get_state
     fake_addon.status("front_door", "online", None)

@@ -31,7 +31,7 @@ from custom_components.porchlight.const import DOMAIN
 from custom_components.porchlight.placeholder import PLACEHOLDER_SIZE, privacy_placeholder
 from custom_components.porchlight.pyporchlight.protocol import CameraStatus
 
-from .conftest import setup_integration, wait_for_state
+from .conftest import setup_subscribed, wait_for_state
 from .fake_addon import FakeAddon, decode_jpeg
 
 if TYPE_CHECKING:
@@ -56,8 +56,7 @@ async def test_privacy_mode_is_not_a_camera_problem(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     fake_addon.privacy_status = status  # OFFLINE: a 1.1 add-on
-    await setup_integration(hass, mock_config_entry)
-    await wait_for_state(hass, lambda: fake_addon.subscriber_count == 1)
+    await setup_subscribed(hass, fake_addon, mock_config_entry)
     problem_states: list[str] = []
 
     @callback
