@@ -253,9 +253,17 @@ class CameraPipeline:
         self._record(EventKind.RING, event)
 
     def _record(self, kind: EventKind, event: EventMessage) -> str | None:
+        """Start the event's clip; with recording off (or privacy mode) only index it.
+
+        Either way the event is listed (`list_events`) from now on.
+        """
+        eid = event_id(event)
         if not self.settings.recording_enabled or self.settings.privacy_mode:
+            self.recorder.index_event(
+                {"id": eid, "seq": event["seq"], "kind": kind, "time": event["time"]}
+            )
             return None
-        return self.recorder.trigger(kind, event_id(event), at=event["time"], seq=event["seq"])
+        return self.recorder.trigger(kind, eid, at=event["time"], seq=event["seq"])
 
     def on_status(self, status: CameraStatus, reason: str | None) -> None:
         """The capture watchdog's status callback: redact, record and announce a change."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import asdict, dataclass
+from functools import partial
 from typing import TYPE_CHECKING, Any
 import uuid
 
@@ -19,7 +20,7 @@ from porchlight_edge.recorder.export import export_clip
 from porchlight_edge.recorder.recover import complete_fragments_end
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Callable, Mapping
     from pathlib import Path
 
     from porchlight_edge.camera import CameraPipeline
@@ -83,21 +84,28 @@ class Recordings:
         self._cameras = cameras
 
     # --- reading ---------------------------------------------------------------------------
+    async def _read[T](self, read: Callable[[], T]) -> T:
+        """`read` the index in a worker thread once every event announced so far is in it.
+
+        Read-your-writes: a ring on the bus is listed by the next list (journal.py).
+        """
+        journal, ticket = self._store.journal, self._store.journal.ticket
+
+        def after_journal() -> T:
+            journal.wait(ticket)
+            return read()
+
+        return await asyncio.to_thread(after_journal)
+
     async def list_events(self, query: TimeQuery, kind: str | None = None) -> Page[EventRecord]:
-        """Events newest first; ValueError for paging out of range."""
-        return await asyncio.to_thread(
-            self._store.index.list_events,
-            kind=kind,
-            **query.filters(),
-        )
+        """Events newest first, every announced one included; ValueError for paging out of range."""
+        index = self._store.index
+        return await self._read(partial(index.list_events, kind=kind, **query.filters()))
 
     async def list_clips(self, query: TimeQuery, protected: bool | None = None) -> Page[ClipRecord]:
         """Clips newest first, those still recording too (state `recording`)."""
-        return await asyncio.to_thread(
-            self._store.index.list_clips,
-            protected=protected,
-            **query.filters(),
-        )
+        index = self._store.index
+        return await self._read(partial(index.list_clips, protected=protected, **query.filters()))
 
     def summary(self) -> tuple[int, float | None]:
         """(number of clips, start of the oldest in Unix seconds or None)."""
@@ -153,7 +161,7 @@ class Recordings:
     async def clips_of_events(self, event_ids: list[str]) -> list[str]:
         """The ids of the clips that hold any of `event_ids` (sorted, unknown ids skipped)."""
         index = self._store.index
-        found = await asyncio.to_thread(lambda: [index.get_event(e) for e in event_ids])
+        found = await self._read(lambda: [index.get_event(e) for e in event_ids])
         return sorted({e.clip_id for e in found if e is not None and e.clip_id})
 
     async def matching_clips(self, query: TimeQuery) -> list[str]:

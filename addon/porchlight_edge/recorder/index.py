@@ -23,6 +23,9 @@ if TYPE_CHECKING:
     from collections.abc import Iterator, Sequence
     from pathlib import Path
 
+    from .journal import NewClip
+    from .notices import TriggerEvent
+
 __all__ = [
     "UNKNOWN_CAMERA",
     "ClipIndex",
@@ -123,10 +126,14 @@ class ClipIndex:
 
     # --- clips -----------------------------------------------------------------------------
     def add_clip(self, clip_id: str, camera: str, start: float, path: str, mode: str) -> None:
-        """Add a clip being recorded (RECORDING); `start` in Unix seconds, `path` its file name."""
+        """Add a clip being recorded (RECORDING); `start` in Unix seconds, `path` its file name.
+
+        Kept as it is when the journal indexed it already (`announce`).
+        """
         with self._tx() as db:
             db.execute(
-                "INSERT INTO clips(id, camera, start, path, state, mode) VALUES (?,?,?,?,?,?)",
+                "INSERT OR IGNORE INTO clips(id, camera, start, path, state, mode)"
+                " VALUES (?,?,?,?,?,?)",
                 (clip_id, camera, start, path, ClipState.RECORDING, mode),
             )
 
@@ -275,6 +282,26 @@ class ClipIndex:
                 "INSERT OR REPLACE INTO events(id, seq, kind, camera, time, clip_id)"
                 " VALUES (?,?,?,?,?,?)",
                 (event_id, seq, kind, camera, time, clip_id),
+            )
+
+    def announce(
+        self, camera: str, event: TriggerEvent, clip_id: str | None, clip: NewClip | None
+    ) -> None:
+        """Index an announced event (and the clip it starts, as RECORDING) unless indexed already.
+
+        Rows the recorder's worker wrote first are left as they are: they are never older.
+        """
+        with self._tx() as db:
+            if clip is not None:
+                db.execute(
+                    "INSERT OR IGNORE INTO clips(id, camera, start, path, state, mode)"
+                    " VALUES (?,?,?,?,?,?)",
+                    (clip.clip_id, camera, clip.start, clip.path, ClipState.RECORDING, clip.mode),
+                )
+            db.execute(
+                "INSERT OR IGNORE INTO events(id, seq, kind, camera, time, clip_id)"
+                " VALUES (?,?,?,?,?,?)",
+                (event["id"], event["seq"], event["kind"], camera, event["time"], clip_id),
             )
 
     def set_event_clip(self, event_id: str, clip_id: str | None) -> None:

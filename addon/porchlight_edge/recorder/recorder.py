@@ -26,6 +26,7 @@ from .audio import copy_audio
 from .buffer import PrerollBuffer
 from .encoder import FrameEncoder
 from .ids import new_id, validate_camera, validate_event_id
+from .journal import Announcement, NewClip
 from .notices import ClipFailed, ClipFailedData, TriggerEvent
 from .settings import MAX_PREROLL, RecorderSettings, RecordingError, RecordingMode
 from .snapshots import SnapshotPicker
@@ -299,7 +300,7 @@ class Recorder:
             # The worker failed it (e.g. disk full) and its outcome has not arrived yet.
             self._clip = clip = None
         if self.store.paused:
-            self._worker.submit(IndexEvent(event, None))
+            self.index_event(event)
             failed: ClipFailedData = {
                 "clip_id": None,
                 "reason": f"recording paused: {self.store.pause_reason}",
@@ -309,6 +310,7 @@ class Recorder:
             return None
         if clip is not None:
             clip.end_at = min(clip.limit_at, max(clip.end_at, at + post))
+            self.store.journal.announce(Announcement(self.camera, event, clip.id))
             self._worker.submit(JoinClip(clip.id, event))
             clip_id: str = clip.id
         else:
@@ -329,11 +331,19 @@ class Recorder:
         if last is None or self.store.paused:
             return False
         at = last.wallclock if at is None else at
-        self._worker.submit(
-            IndexEvent({"id": event_id, "seq": None, "kind": kind, "time": at}, None)
-        )
+        self.index_event({"id": event_id, "seq": None, "kind": kind, "time": at})
         self._picker.now(SnapshotEvent(event_id, kind, at, None), last)
         return True
+
+    def index_event(self, event: TriggerEvent) -> None:
+        """Index an event without a clip (recording off or paused; a snapshot only).
+
+        Listed at once (the journal); the worker writes it again in its turn, in case the
+        journal's write failed. ValueError for a malformed id.
+        """
+        validate_event_id(event["id"])
+        self.store.journal.announce(Announcement(self.camera, event, None))
+        self._worker.submit(IndexEvent(event, None))
 
     async def record_manual(self, seconds: float, event_id: str | None = None) -> ClipRecord:
         """Record `seconds` from now (joining a clip in progress) and return the clip.
@@ -371,6 +381,8 @@ class Recorder:
         preroll_packets = self._buffer.since(at - pre) if self._buffer else []
         if pre == 0.0:
             preroll_packets = self._buffer.since(at)
+        new = NewClip(clip.id, at, self.store.clip_path(clip.id).name, clip.mode)
+        self.store.journal.announce(Announcement(self.camera, event, clip.id, new))
         self._worker.submit(
             OpenClip(clip.id, at, clip.mode, (event,), preroll_packets, clip.failed, clip.audio)
         )

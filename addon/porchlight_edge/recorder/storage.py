@@ -21,6 +21,7 @@ from porchlight_edge.protocol import StorageReason
 
 from .ids import media_file, validate_clip_id
 from .index import ClipIndex, ClipRecord, ClipState
+from .journal import EventJournal
 from .notices import (
     ClipDeleted,
     ClipDeletedData,
@@ -85,6 +86,7 @@ class ClipStore:
         self.exports_dir = root / "exports"
         self._listener = listener
         self._index: ClipIndex | None = None
+        self._journal: EventJournal | None = None
         self._active: set[str] = set()
         self._lock = threading.Lock()
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -112,6 +114,7 @@ class ClipStore:
         for folder in (self.root, self.clips_dir, self.snapshots_dir, self.exports_dir):
             folder.mkdir(parents=True, exist_ok=True)
         self._index = ClipIndex(self.root / "index.db")
+        self._journal = EventJournal(self._index, self.report_disk_full)
         report = self.reconcile()
         self.media_bytes()
         return report
@@ -123,6 +126,8 @@ class ClipStore:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
+        if self._journal is not None:
+            await asyncio.to_thread(self._journal.close)
         if self._index is not None:
             self._index.close()
 
@@ -132,6 +137,13 @@ class ClipStore:
         if self._index is None:
             raise RuntimeError("ClipStore.open() was not called")
         return self._index
+
+    @property
+    def journal(self) -> EventJournal:
+        """The open index's event journal (announced events); RuntimeError before `open()`."""
+        if self._journal is None:
+            raise RuntimeError("ClipStore.open() was not called")
+        return self._journal
 
     # --- paths (the only way from an id to a file) ------------------------------------------
     def clip_path(self, clip_id: str) -> Path:

@@ -5,6 +5,8 @@ only `submit`s immutable jobs; the worker owns every `ClipWriter` and all it lea
 about a clip (started, announced, failed, its events). What the loop needs back is
 posted to it as a `ClipOutcome` (via `loop.call_soon_threadsafe`, by `post`). The one
 other signal is each clip's `failed` threading.Event: set here, only read on the loop.
+Each job carries the event journal's ticket at its submission and waits for it first, so
+the journal's rows of announced events are always written before the worker's.
 Notices to the service go through `ClipStore.emit`, which is thread-safe.
 """
 
@@ -170,15 +172,18 @@ class RecorderWorker:
         self.camera = camera
         self.store = store
         self._post = post
-        self._queue: queue.SimpleQueue[Job | None] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[tuple[int, Job] | None] = queue.SimpleQueue()
         self._segments: dict[str, _Segment] = {}
         self._thread = threading.Thread(target=self._run, name=f"recorder-{camera}", daemon=True)
 
     def submit(self, job: Job) -> None:
-        """Queue `job` (loop thread); the thread starts with the first job."""
+        """Queue `job` (loop thread); the thread starts with the first job.
+
+        It runs after the journal wrote every event announced before it.
+        """
         if not self._thread.is_alive() and self._thread.ident is None:
             self._thread.start()
-        self._queue.put(job)
+        self._queue.put((self.store.journal.ticket, job))
 
     def close(self) -> None:
         """Run every queued job, then end the thread. Blocking: call it in a thread."""
@@ -188,8 +193,11 @@ class RecorderWorker:
         self._thread.join()
 
     def _run(self) -> None:
-        while (job := self._queue.get()) is not _STOP:
+        while (item := self._queue.get()) is not _STOP:
+            ticket, job = item
             try:
+                if not self.store.journal.wait(ticket):
+                    _LOGGER.warning("%s: the event journal is slow; going on", self.camera)
                 self._do(job)
             except Exception as err:
                 _LOGGER.exception("%s: recorder job failed", self.camera)
