@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
 import aiohttp
 import av
@@ -20,7 +19,7 @@ from porchlight_edge.recordings import NotPlayableYet
 from porchlight_edge.service import Service
 from tests.helpers.recording_client import AUTH, TOKEN, Client
 from tests.helpers.service import file_camera, loopback_options, running_service
-from tests.helpers.waiting import wait_until, wait_until_async
+from tests.helpers.waiting import wait_until
 
 
 @pytest.fixture
@@ -46,13 +45,8 @@ async def test_a_clip_still_recording_is_listed_and_plays(
 
         clips = (await client.ok("list_clips", camera="porch"))["clips"]
         assert [(c["id"], c["state"]) for c in clips] == [(clip_id, ClipState.RECORDING)]
-        # The ring is indexed by the worker thread, which may come just after clip_started.
-
-        async def ring_events() -> list[dict[str, Any]]:
-            events: list[dict[str, Any]] = (await client.ok("list_events", kind="ring"))["events"]
-            return events
-
-        events = await wait_until_async(ring_events, 10, "the ring in list_events")
+        # Listed the moment it is announced (the event journal), no waiting on the worker.
+        events = (await client.ok("list_events", kind="ring"))["events"]
         assert [(e["clip_id"], e["clip_state"]) for e in events] == [(clip_id, ClipState.RECORDING)]
 
         def playable() -> bool:
