@@ -5,6 +5,8 @@ copied into the pre-roll buffer (or frames handed to the encoder thread), trigge
 start, extend or end clips, and picks of snapshot frames are made (snapshots.py).
 Everything slow (muxing, JPEG, fsync, SQLite) runs on the camera's worker thread
 (worker.py), reached only through its job queue; outcomes come back as `ClipOutcome`.
+An event (and the clip it starts) is also handed to the store's event journal
+(journal.py), which indexes it at once so that it is listed before the worker's turn.
 
 Over 400 lines: the camera's audio (a few lines) shares the pre-roll buffer and the open
 clip with the video state machine; split apart, one state machine would span two modules.
