@@ -335,17 +335,6 @@ def test_place_left_is_no_motion_while_the_leaver_is_next_to_it() -> None:
     assert min(figure_share) > 0.5, figure_share
 
 
-def turning_visitor(
-    img: NDArray[np.float32], box: tuple[int, int, int, int], t: float, arm_x: int, coat: float
-) -> None:
-    """Someone in view from start-up: their coat brightens by 8 luma steps a second from
-    `coat` (turning to the light); from 0.3 s an arm is raised beside them at `arm_x`."""
-    _, y, w, h = box
-    draw(img, box, level=coat + 8.0 * t)
-    if t >= 0.3:
-        draw(img, (arm_x, y, w // 3, h // 2), level=25.0)
-
-
 def test_visitor_in_view_at_start_up_is_found_where_they_left_the_first_picture() -> None:
     # The add-on starts while someone stands at the door: they are in the first
     # background. They raise an arm at once (a still object the engine holds), and
@@ -362,7 +351,9 @@ def test_visitor_in_view_at_start_up_is_found_where_they_left_the_first_picture(
     for i in range(int(5 * FPS)):
         t = i / FPS
         img = bg.copy()
-        turning_visitor(img, (x, y, w, h), t, arm_x=x + w, coat=60.0)
+        draw(img, (x, y, w, h), level=60.0 + 8.0 * t)
+        if t >= 0.3:
+            draw(img, (x + w, y, w // 3, h // 2), level=25.0)  # the raised arm
         result = engine.process(shoot(img, rng), t)
         if t >= 4.0:
             beside_arm = result.mask[y + 4 : y + h // 2, x + 4 : x + w - 4]
@@ -386,7 +377,9 @@ def test_place_a_start_up_visitor_left_next_to_what_they_put_down_is_no_motion()
         if t >= 0.5:
             draw(img, (x + w, y + h - h // 5, w, h // 5), level=200.0)  # the parcel
         if t < 2.0:
-            turning_visitor(img, (x, y, w, h), t, arm_x=x - w // 3, coat=40.0)
+            draw(img, (x, y, w, h), level=40.0 + 8.0 * t)  # turning to the light
+            if t >= 0.3:
+                draw(img, (x - w // 3, y, w // 3, h // 2), level=25.0)  # a raised arm
         elif x + 2 * w + int((t - 2.0) * 60) < W:
             draw(img, (x + 2 * w + int((t - 2.0) * 60), y, w, h), level=40.0)  # walking off
         result = engine.process(shoot(img, rng), t)
