@@ -405,7 +405,7 @@ class MotionEngine:
             cv2.compare(self._still_t, cfg.still_hold_seconds, cv2.CMP_GE),
         )
         if cv2.countNonZero(absorb):
-            self._startup.absorbed(cur, absorb)
+            self._startup.confirm(absorb)
             cv2.copyTo(cur, absorb, bg)
             self._still_t[absorb > 0] = 0.0
         self._prev = cur

@@ -60,14 +60,9 @@ class StartupPicture:
         if self.active:
             np.multiply(self._first, gain, out=self._first)
 
-    def absorbed(self, cur: NDArray[np.float32], where: NDArray[np.uint8]) -> None:
-        """The background took `cur` (float32) at `where` (uint8 0/255), both H x W.
-
-        That is the scene revealed there (a ghost absorbed): it replaces the start-up
-        value, and the cells wholly inside `where` are confirmed.
-        """
+    def confirm(self, where: NDArray[np.uint8]) -> None:
+        """Mark the cells wholly inside `where` (uint8 0/255, H x W) as background."""
         if self.active:
-            cv2.copyTo(cur, where, self._first)
             whole = cv2.compare(self._to_cells(where), 255, cv2.CMP_GE)
             self._confirm_cells(whole)
 
