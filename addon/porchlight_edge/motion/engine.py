@@ -18,12 +18,11 @@ from typing import TYPE_CHECKING, Any
 import cv2 as _cv2
 import numpy as np
 
-from .config import Box, MotionConfig, MotionResult, Rect, check_sensitivity
+from .config import Box, MotionConfig, MotionResult, check_sensitivity
 from .hysteresis import MotionHysteresis
 from .occupancy import ZoneOccupancy
 from .outline import refine_outline
 from .regions import Edges, RegionKind, classify, still_enough, still_ghosts
-from .startup import StartupPicture
 from .zones import Polygon, Zone, rasterise, validate_polygon
 
 if TYPE_CHECKING:
@@ -164,10 +163,6 @@ class MotionEngine:
         self._frames = 0
         self._blink = np.zeros((h, w), np.float32)
         self._prev_fg = np.zeros((h, w), np.uint8)
-        self._holding = False
-        self._startup = StartupPicture(cur, self._ghost_kernel.shape[0] // 2)
-        self._busy: list[Rect] = []
-        """Boxes of the last frame's changed regions (pixels)."""
 
     # -- per frame ----------------------------------------------------------------
     def process(self, luma: NDArray[np.uint8], pts: float) -> MotionResult:
@@ -190,7 +185,6 @@ class MotionEngine:
         if abs(gain - 1.0) > 0.005:
             # numpy for array-by-scalar: several times faster than cv2.multiply here.
             np.multiply(bg, gain, out=bg)
-            self._startup.scale(gain)
             if gain > 1.0:
                 # Brighter light saturates the sensor: what would exceed 255 reads 255,
                 # and from then on the background there is only a lower bound.
@@ -220,12 +214,6 @@ class MotionEngine:
         self._prev_fg = fg
         if not self._whole_frame:
             fg = cv2.bitwise_and(fg, self._valid)
-        if self._startup.active:
-            # Whoever was in view at start-up is in the background: see motion/startup.py.
-            hold = self._hold if self._holding else None
-            fg = self._startup.step(cur, fg, limit, hold, self._busy, self._dt)
-            if hold is not None and not self._whole_frame:
-                fg = cv2.bitwise_and(fg, self._valid)
         # Remove isolated speckle, then join the parts of one object. (An opening or a
         # majority vote would also erase the slivers a slow walker uncovers per frame
         # and small distant figures, and those are all there is of them at first.)
@@ -310,7 +298,6 @@ class MotionEngine:
             if bw * bh >= min_area and cv2.contourArea(c) >= min_area * 0.5:
                 kept.append(c)
                 rects.append((x, y, bw, bh))
-        self._busy = rects
         self._hold = np.zeros_like(fg)
         self._holding = False
         # Edge maps over the regions' box, made at most once for all judgements below.
@@ -405,7 +392,6 @@ class MotionEngine:
             cv2.compare(self._still_t, cfg.still_hold_seconds, cv2.CMP_GE),
         )
         if cv2.countNonZero(absorb):
-            self._startup.confirm(absorb)
             cv2.copyTo(cur, absorb, bg)
             self._still_t[absorb > 0] = 0.0
         self._prev = cur
