@@ -20,9 +20,9 @@ from porchlight_edge.camera_store import CameraStore
 from porchlight_edge.capture.frame import Frame
 from porchlight_edge.config import parse_options
 from porchlight_edge.protocol import MAX_SHAPES, EventKind
+from porchlight_edge.recorder.jobs import SnapshotEvent, WriteSnapshot
 from porchlight_edge.recorder.settings import RecorderSettings
 from porchlight_edge.recorder.snapshots import SnapshotPicker
-from porchlight_edge.recorder.worker import SnapshotEvent, WriteSnapshot
 from porchlight_edge.service import Service
 from tests.helpers.service import connect_ws, demo_cameras, loopback_options, running_service
 from tests.helpers.waiting import wait_until

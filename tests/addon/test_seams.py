@@ -42,9 +42,9 @@ def test_recorder_thread_boundary_is_a_queue_of_immutable_jobs() -> None:
     import dataclasses
     import typing
 
-    from porchlight_edge.recorder import worker
+    from porchlight_edge.recorder import jobs as job_types
 
-    jobs = typing.get_args(worker.Job.__value__)
+    jobs = typing.get_args(job_types.Job.__value__)
     assert len(jobs) >= 6
     for job in jobs:
         assert dataclasses.is_dataclass(job), job

@@ -28,21 +28,13 @@ from .audio import copy_audio
 from .buffer import PrerollBuffer
 from .encoder import FrameEncoder
 from .ids import new_id, validate_camera, validate_event_id
+from .jobs import CloseClip, IndexEvent, JoinClip, OpenClip, SnapshotEvent, WritePackets
 from .journal import Announcement, NewClip
 from .notices import ClipFailed, ClipFailedData, TriggerEvent
 from .settings import MAX_PREROLL, RecorderSettings, RecordingError, RecordingMode
 from .snapshots import SnapshotPicker
 from .tap import PacketTap
-from .worker import (
-    ClipOutcome,
-    CloseClip,
-    IndexEvent,
-    JoinClip,
-    OpenClip,
-    RecorderWorker,
-    SnapshotEvent,
-    WritePackets,
-)
+from .worker import ClipOutcome, RecorderWorker
 
 if TYPE_CHECKING:
     from collections.abc import Callable

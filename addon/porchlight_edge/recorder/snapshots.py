@@ -15,15 +15,15 @@ from typing import TYPE_CHECKING
 from porchlight_edge.protocol import EventKind
 
 from .ids import new_id
-from .worker import LinkSnapshot, SnapshotEvent, WriteSnapshot
+from .jobs import LinkSnapshot, SnapshotEvent, WriteSnapshot
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
     from porchlight_edge.capture.frame import Frame
 
+    from .jobs import Job
     from .settings import RecorderSettings
-    from .worker import Job
 
 RING_SNAPSHOT_WAIT = 1.0
 """Seconds a ring/manual pick waits for a frame at or after its time."""

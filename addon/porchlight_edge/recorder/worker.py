@@ -1,7 +1,7 @@
 """The recorder's worker thread: clip files, the index and snapshot JPEGs, in order.
 
 The thread boundary is one explicit queue. The loop side (recorder.py, snapshots.py)
-only `submit`s immutable jobs; the worker owns every `ClipWriter` and all it learns
+only `submit`s immutable jobs (jobs.py); the worker owns every `ClipWriter` and all it learns
 about a clip (started, announced, failed, its events). What the loop needs back is
 posted to it as a `ClipOutcome` (via `loop.call_soon_threadsafe`, by `post`). The one
 other signal is each clip's `failed` threading.Event: set here, only read on the loop.
@@ -24,6 +24,17 @@ from porchlight_edge.diskfull import is_disk_full
 
 from .cut import finish_cut_clip
 from .index import ClipRecord, ClipState
+from .jobs import (
+    CloseClip,
+    IndexEvent,
+    Job,
+    JoinClip,
+    LinkSnapshot,
+    OpenClip,
+    SnapshotEvent,
+    WritePackets,
+    WriteSnapshot,
+)
 from .notices import (
     ClipFailed,
     ClipFailedData,
@@ -42,97 +53,11 @@ from .writer import ClipWriter, WriteError, replace_durably
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from porchlight_edge.capture.frame import Frame
-
-    from .audio import AudioPacket, AudioParams
+    from .audio import AudioPacket
     from .packets import EncodedPacket
     from .storage import ClipStore
 
 _LOGGER = logging.getLogger(__name__)
-
-
-# --- jobs (loop -> worker) -------------------------------------------------------------------
-@dataclass(frozen=True, slots=True)
-class IndexEvent:
-    """Index an event (with its clip, or none)."""
-
-    event: TriggerEvent
-    clip_id: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class OpenClip:
-    """Index a new clip, open its .part file and write its pre-roll."""
-
-    clip_id: str
-    trigger_at: float
-    """Unix seconds (camera clock) of the trigger."""
-    mode: str
-    events: tuple[TriggerEvent, ...]
-    packets: list[EncodedPacket | AudioPacket]
-    failed: threading.Event
-    audio: AudioParams | None = None
-    """The audio track the clip's header gets; None for video only."""
-
-
-@dataclass(frozen=True, slots=True)
-class JoinClip:
-    """An event joins a clip being recorded: index it with the clip."""
-
-    clip_id: str
-    event: TriggerEvent
-
-
-@dataclass(frozen=True, slots=True)
-class WritePackets:
-    """Append packets to a clip."""
-
-    clip_id: str
-    packets: list[EncodedPacket | AudioPacket]
-
-
-@dataclass(frozen=True, slots=True)
-class CloseClip:
-    """Finish a clip: complete when `reason` is None, else partial with `reason`."""
-
-    clip_id: str
-    reason: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class SnapshotEvent:
-    """An event that gets a snapshot (its own JPEG, or its burst's)."""
-
-    event_id: str
-    kind: str
-    at: float
-    clip_id: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class WriteSnapshot:
-    """Encode `frame` as `name` in the snapshot folder, for `event` and its followers."""
-
-    name: str
-    event: SnapshotEvent
-    seq: int | None
-    frame: Frame
-    followers: tuple[SnapshotEvent, ...]
-    quality: int
-    max_width: int | None
-
-
-@dataclass(frozen=True, slots=True)
-class LinkSnapshot:
-    """Give `event` the JPEG `name` its burst already wrote (nothing if that failed)."""
-
-    name: str
-    event: SnapshotEvent
-
-
-type Job = (
-    IndexEvent | OpenClip | JoinClip | WritePackets | CloseClip | WriteSnapshot | LinkSnapshot
-)
 
 
 # --- results (worker -> loop) ----------------------------------------------------------------
