@@ -11,7 +11,7 @@ from aiohttp import web
 
 from porchlight_edge import __version__
 from porchlight_edge.api.connections import ConnectionGuard, GuardedSite, fit_to_file_limit
-from porchlight_edge.api.safe_errors import RateLimitedLog, exception_handler
+from porchlight_edge.api.safe_errors import exception_handler
 from porchlight_edge.api.server import create_app, create_ingress_app
 from porchlight_edge.audit import AuditLog
 from porchlight_edge.button import ButtonConfig, ButtonWatcher, open_button
@@ -22,6 +22,7 @@ from porchlight_edge.discovery import Discovery
 from porchlight_edge.events import EventBus
 from porchlight_edge.filemodes import make_private
 from porchlight_edge.identity import Identity, load_identity, redact_token
+from porchlight_edge.lograte import RateLimitedLog
 from porchlight_edge.protocol import (
     PROTOCOL_VERSION,
     EventMessage,

@@ -188,3 +188,23 @@ async def test_for_config_wires_the_demo_ring() -> None:
     assert len(rings.presses) in {delivered, rendered}
     assert set(rings.presses) == {("porch", RingSource.DEMO)}
     assert runner.events[0].status == ONLINE
+
+
+async def test_a_handler_failing_on_every_frame_is_reported_once(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """One traceback, not one per frame: a camera at 15 fps would write 54 000 an hour."""
+    seen: list[float] = []
+
+    def on_frame(frame: Frame) -> None:
+        seen.append(frame.pts)
+        raise RuntimeError("consumer bug")
+
+    runner = CameraRunner(lambda: ScriptedSource(frames=40), on_frame, stall_seconds=0.1)
+    task = asyncio.create_task(runner.run())
+    await wait_until(lambda: len(seen) >= 40)
+    await runner.stop()
+    await asyncio.wait_for(task, 2)
+    failures = [r for r in caplog.records if "frame handler failed" in r.getMessage()]
+    assert len(failures) == 1, [r.getMessage() for r in failures]
+    assert failures[0].exc_info is not None, "the first report keeps its traceback"

@@ -333,3 +333,18 @@ def test_place_left_is_no_motion_while_the_leaver_is_next_to_it() -> None:
             figure_share.append(float(figure.mean()) / 255.0)
     assert max(ghost_share) < 0.2, ghost_share
     assert min(figure_share) > 0.5, figure_share
+
+
+@pytest.mark.parametrize("shape", [(0, 0), (1, 1), (1, 40), (40, 1), (0, 40)])
+def test_a_picture_too_small_is_a_clear_error(shape: tuple[int, int]) -> None:
+    """A broken stream's 1x1 or empty picture says what is wrong (was an OpenCV error)."""
+    engine = MotionEngine()
+    with pytest.raises(ValueError, match="too small for motion detection"):
+        engine.process(np.zeros(shape, np.uint8), 0.0)
+
+
+def test_the_smallest_picture_works() -> None:
+    engine = MotionEngine()
+    for i in range(5):
+        result = engine.process(np.full((2, 2), 40 * i, np.uint8), i / FPS)
+    assert result.mask.shape == (2, 2)

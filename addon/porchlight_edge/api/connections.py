@@ -23,7 +23,8 @@ from typing import Any
 
 from aiohttp import web
 
-from porchlight_edge.api.safe_errors import RateLimitedLog, SafeRequestHandler, request_log
+from porchlight_edge.api.safe_errors import SafeRequestHandler, request_log
+from porchlight_edge.lograte import RateLimitedLog
 from porchlight_edge.protocol import MAX_MESSAGE_BYTES
 
 _LOGGER = logging.getLogger(__name__)

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 from porchlight_edge.capture.base import CameraSource, CaptureError
 from porchlight_edge.capture.factory import open_source
 from porchlight_edge.capture.urls import redact_url
+from porchlight_edge.lograte import RateLimitedLog
 from porchlight_edge.protocol import CameraStatus
 
 if TYPE_CHECKING:
@@ -37,6 +38,9 @@ if TYPE_CHECKING:
     from porchlight_edge.rings import RingPublisher
 
 _LOGGER = logging.getLogger(__name__)
+
+HANDLER_ERROR_INTERVAL = 60.0
+"""Seconds between reports of a frame handler that keeps failing (one traceback, then a count)."""
 
 MAX_KEYFRAME_WAIT = 120.0
 """Seconds to wait for a first keyframe while packets arrive: cameras allow GOPs up to
@@ -136,6 +140,7 @@ class CameraRunner:
         self.last_frame: Frame | None = None
         self.last_frame_at: float | None = None
         self.frames_received = 0
+        self._handler_errors = RateLimitedLog(_LOGGER, HANDLER_ERROR_INTERVAL)
         self.events: list[StatusEvent] = []
         """Every status change published, in order."""
         self.delays: list[float] = []
@@ -308,8 +313,11 @@ class CameraRunner:
         try:
             await _maybe_await(self._on_frame(frame))
         except Exception:
-            # A consumer bug must not take the camera down with it.
-            _LOGGER.exception("%s: frame handler failed", self.name)
+            # A consumer bug must not take the camera down with it, nor fill the log
+            # with a traceback per frame when it fails on every frame.
+            if (held := self._handler_errors.allow("frame")) is not None:
+                more = f" ({held} more since the last report)" if held else ""
+                _LOGGER.exception("%s: frame handler failed%s", self.name, more)
 
     async def _publish(
         self,

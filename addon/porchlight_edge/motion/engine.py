@@ -166,9 +166,14 @@ class MotionEngine:
 
     # -- per frame ----------------------------------------------------------------
     def process(self, luma: NDArray[np.uint8], pts: float) -> MotionResult:
-        """Detect motion in one decimated luma frame (uint8, H x W) taken at `pts` seconds."""
+        """Detect motion in one decimated luma frame (uint8, H x W) taken at `pts` seconds.
+
+        ValueError for a picture smaller than 2 x 2 pixels.
+        """
         cfg = self.config
         h, w = luma.shape
+        if h < 2 or w < 2:
+            raise ValueError(f"a {w}x{h} picture is too small for motion detection (at least 2x2)")
         cur = cv2.GaussianBlur(luma, (3, 3), 0).astype(np.float32)
         if self._bg is None or self._bg.shape != (h, w):
             self._start(cur)
