@@ -20,7 +20,7 @@ from porchlight_edge.protocol import CAMERA_NAME_RE, ClipState
 from .records import ClipRecord, EventRecord, clip_from_row, event_from_row
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator, Sequence
+    from collections.abc import Callable, Iterator, Sequence
     from pathlib import Path
 
     from .journal import NewClip
@@ -285,13 +285,22 @@ class ClipIndex:
             )
 
     def announce(
-        self, camera: str, event: TriggerEvent, clip_id: str | None, clip: NewClip | None
+        self,
+        camera: str,
+        event: TriggerEvent,
+        clip_id: str | None,
+        clip: NewClip | None,
+        wanted: Callable[[], bool],
     ) -> None:
         """Index an announced event (and the clip it starts, as RECORDING) unless indexed already.
 
         Rows the recorder's worker wrote first are left as they are: they are never older.
+        Nothing is written unless `wanted()`, asked under the index's lock: a worker that
+        writes next writes after this.
         """
         with self._tx() as db:
+            if not wanted():
+                return
             if clip is not None:
                 db.execute(
                     "INSERT OR IGNORE INTO clips(id, camera, start, path, state, mode)"

@@ -15,6 +15,7 @@ done, behind a `threading.Condition`.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 import logging
 import queue
 import sqlite3
@@ -32,6 +33,8 @@ if TYPE_CHECKING:
 _LOGGER = logging.getLogger(__name__)
 WAIT_SECONDS: Final = 5.0
 """Longest a reader or the worker waits for the journal (a stuck disk): then it goes on."""
+# A worker that went on has written (or deleted) those rows itself: the journal skips them,
+# or its late insert would bring back a clip the worker finished and retention deleted.
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +75,8 @@ class EventJournal:
         self._queue: queue.SimpleQueue[Announcement | None] = queue.SimpleQueue()
         self._issued = 0  # loop thread only
         self._done = 0
+        self._passed = 0
+        """Tickets up to this one a worker stopped waiting for: skipped, never written late."""
         self._cond = threading.Condition()
         self._thread = threading.Thread(target=self._run, name="event-journal", daemon=True)
 
@@ -88,13 +93,27 @@ class EventJournal:
         self._queue.put(announcement)
         return self._issued
 
-    def wait(self, ticket: int) -> bool:
+    def wait(self, ticket: int, *, writer: bool = False) -> bool:
         """Block until every announcement up to `ticket` is written (or failed to be).
 
-        False when WAIT_SECONDS passed first (the caller goes on without it).
+        False when WAIT_SECONDS passed first: the caller goes on without them. A `writer`
+        (the recorder's worker, which writes the same rows) that goes on has the journal skip
+        those not written yet, so they never land after its own writes; later waits for
+        them return at once (True).
         """
         with self._cond:
-            return self._cond.wait_for(lambda: self._done >= ticket, WAIT_SECONDS)
+            if self._cond.wait_for(
+                lambda: self._done >= ticket or self._passed >= ticket, WAIT_SECONDS
+            ):
+                return True
+            if writer:
+                self._passed = max(self._passed, ticket)
+            return False
+
+    def _wanted(self, ticket: int) -> bool:
+        """False once a writer went on without announcement `ticket` (see `wait`)."""
+        with self._cond:
+            return ticket > self._passed
 
     def close(self) -> None:
         """Write what is queued, then end the thread. Blocking: call it in a thread."""
@@ -105,12 +124,15 @@ class EventJournal:
 
     def _run(self) -> None:
         while (item := self._queue.get()) is not _STOP:
+            wanted = partial(self._wanted, self._done + 1)  # the item's ticket
             try:
-                self._index.announce(item.camera, item.event, item.clip_id, item.clip)
+                self._index.announce(item.camera, item.event, item.clip_id, item.clip, wanted)
             except sqlite3.Error as err:  # the worker writes the same rows again later
                 _LOGGER.warning("Cannot index event %s yet: %s", item.event["id"], err)
                 if is_disk_full(err):
                     self._on_disk_full()
+            except Exception:  # never end the thread: every later wait would time out
+                _LOGGER.exception("Cannot index event %s", item.event["id"])
             finally:
                 with self._cond:
                     self._done += 1

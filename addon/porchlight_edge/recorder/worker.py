@@ -121,7 +121,7 @@ class RecorderWorker:
         while (item := self._queue.get()) is not _STOP:
             ticket, job = item
             try:
-                if not self.store.journal.wait(ticket):
+                if not self.store.journal.wait(ticket, writer=True):
                     _LOGGER.warning("%s: the event journal is slow; going on", self.camera)
                 self._do(job)
             except Exception as err:

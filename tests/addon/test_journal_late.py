@@ -1,0 +1,89 @@
+"""A late event journal never brings back what the recorder's worker already wrote and removed.
+
+The worker waits for the journal's rows at most `journal.WAIT_SECONDS` (a stuck disk), then
+writes the same rows itself. A journal insert that lands after that (its thread starved or
+held) must be skipped: else a clip the worker finished and the user deleted comes back as
+`recording`, forever, in `list_clips` (no file behind it, never deletable, never finished).
+Real add-on on a real socket; only the journal's insert is held.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterator
+from pathlib import Path
+import threading
+from typing import Any
+
+import aiohttp
+import pytest
+
+from porchlight_edge.protocol import ClipState, EventType
+from porchlight_edge.recorder import journal
+from porchlight_edge.recorder.index import ClipIndex
+from tests.helpers.recording_client import TOKEN, Client
+from tests.helpers.service import file_camera, loopback_options, running_service
+from tests.helpers.waiting import wait_until
+
+STUCK_SECONDS = 30.0
+"""Longest the held journal insert waits for the test (bounded if the test fails)."""
+
+
+@pytest.fixture
+def held_journal(
+    monkeypatch: pytest.MonkeyPatch,
+) -> Iterator[tuple[threading.Event, threading.Event]]:
+    """The journal's inserts wait for the test; the worker waits for them only briefly.
+
+    Yields (entered, release): set when the journal is held, and what lets it go on.
+    """
+    entered, release = threading.Event(), threading.Event()
+    real: Callable[..., None] = ClipIndex.announce
+
+    def late_announce(self: ClipIndex, *args: Any) -> None:
+        entered.set()
+        release.wait(STUCK_SECONDS)
+        real(self, *args)
+
+    monkeypatch.setattr(ClipIndex, "announce", late_announce)
+    monkeypatch.setattr(journal, "WAIT_SECONDS", 0.5)
+    yield entered, release
+    release.set()  # never leave the journal thread held
+
+
+async def test_a_late_journal_does_not_bring_back_a_deleted_clip(
+    tmp_path: Path,
+    porch_h264: Path,
+    session: aiohttp.ClientSession,
+    held_journal: tuple[threading.Event, threading.Event],
+) -> None:
+    entered, release = held_journal
+    camera = {
+        **file_camera("porch", porch_h264),
+        "motion": {"enabled": False},
+        "recording": {"pre_roll": 0, "post_roll": 1},
+    }
+    options = loopback_options(TOKEN, [camera])
+    async with (
+        running_service(options, tmp_path / "data") as service,
+        Client(session, service) as client,
+    ):
+        await wait_until(
+            lambda: service.cameras["porch"].last_frame is not None, 10, "a frame from the camera"
+        )
+        try:
+            started = await client.ok("record_clip", camera="porch", seconds=1)
+            clip_id, event = started["clip_id"], started["event_id"]
+            await wait_until(entered.is_set, 15, "the journal held in the clip's insert")
+            # The worker went on without the journal: the clip is written and finished.
+            await client.wait_event(EventType.CLIP_FINISHED, timeout=30, clip_id=clip_id)
+            assert (await client.ok("delete_clips", clip_ids=[clip_id]))["deleted"] == [clip_id]
+        finally:
+            release.set()
+        await asyncio.to_thread(service.store.journal.close)  # the held insert ran (or not)
+
+        assert service.store.index.get_clip(clip_id) is None
+        assert (await client.ok("list_clips"))["clips"] == []
+        events = (await client.ok("list_events"))["events"]
+        assert [(e["id"], e["clip_id"]) for e in events] == [(event, None)]
+        assert ClipState.RECORDING not in {c.state for c in service.store.index.all_clips()}
