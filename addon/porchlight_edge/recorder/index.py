@@ -239,12 +239,13 @@ class ClipIndex:
             )
             args.append(kind)
         cond = " AND ".join(where)
-        total = int(self._query(f"SELECT COUNT(*) FROM clips WHERE {cond}", args)[0][0])
-        rows = self._query(
-            f"SELECT * FROM clips WHERE {cond} ORDER BY start DESC, id LIMIT ? OFFSET ?",
-            [*args, limit, offset],
-        )
-        return Page(self._clips_with_events(rows), total, offset, limit)
+        with self._lock:  # total and items of one moment: the journal and workers write
+            total = int(self._query(f"SELECT COUNT(*) FROM clips WHERE {cond}", args)[0][0])
+            rows = self._query(
+                f"SELECT * FROM clips WHERE {cond} ORDER BY start DESC, id LIMIT ? OFFSET ?",
+                [*args, limit, offset],
+            )
+            return Page(self._clips_with_events(rows), total, offset, limit)
 
     def _clips_with_events(self, rows: list[sqlite3.Row]) -> list[ClipRecord]:
         if not rows:
@@ -377,9 +378,10 @@ class ClipIndex:
             ("time", ">=", since),
             ("time", "<=", until),
         )
-        total = int(self._query(f"SELECT COUNT(*) FROM events WHERE {cond}", args)[0][0])
-        rows = self._query(
-            f"{_EVENTS} WHERE {cond} ORDER BY time DESC, id LIMIT ? OFFSET ?",
-            [*args, limit, offset],
-        )
+        with self._lock:  # total and items of one moment (see list_clips)
+            total = int(self._query(f"SELECT COUNT(*) FROM events WHERE {cond}", args)[0][0])
+            rows = self._query(
+                f"{_EVENTS} WHERE {cond} ORDER BY time DESC, id LIMIT ? OFFSET ?",
+                [*args, limit, offset],
+            )
         return Page([event_from_row(r) for r in rows], total, offset, limit)
