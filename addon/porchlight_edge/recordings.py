@@ -120,7 +120,10 @@ class Recordings:
 
         Blocking (reads box headers). KeyError when the clip is unknown, FileNotFoundError
         when its file is gone, NotPlayableYet for a recording clip with no whole fragment.
+        A clip just announced (`record_clip`'s) is known: it waits for the journal first.
         """
+        journal = self._store.journal
+        journal.wait(journal.ticket)
         for _ in range(2):  # the clip may finish (rename) between the two looks
             record = self._store.index.get_clip(clip_id)
             if record is None:
@@ -149,7 +152,11 @@ class Recordings:
 
     # --- changing --------------------------------------------------------------------------
     async def protect(self, clip_id: str, protected: bool) -> ClipRecord | None:
-        """Set a clip's protection (kept by retention); None when the clip is unknown."""
+        """Set a clip's protection (kept by retention); None when the clip is unknown.
+
+        A clip just announced (`record_clip`'s) is known: it waits for the journal first.
+        """
+        await self._read(lambda: None)
         if not await self._store.set_protected(clip_id, protected):
             return None
         return self._store.index.get_clip(clip_id)

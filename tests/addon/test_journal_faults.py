@@ -1,9 +1,11 @@
-"""A late event journal never brings back what the recorder's worker already wrote and removed.
+"""A late event journal: nothing it was late with comes back, and what it announced is known.
 
 The worker waits for the journal's rows at most `journal.WAIT_SECONDS` (a stuck disk), then
 writes the same rows itself. A journal insert that lands after that (its thread starved or
 held) must be skipped: else a clip the worker finished and the user deleted comes back as
 `recording`, forever, in `list_clips` (no file behind it, never deletable, never finished).
+A clip id `record_clip` returned is known at once to the readers by id (protect_clip,
+playing it), as it is to the lists: they wait for the journal too.
 Real add-on on a real socket; only the journal's insert is held.
 """
 
@@ -21,6 +23,7 @@ import pytest
 from porchlight_edge.protocol import ClipState, EventType
 from porchlight_edge.recorder import journal
 from porchlight_edge.recorder.index import ClipIndex
+from porchlight_edge.recorder.journal import EventJournal
 from tests.helpers.recording_client import TOKEN, Client
 from tests.helpers.service import file_camera, loopback_options, running_service
 from tests.helpers.waiting import wait_until
@@ -87,3 +90,63 @@ async def test_a_late_journal_does_not_bring_back_a_deleted_clip(
         events = (await client.ok("list_events"))["events"]
         assert [(e["id"], e["clip_id"]) for e in events] == [(event, None)]
         assert ClipState.RECORDING not in {c.state for c in service.store.index.all_clips()}
+
+
+@pytest.fixture
+def released_by_a_reader(
+    monkeypatch: pytest.MonkeyPatch, held_journal: tuple[threading.Event, threading.Event]
+) -> Iterator[threading.Event]:
+    """The held journal goes on once a reader (not the worker) waits for it; yields `waited`.
+
+    The worker waits long (it must not write the rows itself during the test).
+    """
+    _, release = held_journal
+    waited = threading.Event()
+    real: Callable[..., bool] = EventJournal.wait
+
+    def watched_wait(self: EventJournal, ticket: int, **kwargs: Any) -> bool:
+        if not threading.current_thread().name.startswith("recorder-"):
+            waited.set()
+        return real(self, ticket, **kwargs)
+
+    monkeypatch.setattr(EventJournal, "wait", watched_wait)
+    monkeypatch.setattr(journal, "WAIT_SECONDS", STUCK_SECONDS)
+    releaser = threading.Thread(target=lambda: waited.wait(STUCK_SECONDS) and release.set())
+    releaser.start()
+    yield waited
+    waited.set()
+    releaser.join()
+
+
+@pytest.mark.parametrize("reader", ["protect_clip", "play"])
+async def test_a_clip_record_clip_returned_is_known_at_once(
+    reader: str,
+    tmp_path: Path,
+    porch_h264: Path,
+    session: aiohttp.ClientSession,
+    held_journal: tuple[threading.Event, threading.Event],
+    released_by_a_reader: threading.Event,
+) -> None:
+    entered, _ = held_journal
+    camera = {**file_camera("porch", porch_h264), "motion": {"enabled": False}}
+    options = loopback_options(TOKEN, [camera])
+    async with (
+        running_service(options, tmp_path / "data") as service,
+        Client(session, service) as client,
+    ):
+        await wait_until(
+            lambda: service.cameras["porch"].last_frame is not None, 10, "a frame from the camera"
+        )
+        clip_id = (await client.ok("record_clip", camera="porch", seconds=1))["clip_id"]
+        await wait_until(entered.is_set, 15, "the journal held in the clip's insert")
+        if reader == "protect_clip":
+            record = await client.ok("protect_clip", clip_id=clip_id, protected=True)
+            assert (record["id"], record["protected"]) == (clip_id, True)
+        else:
+            headers = {"Authorization": f"Bearer {TOKEN}"}
+            async with session.get(client.url(f"/api/clips/{clip_id}.mp4"), headers=headers) as r:
+                assert r.status in (200, 503), await r.text()  # 503: not one fragment yet
+        assert released_by_a_reader.is_set()
+        finished = await client.wait_event(EventType.CLIP_FINISHED, timeout=30, clip_id=clip_id)
+        assert finished["data"]["clip_id"] == clip_id
+        assert service.store.index.get_clip(clip_id) is not None
