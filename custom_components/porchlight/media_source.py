@@ -62,14 +62,19 @@ async def async_get_media_source(hass: HomeAssistant) -> MediaSource:
 
 
 async def fetch_events(client: PorchlightClient, **query: Any) -> list[EventRecord]:
-    """Every event matching `query`, newest first, up to MAX_EVENTS (page by page)."""
-    events: list[EventRecord] = []
+    """Every event matching `query`, newest first, up to MAX_EVENTS (page by page).
+
+    Each once: an event announced between two pages moves the older ones on by one, so a
+    page can repeat the last event of the one before.
+    """
+    events: dict[str, EventRecord] = {}
     offset: int | None = 0
     while offset is not None and len(events) < MAX_EVENTS:
         page = await client.list_events(limit=PAGE, offset=offset, **query)
-        events += page["events"]
+        for event in page["events"]:
+            events.setdefault(event["id"], event)
         offset = page.get("next_offset")
-    return events[:MAX_EVENTS]
+    return list(events.values())[:MAX_EVENTS]
 
 
 def local_time(timestamp: float) -> datetime:

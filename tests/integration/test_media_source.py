@@ -134,6 +134,37 @@ async def test_browse_pages_through_many_events(
     assert offsets[-2:] == [0, 200]
 
 
+async def test_an_event_arriving_while_paging_is_listed_once(
+    hass: HomeAssistant,
+    fake_addon: FakeAddon,
+    recorded: dict[str, dict[str, Any]],
+    mock_config_entry: MockConfigEntry,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A ring between two pages moves every older event one place on (newest first):
+    the next page repeats the last event of the one before."""
+    for minute in range(250):  # more than one page of 200
+        fake_addon.add_recording("motion", berlin(26, 8, 0) + minute * 60, clip=b"x")
+    real = fake_addon._list_events
+
+    def ring_after_the_first_page(args: dict[str, Any]) -> dict[str, Any]:
+        page = real(args)
+        if args.get("offset", 0) == 0 and len(page["events"]) == 200:
+            fake_addon.add_recording("ring", berlin(26, 23, 0), clip=b"x")
+        return page
+
+    monkeypatch.setattr(fake_addon, "_list_events", ring_after_the_first_page)
+    camera = await media_source.async_browse_media(
+        hass, f"{ROOT}/{mock_config_entry.entry_id}/front_door"
+    )
+    # Each motion event once (no tile twice); the ring came after the first page was read.
+    assert titles(camera)[-1] == "11/26/2025 (250)"
+    camera = await media_source.async_browse_media(
+        hass, f"{ROOT}/{mock_config_entry.entry_id}/front_door"
+    )
+    assert titles(camera)[-1] == "11/26/2025 (251)"
+
+
 @pytest.mark.parametrize(
     "identifier",
     [
