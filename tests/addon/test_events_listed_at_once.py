@@ -10,19 +10,18 @@ and once the worker catches up, once only.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 import threading
-from typing import Any
 
 import aiohttp
 import pytest
 
-from porchlight_edge.capture.frame import Frame
 from porchlight_edge.protocol import ClipState, EventType
 from porchlight_edge.recorder import worker
 from porchlight_edge.service import Service
 from tests.helpers.footage import make_h264
+from tests.helpers.holding import held
 from tests.helpers.recording_client import TOKEN, Client
 from tests.helpers.service import file_camera, loopback_options, running_service
 from tests.helpers.waiting import wait_until
@@ -46,17 +45,8 @@ def held_snapshots(
 
     Yields (entered, release): set when the worker is held, and what lets it go on.
     """
-    entered, release = threading.Event(), threading.Event()
-    real: Callable[..., bytes] = worker.encode_jpeg
-
-    def slow_encode(frame: Frame, *args: Any) -> bytes:
-        entered.set()
-        release.wait(STUCK_SECONDS)
-        return real(frame, *args)
-
-    monkeypatch.setattr(worker, "encode_jpeg", slow_encode)
-    yield entered, release
-    release.set()  # never leave the worker thread held
+    with held(monkeypatch, worker, "encode_jpeg", STUCK_SECONDS) as events:
+        yield events
 
 
 def event_id(service: Service, seq: int) -> str:

@@ -24,8 +24,8 @@ from porchlight_edge.protocol import ClipState, EventType
 from porchlight_edge.recorder import journal
 from porchlight_edge.recorder.index import ClipIndex
 from porchlight_edge.recorder.journal import EventJournal
-from tests.helpers.recording_client import TOKEN, Client
-from tests.helpers.service import file_camera, loopback_options, running_service
+from tests.helpers.holding import held
+from tests.helpers.recording_client import TOKEN, porch_served
 from tests.helpers.waiting import wait_until
 
 STUCK_SECONDS = 30.0
@@ -40,18 +40,9 @@ def held_journal(
 
     Yields (entered, release): set when the journal is held, and what lets it go on.
     """
-    entered, release = threading.Event(), threading.Event()
-    real: Callable[..., None] = ClipIndex.announce
-
-    def late_announce(self: ClipIndex, *args: Any) -> None:
-        entered.set()
-        release.wait(STUCK_SECONDS)
-        real(self, *args)
-
-    monkeypatch.setattr(ClipIndex, "announce", late_announce)
     monkeypatch.setattr(journal, "WAIT_SECONDS", 0.5)
-    yield entered, release
-    release.set()  # never leave the journal thread held
+    with held(monkeypatch, ClipIndex, "announce", STUCK_SECONDS) as events:
+        yield events
 
 
 async def test_a_late_journal_does_not_bring_back_a_deleted_clip(
@@ -61,19 +52,13 @@ async def test_a_late_journal_does_not_bring_back_a_deleted_clip(
     held_journal: tuple[threading.Event, threading.Event],
 ) -> None:
     entered, release = held_journal
-    camera = {
-        **file_camera("porch", porch_h264),
-        "motion": {"enabled": False},
-        "recording": {"pre_roll": 0, "post_roll": 1},
-    }
-    options = loopback_options(TOKEN, [camera])
-    async with (
-        running_service(options, tmp_path / "data") as service,
-        Client(session, service) as client,
-    ):
-        await wait_until(
-            lambda: service.cameras["porch"].last_frame is not None, 10, "a frame from the camera"
-        )
+    async with porch_served(
+        session,
+        tmp_path / "data",
+        porch_h264,
+        motion={"enabled": False},
+        recording={"pre_roll": 0, "post_roll": 1},
+    ) as (service, client):
         try:
             started = await client.ok("record_clip", camera="porch", seconds=1)
             clip_id, event = started["clip_id"], started["event_id"]
@@ -111,7 +96,12 @@ def released_by_a_reader(
 
     monkeypatch.setattr(EventJournal, "wait", watched_wait)
     monkeypatch.setattr(journal, "WAIT_SECONDS", STUCK_SECONDS)
-    releaser = threading.Thread(target=lambda: waited.wait(STUCK_SECONDS) and release.set())
+
+    def release_once_a_reader_waits() -> None:
+        if waited.wait(STUCK_SECONDS):
+            release.set()
+
+    releaser = threading.Thread(target=release_once_a_reader_waits)
     releaser.start()
     yield waited
     waited.set()
@@ -128,15 +118,10 @@ async def test_a_clip_record_clip_returned_is_known_at_once(
     released_by_a_reader: threading.Event,
 ) -> None:
     entered, _ = held_journal
-    camera = {**file_camera("porch", porch_h264), "motion": {"enabled": False}}
-    options = loopback_options(TOKEN, [camera])
-    async with (
-        running_service(options, tmp_path / "data") as service,
-        Client(session, service) as client,
+    async with porch_served(session, tmp_path / "data", porch_h264, motion={"enabled": False}) as (
+        service,
+        client,
     ):
-        await wait_until(
-            lambda: service.cameras["porch"].last_frame is not None, 10, "a frame from the camera"
-        )
         clip_id = (await client.ok("record_clip", camera="porch", seconds=1))["clip_id"]
         await wait_until(entered.is_set, 15, "the journal held in the clip's insert")
         if reader == "protect_clip":

@@ -4,6 +4,8 @@ event it sees (the recording API tests and those built on the same set-up)."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+import contextlib
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +15,7 @@ import pytest
 from porchlight_edge.protocol import version_info
 from porchlight_edge.service import Service
 from tests.helpers.footage import make_h264
-from tests.helpers.service import file_camera, loopback_options
+from tests.helpers.service import file_camera, loopback_options, running_service
 from tests.helpers.waiting import wait_until
 
 TOKEN = "recording-test-token"
@@ -100,3 +102,17 @@ class Client:
         item = found()
         assert item is not None
         return item
+
+
+@contextlib.asynccontextmanager
+async def porch_served(
+    session: aiohttp.ClientSession, data_dir: Path, video: Path, **camera: Any
+) -> AsyncIterator[tuple[Service, Client]]:
+    """The service with one file camera "porch" (`camera`: its other options) and a client,
+    once the camera's first frame is in."""
+    options = loopback_options(TOKEN, [{**file_camera("porch", video), **camera}])
+    async with running_service(options, data_dir) as service, Client(session, service) as client:
+        await wait_until(
+            lambda: service.cameras["porch"].last_frame is not None, 10, "a frame from the camera"
+        )
+        yield service, client
