@@ -132,19 +132,26 @@ async def test_last_frame_kept_and_marked_stale() -> None:
     await asyncio.wait_for(task, 2)
 
 
-async def test_frame_handler_errors_do_not_stop_the_camera() -> None:
+async def failing_handler(frames: int, fail_from: int | None = None) -> list[float]:
+    """Run a camera of `frames` frames whose handler raises on every frame (or only on
+    frame `fail_from`'s position, 1-based); the pts the handler saw."""
     seen: list[float] = []
 
     def on_frame(frame: Frame) -> None:
         seen.append(frame.pts)
-        if len(seen) == 1:
+        if fail_from is None or len(seen) == fail_from:
             raise RuntimeError("consumer bug")
 
-    runner = CameraRunner(lambda: ScriptedSource(frames=3), on_frame, stall_seconds=0.1)
+    runner = CameraRunner(lambda: ScriptedSource(frames=frames), on_frame, stall_seconds=0.1)
     task = asyncio.create_task(runner.run())
-    await wait_until(lambda: len(seen) >= 3)
+    await wait_until(lambda: len(seen) >= frames)
     await runner.stop()
     await asyncio.wait_for(task, 2)
+    return seen
+
+
+async def test_frame_handler_errors_do_not_stop_the_camera() -> None:
+    seen = await failing_handler(3, fail_from=1)
     assert seen == pytest.approx([0.0, 0.1, 0.2])
 
 
@@ -194,17 +201,7 @@ async def test_a_handler_failing_on_every_frame_is_reported_once(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     """One traceback, not one per frame: a camera at 15 fps would write 54 000 an hour."""
-    seen: list[float] = []
-
-    def on_frame(frame: Frame) -> None:
-        seen.append(frame.pts)
-        raise RuntimeError("consumer bug")
-
-    runner = CameraRunner(lambda: ScriptedSource(frames=40), on_frame, stall_seconds=0.1)
-    task = asyncio.create_task(runner.run())
-    await wait_until(lambda: len(seen) >= 40)
-    await runner.stop()
-    await asyncio.wait_for(task, 2)
+    assert len(await failing_handler(40)) == 40
     failures = [r for r in caplog.records if "frame handler failed" in r.getMessage()]
     assert len(failures) == 1, [r.getMessage() for r in failures]
     assert failures[0].exc_info is not None, "the first report keeps its traceback"
