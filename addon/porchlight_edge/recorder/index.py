@@ -26,6 +26,9 @@ if TYPE_CHECKING:
     from .journal import NewClip
     from .notices import TriggerEvent
 
+_NEW_CLIP = "INSERT OR IGNORE INTO clips(id, camera, start, path, state, mode) VALUES (?,?,?,?,?,?)"
+"""A clip being recorded; a row already there (the journal's or the worker's) is kept."""
+
 __all__ = [
     "UNKNOWN_CAMERA",
     "ClipIndex",
@@ -131,11 +134,7 @@ class ClipIndex:
         Kept as it is when the journal indexed it already (`announce`).
         """
         with self._tx() as db:
-            db.execute(
-                "INSERT OR IGNORE INTO clips(id, camera, start, path, state, mode)"
-                " VALUES (?,?,?,?,?,?)",
-                (clip_id, camera, start, path, ClipState.RECORDING, mode),
-            )
+            db.execute(_NEW_CLIP, (clip_id, camera, start, path, ClipState.RECORDING, mode))
 
     def adopt_clip(self, record: ClipRecord) -> None:
         """Index a clip found on disk; its camera passes `trusted_camera` first."""
@@ -303,11 +302,8 @@ class ClipIndex:
             if not wanted():
                 return
             if clip is not None:
-                db.execute(
-                    "INSERT OR IGNORE INTO clips(id, camera, start, path, state, mode)"
-                    " VALUES (?,?,?,?,?,?)",
-                    (clip.clip_id, camera, clip.start, clip.path, ClipState.RECORDING, clip.mode),
-                )
+                row = (clip.clip_id, camera, clip.start, clip.path, ClipState.RECORDING, clip.mode)
+                db.execute(_NEW_CLIP, row)
             db.execute(
                 "INSERT OR IGNORE INTO events(id, seq, kind, camera, time, clip_id)"
                 " VALUES (?,?,?,?,?,?)",
